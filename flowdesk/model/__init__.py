@@ -1,0 +1,1 @@
+"""The workflow document: models, commands, file format and validation. No Qt, no database."""

@@ -1,0 +1,142 @@
+"""The workflow document as data: pydantic models of a workflow, its nodes, edges and inputs.
+
+These models are the file format (DESIGN.md §3) and the in-memory document at once, so what the
+editor shows, what the CLI runs and what is saved can never disagree. They know nothing of node
+kinds: a node's ``config`` is kept as raw JSON here and checked against its kind by validation,
+which is what lets a file with an uninstalled plugin kind load, show and save unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+
+from flowdesk.model.ids import ID_PATTERN
+from flowdesk.model.types import ValueType
+
+FORMAT = "flowdesk.workflow"
+FORMAT_VERSION = 1
+
+Identifier = Annotated[str, Field(pattern=ID_PATTERN, description="A stable id: letters, digits, _; not starting with a digit.")]
+PortName = Annotated[str, Field(pattern=ID_PATTERN, description="A port name of the node's kind.")]
+ErrorClass = Literal["any", "timeout", "network", "rate_limit", "server", "invalid_output", "node"]
+"""What went wrong in an attempt, as the engine classifies it; retry policies choose among these."""
+
+
+class _Strict(BaseModel):
+    """Base for the document models: unknown fields are errors (a typo must not vanish silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Position(_Strict):
+    x: float = 0.0
+    y: float = 0.0
+
+
+class RetryPolicy(_Strict):
+    """How a failed attempt is retried: exponential backoff with jitter, for the listed error classes."""
+
+    max_attempts: int = Field(1, ge=1, le=100, description="Attempts in all, the first included (1 = no retry).")
+    initial_delay_s: float = Field(1.0, ge=0, le=3600, description="Wait before the second attempt, in seconds.")
+    multiplier: float = Field(2.0, ge=1, le=10, description="Each further wait is the previous one times this.")
+    max_delay_s: float = Field(60.0, ge=0, le=86400, description="No wait is longer than this, in seconds.")
+    jitter: float = Field(0.1, ge=0, le=1, description="Random spread of each wait, as a fraction of it (0.1 = +-10%).")
+    retry_on: tuple[ErrorClass, ...] = Field(
+        ("timeout", "network", "rate_limit", "server"),
+        description="Error classes that are retried; 'any' retries every error.",
+    )
+
+    def delay_before(self, attempt: int) -> float:
+        """Nominal wait (before jitter) ahead of ``attempt`` (2 = the first retry)."""
+        if attempt <= 1:
+            return 0.0
+        return min(self.max_delay_s, self.initial_delay_s * self.multiplier ** (attempt - 2))
+
+    def retries(self, error_class: str) -> bool:
+        return "any" in self.retry_on or error_class in self.retry_on
+
+
+class PinnedOutput(_Strict):
+    """Output values held for a node while designing: the node is not executed, these flow on."""
+
+    outputs: dict[str, JsonValue] = Field(default_factory=dict, description="Value per output port.")
+    source_run: str | None = Field(None, description="The run the values were taken from, if any.")
+
+
+class Node(_Strict):
+    id: Identifier
+    kind: str = Field(min_length=1, max_length=200, description="Registered node kind, e.g. 'llm'.")
+    name: str = Field("", max_length=200, description="Title shown on the canvas.")
+    position: Position = Field(default_factory=Position)
+    config: dict[str, JsonValue] = Field(default_factory=dict, description="Settings checked by the kind's config model.")
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    timeout_s: float | None = Field(None, gt=0, le=7 * 86400, description="Per-attempt time limit in seconds.")
+    on_error: Literal["fail", "continue"] = Field(
+        "fail", description="'fail' ends the run; 'continue' sends the error out of the node's 'error' port."
+    )
+    breakpoint: bool = Field(False, description="Pause the run before this node starts.")
+    pinned: PinnedOutput | None = None
+
+    @property
+    def title(self) -> str:
+        return self.name or self.id
+
+
+class LoopSettings(_Strict):
+    max_iterations: int = Field(ge=1, le=1_000_000, description="Upper bound on passes through the loop.")
+    until: str | None = Field(None, max_length=10_000, description="Expression; the loop stops once it is true.")
+
+
+class Edge(_Strict):
+    id: Identifier
+    source: Identifier = Field(description="Id of the node the value comes from.")
+    source_port: PortName
+    target: Identifier = Field(description="Id of the node the value goes to.")
+    target_port: PortName
+    loop: LoopSettings | None = Field(None, description="Set on an edge that leads back to an ancestor.")
+
+    @property
+    def is_loop(self) -> bool:
+        return self.loop is not None
+
+
+class RunInput(_Strict):
+    name: Identifier
+    type: ValueType = ValueType.STRING
+    required: bool = True
+    default: JsonValue = None
+    description: str = Field("", max_length=2000)
+
+
+class Settings(_Strict):
+    max_concurrency: int = Field(8, ge=1, le=10_000, description="Nodes running at once, at most.")
+    run_timeout_s: float | None = Field(None, gt=0, description="Whole-run time limit in seconds.")
+
+
+class Workflow(_Strict):
+    format: Literal["flowdesk.workflow"] = FORMAT
+    format_version: int = FORMAT_VERSION
+    id: Identifier
+    name: str = Field("Untitled", max_length=200)
+    description: str = Field("", max_length=20_000)
+    version: int = Field(1, ge=1, description="Saved revision of this workflow; the library counts it up.")
+    inputs: tuple[RunInput, ...] = ()
+    settings: Settings = Field(default_factory=Settings)
+    nodes: tuple[Node, ...] = ()
+    edges: tuple[Edge, ...] = ()
+
+    @field_validator("format_version")
+    @classmethod
+    def _current_version(cls, value: int) -> int:
+        if value != FORMAT_VERSION:
+            raise ValueError(f"format_version must be {FORMAT_VERSION} after migration, got {value}")
+        return value
+
+    def node(self, node_id: str) -> Node | None:
+        """Linear lookup, for tests and one-off use; the document keeps an index for hot paths."""
+        return next((n for n in self.nodes if n.id == node_id), None)
+
+    def edge(self, edge_id: str) -> Edge | None:
+        return next((e for e in self.edges if e.id == edge_id), None)

@@ -1,0 +1,1 @@
+"""Node kinds: what each kind of node declares (ports, config, run function) and the registry."""

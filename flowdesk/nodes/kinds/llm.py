@@ -1,0 +1,104 @@
+"""Kinds that reach outside the workflow: an LLM, an HTTP endpoint, a registered tool."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
+from flowdesk.model.types import ValueType
+from flowdesk.nodes.kinds.widgets import CREDENTIAL, TEMPLATE
+
+MODEL_PATTERN = r"^[a-z][a-z0-9_-]*:\S.*$"
+
+
+class LLMConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str = Field(
+        "offline:echo",
+        pattern=MODEL_PATTERN,
+        description="provider:model, e.g. offline:echo, openai:gpt-4o-mini, anthropic:claude-3-5-haiku.",
+    )
+    system: str = Field("", max_length=200_000, description="System prompt (template).", json_schema_extra=TEMPLATE)
+    prompt: str = Field(
+        "{{ inputs.input }}", min_length=1, max_length=1_000_000,
+        description="User prompt (template); may read inputs, run.inputs and nodes.<id>.output.",
+        json_schema_extra=TEMPLATE,
+    )
+    temperature: float = Field(0.7, ge=0, le=2, description="Sampling temperature.")
+    max_tokens: int = Field(1024, ge=1, le=1_000_000, description="Upper bound on generated tokens.")
+    stop: list[str] = Field(default_factory=list, max_length=16, description="Stop sequences.")
+    output_schema: dict[str, JsonValue] | None = Field(
+        None, description="JSON Schema the reply must match; the parsed reply goes out of the 'json' port."
+    )
+    credential: str | None = Field(None, max_length=200, description="Named credential holding the API key.", json_schema_extra=CREDENTIAL)
+
+
+class HTTPConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = Field("GET", description="HTTP method.")
+    url: str = Field("", min_length=1, max_length=8192, description="URL (template).", json_schema_extra=TEMPLATE)
+    headers: dict[str, str] = Field(default_factory=dict, description="Request headers; values are templates.")
+    query: dict[str, str] = Field(default_factory=dict, description="Query parameters; values are templates.")
+    body: str = Field("", max_length=10_000_000, description="Request body (template); empty for none.", json_schema_extra=TEMPLATE)
+    response: Literal["auto", "json", "text"] = Field("auto", description="How to read the response body.")
+    fail_on_status: bool = Field(True, description="Treat a 4xx/5xx status as an error.")
+    credential: str | None = Field(
+        None, max_length=200, description="Named credential sent as a Bearer token.", json_schema_extra=CREDENTIAL
+    )
+
+
+class ToolConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tool: str = Field("", min_length=1, max_length=200, description="Name of a tool from the flowdesk.tools registry.")
+    args: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Arguments passed to the tool; string values are templates."
+    )
+
+
+LLM = KindSpec(
+    name="llm",
+    display_name="LLM",
+    category="AI",
+    description="Sends a prompt to a language model and emits its reply (streamed into the log).",
+    icon="llm",
+    config_model=LLMConfig,
+    ports=NodePorts(
+        inputs=(PortSpec("input", ValueType.ANY, description="Value the prompt template can read as inputs.input."),),
+        outputs=(
+            PortSpec("text", ValueType.STRING, description="The reply as text."),
+            PortSpec("json", ValueType.ANY, description="The reply parsed as JSON (only with an output schema)."),
+        ),
+    ),
+)
+
+HTTP = KindSpec(
+    name="http",
+    display_name="HTTP Request",
+    category="Integrations",
+    description="Calls an HTTP endpoint and emits the status, headers and body.",
+    icon="http",
+    config_model=HTTPConfig,
+    ports=NodePorts(
+        inputs=(PortSpec("input", ValueType.ANY, description="Value the templates can read as inputs.input."),),
+        outputs=(
+            PortSpec("body", ValueType.ANY, description="Response body: parsed JSON or text."),
+            PortSpec("status", ValueType.INTEGER, description="HTTP status code."),
+            PortSpec("headers", ValueType.OBJECT, description="Response headers."),
+        ),
+    ),
+)
+
+TOOL = KindSpec(
+    name="tool",
+    display_name="Tool",
+    category="Integrations",
+    description="Calls a Python tool registered through the flowdesk.tools entry points.",
+    icon="tool",
+    config_model=ToolConfig,
+    ports=NodePorts(
+        inputs=(PortSpec("input", ValueType.ANY, description="Value the argument templates can read as inputs.input."),),
+        outputs=(PortSpec("output", ValueType.ANY, description="What the tool returned."),),
+    ),
+)
