@@ -33,4 +33,8 @@ def incompatibility_reason(source: ValueType, target: ValueType) -> str | None:
     """A sentence explaining why ``source`` cannot feed ``target``, or None when it can."""
     if compatible(source, target):
         return None
-    return f"a {source.value} output cannot feed a {target.value} input"
+    return f"{_article(source)} {source.value} output cannot feed {_article(target)} {target.value} input"
+
+
+def _article(value_type: ValueType) -> str:
+    return "an" if value_type.value[0] in "aeiou" else "a"

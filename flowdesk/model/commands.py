@@ -1,0 +1,424 @@
+"""Every edit of a workflow, as a command with do and undo.
+
+Commands are the one way the document changes (DESIGN.md §2). The GUI wraps them in a
+QUndoStack, tests and the CLI use :class:`flowdesk.model.history.History`; either way ``do`` may be
+called again after ``undo`` (redo) and must produce the same result, so everything a command
+creates (ids included) is decided when the command is built, not when it runs.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from flowdesk.model.document import WorkflowDocument
+from flowdesk.model.workflow import Edge, LoopSettings, Node, Position, Workflow
+
+NODE_OPTION_FIELDS = frozenset({"retry", "timeout_s", "on_error", "breakpoint", "pinned"})
+WORKFLOW_FIELDS = frozenset({"name", "description", "inputs", "settings", "version"})
+
+
+class CommandRefused(ValueError):
+    """The edit cannot be made; the message says why in words a person understands."""
+
+
+class Command(ABC):
+    """One undoable edit. ``label`` is what Edit > Undo shows."""
+
+    label: str = "Edit"
+
+    @abstractmethod
+    def do(self, doc: WorkflowDocument) -> None: ...
+
+    @abstractmethod
+    def undo(self, doc: WorkflowDocument) -> None: ...
+
+    def merge(self, other: Command) -> bool:
+        """Absorb ``other`` (already done) into this command, so a typing burst undoes as one step."""
+        return False
+
+
+class _EdgeSweep:
+    """Removes, and on undo restores, edges left on ports that a node no longer has.
+
+    Changing a switch's cases or a node's on_error can take ports away; their wires go with them,
+    inside the same undo step.
+    """
+
+    def __init__(self) -> None:
+        self._removed: list[tuple[int, Edge]] = []
+
+    def sweep(self, doc: WorkflowDocument, node_id: str) -> None:
+        ports = doc.ports(node_id)
+        stale = [
+            e.id for e in doc.edges_of([node_id])
+            if (e.source == node_id and ports.get("output", e.source_port) is None)
+            or (e.target == node_id and ports.get("input", e.target_port) is None)
+        ]
+        self._removed = _remove_edges(doc, stale)
+
+    def restore(self, doc: WorkflowDocument) -> None:
+        _restore_edges(doc, self._removed)
+        self._removed = []
+
+
+def _remove_edges(doc: WorkflowDocument, edge_ids: Iterable[str]) -> list[tuple[int, Edge]]:
+    """Remove edges, highest index first; returns (index, edge) ascending, ready for restore."""
+    ids = set(edge_ids)
+    positions = sorted(((i, e) for i, e in enumerate(doc.edges) if e.id in ids), key=lambda p: p[0])
+    for _, edge in reversed(positions):
+        doc._remove_edge(edge.id)
+    return positions
+
+
+def _restore_edges(doc: WorkflowDocument, removed: Sequence[tuple[int, Edge]]) -> None:
+    for index, edge in removed:
+        doc._insert_edge(index, edge)
+
+
+class AddNode(Command):
+    def __init__(self, node: Node, index: int | None = None) -> None:
+        self.node = node
+        self.index = index
+        self.label = f"Add {node.title}"
+
+    @classmethod
+    def of_kind(cls, doc: WorkflowDocument, kind: str, position: tuple[float, float] = (0.0, 0.0),
+                name: str | None = None) -> AddNode:
+        """A new node of ``kind`` with its default config and a fresh id."""
+        spec = doc.catalog.get(kind)
+        if spec is None:
+            raise CommandRefused(f"there is no node kind '{kind}'")
+        if spec.singleton and any(n.kind == kind for n in doc.nodes):
+            raise CommandRefused(f"a workflow has at most one {spec.display_name} node")
+        node = Node(
+            id=doc.new_node_id(kind), kind=kind, name=spec.display_name if name is None else name,
+            position=Position(x=position[0], y=position[1]), config=spec.default_config(),
+        )
+        return cls(node)
+
+    def do(self, doc: WorkflowDocument) -> None:
+        doc._insert_node(len(doc.nodes) if self.index is None else self.index, self.node)
+
+    def undo(self, doc: WorkflowDocument) -> None:
+        doc._remove_node(self.node.id)
+
+
+class RemoveNodes(Command):
+    """Delete nodes with their edges; undo puts every node and edge back at its exact index."""
+
+    def __init__(self, node_ids: Iterable[str]) -> None:
+        self.node_ids = list(dict.fromkeys(node_ids))
+        self._nodes: list[tuple[int, Node]] = []
+        self._edges: list[tuple[int, Edge]] = []
+        self.label = "Delete node" if len(self.node_ids) == 1 else f"Delete {len(self.node_ids)} nodes"
+
+    def do(self, doc: WorkflowDocument) -> None:
+        missing = [n for n in self.node_ids if not doc.has_node(n)]
+        if missing:
+            raise CommandRefused(f"there is no node '{missing[0]}'")
+        self._edges = _remove_edges(doc, [e.id for e in doc.edges_of(self.node_ids)])
+        ids = set(self.node_ids)
+        self._nodes = [(i, n) for i, n in enumerate(doc.nodes) if n.id in ids]
+        for _, node in reversed(self._nodes):
+            doc._remove_node(node.id)
+
+    def undo(self, doc: WorkflowDocument) -> None:
+        for index, node in self._nodes:
+            doc._insert_node(index, node)
+        _restore_edges(doc, self._edges)
+
+
+class MoveNodes(Command):
+    """Move nodes to new positions; the GUI pushes one of these per drag, on release."""
+
+    def __init__(self, doc: WorkflowDocument, positions: Mapping[str, tuple[float, float]]) -> None:
+        self.new = {nid: Position(x=x, y=y) for nid, (x, y) in positions.items()}
+        self.old = {nid: doc.node(nid).position for nid in positions}
+        self.label = "Move node" if len(self.new) == 1 else f"Move {len(self.new)} nodes"
+
+    def _apply(self, doc: WorkflowDocument, positions: Mapping[str, Position]) -> None:
+        for nid, pos in positions.items():
+            doc._replace_node(doc.node(nid).model_copy(update={"position": pos}))
+
+    def do(self, doc: WorkflowDocument) -> None:
+        self._apply(doc, self.new)
+
+    def undo(self, doc: WorkflowDocument) -> None:
+        self._apply(doc, self.old)
+
+
+class Connect(Command):
+    """Wire an output to an input. Refused, with the reason, when the wire could not work.
+
+    With ``replace`` a wire already on the target input is swapped out (what a drop onto an
+    occupied input means in the editor); undo brings it back.
+    """
+
+    def __init__(self, doc: WorkflowDocument, source: str, source_port: str, target: str, target_port: str,
+                 loop: LoopSettings | None = None, *, replace: bool = False) -> None:
+        self.replaced: Edge | None = None
+        if replace:
+            self.replaced = next(
+                (e for e in doc.edges if e.target == target and e.target_port == target_port), None
+            )
+        reason = doc.connection_problem(
+            source, source_port, target, target_port, loop,
+            ignore_edge=self.replaced.id if self.replaced else None,
+        )
+        if reason:
+            raise CommandRefused(reason)
+        self.edge = Edge(id=doc.new_edge_id(), source=source, source_port=source_port,
+                         target=target, target_port=target_port, loop=loop)
+        self._replaced_at: list[tuple[int, Edge]] = []
+        self.label = "Connect loop" if loop else "Connect"
+
+    def do(self, doc: WorkflowDocument) -> None:
+        if self.replaced is not None:
+            self._replaced_at = _remove_edges(doc, [self.replaced.id])
+        doc._insert_edge(len(doc.edges), self.edge)
+
+    def undo(self, doc: WorkflowDocument) -> None:
+        doc._remove_edge(self.edge.id)
+        _restore_edges(doc, self._replaced_at)
+
+
+class Disconnect(Command):
+    def __init__(self, edge_ids: Iterable[str]) -> None:
+        self.edge_ids = list(dict.fromkeys(edge_ids))
+        self._removed: list[tuple[int, Edge]] = []
+        self.label = "Disconnect" if len(self.edge_ids) == 1 else f"Disconnect {len(self.edge_ids)} edges"
+
+    def do(self, doc: WorkflowDocument) -> None:
+        missing = [e for e in self.edge_ids if not doc.has_edge(e)]
+        if missing:
+            raise CommandRefused(f"there is no edge '{missing[0]}'")
+        self._removed = _remove_edges(doc, self.edge_ids)
+
+    def undo(self, doc: WorkflowDocument) -> None:
+        _restore_edges(doc, self._removed)
+
+
+class SetEdgeLoop(Command):
+    """Change a loop edge's settings (max_iterations, until)."""
+
+    def __init__(self, doc: WorkflowDocument, edge_id: str, loop: LoopSettings) -> None:
+        self.old = doc.edge(edge_id)
+        if self.old.loop is None:
+            raise CommandRefused("only a loop edge has loop settings")
+        self.new = self.old.model_copy(update={"loop": loop})
+        self.label = "Edit loop"
+
+    def do(self, doc: WorkflowDocument) -> None:
+        doc._replace_edge(self.new)
+
+    def undo(self, doc: WorkflowDocument) -> None:
+        doc._replace_edge(self.old)
+
+
+class _NodeEdit(Command):
+    """Replace one node by an edited copy, sweeping wires off ports that disappear."""
+
+    merge_key: str | None = None
+
+    def __init__(self, doc: WorkflowDocument, node_id: str, new: Node, label: str) -> None:
+        self.node_id = node_id
+        self.old = doc.node(node_id)
+        self.new = new
+        self.label = label
+        self._sweep = _EdgeSweep()
+
+    def do(self, doc: WorkflowDocument) -> None:
+        doc._replace_node(self.new)
+        self._sweep.sweep(doc, self.node_id)
+
+    def undo(self, doc: WorkflowDocument) -> None:
+        doc._replace_node(self.old)
+        self._sweep.restore(doc)
+
+    def merge(self, other: Command) -> bool:
+        """Consecutive edits of the same field(s) of one node become a single undo step."""
+        if (type(other) is not type(self) or self.merge_key is None or not isinstance(other, _NodeEdit)
+                or other.merge_key != self.merge_key or other.node_id != self.node_id
+                or other._sweep._removed or self._sweep._removed):
+            return False
+        self.new = other.new
+        return True
+
+
+def _validated_node(node: Node, **update: Any) -> Node:
+    """An edited copy, checked by the model (a bad timeout must be refused, not saved)."""
+    try:
+        return Node.model_validate({**node.model_dump(), **update})
+    except ValueError as exc:
+        raise CommandRefused(_first_error(exc)) from exc
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+    return str(exc)
+
+
+class SetConfig(_NodeEdit):
+    """Set some config fields of a node (others unchanged). Typing in one field merges into one step."""
+
+    def __init__(self, doc: WorkflowDocument, node_id: str, values: Mapping[str, Any]) -> None:
+        node = doc.node(node_id)
+        new = _validated_node(node, config={**node.config, **values})
+        super().__init__(doc, node_id, new, f"Edit {', '.join(values)} of {node.title}")
+        self.merge_key = "config:" + ",".join(sorted(values))
+
+
+class ReplaceConfig(_NodeEdit):
+    """Replace a node's whole config (the inspector's raw JSON editor, or a reset to defaults)."""
+
+    def __init__(self, doc: WorkflowDocument, node_id: str, config: Mapping[str, Any]) -> None:
+        node = doc.node(node_id)
+        super().__init__(doc, node_id, _validated_node(node, config=dict(config)), f"Edit config of {node.title}")
+
+
+class Rename(_NodeEdit):
+    def __init__(self, doc: WorkflowDocument, node_id: str, name: str) -> None:
+        node = doc.node(node_id)
+        super().__init__(doc, node_id, _validated_node(node, name=name), f"Rename {node.title}")
+        self.merge_key = "name"
+
+
+class SetNodeOptions(_NodeEdit):
+    """Set execution options of a node: retry, timeout_s, on_error, breakpoint, pinned."""
+
+    def __init__(self, doc: WorkflowDocument, node_id: str, **options: Any) -> None:
+        unknown = set(options) - NODE_OPTION_FIELDS
+        if unknown:
+            raise CommandRefused(f"'{sorted(unknown)[0]}' is not a node option")
+        node = doc.node(node_id)
+        super().__init__(doc, node_id, _validated_node(node, **options), f"Edit options of {node.title}")
+
+
+class SetWorkflowProps(Command):
+    """Change workflow-level fields: name, description, declared inputs, settings."""
+
+    def __init__(self, doc: WorkflowDocument, **fields: Any) -> None:
+        unknown = set(fields) - WORKFLOW_FIELDS
+        if unknown:
+            raise CommandRefused(f"'{sorted(unknown)[0]}' is not a workflow property")
+        meta = doc.workflow.model_dump(exclude={"nodes", "edges"})
+        try:
+            checked = Workflow.model_validate({**meta, **fields})
+        except ValueError as exc:
+            raise CommandRefused(_first_error(exc)) from exc
+        self.new = {name: getattr(checked, name) for name in fields}
+        self.old: dict[str, Any] = {}
+        self.label = f"Edit workflow {', '.join(fields)}"
+
+    def do(self, doc: WorkflowDocument) -> None:
+        self.old = doc._set_meta(**self.new)
+
+    def undo(self, doc: WorkflowDocument) -> None:
+        doc._set_meta(**self.old)
+
+
+class Macro(Command):
+    """Several commands as one undo step (insert a node on an edge, auto-layout, ...).
+
+    A later step often depends on an earlier one having happened (connecting a node that the
+    first step adds), so a macro is usually *recorded*: each step is built and done in turn, and
+    the finished macro is then pushed, its first ``do`` being a no-op.
+    """
+
+    def __init__(self, label: str, commands: Sequence[Command] = ()) -> None:
+        self.label = label
+        self.commands = list(commands)
+        self._applied = False
+
+    @classmethod
+    def record(cls, doc: WorkflowDocument, label: str, build: Callable[[Callable[[Command], None]], None]) -> Macro:
+        """Run ``build(run)``, where ``run(cmd)`` does a step at once; all undone if any step fails."""
+        macro = cls(label)
+
+        def run(command: Command) -> None:
+            command.do(doc)
+            macro.commands.append(command)
+
+        try:
+            build(run)
+        except Exception:
+            for command in reversed(macro.commands):
+                command.undo(doc)
+            raise
+        macro._applied = True
+        return macro
+
+    def do(self, doc: WorkflowDocument) -> None:
+        if self._applied:
+            self._applied = False
+            return
+        done: list[Command] = []
+        try:
+            for command in self.commands:
+                command.do(doc)
+                done.append(command)
+        except Exception:
+            for command in reversed(done):
+                command.undo(doc)
+            raise
+
+    def undo(self, doc: WorkflowDocument) -> None:
+        for command in reversed(self.commands):
+            command.undo(doc)
+
+
+class PasteFragment(Command):
+    """Add copied nodes and the edges among them, under fresh ids, offset from the originals.
+
+    Edges whose other end was not copied are dropped; a second node of a one-per-workflow kind
+    (start) is left out, with its edges, and named in ``skipped``.
+    """
+
+    def __init__(self, doc: WorkflowDocument, nodes: Iterable[Node], edges: Iterable[Edge],
+                 offset: tuple[float, float] = (40.0, 40.0)) -> None:
+        self.skipped: list[str] = []
+        id_map: dict[str, str] = {}
+        self.nodes: list[Node] = []
+        present = {n.kind for n in doc.nodes}
+        for node in nodes:
+            spec = doc.catalog.get(node.kind)
+            if spec is not None and spec.singleton and node.kind in present:
+                self.skipped.append(node.title)
+                continue
+            present.add(node.kind)
+            id_map[node.id] = doc.new_node_id(_stem_of(node.id))
+            pos = Position(x=node.position.x + offset[0], y=node.position.y + offset[1])
+            self.nodes.append(node.model_copy(update={"id": id_map[node.id], "position": pos}))
+        self.edges = [
+            e.model_copy(update={"id": doc.new_edge_id(), "source": id_map[e.source], "target": id_map[e.target]})
+            for e in edges if e.source in id_map and e.target in id_map
+        ]
+        self.label = "Paste" if len(self.nodes) != 1 else f"Paste {self.nodes[0].title}"
+
+    @property
+    def created_node_ids(self) -> list[str]:
+        return [n.id for n in self.nodes]
+
+    def do(self, doc: WorkflowDocument) -> None:
+        for node in self.nodes:
+            doc._insert_node(len(doc.nodes), node)
+        for edge in self.edges:
+            doc._insert_edge(len(doc.edges), edge)
+
+    def undo(self, doc: WorkflowDocument) -> None:
+        for edge in reversed(self.edges):
+            doc._remove_edge(edge.id)
+        for node in reversed(self.nodes):
+            doc._remove_node(node.id)
+
+
+def _stem_of(node_id: str) -> str:
+    """``llm_12`` -> ``llm``: pasted copies get ids of the same family."""
+    head, sep, tail = node_id.rpartition("_")
+    return head if sep and tail.isdigit() and head else node_id
