@@ -161,7 +161,9 @@ class Connect(Command):
         self.replaced: Edge | None = None
         if replace:
             self.replaced = next(
-                (e for e in doc.edges if e.target == target and e.target_port == target_port), None
+                (e for e in doc.edges
+                 if e.target == target and e.target_port == target_port and e.is_loop == (loop is not None)),
+                None,
             )
         reason = doc.connection_problem(
             source, source_port, target, target_port, loop,

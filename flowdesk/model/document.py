@@ -146,6 +146,9 @@ class WorkflowDocument:
     ) -> str | None:
         """Why this connection would be invalid, as a sentence; None when it is fine.
 
+        An input takes one forward wire and, besides it, one loop edge: the wire brings the first
+        value, the loop edge each later one (a loop "phi", as in the code-review example).
+
         ``ignore_edge`` is an edge about to be replaced (a drop onto an occupied input).
         """
         if source not in self._node_index or target not in self._node_index:
@@ -164,8 +167,10 @@ class WorkflowDocument:
         if reason:
             return f"{reason} ('{src_title}'.{source_port} is {out_spec.type.value}, '{dst_title}'.{target_port} is {in_spec.type.value})"
         for edge in self._edges:
-            if edge.id != ignore_edge and edge.target == target and edge.target_port == target_port:
-                return f"input '{target_port}' of '{dst_title}' is already connected"
+            if (edge.id != ignore_edge and edge.target == target and edge.target_port == target_port
+                    and edge.is_loop == (loop is not None)):
+                what = "a loop edge" if loop is not None else "a wire"
+                return f"input '{target_port}' of '{dst_title}' already has {what}"
         leads_back = self._reaches(target, source)
         if loop is None and leads_back:
             return "this connection would make a cycle; use a loop edge (with a maximum of iterations) to go back"

@@ -118,7 +118,7 @@ def test_connect_refuses_invalid_wires_with_reason(history: History, wire: tuple
 def test_connect_refuses_occupied_input_unless_replacing(history: History) -> None:
     a, b, c = add(history, "transform"), add(history, "transform"), add(history, "transform")
     first = connect(history, a, "output", c, "input")
-    with pytest.raises(CommandRefused, match="already connected"):
+    with pytest.raises(CommandRefused, match="already has a wire"):
         Connect(history.doc, b, "output", c, "input")
     second = connect(history, b, "output", c, "input", replace=True)
     assert [e.id for e in history.doc.edges] == [second]
@@ -134,6 +134,16 @@ def test_connect_refuses_cycles_but_accepts_loop_edges_back(history: History) ->
         Connect(history.doc, c, "output", a, "input")
     loop = connect(history, c, "output", a, "input", loop=LoopSettings(max_iterations=3))
     assert history.doc.edge(loop).is_loop
+
+
+def test_an_input_takes_one_wire_and_one_loop_edge(history: History) -> None:
+    start, review, cond, fix = add(history, "start"), add(history, "llm"), add(history, "condition"), add(history, "llm")
+    connect(history, start, "inputs", review, "input")
+    connect(history, review, "text", cond, "value")
+    connect(history, cond, "false", fix, "input")
+    connect(history, fix, "text", review, "input", loop=LoopSettings(max_iterations=3))
+    with pytest.raises(CommandRefused, match="already has a loop edge"):
+        Connect(history.doc, cond, "false", review, "input", loop=LoopSettings(max_iterations=2))
 
 
 def test_loop_edge_must_lead_back(history: History) -> None:
