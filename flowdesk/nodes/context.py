@@ -66,6 +66,14 @@ class NodeContext(Protocol):
         """Run another workflow (by library id/slug or relative path) to completion; its outputs."""
         ...
 
+    def progress(self, done: int, total: int) -> None:
+        """Report progress of a long node (a map's items), shown as "k of n"."""
+        ...
+
+    def set_run_output(self, name: str, value: Any) -> None:
+        """Put a value into the run's outputs (what the output node does)."""
+        ...
+
     def tool(self, name: str) -> Any:
         """The registered tool callable called ``name``."""
         ...

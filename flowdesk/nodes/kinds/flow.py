@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from flowdesk.model.ids import ID_PATTERN
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
+from flowdesk.nodes.runners.basic import run_approval, run_delay, run_subworkflow
+from flowdesk.nodes.runners.mapping import run_map
 from flowdesk.nodes.kinds.widgets import TEMPLATE, WORKFLOW_REF
 
 
@@ -49,6 +51,7 @@ class ApprovalConfig(BaseModel):
 
 
 MAP = KindSpec(
+    run=run_map,
     name="map",
     display_name="Map",
     category="Flow",
@@ -62,6 +65,7 @@ MAP = KindSpec(
 )
 
 SUBWORKFLOW = KindSpec(
+    run=run_subworkflow,
     name="subworkflow",
     display_name="Sub-workflow",
     category="Flow",
@@ -75,6 +79,7 @@ SUBWORKFLOW = KindSpec(
 )
 
 DELAY = KindSpec(
+    run=run_delay,
     name="delay",
     display_name="Delay",
     category="Flow",
@@ -85,6 +90,7 @@ DELAY = KindSpec(
 )
 
 APPROVAL = KindSpec(
+    run=run_approval,
     name="approval",
     display_name="Human Approval",
     category="Flow",

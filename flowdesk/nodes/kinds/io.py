@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flowdesk.model.ids import ID_PATTERN
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
+from flowdesk.nodes.runners.basic import run_output, run_start
 from flowdesk.nodes.kinds.widgets import TEMPLATE
 
 
@@ -24,6 +25,7 @@ class NoteConfig(BaseModel):
 
 
 START = KindSpec(
+    run=run_start,
     name="start",
     display_name="Start",
     category="Input / Output",
@@ -34,6 +36,7 @@ START = KindSpec(
 )
 
 OUTPUT = KindSpec(
+    run=run_output,
     name="output",
     display_name="Output",
     category="Input / Output",

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
+from flowdesk.nodes.runners.remote import run_http, run_llm, run_tool
 from flowdesk.nodes.kinds.widgets import CREDENTIAL, TEMPLATE
 
 MODEL_PATTERN = r"^[a-z][a-z0-9_-]*:\S.*$"
@@ -58,6 +59,7 @@ class ToolConfig(BaseModel):
 
 
 LLM = KindSpec(
+    run=run_llm,
     name="llm",
     display_name="LLM",
     category="AI",
@@ -74,6 +76,7 @@ LLM = KindSpec(
 )
 
 HTTP = KindSpec(
+    run=run_http,
     name="http",
     display_name="HTTP Request",
     category="Integrations",
@@ -91,6 +94,7 @@ HTTP = KindSpec(
 )
 
 TOOL = KindSpec(
+    run=run_tool,
     name="tool",
     display_name="Tool",
     category="Integrations",

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from flowdesk.model.ids import is_valid_id
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
+from flowdesk.nodes.runners.basic import run_condition, run_merge, run_switch, run_transform
 from flowdesk.nodes.kinds.widgets import EXPRESSION, TEMPLATE
 
 _VALUE_IN = PortSpec("value", ValueType.ANY, required=True, description="The value to test and route.")
@@ -80,6 +81,7 @@ def _merge_ports(config: BaseModel) -> NodePorts:
 
 
 TRANSFORM = KindSpec(
+    run=run_transform,
     name="transform",
     display_name="Transform",
     category="Data",
@@ -93,6 +95,7 @@ TRANSFORM = KindSpec(
 )
 
 CONDITION = KindSpec(
+    run=run_condition,
     name="condition",
     display_name="Condition",
     category="Flow",
@@ -103,6 +106,7 @@ CONDITION = KindSpec(
 )
 
 SWITCH = KindSpec(
+    run=run_switch,
     name="switch",
     display_name="Switch",
     category="Flow",
@@ -113,6 +117,7 @@ SWITCH = KindSpec(
 )
 
 MERGE = KindSpec(
+    run=run_merge,
     name="merge",
     display_name="Merge",
     category="Flow",

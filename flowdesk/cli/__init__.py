@@ -1,0 +1,61 @@
+"""The `flowdesk` command line: one parser, one module per group of subcommands.
+
+Every command prints a short, located message and exits non-zero on bad input; a traceback is
+never shown to a user (unexpected errors are logged and summarised in one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from flowdesk import __version__
+from flowdesk.cli import info, run, validate
+
+log = logging.getLogger("flowdesk")
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_WAITING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flowdesk",
+        description="Design, run and inspect multi-step LLM workflows. Without a command, opens the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"flowdesk {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    validate.register(commands)
+    run.register(commands)
+    info.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        return _open_app(parser)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the last line of defence: one line for the user, details in the log
+        log.debug("unexpected error", exc_info=True)
+        print(f"flowdesk: internal error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _open_app(parser: argparse.ArgumentParser) -> int:
+    try:
+        from flowdesk.ui.app import run_app
+    except ImportError:
+        parser.print_help(sys.stderr)
+        print("\nflowdesk: the desktop app is not part of this build yet; use the commands above.", file=sys.stderr)
+        return EXIT_INVALID
+    return run_app([])

@@ -1,0 +1,112 @@
+"""Running one node once, to its end: attempts, per-attempt timeout, retries with backoff.
+
+Everything a node's run function raises is caught here and turned into a classified error (which
+retry policies choose on) with a message a person understands; only cancellation passes through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flowdesk.engine.events import ErrorInfo, NodeRetrying, NodeStarted, Usage
+from flowdesk.engine.sandbox import SandboxError
+from flowdesk.nodes.context import NodeFailure
+from flowdesk.nodes.llm_contract import LLMError
+
+if TYPE_CHECKING:
+    from flowdesk.engine.executor import Run
+    from flowdesk.engine.plan import PlanNode
+
+
+@dataclass(slots=True)
+class Outcome:
+    ok: bool
+    outputs: dict[str, Any]
+    attempt: int
+    duration_s: float
+    usage: Usage
+    error: ErrorInfo | None = None
+    logs: list[str] = field(default_factory=list)
+
+
+def classify(exc: BaseException, timeout_s: float | None) -> tuple[str, str, float | None]:
+    """(error class, message, retry-after seconds) for an exception a run function raised."""
+    if isinstance(exc, TimeoutError):
+        return "timeout", f"timed out after {timeout_s:g} s" if timeout_s else "timed out", None
+    if isinstance(exc, LLMError):
+        return exc.error_class, str(exc), exc.retry_after_s
+    if isinstance(exc, NodeFailure):
+        return exc.error_class, str(exc), None
+    if isinstance(exc, SandboxError):
+        return "node", str(exc), None
+    if isinstance(exc, (ConnectionError, OSError)):
+        return "network", f"{type(exc).__name__}: {exc}", None
+    return "node", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, None
+
+
+def _check_outputs(outputs: object, pn: PlanNode) -> dict[str, Any]:
+    """A run function must return {port: JSON value}; anything else is the node's fault, said plainly."""
+    if outputs is None:
+        return {}
+    if not isinstance(outputs, dict):
+        raise NodeFailure(f"returned {type(outputs).__name__}, expected a dict of output values", "invalid_output")
+    try:
+        json.dumps(outputs, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise NodeFailure(f"produced a value that is not JSON: {exc}", "invalid_output") from exc
+    return outputs
+
+
+async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str, Any]) -> Outcome:
+    """Attempt the node until it succeeds, its retries run out, or it is cancelled."""
+    node = pn.node
+    policy = node.retry
+    run_fn = pn.spec.run
+    clock = run.services.clock
+    attempt = 0
+    total_usage = Usage()
+    while True:
+        attempt += 1
+        ctx = run.make_context(pn, iteration, attempt)
+        if run.listening:
+            run.emit(NodeStarted.model_construct(run_id=run.run_id, ts=clock.wall(), node_id=pn.id,
+                                                 iteration=iteration, attempt=attempt, inputs=inputs))
+        started = clock.monotonic()
+        try:
+            if run_fn is None:
+                raise NodeFailure(f"node kind '{pn.spec.name}' has no run function in this flowdesk")
+            if node.timeout_s is None:
+                result = await run_fn(ctx, inputs, pn.config)
+            else:
+                async with asyncio.timeout(node.timeout_s):
+                    result = await run_fn(ctx, inputs, pn.config)
+            outputs = _check_outputs(result, pn)
+            total_usage = total_usage + ctx.usage
+            return Outcome(True, outputs, attempt, clock.monotonic() - started, total_usage)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a run function may fail in any way; it becomes a recorded error
+            total_usage = total_usage + ctx.usage
+            error_class, message, retry_after = classify(exc, node.timeout_s)
+            error = ErrorInfo.model_construct(message=message, error_class=error_class, node_id=pn.id,
+                                              exception=type(exc).__name__)
+            duration = clock.monotonic() - started
+            if attempt >= policy.max_attempts or not policy.retries(error_class):
+                return Outcome(False, {}, attempt, duration, total_usage, error)
+            delay = _backoff(run, policy.delay_before(attempt + 1), policy.jitter, retry_after, policy.max_delay_s)
+            if run.listening:
+                run.emit(NodeRetrying.model_construct(run_id=run.run_id, ts=clock.wall(), node_id=pn.id,
+                                                      iteration=iteration, attempt=attempt, delay_s=delay,
+                                                      error=error, duration_s=duration, usage=ctx.usage))
+            await clock.sleep(delay)
+
+
+def _backoff(run: Run, nominal: float, jitter: float, retry_after: float | None, cap: float) -> float:
+    """The wait before the next attempt: nominal +- jitter, but never less than a server's Retry-After."""
+    delay = nominal * (1.0 + run.services.rng.uniform(-jitter, jitter)) if jitter else nominal
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, max(cap, retry_after)))
+    return max(0.0, delay)

@@ -1,0 +1,45 @@
+"""Workflows run from inside a node: a subworkflow node's one run, a map node's run per item.
+
+A child run is a run of its own (own id, own events, own record) that names its parent run and
+node, shares the parent's services, bus and journal, and is cancelled with its parent.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flowdesk.nodes.context import NodeFailure
+
+if TYPE_CHECKING:
+    from flowdesk.engine.executor import Run
+    from flowdesk.engine.plan import PlanNode
+
+
+async def run_child_workflow(parent: Run, pn: PlanNode, iteration: int, ref: str, inputs: dict[str, Any],
+                             label: str) -> dict[str, Any]:
+    from flowdesk.engine.runner import InvalidWorkflowError, RunInputError, start_run
+
+    services = parent.services
+    depth = parent.options.depth + 1
+    if depth > services.max_depth:
+        raise NodeFailure(f"workflows nest more than {services.max_depth} deep (does '{ref}' call itself?)")
+    if services.workflows is None:
+        raise NodeFailure(f"cannot find workflow '{ref}': no workflow library or folder is available to this run")
+    try:
+        workflow = services.workflows.resolve(ref)
+    except (KeyError, LookupError, OSError, ValueError) as exc:
+        raise NodeFailure(f"cannot load workflow '{ref}': {exc}") from exc
+    child_id = f"{parent.run_id}.{pn.id}.{iteration}.{label.replace(' ', '_')}"
+    try:
+        handle = start_run(
+            workflow, parent.catalog, services, inputs, run_id=child_id, bus=parent.bus, journal=parent.journal,
+            parent_run_id=parent.run_id, parent_node_id=pn.id, depth=depth, use_pins=False,
+            decisions=parent.options.decisions,
+        )
+    except (InvalidWorkflowError, RunInputError) as exc:
+        raise NodeFailure(f"workflow '{ref}' cannot run: {exc}") from exc
+    result = await handle.wait()
+    if result.status != "succeeded":
+        reason = result.error.message if result.error else result.status
+        raise NodeFailure(f"{label}: workflow '{ref}' {result.status}: {reason}")
+    return result.outputs

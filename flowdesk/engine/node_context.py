@@ -1,0 +1,125 @@
+"""The engine's side of :class:`flowdesk.nodes.context.NodeContext`: what a run function can reach."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flowdesk.engine.events import LLMDelta, NodeLog, NodeProgress, Usage
+from flowdesk.nodes.context import LogLevel, NodeFailure
+from flowdesk.nodes.llm_contract import LLMError, LLMProvider, LLMUsage
+
+if TYPE_CHECKING:
+    from flowdesk.engine.executor import Run
+    from flowdesk.engine.plan import PlanNode
+
+
+class RunNodeContext:
+    """One attempt of one node. Cheap to build: the executor makes one per attempt."""
+
+    __slots__ = ("_run", "_pn", "node_id", "iteration", "attempt", "usage")
+
+    def __init__(self, run: Run, pn: PlanNode, iteration: int, attempt: int) -> None:
+        self._run = run
+        self._pn = pn
+        self.node_id = pn.id
+        self.iteration = iteration
+        self.attempt = attempt
+        self.usage = Usage()
+
+    @property
+    def run_id(self) -> str:
+        return self._run.run_id
+
+    @property
+    def run_inputs(self) -> Mapping[str, Any]:
+        return self._run.inputs
+
+    @property
+    def files_root(self) -> Path | None:
+        return self._run.services.files_root
+
+    def scope(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """What templates and expressions can read (DESIGN.md §4)."""
+        return {
+            "inputs": inputs,
+            "run": {"inputs": self._run.inputs, "id": self._run.run_id},
+            "nodes": self._run.nodes_scope,
+            "loop": {"index": self.iteration + 1, "index0": self.iteration, "first": self.iteration == 0},
+        }
+
+    def render(self, template: str, inputs: Mapping[str, Any], *, field: str = "template") -> str:
+        return self._run.services.sandbox.render(template, self.scope(inputs), field=field)
+
+    def evaluate(self, expression: str, inputs: Mapping[str, Any], *, field: str = "expression") -> Any:
+        return self._run.services.sandbox.evaluate(expression, self.scope(inputs), field=field)
+
+    def log(self, message: str, level: LogLevel = "info") -> None:
+        run = self._run
+        if run.listening:
+            run.emit(NodeLog.model_construct(run_id=run.run_id, ts=run.services.clock.wall(), node_id=self.node_id,
+                                             iteration=self.iteration, level=level, message=message))
+
+    def progress(self, done: int, total: int) -> None:
+        run = self._run
+        if run.listening:
+            run.emit(NodeProgress.model_construct(run_id=run.run_id, ts=run.services.clock.wall(),
+                                                  node_id=self.node_id, iteration=self.iteration,
+                                                  done=done, total=total))
+
+    def llm(self, provider: str, credential: str | None) -> LLMProvider:
+        resolver = self._run.services.providers
+        if resolver is None:
+            raise LLMError("no LLM providers are configured for this run")
+        return resolver.resolve(provider, credential)
+
+    def llm_delta(self, text: str) -> None:
+        run = self._run
+        if run.listening:
+            run.emit(LLMDelta.model_construct(run_id=run.run_id, ts=run.services.clock.wall(), node_id=self.node_id,
+                                              iteration=self.iteration, text=text))
+
+    def add_usage(self, usage: LLMUsage) -> None:
+        self.usage = self.usage + Usage.model_construct(input_tokens=usage.input_tokens,
+                                                        output_tokens=usage.output_tokens, cost_usd=usage.cost_usd)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._run.services.clock.sleep(seconds)
+
+    async def wait_for_approval(self, message: str) -> tuple[bool, str]:
+        return await self._run.wait_for_approval(self._pn.index, message)
+
+    async def run_workflow(self, ref: str, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
+        return await self._run.run_child(self._pn, self.iteration, ref, dict(inputs), label)
+
+    def set_run_output(self, name: str, value: Any) -> None:
+        """Put a value into the run's outputs (what the output node does)."""
+        self._run.outputs[name] = value
+
+    def tool(self, name: str) -> Any:
+        tools = self._run.services.tools
+        found = tools.get(name) if tools is not None else None
+        if found is None:
+            known = ", ".join(sorted(tools.names())) if tools is not None else "none"
+            raise NodeFailure(f"there is no tool '{name}' (installed tools: {known})")
+        return found
+
+    async def http_request(self, method: str, url: str, *, headers: Mapping[str, str], params: Mapping[str, str],
+                           content: bytes | None) -> tuple[int, dict[str, str], bytes]:
+        transport = self._run.services.http
+        if transport is None:
+            raise NodeFailure("HTTP requests are not available in this run")
+        return await transport.request(method, url, headers=headers, params=params, content=content,
+                                       timeout_s=self._pn.node.timeout_s)
+
+    def secret(self, credential: str) -> str:
+        secrets = self._run.services.secrets
+        if secrets is None:
+            raise NodeFailure(f"credential '{credential}' cannot be looked up: no credential store is configured")
+        try:
+            return secrets.get(credential)
+        except KeyError:
+            raise NodeFailure(
+                f"credential '{credential}' is not set: add it in Settings or with `flowdesk credentials add`"
+            ) from None

@@ -1,0 +1,87 @@
+"""A validated workflow compiled for execution: nodes and edges by integer index.
+
+Built once per run; the executor's hot path touches only these lists (no networkx, no scans of
+the whole graph per step, DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from flowdesk.model.kinds import Catalog, KindSpec
+from flowdesk.model.workflow import Edge, LoopSettings, Node, Workflow
+
+
+@dataclass(slots=True)
+class PlanEdge:
+    index: int
+    id: str
+    source: int
+    source_port: str
+    target: int
+    target_port: str
+    loop: LoopSettings | None
+
+
+@dataclass(slots=True)
+class PlanNode:
+    index: int
+    id: str
+    node: Node
+    spec: KindSpec
+    config: BaseModel
+    in_edges: list[int] = field(default_factory=list)
+    out_edges: list[int] = field(default_factory=list)
+    loop_out: list[int] = field(default_factory=list)
+    out_by_port: dict[str, list[int]] = field(default_factory=dict)
+
+
+class Plan:
+    def __init__(self, workflow: Workflow, catalog: Catalog) -> None:
+        self.workflow = workflow
+        self.nodes: list[PlanNode] = []
+        self.by_id: dict[str, int] = {}
+        for node in workflow.nodes:
+            spec = catalog.get(node.kind)
+            if spec is None or not spec.runnable:
+                continue
+            self.by_id[node.id] = len(self.nodes)
+            self.nodes.append(PlanNode(len(self.nodes), node.id, node, spec, spec.parse_config(node.config)))
+        self.edges: list[PlanEdge] = []
+        for edge in workflow.edges:
+            self._add_edge(edge)
+        self._bodies: dict[int, frozenset[int]] = {}
+
+    def _add_edge(self, edge: Edge) -> None:
+        src, dst = self.by_id[edge.source], self.by_id[edge.target]
+        plan_edge = PlanEdge(len(self.edges), edge.id, src, edge.source_port, dst, edge.target_port, edge.loop)
+        self.edges.append(plan_edge)
+        if edge.loop is None:
+            self.nodes[src].out_edges.append(plan_edge.index)
+            self.nodes[src].out_by_port.setdefault(edge.source_port, []).append(plan_edge.index)
+            self.nodes[dst].in_edges.append(plan_edge.index)
+        else:
+            self.nodes[src].loop_out.append(plan_edge.index)
+
+    def descendants(self, start: int) -> set[int]:
+        """``start`` and every node reachable from it along forward edges."""
+        seen = {start}
+        frontier = [start]
+        while frontier:
+            current = frontier.pop()
+            for e in self.nodes[current].out_edges:
+                nxt = self.edges[e].target
+                if nxt not in seen:
+                    seen.add(nxt)
+                    frontier.append(nxt)
+        return seen
+
+    def loop_body(self, edge_index: int) -> frozenset[int]:
+        """Nodes a loop edge re-runs: its target and everything downstream of it."""
+        body = self._bodies.get(edge_index)
+        if body is None:
+            body = frozenset(self.descendants(self.edges[edge_index].target))
+            self._bodies[edge_index] = body
+        return body

@@ -1,0 +1,51 @@
+"""What goes into a run and what comes out of it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from flowdesk.engine.events import ErrorInfo, Usage
+
+
+@dataclass(frozen=True)
+class PriorOutcome:
+    """A node's finished result from an earlier run, reused instead of running it again."""
+
+    status: Literal["succeeded", "skipped"]
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    run_id: str
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    prior: Mapping[str, PriorOutcome] = field(default_factory=dict)
+    """Results to reuse, by node id (resume of an interrupted run, re-run from a node)."""
+    decisions: Mapping[str, tuple[bool, str]] = field(default_factory=dict)
+    """Approval decisions known in advance, by node id: (approved, comment)."""
+    suspend_on_wait: bool = False
+    """End the run as 'waiting' once only approvals are left, instead of waiting for them."""
+    use_pins: bool = True
+    parent_run_id: str | None = None
+    parent_node_id: str | None = None
+    depth: int = 0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    status: str
+    outputs: dict[str, Any]
+    error: ErrorInfo | None
+    duration_s: float
+    usage: Usage
+    node_status: dict[str, str]
+    node_outputs: dict[str, dict[str, Any]]
+    iterations: dict[str, int]
+    waiting: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"

@@ -1,0 +1,170 @@
+"""Starting runs: check the workflow and the inputs once, then hand a controllable run back.
+
+``start_run`` is what the CLI, the store and the GUI call. It validates up front (networkx, once
+per run, never in the hot path), prepares the run inputs against their declarations, and returns
+a :class:`RunHandle` whose methods are the run's control API: cancel, pause, resume, step,
+approve or reject.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flowdesk.engine.bus import EventBus
+from flowdesk.engine.executor import Run
+from flowdesk.engine.journal import RunJournal
+from flowdesk.engine.plan import Plan
+from flowdesk.engine.results import PriorOutcome, RunOptions, RunResult
+from flowdesk.engine.services import EngineServices
+from flowdesk.model.kinds import Catalog
+from flowdesk.model.types import ValueType
+from flowdesk.model.validation import Problem, has_errors, validate
+from flowdesk.model.workflow import Workflow
+
+
+class InvalidWorkflowError(ValueError):
+    """The workflow cannot run; ``problems`` lists why, each located."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        errors = [p for p in problems if p.severity == "error"]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(f"{errors[0].message}{more}" if errors else "the workflow is invalid")
+        self.problems = problems
+
+
+class RunInputError(ValueError):
+    """A run input is missing or not of its declared type."""
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def prepare_inputs(workflow: Workflow, given: Mapping[str, Any], *, from_text: bool = False) -> dict[str, Any]:
+    """The run's inputs: declared ones checked and converted, defaults filled in.
+
+    With ``from_text`` (values typed on a command line) strings are converted to the declared
+    type: numbers, booleans, and JSON for objects and arrays.
+    """
+    declared = {i.name: i for i in workflow.inputs}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        names = ", ".join(declared) or "none"
+        raise RunInputError(f"'{unknown[0]}' is not an input of this workflow (its inputs: {names})")
+    values: dict[str, Any] = {}
+    for name, spec in declared.items():
+        if name in given:
+            values[name] = _convert(name, spec.type, given[name], from_text)
+        elif spec.required and spec.default is None:
+            raise RunInputError(f"input '{name}' is required" + (f": {spec.description}" if spec.description else ""))
+        else:
+            values[name] = spec.default
+    return values
+
+
+_PY_TYPES: dict[ValueType, tuple[type, ...]] = {
+    ValueType.STRING: (str,), ValueType.NUMBER: (int, float), ValueType.INTEGER: (int,),
+    ValueType.BOOLEAN: (bool,), ValueType.OBJECT: (dict,), ValueType.ARRAY: (list,),
+}
+
+
+def _convert(name: str, value_type: ValueType, value: Any, from_text: bool) -> Any:
+    if from_text and isinstance(value, str) and value_type not in (ValueType.STRING, ValueType.ANY):
+        try:
+            if value_type == ValueType.BOOLEAN and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+                value = value.lower() in ("true", "yes", "1")
+            else:
+                value = json.loads(value)
+        except ValueError:
+            raise RunInputError(f"input '{name}' must be {value_type.value}, got {value!r}") from None
+    if value_type == ValueType.ANY:
+        return value
+    expected = _PY_TYPES[value_type]
+    is_bool = isinstance(value, bool)
+    if not isinstance(value, expected) or (is_bool and value_type != ValueType.BOOLEAN):
+        raise RunInputError(f"input '{name}' must be {value_type.value}, got {type(value).__name__} {value!r:.60}")
+    return value
+
+
+class RunHandle:
+    """A started run: await ``wait()`` for its result; the other methods steer it."""
+
+    def __init__(self, run: Run, task: asyncio.Task[RunResult]) -> None:
+        self._run = run
+        self.task = task
+
+    @property
+    def run_id(self) -> str:
+        return self._run.run_id
+
+    @property
+    def status(self) -> str:
+        return self._run.run_status
+
+    @property
+    def node_status(self) -> dict[str, str]:
+        return {pn.id: self._run.status[pn.index] for pn in self._run.plan.nodes}
+
+    async def wait(self) -> RunResult:
+        return await asyncio.shield(self.task)
+
+    def cancel(self) -> None:
+        self._run.cancel()
+
+    def pause(self) -> None:
+        self._run.pause()
+
+    def resume(self) -> None:
+        self._run.resume()
+
+    def step(self) -> None:
+        """At a breakpoint or pause: run the next node, then pause again."""
+        self._run.resume(step=True)
+
+    def approve(self, node_id: str, comment: str = "") -> bool:
+        return self._run.decide(node_id, True, comment)
+
+    def reject(self, node_id: str, comment: str = "") -> bool:
+        return self._run.decide(node_id, False, comment)
+
+    @property
+    def waiting_for(self) -> list[str]:
+        return [pn.id for pn in self._run.plan.nodes if self._run.status[pn.index] == "waiting"]
+
+
+def check_runnable(workflow: Workflow, catalog: Catalog) -> list[Problem]:
+    """Validate for a run; raises InvalidWorkflowError on errors, returns the warnings."""
+    problems = validate(workflow, catalog, for_run=True)
+    if has_errors(problems):
+        raise InvalidWorkflowError(problems)
+    return problems
+
+
+def start_run(workflow: Workflow, catalog: Catalog, services: EngineServices, inputs: Mapping[str, Any] | None = None,
+              *, run_id: str | None = None, bus: EventBus | None = None, journal: RunJournal | None = None,
+              prior: Mapping[str, PriorOutcome] | None = None, decisions: Mapping[str, tuple[bool, str]] | None = None,
+              suspend_on_wait: bool = False, use_pins: bool = True, parent_run_id: str | None = None,
+              parent_node_id: str | None = None, depth: int = 0, validated: bool = False,
+              inputs_from_text: bool = False) -> RunHandle:
+    """Check and start a run on the running event loop; returns its handle at once."""
+    if not validated:
+        check_runnable(workflow, catalog)
+    options = RunOptions(
+        run_id=run_id or new_run_id(), inputs=prepare_inputs(workflow, inputs or {}, from_text=inputs_from_text),
+        prior=prior or {}, decisions=decisions or {}, suspend_on_wait=suspend_on_wait, use_pins=use_pins,
+        parent_run_id=parent_run_id, parent_node_id=parent_node_id, depth=depth,
+    )
+    run = Run(Plan(workflow, catalog), catalog, services, options, bus, journal)
+    task = asyncio.get_running_loop().create_task(run.execute())
+    return RunHandle(run, task)
+
+
+async def run_workflow(workflow: Workflow, catalog: Catalog, services: EngineServices | None = None,
+                       inputs: Mapping[str, Any] | None = None, **kwargs: Any) -> RunResult:
+    """Start a run and wait for its result (the simple path for scripts and tests)."""
+    handle = start_run(workflow, catalog, services or EngineServices(), inputs, **kwargs)
+    return await handle.wait()

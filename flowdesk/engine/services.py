@@ -1,0 +1,51 @@
+"""What a run needs from outside the engine, handed in by whoever starts it (CLI, store, GUI).
+
+The engine imports none of providers, store or ui; they pass their implementations in here.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from flowdesk.engine.clock import Clock, RealClock
+from flowdesk.engine.sandbox import Sandbox
+from flowdesk.model.workflow import Workflow
+from flowdesk.nodes.llm_contract import ProviderResolver
+
+
+class WorkflowResolver(Protocol):
+    """Finds the workflow a map or subworkflow node names (a library id or slug, or a file path)."""
+
+    def resolve(self, ref: str) -> Workflow: ...
+
+
+class SecretStore(Protocol):
+    """Looks up the value of a named credential (OS keyring, environment); raises KeyError if unknown."""
+
+    def get(self, name: str) -> str: ...
+
+
+class HttpTransport(Protocol):
+    async def request(self, method: str, url: str, *, headers: Mapping[str, str], params: Mapping[str, str],
+                      content: bytes | None, timeout_s: float | None) -> tuple[int, dict[str, str], bytes]: ...
+
+
+@dataclass
+class EngineServices:
+    providers: ProviderResolver | None = None
+    workflows: WorkflowResolver | None = None
+    secrets: SecretStore | None = None
+    tools: Any = None
+    """A ``flowdesk.nodes.tools.ToolRegistry`` (typed loosely so tests can pass a stand-in)."""
+    http: HttpTransport | None = None
+    files_root: Path | None = None
+    clock: Clock = field(default_factory=RealClock)
+    sandbox: Sandbox = field(default_factory=Sandbox)
+    rng: random.Random = field(default_factory=random.Random)
+    max_depth: int = 16
+    """How deeply sub-workflows may nest (a workflow calling itself stops here, with a message)."""
+    child_bus: Callable[[], Any] | None = None

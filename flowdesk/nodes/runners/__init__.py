@@ -1,0 +1,1 @@
+"""Run functions of the built-in node kinds (``async def run(ctx, inputs, config) -> dict``)."""
