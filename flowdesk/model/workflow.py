@@ -8,15 +8,15 @@ which is what lets a file with an uninstalled plugin kind load, show and save un
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from flowdesk.model.ids import ID_PATTERN
 from flowdesk.model.types import ValueType
 
-FORMAT = "flowdesk.workflow"
-FORMAT_VERSION = 1
+FORMAT: Final = "flowdesk.workflow"
+FORMAT_VERSION: Final = 1
 
 Identifier = Annotated[str, Field(pattern=ID_PATTERN, description="A stable id: letters, digits, _; not starting with a digit.")]
 PortName = Annotated[str, Field(pattern=ID_PATTERN, description="A port name of the node's kind.")]
@@ -27,7 +27,7 @@ ErrorClass = Literal["any", "timeout", "network", "rate_limit", "server", "inval
 class _Strict(BaseModel):
     """Base for the document models: unknown fields are errors (a typo must not vanish silently)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Position(_Strict):
@@ -112,7 +112,7 @@ class RunInput(_Strict):
 
 class Settings(_Strict):
     max_concurrency: int = Field(8, ge=1, le=10_000, description="Nodes running at once, at most.")
-    run_timeout_s: float | None = Field(None, gt=0, description="Whole-run time limit in seconds.")
+    run_timeout_s: float | None = Field(None, gt=0, le=30 * 86400, description="Whole-run time limit in seconds.")
 
 
 class Workflow(_Strict):

@@ -1,0 +1,332 @@
+"""Tools: Python callables the ``tool`` node calls, built in or published by plugins.
+
+A plugin publishes a tool with an entry point in the ``flowdesk.tools`` group whose object is a
+callable (``shout = my_package:shout``); the entry point's name is the tool's name and the
+callable's docstring is its description. A tool that wants to touch files takes a keyword
+parameter named ``context`` and gets a :class:`ToolContext`, which is the only way to reach the
+folder the user allowed (``files_root``); the built-in file tools refuse every path outside it.
+
+A broken plugin never stops flowdesk: its error is logged and kept in ``plugin_errors``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
+
+from flowdesk.nodes.context import NodeFailure
+from flowdesk.nodes.registry import PluginError
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "flowdesk.tools"
+MAX_PATTERN_CHARS = 1_000
+MAX_TEXT_BYTES = 10 * 1024 * 1024
+"""Cap on text a regex scans and on a file read: keeps a tool from stalling or flooding a run."""
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a running tool may use: the allowed files folder (None = no file access) and a log."""
+
+    files_root: Path | None
+    log: Callable[[str], None] = field(default=lambda _message: None)
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A registered callable; ``wants_context`` when it has a keyword parameter named ``context``."""
+
+    name: str
+    fn: Callable[..., Any]
+    description: str
+    wants_context: bool
+
+    @classmethod
+    def from_function(cls, fn: Callable[..., Any], name: str | None = None) -> Tool:
+        """A tool for ``fn``, named after it unless told otherwise, described by its docstring."""
+        return cls(
+            name=name or fn.__name__,
+            fn=fn,
+            description=inspect.cleandoc(fn.__doc__ or "").split("\n\n")[0].replace("\n", " "),
+            wants_context=_takes_context(fn),
+        )
+
+
+def _takes_context(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` accepts ``context`` by keyword (how a tool asks for a ToolContext)."""
+    try:
+        param = inspect.signature(fn).parameters.get("context")
+    except (TypeError, ValueError):  # some builtins have no signature
+        return False
+    return param is not None and param.kind in (param.KEYWORD_ONLY, param.POSITIONAL_OR_KEYWORD)
+
+
+class ToolRegistry:
+    """Tools by name, in registration order."""
+
+    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+        self._tools: dict[str, Tool] = {}
+        self.plugin_errors: list[PluginError] = []
+        for tool in tools:
+            self.register(tool)
+
+    def register(self, tool: Tool, *, replace: bool = False) -> None:
+        """Add a tool; a name already taken needs ``replace=True`` (a plugin can't shadow silently)."""
+        if not replace and tool.name in self._tools:
+            raise ValueError(f"tool {tool.name!r} is already registered")
+        self._tools[tool.name] = tool
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def load_plugins(self, eps: Iterable[EntryPoint] | None = None) -> None:
+        """Register every ``flowdesk.tools`` entry point's callable; record, never raise, failures."""
+        for ep in entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps:
+            try:
+                fn = ep.load()
+                if not callable(fn):
+                    raise TypeError(f"expected a callable, got {type(fn).__name__}")
+                self.register(Tool.from_function(fn, name=ep.name))
+            except Exception as exc:  # noqa: BLE001 - a plugin can fail in any way; it must not take flowdesk down
+                message = f"{type(exc).__name__}: {exc}"
+                log.warning("tool plugin %s could not be loaded: %s", ep.value, message)
+                self.plugin_errors.append(PluginError(f"{ep.name} = {ep.value}", message))
+
+
+async def call_tool(tool: Tool, args: Mapping[str, Any], context: ToolContext) -> Any:
+    """Call ``tool`` with keyword ``args`` (plus ``context`` if it wants one); its JSON result.
+
+    Sync functions run in a worker thread so a slow tool never blocks the event loop (and the GUI);
+    async ones are awaited. Arguments are checked against the signature first so a mistake in the
+    node's config names the tool and the parameter instead of surfacing as a TypeError from inside.
+    """
+    if "context" in args and tool.wants_context:
+        raise NodeFailure(f"tool {tool.name!r}: 'context' is supplied by flowdesk, not by the node's args")
+    is_async = inspect.iscoroutinefunction(tool.fn)
+    if tool.wants_context and not is_async:
+        context = _thread_safe(context)
+    kwargs = {**args, "context": context} if tool.wants_context else dict(args)
+    _check_arguments(tool, kwargs)
+    try:
+        if is_async:
+            result = await tool.fn(**kwargs)
+        else:
+            result = await asyncio.to_thread(tool.fn, **kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+    except NodeFailure:
+        raise
+    except Exception as exc:  # a tool's own bug or error: name the tool, keep the cause chained
+        raise NodeFailure(f"tool {tool.name!r} failed: {type(exc).__name__}: {exc}") from exc
+    return _as_json(tool, result)
+
+
+def _thread_safe(context: ToolContext) -> ToolContext:
+    """A context whose ``log`` hands messages to the event loop: a sync tool logs from a worker thread,
+    and the engine's log sink (events, GUI, recorder) lives on the loop. Messages keep their order
+    and arrive before the tool's result does (both go through the loop's FIFO callback queue)."""
+    loop = asyncio.get_running_loop()
+    sink = context.log
+    return replace(context, log=lambda message: loop.call_soon_threadsafe(sink, message))
+
+
+def _as_json(tool: Tool, result: Any) -> Any:
+    """``result`` as the JSON value a port carries (tuples become lists); NodeFailure if it is none."""
+    try:
+        return json.loads(json.dumps(result, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise NodeFailure(f"tool {tool.name!r} returned a value that is not JSON ({type(result).__name__}): {exc}",
+                          "invalid_output") from exc
+
+
+def _check_arguments(tool: Tool, kwargs: Mapping[str, Any]) -> None:
+    """NodeFailure naming the first missing or unknown argument if ``kwargs`` don't fit ``tool.fn``."""
+    try:
+        signature = inspect.signature(tool.fn)
+    except (TypeError, ValueError):
+        return  # no signature to check against; the call itself will tell
+    try:
+        signature.bind(**kwargs)
+    except TypeError as exc:
+        missing = [p.name for p in signature.parameters.values()
+                   if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                   and p.name not in kwargs]
+        accepted = list(signature.parameters)  # signature order, for a stable message
+        has_var_kw = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+        unknown = [] if has_var_kw else [k for k in kwargs if k not in accepted]
+        if missing:
+            detail = f"missing argument {missing[0]!r}"
+        elif unknown:
+            detail = f"unknown argument {unknown[0]!r} (accepts: {', '.join(p for p in accepted if p != 'context')})"
+        else:
+            detail = str(exc)
+        raise NodeFailure(f"tool {tool.name!r}: {detail}") from None
+
+
+# --- built-in tools ------------------------------------------------------------------------------
+
+_PATH_PART = re.compile(r"\.?([^.\[\]]+)|\[(-?\d+)\]|\[\"([^\"]*)\"\]|\['([^']*)'\]")
+
+
+def json_pick(data: Any, path: str) -> Any:
+    """Picks a value out of JSON data by a path like ``items[0].title`` or ``a["odd key"]``."""
+    value, pos, walked = data, 0, ""
+    while pos < len(path):
+        match = _PATH_PART.match(path, pos)
+        if match is None:
+            raise NodeFailure(f"json_pick: cannot read the path {path!r} at character {pos + 1}")
+        key, index, quoted_a, quoted_b = match.groups()
+        step: str | int = int(index) if index is not None else next(k for k in (key, quoted_a, quoted_b) if k is not None)
+        walked = path[: match.end()]
+        value = _step(value, step, walked, path)
+        pos = match.end()
+    return value
+
+
+def _step(value: Any, step: str | int, walked: str, path: str) -> Any:
+    """One step of a json_pick path: a list index (negative counts from the end) or an object key."""
+    if isinstance(step, int):
+        if isinstance(value, list) and -len(value) <= step < len(value):
+            return value[step]
+    elif isinstance(value, Mapping) and step in value:
+        return value[step]
+    raise NodeFailure(f"json_pick: nothing at {walked!r} (path {path!r})")
+
+
+def regex_extract(text: str, pattern: str, group: int | str = 0, all: bool = False) -> Any:
+    """Finds a regular expression in text; the first match's group (or every match's with all=true).
+
+    Returns null when nothing matches (or an empty list with all=true). Patterns over 1,000
+    characters and text over 10 MB are refused, so a workflow can't stall on a runaway search.
+    """
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise NodeFailure(f"regex_extract: the pattern is {len(pattern)} characters; the limit is {MAX_PATTERN_CHARS}")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+        raise NodeFailure("regex_extract: the text is over 10 MB")
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise NodeFailure(f"regex_extract: bad pattern {pattern!r}: {exc}") from exc
+    try:
+        if all:
+            return [m.group(group) for m in compiled.finditer(text)]
+        match = compiled.search(text)
+        return match.group(group) if match else None
+    except (IndexError, re.error) as exc:
+        raise NodeFailure(f"regex_extract: the pattern has no group {group!r}") from exc
+
+
+def text_split(text: str, separator: str = "\n", max_parts: int = -1) -> list[str]:
+    """Splits text at a separator into at most max_parts parts (-1 = no limit)."""
+    if separator == "":
+        raise NodeFailure("text_split: the separator must not be empty")
+    if max_parts == 0 or max_parts < -1:
+        raise NodeFailure("text_split: max_parts must be -1 (no limit) or at least 1")
+    return text.split(separator, max_parts - 1 if max_parts > 0 else -1)
+
+
+def text_join(items: list[Any], separator: str = "\n") -> str:
+    """Joins a list into one text with a separator; non-text items are written as JSON."""
+    return separator.join(i if isinstance(i, str) else json.dumps(i, ensure_ascii=False) for i in items)
+
+
+def file_read(path: str, *, context: ToolContext) -> str:
+    """Reads a UTF-8 text file inside the workflow's files folder (at most 10 MB)."""
+    target = _inside_root(path, context, "file_read")
+    try:
+        size = target.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            raise NodeFailure(f"file_read: {path!r} is {size} bytes; the limit is 10 MB")
+        with target.open("rb") as handle:
+            data = handle.read(MAX_TEXT_BYTES + 1)
+    except OSError as exc:
+        raise NodeFailure(f"file_read: cannot read {path!r}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_TEXT_BYTES:  # the file grew after stat
+        raise NodeFailure(f"file_read: {path!r} is over 10 MB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NodeFailure(f"file_read: {path!r} is not UTF-8 text") from exc
+
+
+def file_write(path: str, content: str, *, context: ToolContext) -> str:
+    """Writes text to a file inside the workflow's files folder, atomically; returns the path written.
+
+    The text goes to a temporary file beside the target first and is then moved over it, so a
+    crash mid-write leaves the old file or the new one, never half of one.
+    """
+    target = _inside_root(path, context, "file_write")
+    if not target.parent.is_dir():
+        raise NodeFailure(f"file_write: the folder of {path!r} does not exist")
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise NodeFailure(f"file_write: cannot write {path!r}: {exc.strerror or exc}") from exc
+    context.log(f"wrote {len(content)} characters to {path}")
+    return target.relative_to(_root(context)).as_posix()
+
+
+def _inside_root(path: str, context: ToolContext, tool: str) -> Path:
+    """``path`` resolved (symlinks and ``..`` followed) if it stays inside files_root; else NodeFailure."""
+    if context.files_root is None:
+        raise NodeFailure(f"{tool}: file access is off for this run (no files folder is set)")
+    if not path or "\x00" in path:
+        raise NodeFailure(f"{tool}: {path!r} is not a usable path")
+    root = _root(context)
+    target = (root / path).resolve()  # an absolute path replaces root here and is then checked
+    if target != root and root not in target.parents:
+        raise NodeFailure(f"{tool}: {path!r} is outside the files folder {str(root)!r}; only paths inside it are allowed")
+    if target == root or target.is_dir():
+        raise NodeFailure(f"{tool}: {path!r} is a folder, not a file")
+    return target
+
+
+def _root(context: ToolContext) -> Path:
+    assert context.files_root is not None
+    return context.files_root.resolve()
+
+
+BUILTIN_FUNCTIONS: tuple[Callable[..., Any], ...] = (
+    json_pick, regex_extract, text_split, text_join, file_read, file_write,
+)
+
+
+def builtin_tools() -> ToolRegistry:
+    """A registry of the built-in tools only (no plugins)."""
+    return ToolRegistry(Tool.from_function(fn) for fn in BUILTIN_FUNCTIONS)
+
+
+def default_tools() -> ToolRegistry:
+    """Built-in tools plus installed plugins: what the app and the CLI use."""
+    registry = builtin_tools()
+    registry.load_plugins()
+    return registry
