@@ -371,10 +371,10 @@ class Run:
         source = self.plan.nodes[edge.source]
         done = self.loop_count.get(e, 0)
         if edge.loop.until:
-            ctx = self.make_context(source, self.iteration[edge.source], 1)
-            scope_inputs = {"value": value}
+            scope = self.make_context(source, self.iteration[edge.source], 1).scope({"value": value})
+            scope["value"] = value
             try:
-                stop = bool(ctx.evaluate(edge.loop.until, scope_inputs, field=f"loop edge {edge.id} until"))
+                stop = bool(self.services.sandbox.evaluate(edge.loop.until, scope, field=f"loop edge {edge.id} until"))
             except Exception as exc:  # a bad until expression ends the loop and the run, with the reason
                 self._stop("failed", ErrorInfo(message=str(exc), error_class="node", node_id=source.id))
                 return

@@ -148,13 +148,14 @@ def test_loop_stops_at_max_iterations_with_a_warning(calls: Calls) -> None:
 
 
 def test_loop_until_expression_ends_the_loop(calls: Calls) -> None:
-    result = run(_review_loop(10, until="value is none"), calls)
-    assert result.ok and len(calls) == 1
+    result = run(_review_loop(10, until="value.n >= 2"), calls)
+    assert result.ok and [c[:2] for c in calls] == [("fix", 0), ("fix", 1)]
+    assert result.iterations["review"] == 1 and result.node_status["approve"] == "skipped"
 
 
 def test_thousand_iteration_loop(calls: Calls) -> None:
     wf = workflow(
-        [node("count", "transform", expression="(inputs.input or 0) + 1"),
+        [node("count", "transform", expression="(inputs.input if inputs.input is defined else 0) + 1"),
          node("more", "condition", expression="inputs.value < 1000"), node("again", "t.noop"),
          node("done", "output", name="n")],
         ["count.output -> more.value", "more.true -> again.input", "more.false -> done.value",
