@@ -12,6 +12,7 @@ import asyncio
 import json
 import signal
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -171,8 +172,8 @@ def _report_invalid(exc: Exception, file: str) -> None:
 def _report_result(result: RunResult, as_json: bool) -> None:
     if as_json:
         payload = {"run_id": result.run_id, "status": result.status, "outputs": result.outputs,
-                   "error": result.error.model_dump() if result.error else None, "waiting": result.waiting,
-                   "usage": result.usage.model_dump(), "duration_s": result.duration_s, "nodes": result.node_status}
+                   "error": asdict(result.error) if result.error else None, "waiting": result.waiting,
+                   "usage": asdict(result.usage), "duration_s": result.duration_s, "nodes": result.node_status}
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
         return
     sys.stdout.write(json.dumps(result.outputs, indent=2, ensure_ascii=False) + "\n")

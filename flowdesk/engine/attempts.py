@@ -7,11 +7,10 @@ retry policies choose on) with a message a person understands; only cancellation
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flowdesk.engine.events import ErrorInfo, NodeRetrying, NodeStarted, Usage
+from flowdesk.engine.events import NO_USAGE, ErrorInfo, NodeRetrying, NodeStarted, Usage
 from flowdesk.engine.sandbox import SandboxError
 from flowdesk.nodes.context import NodeFailure
 from flowdesk.nodes.llm_contract import LLMError
@@ -53,11 +52,35 @@ def _check_outputs(outputs: object, pn: PlanNode) -> dict[str, Any]:
         return {}
     if not isinstance(outputs, dict):
         raise NodeFailure(f"returned {type(outputs).__name__}, expected a dict of output values", "invalid_output")
-    try:
-        json.dumps(outputs, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise NodeFailure(f"produced a value that is not JSON: {exc}", "invalid_output") from exc
+    problem = json_problem(outputs)
+    if problem:
+        raise NodeFailure(f"produced a value that is not JSON: {problem}", "invalid_output")
     return outputs
+
+
+_SCALARS = (str, int, bool, type(None))
+
+
+def json_problem(value: Any) -> str | None:
+    """Why ``value`` is not a JSON value (None when it is). Iterative, and quick for flat values."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _SCALARS):
+            continue
+        if isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                return f"{item} is not a JSON number"
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                if not isinstance(key, str):
+                    return f"object key {key!r} is not a string"
+                stack.append(sub)
+        elif isinstance(item, list):
+            stack.extend(item)
+        else:
+            return f"a {type(item).__name__} is not a JSON value"
+    return None
 
 
 async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str, Any]) -> Outcome:
@@ -67,12 +90,12 @@ async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str,
     run_fn = pn.spec.run
     clock = run.services.clock
     attempt = 0
-    total_usage = Usage()
+    total_usage = NO_USAGE
     while True:
         attempt += 1
         ctx = run.make_context(pn, iteration, attempt)
         if run.listening:
-            run.emit(NodeStarted.model_construct(run_id=run.run_id, ts=clock.wall(), node_id=pn.id,
+            run.emit(NodeStarted(run_id=run.run_id, ts=clock.wall(), node_id=pn.id,
                                                  iteration=iteration, attempt=attempt, inputs=inputs))
         started = clock.monotonic()
         try:
@@ -91,14 +114,14 @@ async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str,
         except Exception as exc:  # a run function may fail in any way; it becomes a recorded error
             total_usage = total_usage + ctx.usage
             error_class, message, retry_after = classify(exc, node.timeout_s)
-            error = ErrorInfo.model_construct(message=message, error_class=error_class, node_id=pn.id,
+            error = ErrorInfo(message=message, error_class=error_class, node_id=pn.id,
                                               exception=type(exc).__name__)
             duration = clock.monotonic() - started
             if attempt >= policy.max_attempts or not policy.retries(error_class):
                 return Outcome(False, {}, attempt, duration, total_usage, error)
             delay = _backoff(run, policy.delay_before(attempt + 1), policy.jitter, retry_after, policy.max_delay_s)
             if run.listening:
-                run.emit(NodeRetrying.model_construct(run_id=run.run_id, ts=clock.wall(), node_id=pn.id,
+                run.emit(NodeRetrying(run_id=run.run_id, ts=clock.wall(), node_id=pn.id,
                                                       iteration=iteration, attempt=attempt, delay_s=delay,
                                                       error=error, duration_s=duration, usage=ctx.usage))
             await clock.sleep(delay)

@@ -4,172 +4,204 @@ The engine knows none of its listeners (DESIGN.md §4): the store's recorder jou
 GUI paints them, the CLI prints them. Every event names its run, and node events name the node and
 the iteration (loop pass), which is the key of a node's record: (run, node, iteration).
 
-Events are built in the executor's hot path with ``model_construct`` (the executor only ever
-passes well-typed values), and validated normally when read back from JSON.
+Events are frozen slotted dataclasses, typed for pydantic: ``EVENT_ADAPTER`` validates them when
+read back from JSON and dumps them to JSON. They are plain dataclasses rather than pydantic models
+because the executor builds several per node in its hot path, where a model costs ten times more.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
 RunStatus = Literal["pending", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "interrupted"]
 NodeStatus = Literal["idle", "queued", "running", "waiting", "retrying", "succeeded", "failed", "skipped", "cancelled"]
 FINAL_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "waiting"})
 
+_frozen = dataclass(frozen=True, slots=True, kw_only=True)
 
-class ErrorInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+
+@_frozen
+class ErrorInfo:
     message: str
     error_class: str = "node"
     node_id: str | None = None
-    exception: str | None = Field(None, description="Exception type name, for people who debug.")
+    exception: str | None = None
+    """Exception type name, for people who debug."""
+
+    def with_message(self, message: str) -> ErrorInfo:
+        return replace(self, message=message)
 
 
-class Usage(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@_frozen
+class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage.model_construct(
-            input_tokens=self.input_tokens + other.input_tokens,
-            output_tokens=self.output_tokens + other.output_tokens,
-            cost_usd=self.cost_usd + other.cost_usd,
-        )
+        if not (other.input_tokens or other.output_tokens or other.cost_usd):
+            return self
+        return Usage(input_tokens=self.input_tokens + other.input_tokens,
+                     output_tokens=self.output_tokens + other.output_tokens,
+                     cost_usd=self.cost_usd + other.cost_usd)
 
 
-class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True)
+NO_USAGE = Usage()
+
+
+@_frozen
+class _Event:
     run_id: str
-    ts: float = Field(description="Wall-clock time (seconds since the epoch).")
+    ts: float
+    """Wall-clock time (seconds since the epoch)."""
 
 
+@_frozen
 class _NodeEvent(_Event):
     node_id: str
     iteration: int = 0
 
 
+@_frozen
 class RunStarted(_Event):
-    type: Literal["run_started"] = "run_started"
     workflow_id: str
     workflow_name: str
-    inputs: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
     node_count: int = 0
     parent_run_id: str | None = None
     parent_node_id: str | None = None
+    type: Literal["run_started"] = "run_started"
 
 
+@_frozen
 class RunPaused(_Event):
-    type: Literal["run_paused"] = "run_paused"
     reason: Literal["user", "breakpoint", "step"] = "user"
     node_id: str | None = None
+    type: Literal["run_paused"] = "run_paused"
 
 
+@_frozen
 class RunResumed(_Event):
     type: Literal["run_resumed"] = "run_resumed"
 
 
+@_frozen
 class RunWaiting(_Event):
+    node_ids: list[str] = field(default_factory=list)
     type: Literal["run_waiting"] = "run_waiting"
-    node_ids: list[str] = Field(default_factory=list)
 
 
+@_frozen
 class RunFinished(_Event):
-    type: Literal["run_finished"] = "run_finished"
     status: RunStatus
-    outputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
     error: ErrorInfo | None = None
     duration_s: float = 0.0
-    usage: Usage = Field(default_factory=Usage)
-    node_counts: dict[str, int] = Field(default_factory=dict)
+    usage: Usage = NO_USAGE
+    node_counts: dict[str, int] = field(default_factory=dict)
+    type: Literal["run_finished"] = "run_finished"
 
 
+@_frozen
 class NodeQueued(_NodeEvent):
     type: Literal["node_queued"] = "node_queued"
 
 
+@_frozen
 class NodeStarted(_NodeEvent):
-    type: Literal["node_started"] = "node_started"
     attempt: int = 1
-    inputs: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    type: Literal["node_started"] = "node_started"
 
 
+@_frozen
 class NodeLog(_NodeEvent):
-    type: Literal["node_log"] = "node_log"
-    level: Literal["debug", "info", "warning", "error"] = "info"
     message: str
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    type: Literal["node_log"] = "node_log"
 
 
+@_frozen
 class NodeProgress(_NodeEvent):
-    type: Literal["node_progress"] = "node_progress"
     done: int
     total: int
+    type: Literal["node_progress"] = "node_progress"
 
 
+@_frozen
 class NodeRetrying(_NodeEvent):
-    type: Literal["node_retrying"] = "node_retrying"
-    attempt: int = Field(description="The attempt that failed.")
+    attempt: int
+    """The attempt that failed."""
     delay_s: float
     error: ErrorInfo
     duration_s: float = 0.0
-    usage: Usage = Field(default_factory=Usage)
+    usage: Usage = NO_USAGE
+    type: Literal["node_retrying"] = "node_retrying"
 
 
+@_frozen
 class NodeSucceeded(_NodeEvent):
-    type: Literal["node_succeeded"] = "node_succeeded"
     attempt: int = 1
-    outputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
-    usage: Usage = Field(default_factory=Usage)
+    usage: Usage = NO_USAGE
     source: Literal["run", "pinned", "restored"] = "run"
+    type: Literal["node_succeeded"] = "node_succeeded"
 
 
+@_frozen
 class NodeFailed(_NodeEvent):
-    type: Literal["node_failed"] = "node_failed"
-    attempt: int = 1
     error: ErrorInfo
+    attempt: int = 1
     duration_s: float = 0.0
-    handled: bool = Field(False, description="True when on_error='continue' sent the error on.")
-    usage: Usage = Field(default_factory=Usage)
+    handled: bool = False
+    """True when on_error='continue' sent the error on."""
+    usage: Usage = NO_USAGE
+    type: Literal["node_failed"] = "node_failed"
 
 
+@_frozen
 class NodeSkipped(_NodeEvent):
-    type: Literal["node_skipped"] = "node_skipped"
     reason: str = ""
     source: Literal["run", "restored"] = "run"
+    type: Literal["node_skipped"] = "node_skipped"
 
 
+@_frozen
 class NodeWaiting(_NodeEvent):
-    type: Literal["node_waiting"] = "node_waiting"
     message: str = ""
+    type: Literal["node_waiting"] = "node_waiting"
 
 
+@_frozen
 class NodeCancelled(_NodeEvent):
-    type: Literal["node_cancelled"] = "node_cancelled"
     attempt: int = 1
+    type: Literal["node_cancelled"] = "node_cancelled"
 
 
+@_frozen
 class LoopIterated(_NodeEvent):
     """A loop edge sent a value back: ``node_id`` (its target) starts pass ``iteration``."""
 
-    type: Literal["loop_iterated"] = "loop_iterated"
     edge_id: str
+    type: Literal["loop_iterated"] = "loop_iterated"
 
 
+@_frozen
 class LLMDelta(_NodeEvent):
-    type: Literal["llm_delta"] = "llm_delta"
     text: str
+    type: Literal["llm_delta"] = "llm_delta"
 
 
-class EventsDropped(BaseModel):
+@_frozen
+class EventsDropped:
     """Not a run event: tells a subscriber that fell behind how many events it missed."""
 
-    model_config = ConfigDict(frozen=True)
-    type: Literal["events_dropped"] = "events_dropped"
     count: int
+    type: Literal["events_dropped"] = "events_dropped"
 
 
 RunEvent = Annotated[
@@ -179,8 +211,14 @@ RunEvent = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(RunEvent)
-"""Reads any run event back from JSON (the store's journal, `flowdesk run --json` output)."""
+"""Reads any run event back from JSON (the store's journal, `flowdesk run --json` output) and writes it."""
+_ANY_ADAPTER: TypeAdapter[Any] = TypeAdapter(RunEvent | EventsDropped)
 
 
-def event_to_json(event: BaseModel) -> dict[str, Any]:
-    return event.model_dump(mode="json")
+def event_to_json(event: Any) -> dict[str, Any]:
+    """The event as a JSON object (a dict of JSON values)."""
+    return _ANY_ADAPTER.dump_python(event, mode="json")
+
+
+def event_from_json(data: Any) -> Any:
+    return EVENT_ADAPTER.validate_python(data)

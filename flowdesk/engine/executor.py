@@ -18,6 +18,7 @@ from typing import Any
 from flowdesk.engine.attempts import Outcome, run_attempts
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import (
+    NO_USAGE,
     ErrorInfo,
     LoopIterated,
     NodeCancelled,
@@ -72,7 +73,7 @@ class Run:
         self.edge_state: list[int] = [UNRESOLVED] * len(plan.edges)
         self.edge_value: list[Any] = [None] * len(plan.edges)
         self.loop_count: dict[int, int] = {}
-        self.usage = Usage()
+        self.usage = NO_USAGE
         self._ready: deque[int] = deque()
         self._tasks: dict[asyncio.Task[Outcome], int] = {}
         self._waiting: dict[int, asyncio.Future[tuple[bool, str]]] = {}
@@ -109,7 +110,7 @@ class Run:
         self._done = asyncio.get_running_loop().create_future()
         self.run_status = "running"
         wf = self.plan.workflow
-        self.emit(RunStarted.model_construct(
+        self.emit(RunStarted(
             run_id=self.run_id, ts=self._now(), workflow_id=wf.id, workflow_name=wf.name, inputs=self.inputs,
             node_count=len(self.plan.nodes), parent_run_id=self.options.parent_run_id,
             parent_node_id=self.options.parent_node_id))
@@ -139,7 +140,7 @@ class Run:
         counts: dict[str, int] = {}
         for s in self.status:
             counts[s] = counts.get(s, 0) + 1
-        self.emit(RunFinished.model_construct(
+        self.emit(RunFinished(
             run_id=self.run_id, ts=self._now(), status=status, outputs=self.outputs, error=self._error,
             duration_s=duration, usage=self.usage, node_counts=counts))
         if self.journal is not None:
@@ -166,7 +167,7 @@ class Run:
         self.status[i] = "queued"
         self._ready.append(i)
         if self.listening:
-            self.emit(NodeQueued.model_construct(run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id,
+            self.emit(NodeQueued(run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id,
                                                  iteration=self.iteration[i]))
 
     def _pump(self) -> None:
@@ -231,10 +232,10 @@ class Run:
             if prior.status == "skipped":
                 self._skip(i, "restored from an earlier run", source="restored")
             else:
-                self._succeed(i, Outcome(True, dict(prior.outputs), 0, 0.0, Usage()), source="restored")
+                self._succeed(i, Outcome(True, dict(prior.outputs), 0, 0.0, NO_USAGE), source="restored")
             return True
         if self.options.use_pins and pn.node.pinned is not None:
-            self._succeed(i, Outcome(True, dict(pn.node.pinned.outputs), 0, 0.0, Usage()), source="pinned")
+            self._succeed(i, Outcome(True, dict(pn.node.pinned.outputs), 0, 0.0, NO_USAGE), source="pinned")
             return True
         return False
 
@@ -245,13 +246,13 @@ class Run:
             if self.status[i] != "waiting" or self._stopping != "waiting":
                 self.status[i] = "cancelled"
                 if self.listening:
-                    self.emit(NodeCancelled.model_construct(run_id=self.run_id, ts=self._now(), node_id=pn.id,
+                    self.emit(NodeCancelled(run_id=self.run_id, ts=self._now(), node_id=pn.id,
                                                             iteration=self.iteration[i]))
         else:
             exc = task.exception()
             if exc is not None:
                 log.error("run %s: internal error in node %s", self.run_id, pn.id, exc_info=exc)
-                outcome = Outcome(False, {}, 1, 0.0, Usage(), ErrorInfo(
+                outcome = Outcome(False, {}, 1, 0.0, NO_USAGE, ErrorInfo(
                     message=f"internal error: {type(exc).__name__}: {exc}", error_class="node", node_id=pn.id))
             else:
                 outcome = task.result()
@@ -270,13 +271,13 @@ class Run:
         handled = pn.node.on_error == "continue"
         self.status[i] = "failed"
         if self.listening:
-            self.emit(NodeFailed.model_construct(
+            self.emit(NodeFailed(
                 run_id=self.run_id, ts=self._now(), node_id=pn.id, iteration=self.iteration[i],
                 attempt=outcome.attempt, error=error, duration_s=outcome.duration_s, handled=handled,
                 usage=outcome.usage))
         if not handled:
             title = pn.node.title
-            self._stop("failed", error.model_copy(update={"message": f"node '{title}' ({pn.id}) failed: {error.message}"}))
+            self._stop("failed", error.with_message(f"node '{title}' ({pn.id}) failed: {error.message}"))
             return
         fired = {ERROR_PORT: {"message": error.message, "error_class": error.error_class, "node_id": pn.id,
                               "attempts": outcome.attempt}}
@@ -292,7 +293,7 @@ class Run:
         self.node_outputs[pn.id] = outputs
         self.nodes_scope[pn.id] = {"output": outputs}
         if self.listening:
-            self.emit(NodeSucceeded.model_construct(
+            self.emit(NodeSucceeded(
                 run_id=self.run_id, ts=self._now(), node_id=pn.id, iteration=self.iteration[i],
                 attempt=outcome.attempt, outputs=outputs, duration_s=outcome.duration_s, usage=outcome.usage,
                 source=source))
@@ -302,7 +303,7 @@ class Run:
     def _skip(self, i: int, reason: str, source: str = "run") -> None:
         self.status[i] = "skipped"
         if self.listening:
-            self.emit(NodeSkipped.model_construct(run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id,
+            self.emit(NodeSkipped(run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id,
                                                   iteration=self.iteration[i], reason=reason, source=source))
         self._propagate(i, None)
 
@@ -333,7 +334,7 @@ class Run:
                     if self._should_skip(t):
                         self.status[t] = "skipped"
                         if self.listening:
-                            self.emit(NodeSkipped.model_construct(
+                            self.emit(NodeSkipped(
                                 run_id=self.run_id, ts=self._now(), node_id=plan_nodes[t].id,
                                 iteration=self.iteration[t], reason=self.skip_reason[t], source="run"))
                         work.append((t, None))
@@ -413,7 +414,7 @@ class Run:
             self.arrived[n], self.remaining[n], self.skipped_in[n] = arrived, remaining, skipped
         self.arrived[edge.target][edge.target_port] = value
         if self.listening:
-            self.emit(LoopIterated.model_construct(run_id=self.run_id, ts=self._now(), node_id=plan_nodes[edge.target].id,
+            self.emit(LoopIterated(run_id=self.run_id, ts=self._now(), node_id=plan_nodes[edge.target].id,
                                                    iteration=self.iteration[edge.target], edge_id=edge.id))
         for n in sorted(body):
             if self.remaining[n] == 0 and self.status[n] == "idle":
@@ -424,7 +425,7 @@ class Run:
 
     def _log(self, i: int, level: str, message: str) -> None:
         if self.listening:
-            self.emit(NodeLog.model_construct(run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id,
+            self.emit(NodeLog(run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id,
                                               iteration=self.iteration[i], level=level, message=message))
 
     # ------------------------------------------------------------ finishing
@@ -476,7 +477,7 @@ class Run:
         self._paused = True
         self.run_status = "paused"
         self._step_budget = None
-        self.emit(RunPaused.model_construct(run_id=self.run_id, ts=self._now(), reason=reason, node_id=node_id))
+        self.emit(RunPaused(run_id=self.run_id, ts=self._now(), reason=reason, node_id=node_id))
 
     def resume(self, *, step: bool = False) -> None:
         """Continue after a pause or a breakpoint; with ``step``, pause again before the next node."""
@@ -488,7 +489,7 @@ class Run:
         self._paused = False
         self._step_budget = 1 if step else None
         self.run_status = "waiting" if self._waiting else "running"
-        self.emit(RunResumed.model_construct(run_id=self.run_id, ts=self._now()))
+        self.emit(RunResumed(run_id=self.run_id, ts=self._now()))
         self._pump()
 
     async def wait_for_approval(self, i: int, message: str) -> tuple[bool, str]:
@@ -500,9 +501,9 @@ class Run:
         self._waiting[i] = future
         self.status[i] = "waiting"
         self.run_status = "waiting"
-        self.emit(NodeWaiting.model_construct(run_id=self.run_id, ts=self._now(), node_id=pn.id,
+        self.emit(NodeWaiting(run_id=self.run_id, ts=self._now(), node_id=pn.id,
                                               iteration=self.iteration[i], message=message))
-        self.emit(RunWaiting.model_construct(run_id=self.run_id, ts=self._now(),
+        self.emit(RunWaiting(run_id=self.run_id, ts=self._now(),
                                              node_ids=[self.plan.nodes[w].id for w in self._waiting]))
         self._check_finished()
         try:
@@ -521,7 +522,7 @@ class Run:
         future.set_result((approved, comment))
         if len(self._waiting) == 1:
             self.run_status = "paused" if self._paused else "running"
-            self.emit(RunResumed.model_construct(run_id=self.run_id, ts=self._now()))
+            self.emit(RunResumed(run_id=self.run_id, ts=self._now()))
         return True
 
     async def run_child(self, pn: PlanNode, iteration: int, ref: str, inputs: dict[str, Any], label: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowdesk.engine.events import LLMDelta, NodeLog, NodeProgress, Usage
+from flowdesk.engine.events import NO_USAGE, LLMDelta, NodeLog, NodeProgress, Usage
 from flowdesk.nodes.context import LogLevel, NodeFailure
 from flowdesk.nodes.llm_contract import LLMError, LLMProvider, LLMUsage
 
@@ -26,7 +26,7 @@ class RunNodeContext:
         self.node_id = pn.id
         self.iteration = iteration
         self.attempt = attempt
-        self.usage = Usage()
+        self.usage = NO_USAGE
 
     @property
     def run_id(self) -> str:
@@ -58,13 +58,13 @@ class RunNodeContext:
     def log(self, message: str, level: LogLevel = "info") -> None:
         run = self._run
         if run.listening:
-            run.emit(NodeLog.model_construct(run_id=run.run_id, ts=run.services.clock.wall(), node_id=self.node_id,
+            run.emit(NodeLog(run_id=run.run_id, ts=run.services.clock.wall(), node_id=self.node_id,
                                              iteration=self.iteration, level=level, message=message))
 
     def progress(self, done: int, total: int) -> None:
         run = self._run
         if run.listening:
-            run.emit(NodeProgress.model_construct(run_id=run.run_id, ts=run.services.clock.wall(),
+            run.emit(NodeProgress(run_id=run.run_id, ts=run.services.clock.wall(),
                                                   node_id=self.node_id, iteration=self.iteration,
                                                   done=done, total=total))
 
@@ -77,11 +77,11 @@ class RunNodeContext:
     def llm_delta(self, text: str) -> None:
         run = self._run
         if run.listening:
-            run.emit(LLMDelta.model_construct(run_id=run.run_id, ts=run.services.clock.wall(), node_id=self.node_id,
+            run.emit(LLMDelta(run_id=run.run_id, ts=run.services.clock.wall(), node_id=self.node_id,
                                               iteration=self.iteration, text=text))
 
     def add_usage(self, usage: LLMUsage) -> None:
-        self.usage = self.usage + Usage.model_construct(input_tokens=usage.input_tokens,
+        self.usage = self.usage + Usage(input_tokens=usage.input_tokens,
                                                         output_tokens=usage.output_tokens, cost_usd=usage.cost_usd)
 
     async def sleep(self, seconds: float) -> None:
