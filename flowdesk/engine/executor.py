@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flowdesk.engine.attempts import Outcome, run_attempts
@@ -49,6 +49,24 @@ ACTIVE = frozenset({"queued", "running", "waiting"})
 TERMINAL = frozenset({"succeeded", "failed", "skipped", "cancelled"})
 
 
+class NodesScope(Mapping[str, Mapping[str, Any]]):
+    """``nodes.<id>.output`` in templates: a live view of finished nodes' outputs, built on demand."""
+
+    __slots__ = ("_outputs",)
+
+    def __init__(self, outputs: dict[str, dict[str, Any]]) -> None:
+        self._outputs = outputs
+
+    def __getitem__(self, node_id: str) -> Mapping[str, Any]:
+        return {"output": self._outputs[node_id]}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._outputs)
+
+    def __len__(self) -> int:
+        return len(self._outputs)
+
+
 class Run:
     def __init__(self, plan: Plan, catalog: Catalog, services: EngineServices, options: RunOptions,
                  bus: EventBus | None = None, journal: RunJournal | None = None) -> None:
@@ -61,8 +79,8 @@ class Run:
         self.bus = bus
         self.journal = journal
         self.outputs: dict[str, Any] = {}
-        self.nodes_scope: dict[str, dict[str, Any]] = {}
         self.node_outputs: dict[str, dict[str, Any]] = {}
+        self.nodes_scope = NodesScope(self.node_outputs)
         n = len(plan.nodes)
         self.status: list[str] = ["idle"] * n
         self.iteration: list[int] = [0] * n
@@ -219,8 +237,8 @@ class Run:
     def _launch(self, i: int) -> None:
         pn = self.plan.nodes[i]
         self.status[i] = "running"
-        inputs = dict(self.arrived[i])
-        task = asyncio.get_running_loop().create_task(run_attempts(self, pn, self.iteration[i], inputs))
+        # no copy: arrived[i] is replaced, never mutated, once the node has started (see _reset_body)
+        task = asyncio.get_running_loop().create_task(run_attempts(self, pn, self.iteration[i], self.arrived[i]))
         self._tasks[task] = i
         task.add_done_callback(self._task_done)
 
@@ -282,7 +300,6 @@ class Run:
         fired = {ERROR_PORT: {"message": error.message, "error_class": error.error_class, "node_id": pn.id,
                               "attempts": outcome.attempt}}
         self.node_outputs[pn.id] = fired
-        self.nodes_scope[pn.id] = {"output": fired}
         self._propagate(i, fired)
         self._fire_loops(i, fired)
 
@@ -291,7 +308,6 @@ class Run:
         self.status[i] = "succeeded"
         outputs = outcome.outputs
         self.node_outputs[pn.id] = outputs
-        self.nodes_scope[pn.id] = {"output": outputs}
         if self.listening:
             self.emit(NodeSucceeded(
                 run_id=self.run_id, ts=self._now(), node_id=pn.id, iteration=self.iteration[i],

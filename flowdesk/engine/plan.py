@@ -43,12 +43,17 @@ class Plan:
         self.workflow = workflow
         self.nodes: list[PlanNode] = []
         self.by_id: dict[str, int] = {}
+        defaults: dict[str, BaseModel] = {}
         for node in workflow.nodes:
             spec = catalog.get(node.kind)
             if spec is None or not spec.runnable:
                 continue
+            if node.config:
+                config = spec.parse_config(node.config)
+            else:  # many nodes keep every default: parse those once per kind (configs are never mutated)
+                config = defaults.get(spec.name) or defaults.setdefault(spec.name, spec.parse_config({}))
             self.by_id[node.id] = len(self.nodes)
-            self.nodes.append(PlanNode(len(self.nodes), node.id, node, spec, spec.parse_config(node.config)))
+            self.nodes.append(PlanNode(len(self.nodes), node.id, node, spec, config))
         self.edges: list[PlanEdge] = []
         for edge in workflow.edges:
             self._add_edge(edge)

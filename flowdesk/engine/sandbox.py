@@ -56,12 +56,14 @@ _GENERIC_FILTERS = (
     "reverse", "round", "select", "selectattr", "sort", "title", "trim", "truncate", "unique", "upper",
     "urlencode", "wordcount",
 )  # fmt: skip
-_STR_ATTRS = frozenset(
-    "capitalize casefold center count endswith expandtabs find index isalnum isalpha isascii "
-    "isdecimal isdigit isidentifier islower isnumeric isspace istitle isupper join ljust lower lstrip "
-    "partition removeprefix removesuffix replace rfind rindex rjust rpartition rsplit rstrip split "
-    "splitlines startswith strip swapcase title upper zfill".split()
-)  # no encode/translate/maketrans (they amplify), format is reached through wrap_str_format
+# No encode/translate/maketrans (they amplify); format is reached only through wrap_str_format.
+_STR_ATTRS = frozenset({
+    "capitalize", "casefold", "center", "count", "endswith", "expandtabs", "find", "index", "isalnum",
+    "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric", "isspace",
+    "istitle", "isupper", "join", "ljust", "lower", "lstrip", "partition", "removeprefix", "removesuffix",
+    "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit", "rstrip", "split", "splitlines",
+    "startswith", "strip", "swapcase", "title", "upper", "zfill",
+})  # fmt: skip
 _NUM_ATTRS = frozenset({"real", "imag", "numerator", "denominator", "is_integer", "bit_length", "conjugate"})
 _ATTRS: dict[type, frozenset[str]] = {
     str: _STR_ATTRS, int: _NUM_ATTRS, float: _NUM_ATTRS, bool: _NUM_ATTRS,
@@ -169,7 +171,7 @@ class _Hardener(NodeTransformer):
     visit_Extends = visit_Include = visit_Import = visit_FromImport = _refuse
 
 
-def _guard(node: nodes.Expr, name: str) -> nodes.Filter:
+def _guard(node: Any, name: str) -> nodes.Filter:
     return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
 
 
@@ -246,7 +248,7 @@ class _Environment(ImmutableSandboxedEnvironment):
             if isinstance(item, range):
                 return len(item)
             if isinstance(item, Namespace):
-                item = item._Namespace__attrs  # noqa: SLF001 - its repr prints this dict
+                item = item._Namespace__attrs  # its repr prints this dict
             if isinstance(item, (Mapping, ItemsView)):
                 pairs = item.items() if isinstance(item, Mapping) else item
                 children: Iterable[Any] = (part for pair in pairs for part in pair)
@@ -384,9 +386,9 @@ class _Environment(ImmutableSandboxedEnvironment):
         if operator == "*":
             self._check_repeat(left, right)
         elif operator == "**":
-            if type(left) in (int, bool) and type(right) in (int, bool) and right > 1 and abs(left) > 1:
-                if right > MAX_INT_BITS or right * math.log2(abs(left)) > MAX_INT_BITS:
-                    raise _LimitExceeded(f"a number would have more than {MAX_INT_BITS:,} bits")
+            if type(left) in (int, bool) and type(right) in (int, bool) and right > 1 and abs(left) > 1 and (
+                    right > MAX_INT_BITS or right * math.log2(abs(left)) > MAX_INT_BITS):
+                raise _LimitExceeded(f"a number would have more than {MAX_INT_BITS:,} bits")
         elif operator == "+":
             if isinstance(left, str) and isinstance(right, str):
                 self.check_size(len(left) + len(right))
@@ -418,11 +420,10 @@ class _Environment(ImmutableSandboxedEnvironment):
         text, is_map = str(value.__self__), value.__name__ == "format_map"
 
         def guarded_format(*args: Any, **kwargs: Any) -> str:
-            if is_map:
-                if kwargs or len(args) != 1:
-                    raise TypeError("format_map() takes exactly one argument")
-                args, kwargs = (), args[0]
-            return str(_GuardedFormatter(self).vformat(text, args, kwargs))
+            if is_map and (kwargs or len(args) != 1):
+                raise TypeError("format_map() takes exactly one argument")
+            positional, named = ((), args[0]) if is_map else (args, kwargs)
+            return str(_GuardedFormatter(self).vformat(text, positional, named))
 
         return guarded_format
 
@@ -539,7 +540,7 @@ class _Environment(ImmutableSandboxedEnvironment):
             if isinstance(item, (list, tuple, range, KeysView, ValuesView, ItemsView, _GuardedIterable)) or (
                     isinstance(item, Iterator) and not isinstance(item, LoopContext)):
                 return [convert(x) for x in item]
-            raise TypeError(f"the result is a {type(item).__name__}, not a JSON value")
+            raise TypeError(f"a {type(item).__name__} is not a JSON value")
 
         return convert(value)
 
@@ -596,7 +597,7 @@ class Sandbox:
     One instance holds one environment and one LRU cache of compiled sources; it can be shared
     by threads (the budget of the call in progress is per thread)."""
 
-    def __init__(self, limits: SandboxLimits = SandboxLimits()) -> None:  # noqa: B008 - frozen
+    def __init__(self, limits: SandboxLimits = SandboxLimits()) -> None:
         self.limits = limits
         self._env = _Environment(limits)
         self._globals = dict(self._env.globals)

@@ -58,6 +58,11 @@ class RetryPolicy(_Strict):
         return "any" in self.retry_on or error_class in self.retry_on
 
 
+NO_RETRY = RetryPolicy()
+"""The default policy, shared by every node that keeps it (models are frozen, so sharing is safe and
+a 10,000-node workflow holds one policy object instead of 10,000)."""
+
+
 class PinnedOutput(_Strict):
     """Output values held for a node while designing: the node is not executed, these flow on."""
 
@@ -71,7 +76,7 @@ class Node(_Strict):
     name: str = Field("", max_length=200, description="Title shown on the canvas.")
     position: Position = Field(default_factory=Position)
     config: dict[str, JsonValue] = Field(default_factory=dict, description="Settings checked by the kind's config model.")
-    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    retry: RetryPolicy = Field(default_factory=lambda: NO_RETRY)
     timeout_s: float | None = Field(None, gt=0, le=7 * 86400, description="Per-attempt time limit in seconds.")
     on_error: Literal["fail", "continue"] = Field(
         "fail", description="'fail' ends the run; 'continue' sends the error out of the node's 'error' port."
