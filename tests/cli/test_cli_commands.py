@@ -18,7 +18,7 @@ from flowdesk.paths import examples_dir
 EXAMPLES = sorted(examples_dir().glob("*.json"))
 
 
-def flowdesk(*args: str, cwd: Path | None = None, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def flowdesk(*args: str, cwd: Path | None = None, timeout: float = 120, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run([sys.executable, "-m", "flowdesk", *args], capture_output=True, text=True, cwd=cwd,
                           timeout=timeout, env=env, input=stdin if stdin is not None else "")
