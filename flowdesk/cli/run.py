@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import signal
 import sys
@@ -59,6 +60,10 @@ def handle(args: argparse.Namespace) -> int:
     except (WorkflowFileError, ValueError) as exc:
         print(f"flowdesk: {exc}", file=sys.stderr)
         return 2
+    # One process, one run: everything loaded so far (modules, the workflow) lives until exit, so
+    # take it out of the collector's sight; full collections during a big run then stay cheap.
+    gc.collect()
+    gc.freeze()
     return asyncio.run(_run(args, workflow, given))
 
 
