@@ -6,12 +6,12 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
-from flowdesk.model.document import WorkflowDocument  # noqa: E402
-from flowdesk.model.history import History  # noqa: E402
-from flowdesk.model.workflow import Workflow  # noqa: E402
-from flowdesk.nodes.registry import Registry, builtin_registry  # noqa: E402
+from flowdesk.model.document import WorkflowDocument
+from flowdesk.model.history import History
+from flowdesk.model.workflow import Workflow
+from flowdesk.nodes.registry import Registry, builtin_registry
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def test_every_package_is_listed_for_installation() -> None:
 def test_imports_point_down_the_layers() -> None:
     order = ["model", "nodes", "engine", "providers", "store", "ui", "cli"]
     for index, layer in enumerate(order[:-2]):
-        above = order[index + 1:]
+        above = order[index + 1 :]
         for path in (ROOT / "flowdesk" / layer).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             for upper in above:

@@ -13,11 +13,17 @@ from flowdesk.nodes.registry import default_registry
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("schema", help="print the JSON Schema of the workflow file format",
-                            description="Print the JSON Schema of the workflow file format.")
+    p = commands.add_parser(
+        "schema",
+        help="print the JSON Schema of the workflow file format",
+        description="Print the JSON Schema of the workflow file format.",
+    )
     p.set_defaults(handler=lambda args: _print(schema_text()))
-    p = commands.add_parser("kinds", help="list node kinds and their config fields",
-                            description="List the installed node kinds (built-in and plugins) and their config fields.")
+    p = commands.add_parser(
+        "kinds",
+        help="list node kinds and their config fields",
+        description="List the installed node kinds (built-in and plugins) and their config fields.",
+    )
     p.add_argument("kind", nargs="?", help="show one kind only")
     p.add_argument("--json", action="store_true", help="print as JSON (with each kind's config JSON Schema)")
     p.set_defaults(handler=handle_kinds)
@@ -48,8 +54,11 @@ def handle_kinds(args: argparse.Namespace) -> int:
 def _kind_json(spec: KindSpec) -> dict[str, Any]:
     ports = spec.ports_for(spec.default_config())
     return {
-        "name": spec.name, "display_name": spec.display_name, "category": spec.category,
-        "description": spec.description, "runnable": spec.runnable,
+        "name": spec.name,
+        "display_name": spec.display_name,
+        "category": spec.category,
+        "description": spec.description,
+        "runnable": spec.runnable,
         "inputs": [{"name": p.name, "type": p.type.value, "required": p.required} for p in ports.inputs],
         "outputs": [{"name": p.name, "type": p.type.value} for p in ports.outputs],
         "config_schema": spec.config_model.model_json_schema(),

@@ -57,7 +57,7 @@ class EventPrinter:
         ts = getattr(event, "ts", time.time())
         return time.strftime("%H:%M:%S", time.localtime(ts)) + f".{int(ts * 1000) % 1000:03d}"
 
-    def _line(self, e: Any) -> str | None:  # noqa: PLR0911 - one branch per event type reads best
+    def _line(self, e: Any) -> str | None:
         it = f"#{e.iteration + 1}" if getattr(e, "iteration", 0) else ""
         match e.type:
             case "run_started":

@@ -36,16 +36,29 @@ EXIT = {"succeeded": 0, "failed": 1, "cancelled": 1, "waiting": 3}
 
 def register(commands: Any) -> None:
     p: argparse.ArgumentParser = commands.add_parser(
-        "run", help="run a workflow file headless",
+        "run",
+        help="run a workflow file headless",
         description="Run a workflow file with live progress; prints the run's outputs as JSON on stdout. "
-        "Exit 0 succeeded, 1 failed, 2 invalid file or inputs, 3 waiting for approval, 130 interrupted.")
+        "Exit 0 succeeded, 1 failed, 2 invalid file or inputs, 3 waiting for approval, 130 interrupted.",
+    )
     p.add_argument("file", metavar="FILE", help="workflow JSON file")
-    p.add_argument("--input", "-i", action="append", default=[], metavar="NAME=VALUE",
-                   help="a run input (repeatable); converted to the input's declared type")
+    p.add_argument(
+        "--input",
+        "-i",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a run input (repeatable); converted to the input's declared type",
+    )
     p.add_argument("--inputs-json", metavar="FILE", help="a JSON file with an object of run inputs")
     p.add_argument("--json", action="store_true", help="print events as JSON lines on stderr and the result as JSON")
-    p.add_argument("--approve", nargs="+", default=[], metavar="NODE",
-                   help="approve these approval nodes in advance ('all' for every one)")
+    p.add_argument(
+        "--approve",
+        nargs="+",
+        default=[],
+        metavar="NODE",
+        help="approve these approval nodes in advance ('all' for every one)",
+    )
     p.add_argument("--reject", nargs="+", default=[], metavar="NODE", help="reject these approval nodes in advance")
     p.add_argument("--use-pins", action="store_true", help="use pinned outputs instead of running pinned nodes")
     p.add_argument("--files-root", metavar="DIR", help="folder the file tools may read and write")
@@ -94,7 +107,9 @@ def _decisions(args: argparse.Namespace, workflow: Workflow) -> dict[str, tuple[
         decisions[node_id] = (False, "rejected on the command line")
     unknown = sorted(set(decisions) - set(approval_ids))
     if unknown:
-        raise ValueError(f"'{unknown[0]}' is not an approval node of this workflow (they are: {', '.join(approval_ids) or 'none'})")
+        raise ValueError(
+            f"'{unknown[0]}' is not an approval node of this workflow (they are: {', '.join(approval_ids) or 'none'})"
+        )
     return decisions
 
 
@@ -102,8 +117,11 @@ async def _run(args: argparse.Namespace, workflow: Workflow, given: dict[str, An
     registry = default_registry()
     http = HttpxTransport()
     services = EngineServices(
-        providers=default_providers(), workflows=FileWorkflowResolver(Path(args.file).resolve().parent),
-        secrets=EnvironmentSecrets(), tools=default_tools(), http=http,
+        providers=default_providers(),
+        workflows=FileWorkflowResolver(Path(args.file).resolve().parent),
+        secrets=EnvironmentSecrets(),
+        tools=default_tools(),
+        http=http,
         files_root=Path(args.files_root).resolve() if args.files_root else None,
     )
     interactive = sys.stdin.isatty() and not args.json
@@ -111,8 +129,17 @@ async def _run(args: argparse.Namespace, workflow: Workflow, given: dict[str, An
         decisions = _decisions(args, workflow)
         bus = EventBus()
         events = bus.subscribe()
-        handle = start_run(workflow, registry, services, given, bus=bus, decisions=decisions,
-                           suspend_on_wait=not interactive, use_pins=args.use_pins, inputs_from_text=True)
+        handle = start_run(
+            workflow,
+            registry,
+            services,
+            given,
+            bus=bus,
+            decisions=decisions,
+            suspend_on_wait=not interactive,
+            use_pins=args.use_pins,
+            inputs_from_text=True,
+        )
     except (InvalidWorkflowError, RunInputError, ValueError) as exc:
         _report_invalid(exc, args.file)
         await http.aclose()
@@ -176,16 +203,26 @@ def _report_invalid(exc: Exception, file: str) -> None:
 
 def _report_result(result: RunResult, as_json: bool) -> None:
     if as_json:
-        payload = {"run_id": result.run_id, "status": result.status, "outputs": result.outputs,
-                   "error": asdict(result.error) if result.error else None, "waiting": result.waiting,
-                   "usage": asdict(result.usage), "duration_s": result.duration_s, "nodes": result.node_status}
+        payload = {
+            "run_id": result.run_id,
+            "status": result.status,
+            "outputs": result.outputs,
+            "error": asdict(result.error) if result.error else None,
+            "waiting": result.waiting,
+            "usage": asdict(result.usage),
+            "duration_s": result.duration_s,
+            "nodes": result.node_status,
+        }
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
         return
     sys.stdout.write(json.dumps(result.outputs, indent=2, ensure_ascii=False) + "\n")
     if result.status == "failed" and result.error:
         print(f"flowdesk: run failed: {result.error.message}", file=sys.stderr)
     elif result.status == "waiting":
-        print(f"flowdesk: run is waiting for approval at {', '.join(result.waiting)}; "
-              "run again with --approve or --reject to decide", file=sys.stderr)
+        print(
+            f"flowdesk: run is waiting for approval at {', '.join(result.waiting)}; "
+            "run again with --approve or --reject to decide",
+            file=sys.stderr,
+        )
     elif result.status == "cancelled":
         print("flowdesk: run cancelled", file=sys.stderr)

@@ -14,8 +14,11 @@ from flowdesk.nodes.registry import default_registry
 
 def register(commands: Any) -> None:
     p: argparse.ArgumentParser = commands.add_parser(
-        "validate", help="check workflow files", description="Check workflow files: format, graph, config. "
-        "Exit 0 when every file is valid (warnings allowed), 1 otherwise.")
+        "validate",
+        help="check workflow files",
+        description="Check workflow files: format, graph, config. "
+        "Exit 0 when every file is valid (warnings allowed), 1 otherwise.",
+    )
     p.add_argument("files", nargs="+", metavar="FILE", help="workflow JSON files")
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")

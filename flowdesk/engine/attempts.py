@@ -7,6 +7,7 @@ retry policies choose on) with a message a person understands; only cancellation
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +70,7 @@ def json_problem(value: Any) -> str | None:
         if isinstance(item, _SCALARS):
             continue
         if isinstance(item, float):
-            if item != item or item in (float("inf"), float("-inf")):
+            if not math.isfinite(item):
                 return f"{item} is not a JSON number"
         elif isinstance(item, dict):
             for key, sub in item.items():
@@ -95,8 +96,16 @@ async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str,
         attempt += 1
         ctx = run.make_context(pn, iteration, attempt)
         if run.listening:
-            run.emit(NodeStarted(run_id=run.run_id, ts=clock.wall(), node_id=pn.id,
-                                                 iteration=iteration, attempt=attempt, inputs=inputs))
+            run.emit(
+                NodeStarted(
+                    run_id=run.run_id,
+                    ts=clock.wall(),
+                    node_id=pn.id,
+                    iteration=iteration,
+                    attempt=attempt,
+                    inputs=inputs,
+                )
+            )
         started = clock.monotonic()
         try:
             if run_fn is None:
@@ -111,19 +120,28 @@ async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str,
             return Outcome(True, outputs, attempt, clock.monotonic() - started, total_usage)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a run function may fail in any way; it becomes a recorded error
+        except Exception as exc:  # noqa: BLE001 - a run function may fail in any way; it becomes a recorded error
             total_usage = total_usage + ctx.usage
             error_class, message, retry_after = classify(exc, node.timeout_s)
-            error = ErrorInfo(message=message, error_class=error_class, node_id=pn.id,
-                                              exception=type(exc).__name__)
+            error = ErrorInfo(message=message, error_class=error_class, node_id=pn.id, exception=type(exc).__name__)
             duration = clock.monotonic() - started
             if attempt >= policy.max_attempts or not policy.retries(error_class):
                 return Outcome(False, {}, attempt, duration, total_usage, error)
             delay = _backoff(run, policy.delay_before(attempt + 1), policy.jitter, retry_after, policy.max_delay_s)
             if run.listening:
-                run.emit(NodeRetrying(run_id=run.run_id, ts=clock.wall(), node_id=pn.id,
-                                                      iteration=iteration, attempt=attempt, delay_s=delay,
-                                                      error=error, duration_s=duration, usage=ctx.usage))
+                run.emit(
+                    NodeRetrying(
+                        run_id=run.run_id,
+                        ts=clock.wall(),
+                        node_id=pn.id,
+                        iteration=iteration,
+                        attempt=attempt,
+                        delay_s=delay,
+                        error=error,
+                        duration_s=duration,
+                        usage=ctx.usage,
+                    )
+                )
             await clock.sleep(delay)
 
 

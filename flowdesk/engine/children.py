@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from flowdesk.engine.plan import PlanNode
 
 
-async def run_child_workflow(parent: Run, pn: PlanNode, iteration: int, ref: str, inputs: dict[str, Any],
-                             label: str) -> dict[str, Any]:
+async def run_child_workflow(
+    parent: Run, pn: PlanNode, iteration: int, ref: str, inputs: dict[str, Any], label: str
+) -> dict[str, Any]:
     from flowdesk.engine.runner import InvalidWorkflowError, RunInputError, start_run
 
     services = parent.services
@@ -32,8 +33,17 @@ async def run_child_workflow(parent: Run, pn: PlanNode, iteration: int, ref: str
     child_id = f"{parent.run_id}.{pn.id}.{iteration}.{label.replace(' ', '_')}"
     try:
         handle = start_run(
-            workflow, parent.catalog, services, inputs, run_id=child_id, bus=parent.bus, journal=parent.journal,
-            parent_run_id=parent.run_id, parent_node_id=pn.id, depth=depth, use_pins=False,
+            workflow,
+            parent.catalog,
+            services,
+            inputs,
+            run_id=child_id,
+            bus=parent.bus,
+            journal=parent.journal,
+            parent_run_id=parent.run_id,
+            parent_node_id=pn.id,
+            depth=depth,
+            use_pins=False,
             decisions=parent.options.decisions,
         )
     except (InvalidWorkflowError, RunInputError) as exc:

@@ -44,9 +44,11 @@ class Usage:
     def __add__(self, other: Usage) -> Usage:
         if not (other.input_tokens or other.output_tokens or other.cost_usd):
             return self
-        return Usage(input_tokens=self.input_tokens + other.input_tokens,
-                     output_tokens=self.output_tokens + other.output_tokens,
-                     cost_usd=self.cost_usd + other.cost_usd)
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cost_usd=self.cost_usd + other.cost_usd,
+        )
 
 
 NO_USAGE = Usage()
@@ -205,9 +207,23 @@ class EventsDropped:
 
 
 RunEvent = Annotated[
-    RunStarted | RunPaused | RunResumed | RunWaiting | RunFinished | NodeQueued | NodeStarted | NodeLog
-    | NodeProgress | NodeRetrying | NodeSucceeded | NodeFailed | NodeSkipped | NodeWaiting | NodeCancelled
-    | LoopIterated | LLMDelta,
+    RunStarted
+    | RunPaused
+    | RunResumed
+    | RunWaiting
+    | RunFinished
+    | NodeQueued
+    | NodeStarted
+    | NodeLog
+    | NodeProgress
+    | NodeRetrying
+    | NodeSucceeded
+    | NodeFailed
+    | NodeSkipped
+    | NodeWaiting
+    | NodeCancelled
+    | LoopIterated
+    | LLMDelta,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(RunEvent)

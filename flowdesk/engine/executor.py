@@ -33,7 +33,6 @@ from flowdesk.engine.events import (
     RunResumed,
     RunStarted,
     RunWaiting,
-    Usage,
 )
 from flowdesk.engine.journal import RunJournal
 from flowdesk.engine.node_context import RunNodeContext
@@ -68,8 +67,15 @@ class NodesScope(Mapping[str, Mapping[str, Any]]):
 
 
 class Run:
-    def __init__(self, plan: Plan, catalog: Catalog, services: EngineServices, options: RunOptions,
-                 bus: EventBus | None = None, journal: RunJournal | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        catalog: Catalog,
+        services: EngineServices,
+        options: RunOptions,
+        bus: EventBus | None = None,
+        journal: RunJournal | None = None,
+    ) -> None:
         self.plan = plan
         self.catalog = catalog
         self.services = services
@@ -128,10 +134,18 @@ class Run:
         self._done = asyncio.get_running_loop().create_future()
         self.run_status = "running"
         wf = self.plan.workflow
-        self.emit(RunStarted(
-            run_id=self.run_id, ts=self._now(), workflow_id=wf.id, workflow_name=wf.name, inputs=self.inputs,
-            node_count=len(self.plan.nodes), parent_run_id=self.options.parent_run_id,
-            parent_node_id=self.options.parent_node_id))
+        self.emit(
+            RunStarted(
+                run_id=self.run_id,
+                ts=self._now(),
+                workflow_id=wf.id,
+                workflow_name=wf.name,
+                inputs=self.inputs,
+                node_count=len(self.plan.nodes),
+                parent_run_id=self.options.parent_run_id,
+                parent_node_id=self.options.parent_node_id,
+            )
+        )
         for pn in self.plan.nodes:
             if not pn.in_edges:
                 self._make_ready(pn.index)
@@ -142,8 +156,10 @@ class Run:
                 async with asyncio.timeout(timeout):
                     await asyncio.shield(self._done)
             except TimeoutError:
-                self._stop("failed", ErrorInfo(message=f"the run took longer than its limit of {timeout:g} s",
-                                               error_class="timeout"))
+                self._stop(
+                    "failed",
+                    ErrorInfo(message=f"the run took longer than its limit of {timeout:g} s", error_class="timeout"),
+                )
                 await self._drain_tasks()
         except asyncio.CancelledError:
             self._stop("cancelled")
@@ -158,16 +174,33 @@ class Run:
         counts: dict[str, int] = {}
         for s in self.status:
             counts[s] = counts.get(s, 0) + 1
-        self.emit(RunFinished(
-            run_id=self.run_id, ts=self._now(), status=status, outputs=self.outputs, error=self._error,
-            duration_s=duration, usage=self.usage, node_counts=counts))
+        self.emit(
+            RunFinished(
+                run_id=self.run_id,
+                ts=self._now(),
+                status=status,
+                outputs=self.outputs,
+                error=self._error,
+                duration_s=duration,
+                usage=self.usage,
+                node_counts=counts,
+            )
+        )
         if self.journal is not None:
             await self.journal.commit()
         return RunResult(
-            run_id=self.run_id, status=status, outputs=dict(self.outputs), error=self._error, duration_s=duration,
-            usage=self.usage, node_status={pn.id: self.status[pn.index] for pn in self.plan.nodes},
-            node_outputs=dict(self.node_outputs), iterations={pn.id: self.iteration[pn.index] for pn in self.plan.nodes},
-            waiting=[pn.id for pn in self.plan.nodes if self.status[pn.index] == "waiting"] if status == "waiting" else [],
+            run_id=self.run_id,
+            status=status,
+            outputs=dict(self.outputs),
+            error=self._error,
+            duration_s=duration,
+            usage=self.usage,
+            node_status={pn.id: self.status[pn.index] for pn in self.plan.nodes},
+            node_outputs=dict(self.node_outputs),
+            iterations={pn.id: self.iteration[pn.index] for pn in self.plan.nodes},
+            waiting=[pn.id for pn in self.plan.nodes if self.status[pn.index] == "waiting"]
+            if status == "waiting"
+            else [],
         )
 
     def _final_status(self) -> str:
@@ -175,8 +208,9 @@ class Run:
             return self._stopping
         never = [pn.id for pn in self.plan.nodes if self.status[pn.index] not in TERMINAL]
         if never:
-            self._error = ErrorInfo(message=f"internal error: nodes never ran: {', '.join(never[:5])}",
-                                    error_class="node")
+            self._error = ErrorInfo(
+                message=f"internal error: nodes never ran: {', '.join(never[:5])}", error_class="node"
+            )
             return "failed"
         return "succeeded"
 
@@ -185,8 +219,11 @@ class Run:
         self.status[i] = "queued"
         self._ready.append(i)
         if self.listening:
-            self.emit(NodeQueued(run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id,
-                                                 iteration=self.iteration[i]))
+            self.emit(
+                NodeQueued(
+                    run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id, iteration=self.iteration[i]
+                )
+            )
 
     def _pump(self) -> None:
         """Start ready nodes while capacity allows and nothing holds the run back."""
@@ -227,7 +264,7 @@ class Run:
         try:
             self._dirty = False
             await self.journal.commit()
-        except Exception as exc:  # a failing journal must stop the run loudly, not lose records silently
+        except Exception as exc:
             log.exception("run %s: the run journal could not be written", self.run_id)
             self._stop("failed", ErrorInfo(message=f"the run record could not be saved: {exc}", error_class="node"))
         finally:
@@ -262,10 +299,16 @@ class Run:
             self._cancelled(i)
             self._pump()
             raise
-        except Exception as exc:  # a bug in the engine itself: fail the node, keep the run consistent
+        except Exception as exc:
             log.error("run %s: internal error in node %s", self.run_id, pn.id, exc_info=exc)
-            outcome = Outcome(False, {}, 1, 0.0, NO_USAGE, ErrorInfo(
-                message=f"internal error: {type(exc).__name__}: {exc}", error_class="node", node_id=pn.id))
+            outcome = Outcome(
+                False,
+                {},
+                1,
+                0.0,
+                NO_USAGE,
+                ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", error_class="node", node_id=pn.id),
+            )
         self._tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
         self._waiting.pop(i, None)
         if self._stopping is None:
@@ -277,8 +320,11 @@ class Run:
             return  # suspended at an approval: it stays 'waiting', to be decided later
         self.status[i] = "cancelled"
         if self.listening:
-            self.emit(NodeCancelled(run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id,
-                                    iteration=self.iteration[i]))
+            self.emit(
+                NodeCancelled(
+                    run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id, iteration=self.iteration[i]
+                )
+            )
 
     def _resolve_without_running(self, i: int) -> bool:
         """Nodes whose result is already known finish at once: restored (resume/re-run) or pinned."""
@@ -305,16 +351,31 @@ class Run:
         handled = pn.node.on_error == "continue"
         self.status[i] = "failed"
         if self.listening:
-            self.emit(NodeFailed(
-                run_id=self.run_id, ts=self._now(), node_id=pn.id, iteration=self.iteration[i],
-                attempt=outcome.attempt, error=error, duration_s=outcome.duration_s, handled=handled,
-                usage=outcome.usage))
+            self.emit(
+                NodeFailed(
+                    run_id=self.run_id,
+                    ts=self._now(),
+                    node_id=pn.id,
+                    iteration=self.iteration[i],
+                    attempt=outcome.attempt,
+                    error=error,
+                    duration_s=outcome.duration_s,
+                    handled=handled,
+                    usage=outcome.usage,
+                )
+            )
         if not handled:
             title = pn.node.title
             self._stop("failed", error.with_message(f"node '{title}' ({pn.id}) failed: {error.message}"))
             return
-        fired = {ERROR_PORT: {"message": error.message, "error_class": error.error_class, "node_id": pn.id,
-                              "attempts": outcome.attempt}}
+        fired = {
+            ERROR_PORT: {
+                "message": error.message,
+                "error_class": error.error_class,
+                "node_id": pn.id,
+                "attempts": outcome.attempt,
+            }
+        }
         self.node_outputs[pn.id] = fired
         self._propagate(i, fired)
         self._fire_loops(i, fired)
@@ -325,18 +386,35 @@ class Run:
         outputs = outcome.outputs
         self.node_outputs[pn.id] = outputs
         if self.listening:
-            self.emit(NodeSucceeded(
-                run_id=self.run_id, ts=self._now(), node_id=pn.id, iteration=self.iteration[i],
-                attempt=outcome.attempt, outputs=outputs, duration_s=outcome.duration_s, usage=outcome.usage,
-                source=source))
+            self.emit(
+                NodeSucceeded(
+                    run_id=self.run_id,
+                    ts=self._now(),
+                    node_id=pn.id,
+                    iteration=self.iteration[i],
+                    attempt=outcome.attempt,
+                    outputs=outputs,
+                    duration_s=outcome.duration_s,
+                    usage=outcome.usage,
+                    source=source,
+                )
+            )
         self._propagate(i, outputs)
         self._fire_loops(i, outputs)
 
     def _skip(self, i: int, reason: str, source: str = "run") -> None:
         self.status[i] = "skipped"
         if self.listening:
-            self.emit(NodeSkipped(run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id,
-                                                  iteration=self.iteration[i], reason=reason, source=source))
+            self.emit(
+                NodeSkipped(
+                    run_id=self.run_id,
+                    ts=self._now(),
+                    node_id=self.plan.nodes[i].id,
+                    iteration=self.iteration[i],
+                    reason=reason,
+                    source=source,
+                )
+            )
         self._propagate(i, None)
 
     def _propagate(self, start: int, fired: Mapping[str, Any] | None) -> None:
@@ -360,15 +438,25 @@ class Run:
                     self.skipped_in[t] += 1
                     if not self.skip_reason[t]:
                         src = plan_nodes[i]
-                        self.skip_reason[t] = f"no value arrived on '{edge.target_port}' ('{src.node.title}'.{edge.source_port} did not fire)"
+                        self.skip_reason[t] = (
+                            f"no value arrived on '{edge.target_port}' "
+                            f"('{src.node.title}'.{edge.source_port} did not fire)"
+                        )
                 self.remaining[t] -= 1
                 if self.remaining[t] == 0:
                     if self._should_skip(t):
                         self.status[t] = "skipped"
                         if self.listening:
-                            self.emit(NodeSkipped(
-                                run_id=self.run_id, ts=self._now(), node_id=plan_nodes[t].id,
-                                iteration=self.iteration[t], reason=self.skip_reason[t], source="run"))
+                            self.emit(
+                                NodeSkipped(
+                                    run_id=self.run_id,
+                                    ts=self._now(),
+                                    node_id=plan_nodes[t].id,
+                                    iteration=self.iteration[t],
+                                    reason=self.skip_reason[t],
+                                    source="run",
+                                )
+                            )
                         work.append((t, None))
                     else:
                         self._make_ready(t)
@@ -408,15 +496,18 @@ class Run:
             scope["value"] = value
             try:
                 stop = bool(self.services.sandbox.evaluate(edge.loop.until, scope, field=f"loop edge {edge.id} until"))
-            except Exception as exc:  # a bad until expression ends the loop and the run, with the reason
+            except Exception as exc:  # noqa: BLE001 - a bad until expression ends the loop and the run, with the reason
                 self._stop("failed", ErrorInfo(message=str(exc), error_class="node", node_id=source.id))
                 return
             if stop:
                 self._log(edge.source, "info", f"loop edge {edge.id}: 'until' is true, the loop ends")
                 return
         if done + 1 >= edge.loop.max_iterations:
-            self._log(edge.source, "warning",
-                      f"loop edge {edge.id} reached its maximum of {edge.loop.max_iterations} iterations; the loop ends")
+            self._log(
+                edge.source,
+                "warning",
+                f"loop edge {edge.id} reached its maximum of {edge.loop.max_iterations} iterations; the loop ends",
+            )
             return
         self.loop_count[e] = done + 1
         self._reset_body(e, value)
@@ -446,8 +537,15 @@ class Run:
             self.arrived[n], self.remaining[n], self.skipped_in[n] = arrived, remaining, skipped
         self.arrived[edge.target][edge.target_port] = value
         if self.listening:
-            self.emit(LoopIterated(run_id=self.run_id, ts=self._now(), node_id=plan_nodes[edge.target].id,
-                                                   iteration=self.iteration[edge.target], edge_id=edge.id))
+            self.emit(
+                LoopIterated(
+                    run_id=self.run_id,
+                    ts=self._now(),
+                    node_id=plan_nodes[edge.target].id,
+                    iteration=self.iteration[edge.target],
+                    edge_id=edge.id,
+                )
+            )
         for n in sorted(body):
             if self.remaining[n] == 0 and self.status[n] == "idle":
                 if self._should_skip(n):
@@ -457,8 +555,16 @@ class Run:
 
     def _log(self, i: int, level: str, message: str) -> None:
         if self.listening:
-            self.emit(NodeLog(run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id,
-                                              iteration=self.iteration[i], level=level, message=message))
+            self.emit(
+                NodeLog(
+                    run_id=self.run_id,
+                    ts=self._now(),
+                    node_id=self.plan.nodes[i].id,
+                    iteration=self.iteration[i],
+                    level=level,
+                    message=message,
+                )
+            )
 
     # ------------------------------------------------------------ finishing
     def _check_finished(self) -> None:
@@ -533,10 +639,12 @@ class Run:
         self._waiting[i] = future
         self.status[i] = "waiting"
         self.run_status = "waiting"
-        self.emit(NodeWaiting(run_id=self.run_id, ts=self._now(), node_id=pn.id,
-                                              iteration=self.iteration[i], message=message))
-        self.emit(RunWaiting(run_id=self.run_id, ts=self._now(),
-                                             node_ids=[self.plan.nodes[w].id for w in self._waiting]))
+        self.emit(
+            NodeWaiting(run_id=self.run_id, ts=self._now(), node_id=pn.id, iteration=self.iteration[i], message=message)
+        )
+        self.emit(
+            RunWaiting(run_id=self.run_id, ts=self._now(), node_ids=[self.plan.nodes[w].id for w in self._waiting])
+        )
         self._check_finished()
         try:
             return await future
@@ -557,7 +665,9 @@ class Run:
             self.emit(RunResumed(run_id=self.run_id, ts=self._now()))
         return True
 
-    async def run_child(self, pn: PlanNode, iteration: int, ref: str, inputs: dict[str, Any], label: str) -> dict[str, Any]:
+    async def run_child(
+        self, pn: PlanNode, iteration: int, ref: str, inputs: dict[str, Any], label: str
+    ) -> dict[str, Any]:
         from flowdesk.engine.children import run_child_workflow
 
         return await run_child_workflow(self, pn, iteration, ref, inputs, label)

@@ -18,11 +18,20 @@ class HttpxTransport:
         self._client = client or httpx.AsyncClient(follow_redirects=True)
         self._max_bytes = max_bytes
 
-    async def request(self, method: str, url: str, *, headers: Mapping[str, str], params: Mapping[str, str],
-                      content: bytes | None, timeout_s: float | None) -> tuple[int, dict[str, str], bytes]:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, str],
+        content: bytes | None,
+        timeout_s: float | None,
+    ) -> tuple[int, dict[str, str], bytes]:
         try:
-            async with self._client.stream(method, url, headers=dict(headers), params=dict(params), content=content,
-                                           timeout=timeout_s or 60.0) as response:
+            async with self._client.stream(
+                method, url, headers=dict(headers), params=dict(params), content=content, timeout=timeout_s or 60.0
+            ) as response:
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in response.aiter_bytes():

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class RunNodeContext:
     """One attempt of one node. Cheap to build: the executor makes one per attempt."""
 
-    __slots__ = ("_run", "_pn", "node_id", "iteration", "attempt", "usage")
+    __slots__ = ("_pn", "_run", "attempt", "iteration", "node_id", "usage")
 
     def __init__(self, run: Run, pn: PlanNode, iteration: int, attempt: int) -> None:
         self._run = run
@@ -58,15 +58,30 @@ class RunNodeContext:
     def log(self, message: str, level: LogLevel = "info") -> None:
         run = self._run
         if run.listening:
-            run.emit(NodeLog(run_id=run.run_id, ts=run.services.clock.wall(), node_id=self.node_id,
-                                             iteration=self.iteration, level=level, message=message))
+            run.emit(
+                NodeLog(
+                    run_id=run.run_id,
+                    ts=run.services.clock.wall(),
+                    node_id=self.node_id,
+                    iteration=self.iteration,
+                    level=level,
+                    message=message,
+                )
+            )
 
     def progress(self, done: int, total: int) -> None:
         run = self._run
         if run.listening:
-            run.emit(NodeProgress(run_id=run.run_id, ts=run.services.clock.wall(),
-                                                  node_id=self.node_id, iteration=self.iteration,
-                                                  done=done, total=total))
+            run.emit(
+                NodeProgress(
+                    run_id=run.run_id,
+                    ts=run.services.clock.wall(),
+                    node_id=self.node_id,
+                    iteration=self.iteration,
+                    done=done,
+                    total=total,
+                )
+            )
 
     def llm(self, provider: str, credential: str | None) -> LLMProvider:
         resolver = self._run.services.providers
@@ -77,12 +92,20 @@ class RunNodeContext:
     def llm_delta(self, text: str) -> None:
         run = self._run
         if run.listening:
-            run.emit(LLMDelta(run_id=run.run_id, ts=run.services.clock.wall(), node_id=self.node_id,
-                                              iteration=self.iteration, text=text))
+            run.emit(
+                LLMDelta(
+                    run_id=run.run_id,
+                    ts=run.services.clock.wall(),
+                    node_id=self.node_id,
+                    iteration=self.iteration,
+                    text=text,
+                )
+            )
 
     def add_usage(self, usage: LLMUsage) -> None:
-        self.usage = self.usage + Usage(input_tokens=usage.input_tokens,
-                                                        output_tokens=usage.output_tokens, cost_usd=usage.cost_usd)
+        self.usage = self.usage + Usage(
+            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, cost_usd=usage.cost_usd
+        )
 
     async def sleep(self, seconds: float) -> None:
         await self._run.services.clock.sleep(seconds)
@@ -105,13 +128,15 @@ class RunNodeContext:
             raise NodeFailure(f"there is no tool '{name}' (installed tools: {known})")
         return found
 
-    async def http_request(self, method: str, url: str, *, headers: Mapping[str, str], params: Mapping[str, str],
-                           content: bytes | None) -> tuple[int, dict[str, str], bytes]:
+    async def http_request(
+        self, method: str, url: str, *, headers: Mapping[str, str], params: Mapping[str, str], content: bytes | None
+    ) -> tuple[int, dict[str, str], bytes]:
         transport = self._run.services.http
         if transport is None:
             raise NodeFailure("HTTP requests are not available in this run")
-        return await transport.request(method, url, headers=headers, params=params, content=content,
-                                       timeout_s=self._pn.node.timeout_s)
+        return await transport.request(
+            method, url, headers=headers, params=params, content=content, timeout_s=self._pn.node.timeout_s
+        )
 
     def secret(self, credential: str) -> str:
         secrets = self._run.services.secrets

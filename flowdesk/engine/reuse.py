@@ -23,8 +23,11 @@ def downstream_of(workflow: Workflow, node_id: str) -> set[str]:
     return seen
 
 
-def finished_outcomes(node_status: Mapping[str, str], node_outputs: Mapping[str, Mapping[str, Any]],
-                      exclude: set[str] | frozenset[str] = frozenset()) -> dict[str, PriorOutcome]:
+def finished_outcomes(
+    node_status: Mapping[str, str],
+    node_outputs: Mapping[str, Mapping[str, Any]],
+    exclude: set[str] | frozenset[str] = frozenset(),
+) -> dict[str, PriorOutcome]:
     """Reusable results: succeeded nodes with their outputs, and skipped nodes."""
     prior: dict[str, PriorOutcome] = {}
     for node_id, status in node_status.items():
@@ -37,8 +40,9 @@ def finished_outcomes(node_status: Mapping[str, str], node_outputs: Mapping[str,
     return prior
 
 
-def rerun_prior(workflow: Workflow, node_status: Mapping[str, str], node_outputs: Mapping[str, Mapping[str, Any]],
-                *, from_node: str) -> dict[str, PriorOutcome]:
+def rerun_prior(
+    workflow: Workflow, node_status: Mapping[str, str], node_outputs: Mapping[str, Mapping[str, Any]], *, from_node: str
+) -> dict[str, PriorOutcome]:
     """Results to reuse when re-running from ``from_node``: everything not downstream of it."""
     if workflow.node(from_node) is None:
         raise KeyError(f"there is no node '{from_node}' in this workflow")

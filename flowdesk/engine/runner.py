@@ -67,8 +67,12 @@ def prepare_inputs(workflow: Workflow, given: Mapping[str, Any], *, from_text: b
 
 
 _PY_TYPES: dict[ValueType, tuple[type, ...]] = {
-    ValueType.STRING: (str,), ValueType.NUMBER: (int, float), ValueType.INTEGER: (int,),
-    ValueType.BOOLEAN: (bool,), ValueType.OBJECT: (dict,), ValueType.ARRAY: (list,),
+    ValueType.STRING: (str,),
+    ValueType.NUMBER: (int, float),
+    ValueType.INTEGER: (int,),
+    ValueType.BOOLEAN: (bool,),
+    ValueType.OBJECT: (dict,),
+    ValueType.ARRAY: (list,),
 }
 
 
@@ -144,27 +148,51 @@ def check_runnable(workflow: Workflow, catalog: Catalog) -> list[Problem]:
     return problems
 
 
-def start_run(workflow: Workflow, catalog: Catalog, services: EngineServices, inputs: Mapping[str, Any] | None = None,
-              *, run_id: str | None = None, bus: EventBus | None = None, journal: RunJournal | None = None,
-              prior: Mapping[str, PriorOutcome] | None = None, decisions: Mapping[str, tuple[bool, str]] | None = None,
-              suspend_on_wait: bool = False, use_pins: bool = True, parent_run_id: str | None = None,
-              parent_node_id: str | None = None, depth: int = 0, validated: bool = False,
-              inputs_from_text: bool = False) -> RunHandle:
+def start_run(
+    workflow: Workflow,
+    catalog: Catalog,
+    services: EngineServices,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    run_id: str | None = None,
+    bus: EventBus | None = None,
+    journal: RunJournal | None = None,
+    prior: Mapping[str, PriorOutcome] | None = None,
+    decisions: Mapping[str, tuple[bool, str]] | None = None,
+    suspend_on_wait: bool = False,
+    use_pins: bool = True,
+    parent_run_id: str | None = None,
+    parent_node_id: str | None = None,
+    depth: int = 0,
+    validated: bool = False,
+    inputs_from_text: bool = False,
+) -> RunHandle:
     """Check and start a run on the running event loop; returns its handle at once."""
     if not validated:
         check_runnable(workflow, catalog)
     options = RunOptions(
-        run_id=run_id or new_run_id(), inputs=prepare_inputs(workflow, inputs or {}, from_text=inputs_from_text),
-        prior=prior or {}, decisions=decisions or {}, suspend_on_wait=suspend_on_wait, use_pins=use_pins,
-        parent_run_id=parent_run_id, parent_node_id=parent_node_id, depth=depth,
+        run_id=run_id or new_run_id(),
+        inputs=prepare_inputs(workflow, inputs or {}, from_text=inputs_from_text),
+        prior=prior or {},
+        decisions=decisions or {},
+        suspend_on_wait=suspend_on_wait,
+        use_pins=use_pins,
+        parent_run_id=parent_run_id,
+        parent_node_id=parent_node_id,
+        depth=depth,
     )
     run = Run(Plan(workflow, catalog), catalog, services, options, bus, journal)
     task = asyncio.get_running_loop().create_task(run.execute())
     return RunHandle(run, task)
 
 
-async def run_workflow(workflow: Workflow, catalog: Catalog, services: EngineServices | None = None,
-                       inputs: Mapping[str, Any] | None = None, **kwargs: Any) -> RunResult:
+async def run_workflow(
+    workflow: Workflow,
+    catalog: Catalog,
+    services: EngineServices | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> RunResult:
     """Start a run and wait for its result (the simple path for scripts and tests)."""
     handle = start_run(workflow, catalog, services or EngineServices(), inputs, **kwargs)
     return await handle.wait()

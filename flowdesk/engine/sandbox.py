@@ -148,8 +148,9 @@ class _Hardener(NodeTransformer):
 
     def visit_Output(self, node: nodes.Output) -> nodes.Node:
         self.generic_visit(node)
-        node.nodes = [nodes.Const(c.data, lineno=c.lineno) if isinstance(c, nodes.TemplateData) else c
-                      for c in node.nodes]
+        node.nodes = [
+            nodes.Const(c.data, lineno=c.lineno) if isinstance(c, nodes.TemplateData) else c for c in node.nodes
+        ]
         return node
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
@@ -196,13 +197,22 @@ class _Environment(ImmutableSandboxedEnvironment):
         self.globals.clear()
         self.globals.update(range=self._range, dict=dict, namespace=Namespace)
         self.filters = {name: self._wrap(FILTERS[name]) for name in _GENERIC_FILTERS}
-        custom = {"join": self._join, "replace": self._replace, "format": self._format, "indent": self._indent,
-                  "string": self._text, "sum": self._sum, "tojson": self._tojson, "fromjson": self._fromjson}
+        custom = {
+            "join": self._join,
+            "replace": self._replace,
+            "format": self._format,
+            "indent": self._indent,
+            "string": self._text,
+            "sum": self._sum,
+            "tojson": self._tojson,
+            "fromjson": self._fromjson,
+        }
         self.filters.update({name: self._wrap(func) for name, func in custom.items()})
         self.filters.update({_ITER: self._iter_guard, _CONCAT: self._concat_guard, _VALUE: self._value_guard})
 
-    def _generate(self, source: nodes.Template, name: str | None, filename: str | None,
-                  defer_init: bool = False) -> str:
+    def _generate(
+        self, source: nodes.Template, name: str | None, filename: str | None, defer_init: bool = False
+    ) -> str:
         source = _Hardener().visit(source)
         source.set_environment(self)
         return super()._generate(source, name, filename, defer_init)
@@ -371,8 +381,11 @@ class _Environment(ImmutableSandboxedEnvironment):
         specs = _PERCENT_SPEC.findall(fmt)
         if not specs:
             return
-        flat = list(values.values()) if isinstance(values, Mapping) else (
-            list(values) if isinstance(values, tuple) else [values])
+        flat = (
+            list(values.values())
+            if isinstance(values, Mapping)
+            else (list(values) if isinstance(values, tuple) else [values])
+        )
         widest = max((self.text_size(v) for v in flat), default=0)
         for part in (p for spec in specs for p in spec if p):
             if part == "*":
@@ -386,8 +399,13 @@ class _Environment(ImmutableSandboxedEnvironment):
         if operator == "*":
             self._check_repeat(left, right)
         elif operator == "**":
-            if type(left) in (int, bool) and type(right) in (int, bool) and right > 1 and abs(left) > 1 and (
-                    right > MAX_INT_BITS or right * math.log2(abs(left)) > MAX_INT_BITS):
+            if (
+                type(left) in (int, bool)
+                and type(right) in (int, bool)
+                and right > 1
+                and abs(left) > 1
+                and (right > MAX_INT_BITS or right * math.log2(abs(left)) > MAX_INT_BITS)
+            ):
                 raise _LimitExceeded(f"a number would have more than {MAX_INT_BITS:,} bits")
         elif operator == "+":
             if isinstance(left, str) and isinstance(right, str):
@@ -414,8 +432,11 @@ class _Environment(ImmutableSandboxedEnvironment):
                 raise _LimitExceeded(f"a value is too large (more than {self.work_limit:,} characters or items)")
 
     def wrap_str_format(self, value: Any) -> Any:
-        if not isinstance(value, (types.MethodType, types.BuiltinMethodType)) or value.__name__ not in (
-                "format", "format_map") or not isinstance(value.__self__, str):
+        if (
+            not isinstance(value, (types.MethodType, types.BuiltinMethodType))
+            or value.__name__ not in ("format", "format_map")
+            or not isinstance(value.__self__, str)
+        ):
             return None
         text, is_map = str(value.__self__), value.__name__ == "format_map"
 
@@ -538,7 +559,8 @@ class _Environment(ImmutableSandboxedEnvironment):
             if isinstance(item, Mapping):
                 return {_json_key(k): convert(v) for k, v in item.items()}
             if isinstance(item, (list, tuple, range, KeysView, ValuesView, ItemsView, _GuardedIterable)) or (
-                    isinstance(item, Iterator) and not isinstance(item, LoopContext)):
+                isinstance(item, Iterator) and not isinstance(item, LoopContext)
+            ):
                 return [convert(x) for x in item]
             raise TypeError(f"a {type(item).__name__} is not a JSON value")
 

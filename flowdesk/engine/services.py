@@ -30,8 +30,16 @@ class SecretStore(Protocol):
 
 
 class HttpTransport(Protocol):
-    async def request(self, method: str, url: str, *, headers: Mapping[str, str], params: Mapping[str, str],
-                      content: bytes | None, timeout_s: float | None) -> tuple[int, dict[str, str], bytes]: ...
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, str],
+        content: bytes | None,
+        timeout_s: float | None,
+    ) -> tuple[int, dict[str, str], bytes]: ...
 
 
 @dataclass

@@ -87,9 +87,7 @@ def _message(error: Any, parts: tuple[str | int, ...], model: type[BaseModel]) -
     if kind == "extra_forbidden":
         return _unknown_field(parts, model)
     if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == ID_PATTERN:
-        return (
-            f"{_got(value)} is not a valid id: use letters, digits and _ (at most 64), not starting with a digit"
-        )
+        return f"{_got(value)} is not a valid id: use letters, digits and _ (at most 64), not starting with a digit"
     if kind in _CONTAINER_MESSAGES:
         return f"{_CONTAINER_MESSAGES[kind]} (got {_got(value)})"
     message = str(error["msg"]).removeprefix("Value error, ")

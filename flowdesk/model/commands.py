@@ -52,7 +52,8 @@ class _EdgeSweep:
     def sweep(self, doc: WorkflowDocument, node_id: str) -> None:
         ports = doc.ports(node_id)
         stale = [
-            e.id for e in doc.edges_of([node_id])
+            e.id
+            for e in doc.edges_of([node_id])
             if (e.source == node_id and ports.get("output", e.source_port) is None)
             or (e.target == node_id and ports.get("input", e.target_port) is None)
         ]
@@ -84,8 +85,9 @@ class AddNode(Command):
         self.label = f"Add {node.title}"
 
     @classmethod
-    def of_kind(cls, doc: WorkflowDocument, kind: str, position: tuple[float, float] = (0.0, 0.0),
-                name: str | None = None) -> AddNode:
+    def of_kind(
+        cls, doc: WorkflowDocument, kind: str, position: tuple[float, float] = (0.0, 0.0), name: str | None = None
+    ) -> AddNode:
         """A new node of ``kind`` with its default config and a fresh id."""
         spec = doc.catalog.get(kind)
         if spec is None:
@@ -93,8 +95,11 @@ class AddNode(Command):
         if spec.singleton and any(n.kind == kind for n in doc.nodes):
             raise CommandRefused(f"a workflow has at most one {spec.display_name} node")
         node = Node(
-            id=doc.new_node_id(kind), kind=kind, name=spec.display_name if name is None else name,
-            position=Position(x=position[0], y=position[1]), config=spec.default_config(),
+            id=doc.new_node_id(kind),
+            kind=kind,
+            name=spec.display_name if name is None else name,
+            position=Position(x=position[0], y=position[1]),
+            config=spec.default_config(),
         )
         return cls(node)
 
@@ -156,23 +161,45 @@ class Connect(Command):
     occupied input means in the editor); undo brings it back.
     """
 
-    def __init__(self, doc: WorkflowDocument, source: str, source_port: str, target: str, target_port: str,
-                 loop: LoopSettings | None = None, *, replace: bool = False) -> None:
+    def __init__(
+        self,
+        doc: WorkflowDocument,
+        source: str,
+        source_port: str,
+        target: str,
+        target_port: str,
+        loop: LoopSettings | None = None,
+        *,
+        replace: bool = False,
+    ) -> None:
         self.replaced: Edge | None = None
         if replace:
             self.replaced = next(
-                (e for e in doc.edges
-                 if e.target == target and e.target_port == target_port and e.is_loop == (loop is not None)),
+                (
+                    e
+                    for e in doc.edges
+                    if e.target == target and e.target_port == target_port and e.is_loop == (loop is not None)
+                ),
                 None,
             )
         reason = doc.connection_problem(
-            source, source_port, target, target_port, loop,
+            source,
+            source_port,
+            target,
+            target_port,
+            loop,
             ignore_edge=self.replaced.id if self.replaced else None,
         )
         if reason:
             raise CommandRefused(reason)
-        self.edge = Edge(id=doc.new_edge_id(), source=source, source_port=source_port,
-                         target=target, target_port=target_port, loop=loop)
+        self.edge = Edge(
+            id=doc.new_edge_id(),
+            source=source,
+            source_port=source_port,
+            target=target,
+            target_port=target_port,
+            loop=loop,
+        )
         self._replaced_at: list[tuple[int, Edge]] = []
         self.label = "Connect loop" if loop else "Connect"
 
@@ -241,9 +268,15 @@ class _NodeEdit(Command):
 
     def merge(self, other: Command) -> bool:
         """Consecutive edits of the same field(s) of one node become a single undo step."""
-        if (type(other) is not type(self) or self.merge_key is None or not isinstance(other, _NodeEdit)
-                or other.merge_key != self.merge_key or other.node_id != self.node_id
-                or other._sweep._removed or self._sweep._removed):
+        if (
+            type(other) is not type(self)
+            or self.merge_key is None
+            or not isinstance(other, _NodeEdit)
+            or other.merge_key != self.merge_key
+            or other.node_id != self.node_id
+            or other._sweep._removed
+            or self._sweep._removed
+        ):
             return False
         self.new = other.new
         return True
@@ -382,8 +415,13 @@ class PasteFragment(Command):
     (start) is left out, with its edges, and named in ``skipped``.
     """
 
-    def __init__(self, doc: WorkflowDocument, nodes: Iterable[Node], edges: Iterable[Edge],
-                 offset: tuple[float, float] = (40.0, 40.0)) -> None:
+    def __init__(
+        self,
+        doc: WorkflowDocument,
+        nodes: Iterable[Node],
+        edges: Iterable[Edge],
+        offset: tuple[float, float] = (40.0, 40.0),
+    ) -> None:
         self.skipped: list[str] = []
         id_map: dict[str, str] = {}
         self.nodes: list[Node] = []
@@ -399,7 +437,8 @@ class PasteFragment(Command):
             self.nodes.append(node.model_copy(update={"id": id_map[node.id], "position": pos}))
         self.edges = [
             e.model_copy(update={"id": doc.new_edge_id(), "source": id_map[e.source], "target": id_map[e.target]})
-            for e in edges if e.source in id_map and e.target in id_map
+            for e in edges
+            if e.source in id_map and e.target in id_map
         ]
         self.label = "Paste" if len(self.nodes) != 1 else f"Paste {self.nodes[0].title}"
 

@@ -141,8 +141,14 @@ class WorkflowDocument:
         return f"{stem}_{n}"
 
     def connection_problem(
-        self, source: str, source_port: str, target: str, target_port: str,
-        loop: LoopSettings | None = None, *, ignore_edge: str | None = None,
+        self,
+        source: str,
+        source_port: str,
+        target: str,
+        target_port: str,
+        loop: LoopSettings | None = None,
+        *,
+        ignore_edge: str | None = None,
     ) -> str | None:
         """Why this connection would be invalid, as a sentence; None when it is fine.
 
@@ -165,17 +171,26 @@ class WorkflowDocument:
             return f"'{dst_title}' has no input '{target_port}'"
         reason = incompatibility_reason(out_spec.type, in_spec.type)
         if reason:
-            return f"{reason} ('{src_title}'.{source_port} is {out_spec.type.value}, '{dst_title}'.{target_port} is {in_spec.type.value})"
+            return (
+                f"{reason} ('{src_title}'.{source_port} is {out_spec.type.value}, "
+                f"'{dst_title}'.{target_port} is {in_spec.type.value})"
+            )
         for edge in self._edges:
-            if (edge.id != ignore_edge and edge.target == target and edge.target_port == target_port
-                    and edge.is_loop == (loop is not None)):
+            if (
+                edge.id != ignore_edge
+                and edge.target == target
+                and edge.target_port == target_port
+                and edge.is_loop == (loop is not None)
+            ):
                 what = "a loop edge" if loop is not None else "a wire"
                 return f"input '{target_port}' of '{dst_title}' already has {what}"
         leads_back = self._reaches(target, source)
         if loop is None and leads_back:
             return "this connection would make a cycle; use a loop edge (with a maximum of iterations) to go back"
         if loop is not None and not leads_back:
-            return f"a loop edge must lead back to an earlier node, and '{dst_title}' does not come before '{src_title}'"
+            return (
+                f"a loop edge must lead back to an earlier node, and '{dst_title}' does not come before '{src_title}'"
+            )
         return None
 
     def _reaches(self, start: str, goal: str) -> bool:

@@ -99,7 +99,7 @@ class WorkflowFileError(Exception):
         if item_id is None:
             return path
         label = f" ({match.group(1)[:-1]} {_short_repr(item_id)})"
-        return f"{path[: match.end()]}{label}{path[match.end():]}"
+        return f"{path[: match.end()]}{label}{path[match.end() :]}"
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,7 @@ class MigrationChain:
         if isinstance(from_version, bool) or not isinstance(from_version, int) or from_version < 0:
             raise ValueError(f"from_version must be a non-negative integer, got {from_version!r}")
         if from_version >= self._current:
-            raise ValueError(
-                f"a step from version {from_version} would go past the current version {self._current}"
-            )
+            raise ValueError(f"a step from version {from_version} would go past the current version {self._current}")
         if from_version in self._steps:
             raise ValueError(f"a step from version {from_version} is already registered")
 

@@ -8,7 +8,9 @@ from flowdesk.model.kinds import ERROR_PORT, Catalog, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge, Node
 
-_ERROR_SPEC = PortSpec(ERROR_PORT, ValueType.OBJECT, description="The error, when the node fails and on_error is 'continue'.")
+_ERROR_SPEC = PortSpec(
+    ERROR_PORT, ValueType.OBJECT, description="The error, when the node fails and on_error is 'continue'."
+)
 
 
 def node_ports(node: Node, catalog: Catalog, edges: Iterable[Edge] = ()) -> NodePorts:

@@ -116,8 +116,9 @@ def cycles(ctx: ValidationContext, forward: ForwardGraph) -> Iterator[Problem]:
         if len(component) == 1 and not graph.has_edge(*component, *component):
             continue
         path = _one_cycle(graph.subgraph(component))
-        yield Problem("error", "cycle", _cycle_text(ctx, path, component), node_id=path[0],
-                      edge_id=edge_ids[(path[-1], path[0])])
+        yield Problem(
+            "error", "cycle", _cycle_text(ctx, path, component), node_id=path[0], edge_id=edge_ids[(path[-1], path[0])]
+        )
 
 
 def _one_cycle(component: nx.DiGraph) -> list[str]:
@@ -149,16 +150,20 @@ def loop_edges(ctx: ValidationContext, forward: ForwardGraph) -> Iterator[Proble
         if not edge.is_loop or ends.dangling:
             continue
         if edge.source == edge.target:
-            text = (f"{edge_label(edge)}: a loop edge must lead back to an earlier node, "
-                    f"not from {ctx.label(edge.source)} to itself.")
+            text = (
+                f"{edge_label(edge)}: a loop edge must lead back to an earlier node, "
+                f"not from {ctx.label(edge.source)} to itself."
+            )
             yield Problem("error", "loop-self-edge", text, node_id=edge.source, edge_id=edge.id, field="target")
             continue
         source, target = forward.index.get(edge.source), forward.index.get(edge.target)
         if source is None or target is None:
             continue  # an end is a note: already an unknown-port error
         if not forward.reaches(target, source):
-            text = (f"{edge_label(edge)}: {ctx.label(edge.target)} is not upstream of {ctx.label(edge.source)}, "
-                    "so this loop edge does not lead back; a loop edge must return to an ancestor of its source.")
+            text = (
+                f"{edge_label(edge)}: {ctx.label(edge.target)} is not upstream of {ctx.label(edge.source)}, "
+                "so this loop edge does not lead back; a loop edge must return to an ancestor of its source."
+            )
             yield Problem("error", "loop-not-back-edge", text, node_id=edge.source, edge_id=edge.id, field="target")
 
 
@@ -175,5 +180,7 @@ def unreachable(ctx: ValidationContext, forward: ForwardGraph) -> Iterator[Probl
     start_label = node_label(ctx.nodes[forward.ids[starts[0]]])
     for i, node_id in enumerate(forward.ids):
         if not reached[i]:
-            text = f"{ctx.label(node_id)} is not connected to {start_label}: nothing from the start of the run reaches it."
+            text = (
+                f"{ctx.label(node_id)} is not connected to {start_label}: nothing from the start of the run reaches it."
+            )
             yield Problem("warning", "unreachable", text, node_id=node_id)

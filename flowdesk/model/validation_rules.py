@@ -40,8 +40,10 @@ def duplicate_ids(ctx: ValidationContext) -> Iterator[Problem]:
             clashes[node.id].append(node)
         for node_id, same in clashes.items():
             if len(same) > 1:
-                text = (f"Node id {node_id!r} is used by {len(same)} nodes ({_names([n.title for n in same])}); "
-                        "ids must be unique, and only the first of them is checked further.")
+                text = (
+                    f"Node id {node_id!r} is used by {len(same)} nodes ({_names([n.title for n in same])}); "
+                    "ids must be unique, and only the first of them is checked further."
+                )
                 yield Problem("error", "duplicate-node-id", text, node_id=node_id, field="id")
     edge_ids = [edge.id for edge in ctx.workflow.edges]
     if len(set(edge_ids)) == len(edge_ids):
@@ -57,8 +59,10 @@ def unknown_kinds(ctx: ValidationContext) -> Iterator[Problem]:
     severity: Severity = "error" if ctx.for_run else "warning"
     for node_id, node in ctx.nodes.items():
         if ctx.specs[node_id] is None:
-            text = (f"{node_label(node)}: kind {node.kind!r} is not installed, so the node is kept unchanged "
-                    "as a placeholder and cannot run.")
+            text = (
+                f"{node_label(node)}: kind {node.kind!r} is not installed, so the node is kept unchanged "
+                "as a placeholder and cannot run."
+            )
             yield Problem(severity, "unknown-kind", text, node_id=node_id, field="kind")
 
 
@@ -90,8 +94,9 @@ def _port_problem(ctx: ValidationContext, ends: EdgeEnds, end: End) -> Problem:
     assert node is not None  # dangling edges are reported before ports are looked at
     name = edge.source_port if end == "source" else edge.target_port
     code, reason = _why_no_port(ctx, node, name, end)
-    return Problem("error", code, f"{edge_label(edge)}: {reason}.", node_id=node.id, edge_id=edge.id,
-                   field=f"{end}_port")
+    return Problem(
+        "error", code, f"{edge_label(edge)}: {reason}.", node_id=node.id, edge_id=edge.id, field=f"{end}_port"
+    )
 
 
 def _why_no_port(ctx: ValidationContext, node: Node, name: str, end: End) -> tuple[str, str]:
@@ -112,7 +117,10 @@ def _why_no_port(ctx: ValidationContext, node: Node, name: str, end: End) -> tup
     if ports.get(other, name) is not None:
         verb = "start" if end == "source" else "end"
         return "port-direction", f"{name!r} is an {other} port of {label}; an edge must {verb} at an {wanted} port"
-    return "unknown-port", f"{label} has no {wanted} port {name!r} (its {wanted}s: {_names([p.name for p in available])})"
+    return (
+        "unknown-port",
+        f"{label} has no {wanted} port {name!r} (its {wanted}s: {_names([p.name for p in available])})",
+    )
 
 
 def _type_problem(ends: EdgeEnds, source: PortSpec, target: PortSpec) -> Problem:
@@ -125,8 +133,10 @@ def _type_problem(ends: EdgeEnds, source: PortSpec, target: PortSpec) -> Problem
 def multiple_feeds(ctx: ValidationContext) -> Iterator[Problem]:
     """Only one value can arrive on a port per pass; loop edges are exempt, they feed the next pass."""
     for (node_id, port), edges in ctx.feeds(loop=False).crowded.items():
-        text = (f"{ctx.label(node_id)}: input {port!r} is fed by {len(edges)} edges "
-                f"({', '.join(e.id for e in edges)}), but only one value can arrive; join them with a Merge node.")
+        text = (
+            f"{ctx.label(node_id)}: input {port!r} is fed by {len(edges)} edges "
+            f"({', '.join(e.id for e in edges)}), but only one value can arrive; join them with a Merge node."
+        )
         yield Problem("error", "multiple-feeds", text, node_id=node_id, edge_id=edges[1].id, field="target_port")
 
 
@@ -141,8 +151,11 @@ def required_inputs(ctx: ValidationContext) -> Iterator[Problem]:
             key = (node_id, port.name)
             if not port.required or key in forward:
                 continue
-            why = ("only a loop edge feeds it, so the first pass has no value" if key in loops
-                   else "nothing is connected to it")
+            why = (
+                "only a loop edge feeds it, so the first pass has no value"
+                if key in loops
+                else "nothing is connected to it"
+            )
             text = f"{node_label(node)}: input {port.name!r} is required but {why}."
             yield Problem("error", "required-input", text, node_id=node_id)
 
@@ -157,8 +170,10 @@ def singletons(ctx: ValidationContext) -> Iterator[Problem]:
         if node.kind not in first:
             first[node.kind] = node
             continue
-        text = (f"{node_label(node)}: a workflow can have only one {spec.display_name} node, "
-                f"and {node_label(first[node.kind])} is already one.")
+        text = (
+            f"{node_label(node)}: a workflow can have only one {spec.display_name} node, "
+            f"and {node_label(first[node.kind])} is already one."
+        )
         yield Problem("error", "duplicate-singleton", text, node_id=node_id, field="kind")
 
 
@@ -171,8 +186,10 @@ def run_shape(ctx: ValidationContext) -> Iterator[Problem]:
         yield Problem("warning", "no-output", "The workflow has no Output node, so the run will produce no outputs.")
     if ctx.workflow.inputs and not ctx.nodes_of_kind(START_KIND):
         names = _names([i.name for i in ctx.workflow.inputs])
-        text = (f"The workflow declares run inputs ({names}) but has no Start node to pass them on; "
-                "only templates reading run.inputs will see them.")
+        text = (
+            f"The workflow declares run inputs ({names}) but has no Start node to pass them on; "
+            "only templates reading run.inputs will see them."
+        )
         yield Problem("warning", "inputs-without-start", text, field="inputs")
     yield from _duplicate_input_names(ctx)
     yield from _duplicate_output_names(ctx)
@@ -198,6 +215,8 @@ def _duplicate_output_names(ctx: ValidationContext) -> Iterator[Problem]:
         if name not in first:
             first[name] = node
             continue
-        text = (f"{node_label(node)}: output name {name!r} is already used by {node_label(first[name])}; "
-                "one value would overwrite the other.")
+        text = (
+            f"{node_label(node)}: output name {name!r} is already used by {node_label(first[name])}; "
+            "one value would overwrite the other."
+        )
         yield Problem("error", "duplicate-output-name", text, node_id=node.id, field="config.name")

@@ -18,7 +18,9 @@ from flowdesk.model.types import ValueType
 FORMAT: Final = "flowdesk.workflow"
 FORMAT_VERSION: Final = 1
 
-Identifier = Annotated[str, Field(pattern=ID_PATTERN, description="A stable id: letters, digits, _; not starting with a digit.")]
+Identifier = Annotated[
+    str, Field(pattern=ID_PATTERN, description="A stable id: letters, digits, _; not starting with a digit.")
+]
 PortName = Annotated[str, Field(pattern=ID_PATTERN, description="A port name of the node's kind.")]
 ErrorClass = Literal["any", "timeout", "network", "rate_limit", "server", "invalid_output", "node"]
 """What went wrong in an attempt, as the engine classifies it; retry policies choose among these."""
@@ -75,7 +77,9 @@ class Node(_Strict):
     kind: str = Field(min_length=1, max_length=200, description="Registered node kind, e.g. 'llm'.")
     name: str = Field("", max_length=200, description="Title shown on the canvas.")
     position: Position = Field(default_factory=Position)
-    config: dict[str, JsonValue] = Field(default_factory=dict, description="Settings checked by the kind's config model.")
+    config: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Settings checked by the kind's config model."
+    )
     retry: RetryPolicy = Field(default_factory=lambda: NO_RETRY)
     timeout_s: float | None = Field(None, gt=0, le=7 * 86400, description="Per-attempt time limit in seconds.")
     on_error: Literal["fail", "continue"] = Field(

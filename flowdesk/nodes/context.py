@@ -78,8 +78,9 @@ class NodeContext(Protocol):
         """The registered tool callable called ``name``."""
         ...
 
-    async def http_request(self, method: str, url: str, *, headers: Mapping[str, str],
-                           params: Mapping[str, str], content: bytes | None) -> tuple[int, dict[str, str], bytes]:
+    async def http_request(
+        self, method: str, url: str, *, headers: Mapping[str, str], params: Mapping[str, str], content: bytes | None
+    ) -> tuple[int, dict[str, str], bytes]:
         """Make an HTTP request through the engine's client (so tests can point it at a local server)."""
         ...
 

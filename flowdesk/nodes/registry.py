@@ -69,7 +69,7 @@ class Registry:
                 specs = list(_specs_of(ep.load()))
                 for spec in specs:
                     self.register(spec)
-            except Exception as exc:  # a plugin can fail in any way; it must not take flowdesk down
+            except Exception as exc:  # noqa: BLE001 - a plugin can fail in any way; it must not take flowdesk down
                 message = f"{type(exc).__name__}: {exc}"
                 log.warning("node plugin %s could not be loaded: %s", ep.value, message)
                 self.plugin_errors.append(PluginError(f"{ep.name} = {ep.value}", message))

@@ -158,8 +158,9 @@ def _as_json(tool: Tool, result: Any) -> Any:
     try:
         return json.loads(json.dumps(result, allow_nan=False))
     except (TypeError, ValueError) as exc:
-        raise NodeFailure(f"tool {tool.name!r} returned a value that is not JSON ({type(result).__name__}): {exc}",
-                          "invalid_output") from exc
+        raise NodeFailure(
+            f"tool {tool.name!r} returned a value that is not JSON ({type(result).__name__}): {exc}", "invalid_output"
+        ) from exc
 
 
 def _check_arguments(tool: Tool, kwargs: Mapping[str, Any]) -> None:
@@ -171,9 +172,11 @@ def _check_arguments(tool: Tool, kwargs: Mapping[str, Any]) -> None:
     try:
         signature.bind(**kwargs)
     except TypeError as exc:
-        missing = [p.name for p in signature.parameters.values()
-                   if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-                   and p.name not in kwargs]
+        missing = [
+            p.name
+            for p in signature.parameters.values()
+            if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in kwargs
+        ]
         accepted = list(signature.parameters)  # signature order, for a stable message
         has_var_kw = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
         unknown = [] if has_var_kw else [k for k in kwargs if k not in accepted]
@@ -199,7 +202,9 @@ def json_pick(data: Any, path: str) -> Any:
         if match is None:
             raise NodeFailure(f"json_pick: cannot read the path {path!r} at character {pos + 1}")
         key, index, quoted_a, quoted_b = match.groups()
-        step: str | int = int(index) if index is not None else next(k for k in (key, quoted_a, quoted_b) if k is not None)
+        step: str | int = (
+            int(index) if index is not None else next(k for k in (key, quoted_a, quoted_b) if k is not None)
+        )
         walked = path[: match.end()]
         value = _step(value, step, walked, path)
         pos = match.end()
@@ -304,7 +309,9 @@ def _inside_root(path: str, context: ToolContext, tool: str) -> Path:
     root = _root(context)
     target = (root / path).resolve()  # an absolute path replaces root here and is then checked
     if target != root and root not in target.parents:
-        raise NodeFailure(f"{tool}: {path!r} is outside the files folder {str(root)!r}; only paths inside it are allowed")
+        raise NodeFailure(
+            f"{tool}: {path!r} is outside the files folder {str(root)!r}; only paths inside it are allowed"
+        )
     if target == root or target.is_dir():
         raise NodeFailure(f"{tool}: {path!r} is a folder, not a file")
     return target
@@ -316,7 +323,12 @@ def _root(context: ToolContext) -> Path:
 
 
 BUILTIN_FUNCTIONS: tuple[Callable[..., Any], ...] = (
-    json_pick, regex_extract, text_split, text_join, file_read, file_write,
+    json_pick,
+    regex_extract,
+    text_split,
+    text_join,
+    file_read,
+    file_write,
 )
 
 

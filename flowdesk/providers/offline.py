@@ -10,7 +10,8 @@ Styles:
   the same reply, another prompt another reply, and its length varies with the prompt.
 
 With ``request.output_schema`` (any style) the reply is JSON text generated from the schema and
-the prompt's hash (:class:`_SchemaFaker`), valid for the usual subset of JSON Schema. It is never cut short: if it would need more than ``max_tokens`` the call
+the prompt's hash (:class:`_SchemaFaker`), valid for the usual subset of JSON Schema. It is never cut
+short: if it would need more than ``max_tokens`` the call
 fails as a real model's truncated JSON would, with an ``invalid_output`` error that says so.
 
 Options: ``latency`` (seconds for the whole reply, spread over the streamed words), ``error_rate``,
@@ -127,8 +128,11 @@ def fault_for(options: OfflineOptions, system: str, prompt: str, attempt: int) -
     """
     draw = _unit("fault", options.seed, system, prompt, attempt)
     edge = 0.0
-    for fault, rate in (("timeout", options.timeout_rate), ("rate_limit", options.rate_limit_rate),
-                        ("server", options.error_rate)):
+    for fault, rate in (
+        ("timeout", options.timeout_rate),
+        ("rate_limit", options.rate_limit_rate),
+        ("server", options.error_rate),
+    ):
         edge += rate
         if draw < edge:
             return fault
@@ -220,7 +224,8 @@ def _json_reply(options: OfflineOptions, request: LLMRequest) -> str:
     if needed > request.max_tokens:
         raise LLMError(
             f"offline provider: a reply matching the output schema needs about {needed} tokens, more than "
-            f"max_tokens={request.max_tokens}; raise max_tokens", "invalid_output",
+            f"max_tokens={request.max_tokens}; raise max_tokens",
+            "invalid_output",
         )
     return text
 
@@ -246,7 +251,9 @@ class _SchemaFaker:
     def value(self, schema: Any, name: str, depth: int) -> Any:
         """A value for ``schema``; ``name`` (the property's) seeds strings, ``depth`` bounds recursion."""
         if depth > self.MAX_DEPTH:
-            raise LLMError("offline provider: the output schema nests too deep (a $ref cycle with required fields?)", "node")
+            raise LLMError(
+                "offline provider: the output schema nests too deep (a $ref cycle with required fields?)", "node"
+            )
         schema = self._flatten(schema, 0, depth >= self.SHALLOW_DEPTH)
         if "const" in schema:
             return schema["const"]
@@ -257,8 +264,13 @@ class _SchemaFaker:
             return schema["default"]
         kind = self._type_of(schema)
         makers: dict[str, Callable[[Mapping[str, Any], str, int], Any]] = {
-            "object": self._object, "array": self._array, "string": self._string, "integer": self._integer,
-            "number": self._number, "boolean": self._boolean, "null": self._null,
+            "object": self._object,
+            "array": self._array,
+            "string": self._string,
+            "integer": self._integer,
+            "number": self._number,
+            "boolean": self._boolean,
+            "null": self._null,
         }
         maker = makers.get(kind)
         if maker is None:
@@ -401,7 +413,7 @@ class _SchemaFaker:
         if isinstance(schema.get("multipleOf"), int):
             return self._integer(schema, name, depth)
         low, low_open, high, high_open = _bounds(schema)
-        if low > high or (low_open or high_open) and low == high:
+        if low > high or ((low_open or high_open) and low == high):
             raise LLMError(f"offline provider: no number fits the bounds of {name!r}", "node")
         value = round(low + (high - low) * self.rng.random(), 2)
         if value < low or value > high or (low_open and value == low) or (high_open and value == high):

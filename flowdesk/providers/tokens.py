@@ -59,7 +59,7 @@ def piece_tokens(piece: str) -> int:
         return 0
     if piece.isspace():
         return max(1, math.ceil(len(piece) / _SPACES_PER_TOKEN))
-    if piece.isdigit() or piece.startswith("'") and piece[1:].isalpha() and len(piece) <= 3:
+    if piece.isdigit() or (piece.startswith("'") and piece[1:].isalpha() and len(piece) <= 3):
         return 1
     body = piece.lstrip()
     if any(c.isalpha() for c in body):

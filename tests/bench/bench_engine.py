@@ -47,8 +47,10 @@ REGISTRY = Registry([*BUILTIN_KINDS, _kind("bench.noop", _noop), _kind("bench.sl
 
 def chain(n: int, kind: str = "bench.noop") -> Workflow:
     nodes = tuple(Node(id=f"n{i}", kind=kind) for i in range(n))
-    edges = tuple(Edge(id=f"e{i}", source=f"n{i}", source_port="out", target=f"n{i + 1}", target_port="in_1")
-                  for i in range(n - 1))
+    edges = tuple(
+        Edge(id=f"e{i}", source=f"n{i}", source_port="out", target=f"n{i + 1}", target_port="in_1")
+        for i in range(n - 1)
+    )
     return Workflow(id="chain", nodes=nodes, edges=edges, settings=Settings(max_concurrency=64))
 
 
@@ -64,11 +66,13 @@ def fan(width: int) -> Workflow:
     while len(layer) > 1:
         nxt = []
         for j in range(0, len(layer), 2):
-            pair = layer[j:j + 2]
+            pair = layer[j : j + 2]
             mid = f"m{level}_{j}"
             nodes.append(Node(id=mid, kind="bench.noop"))
             for k, src in enumerate(pair, start=1):
-                edges.append(Edge(id=f"j{level}_{j}_{k}", source=src, source_port="out", target=mid, target_port=f"in_{k}"))
+                edges.append(
+                    Edge(id=f"j{level}_{j}_{k}", source=src, source_port="out", target=mid, target_port=f"in_{k}")
+                )
             nxt.append(mid)
         layer, level = nxt, level + 1
     nodes.remove(nodes[1])
@@ -77,14 +81,16 @@ def fan(width: int) -> Workflow:
 
 def layered_dag(n: int, seed: int = 7) -> Workflow:
     rng = random.Random(seed)
-    width = max(1, int(n ** 0.5))
+    width = max(1, int(n**0.5))
     nodes, edges, prev = [], [], []
     for layer in range(0, n, width):
         current = [f"n{i}" for i in range(layer, min(n, layer + width))]
         for nid in current:
             nodes.append(Node(id=nid, kind="bench.noop"))
             for k, src in enumerate(rng.sample(prev, min(len(prev), rng.randint(1, 3))) if prev else [], start=1):
-                edges.append(Edge(id=f"e{len(edges)}", source=src, source_port="out", target=nid, target_port=f"in_{k}"))
+                edges.append(
+                    Edge(id=f"e{len(edges)}", source=src, source_port="out", target=nid, target_port=f"in_{k}")
+                )
         prev = current
     return Workflow(id="dag", nodes=tuple(nodes), edges=tuple(edges), settings=Settings(max_concurrency=64))
 
@@ -180,16 +186,23 @@ def bench_chains(sizes: list[int], reps: int) -> list[tuple[str, ...]]:
         wf = chain(n)
         lg = _langgraph_chain(n) if n <= 2000 else None
         fns: list[Callable[[], float]] = [
-            lambda: asyncio.run(_flowdesk_once(wf, events=False, validated=True)),
-            lambda: asyncio.run(_flowdesk_once(wf, events=True, validated=True)),
+            lambda wf=wf: asyncio.run(_flowdesk_once(wf, events=False, validated=True)),
+            lambda wf=wf: asyncio.run(_flowdesk_once(wf, events=True, validated=True)),
         ]
         if lg is not None:
-            fns.append(lambda: asyncio.run(lg()))
+            fns.append(lambda lg=lg: asyncio.run(lg()))
         meds = median_of(reps, *fns)
         fd, fd_ev = meds[0] / n * 1e6, meds[1] / n * 1e6
         lg_us = meds[2] / n * 1e6 if lg is not None else None
-        rows.append((f"chain of {n:,} no-op nodes", f"{fd:.1f}", f"{fd_ev:.1f}",
-                     f"{lg_us:.1f}" if lg_us else "n/a", f"{lg_us / fd_ev:.0f}x" if lg_us else "n/a"))
+        rows.append(
+            (
+                f"chain of {n:,} no-op nodes",
+                f"{fd:.1f}",
+                f"{fd_ev:.1f}",
+                f"{lg_us:.1f}" if lg_us else "n/a",
+                f"{lg_us / fd_ev:.0f}x" if lg_us else "n/a",
+            )
+        )
     return rows
 
 
@@ -197,24 +210,41 @@ def bench_shapes(reps: int) -> list[tuple[str, ...]]:
     rows = []
     wf = fan(200)
     n = len(wf.nodes)
-    fd, fd_ev = median_of(reps, lambda: asyncio.run(_flowdesk_once(wf, events=False, validated=True)),
-                          lambda: asyncio.run(_flowdesk_once(wf, events=True, validated=True)))
+    fd, fd_ev = median_of(
+        reps,
+        lambda: asyncio.run(_flowdesk_once(wf, events=False, validated=True)),
+        lambda: asyncio.run(_flowdesk_once(wf, events=True, validated=True)),
+    )
     rows.append((f"200-wide fan-out + join ({n} nodes)", f"{fd / n * 1e6:.1f}", f"{fd_ev / n * 1e6:.1f}", "", ""))
     for size in (1_000, 10_000):
         dag = layered_dag(size)
         runs = max(3, reps // 2)
         with GcTimer() as gc_time:
-            (total,) = median_of(runs, lambda: asyncio.run(_validate_and_run(dag)), collect=False)
+            (total,) = median_of(runs, lambda dag=dag: asyncio.run(_validate_and_run(dag)), collect=False)
         gc_time.runs = runs
         share = gc_time.seconds / gc_time.runs if gc_time.runs else 0.0
-        rows.append((f"random layered DAG, {size:,} nodes: validate + run", f"{total / size * 1e6:.1f}",
-                     f"total {total * 1000:.0f} ms", f"(GC {share * 1000:.0f} ms)", ""))
+        rows.append(
+            (
+                f"random layered DAG, {size:,} nodes: validate + run",
+                f"{total / size * 1e6:.1f}",
+                f"total {total * 1000:.0f} ms",
+                f"(GC {share * 1000:.0f} ms)",
+                "",
+            )
+        )
         gc.collect()
         gc.freeze()  # what `flowdesk run` does once the workflow is loaded
-        (frozen,) = median_of(max(3, reps // 2), lambda: asyncio.run(_validate_and_run(dag)))
+        (frozen,) = median_of(max(3, reps // 2), lambda dag=dag: asyncio.run(_validate_and_run(dag)))
         gc.unfreeze()
-        rows.append(("  same, loaded objects frozen (as `flowdesk run`)", f"{frozen / size * 1e6:.1f}",
-                     f"total {frozen * 1000:.0f} ms", "", ""))
+        rows.append(
+            (
+                "  same, loaded objects frozen (as `flowdesk run`)",
+                f"{frozen / size * 1e6:.1f}",
+                f"total {frozen * 1000:.0f} ms",
+                "",
+                "",
+            )
+        )
     return rows
 
 
@@ -265,11 +295,18 @@ async def _plain_asyncio_sleepers() -> float:
 
 
 def bench_sleepers(reps: int) -> list[tuple[str, ...]]:
-    total, plain = median_of(reps, lambda: asyncio.run(_sleepers(None))[0],
-                             lambda: asyncio.run(_plain_asyncio_sleepers()))
+    total, plain = median_of(
+        reps, lambda: asyncio.run(_sleepers(None))[0], lambda: asyncio.run(_plain_asyncio_sleepers())
+    )
     (gone,) = median_of(reps, lambda: asyncio.run(_sleepers(0.3))[0])
     return [
-        ("1,000 x sleep 50 ms at concurrency 50 (ideal 1.000 s)", f"{total:.3f} s", f"{(total - 1) * 100:+.1f}%", "", ""),
+        (
+            "1,000 x sleep 50 ms at concurrency 50 (ideal 1.000 s)",
+            f"{total:.3f} s",
+            f"{(total - 1) * 100:+.1f}%",
+            "",
+            "",
+        ),
         ("  same work, bare asyncio semaphore (no engine)", f"{plain:.3f} s", f"{(plain - 1) * 100:+.1f}%", "", ""),
         ("cancel during that run: all node tasks gone after", f"{gone * 1000:.1f} ms", "", "", ""),
     ]

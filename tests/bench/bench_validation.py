@@ -59,8 +59,9 @@ def layered_dag(size: int, seed: int = 1) -> Workflow:
 
 def _edge(index: int, source: str, target: str, target_port: str, loop: LoopSettings | None = None) -> Edge:
     source_port = "inputs" if source == "start" else "output"
-    return Edge(id=f"e{index}", source=source, source_port=source_port, target=target, target_port=target_port,
-                loop=loop)
+    return Edge(
+        id=f"e{index}", source=source, source_port=source_port, target=target, target_port=target_port, loop=loop
+    )
 
 
 def with_cycle(workflow: Workflow) -> Workflow:
@@ -82,8 +83,9 @@ def with_loops(workflow: Workflow, count: int = 200, seed: int = 2) -> Workflow:
 
 def all_configs_invalid(workflow: Workflow) -> Workflow:
     """Every transform's expression emptied: one located, reworded problem per node."""
-    nodes = tuple(n.model_copy(update={"config": {"expression": ""}}) if n.kind == "transform" else n
-                  for n in workflow.nodes)
+    nodes = tuple(
+        n.model_copy(update={"config": {"expression": ""}}) if n.kind == "transform" else n for n in workflow.nodes
+    )
     return workflow.model_copy(update={"nodes": nodes})
 
 
@@ -100,8 +102,10 @@ def _row(label: str, workflow: Workflow, catalog: Catalog, repeat: int) -> str:
     problems = validate(workflow, catalog)
     total = _median_ms(lambda: validate(workflow, catalog), repeat)
     index = _median_ms(lambda: ValidationContext(workflow, catalog, for_run=True), repeat)
-    return (f"{label:<22} {len(workflow.nodes):>7} {len(workflow.edges):>7} {len(problems):>8} "
-            f"{total:>9.1f} {total * 1000 / len(workflow.nodes):>8.1f} {index:>9.1f}")
+    return (
+        f"{label:<22} {len(workflow.nodes):>7} {len(workflow.edges):>7} {len(problems):>8} "
+        f"{total:>9.1f} {total * 1000 / len(workflow.nodes):>8.1f} {index:>9.1f}"
+    )
 
 
 def main() -> None:

@@ -18,10 +18,19 @@ from flowdesk.paths import examples_dir
 EXAMPLES = sorted(examples_dir().glob("*.json"))
 
 
-def flowdesk(*args: str, cwd: Path | None = None, timeout: float = 120, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def flowdesk(
+    *args: str, cwd: Path | None = None, timeout: float = 120, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "-m", "flowdesk", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=timeout, env=env, input=stdin if stdin is not None else "")
+    return subprocess.run(
+        [sys.executable, "-m", "flowdesk", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env=env,
+        input=stdin if stdin is not None else "",
+    )
 
 
 def assert_no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
@@ -56,7 +65,7 @@ def test_validate_reports_problems_with_exit_1_and_json(tmp_path: Path) -> None:
     ("content", "expected"),
     [
         (b"", "empty"),
-        (b"{\n  \"format\": \"flowdesk.workflow\",\n  oops\n}", ":3:"),
+        (b'{\n  "format": "flowdesk.workflow",\n  oops\n}', ":3:"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "UTF-8"),
         (b"[" * 10_000 + b"]" * 10_000, "nested"),
         (json.dumps({"format": "flowdesk.workflow", "format_version": 99, "id": "x"}).encode(), "newer"),
@@ -130,14 +139,15 @@ def test_ctrl_c_cancels_the_run_cleanly_with_exit_130(tmp_path: Path) -> None:
             node["config"]["model"] = "offline:lorem?latency=30"
     slow = tmp_path / "slow.json"
     slow.write_text(json.dumps(data))
-    proc = subprocess.Popen([sys.executable, "-m", "flowdesk", "run", str(slow)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flowdesk", "run", str(slow)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 20
     seen = ""
     while "answer started" not in seen and time.monotonic() < deadline:
         seen += proc.stderr.readline()
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=10)
+    _, err = proc.communicate(timeout=10)
     assert proc.returncode == 130, err
     assert "cancelled" in seen + err
     assert "Traceback" not in err

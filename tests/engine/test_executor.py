@@ -10,7 +10,7 @@ from wfbuild import catalog_with, edge, node, workflow
 
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import LoopIterated, NodeLog, NodeSkipped, NodeSucceeded, RunFinished
-from flowdesk.engine.runner import InvalidWorkflowError, RunInputError, run_workflow, start_run
+from flowdesk.engine.runner import InvalidWorkflowError, RunInputError, run_workflow
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.workflow import RunInput
 
@@ -28,8 +28,12 @@ def run(wf: Any, calls: Calls, inputs: dict[str, Any] | None = None, **kw: Any) 
 
 def test_chain_runs_in_order_and_outputs_flow(calls: Calls) -> None:
     wf = workflow(
-        [node("start", "start"), node("a", "t.noop"), node("b", "transform", expression="inputs.input.q * 2"),
-         node("out", "output", name="answer")],
+        [
+            node("start", "start"),
+            node("a", "t.noop"),
+            node("b", "transform", expression="inputs.input.q * 2"),
+            node("out", "output", name="answer"),
+        ],
         ["start.inputs -> a.input", "a.output -> b.input", "b.output -> out.value"],
         inputs=[RunInput(name="q", type="integer")],
     )
@@ -56,11 +60,26 @@ async def _timed(wf: Any, calls: Calls) -> float:
 
 def _branchy(cond_expr: str) -> Any:
     return workflow(
-        [node("start", "start"), node("c", "condition", expression=cond_expr),
-         node("yes", "t.noop"), node("yes2", "t.noop"), node("no", "t.noop"),
-         node("join", "t.noop"), node("m", "merge", inputs=2), node("out", "output", name="merged")],
-        ["start.inputs -> c.value", "c.true -> yes.input", "yes.output -> yes2.input", "c.false -> no.input",
-         "yes2.output -> join.input", "yes2.output -> m.in_1", "no.output -> m.in_2", "m.output -> out.value"],
+        [
+            node("start", "start"),
+            node("c", "condition", expression=cond_expr),
+            node("yes", "t.noop"),
+            node("yes2", "t.noop"),
+            node("no", "t.noop"),
+            node("join", "t.noop"),
+            node("m", "merge", inputs=2),
+            node("out", "output", name="merged"),
+        ],
+        [
+            "start.inputs -> c.value",
+            "c.true -> yes.input",
+            "yes.output -> yes2.input",
+            "c.false -> no.input",
+            "yes2.output -> join.input",
+            "yes2.output -> m.in_1",
+            "no.output -> m.in_2",
+            "m.output -> out.value",
+        ],
     )
 
 
@@ -76,10 +95,22 @@ def test_untaken_branch_is_skipped_downstream_and_merge_runs_on_what_arrived(cal
 
 def test_merge_is_skipped_only_when_all_inputs_were_skipped(calls: Calls) -> None:
     wf = workflow(
-        [node("c", "condition", expression="false"), node("src", "t.noop"),
-         node("a", "t.noop"), node("b", "t.noop"), node("m", "merge", inputs=2, mode="first"), node("after", "t.noop")],
-        ["src.output -> c.value", "c.true -> a.input", "c.true -> b.input", "a.output -> m.in_1",
-         "b.output -> m.in_2", "m.output -> after.input"],
+        [
+            node("c", "condition", expression="false"),
+            node("src", "t.noop"),
+            node("a", "t.noop"),
+            node("b", "t.noop"),
+            node("m", "merge", inputs=2, mode="first"),
+            node("after", "t.noop"),
+        ],
+        [
+            "src.output -> c.value",
+            "c.true -> a.input",
+            "c.true -> b.input",
+            "a.output -> m.in_1",
+            "b.output -> m.in_2",
+            "m.output -> after.input",
+        ],
     )
     result = run(wf, calls)
     assert result.ok
@@ -101,26 +132,43 @@ def test_skip_events_name_the_reason(calls: Calls) -> None:
 def test_switch_routes_to_named_case_or_default(calls: Calls) -> None:
     def wf(expr: str) -> Any:
         return workflow(
-            [node("src", "t.noop"), node("sw", "switch", expression=expr, cases=["red", "blue"]),
-             node("r", "t.noop"), node("b", "t.noop"), node("d", "t.noop")],
+            [
+                node("src", "t.noop"),
+                node("sw", "switch", expression=expr, cases=["red", "blue"]),
+                node("r", "t.noop"),
+                node("b", "t.noop"),
+                node("d", "t.noop"),
+            ],
             ["src.output -> sw.value", "sw.red -> r.input", "sw.blue -> b.input", "sw.default -> d.input"],
         )
 
-    assert run(wf("'blue'"), calls).node_status == {"src": "succeeded", "sw": "succeeded", "r": "skipped",
-                                                    "b": "succeeded", "d": "skipped"}
+    assert run(wf("'blue'"), calls).node_status == {
+        "src": "succeeded",
+        "sw": "succeeded",
+        "r": "skipped",
+        "b": "succeeded",
+        "d": "skipped",
+    }
     assert run(wf("'green'"), calls).node_status["d"] == "succeeded"
 
 
 def _review_loop(max_iterations: int, until: str | None = None) -> Any:
     """review -> check -> approve | fix -> back to review; 'review' counts passes in its output."""
     return workflow(
-        [node("start", "start"),
-         node("review", "transform", expression="{'n': (inputs.input.n if inputs.input.n is defined else 0) + 1}"),
-         node("check", "condition", expression="inputs.value.n >= 3"),
-         node("fix", "t.noop"),
-         node("approve", "output", name="final")],
-        ["start.inputs -> review.input", "review.output -> check.value", "check.true -> approve.value",
-         "check.false -> fix.input", edge("fix.output -> review.input", loop=max_iterations, until=until)],
+        [
+            node("start", "start"),
+            node("review", "transform", expression="{'n': (inputs.input.n if inputs.input.n is defined else 0) + 1}"),
+            node("check", "condition", expression="inputs.value.n >= 3"),
+            node("fix", "t.noop"),
+            node("approve", "output", name="final"),
+        ],
+        [
+            "start.inputs -> review.input",
+            "review.output -> check.value",
+            "check.true -> approve.value",
+            "check.false -> fix.input",
+            edge("fix.output -> review.input", loop=max_iterations, until=until),
+        ],
     )
 
 
@@ -155,11 +203,18 @@ def test_loop_until_expression_ends_the_loop(calls: Calls) -> None:
 
 def test_thousand_iteration_loop(calls: Calls) -> None:
     wf = workflow(
-        [node("count", "transform", expression="(inputs.input if inputs.input is defined else 0) + 1"),
-         node("more", "condition", expression="inputs.value < 1000"), node("again", "t.noop"),
-         node("done", "output", name="n")],
-        ["count.output -> more.value", "more.true -> again.input", "more.false -> done.value",
-         edge("again.output -> count.input", loop=5000)],
+        [
+            node("count", "transform", expression="(inputs.input if inputs.input is defined else 0) + 1"),
+            node("more", "condition", expression="inputs.value < 1000"),
+            node("again", "t.noop"),
+            node("done", "output", name="n"),
+        ],
+        [
+            "count.output -> more.value",
+            "more.true -> again.input",
+            "more.false -> done.value",
+            edge("again.output -> count.input", loop=5000),
+        ],
     )
     result = run(wf, calls)
     assert result.ok and result.outputs == {"n": 1000}
@@ -176,8 +231,12 @@ def test_failure_fails_the_run_naming_the_node_and_cancels_others(calls: Calls) 
 
 def test_on_error_continue_routes_the_error_out_of_the_error_port(calls: Calls) -> None:
     wf = workflow(
-        [node("bad", "t.flaky", fail_times=5, on_error="continue"), node("ok", "t.noop"),
-         node("handler", "transform", expression="inputs.input.message"), node("out", "output", name="err")],
+        [
+            node("bad", "t.flaky", fail_times=5, on_error="continue"),
+            node("ok", "t.noop"),
+            node("handler", "transform", expression="inputs.input.message"),
+            node("out", "output", name="err"),
+        ],
         ["bad.output -> ok.input", "bad.error -> handler.input", "handler.output -> out.value"],
     )
     result = run(wf, calls)
@@ -187,8 +246,14 @@ def test_on_error_continue_routes_the_error_out_of_the_error_port(calls: Calls) 
 
 
 def test_pinned_node_is_not_executed_and_its_value_flows(calls: Calls) -> None:
-    wf = workflow([node("a", "t.noop", pinned={"outputs": {"output": "kept"}}), node("b", "t.noop"),
-                   node("out", "output", name="v")], ["a.output -> b.input", "b.output -> out.value"])
+    wf = workflow(
+        [
+            node("a", "t.noop", pinned={"outputs": {"output": "kept"}}),
+            node("b", "t.noop"),
+            node("out", "output", name="v"),
+        ],
+        ["a.output -> b.input", "b.output -> out.value"],
+    )
     result = run(wf, calls)
     assert result.outputs == {"v": "kept"} and [c[0] for c in calls] == ["b"]
     assert run(wf, calls, use_pins=False).outputs == {"v": None}
@@ -218,8 +283,14 @@ def test_events_arrive_in_causal_order(calls: Calls) -> None:
         return [(e.type, getattr(e, "node_id", None)) for e in sub.drain()]
 
     assert asyncio.run(go()) == [
-        ("run_started", None), ("node_queued", "a"), ("node_started", "a"), ("node_succeeded", "a"),
-        ("node_queued", "b"), ("node_started", "b"), ("node_succeeded", "b"), ("run_finished", None),
+        ("run_started", None),
+        ("node_queued", "a"),
+        ("node_started", "a"),
+        ("node_succeeded", "a"),
+        ("node_queued", "b"),
+        ("node_started", "b"),
+        ("node_succeeded", "b"),
+        ("run_finished", None),
     ]
 
 
@@ -242,8 +313,16 @@ def test_node_succeeded_events_carry_outputs_and_attempt(calls: Calls) -> None:
     async def go() -> list[Any]:
         bus = EventBus()
         sub = bus.subscribe()
-        wf = workflow([node("a", "t.flaky", fail_times=1, retry={"max_attempts": 2, "initial_delay_s": 0,
-                                                                  "retry_on": ["server"]})])
+        wf = workflow(
+            [
+                node(
+                    "a",
+                    "t.flaky",
+                    fail_times=1,
+                    retry={"max_attempts": 2, "initial_delay_s": 0, "retry_on": ["server"]},
+                )
+            ]
+        )
         await run_workflow(wf, catalog_with(calls), EngineServices(), bus=bus)
         return [e for e in sub.drain() if isinstance(e, NodeSucceeded)]
 

@@ -36,9 +36,14 @@ async def _run_collect(wf: Any, services: EngineServices) -> tuple[Any, list[Any
 
 
 def test_llm_streams_deltas_and_counts_tokens() -> None:
-    wf = workflow([node("ask", "llm", model="offline:echo", prompt="Say hello to {{ run.inputs.who }}"),
-                   node("out", "output", name="reply")], ["ask.text -> out.value"],
-                  inputs=[{"name": "who", "type": "string"}])  # type: ignore[list-item]
+    wf = workflow(
+        [
+            node("ask", "llm", model="offline:echo", prompt="Say hello to {{ run.inputs.who }}"),
+            node("out", "output", name="reply"),
+        ],
+        ["ask.text -> out.value"],
+        inputs=[{"name": "who", "type": "string"}],
+    )  # type: ignore[list-item]
     result, events = asyncio.run(_run_with_inputs(wf, {"who": "Ada"}))
     assert result.ok
     reply = result.outputs["reply"]
@@ -59,10 +64,18 @@ async def _run_with_inputs(wf: Any, inputs: dict[str, Any]) -> tuple[Any, list[A
 
 
 def test_llm_json_output_schema_fills_the_json_port() -> None:
-    schema = {"type": "object", "required": ["ok", "score"],
-              "properties": {"ok": {"type": "boolean"}, "score": {"type": "integer", "minimum": 1, "maximum": 5}}}
-    wf = workflow([node("judge", "llm", model="offline:lorem", prompt="rate this", output_schema=schema),
-                   node("out", "output", name="verdict")], ["judge.json -> out.value"])
+    schema = {
+        "type": "object",
+        "required": ["ok", "score"],
+        "properties": {"ok": {"type": "boolean"}, "score": {"type": "integer", "minimum": 1, "maximum": 5}},
+    }
+    wf = workflow(
+        [
+            node("judge", "llm", model="offline:lorem", prompt="rate this", output_schema=schema),
+            node("out", "output", name="verdict"),
+        ],
+        ["judge.json -> out.value"],
+    )
     result, _ = asyncio.run(_run_collect(wf, _services()))
     verdict = result.outputs["verdict"]
     assert isinstance(verdict["ok"], bool) and 1 <= verdict["score"] <= 5
@@ -70,8 +83,17 @@ def test_llm_json_output_schema_fills_the_json_port() -> None:
 
 def test_injected_provider_errors_are_retried_per_policy() -> None:
     # with seed 1 and this prompt, the offline provider fails attempts 1-3 and lets attempt 4 through
-    wf = workflow([node("flaky", "llm", model="offline:echo?error_rate=0.5&seed=1", prompt="hi",
-                        retry={"max_attempts": 5, "initial_delay_s": 1, "retry_on": ["server"]})])
+    wf = workflow(
+        [
+            node(
+                "flaky",
+                "llm",
+                model="offline:echo?error_rate=0.5&seed=1",
+                prompt="hi",
+                retry={"max_attempts": 5, "initial_delay_s": 1, "retry_on": ["server"]},
+            )
+        ]
+    )
     clock = FakeClock()
     result, events = asyncio.run(_run_collect(wf, _services(clock=clock)))
     assert result.ok
@@ -100,7 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
-    def _reply(self, status: int, body: Any, ctype: str = "application/json", headers: dict[str, str] | None = None) -> None:
+    def _reply(
+        self, status: int, body: Any, ctype: str = "application/json", headers: dict[str, str] | None = None
+    ) -> None:
         data = (json.dumps(body) if ctype == "application/json" else str(body)).encode()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -129,8 +153,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         body = self.rfile.read(length).decode()
-        self._reply(201, {"got": json.loads(body), "auth_ok": self.headers.get("Authorization") == "Bearer s3cret",
-                          "tag": self.headers.get("X-Tag")})
+        self._reply(
+            201,
+            {
+                "got": json.loads(body),
+                "auth_ok": self.headers.get("Authorization") == "Bearer s3cret",
+                "tag": self.headers.get("X-Tag"),
+            },
+        )
 
 
 @pytest.fixture(scope="module")
@@ -151,17 +181,31 @@ async def _http_run(wf: Any, **kw: Any) -> tuple[Any, list[Any]]:
 
 
 def test_http_get_json_with_templated_query(server: str) -> None:
-    wf = workflow([node("get", "http", url=server + "/items", query={"page": "{{ 1 + 1 }}"}),
-                   node("out", "output", name="body")], ["get.body -> out.value"])
+    wf = workflow(
+        [node("get", "http", url=server + "/items", query={"page": "{{ 1 + 1 }}"}), node("out", "output", name="body")],
+        ["get.body -> out.value"],
+    )
     result, _ = asyncio.run(_http_run(wf))
     assert result.ok and result.outputs["body"] == {"items": [1, 2, 3], "query": "page=2"}
 
 
 def test_http_post_with_templated_body_header_and_credential(server: str) -> None:
-    wf = workflow([node("post", "http", method="POST", url=server + "/things", body='{"n": {{ 20 + 22 }}}',
-                        headers={"X-Tag": "t-{{ 'a' | upper }}"}, credential="svc"),
-                   node("status", "output", name="status"), node("out", "output", name="body")],
-                  ["post.status -> status.value", "post.body -> out.value"])
+    wf = workflow(
+        [
+            node(
+                "post",
+                "http",
+                method="POST",
+                url=server + "/things",
+                body='{"n": {{ 20 + 22 }}}',
+                headers={"X-Tag": "t-{{ 'a' | upper }}"},
+                credential="svc",
+            ),
+            node("status", "output", name="status"),
+            node("out", "output", name="body"),
+        ],
+        ["post.status -> status.value", "post.body -> out.value"],
+    )
     secrets = EnvironmentSecrets({"FLOWDESK_CREDENTIAL_SVC": "s3cret"})
     result, events = asyncio.run(_http_run(wf, secrets=secrets))
     assert result.outputs["status"] == 201
@@ -172,12 +216,19 @@ def test_http_post_with_templated_body_header_and_credential(server: str) -> Non
 
 
 def test_http_5xx_retries_then_succeeds_and_4xx_fails_without_retry(server: str) -> None:
-    flaky = workflow([node("get", "http", url=server + "/flaky", retry={"max_attempts": 4, "initial_delay_s": 0.01}),
-                      node("out", "output", name="body")], ["get.body -> out.value"])
+    flaky = workflow(
+        [
+            node("get", "http", url=server + "/flaky", retry={"max_attempts": 4, "initial_delay_s": 0.01}),
+            node("out", "output", name="body"),
+        ],
+        ["get.body -> out.value"],
+    )
     result, events = asyncio.run(_http_run(flaky))
     assert result.ok and result.outputs["body"] == "finally"
     assert [e.error.error_class for e in events if isinstance(e, NodeRetrying)] == ["server", "server"]
-    missing = workflow([node("get", "http", url=server + "/missing", retry={"max_attempts": 4, "initial_delay_s": 0.01})])
+    missing = workflow(
+        [node("get", "http", url=server + "/missing", retry={"max_attempts": 4, "initial_delay_s": 0.01})]
+    )
     result, events = asyncio.run(_http_run(missing))
     assert result.status == "failed" and "HTTP 404" in result.error.message
     assert not [e for e in events if isinstance(e, NodeRetrying)]
@@ -193,11 +244,15 @@ def test_http_timeout_and_bad_url(server: str) -> None:
 
 
 def test_tool_node_passes_whole_expressions_as_values() -> None:
-    wf = workflow([node("src", "transform", expression="{'rows': [{'t': 'a'}, {'t': 'b'}]}"),
-                   node("pick", "tool", tool="json_pick", args={"data": "{{ inputs.input }}", "path": "rows[1].t"}),
-                   node("shout", "tool", tool="shout", args={"text": "got {{ inputs.input }}"}),
-                   node("out", "output", name="r")],
-                  ["src.output -> pick.input", "pick.output -> shout.input", "shout.output -> out.value"])
+    wf = workflow(
+        [
+            node("src", "transform", expression="{'rows': [{'t': 'a'}, {'t': 'b'}]}"),
+            node("pick", "tool", tool="json_pick", args={"data": "{{ inputs.input }}", "path": "rows[1].t"}),
+            node("shout", "tool", tool="shout", args={"text": "got {{ inputs.input }}"}),
+            node("out", "output", name="r"),
+        ],
+        ["src.output -> pick.input", "pick.output -> shout.input", "shout.output -> out.value"],
+    )
     result, _ = asyncio.run(_run_collect(wf, _services()))
     assert result.ok, result.error
     assert result.outputs == {"r": "GOT B!"}

@@ -30,8 +30,10 @@ async def _until(pred: Any, timeout: float = 2.0) -> None:
 
 
 def _approval_and_work() -> Any:
-    return workflow([node("ask", "approval", message="go?"), node("work", "t.sleep", seconds=0.1),
-                     node("after", "t.noop")], ["ask.approved -> after.input"])
+    return workflow(
+        [node("ask", "approval", message="go?"), node("work", "t.sleep", seconds=0.1), node("after", "t.noop")],
+        ["ask.approved -> after.input"],
+    )
 
 
 def test_cancel_while_paused_ends_cancelled(calls: Calls) -> None:
@@ -77,8 +79,9 @@ def test_decision_twice_counts_once_and_pause_holds_the_approved_branch(calls: C
 
 def test_step_then_cancel_at_a_breakpoint(calls: Calls) -> None:
     async def go() -> Any:
-        wf = workflow([node("a", "t.noop", breakpoint=True), node("b", "t.noop", breakpoint=True)],
-                      ["a.output -> b.input"])
+        wf = workflow(
+            [node("a", "t.noop", breakpoint=True), node("b", "t.noop", breakpoint=True)], ["a.output -> b.input"]
+        )
         handle = start_run(wf, catalog_with(calls), EngineServices())
         await _until(lambda: handle.status == "paused")
         handle.resume()
@@ -115,8 +118,9 @@ def test_results_are_committed_before_any_successor_starts(calls: Calls) -> None
             await super().commit()
 
     PARENTS = {"b": ["a"], "c": ["a"], "d": ["b"]}
-    wf = workflow([node(n, "t.noop") for n in "abcd"],
-                  ["a.output -> b.input", "a.output -> c.input", "b.output -> d.input"])
+    wf = workflow(
+        [node(n, "t.noop") for n in "abcd"], ["a.output -> b.input", "a.output -> c.input", "b.output -> d.input"]
+    )
     journal = CheckingJournal()
     result = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices(), journal=journal))
     assert result.ok

@@ -71,8 +71,10 @@ def test_breakpoint_pauses_before_the_node_then_step_and_continue(calls: Calls) 
     async def go() -> list[Any]:
         bus = EventBus()
         sub = bus.subscribe()
-        wf = workflow([node("a", "t.noop", breakpoint=True), node("b", "t.noop"), node("c", "t.noop")],
-                      ["a.output -> b.input", "b.output -> c.input"])
+        wf = workflow(
+            [node("a", "t.noop", breakpoint=True), node("b", "t.noop"), node("c", "t.noop")],
+            ["a.output -> b.input", "b.output -> c.input"],
+        )
         handle = start_run(wf, catalog_with(calls), EngineServices(), bus=bus)
         await _settle(handle, lambda: handle.status == "paused")
         assert calls == [] and handle.node_status["a"] == "queued"
@@ -90,8 +92,12 @@ def test_breakpoint_pauses_before_the_node_then_step_and_continue(calls: Calls) 
 
 def _approval_wf() -> Workflow:
     return workflow(
-        [node("src", "t.noop"), node("ask", "approval", message="ship {{ inputs.value }}?"),
-         node("yes", "output", name="shipped"), node("no", "output", name="dropped")],
+        [
+            node("src", "t.noop"),
+            node("ask", "approval", message="ship {{ inputs.value }}?"),
+            node("yes", "output", name="shipped"),
+            node("no", "output", name="dropped"),
+        ],
         ["src.output -> ask.value", "ask.approved -> yes.value", "ask.rejected -> no.value"],
     )
 
@@ -117,17 +123,33 @@ def test_approval_without_a_listener_suspends_the_run_as_waiting_then_resumes_wi
     assert first.status == "waiting" and first.waiting == ["ask"]
     assert first.node_status["src"] == "succeeded"
     prior = {nid: PriorOutcome("succeeded", out) for nid, out in first.node_outputs.items()}
-    second = asyncio.run(run_workflow(_approval_wf(), catalog_with(calls), EngineServices(), prior=prior,
-                                      decisions={"ask": (True, "")}))
+    second = asyncio.run(
+        run_workflow(_approval_wf(), catalog_with(calls), EngineServices(), prior=prior, decisions={"ask": (True, "")})
+    )
     assert second.ok and second.outputs == {"shipped": None}
     assert [c[0] for c in calls] == ["src"], "a finished node ran again on resume"
 
 
 def test_retry_backoff_follows_the_policy_with_bounded_jitter(calls: Calls) -> None:
     clock = FakeClock()
-    wf = workflow([node("f", "t.flaky", fail_times=4, error_class="rate_limit",
-                        retry={"max_attempts": 5, "initial_delay_s": 1, "multiplier": 3, "max_delay_s": 20,
-                               "jitter": 0.1, "retry_on": ["rate_limit"]})])
+    wf = workflow(
+        [
+            node(
+                "f",
+                "t.flaky",
+                fail_times=4,
+                error_class="rate_limit",
+                retry={
+                    "max_attempts": 5,
+                    "initial_delay_s": 1,
+                    "multiplier": 3,
+                    "max_delay_s": 20,
+                    "jitter": 0.1,
+                    "retry_on": ["rate_limit"],
+                },
+            )
+        ]
+    )
     result = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices(clock=clock)))
     assert result.ok and [c[2] for c in calls] == [1, 2, 3, 4, 5]
     for slept, nominal in zip(clock.sleeps, [1, 3, 9, 20], strict=True):
@@ -135,8 +157,9 @@ def test_retry_backoff_follows_the_policy_with_bounded_jitter(calls: Calls) -> N
 
 
 def test_errors_outside_retry_on_are_not_retried(calls: Calls) -> None:
-    wf = workflow([node("f", "t.flaky", fail_times=1, error_class="node",
-                        retry={"max_attempts": 3, "retry_on": ["timeout"]})])
+    wf = workflow(
+        [node("f", "t.flaky", fail_times=1, error_class="node", retry={"max_attempts": 3, "retry_on": ["timeout"]})]
+    )
     result = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices(clock=FakeClock())))
     assert result.status == "failed" and len(calls) == 1
 
@@ -145,8 +168,17 @@ def test_per_attempt_timeout_then_retry_events(calls: Calls) -> None:
     async def go() -> tuple[Any, list[Any]]:
         bus = EventBus()
         sub = bus.subscribe()
-        wf = workflow([node("s", "t.sleep", seconds=5, timeout_s=0.05,
-                            retry={"max_attempts": 2, "initial_delay_s": 0, "jitter": 0, "retry_on": ["timeout"]})])
+        wf = workflow(
+            [
+                node(
+                    "s",
+                    "t.sleep",
+                    seconds=5,
+                    timeout_s=0.05,
+                    retry={"max_attempts": 2, "initial_delay_s": 0, "jitter": 0, "retry_on": ["timeout"]},
+                )
+            ]
+        )
         res = await run_workflow(wf, catalog_with(calls), EngineServices(), bus=bus)
         return res, [e for e in sub.drain() if isinstance(e, NodeRetrying)]
 
@@ -164,8 +196,10 @@ def test_whole_run_timeout(calls: Calls) -> None:
 
 
 def test_rerun_from_a_node_reuses_everything_not_downstream(calls: Calls) -> None:
-    wf = workflow([node("a", "t.noop"), node("b", "t.noop"), node("side", "t.noop"), node("c", "t.noop")],
-                  ["a.output -> b.input", "b.output -> c.input"])
+    wf = workflow(
+        [node("a", "t.noop"), node("b", "t.noop"), node("side", "t.noop"), node("c", "t.noop")],
+        ["a.output -> b.input", "b.output -> c.input"],
+    )
     first = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices()))
     from flowdesk.engine.reuse import rerun_prior
 
@@ -188,19 +222,32 @@ def _doubler() -> Workflow:
     from flowdesk.model.workflow import RunInput
 
     return workflow(
-        [node("start", "start"), node("check", "condition", expression="inputs.value.item >= 0"),
-         node("double", "transform", expression="inputs.input.item * 2"), node("out", "output", name="value"),
-         node("neg", "t.flaky", fail_times=9)],
-        ["start.inputs -> check.value", "check.true -> double.input", "double.output -> out.value",
-         "check.false -> neg.input"],
+        [
+            node("start", "start"),
+            node("check", "condition", expression="inputs.value.item >= 0"),
+            node("double", "transform", expression="inputs.input.item * 2"),
+            node("out", "output", name="value"),
+            node("neg", "t.flaky", fail_times=9),
+        ],
+        [
+            "start.inputs -> check.value",
+            "check.true -> double.input",
+            "double.output -> out.value",
+            "check.false -> neg.input",
+        ],
         inputs=[RunInput(name="item", type="integer")],
     )
 
 
 def test_map_runs_each_item_in_order_with_bounded_concurrency(calls: Calls) -> None:
-    wf = workflow([node("src", "transform", expression="[3, 1, 2, 5]"),
-                   node("m", "map", workflow="doubler", concurrency=2), node("out", "output", name="all")],
-                  ["src.output -> m.items", "m.results -> out.value"])
+    wf = workflow(
+        [
+            node("src", "transform", expression="[3, 1, 2, 5]"),
+            node("m", "map", workflow="doubler", concurrency=2),
+            node("out", "output", name="all"),
+        ],
+        ["src.output -> m.items", "m.results -> out.value"],
+    )
     services = EngineServices(workflows=DictResolver({"doubler": _doubler()}))
     result = asyncio.run(run_workflow(wf, catalog_with(calls), services))
     assert result.ok, result.error
@@ -209,9 +256,14 @@ def test_map_runs_each_item_in_order_with_bounded_concurrency(calls: Calls) -> N
 
 @pytest.mark.parametrize("mode", ["fail", "include"])
 def test_map_with_failing_items(calls: Calls, mode: str) -> None:
-    wf = workflow([node("src", "transform", expression="[1, -1, 2]"),
-                   node("m", "map", workflow="doubler", item_errors=mode), node("out", "output", name="all")],
-                  ["src.output -> m.items", "m.results -> out.value"])
+    wf = workflow(
+        [
+            node("src", "transform", expression="[1, -1, 2]"),
+            node("m", "map", workflow="doubler", item_errors=mode),
+            node("out", "output", name="all"),
+        ],
+        ["src.output -> m.items", "m.results -> out.value"],
+    )
     services = EngineServices(workflows=DictResolver({"doubler": _doubler()}))
     result = asyncio.run(run_workflow(wf, catalog_with(calls), services))
     if mode == "fail":
@@ -222,8 +274,14 @@ def test_map_with_failing_items(calls: Calls, mode: str) -> None:
 
 
 def test_subworkflow_and_runaway_recursion(calls: Calls) -> None:
-    outer = workflow([node("src", "transform", expression="{'item': 4}"), node("sub", "subworkflow", workflow="doubler"),
-                      node("out", "output", name="r")], ["src.output -> sub.inputs", "sub.outputs -> out.value"])
+    outer = workflow(
+        [
+            node("src", "transform", expression="{'item': 4}"),
+            node("sub", "subworkflow", workflow="doubler"),
+            node("out", "output", name="r"),
+        ],
+        ["src.output -> sub.inputs", "sub.outputs -> out.value"],
+    )
     services = EngineServices(workflows=DictResolver({"doubler": _doubler()}))
     assert asyncio.run(run_workflow(outer, catalog_with(calls), services)).outputs == {"r": {"value": 8}}
     selfish = workflow([node("sub", "subworkflow", workflow="me")])

@@ -33,8 +33,9 @@ def scope() -> dict[str, Any]:
     return make_scope()
 
 
-def fails(sandbox: Sandbox, source: str, scope: dict[str, Any], *, expression: bool = False,
-          field: str = "prompt") -> str:
+def fails(
+    sandbox: Sandbox, source: str, scope: dict[str, Any], *, expression: bool = False, field: str = "prompt"
+) -> str:
     """Run ``source`` expecting a SandboxError; its message."""
     with pytest.raises(SandboxError) as info:
         if expression:
@@ -46,8 +47,9 @@ def fails(sandbox: Sandbox, source: str, scope: dict[str, Any], *, expression: b
     return message
 
 
-def fails_quickly(sandbox: Sandbox, source: str, scope: dict[str, Any], *, expression: bool = False,
-                  within: float = 0.5) -> str:
+def fails_quickly(
+    sandbox: Sandbox, source: str, scope: dict[str, Any], *, expression: bool = False, within: float = 0.5
+) -> str:
     start = time.monotonic()
     message = fails(sandbox, source, scope, expression=expression)
     assert time.monotonic() - start < within, message
@@ -56,9 +58,12 @@ def fails_quickly(sandbox: Sandbox, source: str, scope: dict[str, Any], *, expre
 
 # -- rendering ------------------------------------------------------------------------------------
 
+
 def test_render_sees_every_scope_part(sandbox: Sandbox, scope: dict[str, Any]) -> None:
-    template = ("{{ inputs.name }} on {{ run.inputs.topic }}: {{ nodes['fetch-1'].output.body }}"
-                "{{ nodes.llm.output.text }} #{{ loop.iteration }}")
+    template = (
+        "{{ inputs.name }} on {{ run.inputs.topic }}: {{ nodes['fetch-1'].output.body }}"
+        "{{ nodes.llm.output.text }} #{{ loop.iteration }}"
+    )
     assert sandbox.render(template, scope) == "Ann on owls: BT #3"
 
 
@@ -82,54 +87,81 @@ def test_loop_controls_work(sandbox: Sandbox, scope: dict[str, Any]) -> None:
     assert sandbox.render(template, scope) == "012"
 
 
-@pytest.mark.parametrize(("template", "expected"), [
-    ("{{ inputs.data | tojson }}", '{"k": [1, {"z": null}]}'),
-    ("{{ inputs.text | tojson }}", '"a<b>&\'c\'"'),  # plain JSON: no HTML escaping in prompts
-    ("{{ inputs.data | tojson(indent=1) }}", '{\n "k": [\n  1,\n  {\n   "z": null\n  }\n ]\n}'),
-    ("{{ ('{\"a\": [1, 2]}' | fromjson).a[1] }}", "2"),
-    ("{{ inputs['items'] | join(', ') }} / {{ inputs['items'] | length }}", "1, 2, 3 / 3"),
-    ("{{ inputs['items'] | sum }} {{ inputs['items'] | max }}", "6 3"),
-    ("{{ '%s-%03d' | format('a', 7) }} {{ '{}+{}'.format(1, 2) }}", "a-007 1+2"),
-    ("{{ 'a\nb' | indent(2, first=True) }}", "  a\n  b"),
-    ("{{ inputs.name | replace('n', 'N') | upper }}", "ANN"),
-    ("{{ inputs['items'] | map('string') | join }}", "123"),
-    ("{{ inputs['items'] | select('odd') | list }}", "[1, 3]"),
-    (("{% set ns = namespace(total=0) %}{% for i in range(4) %}{% set ns.total = ns.total + i %}{% endfor %}"
-      "{{ ns.total }}"), "6"),
-    ("{{ 'x' ~ 1 ~ none }}", "x1None"),
-])
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{{ inputs.data | tojson }}", '{"k": [1, {"z": null}]}'),
+        ("{{ inputs.text | tojson }}", "\"a<b>&'c'\""),  # plain JSON: no HTML escaping in prompts
+        ("{{ inputs.data | tojson(indent=1) }}", '{\n "k": [\n  1,\n  {\n   "z": null\n  }\n ]\n}'),
+        ("{{ ('{\"a\": [1, 2]}' | fromjson).a[1] }}", "2"),
+        ("{{ inputs['items'] | join(', ') }} / {{ inputs['items'] | length }}", "1, 2, 3 / 3"),
+        ("{{ inputs['items'] | sum }} {{ inputs['items'] | max }}", "6 3"),
+        ("{{ '%s-%03d' | format('a', 7) }} {{ '{}+{}'.format(1, 2) }}", "a-007 1+2"),
+        ("{{ 'a\nb' | indent(2, first=True) }}", "  a\n  b"),
+        ("{{ inputs.name | replace('n', 'N') | upper }}", "ANN"),
+        ("{{ inputs['items'] | map('string') | join }}", "123"),
+        ("{{ inputs['items'] | select('odd') | list }}", "[1, 3]"),
+        (
+            (
+                "{% set ns = namespace(total=0) %}{% for i in range(4) %}{% set ns.total = ns.total + i %}{% endfor %}"
+                "{{ ns.total }}"
+            ),
+            "6",
+        ),
+        ("{{ 'x' ~ 1 ~ none }}", "x1None"),
+    ],
+)
 def test_useful_filters_and_operators(sandbox: Sandbox, scope: dict[str, Any], template: str, expected: str) -> None:
     assert sandbox.render(template, scope) == expected
 
 
-@pytest.mark.parametrize("name", ["center", "safe", "escape", "pprint", "random", "wordwrap", "batch", "slice",
-                                  "xmlattr", "urlize", "filesizeformat"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "center",
+        "safe",
+        "escape",
+        "pprint",
+        "random",
+        "wordwrap",
+        "batch",
+        "slice",
+        "xmlattr",
+        "urlize",
+        "filesizeformat",
+    ],
+)
 def test_filter_set_is_small(sandbox: Sandbox, scope: dict[str, Any], name: str) -> None:
     assert f"No filter named '{name}'" in fails(sandbox, f"{{{{ 'x' | {name} }}}}", scope)
 
 
 # -- expressions ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("expression", "expected"), [
-    ("inputs.value > 3", True),
-    ("inputs.value < 3", False),
-    ("inputs.value * 2", 10),
-    ("inputs.value / 2", 2.5),
-    ("inputs.name ~ '!'", "Ann!"),
-    ("none", None),
-    ("inputs['items'][1:]", [2, 3]),
-    ("(1, 'a', [true])", [1, "a", [True]]),
-    ("inputs.data", {"k": [1, {"z": None}]}),
-    ("{'a': inputs.value, 'b': [run.inputs.topic]}", {"a": 5, "b": ["owls"]}),
-    ("{1: 'one', none: 0}", {"1": "one", "null": 0}),
-    ("range(3)", [0, 1, 2]),
-    ("inputs['items'] | select('odd')", [1, 3]),
-    ("dict(a=1, b=loop.iteration)", {"a": 1, "b": 3}),
-    ("nodes['fetch-1'].output.status == 200 and not false", True),
-    ("inputs.name.upper().split('N')", ["A", "", ""]),
-])
-def test_expressions_return_json_values(sandbox: Sandbox, scope: dict[str, Any], expression: str,
-                                        expected: Any) -> None:
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("inputs.value > 3", True),
+        ("inputs.value < 3", False),
+        ("inputs.value * 2", 10),
+        ("inputs.value / 2", 2.5),
+        ("inputs.name ~ '!'", "Ann!"),
+        ("none", None),
+        ("inputs['items'][1:]", [2, 3]),
+        ("(1, 'a', [true])", [1, "a", [True]]),
+        ("inputs.data", {"k": [1, {"z": None}]}),
+        ("{'a': inputs.value, 'b': [run.inputs.topic]}", {"a": 5, "b": ["owls"]}),
+        ("{1: 'one', none: 0}", {"1": "one", "null": 0}),
+        ("range(3)", [0, 1, 2]),
+        ("inputs['items'] | select('odd')", [1, 3]),
+        ("dict(a=1, b=loop.iteration)", {"a": 1, "b": 3}),
+        ("nodes['fetch-1'].output.status == 200 and not false", True),
+        ("inputs.name.upper().split('N')", ["A", "", ""]),
+    ],
+)
+def test_expressions_return_json_values(
+    sandbox: Sandbox, scope: dict[str, Any], expression: str, expected: Any
+) -> None:
     result = sandbox.evaluate(expression, scope)
     assert result == expected
     assert type(result) is type(expected)
@@ -147,6 +179,7 @@ def test_non_json_results_are_refused(sandbox: Sandbox, scope: dict[str, Any], e
 
 
 # -- StrictUndefined -----------------------------------------------------------------------------
+
 
 def test_typo_is_an_error_naming_the_attribute(sandbox: Sandbox, scope: dict[str, Any]) -> None:
     message = fails(sandbox, "{{ inputs.nmae }}", scope)
@@ -167,6 +200,7 @@ def test_defined_tests_and_default_still_work(sandbox: Sandbox, scope: dict[str,
 
 
 # -- cache ----------------------------------------------------------------------------------------
+
 
 def test_same_source_is_compiled_once(sandbox: Sandbox, scope: dict[str, Any]) -> None:
     for value in range(10_000):
@@ -250,33 +284,40 @@ def test_attribute_escapes_are_blocked(sandbox: Sandbox, scope: dict[str, Any], 
     assert "unsafe" in message or "undefined" in message or "no attribute" in message, message
 
 
-@pytest.mark.parametrize("template", [
-    "{% include '/etc/passwd' %}",
-    "{% import 'os' as os %}",
-    "{% from 'os' import path %}",
-    "{% extends '/etc/passwd' %}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% include '/etc/passwd' %}",
+        "{% import 'os' as os %}",
+        "{% from 'os' import path %}",
+        "{% extends '/etc/passwd' %}",
+    ],
+)
 def test_templates_cannot_load_files(sandbox: Sandbox, scope: dict[str, Any], template: str) -> None:
     assert "not allowed: templates cannot load other templates" in fails(sandbox, template, scope)
     assert "not allowed" in (sandbox.check_syntax(template, mode="template") or "")
 
 
-@pytest.mark.parametrize("template", [
-    "{{ dict.update(inputs, {'value': 666}) }}",
-    "{{ dict.clear(inputs) }}",
-    "{{ inputs.update({'value': 666}) }}",
-    "{{ inputs.pop('value') }}",
-    "{{ inputs.setdefault('x', 1) }}",
-    "{{ inputs['items'].append(4) }}",
-    "{{ inputs['items'].sort(reverse=true) }}",
-    "{{ list.append(inputs['items'], 4) }}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ dict.update(inputs, {'value': 666}) }}",
+        "{{ dict.clear(inputs) }}",
+        "{{ inputs.update({'value': 666}) }}",
+        "{{ inputs.pop('value') }}",
+        "{{ inputs.setdefault('x', 1) }}",
+        "{{ inputs['items'].append(4) }}",
+        "{{ inputs['items'].sort(reverse=true) }}",
+        "{{ list.append(inputs['items'], 4) }}",
+    ],
+)
 def test_scope_data_cannot_be_mutated(sandbox: Sandbox, scope: dict[str, Any], template: str) -> None:
     fails(sandbox, template, scope)
     assert scope == make_scope()
 
 
 # -- limits ---------------------------------------------------------------------------------------
+
 
 def test_nested_range_loop_stops_at_the_deadline(scope: dict[str, Any]) -> None:
     template = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
@@ -300,10 +341,13 @@ def test_exponential_macro_recursion_stops_at_the_deadline(scope: dict[str, Any]
     assert "took longer than" in fails_quickly(Sandbox(FAST), template, scope, within=QUICK_S)
 
 
-@pytest.mark.parametrize("template", [
-    "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
-    "{% for x in [1] recursive %}{{ loop([x]) }}{% endfor %}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+        "{% for x in [1] recursive %}{{ loop([x]) }}{% endfor %}",
+    ],
+)
 def test_unbounded_recursion_is_an_error(sandbox: Sandbox, scope: dict[str, Any], template: str) -> None:
     assert "too deeply nested or recursive" in fails_quickly(sandbox, template, scope, within=2.0)
 
@@ -315,35 +359,38 @@ def test_deadline_is_per_call(scope: dict[str, Any]) -> None:
     assert sandbox.render("{% for i in range(1000) %}{% endfor %}ok", scope) == "ok"
 
 
-@pytest.mark.parametrize("source", [
-    "'x' * 10**9",
-    "10**9 * 'x'",
-    "[1] * 10**9",
-    "'ab' + 'x' * 999999",
-    "[[[1] * 1000] * 1000] * 1000",
-    "'{:>1000000000}'.format('x')",
-    "'{:.1000000000f}'.format(1.0)",
-    "'{:{w}}'.format('x', w=10**9)",
-    "'%1000000000s' % 'x'",
-    "'%*s' % (10**9, 'x')",
-    "'%.1000000000f' % 1.0",
-    "'%1000000000d' | format(1)",
-    "'x'.center(10**9)",
-    "'x'.ljust(10**9)",
-    "'x'.zfill(10**9)",
-    "('\t' * 1000).expandtabs(10**6)",
-    "('a' * 1000).replace('a', 'b' * 10000)",
-    "('x' * 100000) | replace('x', 'yyyyyyyyyyyyyyy')",
-    "('y' * 1000000).join(range(100000))",
-    "range(100000) | join('y' * 1000)",
-    "('a\n' * 1000) | indent(10**9)",
-    "('x' * 1000000) ~ ('x' * 1000000)",
-    "9 ** (9 ** 9)",
-    "2 ** 100000",
-    "(2 ** 9000) * (2 ** 9000)",
-    "range(10**6)",
-    "range(10**30)",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "'x' * 10**9",
+        "10**9 * 'x'",
+        "[1] * 10**9",
+        "'ab' + 'x' * 999999",
+        "[[[1] * 1000] * 1000] * 1000",
+        "'{:>1000000000}'.format('x')",
+        "'{:.1000000000f}'.format(1.0)",
+        "'{:{w}}'.format('x', w=10**9)",
+        "'%1000000000s' % 'x'",
+        "'%*s' % (10**9, 'x')",
+        "'%.1000000000f' % 1.0",
+        "'%1000000000d' | format(1)",
+        "'x'.center(10**9)",
+        "'x'.ljust(10**9)",
+        "'x'.zfill(10**9)",
+        "('\t' * 1000).expandtabs(10**6)",
+        "('a' * 1000).replace('a', 'b' * 10000)",
+        "('x' * 100000) | replace('x', 'yyyyyyyyyyyyyyy')",
+        "('y' * 1000000).join(range(100000))",
+        "range(100000) | join('y' * 1000)",
+        "('a\n' * 1000) | indent(10**9)",
+        "('x' * 1000000) ~ ('x' * 1000000)",
+        "9 ** (9 ** 9)",
+        "2 ** 100000",
+        "(2 ** 9000) * (2 ** 9000)",
+        "range(10**6)",
+        "range(10**30)",
+    ],
+)
 def test_size_bombs_are_refused_quickly(sandbox: Sandbox, scope: dict[str, Any], source: str) -> None:
     message = fails_quickly(sandbox, source, scope, expression=True)
     assert any(word in message for word in ("limit", "too large", "bits", "range()")), message
@@ -355,16 +402,19 @@ def test_power_tower_is_left_associative_and_small(sandbox: Sandbox, scope: dict
     assert sandbox.evaluate("9**9**9", scope) == (9**9) ** 9
 
 
-@pytest.mark.parametrize("template", [
-    "{% set ns = namespace(s='x') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
-    "{% set ns = namespace(s='x') %}{% for i in range(60) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
-    "{% set ns = namespace(l=[1]) %}{% for i in range(60) %}{% set ns.l = ns.l + ns.l %}{% endfor %}",
-    "{% set ns = namespace(a=[1]) %}{% for i in range(100) %}{% set ns.a = [ns.a, ns.a] %}{% endfor %}",
-    "{% set ns = namespace(a=[1]) %}{% for i in range(100) %}{% set ns.a = {'x': ns.a, 'y': ns.a} %}{% endfor %}",
-    "{% set ns = namespace(a=[1]) %}{% for i in range(100) %}{% set ns.a = dict(x=ns.a, y=ns.a) %}{% endfor %}",
-    "{% set a = [1] * 1000 %}{% set b = [a] * 1000 %}{% set c = [b] * 1000 %}{{ c }}",
-    "{% set a = ['x' * 1000000] * 9 %}{% set b = [a, a] %}{{ b | tojson }}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% set ns = namespace(s='x') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+        "{% set ns = namespace(s='x') %}{% for i in range(60) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+        "{% set ns = namespace(l=[1]) %}{% for i in range(60) %}{% set ns.l = ns.l + ns.l %}{% endfor %}",
+        "{% set ns = namespace(a=[1]) %}{% for i in range(100) %}{% set ns.a = [ns.a, ns.a] %}{% endfor %}",
+        "{% set ns = namespace(a=[1]) %}{% for i in range(100) %}{% set ns.a = {'x': ns.a, 'y': ns.a} %}{% endfor %}",
+        "{% set ns = namespace(a=[1]) %}{% for i in range(100) %}{% set ns.a = dict(x=ns.a, y=ns.a) %}{% endfor %}",
+        "{% set a = [1] * 1000 %}{% set b = [a] * 1000 %}{% set c = [b] * 1000 %}{{ c }}",
+        "{% set a = ['x' * 1000000] * 9 %}{% set b = [a, a] %}{{ b | tojson }}",
+    ],
+)
 def test_doubling_and_aliasing_bombs_are_refused(sandbox: Sandbox, scope: dict[str, Any], template: str) -> None:
     message = fails_quickly(sandbox, template, scope, within=1.0)
     assert "limit" in message or "too large" in message, message
@@ -377,11 +427,14 @@ def test_output_longer_than_the_limit_is_refused(scope: dict[str, Any]) -> None:
     assert "the output is longer than 1,000 characters" in message
 
 
-@pytest.mark.parametrize("template", [
-    "{% macro m() %}{% for i in range(100000) %}0123456789{% endfor %}{% endmacro %}{% set s = m() %}ok",
-    "{% set s %}{% for i in range(100000) %}0123456789{% endfor %}{% endset %}ok",
-    "{% filter upper %}{% for i in range(100000) %}0123456789{% endfor %}{% endfilter %}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% macro m() %}{% for i in range(100000) %}0123456789{% endfor %}{% endmacro %}{% set s = m() %}ok",
+        "{% set s %}{% for i in range(100000) %}0123456789{% endfor %}{% endset %}ok",
+        "{% filter upper %}{% for i in range(100000) %}0123456789{% endfor %}{% endfilter %}",
+    ],
+)
 def test_text_built_in_buffers_is_counted(scope: dict[str, Any], template: str) -> None:
     sandbox = Sandbox(SandboxLimits(max_output_chars=1000))
     assert "produced more than 10,000 characters" in fails_quickly(sandbox, template, scope)
@@ -417,6 +470,7 @@ def test_threads_have_their_own_deadline(scope: dict[str, Any]) -> None:
 
 # -- error messages -------------------------------------------------------------------------------
 
+
 def test_syntax_error_names_field_line_and_source(sandbox: Sandbox, scope: dict[str, Any]) -> None:
     assert fails(sandbox, "{{ inputs.x }", scope) == "prompt: unexpected '}' (line 1) in \"{{ inputs.x }\""
     message = fails(sandbox, "inputs.x >", scope, expression=True, field="condition expression")
@@ -435,14 +489,18 @@ def test_long_sources_are_truncated_in_messages(sandbox: Sandbox, scope: dict[st
     assert quoted.endswith('..."') and len(quoted) <= 82
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("1 / 0", "ZeroDivisionError: division by zero"),
-    ("1 + 'a'", "TypeError: unsupported operand"),
-    ("'{' | fromjson", "JSONDecodeError: Expecting property name"),
-    ("inputs['items'][10]", "list object has no element 10"),
-])
-def test_python_errors_become_sandbox_errors(sandbox: Sandbox, scope: dict[str, Any], source: str,
-                                             expected: str) -> None:
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("1 / 0", "ZeroDivisionError: division by zero"),
+        ("1 + 'a'", "TypeError: unsupported operand"),
+        ("'{' | fromjson", "JSONDecodeError: Expecting property name"),
+        ("inputs['items'][10]", "list object has no element 10"),
+    ],
+)
+def test_python_errors_become_sandbox_errors(
+    sandbox: Sandbox, scope: dict[str, Any], source: str, expected: str
+) -> None:
     with pytest.raises(SandboxError) as info:
         sandbox.evaluate(source, scope, field="transform")
     assert str(info.value).startswith(f"transform: {expected}")
@@ -456,19 +514,23 @@ def test_non_string_source_is_an_error(sandbox: Sandbox, scope: dict[str, Any]) 
 
 # -- syntax checking -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("source", "mode", "expected"), [
-    ("Hello {{ inputs.name }}", "template", None),
-    ("{% for x in inputs.items %}{{ x }}{% endfor %}", "template", None),
-    ("inputs.value > 3 and loop.iteration < 5", "expression", None),
-    ("{{ inputs.x }", "template", "unexpected '}' (line 1)"),
-    ("a\nb\n{% for x in y %}", "template", "(line 3)"),
-    ("{% if x %}", "template", "Jinja was looking for the following tags"),
-    ("{{ x | center }}", "template", "No filter named 'center'"),
-    ("inputs.x >", "expression", "unexpected 'end of template' (line 1)"),
-    ("a b", "expression", "unexpected 'b' after the expression (line 1)"),
-    ("", "expression", "unexpected 'end of template'"),
-    ("{{ x }}", "expression", "expected token ':'"),
-])
+
+@pytest.mark.parametrize(
+    ("source", "mode", "expected"),
+    [
+        ("Hello {{ inputs.name }}", "template", None),
+        ("{% for x in inputs.items %}{{ x }}{% endfor %}", "template", None),
+        ("inputs.value > 3 and loop.iteration < 5", "expression", None),
+        ("{{ inputs.x }", "template", "unexpected '}' (line 1)"),
+        ("a\nb\n{% for x in y %}", "template", "(line 3)"),
+        ("{% if x %}", "template", "Jinja was looking for the following tags"),
+        ("{{ x | center }}", "template", "No filter named 'center'"),
+        ("inputs.x >", "expression", "unexpected 'end of template' (line 1)"),
+        ("a b", "expression", "unexpected 'b' after the expression (line 1)"),
+        ("", "expression", "unexpected 'end of template'"),
+        ("{{ x }}", "expression", "expected token ':'"),
+    ],
+)
 def test_check_syntax(sandbox: Sandbox, source: str, mode: Any, expected: str | None) -> None:
     problem = sandbox.check_syntax(source, mode=mode)
     if expected is None:
@@ -482,14 +544,17 @@ def test_check_syntax_rejects_an_unknown_mode(sandbox: Sandbox) -> None:
         sandbox.check_syntax("x", mode="python")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("template", [
-    "{{ inputs.rows | tojson }}",
-    "{{ '{}'.format(inputs.rows) }}",
-    "{{ '%s' % (inputs.rows,) }}",
-    "{{ inputs.rows | string }}",
-    "{{ inputs.rows | join(',') }}",
-    "{{ 'x' ~ inputs.rows }}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ inputs.rows | tojson }}",
+        "{{ '{}'.format(inputs.rows) }}",
+        "{{ '%s' % (inputs.rows,) }}",
+        "{{ inputs.rows | string }}",
+        "{{ inputs.rows | join(',') }}",
+        "{{ 'x' ~ inputs.rows }}",
+    ],
+)
 def test_big_values_are_refused_before_they_are_serialised(scope: dict[str, Any], template: str) -> None:
     sandbox = Sandbox(SandboxLimits(max_output_chars=1000))
     scope["inputs"]["rows"] = list(range(5000))

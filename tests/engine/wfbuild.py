@@ -26,15 +26,30 @@ def edge(spec: str, loop: int | None = None, until: str | None = None) -> Edge:
     src, sport = left.split(".")
     dst, dport = right.split(".")
     loop_settings = LoopSettings(max_iterations=loop, until=until) if loop is not None else None
-    return Edge(id=f"e_{src}_{sport}_{dst}_{dport}", source=src, source_port=sport, target=dst, target_port=dport,
-                loop=loop_settings)
+    return Edge(
+        id=f"e_{src}_{sport}_{dst}_{dport}",
+        source=src,
+        source_port=sport,
+        target=dst,
+        target_port=dport,
+        loop=loop_settings,
+    )
 
 
-def workflow(nodes: Iterable[Node], edges: Iterable[Edge | str] = (), *, inputs: Iterable[RunInput] = (),
-             concurrency: int = 8, run_timeout_s: float | None = None) -> Workflow:
+def workflow(
+    nodes: Iterable[Node],
+    edges: Iterable[Edge | str] = (),
+    *,
+    inputs: Iterable[RunInput] = (),
+    concurrency: int = 8,
+    run_timeout_s: float | None = None,
+) -> Workflow:
     return Workflow(
-        id="wf_engine_test", name="engine test", nodes=tuple(nodes),
-        edges=tuple(e if isinstance(e, Edge) else edge(e) for e in edges), inputs=tuple(inputs),
+        id="wf_engine_test",
+        name="engine test",
+        nodes=tuple(nodes),
+        edges=tuple(e if isinstance(e, Edge) else edge(e) for e in edges),
+        inputs=tuple(inputs),
         settings=Settings(max_concurrency=concurrency, run_timeout_s=run_timeout_s),
     )
 
@@ -53,8 +68,13 @@ def probe_kinds(calls: list[tuple[str, int, int]]) -> list[KindSpec]:
 
     def make(name: str, body: Callable[..., Any]) -> KindSpec:
         return KindSpec(
-            name=name, display_name=name, category="Test", description=name, config_model=ProbeConfig,
-            ports=NodePorts((PortSpec("input"),), (PortSpec("output"),)), run=body,
+            name=name,
+            display_name=name,
+            category="Test",
+            description=name,
+            config_model=ProbeConfig,
+            ports=NodePorts((PortSpec("input"),), (PortSpec("output"),)),
+            run=body,
         )
 
     async def noop(ctx: Any, inputs: dict[str, Any], config: ProbeConfig) -> dict[str, Any]:

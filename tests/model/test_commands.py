@@ -68,7 +68,12 @@ def test_add_unknown_kind_and_second_start_are_refused(history: History) -> None
 
 def test_remove_nodes_restores_exact_order_of_nodes_and_edges(history: History) -> None:
     doc = history.doc
-    start, a, b, out = add(history, "start"), add(history, "transform"), add(history, "transform"), add(history, "output")
+    start, a, b, out = (
+        add(history, "start"),
+        add(history, "transform"),
+        add(history, "transform"),
+        add(history, "output"),
+    )
     connect(history, start, "inputs", a, "input")
     connect(history, a, "output", b, "input")
     connect(history, b, "output", out, "value")
@@ -106,7 +111,9 @@ def test_move_nodes_is_one_step(history: History) -> None:
         (("llm", "text", "map", "items"), "a string output cannot feed an array input"),
     ],
 )
-def test_connect_refuses_invalid_wires_with_reason(history: History, wire: tuple[str, str, str, str], reason: str) -> None:
+def test_connect_refuses_invalid_wires_with_reason(
+    history: History, wire: tuple[str, str, str, str], reason: str
+) -> None:
     for kind, nid in (("transform", "t1"), ("transform", "t2"), ("llm", "llm"), ("map", "map")):
         command = AddNode.of_kind(history.doc, kind)
         history.push(AddNode(command.node.model_copy(update={"id": nid})))
@@ -137,7 +144,12 @@ def test_connect_refuses_cycles_but_accepts_loop_edges_back(history: History) ->
 
 
 def test_an_input_takes_one_wire_and_one_loop_edge(history: History) -> None:
-    start, review, cond, fix = add(history, "start"), add(history, "llm"), add(history, "condition"), add(history, "llm")
+    start, review, cond, fix = (
+        add(history, "start"),
+        add(history, "llm"),
+        add(history, "condition"),
+        add(history, "llm"),
+    )
     connect(history, start, "inputs", review, "input")
     connect(history, review, "text", cond, "value")
     connect(history, cond, "false", fix, "input")
@@ -240,8 +252,11 @@ def test_node_options_are_checked(history: History) -> None:
 
 
 def test_workflow_props(history: History) -> None:
-    history.push(SetWorkflowProps(history.doc, name="Review", inputs=(RunInput(name="code"),),
-                                  settings=Settings(max_concurrency=2)))
+    history.push(
+        SetWorkflowProps(
+            history.doc, name="Review", inputs=(RunInput(name="code"),), settings=Settings(max_concurrency=2)
+        )
+    )
     wf = history.doc.workflow
     assert (wf.name, wf.inputs[0].name, wf.settings.max_concurrency) == ("Review", "code", 2)
     history.undo()

@@ -71,8 +71,24 @@ class Mirror:
 
 def _random_edit(doc: WorkflowDocument, data: st.DataObject):  # type: ignore[no-untyped-def]
     node_ids = [n.id for n in doc.nodes]
-    op = data.draw(st.sampled_from(["add", "add", "connect", "connect", "loop", "remove", "move",
-                                    "config", "rename", "options", "disconnect", "paste"]))
+    op = data.draw(
+        st.sampled_from(
+            [
+                "add",
+                "add",
+                "connect",
+                "connect",
+                "loop",
+                "remove",
+                "move",
+                "config",
+                "rename",
+                "options",
+                "disconnect",
+                "paste",
+            ]
+        )
+    )
     if op == "add" or not node_ids:
         kind = data.draw(st.sampled_from(KINDS))
         return AddNode.of_kind(doc, kind, (data.draw(st.integers(-500, 500)), 0))
@@ -83,8 +99,15 @@ def _random_edit(doc: WorkflowDocument, data: st.DataObject):  # type: ignore[no
         if not outs or not ins:
             return None
         loop = LoopSettings(max_iterations=3) if op == "loop" else None
-        return Connect(doc, src, data.draw(st.sampled_from(outs)).name, dst, data.draw(st.sampled_from(ins)).name,
-                       loop, replace=data.draw(st.booleans()))
+        return Connect(
+            doc,
+            src,
+            data.draw(st.sampled_from(outs)).name,
+            dst,
+            data.draw(st.sampled_from(ins)).name,
+            loop,
+            replace=data.draw(st.booleans()),
+        )
     if op == "remove":
         return RemoveNodes(data.draw(st.lists(pick, min_size=1, max_size=3)))
     if op == "move":
@@ -92,8 +115,12 @@ def _random_edit(doc: WorkflowDocument, data: st.DataObject):  # type: ignore[no
     if op == "rename":
         return Rename(doc, data.draw(pick), data.draw(st.text(max_size=12)))
     if op == "options":
-        return SetNodeOptions(doc, data.draw(pick), on_error=data.draw(st.sampled_from(["fail", "continue"])),
-                              breakpoint=data.draw(st.booleans()))
+        return SetNodeOptions(
+            doc,
+            data.draw(pick),
+            on_error=data.draw(st.sampled_from(["fail", "continue"])),
+            breakpoint=data.draw(st.booleans()),
+        )
     if op == "disconnect":
         return Disconnect([data.draw(st.sampled_from([e.id for e in doc.edges]))]) if doc.edges else None
     if op == "paste":

@@ -54,8 +54,12 @@ def load_error(data: str | bytes | dict[str, Any], source: str = "wf.json") -> W
 
 def normalised(wf: Workflow) -> Workflow:
     """The workflow with nodes and edges in file order (by id), for comparing with a reloaded one."""
-    return wf.model_copy(update={"nodes": tuple(sorted(wf.nodes, key=lambda n: n.id)),
-                                 "edges": tuple(sorted(wf.edges, key=lambda e: e.id))})
+    return wf.model_copy(
+        update={
+            "nodes": tuple(sorted(wf.nodes, key=lambda n: n.id)),
+            "edges": tuple(sorted(wf.edges, key=lambda e: e.id)),
+        }
+    )
 
 
 # ---------------------------------------------------------------- round trip and determinism
@@ -78,8 +82,10 @@ def test_rewriting_a_file_we_wrote_is_byte_identical(tmp_path: Path) -> None:
 
 def test_hand_written_file_loads_and_settles_after_one_write(tmp_path: Path) -> None:
     """Compact, reordered, ints where floats are meant: read, write, read again is stable."""
-    text = ('{"nodes":[{"kind":"llm","id":"b","position":{"y":2,"x":1},"config":{"z":[1,2],"a":null}}],'
-            '"id":"wf","format_version":1,"format":"flowdesk.workflow","edges":[]}')
+    text = (
+        '{"nodes":[{"kind":"llm","id":"b","position":{"y":2,"x":1},"config":{"z":[1,2],"a":null}}],'
+        '"id":"wf","format_version":1,"format":"flowdesk.workflow","edges":[]}'
+    )
     wf = loads_workflow(text)
     written = dumps_workflow(wf)
     again = loads_workflow(written)
@@ -93,8 +99,9 @@ def test_shuffled_nodes_edges_and_config_keys_dump_identically() -> None:
     expected = dumps_workflow(wf)
     rng = random.Random(7)
     for _ in range(10):
-        nodes = [n.model_copy(update={"config": dict(rng.sample(list(n.config.items()), len(n.config)))})
-                 for n in wf.nodes]
+        nodes = [
+            n.model_copy(update={"config": dict(rng.sample(list(n.config.items()), len(n.config)))}) for n in wf.nodes
+        ]
         rng.shuffle(nodes)
         edges = list(wf.edges)
         rng.shuffle(edges)
@@ -199,8 +206,15 @@ def test_fragment_errors() -> None:
     with pytest.raises(WorkflowFileError, match="copied from a newer flowdesk"):
         loads_fragment(json.dumps({"format": FRAGMENT_FORMAT, "format_version": 9}))
     with pytest.raises(WorkflowFileError) as info:
-        loads_fragment(json.dumps({"format": FRAGMENT_FORMAT, "format_version": 1,
-                                   "nodes": [{"id": "n_1", "kind": "x", "retry": {"max_attempts": 0}}]}))
+        loads_fragment(
+            json.dumps(
+                {
+                    "format": FRAGMENT_FORMAT,
+                    "format_version": 1,
+                    "nodes": [{"id": "n_1", "kind": "x", "retry": {"max_attempts": 0}}],
+                }
+            )
+        )
     assert str(info.value).startswith("<clipboard>: nodes[0] (node 'n_1').retry.max_attempts: ")
     with pytest.raises(WorkflowFileError, match="text is empty"):
         loads_fragment("")
@@ -271,27 +285,60 @@ def test_trailing_text_after_the_document() -> None:
     ("fields", "expected"),
     [
         ({"nodes": [{"kind": "llm"}]}, "wf.json: nodes[0].id: required field is missing"),
-        ({"nodes": [{"id": "llm_1", "kind": "llm", "retry": {"max_attempts": 0}}]},
-         "wf.json: nodes[0] (node 'llm_1').retry.max_attempts: Input should be greater than or equal to 1 (got 0)"),
-        ({"nodes": [{"id": "llm_1", "kind": "llm", "retyr": {}}]},
-         "wf.json: nodes[0] (node 'llm_1').retyr: unknown field; did you mean 'retry'?"),
-        ({"nodes": [{"id": "a", "kind": "x", "position": 5}]},
-         "wf.json: nodes[0] (node 'a').position: must be a JSON object (got 5)"),
-        ({"nodes": [{"id": "a", "kind": "x", "on_error": "stop"}]},
-         "wf.json: nodes[0] (node 'a').on_error: Input should be 'fail' or 'continue' (got 'stop')"),
-        ({"edges": [{"id": "e_1", "source": "1x", "source_port": "o", "target": "b", "target_port": "i"}]},
-         ("wf.json: edges[0] (edge 'e_1').source: '1x' is not a valid id: use letters, digits and _ (at most 64),"
-          " not starting with a digit")),
-        ({"edges": [{"id": "e_1", "source": "a", "source_port": "o", "target": "b", "target_port": "i",
-                     "loop": {"max_iterations": "many"}}]},
-         ("wf.json: edges[0] (edge 'e_1').loop.max_iterations: Input should be a valid integer,"
-          " unable to parse string as an integer (got 'many')")),
-        ({"settings": {"max_concurency": 2}},
-         "wf.json: settings.max_concurency: unknown field; did you mean 'max_concurrency'?"),
+        (
+            {"nodes": [{"id": "llm_1", "kind": "llm", "retry": {"max_attempts": 0}}]},
+            "wf.json: nodes[0] (node 'llm_1').retry.max_attempts: Input should be greater than or equal to 1 (got 0)",
+        ),
+        (
+            {"nodes": [{"id": "llm_1", "kind": "llm", "retyr": {}}]},
+            "wf.json: nodes[0] (node 'llm_1').retyr: unknown field; did you mean 'retry'?",
+        ),
+        (
+            {"nodes": [{"id": "a", "kind": "x", "position": 5}]},
+            "wf.json: nodes[0] (node 'a').position: must be a JSON object (got 5)",
+        ),
+        (
+            {"nodes": [{"id": "a", "kind": "x", "on_error": "stop"}]},
+            "wf.json: nodes[0] (node 'a').on_error: Input should be 'fail' or 'continue' (got 'stop')",
+        ),
+        (
+            {"edges": [{"id": "e_1", "source": "1x", "source_port": "o", "target": "b", "target_port": "i"}]},
+            (
+                "wf.json: edges[0] (edge 'e_1').source: '1x' is not a valid id: use letters, digits and _ (at most 64),"
+                " not starting with a digit"
+            ),
+        ),
+        (
+            {
+                "edges": [
+                    {
+                        "id": "e_1",
+                        "source": "a",
+                        "source_port": "o",
+                        "target": "b",
+                        "target_port": "i",
+                        "loop": {"max_iterations": "many"},
+                    }
+                ]
+            },
+            (
+                "wf.json: edges[0] (edge 'e_1').loop.max_iterations: Input should be a valid integer,"
+                " unable to parse string as an integer (got 'many')"
+            ),
+        ),
+        (
+            {"settings": {"max_concurency": 2}},
+            "wf.json: settings.max_concurency: unknown field; did you mean 'max_concurrency'?",
+        ),
         ({"nodes": {"a": {}}}, "wf.json: nodes: must be a list (got an object)"),
         ({"name": 5}, "wf.json: name: Input should be a valid string (got 5)"),
-        ({"colour": "red"}, ("wf.json: colour: unknown field (fields here: format, format_version, id, name,"
-                             " description, version, inputs, settings, nodes, edges)")),
+        (
+            {"colour": "red"},
+            (
+                "wf.json: colour: unknown field (fields here: format, format_version, id, name,"
+                " description, version, inputs, settings, nodes, edges)"
+            ),
+        ),
     ],
 )
 def test_model_errors_name_the_field_and_the_node(fields: dict[str, Any], expected: str) -> None:
@@ -321,20 +368,34 @@ def test_missing_node_id_has_no_id_to_name() -> None:
     ("document", "expected"),
     [
         ({"format_version": 1, "id": "wf"}, 'wf.json: not a flowdesk workflow file (it has no "format" field)'),
-        ({"format": "acme.flow", "format_version": 1},
-         "wf.json: not a flowdesk workflow file (format is 'acme.flow', expected 'flowdesk.workflow')"),
+        (
+            {"format": "acme.flow", "format_version": 1},
+            "wf.json: not a flowdesk workflow file (format is 'acme.flow', expected 'flowdesk.workflow')",
+        ),
         ({"format": FORMAT, "id": "wf"}, "wf.json: format_version: required field is missing"),
-        ({"format": FORMAT, "format_version": "1"},
-         "wf.json: format_version: must be a whole number, got '1' (a string)"),
-        ({"format": FORMAT, "format_version": 1.0},
-         "wf.json: format_version: must be a whole number, got 1.0 (a number)"),
-        ({"format": FORMAT, "format_version": True},
-         "wf.json: format_version: must be a whole number, got True (true/false)"),
-        ({"format": FORMAT, "format_version": 2, "id": "wf"},
-         ("wf.json: written by a newer flowdesk (format_version 2; this flowdesk reads up to 1)"
-         " — upgrade flowdesk to open it")),
-        ({"format": FORMAT, "format_version": 0, "id": "wf"},
-         "wf.json: format_version 0 is too old for this flowdesk: there is no upgrade from format_version 0 to 1"),
+        (
+            {"format": FORMAT, "format_version": "1"},
+            "wf.json: format_version: must be a whole number, got '1' (a string)",
+        ),
+        (
+            {"format": FORMAT, "format_version": 1.0},
+            "wf.json: format_version: must be a whole number, got 1.0 (a number)",
+        ),
+        (
+            {"format": FORMAT, "format_version": True},
+            "wf.json: format_version: must be a whole number, got True (true/false)",
+        ),
+        (
+            {"format": FORMAT, "format_version": 2, "id": "wf"},
+            (
+                "wf.json: written by a newer flowdesk (format_version 2; this flowdesk reads up to 1)"
+                " — upgrade flowdesk to open it"
+            ),
+        ),
+        (
+            {"format": FORMAT, "format_version": 0, "id": "wf"},
+            "wf.json: format_version 0 is too old for this flowdesk: there is no upgrade from format_version 0 to 1",
+        ),
     ],
 )
 def test_format_header_problems(document: dict[str, Any], expected: str) -> None:
@@ -353,8 +414,10 @@ def test_top_level_must_be_an_object(text: str, expected: str) -> None:
     assert str(load_error(text)) == expected
 
 
-@pytest.mark.parametrize(("data", "expected"), [(b"", "file is empty"), ("", "file is empty"),
-                                                (b" \n\t\r\n", "file is empty (only whitespace)")])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [(b"", "file is empty"), ("", "file is empty"), (b" \n\t\r\n", "file is empty (only whitespace)")],
+)
 def test_empty_files(data: str | bytes, expected: str) -> None:
     assert str(load_error(data)) == f"wf.json: {expected}"
 
@@ -377,18 +440,25 @@ def test_integer_with_too_many_digits_is_refused_with_its_position() -> None:
 
 
 def test_duplicate_json_keys_are_refused() -> None:
-    err = load_error('{"format": "flowdesk.workflow", "format_version": 1, "id": "wf",'
-                     ' "nodes": [{"id": "a", "kind": "x", "kind": "y"}]}')
+    err = load_error(
+        '{"format": "flowdesk.workflow", "format_version": 1, "id": "wf",'
+        ' "nodes": [{"id": "a", "kind": "x", "kind": "y"}]}'
+    )
     assert str(err) == "wf.json: nodes[0] (node 'a'): the key \"kind\" appears twice in this object"
     top = load_error('{"format": "flowdesk.workflow", "format_version": 1, "id": "a", "id": "b"}')
     assert str(top) == 'wf.json: the key "id" appears twice at the top level'
 
 
 def test_lone_surrogate_escape_is_refused() -> None:
-    err = load_error(json.dumps(minimal(nodes=[{"id": "a", "kind": "x", "config": {"q": "PLACEHOLDER"}}]))
-                     .replace("PLACEHOLDER", "\\ud83d"))
-    assert str(err) == ("wf.json: nodes[0] (node 'a').config.q: text holds \\ud83d, half of a surrogate pair,"
-                        " which is not valid Unicode")
+    err = load_error(
+        json.dumps(minimal(nodes=[{"id": "a", "kind": "x", "config": {"q": "PLACEHOLDER"}}])).replace(
+            "PLACEHOLDER", "\\ud83d"
+        )
+    )
+    assert str(err) == (
+        "wf.json: nodes[0] (node 'a').config.q: text holds \\ud83d, half of a surrogate pair,"
+        " which is not valid Unicode"
+    )
     assert loads_workflow(json.dumps(minimal(name="\U0001f600"))).name == "\U0001f600"  # a whole pair is fine
 
 
@@ -396,7 +466,8 @@ def nested(depth: int) -> str:
     """A workflow whose deepest list sits at ``depth`` levels (the top object is level 1)."""
     inner = depth - 4  # top object, nodes list, node object, config object
     return json.dumps(minimal(nodes=[{"id": "a", "kind": "x", "config": {"v": "HOLE"}}])).replace(
-        '"HOLE"', "[" * inner + "]" * inner)
+        '"HOLE"', "[" * inner + "]" * inner
+    )
 
 
 def test_nesting_up_to_the_limit_is_accepted_one_more_is_refused() -> None:
@@ -496,10 +567,14 @@ def test_read_reports_content_problems_with_the_path_as_source(tmp_path: Path) -
 
 
 def test_error_str_forms() -> None:
-    assert str(WorkflowFileError("Expecting ',' delimiter", "wf.json", line=3, column=14)) == \
-        "wf.json:3:14: Expecting ',' delimiter"
-    assert str(WorkflowFileError("bad", "wf.json", path="nodes[2].retry", node_id="llm_1")) == \
-        "wf.json: nodes[2] (node 'llm_1').retry: bad"
+    assert (
+        str(WorkflowFileError("Expecting ',' delimiter", "wf.json", line=3, column=14))
+        == "wf.json:3:14: Expecting ',' delimiter"
+    )
+    assert (
+        str(WorkflowFileError("bad", "wf.json", path="nodes[2].retry", node_id="llm_1"))
+        == "wf.json: nodes[2] (node 'llm_1').retry: bad"
+    )
     edge_error = WorkflowFileError("bad", "wf.json", path="edges[0]", edge_id="e_1")
     assert str(edge_error) == "wf.json: edges[0] (edge 'e_1'): bad"
     assert str(WorkflowFileError("bad", path="settings")) == "<string>: settings: bad"

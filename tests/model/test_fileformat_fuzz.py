@@ -82,28 +82,48 @@ def workflows(draw: st.DrawFn) -> Workflow:
     edges = []
     if node_ids:
         for edge_id in draw(st.lists(ids, max_size=8, unique=True)):
-            edges.append(Edge(
-                id=edge_id, source=draw(st.sampled_from(node_ids)), source_port=draw(ids),
-                target=draw(st.sampled_from(node_ids)), target_port=draw(ids),
-                loop=draw(st.none() | st.builds(LoopSettings, max_iterations=st.integers(1, 1_000_000),
-                                                until=optional_text)),
-            ))
+            edges.append(
+                Edge(
+                    id=edge_id,
+                    source=draw(st.sampled_from(node_ids)),
+                    source_port=draw(ids),
+                    target=draw(st.sampled_from(node_ids)),
+                    target_port=draw(ids),
+                    loop=draw(
+                        st.none()
+                        | st.builds(LoopSettings, max_iterations=st.integers(1, 1_000_000), until=optional_text)
+                    ),
+                )
+            )
     inputs = [
-        RunInput(name=name, type=draw(st.sampled_from(list(ValueType))), required=draw(st.booleans()),
-                 default=draw(json_values), description=draw(st.text(max_size=30)))
+        RunInput(
+            name=name,
+            type=draw(st.sampled_from(list(ValueType))),
+            required=draw(st.booleans()),
+            default=draw(json_values),
+            description=draw(st.text(max_size=30)),
+        )
         for name in draw(st.lists(ids, max_size=3, unique=True))
     ]
     return Workflow(
-        id=draw(ids), name=draw(st.text(max_size=40)), description=draw(st.text(max_size=60)),
-        version=draw(st.integers(1, 10**6)), inputs=tuple(inputs),
+        id=draw(ids),
+        name=draw(st.text(max_size=40)),
+        description=draw(st.text(max_size=60)),
+        version=draw(st.integers(1, 10**6)),
+        inputs=tuple(inputs),
         settings=Settings(max_concurrency=draw(st.integers(1, 10_000)), run_timeout_s=draw(run_timeouts)),
-        nodes=tuple(nodes), edges=tuple(edges),
+        nodes=tuple(nodes),
+        edges=tuple(edges),
     )
 
 
 def normalised(wf: Workflow) -> Workflow:
-    return wf.model_copy(update={"nodes": tuple(sorted(wf.nodes, key=lambda n: n.id)),
-                                 "edges": tuple(sorted(wf.edges, key=lambda e: e.id))})
+    return wf.model_copy(
+        update={
+            "nodes": tuple(sorted(wf.nodes, key=lambda n: n.id)),
+            "edges": tuple(sorted(wf.edges, key=lambda e: e.id)),
+        }
+    )
 
 
 @FUZZ
@@ -118,8 +138,7 @@ def test_round_trip_is_equal_and_byte_identical(wf: Workflow) -> None:
 @FUZZ
 @given(workflows(), st.randoms(use_true_random=False))
 def test_order_of_nodes_edges_and_keys_never_shows_in_the_file(wf: Workflow, rng: Any) -> None:
-    nodes = [n.model_copy(update={"config": dict(rng.sample(list(n.config.items()), len(n.config)))})
-             for n in wf.nodes]
+    nodes = [n.model_copy(update={"config": dict(rng.sample(list(n.config.items()), len(n.config)))}) for n in wf.nodes]
     edges = list(wf.edges)
     rng.shuffle(nodes)
     rng.shuffle(edges)
@@ -168,13 +187,13 @@ def mutate(data: bytes, ops: list[tuple[Any, ...]]) -> bytes:
         at = op[1] % (len(data) + 1)
         if op[0] == "flip" and data:
             at %= len(data)
-            data = data[:at] + bytes([data[at] ^ (op[2] or 1)]) + data[at + 1:]
+            data = data[:at] + bytes([data[at] ^ (op[2] or 1)]) + data[at + 1 :]
         elif op[0] == "truncate":
             data = data[:at]
         elif op[0] == "insert":
             data = data[:at] + op[2] + data[at:]
         elif op[0] == "delete":
-            data = data[:at] + data[at + op[2]:]
+            data = data[:at] + data[at + op[2] :]
     return data
 
 

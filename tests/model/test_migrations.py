@@ -29,8 +29,10 @@ def synthetic_chain(calls: list[int] | None = None) -> MigrationChain:
     def nest_position(doc: dict[str, Any]) -> dict[str, Any]:
         if calls is not None:
             calls.append(2)
-        nodes = [{**{k: v for k, v in n.items() if k not in ("x", "y")}, "position": {"x": n["x"], "y": n["y"]}}
-                 for n in doc["nodes"]]
+        nodes = [
+            {**{k: v for k, v in n.items() if k not in ("x", "y")}, "position": {"x": n["x"], "y": n["y"]}}
+            for n in doc["nodes"]
+        ]
         return {**doc, "nodes": nodes}
 
     return chain
@@ -44,8 +46,12 @@ def test_synthetic_chain_upgrades_step_by_step_in_order() -> None:
     original = copy.deepcopy(V1)
     upgraded = synthetic_chain(calls).upgrade(V1, "old.json")
     assert calls == [1, 2]
-    assert upgraded == {"format": FORMAT, "format_version": 3, "name": "Old",
-                        "nodes": [{"id": "a", "position": {"x": 1, "y": 2}}]}
+    assert upgraded == {
+        "format": FORMAT,
+        "format_version": 3,
+        "name": "Old",
+        "nodes": [{"id": "a", "position": {"x": 1, "y": 2}}],
+    }
     assert V1 == original
 
 
@@ -155,8 +161,15 @@ def chain_from_version_0() -> MigrationChain:
     return chain
 
 
-V0_TEXT = json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION - 1, "id": "wf", "title": "Legacy",
-                      "nodes": [{"id": "a", "type": "llm"}]})
+V0_TEXT = json.dumps(
+    {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION - 1,
+        "id": "wf",
+        "title": "Legacy",
+        "nodes": [{"id": "a", "type": "llm"}],
+    }
+)
 
 
 def test_reader_upgrades_an_older_file_through_the_chain(tmp_path: Any) -> None:

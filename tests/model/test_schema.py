@@ -33,10 +33,32 @@ from flowdesk.model.workflow import (
 from flowdesk.paths import schema_path
 
 MODELS: tuple[type[BaseModel], ...] = (
-    Edge, LoopSettings, Node, PinnedOutput, Position, RetryPolicy, RunInput, Settings,
+    Edge,
+    LoopSettings,
+    Node,
+    PinnedOutput,
+    Position,
+    RetryPolicy,
+    RunInput,
+    Settings,
 )
-CHECKED = {"$ref", "type", "properties", "additionalProperties", "required", "items", "anyOf", "enum", "const",
-           "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum"}
+CHECKED = {
+    "$ref",
+    "type",
+    "properties",
+    "additionalProperties",
+    "required",
+    "items",
+    "anyOf",
+    "enum",
+    "const",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+}
 ANNOTATIONS = {"$schema", "$id", "$defs", "title", "description", "default"}
 
 
@@ -132,7 +154,11 @@ def test_main_rewrites_a_stale_file_and_check_reports_it(tmp_path: Path, monkeyp
 
 
 _TYPES: dict[str, Any] = {
-    "object": dict, "array": list, "string": str, "boolean": bool, "null": type(None),
+    "object": dict,
+    "array": list,
+    "string": str,
+    "boolean": bool,
+    "null": type(None),
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
 }

@@ -130,8 +130,14 @@ def test_every_builtin_kind_is_exercised_by_the_correct_example() -> None:
 
 def test_a_duplicate_node_id_is_reported_once_and_only_the_first_node_is_checked_further() -> None:
     wf = workflow(
-        [node("start", "start"), node("a", "transform", "First"), node("a", "http", "Second"),
-         node("a", "transform", "Third"), node("out", "output"), node("bad", "http", "Bad")],
+        [
+            node("start", "start"),
+            node("a", "transform", "First"),
+            node("a", "http", "Second"),
+            node("a", "transform", "Third"),
+            node("out", "output"),
+            node("bad", "http", "Bad"),
+        ],
         [edge("e1", "start.inputs", "a.input"), edge("e2", "a.output", "out.value")],
     )
     problems = validate(wf, CATALOG)
@@ -146,8 +152,7 @@ def test_a_duplicate_node_id_is_reported_once_and_only_the_first_node_is_checked
 def test_a_duplicate_edge_id_is_reported_once_and_each_wire_is_still_checked() -> None:
     wf = workflow(
         [node("start", "start"), node("t", "transform"), node("out", "output")],
-        [edge("e1", "start.inputs", "t.input"), edge("e1", "t.output", "out.value"),
-         edge("e1", "t.nope", "out.value")],
+        [edge("e1", "start.inputs", "t.input"), edge("e1", "t.output", "out.value"), edge("e1", "t.nope", "out.value")],
     )
     problems = validate(wf, CATALOG)
     dup = only(problems, "duplicate-edge-id")
@@ -162,8 +167,11 @@ def test_a_duplicate_edge_id_is_reported_once_and_each_wire_is_still_checked() -
 def test_an_edge_to_or_from_a_missing_node_is_dangling() -> None:
     wf = workflow(
         [node("start", "start"), node("out", "output")],
-        [edge("e1", "start.inputs", "out.value"), edge("e2", "ghost.output", "out.value"),
-         edge("e3", "start.inputs", "gone.input")],
+        [
+            edge("e1", "start.inputs", "out.value"),
+            edge("e2", "ghost.output", "out.value"),
+            edge("e3", "start.inputs", "gone.input"),
+        ],
     )
     problems = validate(wf, CATALOG)
     dangling = [p for p in problems if p.code == "dangling-edge"]
@@ -179,9 +187,12 @@ def test_an_unknown_port_names_the_ports_there_are() -> None:
     )
     problems = [p for p in validate(wf, CATALOG) if p.code == "unknown-port"]
     assert [(p.edge_id, p.node_id, p.field) for p in problems] == [
-        ("e1", "review", "target_port"), ("e2", "review", "source_port")]
+        ("e1", "review", "target_port"),
+        ("e2", "review", "source_port"),
+    ]
     assert problems[0].message == (
-        "Edge e1 (start.inputs -> review.code): Node 'Review' (review) has no input port 'code' (its inputs: 'input').")
+        "Edge e1 (start.inputs -> review.code): Node 'Review' (review) has no input port 'code' (its inputs: 'input')."
+    )
     assert "(its outputs: 'text', 'json')" in problems[1].message
 
 
@@ -199,12 +210,16 @@ def test_a_port_used_in_the_wrong_direction_says_so() -> None:
 def test_an_edge_into_the_start_node_reads_well() -> None:
     wf = workflow(
         [node("start", "start", "Start"), node("t", "transform"), node("out", "output")],
-        [edge("e1", "start.inputs", "t.input"), edge("e2", "t.output", "out.value"),
-         edge("e3", "t.output", "start.inputs")],
+        [
+            edge("e1", "start.inputs", "t.input"),
+            edge("e2", "t.output", "out.value"),
+            edge("e3", "t.output", "start.inputs"),
+        ],
     )
     problem = only(validate(wf, CATALOG), "unknown-port")
     assert problem.message == (
-        "Edge e3 (t.output -> start.inputs): Node 'Start' (start) takes no inputs, so no edge can end at it.")
+        "Edge e3 (t.output -> start.inputs): Node 'Start' (start) takes no inputs, so no edge can end at it."
+    )
     assert (problem.node_id, problem.edge_id, problem.field) == ("start", "e3", "target_port")
 
 
@@ -220,10 +235,17 @@ def test_an_edge_out_of_an_output_node_reads_well() -> None:
 def test_the_error_port_exists_only_with_on_error_continue() -> None:
     def wired(on_error: str) -> Workflow:
         return workflow(
-            [node("start", "start"), node("call", "http", "Call", on_error=on_error, url="https://x"),
-             node("out", "output"), node("oops", "output", name="error")],
-            [edge("e1", "start.inputs", "call.input"), edge("e2", "call.body", "out.value"),
-             edge("e3", "call.error", "oops.value")],
+            [
+                node("start", "start"),
+                node("call", "http", "Call", on_error=on_error, url="https://x"),
+                node("out", "output"),
+                node("oops", "output", name="error"),
+            ],
+            [
+                edge("e1", "start.inputs", "call.input"),
+                edge("e2", "call.body", "out.value"),
+                edge("e3", "call.error", "oops.value"),
+            ],
         )
 
     assert validate(wired("continue"), CATALOG) == []
@@ -233,63 +255,108 @@ def test_the_error_port_exists_only_with_on_error_continue() -> None:
 
 def test_a_merge_has_as_many_input_ports_as_configured() -> None:
     wf = workflow(
-        [node("start", "start"), node("a", "transform"), node("b", "transform"), node("c", "transform"),
-         node("join", "merge", inputs=2), node("out", "output")],
-        [edge("e1", "start.inputs", "a.input"), edge("e2", "start.inputs", "b.input"),
-         edge("e3", "start.inputs", "c.input"), edge("e4", "a.output", "join.in_1"),
-         edge("e5", "b.output", "join.in_2"), edge("e6", "c.output", "join.in_3"), edge("e7", "join.output", "out.value")],
+        [
+            node("start", "start"),
+            node("a", "transform"),
+            node("b", "transform"),
+            node("c", "transform"),
+            node("join", "merge", inputs=2),
+            node("out", "output"),
+        ],
+        [
+            edge("e1", "start.inputs", "a.input"),
+            edge("e2", "start.inputs", "b.input"),
+            edge("e3", "start.inputs", "c.input"),
+            edge("e4", "a.output", "join.in_1"),
+            edge("e5", "b.output", "join.in_2"),
+            edge("e6", "c.output", "join.in_3"),
+            edge("e7", "join.output", "out.value"),
+        ],
     )
     assert only(validate(wf, CATALOG), "unknown-port").edge_id == "e6"
-    three = wf.model_copy(update={"nodes": tuple(
-        node("join", "merge", inputs=3) if n.id == "join" else n for n in wf.nodes)})
+    three = wf.model_copy(
+        update={"nodes": tuple(node("join", "merge", inputs=3) if n.id == "join" else n for n in wf.nodes)}
+    )
     assert validate(three, CATALOG) == []
 
 
 def test_an_edge_touching_a_note_is_an_unknown_port_and_notes_escape_graph_rules() -> None:
     wf = workflow(
         [node("start", "start"), node("memo", "note", "Memo"), node("out", "output")],
-        [edge("e1", "start.inputs", "out.value"), edge("e2", "memo.text", "out.value"),
-         edge("e3", "start.inputs", "memo.text")],
+        [
+            edge("e1", "start.inputs", "out.value"),
+            edge("e2", "memo.text", "out.value"),
+            edge("e3", "start.inputs", "memo.text"),
+        ],
     )
     problems = validate(wf, CATALOG)
     assert Counter(codes(problems)) == {"unknown-port": 2}  # not unreachable, not a second feed of out.value
     assert all("is a Note, which has no ports" in p.message for p in problems)
-    lonely = workflow([node("start", "start"), node("memo", "note"), node("out", "output")],
-                      [edge("e1", "start.inputs", "out.value")])
+    lonely = workflow(
+        [node("start", "start"), node("memo", "note"), node("out", "output")], [edge("e1", "start.inputs", "out.value")]
+    )
     assert validate(lonely, CATALOG) == []
 
 
 def test_incompatible_port_types_are_refused_with_the_types_named() -> None:
     wf = workflow(
-        [node("start", "start"), node("ask", "llm", "Ask"), node("each", "map", "Each", workflow="w"),
-         node("out", "output")],
-        [edge("e1", "start.inputs", "ask.input"), edge("e2", "ask.text", "each.items"),
-         edge("e3", "each.results", "out.value")],
+        [
+            node("start", "start"),
+            node("ask", "llm", "Ask"),
+            node("each", "map", "Each", workflow="w"),
+            node("out", "output"),
+        ],
+        [
+            edge("e1", "start.inputs", "ask.input"),
+            edge("e2", "ask.text", "each.items"),
+            edge("e3", "each.results", "out.value"),
+        ],
     )
     problem = only(validate(wf, CATALOG), "type-mismatch")
-    assert problem.message == ("Edge e2 (ask.text -> each.items): a string output cannot feed an array input "
-                               "(from Node 'Ask' (ask) to Node 'Each' (each)).")
+    assert problem.message == (
+        "Edge e2 (ask.text -> each.items): a string output cannot feed an array input "
+        "(from Node 'Ask' (ask) to Node 'Each' (each))."
+    )
     assert (problem.node_id, problem.edge_id, problem.field) == ("each", "e2", "target_port")
 
 
 def test_an_integer_may_feed_a_number_and_any_feeds_everything() -> None:
-    number_in = KindSpec("scale", "Scale", "Data", "", ports=NodePorts(
-        (PortSpec("factor", ValueType.NUMBER), PortSpec("items", ValueType.ARRAY)), ()))
+    number_in = KindSpec(
+        "scale",
+        "Scale",
+        "Data",
+        "",
+        ports=NodePorts((PortSpec("factor", ValueType.NUMBER), PortSpec("items", ValueType.ARRAY)), ()),
+    )
     catalog = MappingCatalog.of([*BUILTIN_KINDS, number_in])
     wf = workflow(
         [node("start", "start"), node("call", "http", url="https://x"), node("s", "scale"), node("out", "output")],
-        [edge("e1", "start.inputs", "call.input"), edge("e2", "call.status", "s.factor"),
-         edge("e3", "call.body", "s.items"), edge("e4", "call.headers", "out.value")],
+        [
+            edge("e1", "start.inputs", "call.input"),
+            edge("e2", "call.status", "s.factor"),
+            edge("e3", "call.body", "s.items"),
+            edge("e4", "call.headers", "out.value"),
+        ],
     )
     assert validate(wf, catalog) == []
 
 
 def test_an_input_fed_twice_is_an_error_but_a_loop_edge_may_feed_a_fed_port() -> None:
     wf = workflow(
-        [node("start", "start"), node("a", "transform"), node("b", "transform"), node("t", "transform", "T"),
-         node("out", "output")],
-        [edge("e1", "start.inputs", "a.input"), edge("e2", "start.inputs", "b.input"),
-         edge("e3", "a.output", "t.input"), edge("e4", "b.output", "t.input"), edge("e5", "t.output", "out.value")],
+        [
+            node("start", "start"),
+            node("a", "transform"),
+            node("b", "transform"),
+            node("t", "transform", "T"),
+            node("out", "output"),
+        ],
+        [
+            edge("e1", "start.inputs", "a.input"),
+            edge("e2", "start.inputs", "b.input"),
+            edge("e3", "a.output", "t.input"),
+            edge("e4", "b.output", "t.input"),
+            edge("e5", "t.output", "out.value"),
+        ],
     )
     problem = only(validate(wf, CATALOG), "multiple-feeds")
     assert (problem.node_id, problem.edge_id) == ("t", "e4")
@@ -310,14 +377,26 @@ def chain(ids: list[str], *, first: str = "start") -> list[Edge]:
 
 def test_a_forward_cycle_is_reported_once_with_its_nodes() -> None:
     wf = workflow(
-        [node("start", "start"), node("m", "merge"), node("b", "transform", "B"), node("c", "transform", "C"),
-         node("out", "output")],
-        [edge("e1", "start.inputs", "m.in_1"), edge("e2", "m.output", "b.input"), edge("e3", "b.output", "c.input"),
-         edge("e4", "c.output", "m.in_2"), edge("e5", "c.output", "out.value")],
+        [
+            node("start", "start"),
+            node("m", "merge"),
+            node("b", "transform", "B"),
+            node("c", "transform", "C"),
+            node("out", "output"),
+        ],
+        [
+            edge("e1", "start.inputs", "m.in_1"),
+            edge("e2", "m.output", "b.input"),
+            edge("e3", "b.output", "c.input"),
+            edge("e4", "c.output", "m.in_2"),
+            edge("e5", "c.output", "out.value"),
+        ],
     )
     problem = only(validate(wf, CATALOG), "cycle")
-    assert problem.message == ("Nodes 'B' (b) -> 'C' (c) -> 'm' -> 'B' (b) form a cycle; "
-                               "make one of its edges a loop edge if the repetition is meant.")
+    assert problem.message == (
+        "Nodes 'B' (b) -> 'C' (c) -> 'm' -> 'B' (b) form a cycle; "
+        "make one of its edges a loop edge if the repetition is meant."
+    )
     assert (problem.severity, problem.node_id, problem.edge_id) == ("error", "b", "e2")
     as_loop = wf.model_copy(update={"edges": (*wf.edges[:3], edge("e4", "c.output", "m.in_2", loop=LOOP), wf.edges[4])})
     assert validate(as_loop, CATALOG) == []
@@ -325,10 +404,16 @@ def test_a_forward_cycle_is_reported_once_with_its_nodes() -> None:
 
 def test_a_tangle_of_many_cycles_is_one_problem_and_separate_cycles_are_separate() -> None:
     ids = [f"n{i}" for i in range(5)]
-    dense = [edge(f"d{a}{b}", f"{a}.output", f"{b}.in_{ids.index(a) + 1}")
-             for a in ids for b in ids if a != b]  # every pair, both ways: dozens of elementary cycles
-    nodes = [node("start", "start"), *[node(i, "merge", inputs=5) for i in ids],
-             node("x", "merge"), node("y", "merge"), node("out", "output")]
+    dense = [
+        edge(f"d{a}{b}", f"{a}.output", f"{b}.in_{ids.index(a) + 1}") for a in ids for b in ids if a != b
+    ]  # every pair, both ways: dozens of elementary cycles
+    nodes = [
+        node("start", "start"),
+        *[node(i, "merge", inputs=5) for i in ids],
+        node("x", "merge"),
+        node("y", "merge"),
+        node("out", "output"),
+    ]
     separate = [edge("x1", "x.output", "y.in_1"), edge("y1", "y.output", "x.in_1")]
     problems = validate(workflow(nodes, [*dense, *separate]), CATALOG)
     cycles = [p for p in problems if p.code == "cycle"]
@@ -337,9 +422,10 @@ def test_a_tangle_of_many_cycles_is_one_problem_and_separate_cycles_are_separate
 
 
 def test_a_node_feeding_itself_is_a_cycle() -> None:
-    wf = workflow([node("start", "start"), node("m", "merge", "M"), node("out", "output")],
-                  [edge("e1", "start.inputs", "m.in_1"), edge("e2", "m.output", "m.in_2"),
-                   edge("e3", "m.output", "out.value")])
+    wf = workflow(
+        [node("start", "start"), node("m", "merge", "M"), node("out", "output")],
+        [edge("e1", "start.inputs", "m.in_1"), edge("e2", "m.output", "m.in_2"), edge("e3", "m.output", "out.value")],
+    )
     problem = only(validate(wf, CATALOG), "cycle")
     assert problem.message.startswith("Node 'M' (m) feeds itself")
     assert problem.edge_id == "e2"
@@ -348,30 +434,47 @@ def test_a_node_feeding_itself_is_a_cycle() -> None:
 def test_a_long_cycle_is_found_without_recursion_and_its_path_is_shortened() -> None:
     ids = [f"t{i:04d}" for i in range(3000)]
     nodes = [node("start", "start"), node("join", "merge"), *[node(i, "transform") for i in ids], node("out", "output")]
-    edges = [edge("a", "start.inputs", "join.in_1"), edge("b", "join.output", f"{ids[0]}.input"),
-             *chain(ids, first="start")[1:], edge("back", f"{ids[-1]}.output", "join.in_2"),
-             edge("o", f"{ids[-1]}.output", "out.value")]
+    edges = [
+        edge("a", "start.inputs", "join.in_1"),
+        edge("b", "join.output", f"{ids[0]}.input"),
+        *chain(ids, first="start")[1:],
+        edge("back", f"{ids[-1]}.output", "join.in_2"),
+        edge("o", f"{ids[-1]}.output", "out.value"),
+    ]
     problem = only(validate(workflow(nodes, edges), CATALOG), "cycle")
     assert "... (3001 nodes in all)" in problem.message and len(problem.message) < 400
 
 
 def test_a_loop_edge_must_lead_back_to_an_ancestor() -> None:
     wf = workflow(
-        [node("start", "start"), node("a", "transform", "A"), node("b", "transform", "B"),
-         node("side", "transform", "Side"), node("out", "output")],
-        [*chain(["a", "b"]), edge("e1", "b.output", "out.value"), edge("e2", "start.inputs", "side.input"),
-         edge("fwd", "a.output", "b.input", loop=LOOP), edge("across", "side.output", "a.input", loop=LOOP)],
+        [
+            node("start", "start"),
+            node("a", "transform", "A"),
+            node("b", "transform", "B"),
+            node("side", "transform", "Side"),
+            node("out", "output"),
+        ],
+        [
+            *chain(["a", "b"]),
+            edge("e1", "b.output", "out.value"),
+            edge("e2", "start.inputs", "side.input"),
+            edge("fwd", "a.output", "b.input", loop=LOOP),
+            edge("across", "side.output", "a.input", loop=LOOP),
+        ],
     )
     problems = [p for p in validate(wf, CATALOG) if p.code == "loop-not-back-edge"]
     assert [(p.edge_id, p.node_id, p.field) for p in problems] == [("fwd", "a", "target"), ("across", "side", "target")]
     assert problems[0].message == (
         "Loop edge fwd (a.output -> b.input): Node 'B' (b) is not upstream of Node 'A' (a), so this loop edge "
-        "does not lead back; a loop edge must return to an ancestor of its source.")
+        "does not lead back; a loop edge must return to an ancestor of its source."
+    )
 
 
 def test_a_loop_edge_from_a_node_to_itself_is_refused() -> None:
-    wf = workflow([node("start", "start"), node("t", "transform", "T"), node("out", "output")],
-                  [*chain(["t"]), edge("e1", "t.output", "out.value"), edge("self", "t.output", "t.input", loop=LOOP)])
+    wf = workflow(
+        [node("start", "start"), node("t", "transform", "T"), node("out", "output")],
+        [*chain(["t"]), edge("e1", "t.output", "out.value"), edge("self", "t.output", "t.input", loop=LOOP)],
+    )
     problem = only(validate(wf, CATALOG), "loop-self-edge")
     assert (problem.node_id, problem.edge_id) == ("t", "self")
     assert "not from Node 'T' (t) to itself" in problem.message
@@ -393,9 +496,11 @@ def test_a_loop_edge_across_a_wide_dag_is_checked_against_ancestors_only() -> No
         ancestors_of_last.add(current)
     outsider = next(i for i in ids[:-1] if i not in ancestors_of_last)
     insider = next(i for i in ids if i in ancestors_of_last and i != "start")
-    edges += [edge("good", f"{ids[-1]}.output", f"{insider}.in_2", loop=LOOP),
-              edge("bad", f"{ids[-1]}.output", f"{outsider}.in_2", loop=LOOP),
-              edge("o", f"{ids[-1]}.output", "out.value")]
+    edges += [
+        edge("good", f"{ids[-1]}.output", f"{insider}.in_2", loop=LOOP),
+        edge("bad", f"{ids[-1]}.output", f"{outsider}.in_2", loop=LOOP),
+        edge("o", f"{ids[-1]}.output", "out.value"),
+    ]
     problems = validate(workflow(nodes, edges), CATALOG)
     assert [p.edge_id for p in problems if p.code == "loop-not-back-edge"] == ["bad"]
 
@@ -413,8 +518,10 @@ def placeholder_workflow() -> Workflow:
 def test_an_uninstalled_kind_is_an_error_for_a_run_and_a_warning_while_editing() -> None:
     for_run = only(validate(placeholder_workflow(), CATALOG), "unknown-kind")
     assert (for_run.severity, for_run.node_id, for_run.field) == ("error", "fetch", "kind")
-    assert for_run.message == ("Node 'Fetch page' (fetch): kind 'acme.fetch_page' is not installed, so the node "
-                               "is kept unchanged as a placeholder and cannot run.")
+    assert for_run.message == (
+        "Node 'Fetch page' (fetch): kind 'acme.fetch_page' is not installed, so the node "
+        "is kept unchanged as a placeholder and cannot run."
+    )
     editing = validate(placeholder_workflow(), CATALOG, for_run=False)
     assert [(p.code, p.severity) for p in editing] == [("unknown-kind", "warning")]
 
@@ -425,8 +532,10 @@ def test_a_placeholders_edges_are_never_unknown_ports_nor_its_config_checked() -
 
 
 def test_an_empty_required_setting_names_the_node_and_the_field() -> None:
-    wf = workflow([node("start", "start"), node("fetch", "http", "Fetch"), node("out", "output")],
-                  [edge("e1", "start.inputs", "fetch.input"), edge("e2", "fetch.body", "out.value")])
+    wf = workflow(
+        [node("start", "start"), node("fetch", "http", "Fetch"), node("out", "output")],
+        [edge("e1", "start.inputs", "fetch.input"), edge("e2", "fetch.body", "out.value")],
+    )
     problem = only(validate(wf, CATALOG), "invalid-config")
     assert problem.message == "Node 'Fetch' (fetch): url (config.url) must not be empty."
     assert (problem.severity, problem.node_id, problem.field) == ("error", "fetch", "config.url")
@@ -435,31 +544,42 @@ def test_an_empty_required_setting_names_the_node_and_the_field() -> None:
 @pytest.mark.parametrize("config", [{}, {"url": ""}, {"method": "GET"}], ids=["left-out", "blank", "other-key"])
 def test_a_blank_default_counts_as_unset_whether_or_not_the_key_is_in_the_file(config: dict[str, str]) -> None:
     """pydantic never validates a default; a file that leaves out http's url must not pass."""
-    wf = workflow([node("start", "start"), node("fetch", "http", "Fetch", **config), node("out", "output")],
-                  [edge("e1", "start.inputs", "fetch.input"), edge("e2", "fetch.body", "out.value")])
+    wf = workflow(
+        [node("start", "start"), node("fetch", "http", "Fetch", **config), node("out", "output")],
+        [edge("e1", "start.inputs", "fetch.input"), edge("e2", "fetch.body", "out.value")],
+    )
     assert [(p.code, p.field) for p in validate(wf, CATALOG)] == [("invalid-config", "config.url")]
 
 
 def test_every_config_error_is_its_own_readable_problem() -> None:
     bad = node("ask", "llm", "Ask", model="gpt4", temperature=5, colour="red", stop=["ok", 7], max_tokens="many")
-    wf = workflow([node("start", "start"), bad, node("out", "output")],
-                  [edge("e1", "start.inputs", "ask.input"), edge("e2", "ask.text", "out.value")])
+    wf = workflow(
+        [node("start", "start"), bad, node("out", "output")],
+        [edge("e1", "start.inputs", "ask.input"), edge("e2", "ask.text", "out.value")],
+    )
     problems = {p.field: p.message for p in validate(wf, CATALOG) if p.code == "invalid-config"}
     assert problems == {
         "config.colour": "Node 'Ask' (ask): colour (config.colour) is not a setting of LLM nodes.",
-        "config.max_tokens": ("Node 'Ask' (ask): max tokens (config.max_tokens) must be a valid integer, "
-                              "unable to parse string as an integer (got 'many')."),
-        "config.model": ("Node 'Ask' (ask): model (config.model) does not have the expected form (provider:model, "
-                         "e.g. offline:echo, openai:gpt-4o-mini, anthropic:claude-3-5-haiku) (got 'gpt4')."),
+        "config.max_tokens": (
+            "Node 'Ask' (ask): max tokens (config.max_tokens) must be a valid integer, "
+            "unable to parse string as an integer (got 'many')."
+        ),
+        "config.model": (
+            "Node 'Ask' (ask): model (config.model) does not have the expected form (provider:model, "
+            "e.g. offline:echo, openai:gpt-4o-mini, anthropic:claude-3-5-haiku) (got 'gpt4')."
+        ),
         "config.stop.1": "Node 'Ask' (ask): stop (config.stop.1) must be a valid string (got 7).",
-        "config.temperature": ("Node 'Ask' (ask): temperature (config.temperature) must be less than or equal to 2 "
-                               "(got 5)."),
+        "config.temperature": (
+            "Node 'Ask' (ask): temperature (config.temperature) must be less than or equal to 2 (got 5)."
+        ),
     }
 
 
 def test_a_validator_message_loses_pydantics_prefix() -> None:
-    wf = workflow([node("start", "start"), node("route", "switch", "Route", cases=["a", "a"]), node("out", "output")],
-                  [edge("e1", "start.inputs", "route.value"), edge("e2", "route.a", "out.value")])
+    wf = workflow(
+        [node("start", "start"), node("route", "switch", "Route", cases=["a", "a"]), node("out", "output")],
+        [edge("e1", "start.inputs", "route.value"), edge("e2", "route.a", "out.value")],
+    )
     problem = only(validate(wf, CATALOG), "invalid-config")
     assert problem.message == "Node 'Route' (route): cases (config.cases) is invalid: case names must be distinct."
 
@@ -470,11 +590,14 @@ def test_a_missing_required_setting_is_required_and_long_values_are_cut() -> Non
         endpoint: str = Field(title="Endpoint URL")
         code: str = Field("x", max_length=5)
 
-    spec = KindSpec("needy", "Needy", "Test", "", config_model=Needy,
-                    ports=NodePorts((PortSpec("input"),), (PortSpec("output"),)))
+    spec = KindSpec(
+        "needy", "Needy", "Test", "", config_model=Needy, ports=NodePorts((PortSpec("input"),), (PortSpec("output"),))
+    )
     catalog = MappingCatalog.of([*BUILTIN_KINDS, spec])
-    wf = workflow([node("start", "start"), node("n", "needy", "Needy one", code="y" * 500), node("out", "output")],
-                  [edge("e1", "start.inputs", "n.input"), edge("e2", "n.output", "out.value")])
+    wf = workflow(
+        [node("start", "start"), node("n", "needy", "Needy one", code="y" * 500), node("out", "output")],
+        [edge("e1", "start.inputs", "n.input"), edge("e2", "n.output", "out.value")],
+    )
     problems = {p.field: p.message for p in validate(wf, catalog)}
     assert problems["config.endpoint"] == "Node 'Needy one' (n): Endpoint URL (config.endpoint) is required."
     assert problems["config.code"].startswith("Node 'Needy one' (n): code (config.code) must have at most 5 characters")
@@ -482,10 +605,13 @@ def test_a_missing_required_setting_is_required_and_long_values_are_cut() -> Non
 
 
 def test_a_node_without_a_name_is_named_by_its_id_once() -> None:
-    wf = workflow([node("start", "start"), node("http_1", "http"), node("out", "output")],
-                  [edge("e1", "start.inputs", "http_1.input"), edge("e2", "http_1.body", "out.value")])
+    wf = workflow(
+        [node("start", "start"), node("http_1", "http"), node("out", "output")],
+        [edge("e1", "start.inputs", "http_1.input"), edge("e2", "http_1.body", "out.value")],
+    )
     assert only(validate(wf, CATALOG), "invalid-config").message == (
-        "Node 'http_1': url (config.url) must not be empty.")
+        "Node 'http_1': url (config.url) must not be empty."
+    )
 
 
 # --- required inputs, reachability, start and output ----------------------------------------------
@@ -501,8 +627,11 @@ def test_an_unconnected_required_input_is_an_error() -> None:
 def test_a_required_input_fed_only_by_a_loop_edge_is_empty_on_the_first_pass() -> None:
     wf = workflow(
         [node("start", "start"), node("a", "transform"), node("ok", "condition", "OK?"), node("out", "output")],
-        [edge("e1", "start.inputs", "a.input"), edge("e2", "a.output", "out.value"),
-         edge("e3", "a.output", "ok.value", loop=LOOP)],
+        [
+            edge("e1", "start.inputs", "a.input"),
+            edge("e2", "a.output", "out.value"),
+            edge("e3", "a.output", "ok.value", loop=LOOP),
+        ],
     )
     problems = validate(wf, CATALOG)
     assert "only a loop edge feeds it, so the first pass has no value" in only(problems, "required-input").message
@@ -510,16 +639,29 @@ def test_a_required_input_fed_only_by_a_loop_edge_is_empty_on_the_first_pass() -
 
 def test_nodes_the_start_does_not_reach_are_warned_about() -> None:
     wf = workflow(
-        [node("start", "start", "Start"), node("a", "transform"), node("island", "transform", "Island"),
-         node("below", "transform"), node("out", "output"), node("unknown", "acme.thing")],
-        [edge("e1", "start.inputs", "a.input"), edge("e2", "a.output", "out.value"),
-         edge("e3", "island.output", "below.input")],
+        [
+            node("start", "start", "Start"),
+            node("a", "transform"),
+            node("island", "transform", "Island"),
+            node("below", "transform"),
+            node("out", "output"),
+            node("unknown", "acme.thing"),
+        ],
+        [
+            edge("e1", "start.inputs", "a.input"),
+            edge("e2", "a.output", "out.value"),
+            edge("e3", "island.output", "below.input"),
+        ],
     )
     problems = [p for p in validate(wf, CATALOG, for_run=False) if p.code == "unreachable"]
-    assert [(p.node_id, p.severity) for p in problems] == [("below", "warning"), ("island", "warning"),
-                                                           ("unknown", "warning")]
-    assert problems[1].message == ("Node 'Island' (island) is not connected to Node 'Start' (start): "
-                                   "nothing from the start of the run reaches it.")
+    assert [(p.node_id, p.severity) for p in problems] == [
+        ("below", "warning"),
+        ("island", "warning"),
+        ("unknown", "warning"),
+    ]
+    assert problems[1].message == (
+        "Node 'Island' (island) is not connected to Node 'Start' (start): nothing from the start of the run reaches it."
+    )
 
 
 def test_without_a_start_node_nothing_is_unreachable() -> None:
@@ -528,12 +670,15 @@ def test_without_a_start_node_nothing_is_unreachable() -> None:
 
 
 def test_a_second_start_node_is_an_error_on_that_node() -> None:
-    wf = workflow([node("start", "start", "Start"), node("start_2", "start", "Again"), node("out", "output")],
-                  [edge("e1", "start.inputs", "out.value")])
+    wf = workflow(
+        [node("start", "start", "Start"), node("start_2", "start", "Again"), node("out", "output")],
+        [edge("e1", "start.inputs", "out.value")],
+    )
     problem = only(validate(wf, CATALOG), "duplicate-singleton")
     assert problem.node_id == "start_2"
-    assert problem.message == ("Node 'Again' (start_2): a workflow can have only one Start node, "
-                               "and Node 'Start' (start) is already one.")
+    assert problem.message == (
+        "Node 'Again' (start_2): a workflow can have only one Start node, and Node 'Start' (start) is already one."
+    )
 
 
 @pytest.mark.parametrize("nodes", [[], [node("memo", "note")]], ids=["empty", "only-notes"])
@@ -553,8 +698,11 @@ def test_a_run_without_an_output_node_is_warned_about_only_for_a_run() -> None:
 
 
 def test_run_inputs_without_a_start_node_are_warned_about() -> None:
-    wf = workflow([node("a", "transform"), node("out", "output")], [edge("e1", "a.output", "out.value")],
-                  [RunInput(name="topic"), RunInput(name="tone")])
+    wf = workflow(
+        [node("a", "transform"), node("out", "output")],
+        [edge("e1", "a.output", "out.value")],
+        [RunInput(name="topic"), RunInput(name="tone")],
+    )
     problem = only(validate(wf, CATALOG, for_run=False), "inputs-without-start")
     assert (problem.severity, problem.field) == ("warning", "inputs")
     assert "('topic', 'tone')" in problem.message
@@ -562,15 +710,24 @@ def test_run_inputs_without_a_start_node_are_warned_about() -> None:
 
 def test_two_outputs_under_one_name_are_an_error() -> None:
     wf = workflow(
-        [node("start", "start"), node("o1", "output", "First"), node("o2", "output", "Second"),
-         node("o3", "output", name="other")],
-        [edge("e1", "start.inputs", "o1.value"), edge("e2", "start.inputs", "o2.value"),
-         edge("e3", "start.inputs", "o3.value")],
+        [
+            node("start", "start"),
+            node("o1", "output", "First"),
+            node("o2", "output", "Second"),
+            node("o3", "output", name="other"),
+        ],
+        [
+            edge("e1", "start.inputs", "o1.value"),
+            edge("e2", "start.inputs", "o2.value"),
+            edge("e3", "start.inputs", "o3.value"),
+        ],
     )
     problem = only(validate(wf, CATALOG), "duplicate-output-name")
     assert (problem.node_id, problem.field) == ("o2", "config.name")
-    assert problem.message == ("Node 'Second' (o2): output name 'result' is already used by Node 'First' (o1); "
-                               "one value would overwrite the other.")
+    assert problem.message == (
+        "Node 'Second' (o2): output name 'result' is already used by Node 'First' (o1); "
+        "one value would overwrite the other."
+    )
 
 
 def test_two_run_inputs_under_one_name_are_an_error() -> None:
@@ -586,16 +743,35 @@ def test_two_run_inputs_under_one_name_are_an_error() -> None:
 def broken() -> Workflow:
     """A workflow that breaks nearly every rule at once."""
     return workflow(
-        [node("start", "start"), node("start2", "start"), node("a", "transform", "A"), node("a", "llm"),
-         node("fetch", "http", "Fetch"), node("each", "map", "Each", workflow="w"), node("ghost", "acme.x", "Ghost"),
-         node("memo", "note"), node("o1", "output"), node("o2", "output"), node("lone", "condition", "Lone"),
-         node("m", "merge")],
-        [edge("e1", "start.inputs", "a.input"), edge("e1", "a.output", "fetch.input"),
-         edge("e3", "fetch.status", "each.items"), edge("e4", "each.results", "o1.value"),
-         edge("e5", "fetch.body", "o1.value"), edge("e6", "nowhere.output", "o2.value"),
-         edge("e7", "memo.text", "o2.value"), edge("e8", "o1.value", "a.input"), edge("e9", "ghost.x", "start.inputs"),
-         edge("e10", "m.output", "m.in_1"), edge("e11", "fetch.body", "start.inputs", loop=LOOP),
-         edge("e12", "each.results", "each.items", loop=LOOP), edge("e13", "a.output", "lone.value", loop=LOOP)],
+        [
+            node("start", "start"),
+            node("start2", "start"),
+            node("a", "transform", "A"),
+            node("a", "llm"),
+            node("fetch", "http", "Fetch"),
+            node("each", "map", "Each", workflow="w"),
+            node("ghost", "acme.x", "Ghost"),
+            node("memo", "note"),
+            node("o1", "output"),
+            node("o2", "output"),
+            node("lone", "condition", "Lone"),
+            node("m", "merge"),
+        ],
+        [
+            edge("e1", "start.inputs", "a.input"),
+            edge("e1", "a.output", "fetch.input"),
+            edge("e3", "fetch.status", "each.items"),
+            edge("e4", "each.results", "o1.value"),
+            edge("e5", "fetch.body", "o1.value"),
+            edge("e6", "nowhere.output", "o2.value"),
+            edge("e7", "memo.text", "o2.value"),
+            edge("e8", "o1.value", "a.input"),
+            edge("e9", "ghost.x", "start.inputs"),
+            edge("e10", "m.output", "m.in_1"),
+            edge("e11", "fetch.body", "start.inputs", loop=LOOP),
+            edge("e12", "each.results", "each.items", loop=LOOP),
+            edge("e13", "a.output", "lone.value", loop=LOOP),
+        ],
         [RunInput(name="x"), RunInput(name="x")],
     )
 
@@ -620,10 +796,17 @@ def test_every_reported_code_is_documented_and_every_message_names_its_node() ->
 
 
 def test_problem_as_json_has_every_key() -> None:
-    problem = only(validate(workflow([node("start", "start"), node("out", "output", "Out")]), CATALOG),
-                   "required-input")
-    assert problem.to_json() == {"severity": "error", "code": "required-input", "message": problem.message,
-                                 "node_id": "out", "edge_id": None, "field": None}
+    problem = only(
+        validate(workflow([node("start", "start"), node("out", "output", "Out")]), CATALOG), "required-input"
+    )
+    assert problem.to_json() == {
+        "severity": "error",
+        "code": "required-input",
+        "message": problem.message,
+        "node_id": "out",
+        "edge_id": None,
+        "field": None,
+    }
     assert str(problem).startswith("error: Node 'Out' (out)")
 
 
@@ -656,13 +839,19 @@ PORTS = ["input", "output", "value", "inputs", "text", "in_1", "in_2", "true", "
 @st.composite
 def random_workflows(draw: st.DrawFn) -> Workflow:
     ids = draw(st.lists(st.sampled_from([f"n{i}" for i in range(8)]), min_size=0, max_size=8))
-    nodes = [Node(id=i, kind=draw(st.sampled_from(KINDS)), on_error=draw(st.sampled_from(["fail", "continue"])))
-             for i in ids]
+    nodes = [
+        Node(id=i, kind=draw(st.sampled_from(KINDS)), on_error=draw(st.sampled_from(["fail", "continue"]))) for i in ids
+    ]
     ends = st.sampled_from([*ids, "ghost"]) if ids else st.just("ghost")
     edges = [
-        Edge(id=f"e{draw(st.integers(0, 12))}", source=draw(ends), source_port=draw(st.sampled_from(PORTS)),
-             target=draw(ends), target_port=draw(st.sampled_from(PORTS)),
-             loop=draw(st.none() | st.just(LOOP)))
+        Edge(
+            id=f"e{draw(st.integers(0, 12))}",
+            source=draw(ends),
+            source_port=draw(st.sampled_from(PORTS)),
+            target=draw(ends),
+            target_port=draw(st.sampled_from(PORTS)),
+            loop=draw(st.none() | st.just(LOOP)),
+        )
         for _ in range(draw(st.integers(0, 14)))
     ]
     return workflow(nodes, edges)

@@ -13,8 +13,22 @@ from flowdesk.model.workflow import Edge, Node
 from flowdesk.nodes.kinds import BUILTIN_KINDS
 from flowdesk.nodes.registry import DuplicateKindError, Registry, builtin_registry, default_registry
 
-DESIGN_KINDS = {"start", "output", "llm", "http", "transform", "condition", "switch", "merge", "map",
-                "subworkflow", "delay", "approval", "tool", "note"}
+DESIGN_KINDS = {
+    "start",
+    "output",
+    "llm",
+    "http",
+    "transform",
+    "condition",
+    "switch",
+    "merge",
+    "map",
+    "subworkflow",
+    "delay",
+    "approval",
+    "tool",
+    "note",
+}
 
 
 def test_builtin_kinds_are_the_designed_set_and_each_is_complete() -> None:
@@ -40,11 +54,13 @@ def test_plugin_kind_is_registered_through_entry_point() -> None:
 
 def test_broken_plugins_are_reported_not_raised() -> None:
     registry = builtin_registry()
-    registry.load_plugins([
-        EntryPoint(name="missing", value="no_such_module_xyz:KINDS", group="flowdesk.nodes"),
-        EntryPoint(name="wrong", value="os:sep", group="flowdesk.nodes"),
-        EntryPoint(name="clash", value="flowdesk.nodes.kinds:BUILTIN_KINDS", group="flowdesk.nodes"),
-    ])
+    registry.load_plugins(
+        [
+            EntryPoint(name="missing", value="no_such_module_xyz:KINDS", group="flowdesk.nodes"),
+            EntryPoint(name="wrong", value="os:sep", group="flowdesk.nodes"),
+            EntryPoint(name="clash", value="flowdesk.nodes.kinds:BUILTIN_KINDS", group="flowdesk.nodes"),
+        ]
+    )
     messages = [e.message for e in registry.plugin_errors]
     assert len(messages) == 3
     assert "ModuleNotFoundError" in messages[0]
@@ -74,8 +90,10 @@ def test_error_port_and_placeholder_ports(registry: Registry) -> None:
     node = Node(id="h", kind="http", on_error="continue")
     assert node_ports(node, registry).outputs[-1].name == "error"
     ghost = Node(id="g", kind="acme.magic", config={"anything": [1, 2]})
-    edges = [Edge(id="e1", source="a", source_port="out", target="g", target_port="in_x"),
-             Edge(id="e2", source="g", source_port="result", target="b", target_port="value")]
+    edges = [
+        Edge(id="e1", source="a", source_port="out", target="g", target_port="in_x"),
+        Edge(id="e2", source="g", source_port="result", target="b", target_port="value"),
+    ]
     ports = node_ports(ghost, registry, edges)
     assert [p.name for p in ports.inputs] == ["in_x"] and [p.name for p in ports.outputs] == ["result"]
 

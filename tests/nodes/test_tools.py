@@ -33,6 +33,7 @@ def call(name: str, files_root: Path | None = None, registry: ToolRegistry | Non
 
 # --- registry and plugins ------------------------------------------------------------------------
 
+
 def test_builtins_are_registered_with_descriptions() -> None:
     registry = builtin_tools()
     assert registry.names() == BUILTINS and len(registry) == len(BUILTINS)
@@ -54,12 +55,14 @@ def test_plugin_tool_is_found_through_entry_points() -> None:
 
 def test_broken_plugins_are_recorded_not_raised() -> None:
     registry = builtin_tools()
-    registry.load_plugins([
-        EntryPoint(name="missing", value="no_such_module_xyz:tool", group="flowdesk.tools"),
-        EntryPoint(name="not_callable", value="os:sep", group="flowdesk.tools"),
-        EntryPoint(name="json_pick", value="json:dumps", group="flowdesk.tools"),
-        EntryPoint(name="dumps", value="json:dumps", group="flowdesk.tools"),
-    ])
+    registry.load_plugins(
+        [
+            EntryPoint(name="missing", value="no_such_module_xyz:tool", group="flowdesk.tools"),
+            EntryPoint(name="not_callable", value="os:sep", group="flowdesk.tools"),
+            EntryPoint(name="json_pick", value="json:dumps", group="flowdesk.tools"),
+            EntryPoint(name="dumps", value="json:dumps", group="flowdesk.tools"),
+        ]
+    )
     messages = [e.message for e in registry.plugin_errors]
     assert len(messages) == 3
     assert "ModuleNotFoundError" in messages[0]
@@ -79,6 +82,7 @@ def test_duplicate_tools_need_replace() -> None:
 
 
 # --- call_tool -----------------------------------------------------------------------------------
+
 
 def test_sync_tools_run_in_a_worker_thread_and_async_tools_are_awaited() -> None:
     def where() -> str:
@@ -143,24 +147,30 @@ def test_a_tool_raising_is_a_node_failure_naming_it() -> None:
 DATA = {"items": [{"title": "first", "tags": ["a", "b"]}, {"title": "second"}], "odd key": {"x.y": 1}}
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("items[0].title", "first"),
-    ("items[-1].title", "second"),
-    ("items[0].tags[1]", "b"),
-    ('["odd key"]["x.y"]', 1),
-    ("items", DATA["items"]),
-    ("", DATA),
-])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("items[0].title", "first"),
+        ("items[-1].title", "second"),
+        ("items[0].tags[1]", "b"),
+        ('["odd key"]["x.y"]', 1),
+        ("items", DATA["items"]),
+        ("", DATA),
+    ],
+)
 def test_json_pick(path: str, expected: Any) -> None:
     assert call("json_pick", data=DATA, path=path) == expected
 
 
-@pytest.mark.parametrize(("path", "message"), [
-    ("items[5].title", "nothing at 'items[5]'"),
-    ("items[0].author", "nothing at 'items[0].author'"),
-    ("items.title", "nothing at 'items.title'"),
-    ("items[x]", "cannot read the path 'items[x]' at character 6"),
-])
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("items[5].title", "nothing at 'items[5]'"),
+        ("items[0].author", "nothing at 'items[0].author'"),
+        ("items.title", "nothing at 'items.title'"),
+        ("items[x]", "cannot read the path 'items[x]' at character 6"),
+    ],
+)
 def test_json_pick_missing_paths_fail_naming_the_path(path: str, message: str) -> None:
     with pytest.raises(NodeFailure, match=message.replace("[", r"\[").replace("]", r"\]")):
         call("json_pick", data=DATA, path=path)
@@ -175,12 +185,15 @@ def test_regex_extract() -> None:
     assert call("regex_extract", text=text, pattern=r"invoice", all=True) == []
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ({"text": "x", "pattern": "a" * 1001}, "the limit is 1000"),
-    ({"text": "x" * (MAX_TEXT_BYTES + 1), "pattern": "x"}, "over 10 MB"),
-    ({"text": "x", "pattern": "("}, "bad pattern"),
-    ({"text": "x", "pattern": "x", "group": 3}, "no group 3"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"text": "x", "pattern": "a" * 1001}, "the limit is 1000"),
+        ({"text": "x" * (MAX_TEXT_BYTES + 1), "pattern": "x"}, "over 10 MB"),
+        ({"text": "x", "pattern": "("}, "bad pattern"),
+        ({"text": "x", "pattern": "x", "group": 3}, "no group 3"),
+    ],
+)
 def test_regex_extract_refusals(args: dict[str, Any], message: str) -> None:
     with pytest.raises(NodeFailure, match=message):
         call("regex_extract", **args)
@@ -199,6 +212,7 @@ def test_text_split_and_join() -> None:
 
 
 # --- file_read, file_write -----------------------------------------------------------------------
+
 
 def test_files_inside_the_root_are_written_atomically_and_read(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
@@ -266,8 +280,13 @@ def test_file_read_limits_and_errors(tmp_path: Path) -> None:
         handle.truncate(MAX_TEXT_BYTES + 1)
     (tmp_path / "bin.dat").write_bytes(b"\xff\xfe\x00")
     (tmp_path / "dir").mkdir()
-    for path, message in [("big.txt", "the limit is 10 MB"), ("bin.dat", "not UTF-8"),
-                          ("missing.txt", "cannot read 'missing.txt'"), ("dir", "is a folder"), ("", "not a usable path")]:
+    for path, message in [
+        ("big.txt", "the limit is 10 MB"),
+        ("bin.dat", "not UTF-8"),
+        ("missing.txt", "cannot read 'missing.txt'"),
+        ("dir", "is a folder"),
+        ("", "not a usable path"),
+    ]:
         with pytest.raises(NodeFailure, match=message):
             call("file_read", files_root=tmp_path, path=path)
     with pytest.raises(NodeFailure, match="folder of 'nowhere/a.txt' does not exist"):

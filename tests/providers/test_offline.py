@@ -51,12 +51,12 @@ def test_token_estimate_is_within_a_quarter_of_cl100k(text: str, expected: int, 
 def test_token_estimate_rule_on_plain_cases() -> None:
     assert count_tokens("") == 0
     assert count_tokens("a") == 1
-    assert count_tokens("the cat sat") == 3                # short words: a token each, space included
-    assert count_tokens("x" * 40) == 8                     # a long letter run: 40 / 5
-    assert count_tokens("1234567") == 3                    # digits go in threes
-    assert count_tokens(" " * 32) == 2                     # whitespace: one per 16
+    assert count_tokens("the cat sat") == 3  # short words: a token each, space included
+    assert count_tokens("x" * 40) == 8  # a long letter run: 40 / 5
+    assert count_tokens("1234567") == 3  # digits go in threes
+    assert count_tokens(" " * 32) == 2  # whitespace: one per 16
     prose = "The quick brown fox jumps over the lazy dog. " * 50
-    assert 450 <= count_tokens(prose) <= 550               # ~10 tokens a sentence, as real tokenizers give
+    assert 450 <= count_tokens(prose) <= 550  # ~10 tokens a sentence, as real tokenizers give
 
 
 @given(st.text(max_size=300))
@@ -76,25 +76,29 @@ def test_truncation_cuts_an_overlong_word_instead_of_giving_nothing() -> None:
 
 # --- model string --------------------------------------------------------------------------------
 
+
 def test_model_string_options_are_parsed() -> None:
     opts = parse_model("echo?latency=0.2&error_rate=0.3&seed=7")
     assert (opts.style, opts.latency, opts.error_rate, opts.seed) == ("echo", 0.2, 0.3, 7)
     assert parse_model("lorem").style == "lorem"
 
 
-@pytest.mark.parametrize(("model", "message"), [
-    ("foo", "offline provider has no style 'foo'; use echo or lorem"),
-    ("", "has no style ''"),
-    ("echo?speed=3", "has no option 'speed'"),
-    ("echo?seed=1&seed=2", "given twice"),
-    ("echo?seed=abc", "seed='abc' is not an integer"),
-    ("echo?latency=fast", "is not a number"),
-    ("echo?error_rate=1.5", "between 0 and 1"),
-    ("echo?latency=-1", "between 0 and 600"),
-    ("echo?latency=nan", "between 0 and 600"),
-    ("echo?error_rate=0.6&timeout_rate=0.6", "must not exceed 1"),
-    ("echo?latency", "cannot read the options"),
-])
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ("foo", "offline provider has no style 'foo'; use echo or lorem"),
+        ("", "has no style ''"),
+        ("echo?speed=3", "has no option 'speed'"),
+        ("echo?seed=1&seed=2", "given twice"),
+        ("echo?seed=abc", "seed='abc' is not an integer"),
+        ("echo?latency=fast", "is not a number"),
+        ("echo?error_rate=1.5", "between 0 and 1"),
+        ("echo?latency=-1", "between 0 and 600"),
+        ("echo?latency=nan", "between 0 and 600"),
+        ("echo?error_rate=0.6&timeout_rate=0.6", "must not exceed 1"),
+        ("echo?latency", "cannot read the options"),
+    ],
+)
 def test_bad_model_strings_are_refused_clearly(model: str, message: str) -> None:
     with pytest.raises(LLMError, match="offline provider") as info:
         complete(req(model))
@@ -103,6 +107,7 @@ def test_bad_model_strings_are_refused_clearly(model: str, message: str) -> None
 
 
 # --- echo and lorem ------------------------------------------------------------------------------
+
 
 def test_echo_shows_the_prompt_and_streams_it_word_by_word() -> None:
     result, deltas = complete(req(prompt="Summarise: the report is late", system="Be brief."))
@@ -148,32 +153,61 @@ def test_lorem_length_varies_with_the_prompt_and_is_capped() -> None:
 # --- JSON from output_schema ---------------------------------------------------------------------
 
 SCHEMAS: list[dict[str, Any]] = [
-    {"type": "object", "properties": {
-        "title": {"type": "string", "minLength": 3, "maxLength": 40},
-        "score": {"type": "integer", "minimum": 1, "maximum": 5},
-        "ratio": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-        "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 3},
-        "ok": {"type": "boolean"}, "nothing": {"type": "null"},
-        "mood": {"enum": ["happy", "sad", 3]}, "version": {"const": 2},
-    }, "required": ["title", "score"], "additionalProperties": False},
-    {"type": "array", "items": {"type": "integer", "multipleOf": 7, "minimum": 10, "maximum": 60},
-     "minItems": 2, "uniqueItems": True},
-    {"type": "object", "properties": {"when": {"type": "string", "format": "date-time"},
-                                      "id": {"type": "string", "format": "uuid"},
-                                      "mail": {"type": "string", "format": "email"},
-                                      "lang": {"type": "string", "default": "en"},
-                                      "city": {"type": "string", "examples": ["Oslo", "Lima"]}}},
+    {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string", "minLength": 3, "maxLength": 40},
+            "score": {"type": "integer", "minimum": 1, "maximum": 5},
+            "ratio": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 3},
+            "ok": {"type": "boolean"},
+            "nothing": {"type": "null"},
+            "mood": {"enum": ["happy", "sad", 3]},
+            "version": {"const": 2},
+        },
+        "required": ["title", "score"],
+        "additionalProperties": False,
+    },
+    {
+        "type": "array",
+        "items": {"type": "integer", "multipleOf": 7, "minimum": 10, "maximum": 60},
+        "minItems": 2,
+        "uniqueItems": True,
+    },
+    {
+        "type": "object",
+        "properties": {
+            "when": {"type": "string", "format": "date-time"},
+            "id": {"type": "string", "format": "uuid"},
+            "mail": {"type": "string", "format": "email"},
+            "lang": {"type": "string", "default": "en"},
+            "city": {"type": "string", "examples": ["Oslo", "Lima"]},
+        },
+    },
     {"anyOf": [{"type": "string"}, {"type": "integer"}]},
     {"oneOf": [{"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}, {"type": "null"}]},
-    {"allOf": [{"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
-               {"properties": {"b": {"type": "integer", "maximum": -5}}, "required": ["b"]}]},
+    {
+        "allOf": [
+            {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
+            {"properties": {"b": {"type": "integer", "maximum": -5}}, "required": ["b"]},
+        ]
+    },
     {"type": ["null", "number"], "minimum": 2.5, "maximum": 2.75},
     {"type": "array", "prefixItems": [{"type": "string"}, {"type": "boolean"}], "items": False},
-    {"$defs": {"Tree": {"type": "object", "properties": {
-        "label": {"type": "string"},
-        "children": {"type": "array", "items": {"$ref": "#/$defs/Tree"}},
-        "parent": {"anyOf": [{"$ref": "#/$defs/Tree"}, {"type": "null"}]}}, "required": ["label"]}},
-     "$ref": "#/$defs/Tree"},
+    {
+        "$defs": {
+            "Tree": {
+                "type": "object",
+                "properties": {
+                    "label": {"type": "string"},
+                    "children": {"type": "array", "items": {"$ref": "#/$defs/Tree"}},
+                    "parent": {"anyOf": [{"$ref": "#/$defs/Tree"}, {"type": "null"}]},
+                },
+                "required": ["label"],
+            }
+        },
+        "$ref": "#/$defs/Tree",
+    },
     {"type": "object", "required": ["x"], "additionalProperties": {"type": "integer"}},
 ]
 
@@ -213,14 +247,17 @@ def test_pydantic_generated_schema_is_honoured() -> None:
     Order.model_validate_json(result.text)
 
 
-@pytest.mark.parametrize(("schema", "message"), [
-    ({"$ref": "#/$defs/Missing"}, "points at nothing"),
-    ({"$ref": "https://example.com/s.json"}, "only local"),
-    ({"type": "integer", "minimum": 5, "maximum": 4}, "no integer fits"),
-    ({"type": "object", "properties": {"a": False}, "required": ["a"]}, "allows no value"),
-    ({"type": "date"}, "cannot generate JSON of type 'date'"),
-    ({"$defs": {"A": {"$ref": "#/$defs/A"}}, "$ref": "#/$defs/A"}, "never ends"),
-])
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        ({"$ref": "#/$defs/Missing"}, "points at nothing"),
+        ({"$ref": "https://example.com/s.json"}, "only local"),
+        ({"type": "integer", "minimum": 5, "maximum": 4}, "no integer fits"),
+        ({"type": "object", "properties": {"a": False}, "required": ["a"]}, "allows no value"),
+        ({"type": "date"}, "cannot generate JSON of type 'date'"),
+        ({"$defs": {"A": {"$ref": "#/$defs/A"}}, "$ref": "#/$defs/A"}, "never ends"),
+    ],
+)
 def test_unsatisfiable_or_unsupported_schemas_fail_clearly(schema: dict[str, Any], message: str) -> None:
     with pytest.raises(LLMError, match=message):
         complete(req(output_schema=schema))
@@ -234,6 +271,7 @@ def test_schema_reply_longer_than_max_tokens_is_an_invalid_output_error() -> Non
 
 
 # --- faults, latency -----------------------------------------------------------------------------
+
 
 def test_error_rate_fails_attempt_one_and_a_retry_succeeds_deterministically() -> None:
     model, prompt = "echo?error_rate=0.5&seed=2", "p"
@@ -292,8 +330,11 @@ def test_latency_is_spread_over_the_deltas() -> None:
 
     provider = OfflineProvider(sleep=fake_sleep)
     deltas: list[str] = []
-    asyncio.run(provider.complete(req("echo?latency=1.2", "one two three four"), lambda d: (deltas.append(d),
-                                                                                             events.append(("delta", d)))))
+    asyncio.run(
+        provider.complete(
+            req("echo?latency=1.2", "one two three four"), lambda d: (deltas.append(d), events.append(("delta", d)))
+        )
+    )
     sleeps = [s for kind, s in events if kind == "sleep"]
     assert len(sleeps) == len(deltas) == 6 and sum(sleeps) == pytest.approx(1.2)  # type: ignore[arg-type]
     assert [kind for kind, _ in events] == ["sleep", "delta"] * 6
@@ -306,6 +347,7 @@ def test_latency_really_waits() -> None:
 
 
 # --- resolver ------------------------------------------------------------------------------------
+
 
 def test_default_registry_resolves_offline_and_refuses_unknown() -> None:
     registry = default_providers()

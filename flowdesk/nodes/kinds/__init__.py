@@ -13,8 +13,18 @@ from flowdesk.nodes.kinds.llm import HTTP, LLM, TOOL
 from flowdesk.nodes.kinds.logic import CONDITION, MERGE, SWITCH, TRANSFORM
 
 BUILTIN_KINDS: tuple[KindSpec, ...] = (
-    START, OUTPUT, NOTE,
-    LLM, HTTP, TOOL,
-    TRANSFORM, CONDITION, SWITCH, MERGE,
-    MAP, SUBWORKFLOW, DELAY, APPROVAL,
+    START,
+    OUTPUT,
+    NOTE,
+    LLM,
+    HTTP,
+    TOOL,
+    TRANSFORM,
+    CONDITION,
+    SWITCH,
+    MERGE,
+    MAP,
+    SUBWORKFLOW,
+    DELAY,
+    APPROVAL,
 )

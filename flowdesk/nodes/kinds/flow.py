@@ -9,15 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from flowdesk.model.ids import ID_PATTERN
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
+from flowdesk.nodes.kinds.widgets import TEMPLATE, WORKFLOW_REF
 from flowdesk.nodes.runners.basic import run_approval, run_delay, run_subworkflow
 from flowdesk.nodes.runners.mapping import run_map
-from flowdesk.nodes.kinds.widgets import TEMPLATE, WORKFLOW_REF
 
 
 class MapConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     workflow: str = Field(
-        "", min_length=1, max_length=1000,
+        "",
+        min_length=1,
+        max_length=1000,
         description="Workflow run once per item: a library id or slug, or a file path relative to this file.",
         json_schema_extra=WORKFLOW_REF,
     )
@@ -31,7 +33,9 @@ class MapConfig(BaseModel):
 class SubworkflowConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     workflow: str = Field(
-        "", min_length=1, max_length=1000,
+        "",
+        min_length=1,
+        max_length=1000,
         description="Workflow to run: a library id or slug, or a file path relative to this file.",
         json_schema_extra=WORKFLOW_REF,
     )
@@ -45,8 +49,11 @@ class DelayConfig(BaseModel):
 class ApprovalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     message: str = Field(
-        "Approve to continue?", min_length=1, max_length=20_000,
-        description="What the person is asked (template).", json_schema_extra=TEMPLATE,
+        "Approve to continue?",
+        min_length=1,
+        max_length=20_000,
+        description="What the person is asked (template).",
+        json_schema_extra=TEMPLATE,
     )
 
 

@@ -7,8 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from flowdesk.model.ids import ID_PATTERN
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
-from flowdesk.nodes.runners.basic import run_output, run_start
 from flowdesk.nodes.kinds.widgets import TEMPLATE
+from flowdesk.nodes.runners.basic import run_output, run_start
 
 
 class OutputConfig(BaseModel):

@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
-from flowdesk.nodes.runners.remote import run_http, run_llm, run_tool
 from flowdesk.nodes.kinds.widgets import CREDENTIAL, TEMPLATE
+from flowdesk.nodes.runners.remote import run_http, run_llm, run_tool
 
 MODEL_PATTERN = r"^[a-z][a-z0-9_-]*:\S.*$"
 
@@ -23,7 +23,9 @@ class LLMConfig(BaseModel):
     )
     system: str = Field("", max_length=200_000, description="System prompt (template).", json_schema_extra=TEMPLATE)
     prompt: str = Field(
-        "{{ inputs.input }}", min_length=1, max_length=1_000_000,
+        "{{ inputs.input }}",
+        min_length=1,
+        max_length=1_000_000,
         description="User prompt (template); may read inputs, run.inputs and nodes.<id>.output.",
         json_schema_extra=TEMPLATE,
     )
@@ -33,7 +35,9 @@ class LLMConfig(BaseModel):
     output_schema: dict[str, JsonValue] | None = Field(
         None, description="JSON Schema the reply must match; the parsed reply goes out of the 'json' port."
     )
-    credential: str | None = Field(None, max_length=200, description="Named credential holding the API key.", json_schema_extra=CREDENTIAL)
+    credential: str | None = Field(
+        None, max_length=200, description="Named credential holding the API key.", json_schema_extra=CREDENTIAL
+    )
 
 
 class HTTPConfig(BaseModel):
@@ -42,7 +46,9 @@ class HTTPConfig(BaseModel):
     url: str = Field("", min_length=1, max_length=8192, description="URL (template).", json_schema_extra=TEMPLATE)
     headers: dict[str, str] = Field(default_factory=dict, description="Request headers; values are templates.")
     query: dict[str, str] = Field(default_factory=dict, description="Query parameters; values are templates.")
-    body: str = Field("", max_length=10_000_000, description="Request body (template); empty for none.", json_schema_extra=TEMPLATE)
+    body: str = Field(
+        "", max_length=10_000_000, description="Request body (template); empty for none.", json_schema_extra=TEMPLATE
+    )
     response: Literal["auto", "json", "text"] = Field("auto", description="How to read the response body.")
     fail_on_status: bool = Field(True, description="Treat a 4xx/5xx status as an error.")
     credential: str | None = Field(
@@ -102,7 +108,9 @@ TOOL = KindSpec(
     icon="tool",
     config_model=ToolConfig,
     ports=NodePorts(
-        inputs=(PortSpec("input", ValueType.ANY, description="Value the argument templates can read as inputs.input."),),
+        inputs=(
+            PortSpec("input", ValueType.ANY, description="Value the argument templates can read as inputs.input."),
+        ),
         outputs=(PortSpec("output", ValueType.ANY, description="What the tool returned."),),
     ),
 )

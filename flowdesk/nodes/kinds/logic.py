@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from flowdesk.model.ids import is_valid_id
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
-from flowdesk.nodes.runners.basic import run_condition, run_merge, run_switch, run_transform
 from flowdesk.nodes.kinds.widgets import EXPRESSION, TEMPLATE
+from flowdesk.nodes.runners.basic import run_condition, run_merge, run_switch, run_transform
 
 _VALUE_IN = PortSpec("value", ValueType.ANY, required=True, description="The value to test and route.")
 
@@ -21,7 +21,9 @@ class TransformConfig(BaseModel):
         "expression", description="'expression' computes a JSON value; 'template' renders text."
     )
     expression: str = Field(
-        "inputs.input", min_length=1, max_length=100_000,
+        "inputs.input",
+        min_length=1,
+        max_length=100_000,
         description="The expression or template; may read inputs, run.inputs and nodes.<id>.output.",
         json_schema_extra=TEMPLATE,
     )
@@ -30,7 +32,9 @@ class TransformConfig(BaseModel):
 class ConditionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     expression: str = Field(
-        "inputs.value", min_length=1, max_length=10_000,
+        "inputs.value",
+        min_length=1,
+        max_length=10_000,
         description="When true, the value goes out of 'true'; otherwise out of 'false'.",
         json_schema_extra=EXPRESSION,
     )
@@ -39,12 +43,16 @@ class ConditionConfig(BaseModel):
 class SwitchConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     expression: str = Field(
-        "inputs.value", min_length=1, max_length=10_000,
+        "inputs.value",
+        min_length=1,
+        max_length=10_000,
         description="Its result picks the output port of the same name, else 'default'.",
         json_schema_extra=EXPRESSION,
     )
     cases: list[str] = Field(
-        default_factory=lambda: ["a", "b"], min_length=1, max_length=64,
+        default_factory=lambda: ["a", "b"],
+        min_length=1,
+        max_length=64,
         description="One output port per case (names: letters, digits, _).",
     )
 

@@ -20,8 +20,9 @@ async def run_map(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> dict
         nonlocal done
         async with limit:
             try:
-                results[index] = await ctx.run_workflow(config.workflow, {config.item_input: item},
-                                                        label=f"item {index}")
+                results[index] = await ctx.run_workflow(
+                    config.workflow, {config.item_input: item}, label=f"item {index}"
+                )
             except NodeFailure as exc:
                 if config.item_errors == "fail":
                     raise NodeFailure(f"item {index} failed: {exc}") from exc

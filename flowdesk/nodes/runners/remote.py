@@ -52,7 +52,8 @@ async def run_http(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> dic
         headers["Authorization"] = f"Bearer {ctx.secret(config.credential)}"
     body = ctx.render(config.body, inputs, field="body") if config.body else None
     status, resp_headers, content = await ctx.http_request(
-        config.method, url, headers=headers, params=params, content=body.encode() if body is not None else None)
+        config.method, url, headers=headers, params=params, content=body.encode() if body is not None else None
+    )
     if config.fail_on_status and status >= 400:
         snippet = content[:200].decode("utf-8", "replace")
         raise NodeFailure(f"{config.method} {url} answered HTTP {status}: {snippet}", _status_class(status))
