@@ -11,121 +11,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flowdesk.engine.attempts import Outcome, run_attempts
-from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import (
     NO_USAGE,
     ErrorInfo,
-    LoopIterated,
     NodeCancelled,
     NodeFailed,
-    NodeLog,
     NodeQueued,
     NodeSkipped,
     NodeSucceeded,
-    NodeWaiting,
     RunFinished,
-    RunPaused,
-    RunResumed,
     RunStarted,
-    RunWaiting,
 )
-from flowdesk.engine.journal import RunJournal
-from flowdesk.engine.node_context import RunNodeContext
-from flowdesk.engine.plan import Plan, PlanNode
-from flowdesk.engine.results import PriorOutcome, RunOptions, RunResult
-from flowdesk.engine.services import EngineServices
-from flowdesk.model.kinds import ERROR_PORT, Catalog
+from flowdesk.engine.loops import LoopsMixin
+from flowdesk.engine.plan import PlanNode
+from flowdesk.engine.results import PriorOutcome, RunResult
+from flowdesk.engine.run_control import ControlMixin
+from flowdesk.engine.run_state import DELIVERED, SKIPPED, TERMINAL
+from flowdesk.model.kinds import ERROR_PORT
 
 log = logging.getLogger(__name__)
 
-UNRESOLVED, DELIVERED, SKIPPED = 0, 1, 2
-ACTIVE = frozenset({"queued", "running", "waiting"})
-TERMINAL = frozenset({"succeeded", "failed", "skipped", "cancelled"})
 
-
-class NodesScope(Mapping[str, Mapping[str, Any]]):
-    """``nodes.<id>.output`` in templates: a live view of finished nodes' outputs, built on demand."""
-
-    __slots__ = ("_outputs",)
-
-    def __init__(self, outputs: dict[str, dict[str, Any]]) -> None:
-        self._outputs = outputs
-
-    def __getitem__(self, node_id: str) -> Mapping[str, Any]:
-        return {"output": self._outputs[node_id]}
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._outputs)
-
-    def __len__(self) -> int:
-        return len(self._outputs)
-
-
-class Run:
-    def __init__(
-        self,
-        plan: Plan,
-        catalog: Catalog,
-        services: EngineServices,
-        options: RunOptions,
-        bus: EventBus | None = None,
-        journal: RunJournal | None = None,
-    ) -> None:
-        self.plan = plan
-        self.catalog = catalog
-        self.services = services
-        self.options = options
-        self.run_id = options.run_id
-        self.inputs: dict[str, Any] = dict(options.inputs)
-        self.bus = bus
-        self.journal = journal
-        self.outputs: dict[str, Any] = {}
-        self.node_outputs: dict[str, dict[str, Any]] = {}
-        self.nodes_scope = NodesScope(self.node_outputs)
-        n = len(plan.nodes)
-        self.status: list[str] = ["idle"] * n
-        self.iteration: list[int] = [0] * n
-        self.remaining: list[int] = [len(pn.in_edges) for pn in plan.nodes]
-        self.skipped_in: list[int] = [0] * n
-        self.arrived: list[dict[str, Any]] = [{} for _ in range(n)]
-        self.skip_reason: list[str] = [""] * n
-        self.edge_state: list[int] = [UNRESOLVED] * len(plan.edges)
-        self.edge_value: list[Any] = [None] * len(plan.edges)
-        self.loop_count: dict[int, int] = {}
-        self.usage = NO_USAGE
-        self._ready: deque[int] = deque()
-        self._tasks: dict[asyncio.Task[None], int] = {}
-        self._waiting: dict[int, asyncio.Future[tuple[bool, str]]] = {}
-        self._pending_loops: list[tuple[int, Any]] = []
-        self._paused = False
-        self._step_budget: int | None = None
-        self._bp_passed: set[tuple[int, int]] = set()
-        self._stopping: str | None = None
-        self._error: ErrorInfo | None = None
-        self._committing = False
-        self._dirty = False
-        self._done: asyncio.Future[None] | None = None
-        self.run_status = "pending"
-        self.listening = (bus is not None and bus.active) or journal is not None
-
-    # ------------------------------------------------------------- plumbing
-    def emit(self, event: Any) -> None:
-        if self.journal is not None:
-            self.journal.record(event)
-            self._dirty = True
-        if self.bus is not None:
-            self.bus.publish(event)
-
-    def make_context(self, pn: PlanNode, iteration: int, attempt: int) -> RunNodeContext:
-        return RunNodeContext(self, pn, iteration, attempt)
-
-    def _now(self) -> float:
-        return self.services.clock.wall()
+class Run(LoopsMixin, ControlMixin):
+    """Executes one compiled plan; see the module docstring."""
 
     # ------------------------------------------------------------------ run
     async def execute(self) -> RunResult:
@@ -466,106 +378,6 @@ class Run:
             return not self.arrived[t]
         return self.skipped_in[t] > 0
 
-    # ----------------------------------------------------------------- loops
-    def _fire_loops(self, i: int, fired: Mapping[str, Any]) -> None:
-        for e in self.plan.nodes[i].loop_out:
-            port = self.plan.edges[e].source_port
-            if port in fired:
-                self._pending_loops.append((e, fired[port]))
-        if self._pending_loops:
-            self._try_loops()
-
-    def _try_loops(self) -> None:
-        """Start the next pass of each pending loop whose previous pass has quiesced."""
-        still: list[tuple[int, Any]] = []
-        for e, value in self._pending_loops:
-            body = self.plan.loop_body(e)
-            if any(self.status[n] in ACTIVE for n in body):
-                still.append((e, value))
-            else:
-                self._next_pass(e, value)
-        self._pending_loops = still
-
-    def _next_pass(self, e: int, value: Any) -> None:
-        edge = self.plan.edges[e]
-        assert edge.loop is not None
-        source = self.plan.nodes[edge.source]
-        done = self.loop_count.get(e, 0)
-        if edge.loop.until:
-            scope = self.make_context(source, self.iteration[edge.source], 1).scope({"value": value})
-            scope["value"] = value
-            try:
-                stop = bool(self.services.sandbox.evaluate(edge.loop.until, scope, field=f"loop edge {edge.id} until"))
-            except Exception as exc:  # noqa: BLE001 - a bad until expression ends the loop and the run, with the reason
-                self._stop("failed", ErrorInfo(message=str(exc), error_class="node", node_id=source.id))
-                return
-            if stop:
-                self._log(edge.source, "info", f"loop edge {edge.id}: 'until' is true, the loop ends")
-                return
-        if done + 1 >= edge.loop.max_iterations:
-            self._log(
-                edge.source,
-                "warning",
-                f"loop edge {edge.id} reached its maximum of {edge.loop.max_iterations} iterations; the loop ends",
-            )
-            return
-        self.loop_count[e] = done + 1
-        self._reset_body(e, value)
-
-    def _reset_body(self, e: int, value: Any) -> None:
-        edge = self.plan.edges[e]
-        body = self.plan.loop_body(e)
-        plan_nodes, edges = self.plan.nodes, self.plan.edges
-        for n in body:
-            self.iteration[n] += 1
-            self.status[n] = "idle"
-            self.skip_reason[n] = ""
-            arrived: dict[str, Any] = {}
-            remaining = skipped = 0
-            for ie in plan_nodes[n].in_edges:
-                in_edge = edges[ie]
-                if in_edge.source in body:
-                    self.edge_state[ie] = UNRESOLVED
-                    remaining += 1
-                elif self.edge_state[ie] == DELIVERED:
-                    arrived[in_edge.target_port] = self.edge_value[ie]
-                elif self.edge_state[ie] == SKIPPED:
-                    if not (n == edge.target and in_edge.target_port == edge.target_port):
-                        skipped += 1
-                else:
-                    remaining += 1
-            self.arrived[n], self.remaining[n], self.skipped_in[n] = arrived, remaining, skipped
-        self.arrived[edge.target][edge.target_port] = value
-        if self.listening:
-            self.emit(
-                LoopIterated(
-                    run_id=self.run_id,
-                    ts=self._now(),
-                    node_id=plan_nodes[edge.target].id,
-                    iteration=self.iteration[edge.target],
-                    edge_id=edge.id,
-                )
-            )
-        for n in sorted(body):
-            if self.remaining[n] == 0 and self.status[n] == "idle":
-                if self._should_skip(n):
-                    self._skip(n, self.skip_reason[n] or "an input was skipped")
-                else:
-                    self._make_ready(n)
-
-    def _log(self, i: int, level: str, message: str) -> None:
-        if self.listening:
-            self.emit(
-                NodeLog(
-                    run_id=self.run_id,
-                    ts=self._now(),
-                    node_id=self.plan.nodes[i].id,
-                    iteration=self.iteration[i],
-                    level=level,
-                    message=message,
-                )
-            )
-
     # ------------------------------------------------------------ finishing
     def _check_finished(self) -> None:
         done = self._done
@@ -602,68 +414,6 @@ class Run:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-
-    # --------------------------------------------------------------- control
-    def cancel(self) -> None:
-        self._stop("cancelled")
-
-    def pause(self) -> None:
-        if not self._paused and self._stopping is None:
-            self._pause("user", None)
-
-    def _pause(self, reason: str, node_id: str | None) -> None:
-        self._paused = True
-        self.run_status = "paused"
-        self._step_budget = None
-        self.emit(RunPaused(run_id=self.run_id, ts=self._now(), reason=reason, node_id=node_id))
-
-    def resume(self, *, step: bool = False) -> None:
-        """Continue after a pause or a breakpoint; with ``step``, pause again before the next node."""
-        if not self._paused:
-            return
-        if self._ready:
-            head = self._ready[0]
-            self._bp_passed.add((head, self.iteration[head]))
-        self._paused = False
-        self._step_budget = 1 if step else None
-        self.run_status = "waiting" if self._waiting else "running"
-        self.emit(RunResumed(run_id=self.run_id, ts=self._now()))
-        self._pump()
-
-    async def wait_for_approval(self, i: int, message: str) -> tuple[bool, str]:
-        pn = self.plan.nodes[i]
-        decided = self.options.decisions.get(pn.id)
-        if decided is not None:
-            return decided
-        future: asyncio.Future[tuple[bool, str]] = asyncio.get_running_loop().create_future()
-        self._waiting[i] = future
-        self.status[i] = "waiting"
-        self.run_status = "waiting"
-        self.emit(
-            NodeWaiting(run_id=self.run_id, ts=self._now(), node_id=pn.id, iteration=self.iteration[i], message=message)
-        )
-        self.emit(
-            RunWaiting(run_id=self.run_id, ts=self._now(), node_ids=[self.plan.nodes[w].id for w in self._waiting])
-        )
-        self._check_finished()
-        try:
-            return await future
-        finally:
-            self._waiting.pop(i, None)
-            if self._stopping is None:
-                self.status[i] = "running"
-
-    def decide(self, node_id: str, approved: bool, comment: str = "") -> bool:
-        """Answer a waiting approval node; False when that node is not waiting."""
-        i = self.plan.by_id.get(node_id)
-        future = self._waiting.get(i) if i is not None else None
-        if future is None or future.done():
-            return False
-        future.set_result((approved, comment))
-        if len(self._waiting) == 1:
-            self.run_status = "paused" if self._paused else "running"
-            self.emit(RunResumed(run_id=self.run_id, ts=self._now()))
-        return True
 
     async def run_child(
         self, pn: PlanNode, iteration: int, ref: str, inputs: dict[str, Any], label: str

@@ -1,0 +1,116 @@
+"""Loop edges: when a pass has quiesced, reset the loop body and start the next pass.
+
+A loop edge runs from a node back to one of its ancestors (DESIGN.md §4). Its value is held until
+no node of the loop body (the target and everything downstream of it) is queued or running; then
+the body's state is reset, edges from outside the body keep their values, and the target runs again
+with the value sent back. ``max_iterations`` and ``until`` end the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flowdesk.engine.events import ErrorInfo, LoopIterated, NodeLog
+from flowdesk.engine.run_state import ACTIVE, DELIVERED, SKIPPED, UNRESOLVED, RunState
+
+
+class LoopsMixin(RunState):
+    def _fire_loops(self, i: int, fired: Mapping[str, Any]) -> None:
+        for e in self.plan.nodes[i].loop_out:
+            port = self.plan.edges[e].source_port
+            if port in fired:
+                self._pending_loops.append((e, fired[port]))
+        if self._pending_loops:
+            self._try_loops()
+
+    def _try_loops(self) -> None:
+        """Start the next pass of each pending loop whose previous pass has quiesced."""
+        still: list[tuple[int, Any]] = []
+        for e, value in self._pending_loops:
+            body = self.plan.loop_body(e)
+            if any(self.status[n] in ACTIVE for n in body):
+                still.append((e, value))
+            else:
+                self._next_pass(e, value)
+        self._pending_loops = still
+
+    def _next_pass(self, e: int, value: Any) -> None:
+        edge = self.plan.edges[e]
+        assert edge.loop is not None
+        source = self.plan.nodes[edge.source]
+        done = self.loop_count.get(e, 0)
+        if edge.loop.until:
+            scope = self.make_context(source, self.iteration[edge.source], 1).scope({"value": value})
+            scope["value"] = value
+            try:
+                stop = bool(self.services.sandbox.evaluate(edge.loop.until, scope, field=f"loop edge {edge.id} until"))
+            except Exception as exc:  # noqa: BLE001 - a bad until expression ends the loop and the run, with the reason
+                self._stop("failed", ErrorInfo(message=str(exc), error_class="node", node_id=source.id))
+                return
+            if stop:
+                self._log(edge.source, "info", f"loop edge {edge.id}: 'until' is true, the loop ends")
+                return
+        if done + 1 >= edge.loop.max_iterations:
+            self._log(
+                edge.source,
+                "warning",
+                f"loop edge {edge.id} reached its maximum of {edge.loop.max_iterations} iterations; the loop ends",
+            )
+            return
+        self.loop_count[e] = done + 1
+        self._reset_body(e, value)
+
+    def _reset_body(self, e: int, value: Any) -> None:
+        edge = self.plan.edges[e]
+        body = self.plan.loop_body(e)
+        plan_nodes, edges = self.plan.nodes, self.plan.edges
+        for n in body:
+            self.iteration[n] += 1
+            self.status[n] = "idle"
+            self.skip_reason[n] = ""
+            arrived: dict[str, Any] = {}
+            remaining = skipped = 0
+            for ie in plan_nodes[n].in_edges:
+                in_edge = edges[ie]
+                if in_edge.source in body:
+                    self.edge_state[ie] = UNRESOLVED
+                    remaining += 1
+                elif self.edge_state[ie] == DELIVERED:
+                    arrived[in_edge.target_port] = self.edge_value[ie]
+                elif self.edge_state[ie] == SKIPPED:
+                    if not (n == edge.target and in_edge.target_port == edge.target_port):
+                        skipped += 1
+                else:
+                    remaining += 1
+            self.arrived[n], self.remaining[n], self.skipped_in[n] = arrived, remaining, skipped
+        self.arrived[edge.target][edge.target_port] = value
+        if self.listening:
+            self.emit(
+                LoopIterated(
+                    run_id=self.run_id,
+                    ts=self._now(),
+                    node_id=plan_nodes[edge.target].id,
+                    iteration=self.iteration[edge.target],
+                    edge_id=edge.id,
+                )
+            )
+        for n in sorted(body):
+            if self.remaining[n] == 0 and self.status[n] == "idle":
+                if self._should_skip(n):
+                    self._skip(n, self.skip_reason[n] or "an input was skipped")
+                else:
+                    self._make_ready(n)
+
+    def _log(self, i: int, level: str, message: str) -> None:
+        if self.listening:
+            self.emit(
+                NodeLog(
+                    run_id=self.run_id,
+                    ts=self._now(),
+                    node_id=self.plan.nodes[i].id,
+                    iteration=self.iteration[i],
+                    level=level,
+                    message=message,
+                )
+            )

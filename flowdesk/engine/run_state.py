@@ -1,0 +1,122 @@
+"""The state of a run: per-node and per-edge arrays indexed like the plan, and the event outlet."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from flowdesk.engine.bus import EventBus
+from flowdesk.engine.events import NO_USAGE, ErrorInfo
+from flowdesk.engine.journal import RunJournal
+from flowdesk.engine.node_context import RunNodeContext
+from flowdesk.engine.plan import Plan, PlanNode
+from flowdesk.engine.results import RunOptions
+from flowdesk.engine.services import EngineServices
+from flowdesk.model.kinds import Catalog
+
+UNRESOLVED, DELIVERED, SKIPPED = 0, 1, 2
+ACTIVE = frozenset({"queued", "running", "waiting"})
+TERMINAL = frozenset({"succeeded", "failed", "skipped", "cancelled"})
+
+
+class NodesScope(Mapping[str, Mapping[str, Any]]):
+    """``nodes.<id>.output`` in templates: a live view of finished nodes' outputs, built on demand."""
+
+    __slots__ = ("_outputs",)
+
+    def __init__(self, outputs: dict[str, dict[str, Any]]) -> None:
+        self._outputs = outputs
+
+    def __getitem__(self, node_id: str) -> Mapping[str, Any]:
+        return {"output": self._outputs[node_id]}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._outputs)
+
+    def __len__(self) -> int:
+        return len(self._outputs)
+
+
+class RunState:
+    """The state of one run, shared by the executor and its loop and control parts."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        catalog: Catalog,
+        services: EngineServices,
+        options: RunOptions,
+        bus: EventBus | None = None,
+        journal: RunJournal | None = None,
+    ) -> None:
+        self.plan = plan
+        self.catalog = catalog
+        self.services = services
+        self.options = options
+        self.run_id = options.run_id
+        self.inputs: dict[str, Any] = dict(options.inputs)
+        self.bus = bus
+        self.journal = journal
+        self.outputs: dict[str, Any] = {}
+        self.node_outputs: dict[str, dict[str, Any]] = {}
+        self.nodes_scope = NodesScope(self.node_outputs)
+        n = len(plan.nodes)
+        self.status: list[str] = ["idle"] * n
+        self.iteration: list[int] = [0] * n
+        self.remaining: list[int] = [len(pn.in_edges) for pn in plan.nodes]
+        self.skipped_in: list[int] = [0] * n
+        self.arrived: list[dict[str, Any]] = [{} for _ in range(n)]
+        self.skip_reason: list[str] = [""] * n
+        self.edge_state: list[int] = [UNRESOLVED] * len(plan.edges)
+        self.edge_value: list[Any] = [None] * len(plan.edges)
+        self.loop_count: dict[int, int] = {}
+        self.usage = NO_USAGE
+        self._ready: deque[int] = deque()
+        self._tasks: dict[asyncio.Task[None], int] = {}
+        self._waiting: dict[int, asyncio.Future[tuple[bool, str]]] = {}
+        self._pending_loops: list[tuple[int, Any]] = []
+        self._paused = False
+        self._step_budget: int | None = None
+        self._bp_passed: set[tuple[int, int]] = set()
+        self._stopping: str | None = None
+        self._error: ErrorInfo | None = None
+        self._committing = False
+        self._dirty = False
+        self._done: asyncio.Future[None] | None = None
+        self.run_status = "pending"
+        self.listening = (bus is not None and bus.active) or journal is not None
+
+    # ------------------------------------------------------------- plumbing
+    def emit(self, event: Any) -> None:
+        if self.journal is not None:
+            self.journal.record(event)
+            self._dirty = True
+        if self.bus is not None:
+            self.bus.publish(event)
+
+    def make_context(self, pn: PlanNode, iteration: int, attempt: int) -> RunNodeContext:
+        return RunNodeContext(self, pn, iteration, attempt)
+
+    def _now(self) -> float:
+        return self.services.clock.wall()
+
+    # Provided by the executor (flowdesk.engine.executor.Run); declared here for the mixins.
+    def _make_ready(self, i: int) -> None:
+        raise NotImplementedError
+
+    def _skip(self, i: int, reason: str, source: str = "run") -> None:
+        raise NotImplementedError
+
+    def _should_skip(self, t: int) -> bool:
+        raise NotImplementedError
+
+    def _pump(self) -> None:
+        raise NotImplementedError
+
+    def _check_finished(self) -> None:
+        raise NotImplementedError
+
+    def _stop(self, status: str, error: ErrorInfo | None = None) -> None:
+        raise NotImplementedError
