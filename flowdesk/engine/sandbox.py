@@ -14,64 +14,25 @@ Scope values are plain JSON; ``evaluate`` returns plain JSON (tuples become list
 
 from __future__ import annotations
 
-import functools
-import json
-import math
-import re
 import threading
-import types
 from collections import OrderedDict
-from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from time import monotonic
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes, pass_context
+from jinja2 import TemplateError, TemplateSyntaxError, nodes
 from jinja2.environment import Template
-from jinja2.exceptions import FilterArgumentError, SecurityError
-from jinja2.filters import FILTERS, do_indent, make_attrgetter
 from jinja2.lexer import describe_token
 from jinja2.parser import Parser
-from jinja2.runtime import LoopContext, Undefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
-from jinja2.utils import Namespace
-from jinja2.visitor import NodeTransformer
 
-WORK_FACTOR = 10
-"""Text a render may produce in total (buffers included) and the size of any list or dict it may
-build, as a multiple of ``max_output_chars``: room for macros and ``{% set %}`` blocks whose text
-is counted twice, but not for memory bombs."""
+from flowdesk.engine.sandbox_env import (
+    QUOTE_CHARS,
+    GuardedEnvironment,
+    LimitExceeded,
+    SandboxLimits,
+)
 
-MAX_INT_BITS = 10_000
-"""Largest integer an operator may create (~3,000 digits): big-number arithmetic is not interruptible."""
-
-_QUOTE_CHARS = 80
-# Names the lexer cannot produce, so only the AST rewrite below can call these guards.
-_ITER, _CONCAT, _VALUE = "flowdesk:iter", "flowdesk:concat", "flowdesk:value"
-_NUMBERS = (int, float, bool)
-_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
-_GENERIC_FILTERS = (
-    "abs", "attr", "capitalize", "count", "d", "default", "dictsort", "first", "float", "groupby",
-    "int", "items", "last", "length", "list", "lower", "map", "max", "min", "reject", "rejectattr",
-    "reverse", "round", "select", "selectattr", "sort", "title", "trim", "truncate", "unique", "upper",
-    "urlencode", "wordcount",
-)  # fmt: skip
-# No encode/translate/maketrans (they amplify); format is reached only through wrap_str_format.
-_STR_ATTRS = frozenset({
-    "capitalize", "casefold", "center", "count", "endswith", "expandtabs", "find", "index", "isalnum",
-    "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric", "isspace",
-    "istitle", "isupper", "join", "ljust", "lower", "lstrip", "partition", "removeprefix", "removesuffix",
-    "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit", "rstrip", "split", "splitlines",
-    "startswith", "strip", "swapcase", "title", "upper", "zfill",
-})  # fmt: skip
-_NUM_ATTRS = frozenset({"real", "imag", "numerator", "denominator", "is_integer", "bit_length", "conjugate"})
-_ATTRS: dict[type, frozenset[str]] = {
-    str: _STR_ATTRS, int: _NUM_ATTRS, float: _NUM_ATTRS, bool: _NUM_ATTRS,
-    list: frozenset({"count", "index", "copy"}), tuple: frozenset({"count", "index"}),
-    dict: frozenset({"get", "items", "keys", "values", "copy"}),
-}  # fmt: skip
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
-_DIGITS = re.compile(r"\d+")
+__all__ = ["Sandbox", "SandboxError", "SandboxLimits"]
 
 
 class SandboxError(Exception):
@@ -83,508 +44,16 @@ class SandboxError(Exception):
         self.source = source
 
 
-@dataclass(frozen=True)
-class SandboxLimits:
-    """Bounds on one render/evaluate call; the defaults suit interactive workflows."""
-
-    timeout_s: float = 2.0
-    max_output_chars: int = 1_000_000
-    max_range: int = 100_000
-    max_cache: int = 512
-
-
-class _LimitExceeded(Exception):
-    """A limit was hit inside rendering; turned into a SandboxError at the edge."""
-
-
-class _State(threading.local):
-    """Per-thread budget of the call in progress, so one Sandbox can serve several threads."""
-
-    deadline: float = math.inf
-    produced: int = 0
-
-
-class _GuardedIterable:
-    """What a ``{% for %}`` iterates: the original's length (so ``loop.length`` stays cheap), its
-    items through a deadline check."""
-
-    __slots__ = ("_env", "_iterable")
-
-    def __init__(self, env: _Environment, iterable: Any) -> None:
-        self._env, self._iterable = env, iterable
-
-    def __len__(self) -> int:
-        return len(self._iterable)
-
-    def __iter__(self) -> Iterator[Any]:
-        return self._env.guarded(self._iterable)
-
-
-class _GuardedFormatter(SandboxedFormatter):
-    """``str.format`` that refuses huge widths/precisions and stops once its result is too long."""
-
-    def __init__(self, env: _Environment) -> None:
-        super().__init__(env)
-        self._guard, self._size = env, 0
-
-    def format_field(self, value: Any, format_spec: str) -> Any:
-        self._guard.check_spec(format_spec)
-        self._guard.check_size(self._guard.text_size(value))
-        text = super().format_field(value, format_spec)
-        self._size += len(text)
-        self._guard.check_size(self._size)
-        return text
-
-
-class _Hardener(NodeTransformer):
-    """Rewrites a parsed template so that the code Jinja generates calls the guards: each loop
-    iterates through a deadline check, literal text goes through ``finalize`` (which counts it, also
-    inside macro and ``{% set %}`` buffers), ``~`` and non-constant literals are size-checked."""
-
-    def visit_For(self, node: nodes.For) -> nodes.Node:
-        self.generic_visit(node)
-        node.iter = _guard(node.iter, _ITER)
-        return node
-
-    def visit_Output(self, node: nodes.Output) -> nodes.Node:
-        self.generic_visit(node)
-        node.nodes = [
-            nodes.Const(c.data, lineno=c.lineno) if isinstance(c, nodes.TemplateData) else c for c in node.nodes
-        ]
-        return node
-
-    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
-        self.generic_visit(node)
-        return _guard(nodes.List(node.nodes, lineno=node.lineno), _CONCAT)
-
-    def _literal(self, node: nodes.Expr) -> nodes.Node:
-        self.generic_visit(node)
-        if getattr(node, "ctx", "load") != "load" or _is_static(node):
-            return node
-        return _guard(node, _VALUE)
-
-    visit_List = visit_Tuple = visit_Dict = _literal
-
-    def _refuse(self, node: nodes.Node) -> NoReturn:
-        word = {"FromImport": "from ... import"}.get(type(node).__name__, type(node).__name__.lower())
-        raise TemplateSyntaxError(f"'{word}' is not allowed: templates cannot load other templates", node.lineno)
-
-    visit_Extends = visit_Include = visit_Import = visit_FromImport = _refuse
-
-
-def _guard(node: Any, name: str) -> nodes.Filter:
-    return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
-
-
-def _is_static(node: nodes.Node) -> bool:
-    static = (nodes.Const, nodes.List, nodes.Tuple, nodes.Dict, nodes.Pair)
-    return isinstance(node, static) and all(isinstance(n, static) for n in node.find_all(nodes.Node))
-
-
-class _Environment(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox plus allow-lists, a per-call deadline and size limits."""
-
-    intercepted_binops = frozenset({"*", "**", "+", "%"})
-
-    def __init__(self, limits: SandboxLimits) -> None:
-        super().__init__(
-            undefined=StrictUndefined, autoescape=False, loader=None, keep_trailing_newline=True,
-            finalize=self._finalize, cache_size=0, auto_reload=False, extensions=["jinja2.ext.loopcontrols"],
-        )  # fmt: skip
-        self.limits = limits
-        self.work_limit = limits.max_output_chars * WORK_FACTOR
-        self.state = _State()
-        self.globals.clear()
-        self.globals.update(range=self._range, dict=dict, namespace=Namespace)
-        self.filters = {name: self._wrap(FILTERS[name]) for name in _GENERIC_FILTERS}
-        custom = {
-            "join": self._join,
-            "replace": self._replace,
-            "format": self._format,
-            "indent": self._indent,
-            "string": self._text,
-            "sum": self._sum,
-            "tojson": self._tojson,
-            "fromjson": self._fromjson,
-        }
-        self.filters.update({name: self._wrap(func) for name, func in custom.items()})
-        self.filters.update({_ITER: self._iter_guard, _CONCAT: self._concat_guard, _VALUE: self._value_guard})
-
-    def _generate(
-        self, source: nodes.Template, name: str | None, filename: str | None, defer_init: bool = False
-    ) -> str:
-        source = _Hardener().visit(source)
-        source.set_environment(self)
-        return super()._generate(source, name, filename, defer_init)
-
-    # -- the deadline -------------------------------------------------------------------------
-    def tick(self) -> None:
-        if monotonic() > self.state.deadline:
-            raise _LimitExceeded(f"took longer than {self.limits.timeout_s} s")
-
-    def guarded(self, iterable: Iterable[Any]) -> Iterator[Any]:
-        """Items of ``iterable`` with a deadline check every few items (cheap enough for any loop)."""
-        state, countdown = self.state, 0
-        for item in iterable:
-            if not countdown:
-                if monotonic() > state.deadline:
-                    raise _LimitExceeded(f"took longer than {self.limits.timeout_s} s")
-                countdown = 16
-            countdown -= 1
-            yield item
-
-    # -- sizes --------------------------------------------------------------------------------
-    def check_size(self, size: int, what: str = "characters") -> None:
-        if size > self.limits.max_output_chars:
-            raise _LimitExceeded(f"a value would have {size:,} {what} (limit {self.limits.max_output_chars:,})")
-
-    def check_spec(self, spec: str) -> None:
-        """Refuse format widths/precisions that would build a huge string before we can see it."""
-        for digits in _DIGITS.findall(spec):
-            self.check_size(int(digits) if len(digits) < 30 else 10**30)
-
-    def weigh(self, value: Any, cap: int) -> int:
-        """Size of ``value`` written out (chars of strings, one per other item), counting shared
-        sub-lists once per reference. Memoised per call, so ``[x, x]`` nested 60 times is refused
-        in 60 steps instead of printed for ever; raises once the size passes ``cap``."""
-        memo: dict[int, int] = {}
-
-        def visit(item: Any) -> int:
-            kind = type(item)
-            if kind is str or isinstance(item, str):
-                return len(item)
-            if kind in _NUMBERS or item is None:
-                return 1
-            if isinstance(item, range):
-                return len(item)
-            if isinstance(item, Namespace):
-                item = item._Namespace__attrs  # its repr prints this dict
-            if isinstance(item, (Mapping, ItemsView)):
-                pairs = item.items() if isinstance(item, Mapping) else item
-                children: Iterable[Any] = (part for pair in pairs for part in pair)
-            elif isinstance(item, (list, tuple, KeysView, ValuesView)):
-                children = item
-            else:
-                return 1
-            known = memo.get(id(item))
-            if known is not None:
-                return known
-            memo[id(item)] = 1  # a cycle counts once, as its repr prints "..."
-            total = 1
-            for index, child in enumerate(children):
-                if not index & 4095:
-                    self.tick()
-                total += visit(child)
-                if total > cap:
-                    raise _LimitExceeded(f"a value is too large (more than {cap:,} characters or items)")
-            memo[id(item)] = total
-            return total
-
-        return visit(value)
-
-    def text_size(self, value: Any) -> int:
-        return len(value) if isinstance(value, str) else self.weigh(value, self.work_limit)
-
-    def admit(self, value: Any) -> Any:
-        """Check a value that sandboxed code just produced (a call, filter or operator result)."""
-        kind = type(value)
-        if kind in _NUMBERS or value is None:
-            return value
-        if isinstance(value, str):
-            self.check_size(len(value))
-        elif isinstance(value, (list, tuple, dict, Namespace)):
-            self.weigh(value, self.work_limit)
-        elif isinstance(value, Iterator) and not isinstance(value, LoopContext):
-            return self.guarded(value)
-        return value
-
-    @pass_context
-    def _finalize(self, _context: Any, value: Any) -> Any:
-        """Count every piece of text a template emits, also into macro and ``{% set %}`` buffers
-        that never reach the top-level output, so a buffer cannot grow without bound."""
-        kind = type(value)
-        if kind is str:
-            size = len(value)
-        elif kind in _NUMBERS or value is None or isinstance(value, Undefined):
-            size = 1  # str() of an Undefined raises the undefined error
-        else:
-            size = len(value) if isinstance(value, str) else self.weigh(value, self.limits.max_output_chars)
-        state = self.state
-        state.produced += size
-        if state.produced > self.work_limit:
-            raise _LimitExceeded(f"the template produced more than {self.work_limit:,} characters of text")
-        return value
-
-    # -- what the sandbox intercepts ----------------------------------------------------------
-    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        if isinstance(obj, type) or isinstance(value, (type, types.ModuleType)):
-            return False  # dict.update(inputs, ...) would mutate scope data; classes lead to escapes
-        allowed = _ATTRS.get(type(obj)) or (_STR_ATTRS if isinstance(obj, str) else None)
-        if allowed is not None:
-            return attr in allowed
-        return super().is_safe_attribute(obj, attr, value)
-
-    def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
-        if isinstance(obj, Undefined):  # name the first problem, not "'__init__' of 'StrictUndefined'"
-            obj._fail_with_undefined_error()
-        return super().unsafe_undefined(obj, attribute)
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        self.tick()
-        if type(obj) is dict:
-            try:
-                return obj[attribute]
-            except KeyError:
-                pass
-        return super().getattr(obj, attribute)
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        self.tick()
-        return super().getitem(obj, argument)
-
-    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
-        self.tick()
-        if not self.is_safe_callable(obj):
-            raise SecurityError(f"{obj!r} is not safely callable")
-        if isinstance(obj, types.BuiltinMethodType) and isinstance(obj.__self__, str):
-            args = self._check_str_method(obj.__name__, obj.__self__, args)
-        elif isinstance(obj, LoopContext) and args:  # a recursive loop: loop(children)
-            args = (_GuardedIterable(self, args[0]), *args[1:])
-        return self.admit(context.call(obj, *args, **kwargs))
-
-    def _check_str_method(self, name: str, text: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
-        """Refuse string methods whose result size is driven by an argument, before they run."""
-        if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int):
-            self.check_size(args[0])
-        elif name == "expandtabs":
-            size = args[0] if args and isinstance(args[0], int) else 8
-            self.check_size(len(text) + text.count("\t") * max(size, 0))
-        elif name == "replace" and len(args) >= 2:
-            self._check_replace(text, args[0], args[1], args[2] if len(args) > 2 else -1)
-        elif name == "join" and args:
-            items = list(args[0])
-            self.check_size(len(text) * max(len(items) - 1, 0) + sum(map(self.text_size, items)))
-            args = (items, *args[1:])
-        elif name in ("format", "format_map"):
-            raise SecurityError("str.format reached without the sandbox's formatter")
-        return args
-
-    def _check_replace(self, text: str, old: Any, new: Any, count: Any) -> None:
-        if isinstance(old, str) and isinstance(new, str):
-            hits = text.count(old) if old else len(text) + 1
-            if isinstance(count, int) and count >= 0:
-                hits = min(hits, count)
-            self.check_size(len(text) + hits * (len(new) - len(old)))
-
-    def _check_percent(self, fmt: str, values: Any) -> None:
-        """``fmt % values``: bound each conversion by its width or its widest argument."""
-        specs = _PERCENT_SPEC.findall(fmt)
-        if not specs:
-            return
-        flat = (
-            list(values.values())
-            if isinstance(values, Mapping)
-            else (list(values) if isinstance(values, tuple) else [values])
-        )
-        widest = max((self.text_size(v) for v in flat), default=0)
-        for part in (p for spec in specs for p in spec if p):
-            if part == "*":
-                widest = max([widest, *(v for v in flat if type(v) is int)])
-            else:
-                widest = max(widest, int(part) if len(part) <= 9 else 10**9)
-        self.check_size(len(fmt) + len(specs) * widest)
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        self.tick()
-        if operator == "*":
-            self._check_repeat(left, right)
-        elif operator == "**":
-            if (
-                type(left) in (int, bool)
-                and type(right) in (int, bool)
-                and right > 1
-                and abs(left) > 1
-                and (right > MAX_INT_BITS or right * math.log2(abs(left)) > MAX_INT_BITS)
-            ):
-                raise _LimitExceeded(f"a number would have more than {MAX_INT_BITS:,} bits")
-        elif operator == "+":
-            if isinstance(left, str) and isinstance(right, str):
-                self.check_size(len(left) + len(right))
-            elif isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
-                self.check_size(len(left) + len(right), "items")
-        elif operator == "%" and isinstance(left, str):
-            self._check_percent(left, right)
-        return self.admit(self.binop_table[operator](left, right))
-
-    def _check_repeat(self, left: Any, right: Any) -> None:
-        if isinstance(left, int) and isinstance(right, int):
-            if left.bit_length() + right.bit_length() > MAX_INT_BITS:
-                raise _LimitExceeded(f"a number would have more than {MAX_INT_BITS:,} bits")
-            return
-        seq, times = (left, right) if isinstance(right, int) else (right, left)
-        if not isinstance(times, int) or not isinstance(seq, (str, list, tuple)) or times <= 0:
-            return
-        if isinstance(seq, str):
-            self.check_size(len(seq) * times)
-        else:
-            self.check_size(len(seq) * times, "items")
-            if self.weigh(seq, self.work_limit) * times > self.work_limit:
-                raise _LimitExceeded(f"a value is too large (more than {self.work_limit:,} characters or items)")
-
-    def wrap_str_format(self, value: Any) -> Any:
-        if (
-            not isinstance(value, (types.MethodType, types.BuiltinMethodType))
-            or value.__name__ not in ("format", "format_map")
-            or not isinstance(value.__self__, str)
-        ):
-            return None
-        text, is_map = str(value.__self__), value.__name__ == "format_map"
-
-        def guarded_format(*args: Any, **kwargs: Any) -> str:
-            if is_map and (kwargs or len(args) != 1):
-                raise TypeError("format_map() takes exactly one argument")
-            positional, named = ((), args[0]) if is_map else (args, kwargs)
-            return str(_GuardedFormatter(self).vformat(text, positional, named))
-
-        return guarded_format
-
-    # -- globals and filters ------------------------------------------------------------------
-    def _range(self, *args: int) -> range:
-        numbers = range(*args)
-        try:
-            size = len(numbers)
-        except OverflowError:
-            size = self.limits.max_range + 1
-        if size > self.limits.max_range:
-            raise _LimitExceeded(f"range() of more than {self.limits.max_range:,} numbers")
-        return numbers
-
-    def _wrap(self, func: Any) -> Any:
-        @functools.wraps(func)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            self.tick()
-            return self.admit(func(*args, **kwargs))
-
-        return guarded
-
-    @pass_context
-    def _iter_guard(self, _context: Any, iterable: Any) -> _GuardedIterable:
-        return _GuardedIterable(self, iterable)
-
-    @pass_context
-    def _concat_guard(self, _context: Any, parts: list[Any]) -> str:
-        self.check_size(sum(map(self.text_size, parts)))
-        return "".join(map(str, parts))
-
-    @pass_context
-    def _value_guard(self, _context: Any, value: Any) -> Any:
-        self.weigh(value, self.work_limit)
-        return value
-
-    def _text(self, value: Any) -> str:
-        if not isinstance(value, str):
-            self.check_size(self.text_size(value))
-        return str(value)
-
-    def _join(self, value: Iterable[Any], d: Any = "", attribute: Any = None) -> str:
-        items = list(value)
-        if attribute is not None:
-            items = list(map(make_attrgetter(self, attribute), items))
-        sep = str(d)
-        self.check_size(len(sep) * max(len(items) - 1, 0) + sum(map(self.text_size, items)))
-        return sep.join(map(str, items))
-
-    def _replace(self, s: Any, old: Any, new: Any, count: int | None = None) -> str:
-        text, old, new = self._text(s), str(old), str(new)
-        self._check_replace(text, old, new, -1 if count is None else count)
-        return text.replace(old, new, -1 if count is None else count)
-
-    def _format(self, value: Any, *args: Any, **kwargs: Any) -> str:
-        if args and kwargs:
-            raise FilterArgumentError("can't handle positional and keyword arguments at the same time")
-        text, values = self._text(value), kwargs or args
-        self._check_percent(text, values)
-        return text % values
-
-    def _indent(self, s: Any, width: int | str = 4, first: bool = False, blank: bool = False) -> str:
-        text = self._text(s)
-        pad = len(width) if isinstance(width, str) else width
-        if isinstance(pad, int):
-            self.check_size(len(text) + (text.count("\n") + 1) * max(pad, 0))
-        return do_indent(text, width, first, blank)
-
-    def _sum(self, iterable: Iterable[Any], attribute: Any = None, start: Any = 0) -> Any:
-        """Numbers only: adding lists in a loop is quadratic work inside one uninterruptible call."""
-        getter = make_attrgetter(self, attribute) if attribute is not None else None
-        total = start
-        for item in iterable:
-            number = getter(item) if getter else item
-            if type(number) not in _NUMBERS:
-                raise TypeError(f"sum adds numbers, not {type(number).__name__}")
-            total = total + number
-        return total
-
-    def _tojson(self, value: Any, indent: int | None = None, sort_keys: bool = False) -> str:
-        """Plain JSON (Jinja's version escapes ``<>&'`` for HTML, which would garble prompts)."""
-        if indent is not None and not (type(indent) is int and 0 <= indent <= 16):
-            raise FilterArgumentError("tojson: indent must be a whole number from 0 to 16")
-        self.check_size(self.text_size(value))  # before json.dumps, which cannot be interrupted
-        return json.dumps(self.to_json(value), ensure_ascii=False, indent=indent, sort_keys=bool(sort_keys))
-
-    def _fromjson(self, text: Any) -> Any:
-        if not isinstance(text, str):
-            raise TypeError(f"fromjson needs a string, not {type(text).__name__}")
-        return json.loads(text)
-
-    # -- results ------------------------------------------------------------------------------
-    def to_json(self, value: Any) -> Any:
-        """A fresh plain-JSON copy of ``value`` (never a reference into the scope)."""
-        if type(value) in _JSON_SCALARS:
-            return value
-        count = [0]
-
-        def convert(item: Any) -> Any:
-            if type(item) in _JSON_SCALARS:
-                return item
-            count[0] += 1
-            if count[0] > self.work_limit:
-                raise _LimitExceeded(f"the result is too large (more than {self.work_limit:,} items)")
-            if not count[0] & 1023:
-                self.tick()
-            if isinstance(item, Undefined):
-                item._fail_with_undefined_error()
-            for kind in (str, int, float):  # subclasses (Markup, IntEnum) become the plain type
-                if isinstance(item, kind):
-                    return kind(item)
-            if isinstance(item, Mapping):
-                return {_json_key(k): convert(v) for k, v in item.items()}
-            if isinstance(item, (list, tuple, range, KeysView, ValuesView, ItemsView, _GuardedIterable)) or (
-                isinstance(item, Iterator) and not isinstance(item, LoopContext)
-            ):
-                return [convert(x) for x in item]
-            raise TypeError(f"a {type(item).__name__} is not a JSON value")
-
-        return convert(value)
-
-
-def _json_key(key: Any) -> str:
-    if isinstance(key, str):
-        return str(key)
-    if key is None or isinstance(key, (bool, int, float)):
-        return json.dumps(key)
-    raise TypeError(f"a dict key must be a string, not {type(key).__name__}")
-
-
 def _quote(source: str) -> str:
     text = source.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace('"', '\\"')
-    return f'"{text[: _QUOTE_CHARS - 3]}..."' if len(text) > _QUOTE_CHARS else f'"{text}"'
+    return f'"{text[: QUOTE_CHARS - 3]}..."' if len(text) > QUOTE_CHARS else f'"{text}"'
 
 
 def _describe(exc: BaseException) -> str:
     """What went wrong, in words a workflow author can act on, on one line."""
     if isinstance(exc, TemplateSyntaxError):
         detail = f"{exc.message} (line {exc.lineno})"
-    elif isinstance(exc, (_LimitExceeded, TemplateError)):
+    elif isinstance(exc, (LimitExceeded, TemplateError)):
         detail = str(exc) or type(exc).__name__
     elif isinstance(exc, RecursionError):
         detail = "too deeply nested or recursive"
@@ -619,9 +88,9 @@ class Sandbox:
     One instance holds one environment and one LRU cache of compiled sources; it can be shared
     by threads (the budget of the call in progress is per thread)."""
 
-    def __init__(self, limits: SandboxLimits = SandboxLimits()) -> None:
-        self.limits = limits
-        self._env = _Environment(limits)
+    def __init__(self, limits: SandboxLimits | None = None) -> None:
+        self.limits = limits = limits or SandboxLimits()
+        self._env = GuardedEnvironment(limits)
         self._globals = dict(self._env.globals)
         self._cache: OrderedDict[tuple[str, str], Template] = OrderedDict()
         self._lock = threading.Lock()
@@ -678,9 +147,9 @@ class Sandbox:
         for chunk in chunks:
             total += len(chunk)
             if total > limit:
-                raise _LimitExceeded(f"the output is longer than {limit:,} characters")
+                raise LimitExceeded(f"the output is longer than {limit:,} characters")
             if monotonic() > deadline:
-                raise _LimitExceeded(f"took longer than {self.limits.timeout_s} s")
+                raise LimitExceeded(f"took longer than {self.limits.timeout_s} s")
             parts.append(chunk)
         return "".join(parts)
 
