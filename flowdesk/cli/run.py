@@ -106,7 +106,8 @@ def _decisions(args: argparse.Namespace, workflow: Workflow) -> dict[str, tuple[
     for node_id in args.reject:
         decisions[node_id] = (False, "rejected on the command line")
     unknown = sorted(set(decisions) - set(approval_ids))
-    if unknown:
+    calls_others = any(n.kind in ("map", "subworkflow") for n in workflow.nodes)
+    if unknown and not calls_others:  # with sub-workflows, the node may be one of theirs
         raise ValueError(
             f"'{unknown[0]}' is not an approval node of this workflow (they are: {', '.join(approval_ids) or 'none'})"
         )
@@ -183,8 +184,13 @@ async def _follow(events: Any, printer: EventPrinter | None, handle: RunHandle, 
 
 
 async def _ask(node_id: str, message: str) -> bool:
+    """Ask on the terminal; the question goes to stderr so stdout stays the run's JSON result."""
     while True:
-        answer = await asyncio.to_thread(input, f"\n{message}\nApprove '{node_id}'? [y/n] ")
+        sys.stderr.write(f"\n{message}\nApprove '{node_id}'? [y/n] ")
+        sys.stderr.flush()
+        answer = await asyncio.to_thread(sys.stdin.readline)
+        if not answer:  # end of input: nobody can answer, so do not approve
+            return False
         if answer.strip().lower() in ("y", "yes"):
             return True
         if answer.strip().lower() in ("n", "no"):

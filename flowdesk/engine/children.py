@@ -6,6 +6,7 @@ node, shares the parent's services, bus and journal, and is cancelled with its p
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.nodes.context import NodeFailure
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 async def run_child_workflow(
-    parent: Run, pn: PlanNode, iteration: int, ref: str, inputs: dict[str, Any], label: str
+    parent: Run, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str
 ) -> dict[str, Any]:
     from flowdesk.engine.runner import InvalidWorkflowError, RunInputError, start_run
 
@@ -30,7 +31,7 @@ async def run_child_workflow(
         workflow = services.workflows.resolve(ref)
     except (KeyError, LookupError, OSError, ValueError) as exc:
         raise NodeFailure(f"cannot load workflow '{ref}': {exc}") from exc
-    child_id = f"{parent.run_id}.{pn.id}.{iteration}.{label.replace(' ', '_')}"
+    child_id = f"{parent.run_id}.{pn.id}.{iteration}.{attempt}.{label.replace(' ', '_')}"
     try:
         handle = start_run(
             workflow,
@@ -45,10 +46,23 @@ async def run_child_workflow(
             depth=depth,
             use_pins=False,
             decisions=parent.options.decisions,
+            # an approval inside a child cannot be answered through the parent's handle yet: rather
+            # than wait forever, the child stops as 'waiting' and the node fails saying so
+            suspend_on_wait=True,
         )
     except (InvalidWorkflowError, RunInputError) as exc:
         raise NodeFailure(f"workflow '{ref}' cannot run: {exc}") from exc
-    result = await handle.wait()
+    try:
+        result = await handle.wait()
+    except asyncio.CancelledError:  # the parent node was cancelled (or timed out): the child goes too
+        handle.cancel()
+        await asyncio.gather(handle.task, return_exceptions=True)
+        raise
+    if result.status == "waiting":
+        raise NodeFailure(
+            f"{label}: workflow '{ref}' stopped at approval node(s) {', '.join(result.waiting)}; approvals inside "
+            "sub-workflows must be decided in advance (e.g. `flowdesk run --approve NODE`)"
+        )
     if result.status != "succeeded":
         reason = result.error.message if result.error else result.status
         raise NodeFailure(f"{label}: workflow '{ref}' {result.status}: {reason}")

@@ -149,10 +149,14 @@ class Run(LoopsMixin, ControlMixin):
         while ready and not self._paused and self._stopping is None and len(self._tasks) < limit:
             i = ready.popleft()
             if self._resolve_without_running(i):
+                if self.journal is not None and ready:
+                    self._start_commit()  # its successors wait for the commit, as after a real run
+                    return
                 continue
             pn = self.plan.nodes[i]
             if pn.node.breakpoint and (i, self.iteration[i]) not in self._bp_passed:
                 ready.appendleft(i)
+                self._bp_at = (i, self.iteration[i])
                 self._pause("breakpoint", pn.id)
                 break
             if self._step_budget is not None:
@@ -169,7 +173,8 @@ class Run(LoopsMixin, ControlMixin):
 
     def _start_commit(self) -> None:
         self._committing = True
-        asyncio.get_running_loop().create_task(self._commit_then_pump())
+        # keep a reference: the loop holds tasks weakly, and a collected commit would stall the run
+        self._commit_task = asyncio.get_running_loop().create_task(self._commit_then_pump())
 
     async def _commit_then_pump(self) -> None:
         assert self.journal is not None
@@ -223,9 +228,14 @@ class Run(LoopsMixin, ControlMixin):
             )
         self._tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
         self._waiting.pop(i, None)
-        if self._stopping is None:
-            self._complete(i, outcome)
-        self._pump()
+        try:
+            if self._stopping is None:
+                self._complete(i, outcome)
+        except Exception as exc:
+            log.exception("run %s: internal error after node %s", self.run_id, pn.id)
+            self._stop("failed", ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", node_id=pn.id))
+        finally:
+            self._pump()
 
     def _cancelled(self, i: int) -> None:
         if self.status[i] == "waiting" and self._stopping == "waiting":
@@ -383,7 +393,7 @@ class Run(LoopsMixin, ControlMixin):
         done = self._done
         if done is None or done.done() or self._committing:
             return
-        if self._pending_loops and not self._tasks:
+        if self._pending_loops and not self._tasks and self._stopping is None:
             self._try_loops()
             if self._ready:
                 self._pump()
@@ -392,7 +402,8 @@ class Run(LoopsMixin, ControlMixin):
             if not self._tasks:
                 done.set_result(None)
             return
-        if self._tasks and len(self._tasks) == len(self._waiting) and not self._ready and self.options.suspend_on_wait:
+        undecided = sum(1 for f in self._waiting.values() if not f.done())
+        if self._tasks and len(self._tasks) == undecided and not self._ready and self.options.suspend_on_wait:
             self._stop("waiting")
             return
         if not self._tasks and not self._ready and not self._paused:
@@ -402,6 +413,7 @@ class Run(LoopsMixin, ControlMixin):
         if self._stopping is not None:
             return
         self._stopping = status
+        self._pending_loops = []
         if error is not None:
             self._error = error
         for task in list(self._tasks):
@@ -416,8 +428,8 @@ class Run(LoopsMixin, ControlMixin):
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run_child(
-        self, pn: PlanNode, iteration: int, ref: str, inputs: dict[str, Any], label: str
+        self, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str
     ) -> dict[str, Any]:
         from flowdesk.engine.children import run_child_workflow
 
-        return await run_child_workflow(self, pn, iteration, ref, inputs, label)
+        return await run_child_workflow(self, pn, iteration, attempt, ref, inputs, label)

@@ -29,11 +29,17 @@ class LoopsMixin(RunState):
         still: list[tuple[int, Any]] = []
         for e, value in self._pending_loops:
             body = self.plan.loop_body(e)
-            if any(self.status[n] in ACTIVE for n in body):
+            if any(self._busy(n) for n in body):
                 still.append((e, value))
             else:
                 self._next_pass(e, value)
         self._pending_loops = still
+
+    def _busy(self, n: int) -> bool:
+        """Still part of the current pass: queued, running, waiting, or with some inputs in and
+        others (from outside the loop, say) still to come."""
+        status = self.status[n]
+        return status in ACTIVE or (status == "idle" and 0 < self.remaining[n] < len(self.plan.nodes[n].in_edges))
 
     def _next_pass(self, e: int, value: Any) -> None:
         edge = self.plan.edges[e]
@@ -65,7 +71,11 @@ class LoopsMixin(RunState):
         edge = self.plan.edges[e]
         body = self.plan.loop_body(e)
         plan_nodes, edges = self.plan.nodes, self.plan.edges
+        is_merge_head = plan_nodes[edge.target].spec.name == "merge"
         for n in body:
+            for inner in plan_nodes[n].loop_out:  # loops nested in this body start counting afresh
+                if inner != e and edges[inner].target in body:
+                    self.loop_count.pop(inner, None)
             self.iteration[n] += 1
             self.status[n] = "idle"
             self.skip_reason[n] = ""
@@ -77,7 +87,9 @@ class LoopsMixin(RunState):
                     self.edge_state[ie] = UNRESOLVED
                     remaining += 1
                 elif self.edge_state[ie] == DELIVERED:
-                    arrived[in_edge.target_port] = self.edge_value[ie]
+                    # a merge at the loop's head takes the value sent back, not the first pass's again
+                    if not (n == edge.target and is_merge_head):
+                        arrived[in_edge.target_port] = self.edge_value[ie]
                 elif self.edge_state[ie] == SKIPPED:
                     if not (n == edge.target and in_edge.target_port == edge.target_port):
                         skipped += 1

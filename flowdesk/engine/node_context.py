@@ -114,7 +114,7 @@ class RunNodeContext:
         return await self._run.wait_for_approval(self._pn.index, message)
 
     async def run_workflow(self, ref: str, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
-        return await self._run.run_child(self._pn, self.iteration, ref, dict(inputs), label)
+        return await self._run.run_child(self._pn, self.iteration, self.attempt, ref, dict(inputs), label)
 
     def set_run_output(self, name: str, value: Any) -> None:
         """Put a value into the run's outputs (what the output node does)."""

@@ -26,9 +26,9 @@ class ControlMixin(RunState):
         """Continue after a pause or a breakpoint; with ``step``, pause again before the next node."""
         if not self._paused:
             return
-        if self._ready:
-            head = self._ready[0]
-            self._bp_passed.add((head, self.iteration[head]))
+        if self._bp_at is not None:  # only the node the breakpoint stopped may pass it
+            self._bp_passed.add(self._bp_at)
+            self._bp_at = None
         self._paused = False
         self._step_budget = 1 if step else None
         self.run_status = "waiting" if self._waiting else "running"
@@ -65,7 +65,7 @@ class ControlMixin(RunState):
         if future is None or future.done():
             return False
         future.set_result((approved, comment))
-        if len(self._waiting) == 1:
-            self.run_status = "paused" if self._paused else "running"
+        if len(self._waiting) == 1 and not self._paused:
+            self.run_status = "running"
             self.emit(RunResumed(run_id=self.run_id, ts=self._now()))
         return True

@@ -83,6 +83,8 @@ class RunState:
         self._stopping: str | None = None
         self._error: ErrorInfo | None = None
         self._committing = False
+        self._commit_task: asyncio.Task[None] | None = None
+        self._bp_at: tuple[int, int] | None = None
         self._dirty = False
         self._done: asyncio.Future[None] | None = None
         self.run_status = "pending"

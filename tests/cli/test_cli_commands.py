@@ -151,3 +151,27 @@ def test_ctrl_c_cancels_the_run_cleanly_with_exit_130(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert "cancelled" in seen + err
     assert "Traceback" not in err
+
+
+def test_approval_is_asked_on_a_terminal(tmp_path: Path) -> None:
+    """With a terminal on stdin, the run stops at the approval node and asks; 'y' approves it."""
+    import pty
+
+    primary, secondary = pty.openpty()
+    path = str(examples_dir() / "parallel_summaries.json")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flowdesk", "run", path],
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(secondary)
+    try:
+        os.write(primary, b"y\n")  # typed ahead; read once the question is asked
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(primary)
+    assert proc.returncode == 0, err
+    assert "Approve 'approve'? [y/n]" in err
+    assert json.loads(out)["digest"]["summaries"] and "run succeeded" in err
