@@ -88,6 +88,7 @@ class RunState:
         self._dirty = False
         self._done: asyncio.Future[None] | None = None
         self.run_status = "pending"
+        # decided once, when the run is built: subscribe to the bus before starting a run to hear it all
         self.listening = (bus is not None and bus.active) or journal is not None
 
     # ------------------------------------------------------------- plumbing

@@ -6,7 +6,7 @@ The engine imports none of providers, store or ui; they pass their implementatio
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,4 +56,3 @@ class EngineServices:
     rng: random.Random = field(default_factory=random.Random)
     max_depth: int = 16
     """How deeply sub-workflows may nest (a workflow calling itself stops here, with a message)."""
-    child_bus: Callable[[], Any] | None = None
