@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from flowdesk.model.kinds import Catalog, KindSpec
-from flowdesk.model.workflow import Edge, LoopSettings, Node, Workflow
+from flowdesk.model.workflow import LoopSettings, Node, Workflow
 
 
 @dataclass(slots=True)
@@ -35,7 +35,6 @@ class PlanNode:
     in_edges: list[int] = field(default_factory=list)
     out_edges: list[int] = field(default_factory=list)
     loop_out: list[int] = field(default_factory=list)
-    out_by_port: dict[str, list[int]] = field(default_factory=dict)
 
 
 class Plan:
@@ -55,20 +54,17 @@ class Plan:
             self.by_id[node.id] = len(self.nodes)
             self.nodes.append(PlanNode(len(self.nodes), node.id, node, spec, config))
         self.edges: list[PlanEdge] = []
-        for edge in workflow.edges:
-            self._add_edge(edge)
+        by_id, nodes, edges = self.by_id, self.nodes, self.edges
+        for edge in workflow.edges:  # the hot loop of compiling a big workflow: kept flat
+            src, dst = by_id[edge.source], by_id[edge.target]
+            index = len(edges)
+            edges.append(PlanEdge(index, edge.id, src, edge.source_port, dst, edge.target_port, edge.loop))
+            if edge.loop is None:
+                nodes[src].out_edges.append(index)
+                nodes[dst].in_edges.append(index)
+            else:
+                nodes[src].loop_out.append(index)
         self._bodies: dict[int, frozenset[int]] = {}
-
-    def _add_edge(self, edge: Edge) -> None:
-        src, dst = self.by_id[edge.source], self.by_id[edge.target]
-        plan_edge = PlanEdge(len(self.edges), edge.id, src, edge.source_port, dst, edge.target_port, edge.loop)
-        self.edges.append(plan_edge)
-        if edge.loop is None:
-            self.nodes[src].out_edges.append(plan_edge.index)
-            self.nodes[src].out_by_port.setdefault(edge.source_port, []).append(plan_edge.index)
-            self.nodes[dst].in_edges.append(plan_edge.index)
-        else:
-            self.nodes[src].loop_out.append(plan_edge.index)
 
     def descendants(self, start: int) -> set[int]:
         """``start`` and every node reachable from it along forward edges."""
