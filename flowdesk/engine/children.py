@@ -46,22 +46,27 @@ async def run_child_workflow(
             depth=depth,
             use_pins=False,
             decisions=parent.options.decisions,
-            # an approval inside a child cannot be answered through the parent's handle yet: rather
-            # than wait forever, the child stops as 'waiting' and the node fails saying so
-            suspend_on_wait=True,
+            # a child waits for approvals as its parent does: the parent's handle answers them
+            # (decide() routes there); a suspending parent's child stops as 'waiting' instead
+            suspend_on_wait=parent.options.suspend_on_wait,
         )
     except (InvalidWorkflowError, RunInputError) as exc:
         raise NodeFailure(f"workflow '{ref}' cannot run: {exc}") from exc
+    parent.children[child_id] = handle
+    if parent.is_paused:
+        handle.pause()
     try:
         result = await handle.wait()
     except asyncio.CancelledError:  # the parent node was cancelled (or timed out): the child goes too
         handle.cancel()
         await asyncio.gather(handle.task, return_exceptions=True)
         raise
+    finally:
+        parent.children.pop(child_id, None)
     if result.status == "waiting":
         raise NodeFailure(
-            f"{label}: workflow '{ref}' stopped at approval node(s) {', '.join(result.waiting)}; approvals inside "
-            "sub-workflows must be decided in advance (e.g. `flowdesk run --approve NODE`)"
+            f"{label}: workflow '{ref}' stopped at approval node(s) {', '.join(result.waiting)}; a run that "
+            "suspends cannot keep a sub-workflow waiting, so decide them in advance (`flowdesk run --approve NODE`)"
         )
     if result.status != "succeeded":
         reason = result.error.message if result.error else result.status

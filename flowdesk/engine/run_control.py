@@ -12,9 +12,20 @@ class ControlMixin(RunState):
     def cancel(self) -> None:
         self._stop("cancelled")
 
+    @property
+    def is_paused(self) -> bool:
+        return self._paused
+
     def pause(self) -> None:
         if not self._paused and self._stopping is None:
             self._pause("user", None)
+            for child in list(self.children.values()):
+                child.pause()
+
+    def waiting_nodes(self) -> list[str]:
+        """Approval nodes waiting for a decision, in this run and in the runs it started."""
+        own = [pn.id for pn in self.plan.nodes if self.status[pn.index] == "waiting"]
+        return own + [n for child in list(self.children.values()) for n in child.waiting_for]
 
     def _pause(self, reason: str, node_id: str | None) -> None:
         self._paused = True
@@ -30,6 +41,8 @@ class ControlMixin(RunState):
             self._bp_passed.add(self._bp_at)
             self._bp_at = None
         self._paused = False
+        for child in list(self.children.values()):
+            child.resume()
         self._step_budget = 1 if step else None
         self.run_status = "waiting" if self._waiting else "running"
         self.emit(RunResumed(run_id=self.run_id, ts=self._now()))
@@ -62,8 +75,9 @@ class ControlMixin(RunState):
         """Answer a waiting approval node; False when that node is not waiting."""
         i = self.plan.by_id.get(node_id)
         future = self._waiting.get(i) if i is not None else None
-        if future is None or future.done():
-            return False
+        if future is None or future.done():  # perhaps a node of a sub-workflow this run started
+            children = list(self.children.values())
+            return any((c.approve if approved else c.reject)(node_id, comment) for c in children)
         future.set_result((approved, comment))
         if len(self._waiting) == 1 and not self._paused:
             self.run_status = "running"

@@ -84,6 +84,8 @@ class RunState:
         self._error: ErrorInfo | None = None
         self._committing = False
         self._commit_task: asyncio.Task[None] | None = None
+        self.children: dict[str, Any] = {}
+        """Runs started by this run's subworkflow and map nodes, by run id (their RunHandles)."""
         self._bp_at: tuple[int, int] | None = None
         self._dirty = False
         self._done: asyncio.Future[None] | None = None

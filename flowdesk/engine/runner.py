@@ -137,7 +137,8 @@ class RunHandle:
 
     @property
     def waiting_for(self) -> list[str]:
-        return [pn.id for pn in self._run.plan.nodes if self._run.status[pn.index] == "waiting"]
+        """Approval nodes waiting for a decision, those of sub-workflow runs included."""
+        return self._run.waiting_nodes()
 
 
 def check_runnable(workflow: Workflow, catalog: Catalog) -> list[Problem]:

@@ -288,3 +288,26 @@ def test_subworkflow_and_runaway_recursion(calls: Calls) -> None:
     services = EngineServices(workflows=DictResolver({"me": selfish}), max_depth=5)
     result = asyncio.run(run_workflow(selfish, catalog_with(calls), services))
     assert result.status == "failed" and "nest more than 5 deep" in result.error.message
+
+
+def test_approval_inside_a_subworkflow_is_answered_through_the_parent(calls: Calls) -> None:
+    inner = workflow(
+        [node("ask", "approval", message="inner?"), node("yes", "output", name="ok")], ["ask.approved -> yes.value"]
+    )
+    outer = workflow(
+        [node("sub", "subworkflow", workflow="inner"), node("out", "output", name="r")], ["sub.outputs -> out.value"]
+    )
+    services = EngineServices(workflows=DictResolver({"inner": inner}))
+
+    async def go() -> Any:
+        handle = start_run(outer, catalog_with(calls), services)
+        await _settle(handle, lambda: handle.waiting_for == ["ask"])
+        handle.pause()
+        handle.resume()
+        assert handle.approve("ask", "fine")
+        return await handle.wait()
+
+    result = asyncio.run(go())
+    assert result.ok and result.outputs == {"r": {"ok": None}}
+    suspended = asyncio.run(run_workflow(outer, catalog_with(calls), services, suspend_on_wait=True))
+    assert suspended.status == "failed" and "decide them in advance" in suspended.error.message
