@@ -384,7 +384,7 @@ class Run(LoopsMixin, ControlMixin):
                         self._make_ready(t)
 
     def _should_skip(self, t: int) -> bool:
-        if self.plan.nodes[t].spec.name == "merge":
+        if self.plan.nodes[t].spec.joins:
             return not self.arrived[t]
         return self.skipped_in[t] > 0
 

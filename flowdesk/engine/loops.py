@@ -71,7 +71,7 @@ class LoopsMixin(RunState):
         edge = self.plan.edges[e]
         body = self.plan.loop_body(e)
         plan_nodes, edges = self.plan.nodes, self.plan.edges
-        is_merge_head = plan_nodes[edge.target].spec.name == "merge"
+        is_merge_head = plan_nodes[edge.target].spec.joins
         for n in body:
             for inner in plan_nodes[n].loop_out:  # loops nested in this body start counting afresh
                 if inner != e and edges[inner].target in body:

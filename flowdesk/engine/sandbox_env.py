@@ -11,15 +11,24 @@ import types
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass
 from time import monotonic
-from typing import Any, NoReturn
+from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_context
+from jinja2 import StrictUndefined, nodes, pass_context
 from jinja2.exceptions import FilterArgumentError, SecurityError
 from jinja2.filters import FILTERS, do_indent, make_attrgetter
 from jinja2.runtime import LoopContext, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 from jinja2.utils import Namespace
-from jinja2.visitor import NodeTransformer
+
+from flowdesk.engine.sandbox_rules import (
+    ALLOWED_ATTRS,
+    CONCAT_GUARD,
+    GENERIC_FILTERS,
+    ITER_GUARD,
+    STR_ATTRS,
+    VALUE_GUARD,
+    Hardener,
+)
 
 WORK_FACTOR = 10
 """Text a render may produce in total (buffers included) and the size of any list or dict it may
@@ -30,30 +39,8 @@ MAX_INT_BITS = 10_000
 """Largest integer an operator may create (~3,000 digits): big-number arithmetic is not interruptible."""
 
 QUOTE_CHARS = 80
-# Names the lexer cannot produce, so only the AST rewrite below can call these guards.
-_ITER, _CONCAT, _VALUE = "flowdesk:iter", "flowdesk:concat", "flowdesk:value"
 _NUMBERS = (int, float, bool)
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
-_GENERIC_FILTERS = (
-    "abs", "attr", "capitalize", "count", "d", "default", "dictsort", "first", "float", "groupby",
-    "int", "items", "last", "length", "list", "lower", "map", "max", "min", "reject", "rejectattr",
-    "reverse", "round", "select", "selectattr", "sort", "title", "trim", "truncate", "unique", "upper",
-    "urlencode", "wordcount",
-)  # fmt: skip
-# No encode/translate/maketrans (they amplify); format is reached only through wrap_str_format.
-_STR_ATTRS = frozenset({
-    "capitalize", "casefold", "center", "count", "endswith", "expandtabs", "find", "index", "isalnum",
-    "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric", "isspace",
-    "istitle", "isupper", "join", "ljust", "lower", "lstrip", "partition", "removeprefix", "removesuffix",
-    "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit", "rstrip", "split", "splitlines",
-    "startswith", "strip", "swapcase", "title", "upper", "zfill",
-})  # fmt: skip
-_NUM_ATTRS = frozenset({"real", "imag", "numerator", "denominator", "is_integer", "bit_length", "conjugate"})
-_ATTRS: dict[type, frozenset[str]] = {
-    str: _STR_ATTRS, int: _NUM_ATTRS, float: _NUM_ATTRS, bool: _NUM_ATTRS,
-    list: frozenset({"count", "index", "copy"}), tuple: frozenset({"count", "index"}),
-    dict: frozenset({"get", "items", "keys", "values", "copy"}),
-}  # fmt: skip
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
 _DIGITS = re.compile(r"\d+")
 
@@ -111,51 +98,6 @@ class _GuardedFormatter(SandboxedFormatter):
         return text
 
 
-class _Hardener(NodeTransformer):
-    """Rewrites a parsed template so that the code Jinja generates calls the guards: each loop
-    iterates through a deadline check, literal text goes through ``finalize`` (which counts it, also
-    inside macro and ``{% set %}`` buffers), ``~`` and non-constant literals are size-checked."""
-
-    def visit_For(self, node: nodes.For) -> nodes.Node:
-        self.generic_visit(node)
-        node.iter = _guard(node.iter, _ITER)
-        return node
-
-    def visit_Output(self, node: nodes.Output) -> nodes.Node:
-        self.generic_visit(node)
-        node.nodes = [
-            nodes.Const(c.data, lineno=c.lineno) if isinstance(c, nodes.TemplateData) else c for c in node.nodes
-        ]
-        return node
-
-    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
-        self.generic_visit(node)
-        return _guard(nodes.List(node.nodes, lineno=node.lineno), _CONCAT)
-
-    def _literal(self, node: nodes.Expr) -> nodes.Node:
-        self.generic_visit(node)
-        if getattr(node, "ctx", "load") != "load" or _is_static(node):
-            return node
-        return _guard(node, _VALUE)
-
-    visit_List = visit_Tuple = visit_Dict = _literal
-
-    def _refuse(self, node: nodes.Node) -> NoReturn:
-        word = {"FromImport": "from ... import"}.get(type(node).__name__, type(node).__name__.lower())
-        raise TemplateSyntaxError(f"'{word}' is not allowed: templates cannot load other templates", node.lineno)
-
-    visit_Extends = visit_Include = visit_Import = visit_FromImport = _refuse
-
-
-def _guard(node: Any, name: str) -> nodes.Filter:
-    return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
-
-
-def _is_static(node: nodes.Node) -> bool:
-    static = (nodes.Const, nodes.List, nodes.Tuple, nodes.Dict, nodes.Pair)
-    return isinstance(node, static) and all(isinstance(n, static) for n in node.find_all(nodes.Node))
-
-
 class GuardedEnvironment(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox plus allow-lists, a per-call deadline and size limits."""
 
@@ -171,7 +113,7 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         self.state = _State()
         self.globals.clear()
         self.globals.update(range=self._range, dict=dict, namespace=Namespace)
-        self.filters = {name: self._wrap(FILTERS[name]) for name in _GENERIC_FILTERS}
+        self.filters = {name: self._wrap(FILTERS[name]) for name in GENERIC_FILTERS}
         custom = {
             "join": self._join,
             "replace": self._replace,
@@ -183,12 +125,14 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
             "fromjson": self._fromjson,
         }
         self.filters.update({name: self._wrap(func) for name, func in custom.items()})
-        self.filters.update({_ITER: self._iter_guard, _CONCAT: self._concat_guard, _VALUE: self._value_guard})
+        self.filters.update(
+            {ITER_GUARD: self._iter_guard, CONCAT_GUARD: self._concat_guard, VALUE_GUARD: self._value_guard}
+        )
 
     def _generate(
         self, source: nodes.Template, name: str | None, filename: str | None, defer_init: bool = False
     ) -> str:
-        source = _Hardener().visit(source)
+        source = Hardener().visit(source)
         source.set_environment(self)
         return super()._generate(source, name, filename, defer_init)
 
@@ -294,7 +238,7 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, type) or isinstance(value, (type, types.ModuleType)):
             return False  # dict.update(inputs, ...) would mutate scope data; classes lead to escapes
-        allowed = _ATTRS.get(type(obj)) or (_STR_ATTRS if isinstance(obj, str) else None)
+        allowed = ALLOWED_ATTRS.get(type(obj)) or (STR_ATTRS if isinstance(obj, str) else None)
         if allowed is not None:
             return attr in allowed
         return super().is_safe_attribute(obj, attr, value)

@@ -66,6 +66,9 @@ class KindSpec:
     runnable: bool = True
     singleton: bool = False
     """At most one node of this kind per workflow (the start node)."""
+    joins: bool = False
+    """Runs on the inputs that arrived, skipped only when all were skipped (merge); other kinds are
+    skipped as soon as any input was."""
 
     def parse_config(self, config: Mapping[str, Any]) -> BaseModel:
         """The config as the kind's model; raises pydantic's ValidationError when invalid."""

@@ -133,4 +133,5 @@ MERGE = KindSpec(
     icon="merge",
     config_model=MergeConfig,
     ports=_merge_ports,
+    joins=True,
 )
