@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -12,6 +13,15 @@ from flowdesk.model.document import WorkflowDocument
 from flowdesk.model.history import History
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.registry import Registry, builtin_registry
+
+
+@pytest.fixture(autouse=True)
+def private_library(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every flowdesk process a test starts) gets its own library, never the user's."""
+    path = tmp_path_factory.mktemp("library") / "library.db"
+    monkeypatch.setenv("FLOWDESK_DB", str(path))
+    monkeypatch.delenv("FLOWDESK_PROFILE", raising=False)
+    return path
 
 
 @pytest.fixture

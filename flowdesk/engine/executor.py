@@ -99,7 +99,15 @@ class Run(LoopsMixin, ControlMixin):
             )
         )
         if self.journal is not None:
-            await self.journal.commit()
+            try:
+                await self.journal.commit()
+            except Exception as exc:
+                log.exception("run %s: the end of the run could not be recorded", self.run_id)
+                if status == "succeeded":  # the record is incomplete: do not report a clean success
+                    status = self.run_status = "failed"
+                self._error = self._error or ErrorInfo(
+                    message=f"the run record could not be saved: {exc}", error_class="node"
+                )
         return RunResult(
             run_id=self.run_id,
             status=status,

@@ -1,0 +1,178 @@
+"""Opening a library file safely, and the transactions everything else in the store runs in.
+
+Opening checks before it changes anything: a file that is not SQLite, or an SQLite file that is
+not a flowdesk library, is refused with a message and left byte-for-byte untouched; a library
+from a newer flowdesk is refused; an older one is backed up, then upgraded in one transaction.
+
+Every connection runs with WAL (readers never wait for the writer), foreign keys on, a busy
+timeout (a second process writing makes us wait, not fail) and synchronous=NORMAL (a commit is
+durable against a crash of the program; the WAL is synced at checkpoints). Write transactions
+begin IMMEDIATE, so two processes queue for the write lock up front instead of failing midway.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
+
+from flowdesk.store.migrations import APPLICATION_ID, LATEST, backup, upgrade
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 15_000
+
+
+class LibraryError(Exception):
+    """The library cannot be opened or written; the message is for the user and names the file."""
+
+
+def describe_sqlite_error(exc: BaseException, path: Path) -> str:
+    """A sentence a person understands for an SQLite failure, naming the library."""
+    text = str(getattr(exc, "orig", None) or exc)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return f"the library {path} is busy: another flowdesk process kept it locked for too long; try again"
+    if "disk is full" in lowered or "database or disk is full" in lowered:
+        return f"the disk holding the library {path} is full; nothing was written"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"the library {path} is read-only; nothing was written"
+    if "not a database" in lowered or "malformed" in lowered:
+        return f"the library {path} is damaged or not a flowdesk library ({text})"
+    if "unable to open" in lowered:
+        return f"cannot open the library {path}: {text}"
+    return f"the library {path} could not be used: {text}"
+
+
+class Database:
+    """One library file: its engine, one connection, and read/write transactions."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self.backup_path: Path | None = None
+        self.upgraded: list[int] = []
+        self._prepare()
+        self.engine = create_engine(
+            "sqlite://", creator=self._connect, poolclass=StaticPool, future=True
+        )
+        event.listen(self.engine, "begin", self._begin)
+        self._conn: Connection = self.engine.connect()
+        self._depth = 0
+
+    # ------------------------------------------------------------ opening
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _prepare(self) -> None:
+        """Check the file is ours (or empty), then bring its schema up to date."""
+        if self.path.exists():
+            if self.path.is_dir():
+                raise LibraryError(f"the library path {self.path} is a folder, not a file")
+            try:
+                with self.path.open("rb") as fh:
+                    header = fh.read(len(SQLITE_HEADER))
+            except OSError as exc:
+                raise LibraryError(f"cannot read the library {self.path}: {exc.strerror}") from exc
+            if header and header != SQLITE_HEADER:
+                raise LibraryError(f"{self.path} is not a flowdesk library (not an SQLite database); it was left untouched")
+        else:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LibraryError(f"cannot create the library folder {self.path.parent}: {exc.strerror}") from exc
+        try:
+            self._check_and_upgrade()
+        except sqlite3.Error as exc:
+            raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
+
+    def _check_and_upgrade(self) -> None:
+        # Inspect read-only first: setting WAL on someone else's database would change it.
+        if self.path.exists() and self.path.stat().st_size > 0:
+            probe = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                app_id = probe.execute("PRAGMA application_id").fetchone()[0]
+                version = probe.execute("PRAGMA user_version").fetchone()[0]
+                tables = probe.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            finally:
+                probe.close()
+            if app_id != APPLICATION_ID and (tables or version):
+                raise LibraryError(f"{self.path} is an SQLite database but not a flowdesk library; it was left untouched")
+        else:
+            version = 0
+        if version > LATEST:
+            raise LibraryError(
+                f"the library {self.path} was written by a newer flowdesk (schema {version}; this flowdesk "
+                f"reads up to {LATEST}); update flowdesk to open it"
+            )
+        if version == LATEST:
+            return
+        conn = self._connect()
+        try:
+            if version > 0:
+                self.backup_path = backup(conn, self.path, version)
+                log.warning("upgrading the library %s from schema %d; backup at %s", self.path, version, self.backup_path)
+            self.upgraded = upgrade(conn, version)
+        finally:
+            conn.close()
+
+    # ------------------------------------------------------------ transactions
+    def _begin(self, conn: Connection) -> None:
+        mode = conn.get_execution_options().get("flowdesk_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction (BEGIN IMMEDIATE); nested calls join the outer one."""
+        with self._transaction("IMMEDIATE") as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A consistent snapshot to read from."""
+        with self._transaction("DEFERRED") as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self, mode: str) -> Iterator[Connection]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self._conn
+            finally:
+                self._depth -= 1
+            return
+        conn = self._conn.execution_options(flowdesk_begin=mode)
+        self._depth = 1
+        try:
+            with conn.begin():
+                yield conn
+        except DBAPIError as exc:
+            if isinstance(exc.orig, sqlite3.Error):
+                raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
+            raise
+        except sqlite3.Error as exc:  # from the recorder's driver-level statements
+            raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
+        finally:
+            self._depth = 0
+
+    def raw(self) -> sqlite3.Connection:
+        """The driver connection, for the recorder's batched inserts (inside ``write()`` only)."""
+        driver = self._conn.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        return driver
+
+    def close(self) -> None:
+        self._conn.close()
+        self.engine.dispose()

@@ -1,0 +1,247 @@
+"""The recorder: journals a run's events into the library (the engine's ``RunJournal``).
+
+``record`` only appends to a list, so the executor's hot path stays cheap. ``commit`` turns all
+events recorded since the last commit into rows in one write transaction: the executor awaits
+it before a node whose inputs just finished may start, so a finished result is on disk before
+anything depends on it, and results that finish together share one commit.
+
+One row per node attempt and iteration (``step``), upserted by its natural key, so a node that
+starts and finishes between two commits costs one insert. Values go to ``blob`` by hash. Only
+events worth keeping become ``log`` rows (node logs, retries, failures, pauses, waits, loop
+passes); queued, progress and token deltas are for live displays only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowdesk.engine.events import ErrorInfo, Usage
+from flowdesk.store.database import Database
+from flowdesk.store.values import BlobBatch, to_json
+
+log = logging.getLogger(__name__)
+
+_UPSERT_STEP = """
+INSERT INTO step (run_id, node_id, iteration, attempt, segment, status, source, inputs, outputs, error,
+                  started_at, finished_at, duration_s, input_tokens, output_tokens, cost_usd)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id, node_id, iteration, attempt, segment) DO UPDATE SET
+  status = excluded.status, source = excluded.source, inputs = coalesce(excluded.inputs, step.inputs),
+  outputs = excluded.outputs, error = excluded.error, finished_at = excluded.finished_at,
+  duration_s = excluded.duration_s, input_tokens = excluded.input_tokens,
+  output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd
+"""
+_INSERT_LOG = "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def error_json(error: ErrorInfo | None) -> str | None:
+    if error is None:
+        return None
+    return to_json(
+        {"message": error.message, "error_class": error.error_class, "node_id": error.node_id, "exception": error.exception}
+    )
+
+
+@dataclass(slots=True)
+class _Step:
+    run_id: str
+    node_id: str
+    iteration: int
+    attempt: int
+    segment: int
+    status: str = "running"
+    source: str = "run"
+    inputs: str | None = None
+    outputs: str | None = None
+    error: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_s: float = 0.0
+    usage: Usage = field(default_factory=Usage)
+
+    def row(self) -> tuple[Any, ...]:
+        u = self.usage
+        return (
+            self.run_id, self.node_id, self.iteration, self.attempt, self.segment, self.status, self.source,
+            self.inputs, self.outputs, self.error, self.started_at, self.finished_at, self.duration_s,
+            u.input_tokens, u.output_tokens, u.cost_usd,
+        )  # fmt: skip
+
+
+class RunRecorder:
+    """One recorder per top-level run; it also journals that run's sub-workflow and map runs."""
+
+    def __init__(self, db: Database, run_id: str, *, segment: int = 0, owner: str | None = None) -> None:
+        self.db = db
+        self.run_id = run_id
+        self.owner = owner
+        self._segments: dict[str, int] = {run_id: segment}
+        self._continuing = segment > 0
+        self._events: list[Any] = []
+        self._open: dict[tuple[str, str, int, int], _Step] = {}
+        self._retried_usage: dict[tuple[str, str, int], Usage] = {}
+        self.commits = 0
+
+    # ------------------------------------------------------------ RunJournal
+    def record(self, event: Any) -> None:
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        self.flush()
+
+    # ------------------------------------------------------------ writing
+    def flush(self) -> None:
+        """Write everything recorded so far in one transaction."""
+        if not self._events:
+            return
+        events, self._events = self._events, []
+        blobs = BlobBatch()
+        dirty: dict[tuple[str, str, int, int], _Step] = {}
+        logs: list[tuple[Any, ...]] = []
+        with self.db.write() as conn:
+            raw = self.db.raw()
+            for event in events:
+                handler = getattr(self, f"_on_{event.type}", None)
+                if handler is not None:
+                    handler(event, raw, blobs, dirty, logs)
+            blobs.flush(raw)
+            if dirty:
+                raw.executemany(_UPSERT_STEP, [s.row() for s in dirty.values()])
+            if logs:
+                raw.executemany(_INSERT_LOG, logs)
+            del conn
+        for key, step in dirty.items():
+            if step.status not in ("running", "waiting"):
+                self._open.pop(key, None)
+        self.commits += 1
+
+    # ------------------------------------------------------------ run events
+    def _on_run_started(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        row = raw.execute("SELECT segment, kind FROM run WHERE id = ?", (e.run_id,)).fetchone()
+        if row is None:  # a sub-workflow or map item run: its row is made here
+            raw.execute(
+                "INSERT INTO run (id, workflow_id, workflow_name, source, kind, parent_run_id, parent_node_id, status,"
+                " inputs, created_at, started_at, node_count, owner) VALUES (?, NULL, ?, 'child', 'child', ?, ?,"
+                " 'running', ?, ?, ?, ?, ?)",
+                (e.run_id, e.workflow_name, e.parent_run_id, e.parent_node_id, blobs.value_map(e.inputs), e.ts, e.ts,
+                 e.node_count, self.owner),
+            )  # fmt: skip
+            self._segments[e.run_id] = 0
+            return
+        segment = self._segments.get(e.run_id)
+        if segment is None:  # a child run started again after its parent was continued
+            segment = row[0] + 1
+            self._segments[e.run_id] = segment
+        raw.execute(
+            "UPDATE run SET status = 'running', started_at = coalesce(started_at, ?), owner = ?, segment = ?,"
+            " node_count = ?, finished_at = NULL WHERE id = ?",
+            (e.ts, self.owner, segment, e.node_count, e.run_id),
+        )
+
+    def _on_run_paused(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        raw.execute("UPDATE run SET status = 'paused' WHERE id = ? AND status = 'running'", (e.run_id,))
+        where = f" before '{e.node_id}'" if e.node_id else ""
+        logs.append((e.run_id, e.node_id, 0, e.ts, "info", e.type, f"paused ({e.reason}){where}"))
+
+    def _on_run_resumed(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        raw.execute("UPDATE run SET status = 'running' WHERE id = ? AND status IN ('paused', 'waiting')", (e.run_id,))
+        logs.append((e.run_id, None, 0, e.ts, "info", e.type, "resumed"))
+
+    def _on_run_waiting(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        raw.execute("UPDATE run SET status = 'waiting' WHERE id = ?", (e.run_id,))
+        logs.append((e.run_id, None, 0, e.ts, "info", e.type, f"waiting for approval at {', '.join(e.node_ids)}"))
+
+    def _on_run_finished(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        u = e.usage
+        raw.execute(
+            "UPDATE run SET status = ?, outputs = ?, error = ?, finished_at = ?, duration_s = duration_s + ?,"
+            " input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost_usd = cost_usd + ?,"
+            " node_counts = ? WHERE id = ?",
+            (e.status, blobs.value_map(e.outputs), error_json(e.error), e.ts, e.duration_s, u.input_tokens,
+             u.output_tokens, u.cost_usd, to_json(e.node_counts), e.run_id),
+        )  # fmt: skip
+        if e.error is not None:
+            logs.append((e.run_id, e.error.node_id, 0, e.ts, "error", e.type, f"run {e.status}: {e.error.message}"))
+
+    # ------------------------------------------------------------ node events
+    def _step(self, e: Any, attempt: int, dirty: dict[Any, _Step]) -> _Step:
+        key = (e.run_id, e.node_id, e.iteration, attempt)
+        step = self._open.get(key)
+        if step is None:
+            segment = self._segments.get(e.run_id, 0)
+            step = _Step(e.run_id, e.node_id, e.iteration, attempt, segment, started_at=e.ts)
+            self._open[key] = step
+        dirty[key] = step
+        return step
+
+    def _on_node_started(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        step = self._step(e, e.attempt, dirty)
+        step.status, step.started_at, step.inputs = "running", e.ts, blobs.value_map(e.inputs)
+
+    def _on_node_retrying(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        step = self._step(e, e.attempt, dirty)
+        step.status, step.error, step.finished_at = "failed", error_json(e.error), e.ts
+        step.duration_s, step.usage = e.duration_s, e.usage
+        key = (e.run_id, e.node_id, e.iteration)
+        self._retried_usage[key] = self._retried_usage.get(key, Usage()) + e.usage
+        logs.append(
+            (e.run_id, e.node_id, e.iteration, e.ts, "warning", e.type,
+             f"attempt {e.attempt} failed: {e.error.message}; retrying in {e.delay_s:.2f} s")
+        )  # fmt: skip
+
+    def _finish(self, e: Any, status: str, attempt: int, dirty: Any, usage: Usage) -> _Step:
+        step = self._step(e, attempt, dirty)
+        step.status, step.finished_at = status, e.ts
+        earlier = self._retried_usage.pop((e.run_id, e.node_id, e.iteration), None)
+        if earlier is not None:  # the event carries all attempts' usage; this row is the last attempt's
+            usage = Usage(
+                input_tokens=usage.input_tokens - earlier.input_tokens,
+                output_tokens=usage.output_tokens - earlier.output_tokens,
+                cost_usd=usage.cost_usd - earlier.cost_usd,
+            )
+        step.usage = usage
+        return step
+
+    def _on_node_succeeded(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        if e.source == "restored" and self._continuing and e.run_id == self.run_id:
+            return  # its row from before the interruption stands
+        step = self._finish(e, "succeeded", e.attempt if e.source == "run" else 0, dirty, e.usage)
+        step.outputs, step.duration_s, step.source, step.error = blobs.value_map(e.outputs), e.duration_s, e.source, None
+
+    def _on_node_failed(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        step = self._finish(e, "failed", e.attempt, dirty, e.usage)
+        step.error, step.duration_s = error_json(e.error), e.duration_s
+        how = "handled: sent on through its error port" if e.handled else "failed"
+        logs.append((e.run_id, e.node_id, e.iteration, e.ts, "error", e.type, f"{how}: {e.error.message}"))
+
+    def _on_node_skipped(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        if e.source == "restored" and self._continuing and e.run_id == self.run_id:
+            return
+        step = self._finish(e, "skipped", 0, dirty, Usage())
+        step.source = e.source
+        step.error = to_json({"message": e.reason, "error_class": "skipped"}) if e.reason else None
+
+    def _on_node_waiting(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        step = self._step(e, self._latest_attempt(e), dirty)
+        step.status = "waiting"
+        logs.append((e.run_id, e.node_id, e.iteration, e.ts, "info", e.type, e.message or "waiting for approval"))
+
+    def _on_node_cancelled(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        self._finish(e, "cancelled", e.attempt, dirty, Usage())
+
+    def _on_node_log(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        logs.append((e.run_id, e.node_id, e.iteration, e.ts, e.level, e.type, e.message))
+
+    def _on_loop_iterated(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
+        logs.append((e.run_id, e.node_id, e.iteration, e.ts, "info", e.type, f"loop pass {e.iteration + 1} begins"))
+
+    def _latest_attempt(self, e: Any) -> int:
+        attempts = [k[3] for k in self._open if k[:3] == (e.run_id, e.node_id, e.iteration)]
+        return max(attempts, default=1)
+
+
+def decode_error(text: str | None) -> dict[str, Any] | None:
+    return json.loads(text) if text else None

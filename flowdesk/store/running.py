@@ -1,0 +1,242 @@
+"""Recorded runs: start one, continue one (resume, or an approval decided later), re-run from a node.
+
+This is where the engine meets the library. Every run started here has a row before it starts
+and a recorder journaling it; the exact document it ran is kept with it, so a run can be resumed
+or re-run even after its workflow was edited or deleted.
+
+Resuming and deciding an approval continue the *same* run (same id, a new segment), re-running
+only nodes without a recorded success; a re-run from a node is a new child run of the original.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from flowdesk.engine.bus import EventBus
+from flowdesk.engine.resolvers import FileWorkflowResolver
+from flowdesk.engine.reuse import finished_outcomes, rerun_prior
+from flowdesk.engine.runner import RunHandle, check_runnable, new_run_id, prepare_inputs, start_run
+from flowdesk.engine.services import EngineServices
+from flowdesk.model.kinds import Catalog
+from flowdesk.model.workflow import Workflow
+from flowdesk.store.recorder import RunRecorder
+from flowdesk.store.runs import RunInfo
+from flowdesk.store.store import Store
+from flowdesk.store.values import BlobBatch, to_json
+from flowdesk.store.workflows import NotFoundError
+
+CONTINUABLE = ("interrupted", "failed", "cancelled")
+
+
+class RunStateError(ValueError):
+    """The run is not in a state that allows this (e.g. resuming a run that succeeded)."""
+
+
+@dataclass(frozen=True)
+class Started:
+    """A run started here (``handle``), or the earlier run an idempotency key named (``existing``)."""
+
+    run_id: str
+    handle: RunHandle | None = None
+    existing: RunInfo | None = None
+
+
+class LibraryWorkflowResolver:
+    """Resolves map and subworkflow references as library workflows (id or slug), current version."""
+
+    def __init__(self, store: Store, fallback: FileWorkflowResolver | None = None) -> None:
+        self.store = store
+        self.fallback = fallback
+        self._cache: dict[str, Workflow] = {}
+
+    def resolve(self, ref: str) -> Workflow:
+        if ref not in self._cache:
+            try:
+                self._cache[ref] = self.store.workflows.load(ref)
+            except NotFoundError:
+                if self.fallback is None:
+                    raise
+                self._cache[ref] = self.fallback.resolve(ref)
+        return self._cache[ref]
+
+
+class RunService:
+    def __init__(self, store: Store, catalog: Catalog, services: EngineServices) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.services = services
+
+    # ------------------------------------------------------------ start
+    def start(
+        self,
+        workflow: Workflow,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        source: str = "library",
+        workflow_version: int | None = None,
+        idempotency_key: str | None = None,
+        bus: EventBus | None = None,
+        decisions: Mapping[str, tuple[bool, str]] | None = None,
+        suspend_on_wait: bool = False,
+        use_pins: bool = True,
+        inputs_from_text: bool = False,
+    ) -> Started:
+        """Record and start a run of ``workflow`` (must be called on the running event loop).
+
+        ``source`` is 'library' (then the workflow must be saved; ``workflow_version`` says which
+        version) or the path of the file it came from.
+        """
+        if idempotency_key:
+            earlier = self.store.runs.find_by_key(idempotency_key)
+            if earlier is not None:
+                return Started(earlier.id, existing=earlier)
+        check_runnable(workflow, self.catalog)
+        prepared = prepare_inputs(workflow, inputs or {}, from_text=inputs_from_text)
+        run_id = new_run_id()
+        options = {
+            "use_pins": use_pins,
+            "suspend_on_wait": suspend_on_wait,
+            "decisions": {k: list(v) for k, v in (decisions or {}).items()},
+            "files_root": str(self.services.files_root) if self.services.files_root else None,
+        }
+        existing = self._insert_run(
+            run_id, workflow, prepared, source=source, version=workflow_version, key=idempotency_key, options=options
+        )
+        if existing is not None:  # another process used the key between our check and our insert
+            return Started(existing.id, existing=existing)
+        handle = self._launch(workflow, run_id, prepared, options, source, bus=bus, segment=0)
+        return Started(run_id, handle=handle)
+
+    def _insert_run(
+        self, run_id: str, workflow: Workflow, inputs: dict[str, Any], *, source: str, version: int | None,
+        key: str | None, options: dict[str, Any], kind: str = "run", parent: str | None = None,
+        parent_node: str | None = None,
+    ) -> RunInfo | None:  # fmt: skip
+        from flowdesk.model.fileformat import dumps_workflow
+
+        blobs = BlobBatch()
+        document = blobs.text(dumps_workflow(workflow))
+        in_library = source == "library"
+        with self.store.db.write() as conn:
+            if key:
+                row = conn.exec_driver_sql("SELECT id FROM run WHERE idempotency_key = ?", (key,)).first()
+                if row is not None:
+                    return self.store.runs.get(row[0])
+            blobs_inputs = blobs.value_map(inputs)
+            blobs.flush(self.store.db.raw())
+            conn.exec_driver_sql(
+                "INSERT INTO run (id, workflow_id, workflow_version, workflow_name, document_hash, source, kind,"
+                " parent_run_id, parent_node_id, status, inputs, created_at, node_count, idempotency_key, owner,"
+                " options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
+                (run_id, workflow.id if in_library else None, version, workflow.name, document, source, kind, parent,
+                 parent_node, blobs_inputs, time.time(), len(workflow.nodes), key, self.store.owner.token,
+                 to_json(options)),
+            )  # fmt: skip
+        return None
+
+    def _launch(
+        self, workflow: Workflow, run_id: str, inputs: dict[str, Any], options: dict[str, Any], source: str, *,
+        bus: EventBus | None, segment: int, prior: Mapping[str, Any] | None = None,
+    ) -> RunHandle:  # fmt: skip
+        recorder = RunRecorder(self.store.db, run_id, segment=segment, owner=self.store.owner.token)
+        decisions = {k: (bool(v[0]), str(v[1])) for k, v in options.get("decisions", {}).items()}
+        return start_run(
+            workflow,
+            self.catalog,
+            self._services_for(source, options),
+            inputs,
+            run_id=run_id,
+            bus=bus,
+            journal=recorder,
+            prior=prior,
+            decisions=decisions,
+            suspend_on_wait=bool(options.get("suspend_on_wait")),
+            use_pins=bool(options.get("use_pins", True)),
+            validated=True,
+        )
+
+    def _services_for(self, source: str, options: Mapping[str, Any]) -> EngineServices:
+        files = FileWorkflowResolver(Path(source).parent) if source not in ("library", "child") else None
+        resolver = files if files is not None else LibraryWorkflowResolver(self.store)
+        root = options.get("files_root")
+        return replace(self.services, workflows=resolver, files_root=Path(root) if root else self.services.files_root)
+
+    # ------------------------------------------------------------ continue
+    def resume(self, run_id: str, *, bus: EventBus | None = None) -> RunHandle:
+        """Continue an interrupted (or failed, or cancelled) run; finished nodes are not run again."""
+        run = self.store.runs.get(run_id)
+        if run.kind == "child":
+            raise RunStateError(f"run '{run.id}' is part of run '{run.parent_run_id}'; resume that one")
+        if run.status not in CONTINUABLE:
+            raise RunStateError(f"run '{run.id}' is {run.status}; only {', '.join(CONTINUABLE)} runs can be resumed")
+        return self._continue(run, {}, bus)
+
+    def decide(
+        self, run_id: str, node_id: str, approved: bool, comment: str = "", *, bus: EventBus | None = None
+    ) -> RunHandle:
+        """Give the decision a waiting run needs (after a restart, or a run that suspended), and continue it."""
+        run = self.store.runs.get(run_id)
+        if run.status != "waiting":
+            raise RunStateError(f"run '{run.id}' is {run.status}, not waiting for an approval")
+        if self.store.owner_alive(run.owner) and run.owner != self.store.owner.token and not self._suspended(run):
+            raise RunStateError(f"run '{run.id}' is waiting live in another flowdesk process; decide it there")
+        status, _ = self.store.runs.node_results(run.id)
+        if status.get(node_id) != "waiting":
+            waiting = sorted(n for n, s in status.items() if s == "waiting")
+            raise RunStateError(
+                f"node '{node_id}' of run '{run.id}' is not waiting for a decision"
+                + (f" (waiting: {', '.join(waiting)})" if waiting else "")
+            )
+        return self._continue(run, {node_id: (approved, comment)}, bus)
+
+    @staticmethod
+    def _suspended(run: RunInfo) -> bool:
+        """A run that ended as 'waiting' (suspend_on_wait) is over in its process, even if that process lives."""
+        return run.finished_at is not None
+
+    def _continue(self, run: RunInfo, decisions: dict[str, tuple[bool, str]], bus: EventBus | None) -> RunHandle:
+        workflow = self.store.runs.document(run.id)
+        status, outputs = self.store.runs.node_results(run.id)
+        prior = finished_outcomes(status, outputs)
+        inputs, _ = self.store.runs.run_values(run.id)
+        options = dict(run.options)
+        options["decisions"] = {**options.get("decisions", {}), **{k: list(v) for k, v in decisions.items()}}
+        segment = run.segment + 1
+        with self.store.db.write() as conn:
+            conn.exec_driver_sql(
+                "UPDATE run SET status = 'pending', segment = ?, restored_nodes = ?, owner = ?, options = ?,"
+                " error = NULL, finished_at = NULL WHERE id = ?",
+                (segment, len(prior), self.store.owner.token, json.dumps(options), run.id),
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, NULL, 0, ?, 'info',"
+                " 'run_continued', ?)",
+                (run.id, time.time(), f"continued: {len(prior)} finished node(s) reused, the rest run now"),
+            )
+        return self._launch(workflow, run.id, inputs, options, run.source, bus=bus, segment=segment, prior=prior)
+
+    # ------------------------------------------------------------ re-run
+    def rerun(self, run_id: str, from_node: str, *, bus: EventBus | None = None) -> Started:
+        """A new run of the same document and inputs that reuses every result not downstream of ``from_node``."""
+        run = self.store.runs.get(run_id)
+        workflow = self.store.runs.document(run.id)
+        if workflow.node(from_node) is None:
+            raise NotFoundError(f"there is no node '{from_node}' in the workflow run '{run.id}' ran")
+        status, outputs = self.store.runs.node_results(run.id)
+        prior = rerun_prior(workflow, status, outputs, from_node=from_node)
+        inputs, _ = self.store.runs.run_values(run.id)
+        options = dict(run.options)
+        new_id = new_run_id()
+        self._insert_run(
+            new_id, workflow, inputs, source=run.source, version=run.workflow_version, key=None, options=options,
+            kind="rerun", parent=run.id, parent_node=from_node,
+        )  # fmt: skip
+        with self.store.db.write() as conn:
+            conn.exec_driver_sql("UPDATE run SET restored_nodes = ? WHERE id = ?", (len(prior), new_id))
+        handle = self._launch(workflow, new_id, inputs, options, run.source, bus=bus, segment=0, prior=prior)
+        return Started(new_id, handle=handle)

@@ -1,0 +1,204 @@
+"""Reading the run journal: lists of runs, one run's steps and logs, the values a step saw.
+
+Lists read only the columns they show; values (which can be large) are fetched for the one step
+or run a person looks at.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from flowdesk.model.fileformat import loads_workflow
+from flowdesk.model.workflow import Workflow
+from flowdesk.store.database import Database
+from flowdesk.store.values import load_texts, load_value_maps
+from flowdesk.store.workflows import NotFoundError
+
+RUN_STATUSES = ("pending", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "interrupted")
+LIVE_STATUSES = ("pending", "running", "paused")
+
+_RUN_COLUMNS = (
+    "id, workflow_id, workflow_version, workflow_name, source, kind, parent_run_id, parent_node_id, status, error,"
+    " created_at, started_at, finished_at, duration_s, input_tokens, output_tokens, cost_usd, node_count,"
+    " node_counts, idempotency_key, owner, segment, restored_nodes, options, document_hash"
+)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: str
+    workflow_id: str | None
+    workflow_version: int | None
+    workflow_name: str
+    source: str
+    kind: str
+    parent_run_id: str | None
+    parent_node_id: str | None
+    status: str
+    error: dict[str, Any] | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    duration_s: float
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    node_count: int
+    node_counts: dict[str, int]
+    idempotency_key: str | None
+    owner: str | None
+    segment: int
+    restored_nodes: int
+    options: dict[str, Any]
+    document_hash: str | None
+
+
+def _run(row: Any) -> RunInfo:
+    values = list(row)
+    values[9] = json.loads(values[9]) if values[9] else None
+    values[18] = json.loads(values[18] or "{}")
+    values[23] = json.loads(values[23] or "{}")
+    return RunInfo(*values)
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    id: int
+    node_id: str
+    iteration: int
+    attempt: int
+    segment: int
+    status: str
+    source: str
+    error: dict[str, Any] | None
+    started_at: float | None
+    finished_at: float | None
+    duration_s: float
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class LogInfo:
+    node_id: str | None
+    iteration: int
+    ts: float
+    level: str
+    kind: str
+    message: str
+
+
+class RunJournalReader:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _find(self, conn: Connection, run_id: str) -> RunInfo:
+        row = conn.exec_driver_sql(f"SELECT {_RUN_COLUMNS} FROM run WHERE id = ?", (run_id,)).first()
+        if row is None and len(run_id) >= 4:  # a unique prefix, as git allows for commits
+            rows = conn.exec_driver_sql(
+                f"SELECT {_RUN_COLUMNS} FROM run WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                (run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+            ).all()
+            row = rows[0] if len(rows) == 1 else None
+        if row is None:
+            raise NotFoundError(f"there is no run '{run_id}' in the library (see `flowdesk runs`)")
+        return _run(row)
+
+    def get(self, run_id: str) -> RunInfo:
+        with self.db.read() as conn:
+            return self._find(conn, run_id)
+
+    def find_by_key(self, key: str) -> RunInfo | None:
+        with self.db.read() as conn:
+            row = conn.exec_driver_sql(f"SELECT {_RUN_COLUMNS} FROM run WHERE idempotency_key = ?", (key,)).first()
+        return _run(row) if row else None
+
+    def list(
+        self, workflow_id: str | None = None, *, status: str | None = None, limit: int | None = 50,
+        include_children: bool = False, parent_run_id: str | None = None,
+    ) -> list[RunInfo]:  # fmt: skip
+        """Newest first."""
+        clauses, params = [], []
+        if workflow_id is not None:
+            clauses.append("workflow_id = ?")
+            params.append(workflow_id)
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        if parent_run_id is not None:
+            clauses.append("parent_run_id = ?")
+            params.append(parent_run_id)
+        elif not include_children:
+            clauses.append("kind != 'child'")
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        tail = f" LIMIT {int(limit)}" if limit else ""
+        with self.db.read() as conn:
+            rows = conn.exec_driver_sql(
+                f"SELECT {_RUN_COLUMNS} FROM run {where} ORDER BY created_at DESC, rowid DESC{tail}", tuple(params)
+            ).all()
+        return [_run(r) for r in rows]
+
+    def steps(self, run_id: str) -> list[StepInfo]:
+        """Every attempt of every node, in the order they started."""
+        with self.db.read() as conn:
+            run = self._find(conn, run_id)
+            rows = conn.exec_driver_sql(
+                "SELECT id, node_id, iteration, attempt, segment, status, source, error, started_at, finished_at,"
+                " duration_s, input_tokens, output_tokens, cost_usd FROM step WHERE run_id = ? ORDER BY id",
+                (run.id,),
+            ).all()
+        return [StepInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None, *r[8:]) for r in rows]
+
+    def step_values(self, step_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A step's (inputs, outputs), in full."""
+        with self.db.read() as conn:
+            row = conn.exec_driver_sql("SELECT inputs, outputs FROM step WHERE id = ?", (step_id,)).first()
+            if row is None:
+                raise NotFoundError(f"there is no step {step_id}")
+            inputs, outputs = load_value_maps(conn, [row[0], row[1]])
+        return inputs, outputs
+
+    def run_values(self, run_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A run's (inputs, outputs)."""
+        with self.db.read() as conn:
+            run = self._find(conn, run_id)
+            row = conn.exec_driver_sql("SELECT inputs, outputs FROM run WHERE id = ?", (run.id,)).first()
+            inputs, outputs = load_value_maps(conn, [row[0], row[1]])
+        return inputs, outputs
+
+    def logs(self, run_id: str, *, limit: int | None = None) -> list[LogInfo]:
+        with self.db.read() as conn:
+            run = self._find(conn, run_id)
+            tail = f" LIMIT {int(limit)}" if limit else ""
+            rows = conn.exec_driver_sql(
+                f"SELECT node_id, iteration, ts, level, kind, message FROM log WHERE run_id = ? ORDER BY id{tail}",
+                (run.id,),
+            ).all()
+        return [LogInfo(*r) for r in rows]
+
+    def document(self, run_id: str) -> Workflow:
+        """The exact workflow the run ran."""
+        with self.db.read() as conn:
+            run = self._find(conn, run_id)
+            if run.document_hash is None:
+                raise NotFoundError(f"run '{run.id}' is a sub-workflow run; its parent run '{run.parent_run_id}' has the document")
+            text = load_texts(conn, [run.document_hash])[run.document_hash]
+        return loads_workflow(text, source=f"run:{run.id}")
+
+    def node_results(self, run_id: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+        """Each node's latest recorded state and outputs: what a resume or re-run can reuse."""
+        with self.db.read() as conn:
+            run = self._find(conn, run_id)
+            rows = conn.exec_driver_sql(
+                "SELECT node_id, status, outputs FROM step WHERE run_id = ? ORDER BY segment, iteration, attempt, id",
+                (run.id,),
+            ).all()
+            latest = {r[0]: (r[1], r[2]) for r in rows}
+            outputs = load_value_maps(conn, [v[1] if v[0] == "succeeded" else None for v in latest.values()])
+        status = {node: v[0] for node, v in latest.items()}
+        return status, dict(zip(latest, outputs, strict=True))

@@ -1,0 +1,86 @@
+"""The library as one object: the database, the workflow library, the run journal, and crash recovery.
+
+``open_store`` is what the app and the CLI call. Opening recovers from crashes: runs left live
+by a process that no longer exists become ``interrupted`` (their unfinished steps too), ready to
+be resumed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from flowdesk.store.database import Database
+from flowdesk.store.location import library_path
+from flowdesk.store.owners import Owner, owner_is_alive, owners_folder
+from flowdesk.store.runs import LIVE_STATUSES, RunJournalReader
+from flowdesk.store.workflows import WorkflowLibrary
+
+log = logging.getLogger(__name__)
+
+
+class Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.workflows = WorkflowLibrary(db)
+        self.runs = RunJournalReader(db)
+        self._owner: Owner | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.db.path
+
+    @property
+    def owner(self) -> Owner:
+        """This process as the owner of the runs it starts (made on first use)."""
+        if self._owner is None:
+            self._owner = Owner(owners_folder(self.db.path))
+        return self._owner
+
+    def owner_alive(self, token: str | None) -> bool:
+        if self._owner is not None and token == self._owner.token:
+            return True
+        return owner_is_alive(owners_folder(self.db.path), token)
+
+    def recover(self) -> list[str]:
+        """Mark runs whose process died as interrupted; returns their ids."""
+        marks = ",".join("?" * len(LIVE_STATUSES))
+        with self.db.read() as conn:
+            live = conn.exec_driver_sql(f"SELECT id, owner FROM run WHERE status IN ({marks})", LIVE_STATUSES).all()
+        dead = [run_id for run_id, owner in live if not self.owner_alive(owner)]
+        if not dead:
+            return []
+        now = time.time()
+        with self.db.write() as conn:
+            for run_id in dead:
+                conn.exec_driver_sql(
+                    f"UPDATE run SET status = 'interrupted', finished_at = ? WHERE id = ? AND status IN ({marks})",
+                    (now, run_id, *LIVE_STATUSES),
+                )
+                conn.exec_driver_sql(
+                    "UPDATE step SET status = 'interrupted', finished_at = ? WHERE run_id = ? AND status = 'running'",
+                    (now, run_id),
+                )
+                conn.exec_driver_sql(
+                    "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES"
+                    " (?, NULL, 0, ?, 'warning', 'run_interrupted', 'interrupted: the process running it stopped')",
+                    (run_id, now),
+                )
+        log.warning("marked %d run(s) interrupted: %s", len(dead), ", ".join(dead))
+        return dead
+
+    def close(self) -> None:
+        if self._owner is not None:
+            self._owner.release()
+            self._owner = None
+        self.db.close()
+
+
+def open_store(db: str | Path | None = None, profile: str | None = None, *, recover: bool = True) -> Store:
+    """Open (creating or upgrading as needed) the library; raises LibraryError with a clear message."""
+    path = Path(db) if isinstance(db, Path) else library_path(db, profile)
+    store = Store(Database(path))
+    if recover:
+        store.recover()
+    return store

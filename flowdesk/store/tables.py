@@ -1,0 +1,136 @@
+"""The library's tables, as SQLModel classes: what a workflow, a version, a run and a step are on disk.
+
+The schema itself is created and changed only by ``flowdesk.store.migrations`` (frozen DDL per
+schema version); these classes are the typed view the repository reads and writes through, and
+a test checks that the two agree column for column.
+
+Values live in ``blob`` by content hash, one row per distinct value: a step's inputs and outputs
+and a run's are small maps of port name to hash. A value passed down a chain of nodes (one
+node's output is the next one's input), or the same document behind a thousand runs, is stored
+once.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+
+class WorkflowRow(SQLModel, table=True):
+    __tablename__ = "workflow"
+
+    id: str = Field(primary_key=True)
+    slug: str = Field(unique=True)
+    name: str
+    description: str = ""
+    tags: str = "[]"
+    """JSON array of strings."""
+    status: str = "draft"
+    """draft, active or archived."""
+    current_version: int = 0
+    created_at: float
+    updated_at: float
+
+
+class WorkflowVersionRow(SQLModel, table=True):
+    __tablename__ = "workflow_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(foreign_key="workflow.id", ondelete="CASCADE")
+    version: int
+    created_at: float
+    author: str = ""
+    summary: str = ""
+    document_hash: str = Field(foreign_key="blob.hash")
+    """The canonical file text (``dumps_workflow``), in ``blob``."""
+    content_hash: str
+    """Hash of the document with its ``version`` field left out: equal means nothing changed."""
+
+
+class BlobRow(SQLModel, table=True):
+    __tablename__ = "blob"
+
+    hash: str = Field(primary_key=True)
+    size: int
+    data: str
+    """JSON text."""
+
+
+class RunRow(SQLModel, table=True):
+    __tablename__ = "run"
+
+    id: str = Field(primary_key=True)
+    workflow_id: str | None = Field(default=None, foreign_key="workflow.id", ondelete="SET NULL")
+    workflow_version: int | None = None
+    workflow_name: str = ""
+    document_hash: str | None = Field(default=None, foreign_key="blob.hash")
+    source: str = ""
+    """Where the workflow came from: 'library', a file path, or 'child' for a sub-workflow run."""
+    kind: str = "run"
+    """run, rerun or child."""
+    parent_run_id: str | None = Field(default=None, foreign_key="run.id", ondelete="CASCADE")
+    parent_node_id: str | None = None
+    status: str = "pending"
+    inputs: str | None = None
+    """JSON object: input name -> hash of its value in ``blob``."""
+    outputs: str | None = None
+    """JSON object: output name -> hash of its value in ``blob``."""
+    error: str | None = None
+    """JSON object: message, error_class, node_id, exception."""
+    created_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_s: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    node_count: int = 0
+    node_counts: str = "{}"
+    """JSON object: how many nodes ended in each status."""
+    idempotency_key: str | None = None
+    owner: str | None = None
+    """The process that runs it (see ``flowdesk.store.owners``); a dead owner means interrupted."""
+    segment: int = 0
+    """How many times the run was continued (resume, approval after a restart)."""
+    restored_nodes: int = 0
+    """Nodes reused, not run again, when the run was last continued."""
+    options: str = "{}"
+    """JSON object: how the run was started (use_pins, files_root, decisions), for resume."""
+
+
+class StepRow(SQLModel, table=True):
+    __tablename__ = "step"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", ondelete="CASCADE")
+    node_id: str
+    iteration: int = 0
+    attempt: int = 0
+    segment: int = 0
+    status: str
+    source: str = "run"
+    """run, pinned or restored (a result reused from an earlier run)."""
+    inputs: str | None = None
+    """JSON object: port -> hash of its value in ``blob`` (one blob per distinct value, shared)."""
+    outputs: str | None = None
+    error: str | None = None
+    """JSON object: message, error_class, node_id, exception (or the reason a node was skipped)."""
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_s: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class LogRow(SQLModel, table=True):
+    __tablename__ = "log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", ondelete="CASCADE")
+    node_id: str | None = None
+    iteration: int = 0
+    ts: float
+    level: str
+    kind: str
+    """The event type it came from (node_log, node_retrying, run_paused, ...)."""
+    message: str

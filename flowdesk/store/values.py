@@ -1,0 +1,75 @@
+"""Values by content hash: each distinct JSON value is stored once, and rows refer to it.
+
+A step's inputs and outputs are written as a small map of port name to hash. One node's output
+is usually the next node's input, so a large value moving down a chain costs one blob, not one
+copy per row; the same holds for the document behind many runs of one workflow version.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from hashlib import blake2b
+from typing import Any
+
+_INSERT = "INSERT OR IGNORE INTO blob (hash, size, data) VALUES (?, ?, ?)"
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def text_hash(text: str) -> str:
+    return blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class BlobBatch:
+    """Values waiting to be written in the current transaction."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, str] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._pending)
+
+    def text(self, text: str) -> str:
+        """Store a text as it is (a workflow document); returns its hash."""
+        digest = text_hash(text)
+        self._pending[digest] = text
+        return digest
+
+    def value(self, value: Any) -> str:
+        try:
+            text = to_json(value)
+        except (TypeError, ValueError):  # not JSON (a NaN, an object): keep a readable trace, never fail the run
+            text = to_json({"unserializable": repr(value)[:1000]})
+        return self.text(text)
+
+    def value_map(self, values: Mapping[str, Any]) -> str:
+        """``{name: value}`` as the JSON text of ``{name: hash}``."""
+        return to_json({name: self.value(v) for name, v in values.items()})
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        if self._pending:
+            conn.executemany(_INSERT, [(h, len(t), t) for h, t in self._pending.items()])
+            self._pending.clear()
+
+
+def load_texts(conn: Any, hashes: Iterable[str]) -> dict[str, str]:
+    """The stored texts of these hashes (``conn`` is an SQLAlchemy connection)."""
+    wanted = sorted(set(hashes))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for digest, data in conn.exec_driver_sql(f"SELECT hash, data FROM blob WHERE hash IN ({marks})", tuple(chunk)):
+            found[digest] = data
+    return found
+
+
+def load_value_maps(conn: Any, maps: Iterable[str | None]) -> list[dict[str, Any]]:
+    """Decode ``{name: hash}`` texts into ``{name: value}``, fetching every blob they name at once."""
+    decoded = [json.loads(m) if m else {} for m in maps]
+    texts = load_texts(conn, (h for d in decoded for h in d.values()))
+    return [{name: json.loads(texts[h]) if h in texts else None for name, h in d.items()} for d in decoded]
