@@ -59,9 +59,7 @@ class Database:
         self.backup_path: Path | None = None
         self.upgraded: list[int] = []
         self._prepare()
-        self.engine = create_engine(
-            "sqlite://", creator=self._connect, poolclass=StaticPool, future=True
-        )
+        self.engine = create_engine("sqlite://", creator=self._connect, poolclass=StaticPool, future=True)
         event.listen(self.engine, "begin", self._begin)
         self._conn: Connection = self.engine.connect()
         self._depth = 0
@@ -86,7 +84,9 @@ class Database:
             except OSError as exc:
                 raise LibraryError(f"cannot read the library {self.path}: {exc.strerror}") from exc
             if header and header != SQLITE_HEADER:
-                raise LibraryError(f"{self.path} is not a flowdesk library (not an SQLite database); it was left untouched")
+                raise LibraryError(
+                    f"{self.path} is not a flowdesk library (not an SQLite database); it was left untouched"
+                )
         else:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +108,9 @@ class Database:
             finally:
                 probe.close()
             if app_id != APPLICATION_ID and (tables or version):
-                raise LibraryError(f"{self.path} is an SQLite database but not a flowdesk library; it was left untouched")
+                raise LibraryError(
+                    f"{self.path} is an SQLite database but not a flowdesk library; it was left untouched"
+                )
         else:
             version = 0
         if version > LATEST:
@@ -122,7 +124,9 @@ class Database:
         try:
             if version > 0:
                 self.backup_path = backup(conn, self.path, version)
-                log.warning("upgrading the library %s from schema %d; backup at %s", self.path, version, self.backup_path)
+                log.warning(
+                    "upgrading the library %s from schema %d; backup at %s", self.path, version, self.backup_path
+                )
             self.upgraded = upgrade(conn, version)
         finally:
             conn.close()

@@ -41,7 +41,12 @@ def error_json(error: ErrorInfo | None) -> str | None:
     if error is None:
         return None
     return to_json(
-        {"message": error.message, "error_class": error.error_class, "node_id": error.node_id, "exception": error.exception}
+        {
+            "message": error.message,
+            "error_class": error.error_class,
+            "node_id": error.node_id,
+            "exception": error.exception,
+        }
     )
 
 
@@ -209,7 +214,12 @@ class RunRecorder:
         if e.source == "restored" and self._continuing and e.run_id == self.run_id:
             return  # its row from before the interruption stands
         step = self._finish(e, "succeeded", e.attempt if e.source == "run" else 0, dirty, e.usage)
-        step.outputs, step.duration_s, step.source, step.error = blobs.value_map(e.outputs), e.duration_s, e.source, None
+        step.outputs, step.duration_s, step.source, step.error = (
+            blobs.value_map(e.outputs),
+            e.duration_s,
+            e.source,
+            None,
+        )
 
     def _on_node_failed(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._finish(e, "failed", e.attempt, dirty, e.usage)

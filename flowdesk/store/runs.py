@@ -152,7 +152,9 @@ class RunJournalReader:
                 " duration_s, input_tokens, output_tokens, cost_usd FROM step WHERE run_id = ? ORDER BY id",
                 (run.id,),
             ).all()
-        return [StepInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None, *r[8:]) for r in rows]
+        return [
+            StepInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None, *r[8:]) for r in rows
+        ]
 
     def step_values(self, step_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
         """A step's (inputs, outputs), in full."""
@@ -186,7 +188,9 @@ class RunJournalReader:
         with self.db.read() as conn:
             run = self._find(conn, run_id)
             if run.document_hash is None:
-                raise NotFoundError(f"run '{run.id}' is a sub-workflow run; its parent run '{run.parent_run_id}' has the document")
+                raise NotFoundError(
+                    f"run '{run.id}' is a sub-workflow run; its parent run '{run.parent_run_id}' has the document"
+                )
             text = load_texts(conn, [run.document_hash])[run.document_hash]
         return loads_workflow(text, source=f"run:{run.id}")
 

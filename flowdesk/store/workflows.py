@@ -95,7 +95,9 @@ class WorkflowLibrary:
 
     # ------------------------------------------------------------ finding
     def _find(self, conn: Connection, ref: str) -> WorkflowInfo:
-        row = conn.exec_driver_sql(f"SELECT {_INFO_COLUMNS} FROM workflow w WHERE w.id = ? OR w.slug = ?", (ref, ref)).first()
+        row = conn.exec_driver_sql(
+            f"SELECT {_INFO_COLUMNS} FROM workflow w WHERE w.id = ? OR w.slug = ?", (ref, ref)
+        ).first()
         if row is None:
             raise NotFoundError(f"there is no workflow '{ref}' in the library (see `flowdesk list`)")
         return _info(row)
@@ -109,7 +111,9 @@ class WorkflowLibrary:
             found = conn.exec_driver_sql("SELECT 1 FROM workflow WHERE id = ? OR slug = ?", (ref, ref)).first()
         return found is not None
 
-    def list(self, search: str = "", *, include_archived: bool = False, status: str | None = None) -> list[WorkflowInfo]:
+    def list(
+        self, search: str = "", *, include_archived: bool = False, status: str | None = None
+    ) -> list[WorkflowInfo]:
         """Newest change first; ``search`` matches name, slug, description and tags (any case)."""
         clauses, params = [], []
         if status:
@@ -137,11 +141,15 @@ class WorkflowLibrary:
                 "SELECT document_hash FROM workflow_version WHERE workflow_id = ? AND version = ?", (info.id, number)
             ).first()
             if row is None:
-                raise NotFoundError(f"workflow '{info.slug}' has no version {number} (it has 1 to {info.current_version})")
+                raise NotFoundError(
+                    f"workflow '{info.slug}' has no version {number} (it has 1 to {info.current_version})"
+                )
             text = load_texts(conn, [row[0]])[row[0]]
         return loads_workflow(text, source=f"library:{info.slug}@{number}")
 
-    def save(self, wf: Workflow, *, summary: str = "", author: str = "", tags: tuple[str, ...] | None = None) -> SaveResult:
+    def save(
+        self, wf: Workflow, *, summary: str = "", author: str = "", tags: tuple[str, ...] | None = None
+    ) -> SaveResult:
         """Save the document as a new version of its workflow (made on first save); unchanged saves make none."""
         digest = content_hash(wf)
         now = time.time()
@@ -201,7 +209,9 @@ class WorkflowLibrary:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
         with self.db.write() as conn:
             info = self._find(conn, ref)
-            conn.exec_driver_sql("UPDATE workflow SET status = ?, updated_at = ? WHERE id = ?", (status, time.time(), info.id))
+            conn.exec_driver_sql(
+                "UPDATE workflow SET status = ?, updated_at = ? WHERE id = ?", (status, time.time(), info.id)
+            )
 
     def duplicate(self, ref: str, name: str | None = None) -> SaveResult:
         wf = self.load(ref)
@@ -209,7 +219,7 @@ class WorkflowLibrary:
         return self.save(copy, summary=f"duplicated from {ref}")
 
     def delete(self, ref: str, *, with_runs: bool = False) -> int:
-        """Delete a workflow and its versions; its runs stay (inspectable) unless ``with_runs``. Returns runs deleted."""
+        """Delete a workflow and its versions; its runs stay, inspectable, unless ``with_runs``; returns runs gone."""
         with self.db.write() as conn:
             info = self._find(conn, ref)
             deleted = 0

@@ -1,0 +1,106 @@
+"""The library's schema: created only by migrations, matching the tables' classes, upgraded safely."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel
+
+import flowdesk.store.tables  # noqa: F401 - registers the tables on SQLModel.metadata
+from flowdesk.model.workflow import Workflow
+from flowdesk.store import migrations
+from flowdesk.store.database import Database, LibraryError
+from flowdesk.store.store import open_store
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def test_new_library_has_latest_schema_matching_the_table_classes(tmp_path: Path) -> None:
+    db = Database(tmp_path / "lib.db")
+    conn = db.raw()
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == migrations.APPLICATION_ID
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    for name, table in SQLModel.metadata.tables.items():
+        assert _columns(conn, name) == {c.name for c in table.columns}, name
+    assert db.backup_path is None  # nothing to back up in a new library
+    db.close()
+
+
+def _old_library(path: Path) -> None:
+    """A library as schema 1 left it, with a saved workflow and a finished run in it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrations.upgrade(conn, 0, target=1)
+    conn.execute("INSERT INTO blob VALUES ('h1', 2, '{}')")
+    conn.execute(
+        "INSERT INTO workflow (id, slug, name, created_at, updated_at, current_version) VALUES ('w', 'w', 'W', 1, 1, 1)"
+    )
+    conn.execute(
+        "INSERT INTO workflow_version (workflow_id, version, created_at, document_hash, content_hash)"
+        " VALUES ('w', 1, 1, 'h1', 'c')"
+    )
+    conn.execute("INSERT INTO run (id, workflow_id, status, created_at) VALUES ('r1', 'w', 'succeeded', 5)")
+    conn.close()
+
+
+def test_an_old_library_is_backed_up_then_upgraded_keeping_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "lib.db"
+    _old_library(path)
+    before = path.read_bytes()
+    db = Database(path)
+    assert db.upgraded == list(range(2, migrations.LATEST + 1))
+    assert db.backup_path is not None and db.backup_path.exists()
+    with sqlite3.connect(db.backup_path) as copy:  # the backup is the old library, as it was
+        assert copy.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert copy.execute("SELECT id FROM run").fetchall() == [("r1",)]
+    assert len(before) > 0
+    conn = db.raw()
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
+    assert conn.execute("SELECT id, status FROM run").fetchall() == [("r1", "succeeded")]
+    assert conn.execute("SELECT workflow_id, version FROM workflow_version").fetchall() == [("w", 1)]
+    assert "log" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    db.close()
+
+
+def test_a_failing_upgrade_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "lib.db"
+    _old_library(path)
+    broken = (*migrations.MIGRATIONS[:1], migrations.Migration(2, "broken", ("CREATE TABLE log (x)", "NOT SQL")))
+    monkeypatch.setattr(migrations, "MIGRATIONS", broken)
+    with pytest.raises(LibraryError, match=str(path)):
+        Database(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert "log" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert conn.execute("SELECT id FROM run").fetchall() == [("r1",)]
+    conn.close()
+
+
+def test_a_library_from_a_newer_flowdesk_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "lib.db"
+    open_store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {migrations.LATEST + 1}")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(LibraryError, match="newer flowdesk"):
+        open_store(path)
+    assert path.read_bytes() == before
+
+
+def test_reopening_keeps_everything(tmp_path: Path) -> None:
+    path = tmp_path / "lib.db"
+    store = open_store(path)
+    store.workflows.save(Workflow(id="wf_a", name="A"))
+    store.close()
+    store = open_store(path)
+    assert [w.id for w in store.workflows.list()] == ["wf_a"]
+    assert store.db.upgraded == []
+    store.close()
