@@ -13,6 +13,7 @@ begin IMMEDIATE, so two processes queue for the write lock up front instead of f
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from flowdesk.store.migrations import APPLICATION_ID, LATEST, backup, upgrade
 log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+SQLITE_HEADER_SIZE = 100
 BUSY_TIMEOUT_MS = 15_000
 
 
@@ -44,11 +46,42 @@ def describe_sqlite_error(exc: BaseException, path: Path) -> str:
         return f"the disk holding the library {path} is full; nothing was written"
     if "readonly" in lowered or "read-only" in lowered:
         return f"the library {path} is read-only; nothing was written"
+    if "unable to open" in lowered and _read_only_place(path):
+        return (
+            f"the library {path} is in a read-only place: flowdesk cannot write there (SQLite keeps the "
+            f"library's -wal and -shm files beside it); nothing was written"
+        )
     if "not a database" in lowered or "malformed" in lowered:
         return f"the library {path} is damaged or not a flowdesk library ({text})"
     if "unable to open" in lowered:
         return f"cannot open the library {path}: {text}"
     return f"the library {path} could not be used: {text}"
+
+
+def _read_only_place(path: Path) -> bool:
+    """True when the library or its folder cannot be written (a read-only disk or mount, no permission)."""
+    try:
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK))
+
+
+def _foreign_header(header: bytes) -> bool:
+    """True when an SQLite file's own header shows it is another application's database.
+
+    Read from the file's bytes, so a foreign database is recognised without SQLite opening it
+    (opening even read-only can write to the -shm file of a WAL database). A flowdesk library
+    gets its application id in the transaction that creates its first table, so a header with a
+    schema (a non-zero schema cookie) or a user_version but another application id is not ours.
+    """
+    if len(header) < SQLITE_HEADER_SIZE:
+        return False
+    cookie = int.from_bytes(header[40:44], "big")
+    user_version = int.from_bytes(header[60:64], "big")
+    app_id = int.from_bytes(header[68:72], "big")
+    return app_id != APPLICATION_ID and bool(cookie or user_version)
 
 
 class Database:
@@ -61,7 +94,11 @@ class Database:
         self._prepare()
         self.engine = create_engine("sqlite://", creator=self._connect, poolclass=StaticPool, future=True)
         event.listen(self.engine, "begin", self._begin)
-        self._conn: Connection = self.engine.connect()
+        try:
+            self._conn: Connection = self.engine.connect()
+        except DBAPIError as exc:
+            self.engine.dispose()
+            raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
         self._depth = 0
 
     # ------------------------------------------------------------ opening
@@ -80,12 +117,16 @@ class Database:
                 raise LibraryError(f"the library path {self.path} is a folder, not a file")
             try:
                 with self.path.open("rb") as fh:
-                    header = fh.read(len(SQLITE_HEADER))
+                    header = fh.read(SQLITE_HEADER_SIZE)
             except OSError as exc:
                 raise LibraryError(f"cannot read the library {self.path}: {exc.strerror}") from exc
-            if header and header != SQLITE_HEADER:
+            if header and header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
                 raise LibraryError(
                     f"{self.path} is not a flowdesk library (not an SQLite database); it was left untouched"
+                )
+            if _foreign_header(header):
+                raise LibraryError(
+                    f"{self.path} is an SQLite database but not a flowdesk library; it was left untouched"
                 )
         else:
             try:
@@ -100,11 +141,15 @@ class Database:
     def _check_and_upgrade(self) -> None:
         # Inspect read-only first: setting WAL on someone else's database would change it.
         if self.path.exists() and self.path.stat().st_size > 0:
-            probe = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-            try:
+            probe = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+            )
+            try:  # in one read transaction: another process may be creating the library right now
+                probe.execute("BEGIN")
                 app_id = probe.execute("PRAGMA application_id").fetchone()[0]
                 version = probe.execute("PRAGMA user_version").fetchone()[0]
                 tables = probe.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+                probe.execute("ROLLBACK")
             finally:
                 probe.close()
             if app_id != APPLICATION_ID and (tables or version):
@@ -113,23 +158,37 @@ class Database:
                 )
         else:
             version = 0
+        self._refuse_newer(version)
+        if version == LATEST:
+            return
+        conn = self._connect()
+        try:
+            while version < LATEST:
+                if version > 0:
+                    self.backup_path = backup(conn, self.path, version)
+                    log.warning(
+                        "upgrading the library %s from schema %d; backup at %s", self.path, version, self.backup_path
+                    )
+                try:
+                    self.upgraded = upgrade(conn, version)
+                    break
+                except sqlite3.Error:
+                    # Another process may have created or upgraded the library between our look and our
+                    # write lock (two flowdesk processes started at once): look again before failing.
+                    now = conn.execute("PRAGMA user_version").fetchone()[0]
+                    if now == version:
+                        raise
+                    self._refuse_newer(now)
+                    version = now
+        finally:
+            conn.close()
+
+    def _refuse_newer(self, version: int) -> None:
         if version > LATEST:
             raise LibraryError(
                 f"the library {self.path} was written by a newer flowdesk (schema {version}; this flowdesk "
                 f"reads up to {LATEST}); update flowdesk to open it"
             )
-        if version == LATEST:
-            return
-        conn = self._connect()
-        try:
-            if version > 0:
-                self.backup_path = backup(conn, self.path, version)
-                log.warning(
-                    "upgrading the library %s from schema %d; backup at %s", self.path, version, self.backup_path
-                )
-            self.upgraded = upgrade(conn, version)
-        finally:
-            conn.close()
 
     # ------------------------------------------------------------ transactions
     def _begin(self, conn: Connection) -> None:
@@ -167,6 +226,34 @@ class Database:
                 raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
             raise
         except sqlite3.Error as exc:  # from the recorder's driver-level statements
+            raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
+        finally:
+            self._depth = 0
+
+    @contextmanager
+    def raw_write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction on the driver connection: the recorder's path, where every microsecond counts."""
+        raw = self.raw()
+        if self._depth:
+            self._depth += 1
+            try:
+                yield raw
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield raw
+            except BaseException:
+                if raw.in_transaction:
+                    raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
             raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
         finally:
             self._depth = 0

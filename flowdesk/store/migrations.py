@@ -37,7 +37,7 @@ _V1 = (
         hash TEXT PRIMARY KEY NOT NULL,
         size INTEGER NOT NULL,
         data TEXT NOT NULL
-    ) WITHOUT ROWID""",
+    )""",
     """CREATE TABLE workflow (
         id TEXT PRIMARY KEY NOT NULL,
         slug TEXT NOT NULL UNIQUE,

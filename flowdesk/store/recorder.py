@@ -34,6 +34,8 @@ ON CONFLICT (run_id, node_id, iteration, attempt, segment) DO UPDATE SET
   duration_s = excluded.duration_s, input_tokens = excluded.input_tokens,
   output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd
 """
+_MAX_REMEMBERED = 100_000
+"""Hashes of values this recorder wrote that it remembers, to skip writing them again."""
 _INSERT_LOG = "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -88,6 +90,10 @@ class RunRecorder:
         self._events: list[Any] = []
         self._open: dict[tuple[str, str, int, int], _Step] = {}
         self._retried_usage: dict[tuple[str, str, int], Usage] = {}
+        self._stored: set[str] = set()
+        self._handlers: dict[str, Any] = {
+            name[4:]: getattr(self, name) for name in dir(self) if name.startswith("_on_")
+        }  # event type -> handler; types without one (queued, progress, token deltas) are not kept
         self.commits = 0
 
     # ------------------------------------------------------------ RunJournal
@@ -103,13 +109,13 @@ class RunRecorder:
         if not self._events:
             return
         events, self._events = self._events, []
-        blobs = BlobBatch()
+        blobs = BlobBatch(self._stored)
         dirty: dict[tuple[str, str, int, int], _Step] = {}
         logs: list[tuple[Any, ...]] = []
-        with self.db.write() as conn:
-            raw = self.db.raw()
+        with self.db.raw_write() as raw:
+            handlers = self._handlers
             for event in events:
-                handler = getattr(self, f"_on_{event.type}", None)
+                handler = handlers.get(event.type)
                 if handler is not None:
                     handler(event, raw, blobs, dirty, logs)
             blobs.flush(raw)
@@ -117,7 +123,9 @@ class RunRecorder:
                 raw.executemany(_UPSERT_STEP, [s.row() for s in dirty.values()])
             if logs:
                 raw.executemany(_INSERT_LOG, logs)
-            del conn
+        if len(self._stored) > _MAX_REMEMBERED:
+            self._stored.clear()
+        self._stored.update(blobs.written)  # only once committed: a rolled-back value is not there
         for key, step in dirty.items():
             if step.status not in ("running", "waiting"):
                 self._open.pop(key, None)

@@ -27,8 +27,11 @@ def text_hash(text: str) -> str:
 class BlobBatch:
     """Values waiting to be written in the current transaction."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: set[str] | None = None) -> None:
         self._pending: dict[str, str] = {}
+        self._known = known if known is not None else set()
+        """Hashes already in the library (written by earlier commits): not sent again."""
+        self.written: list[str] = []
 
     def __bool__(self) -> bool:
         return bool(self._pending)
@@ -36,7 +39,8 @@ class BlobBatch:
     def text(self, text: str) -> str:
         """Store a text as it is (a workflow document); returns its hash."""
         digest = text_hash(text)
-        self._pending[digest] = text
+        if digest not in self._known:
+            self._pending[digest] = text
         return digest
 
     def value(self, value: Any) -> str:
@@ -53,6 +57,7 @@ class BlobBatch:
     def flush(self, conn: sqlite3.Connection) -> None:
         if self._pending:
             conn.executemany(_INSERT, [(h, len(t), t) for h, t in self._pending.items()])
+            self.written.extend(self._pending)
             self._pending.clear()
 
 
