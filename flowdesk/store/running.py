@@ -207,6 +207,7 @@ class RunService:
 
     def _continue(self, run: RunInfo, decisions: dict[str, tuple[bool, str]], bus: EventBus | None) -> RunHandle:
         workflow = self.store.runs.document(run.id)
+        check_runnable(workflow, self.catalog)  # e.g. a plugin its nodes need was uninstalled since
         status, outputs = self.store.runs.node_results(run.id)
         prior = finished_outcomes(status, outputs)
         inputs, _ = self.store.runs.run_values(run.id)
@@ -233,6 +234,7 @@ class RunService:
         workflow = self.store.runs.document(run.id)
         if workflow.node(from_node) is None:
             raise NotFoundError(f"there is no node '{from_node}' in the workflow run '{run.id}' ran")
+        check_runnable(workflow, self.catalog)
         status, outputs = self.store.runs.node_results(run.id)
         prior = rerun_prior(workflow, status, outputs, from_node=from_node)
         inputs, _ = self.store.runs.run_values(run.id)
