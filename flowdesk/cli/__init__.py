@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from flowdesk import __version__
-from flowdesk.cli import info, run, validate
+from flowdesk.cli import info, library, run, runs, show, validate
+from flowdesk.cli.common import add_library_options, user_error
 
 log = logging.getLogger("flowdesk")
 
@@ -26,9 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"flowdesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    add_library_options(parser, top_level=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     validate.register(commands)
     run.register(commands)
+    library.register(commands)
+    runs.register(commands)
+    show.register(commands)
     info.register(commands)
     return parser
 
@@ -46,8 +52,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`flowdesk show X | head`): not an error worth a word
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush cannot fail again
+        return EXIT_FAILED
     except Exception as exc:  # the last line of defence: one line for the user, details in the log
-        log.debug("unexpected error", exc_info=True)
+        log.debug("error", exc_info=True)
+        known = user_error(exc)
+        if known is not None:  # a sentence written for the user: an unknown name, a library that is busy
+            print(f"flowdesk: {known[0]}", file=sys.stderr)
+            return known[1]
         print(f"flowdesk: internal error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
         return EXIT_FAILED
 

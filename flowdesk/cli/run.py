@@ -1,8 +1,10 @@
-"""`flowdesk run FILE`: run a workflow file headless, with live progress, for scripts and CI.
+"""`flowdesk run FILE|ID|SLUG`: run a workflow file or a stored workflow headless, with live progress.
 
-Exit codes: 0 succeeded, 1 the run failed (or was cancelled), 2 the file or the inputs are invalid,
-3 the run is waiting for an approval nobody could give, 130 interrupted with Ctrl-C (the run is
-cancelled cleanly first).
+Every run is recorded in the library (`flowdesk show RUN_ID` afterwards), whether it came from a
+file or from the library. Exit codes: 0 succeeded, 1 the run failed (or was cancelled), 2 the
+workflow or the inputs are invalid, 3 the run is waiting for an approval nobody could give (it
+can be given later with `flowdesk approve`), 130 interrupted with Ctrl-C (the run is cancelled
+cleanly first).
 """
 
 from __future__ import annotations
@@ -11,37 +13,39 @@ import argparse
 import asyncio
 import gc
 import json
-import signal
+import os
 import sys
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowdesk.cli.printer import EventPrinter
-from flowdesk.engine.bus import EventBus
-from flowdesk.engine.http import HttpxTransport
-from flowdesk.engine.resolvers import FileWorkflowResolver
-from flowdesk.engine.results import RunResult
-from flowdesk.engine.runner import InvalidWorkflowError, RunHandle, RunInputError, start_run
-from flowdesk.engine.services import EngineServices
+from flowdesk.cli.common import CliError, add_library_options, add_live_options, open_library
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.model.workflow import Workflow
-from flowdesk.nodes.registry import default_registry
-from flowdesk.nodes.tools import default_tools
-from flowdesk.providers.resolver import default_providers
-from flowdesk.providers.secrets import EnvironmentSecrets
 
-EXIT = {"succeeded": 0, "failed": 1, "cancelled": 1, "waiting": 3}
+if TYPE_CHECKING:
+    from flowdesk.store.store import Store
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to run: the workflow, where it came from ('library' or its file's path), and a label for messages."""
+
+    workflow: Workflow
+    source: str
+    version: int | None
+    label: str
 
 
 def register(commands: Any) -> None:
     p: argparse.ArgumentParser = commands.add_parser(
         "run",
-        help="run a workflow file headless",
-        description="Run a workflow file with live progress; prints the run's outputs as JSON on stdout. "
-        "Exit 0 succeeded, 1 failed, 2 invalid file or inputs, 3 waiting for approval, 130 interrupted.",
+        help="run a workflow file or a stored workflow headless",
+        description="Run a workflow file, or a workflow of the library by id or slug, with live progress; "
+        "prints the run's outputs as JSON on stdout and records the run in the library. "
+        "Exit 0 succeeded, 1 failed, 2 invalid workflow or inputs, 3 waiting for approval, 130 interrupted.",
     )
-    p.add_argument("file", metavar="FILE", help="workflow JSON file")
+    p.add_argument("target", metavar="FILE|ID|SLUG", help="a workflow JSON file, or a library workflow's id or slug")
     p.add_argument(
         "--input",
         "-i",
@@ -51,7 +55,6 @@ def register(commands: Any) -> None:
         help="a run input (repeatable); converted to the input's declared type",
     )
     p.add_argument("--inputs-json", metavar="FILE", help="a JSON file with an object of run inputs")
-    p.add_argument("--json", action="store_true", help="print events as JSON lines on stderr and the result as JSON")
     p.add_argument(
         "--approve",
         nargs="+",
@@ -62,22 +65,57 @@ def register(commands: Any) -> None:
     p.add_argument("--reject", nargs="+", default=[], metavar="NODE", help="reject these approval nodes in advance")
     p.add_argument("--use-pins", action="store_true", help="use pinned outputs instead of running pinned nodes")
     p.add_argument("--files-root", metavar="DIR", help="folder the file tools may read and write")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines, only the result")
+    p.add_argument(
+        "--idempotency-key",
+        metavar="KEY",
+        help="if a run with this key was started before, report that run instead of starting another",
+    )
+    add_live_options(p)
+    add_library_options(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     try:
-        workflow = read_workflow(args.file)
         given = _gather_inputs(args)
+        from_file = _read_file_target(args.target)
     except (WorkflowFileError, ValueError) as exc:
         print(f"flowdesk: {exc}", file=sys.stderr)
         return 2
-    # One process, one run: everything loaded so far (modules, the workflow) lives until exit, so
-    # take it out of the collector's sight; full collections during a big run then stay cheap.
-    gc.collect()
-    gc.freeze()
-    return asyncio.run(_run(args, workflow, given))
+    with open_library(args) as store:
+        target = from_file or _stored_target(store, args.target)
+        # One process, one run: everything loaded so far (modules, the workflow) lives until exit, so
+        # take it out of the collector's sight; full collections during a big run then stay cheap.
+        gc.collect()
+        gc.freeze()
+        return asyncio.run(_run(args, store, target, given))
+
+
+def _looks_like_path(text: str) -> bool:
+    return text.endswith(".json") or "/" in text or os.sep in text or Path(text).exists()
+
+
+def _read_file_target(text: str) -> Target | None:
+    """The file ``text`` names, if it names one (a missing or bad file is a WorkflowFileError)."""
+    if not _looks_like_path(text):
+        return None
+    path = Path(text)
+    workflow = read_workflow(path)
+    # the absolute path: sub-workflows resolve beside it, now and when the run is resumed later
+    return Target(workflow, str(path.resolve()), None, text)
+
+
+def _stored_target(store: Store, ref: str) -> Target:
+    from flowdesk.store.workflows import NotFoundError
+
+    try:
+        info = store.workflows.get(ref)
+        workflow = store.workflows.load(info.id, info.current_version)
+    except NotFoundError as exc:
+        raise CliError(
+            f"there is no workflow file or library workflow '{ref}' (see `flowdesk list`, or give a path)"
+        ) from exc
+    return Target(workflow, "library", info.current_version, f"'{info.slug}'")
 
 
 def _gather_inputs(args: argparse.Namespace) -> dict[str, Any]:
@@ -114,121 +152,30 @@ def _decisions(args: argparse.Namespace, workflow: Workflow) -> dict[str, tuple[
     return decisions
 
 
-async def _run(args: argparse.Namespace, workflow: Workflow, given: dict[str, Any]) -> int:
-    registry = default_registry()
-    http = HttpxTransport()
-    services = EngineServices(
-        providers=default_providers(),
-        workflows=FileWorkflowResolver(Path(args.file).resolve().parent),
-        secrets=EnvironmentSecrets(),
-        tools=default_tools(),
-        http=http,
-        files_root=Path(args.files_root).resolve() if args.files_root else None,
-    )
-    interactive = sys.stdin.isatty() and not args.json
-    try:
-        decisions = _decisions(args, workflow)
-        bus = EventBus()
-        events = bus.subscribe()
-        handle = start_run(
-            workflow,
-            registry,
-            services,
-            given,
-            bus=bus,
-            decisions=decisions,
-            suspend_on_wait=not interactive,
-            use_pins=args.use_pins,
-            inputs_from_text=True,
-        )
-    except (InvalidWorkflowError, RunInputError, ValueError) as exc:
-        _report_invalid(exc, args.file)
-        await http.aclose()
-        return 2
-    interrupted = _on_ctrl_c(handle)
-    printer = None if args.quiet else EventPrinter(sys.stderr, json_lines=args.json)
-    try:
-        await _follow(events, printer, handle, interactive)
-        result = await handle.wait()
-    finally:
-        await http.aclose()
-    _report_result(result, args.json)
-    if interrupted.is_set():
-        return 130
-    return EXIT.get(result.status, 1)
+async def _run(args: argparse.Namespace, store: Store, target: Target, given: dict[str, Any]) -> int:
+    from flowdesk.cli.live import follow, live_options, new_bus, report_invalid, report_recorded, run_service
+    from flowdesk.engine.runner import InvalidWorkflowError, RunInputError
 
-
-def _on_ctrl_c(handle: RunHandle) -> asyncio.Event:
-    flag = asyncio.Event()
-
-    def cancel() -> None:
-        flag.set()
-        handle.cancel()
-
-    try:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, cancel)
-    except (NotImplementedError, RuntimeError):  # not on the main thread, or Windows
-        pass
-    return flag
-
-
-async def _follow(events: Any, printer: EventPrinter | None, handle: RunHandle, interactive: bool) -> None:
-    async for event in events:
-        if printer is not None:
-            printer(event)
-        if event.type == "node_waiting" and interactive:
-            approved = await _ask(event.node_id, event.message)
-            (handle.approve if approved else handle.reject)(event.node_id, "decided at the terminal")
-        if event.type == "run_finished" and event.run_id == handle.run_id:
-            events.close()
-
-
-async def _ask(node_id: str, message: str) -> bool:
-    """Ask on the terminal; the question goes to stderr so stdout stays the run's JSON result."""
-    while True:
-        sys.stderr.write(f"\n{message}\nApprove '{node_id}'? [y/n] ")
-        sys.stderr.flush()
-        answer = await asyncio.to_thread(sys.stdin.readline)
-        if not answer:  # end of input: nobody can answer, so do not approve
-            return False
-        if answer.strip().lower() in ("y", "yes"):
-            return True
-        if answer.strip().lower() in ("n", "no"):
-            return False
-
-
-def _report_invalid(exc: Exception, file: str) -> None:
-    if isinstance(exc, InvalidWorkflowError):
-        print(f"flowdesk: {file} cannot run:", file=sys.stderr)
-        for problem in exc.problems:
-            if problem.severity == "error":
-                print(f"  error: {problem.message}", file=sys.stderr)
-    else:
-        print(f"flowdesk: {exc}", file=sys.stderr)
-
-
-def _report_result(result: RunResult, as_json: bool) -> None:
-    if as_json:
-        payload = {
-            "run_id": result.run_id,
-            "status": result.status,
-            "outputs": result.outputs,
-            "error": asdict(result.error) if result.error else None,
-            "waiting": result.waiting,
-            "usage": asdict(result.usage),
-            "duration_s": result.duration_s,
-            "nodes": result.node_status,
-        }
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-        return
-    sys.stdout.write(json.dumps(result.outputs, indent=2, ensure_ascii=False) + "\n")
-    if result.status == "failed" and result.error:
-        print(f"flowdesk: run failed: {result.error.message}", file=sys.stderr)
-    elif result.status == "waiting":
-        print(
-            f"flowdesk: run is waiting for approval at {', '.join(result.waiting)}; "
-            "run again with --approve or --reject to decide",
-            file=sys.stderr,
-        )
-    elif result.status == "cancelled":
-        print("flowdesk: run cancelled", file=sys.stderr)
+    opts = live_options(args)
+    async with run_service(store, args.files_root) as service:
+        try:
+            bus, events = new_bus()
+            started = service.start(
+                target.workflow,
+                given,
+                source=target.source,
+                workflow_version=target.version,
+                idempotency_key=args.idempotency_key or None,
+                bus=bus,
+                decisions=_decisions(args, target.workflow),
+                suspend_on_wait=not opts.interactive,
+                use_pins=args.use_pins,
+                inputs_from_text=True,
+            )
+        except (InvalidWorkflowError, RunInputError, ValueError) as exc:
+            report_invalid(exc, target.label)
+            return 2
+        if started.handle is None:
+            assert started.existing is not None
+            return report_recorded(store, started.existing, opts)
+        return await follow(started.handle, events, opts, suspends=not opts.interactive)

@@ -1,0 +1,247 @@
+"""Running a recorded run in the foreground: what `run`, `resume`, `approve` and `rerun` share.
+
+Live progress on stderr, an approval asked at the terminal, Ctrl-C cancelling cleanly, the result
+on stdout and the same exit codes for all four: 0 succeeded, 1 failed or cancelled, 3 waiting for
+an approval (the message says how to give it), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from flowdesk.cli.printer import EventPrinter
+from flowdesk.engine.bus import EventBus
+from flowdesk.engine.events import ErrorInfo, Usage
+from flowdesk.engine.http import HttpxTransport
+from flowdesk.engine.results import RunResult
+from flowdesk.engine.runner import InvalidWorkflowError, RunHandle
+from flowdesk.engine.services import EngineServices
+from flowdesk.model.workflow import Workflow
+from flowdesk.nodes.registry import default_registry
+from flowdesk.nodes.tools import default_tools
+from flowdesk.providers.resolver import default_providers
+from flowdesk.providers.secrets import EnvironmentSecrets
+from flowdesk.store.running import LibraryWorkflowResolver, RunService
+from flowdesk.store.runs import RunInfo
+from flowdesk.store.store import Store
+from flowdesk.store.workflows import NotFoundError
+
+EXIT = {"succeeded": 0, "failed": 1, "cancelled": 1, "interrupted": 1, "waiting": 3}
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    json: bool
+    """Events as JSON lines on stderr, the full result object on stdout."""
+    quiet: bool
+    interactive: bool
+    """A person at a terminal answers approvals; otherwise a run suspends at them."""
+
+
+def live_options(args: argparse.Namespace) -> LiveOptions:
+    return LiveOptions(json=args.json, quiet=args.quiet, interactive=sys.stdin.isatty() and not args.json)
+
+
+# ---------------------------------------------------------------- the run service
+class _FileNameFallback:
+    """Library lookup that also finds ``summarise.json`` as the workflow ``summarise``.
+
+    Workflow files name the workflows they call by file name; once both are imported, the callee
+    is in the library under its id, which is the file's stem in the examples and by convention.
+    """
+
+    def __init__(self, inner: LibraryWorkflowResolver) -> None:
+        self.inner = inner
+
+    def resolve(self, ref: str) -> Workflow:
+        try:
+            return self.inner.resolve(ref)
+        except NotFoundError:
+            stem = Path(ref).stem
+            if stem == ref or not ref.endswith(".json"):
+                raise
+            return self.inner.resolve(stem)
+
+
+class CliRunService(RunService):
+    """RunService whose library runs also resolve sub-workflow references given as file names."""
+
+    def _services_for(self, source: str, options: Mapping[str, Any]) -> EngineServices:
+        services = super()._services_for(source, options)
+        if isinstance(services.workflows, LibraryWorkflowResolver):
+            return replace(services, workflows=_FileNameFallback(services.workflows))
+        return services
+
+
+@asynccontextmanager
+async def run_service(store: Store, files_root: str | None = None) -> AsyncIterator[RunService]:
+    """A RunService with the real providers, tools and HTTP; the HTTP client is closed afterwards."""
+    http = HttpxTransport()
+    services = EngineServices(
+        providers=default_providers(),
+        secrets=EnvironmentSecrets(),
+        tools=default_tools(),
+        http=http,
+        files_root=Path(files_root).resolve() if files_root else None,
+    )
+    try:
+        yield CliRunService(store, default_registry(), services)
+    finally:
+        await http.aclose()
+
+
+def new_bus() -> tuple[EventBus, Any]:
+    """A bus and its subscription, made before the run starts so no event is missed."""
+    bus = EventBus()
+    return bus, bus.subscribe()
+
+
+# ---------------------------------------------------------------- following
+async def follow(handle: RunHandle, events: Any, opts: LiveOptions, *, suspends: bool) -> int:
+    """Print the run's progress until it finishes, report its result, and return the exit code.
+
+    ``suspends`` says whether the run ends as 'waiting' at an approval nobody answers; a run that
+    would wait forever instead (it was started at a terminal) is cancelled when no terminal is here.
+    """
+    if not opts.json:
+        print(f"run {handle.run_id}", file=sys.stderr)
+    interrupted = _on_ctrl_c(handle)
+    printer = None if opts.quiet else EventPrinter(sys.stderr, json_lines=opts.json)
+    await _follow(events, printer, handle, opts.interactive, suspends)
+    result = await handle.wait()
+    report_result(result, opts.json)
+    if interrupted.is_set():
+        return EXIT_INTERRUPTED
+    return EXIT.get(result.status, 1)
+
+
+def _on_ctrl_c(handle: RunHandle) -> asyncio.Event:
+    flag = asyncio.Event()
+
+    def cancel() -> None:
+        flag.set()
+        handle.cancel()
+
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, cancel)
+    except (NotImplementedError, RuntimeError):  # not on the main thread, or Windows
+        pass
+    return flag
+
+
+async def _follow(
+    events: Any, printer: EventPrinter | None, handle: RunHandle, interactive: bool, suspends: bool
+) -> None:
+    async for event in events:
+        if printer is not None:
+            printer(event)
+        if event.type == "node_waiting":
+            if interactive:
+                approved = await _ask(event.node_id, event.message)
+                (handle.approve if approved else handle.reject)(event.node_id, "decided at the terminal")
+            elif not suspends:
+                print(
+                    f"flowdesk: '{event.node_id}' needs an approval and this run was started to ask at a terminal; "
+                    f"cancelling it: continue it at a terminal with `flowdesk resume {handle.run_id}`",
+                    file=sys.stderr,
+                )
+                handle.cancel()
+        if event.type == "run_finished" and event.run_id == handle.run_id:
+            events.close()
+
+
+async def _ask(node_id: str, message: str) -> bool:
+    """Ask on the terminal; the question goes to stderr so stdout stays the run's JSON result."""
+    while True:
+        sys.stderr.write(f"\n{message}\nApprove '{node_id}'? [y/n] ")
+        sys.stderr.flush()
+        answer = await asyncio.to_thread(sys.stdin.readline)
+        if not answer:  # end of input: nobody can answer, so do not approve
+            return False
+        if answer.strip().lower() in ("y", "yes"):
+            return True
+        if answer.strip().lower() in ("n", "no"):
+            return False
+
+
+# ---------------------------------------------------------------- reporting
+def report_invalid(exc: Exception, label: str) -> None:
+    if isinstance(exc, InvalidWorkflowError):
+        print(f"flowdesk: {label} cannot run:", file=sys.stderr)
+        for problem in exc.problems:
+            if problem.severity == "error":
+                print(f"  error: {problem.message}", file=sys.stderr)
+    else:
+        print(f"flowdesk: {exc}", file=sys.stderr)
+
+
+def report_result(result: RunResult, as_json: bool) -> None:
+    if as_json:
+        payload = {
+            "run_id": result.run_id,
+            "status": result.status,
+            "outputs": result.outputs,
+            "error": asdict(result.error) if result.error else None,
+            "waiting": result.waiting,
+            "usage": asdict(result.usage),
+            "duration_s": result.duration_s,
+            "nodes": result.node_status,
+        }
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+        return
+    sys.stdout.write(json.dumps(result.outputs, indent=2, ensure_ascii=False, default=str) + "\n")
+    if result.status == "failed" and result.error:
+        print(f"flowdesk: run failed: {result.error.message}", file=sys.stderr)
+    elif result.status == "waiting":
+        nodes = result.waiting or ["NODE"]
+        print(
+            f"flowdesk: run {result.run_id} is waiting for approval at {', '.join(result.waiting)}; "
+            f"approve with `flowdesk approve {result.run_id} {nodes[0]}` (add --reject to reject)",
+            file=sys.stderr,
+        )
+    elif result.status == "cancelled":
+        print("flowdesk: run cancelled", file=sys.stderr)
+    elif result.status == "interrupted":
+        print(f"flowdesk: run interrupted; continue it with `flowdesk resume {result.run_id}`", file=sys.stderr)
+
+
+def recorded_result(store: Store, run: RunInfo) -> RunResult:
+    """A finished (or still going) run's result as the journal has it, in the shape a live run reports."""
+    _, outputs = store.runs.run_values(run.id)
+    node_status, _ = store.runs.node_results(run.id)
+    known = {f.name for f in fields(ErrorInfo)}
+    error = ErrorInfo(**{k: v for k, v in run.error.items() if k in known}) if run.error else None
+    return RunResult(
+        run_id=run.id,
+        status=run.status,
+        outputs=outputs,
+        error=error,
+        duration_s=run.duration_s,
+        usage=Usage(run.input_tokens, run.output_tokens, run.cost_usd),
+        node_status=node_status,
+        node_outputs={},
+        iterations={},
+        waiting=sorted(n for n, s in node_status.items() if s == "waiting"),
+    )
+
+
+def report_recorded(store: Store, run: RunInfo, opts: LiveOptions) -> int:
+    """The idempotency key was used before: report that run instead of starting another."""
+    print(
+        f"flowdesk: run {run.id} already used this idempotency key ({run.status}); not started again",
+        file=sys.stderr,
+    )
+    report_result(recorded_result(store, run), opts.json)
+    if run.status not in EXIT:
+        print(f"flowdesk: run {run.id} is still {run.status}; see `flowdesk show {run.id}`", file=sys.stderr)
+    return EXIT.get(run.status, 1)
