@@ -117,11 +117,13 @@ async def follow(handle: RunHandle, events: Any, opts: LiveOptions, *, suspends:
         print(f"run {handle.run_id}", file=sys.stderr)
     interrupted = _on_ctrl_c(handle)
     printer = None if opts.quiet else EventPrinter(sys.stderr, json_lines=opts.json)
-    await _follow(events, printer, handle, opts.interactive, suspends)
+    unanswerable = await _follow(events, printer, handle, opts.interactive, suspends)
     result = await handle.wait()
     report_result(result, opts.json)
     if interrupted.is_set():
         return EXIT_INTERRUPTED
+    if unanswerable and result.status == "cancelled":
+        return EXIT["waiting"]
     return EXIT.get(result.status, 1)
 
 
@@ -141,7 +143,9 @@ def _on_ctrl_c(handle: RunHandle) -> asyncio.Event:
 
 async def _follow(
     events: Any, printer: EventPrinter | None, handle: RunHandle, interactive: bool, suspends: bool
-) -> None:
+) -> bool:
+    """Print events until the run finishes; True if it was cancelled at an approval nobody here can give."""
+    unanswerable = False
     async for event in events:
         if printer is not None:
             printer(event)
@@ -152,12 +156,14 @@ async def _follow(
             elif not suspends:
                 print(
                     f"flowdesk: '{event.node_id}' needs an approval and this run was started to ask at a terminal; "
-                    f"cancelling it: continue it at a terminal with `flowdesk resume {handle.run_id}`",
+                    f"it is cancelled: continue it at a terminal with `flowdesk resume {handle.run_id}`",
                     file=sys.stderr,
                 )
                 handle.cancel()
+                unanswerable = True
         if event.type == "run_finished" and event.run_id == handle.run_id:
             events.close()
+    return unanswerable
 
 
 async def _ask(node_id: str, message: str) -> bool:
@@ -227,7 +233,7 @@ def recorded_result(store: Store, run: RunInfo) -> RunResult:
         outputs=outputs,
         error=error,
         duration_s=run.duration_s,
-        usage=Usage(run.input_tokens, run.output_tokens, run.cost_usd),
+        usage=Usage(input_tokens=run.input_tokens, output_tokens=run.output_tokens, cost_usd=run.cost_usd),
         node_status=node_status,
         node_outputs={},
         iterations={},

@@ -141,6 +141,10 @@ def _continue(args: argparse.Namespace, start: Callable[[RunService, EventBus], 
     with open_library(args) as store:
         run = store.runs.get(resolve_run_id(store, args.run_id))  # an unknown run fails here, before anything starts
         args.run_id = run.id
+        if args.command == "resume" and run.status == "waiting":
+            status, _ = store.runs.node_results(run.id)
+            node = next((n for n, s in status.items() if s == "waiting"), "NODE")
+            raise CliError(f"run {run.id} is waiting for an approval; decide it: `flowdesk approve {run.id} {node}`")
         return asyncio.run(_follow_continued(args, store, run, start))
 
 

@@ -77,7 +77,7 @@ def handle(args: argparse.Namespace) -> int:
         steps = store.runs.steps(run.id)
         children = [c for c in store.runs.list(parent_run_id=run.id, limit=None) if c.kind == "child"]
         document = _document(store, run)
-        _print_header(store, run, children)
+        _print_header(store, run, steps, children)
         print()
         origin = f"run {run.parent_run_id}" if run.kind == "rerun" else "an earlier run"
         rows = node_rows(steps, document, children, origin)
@@ -101,14 +101,14 @@ def _document(store: Store, run: RunInfo) -> Workflow | None:
         return None
 
 
-def _print_header(store: Store, run: RunInfo, children: list[RunInfo]) -> None:
+def _print_header(store: Store, run: RunInfo, steps: list[StepInfo], children: list[RunInfo]) -> None:
     lines = [("run", run.id + _lineage(run)), ("workflow", _workflow_line(store, run)), ("status", run.status)]
     lines.append(("started", fmt_time(run.started_at or run.created_at)))
     if run.finished_at:
-        lines.append(("finished", f"{fmt_time(run.finished_at)} (ran {fmt_duration(run.duration_s)})"))
+        lines.append(("ended", f"{fmt_time(run.finished_at)} (ran {fmt_duration(run.duration_s)})"))
     if run.node_counts:
         lines.append(("nodes", ", ".join(f"{n} {status}" for status, n in sorted(run.node_counts.items()))))
-    lines += _totals(run, children)
+    lines += _totals(steps, children)
     if run.error:
         node = run.error.get("node_id")
         lines.append(("error", (f"at node '{node}': " if node else "") + str(run.error.get("message", ""))))
@@ -120,9 +120,15 @@ def _print_header(store: Store, run: RunInfo, children: list[RunInfo]) -> None:
         print(f"{label:<10} {value}")
 
 
-def _totals(run: RunInfo, children: list[RunInfo]) -> list[tuple[str, str]]:
-    """Tokens and cost: the run's own, and with its map items and sub-workflow runs (recorded apart)."""
-    tin, tout, cost = run.input_tokens, run.output_tokens, run.cost_usd
+def _totals(steps: list[StepInfo], children: list[RunInfo]) -> list[tuple[str, str]]:
+    """Tokens and cost: the run's own, and with its map items and sub-workflow runs (recorded apart).
+
+    Summed from the steps, like the table below: the run's own totals are written when a segment
+    finishes, so they miss the work of a segment whose process was killed.
+    """
+    tin = sum(s.input_tokens for s in steps)
+    tout = sum(s.output_tokens for s in steps)
+    cost = sum(s.cost_usd for s in steps)
     tokens = f"{tin:,} in + {tout:,} out" if tin + tout else "-"
     money = f"${cost:.4f}" if cost else "$0"
     if children:
