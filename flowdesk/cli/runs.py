@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from flowdesk.engine.runner import RunHandle
     from flowdesk.store.running import RunService
     from flowdesk.store.runs import RunInfo
+    from flowdesk.store.store import Store
 
 
 def register(commands: Any) -> None:
@@ -149,7 +150,7 @@ def _continue(args: argparse.Namespace, start: Callable[[RunService, EventBus], 
 
 
 async def _follow_continued(
-    args: argparse.Namespace, store: Any, run: RunInfo, start: Callable[[RunService, EventBus], RunHandle]
+    args: argparse.Namespace, store: Store, run: RunInfo, start: Callable[[RunService, EventBus], RunHandle]
 ) -> int:
     from flowdesk.cli.live import follow, live_options, new_bus, run_service
 
