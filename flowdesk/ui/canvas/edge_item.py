@@ -1,0 +1,181 @@
+"""Wires: an edge of the document as a cubic bezier, and the wire that follows the mouse.
+
+A forward edge leaves its output to the right and enters its input from the left. A loop edge
+goes back to an earlier node, so it is routed below the two nodes, dashed, in its own colour, with
+an arrow at its end and a "↺ max N" label: a loop must never be mistaken for a forward wire.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+
+from flowdesk.model.types import ValueType
+from flowdesk.model.workflow import Edge
+from flowdesk.ui.canvas.theme import LOD_TEXT, CanvasTheme
+
+_HIT_WIDTH = 12.0
+_LOOP_DROP = 90.0
+
+
+def wire_path(start: QPointF, end: QPointF, *, below: float | None = None) -> QPainterPath:
+    """The bezier from an output at ``start`` to an input at ``end``.
+
+    With ``below`` (a scene y), the wire is routed under that line: used for loop edges, which
+    run backwards and would otherwise cut through the nodes between their ends.
+    """
+    path = QPainterPath(start)
+    dx = end.x() - start.x()
+    if below is not None:
+        reach = max(60.0, min(160.0, abs(dx) * 0.25 + 40.0))
+        dip = below + _LOOP_DROP
+        path.cubicTo(QPointF(start.x() + reach, dip), QPointF(end.x() - reach, dip), end)
+        return path
+    reach = max(40.0, abs(dx) * 0.5) if dx >= 0 else max(80.0, min(200.0, -dx * 0.5))
+    path.cubicTo(QPointF(start.x() + reach, start.y()), QPointF(end.x() - reach, end.y()), end)
+    return path
+
+
+def _label_font() -> QFont:
+    font = QFont()
+    font.setPixelSize(11)
+    font.setBold(True)
+    return font
+
+
+class EdgeItem(QGraphicsItem):
+    """One edge of the document; selectable (Delete removes it), never movable."""
+
+    def __init__(self, edge: Edge, theme: CanvasTheme) -> None:
+        super().__init__()
+        self.edge = edge
+        self.edge_id = edge.id
+        self.theme = theme
+        self.value_type = ValueType.ANY
+        self.start = QPointF()
+        self.end = QPointF()
+        self._below: float | None = None
+        self._path = QPainterPath()
+        self._shape = QPainterPath()
+        self._label_rect = QRectF()
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(0.0)
+        self.setAcceptHoverEvents(True)
+        self._hovered = False
+
+    @property
+    def label(self) -> str:
+        """The loop label ("↺ max N"), empty for a forward edge."""
+        return f"↺ max {self.edge.loop.max_iterations}" if self.edge.loop is not None else ""
+
+    def set_edge(self, edge: Edge) -> None:
+        self.edge = edge
+        self._rebuild()
+
+    def set_theme(self, theme: CanvasTheme) -> None:
+        self.theme = theme
+        self.update()
+
+    def set_ends(self, start: QPointF, end: QPointF, value_type: ValueType, below: float | None = None) -> None:
+        """Route the wire between two port positions (scene coordinates)."""
+        if start == self.start and end == self.end and value_type == self.value_type and below == self._below:
+            return
+        self.start, self.end, self.value_type, self._below = QPointF(start), QPointF(end), value_type, below
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        self.prepareGeometryChange()
+        self._path = wire_path(self.start, self.end, below=self._below if self.edge.loop is not None else None)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(_HIT_WIDTH)
+        self._shape = stroker.createStroke(self._path)
+        self._label_rect = QRectF()
+        if self.edge.loop is not None:
+            fm = QFontMetricsF(_label_font())
+            mid = self._path.pointAtPercent(0.5)
+            w, h = fm.horizontalAdvance(self.label) + 14, fm.height() + 6
+            self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+            self._shape.addRoundedRect(self._label_rect, 6, 6)
+        self.update()
+
+    @property
+    def path(self) -> QPainterPath:
+        return self._path
+
+    def boundingRect(self) -> QRectF:
+        return self._shape.boundingRect().adjusted(-2, -2, 2, 2)
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def _colour(self) -> QColor:
+        if self.isSelected():
+            return self.theme.edge_selected
+        if self.edge.loop is not None:
+            return self.theme.loop_edge
+        return self.theme.port_colour(self.value_type)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = self._colour()
+        width = 3.2 if self.isSelected() or self._hovered else 2.0
+        pen = QPen(colour, width)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        is_loop = self.edge.loop is not None
+        if is_loop:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        if not is_loop:
+            return
+        self._paint_arrow(painter, colour)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) >= LOD_TEXT:
+            painter.setPen(QPen(colour, 1.2))
+            painter.setBrush(self.theme.loop_label_bg)
+            painter.drawRoundedRect(self._label_rect, 6, 6)
+            painter.setFont(_label_font())
+            painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+    def _paint_arrow(self, painter: QPainter, colour: QColor) -> None:
+        """An arrowhead at the input end, pointing along the wire (loops run right to left)."""
+        tip = self._path.pointAtPercent(1.0)
+        back = self._path.pointAtPercent(0.97)
+        angle = math.atan2(tip.y() - back.y(), tip.x() - back.x())
+        size = 9.0
+        left = QPointF(tip.x() - size * math.cos(angle - 0.45), tip.y() - size * math.sin(angle - 0.45))
+        right = QPointF(tip.x() - size * math.cos(angle + 0.45), tip.y() - size * math.sin(angle + 0.45))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawPolygon(QPolygonF([tip, left, right]))
+
+    def hoverEnterEvent(self, event: object) -> None:
+        self._hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event: object) -> None:
+        self._hovered = False
+        self.update()
+
+
+class PendingWire(QGraphicsPathItem):
+    """The wire following the mouse while a connection is dragged (not part of the document)."""
+
+    def __init__(self, start: QPointF, colour: QColor) -> None:
+        super().__init__()
+        self.setZValue(10.0)
+        self._colour = QColor(colour)
+        self.show_path(QPainterPath(start), None, None)
+
+    def show_path(self, path: QPainterPath, verdict: bool | None, theme: CanvasTheme | None) -> None:
+        """Show ``path``; ``verdict`` colours it (True: would connect, False: refused, None: open)."""
+        colour = self._colour
+        if verdict is not None and theme is not None:
+            colour = theme.wire_ok if verdict else theme.wire_refused
+        pen = QPen(colour, 2.4, Qt.PenStyle.DashLine if verdict is None else Qt.PenStyle.SolidLine)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        self.setPen(pen)
+        self.setPath(path)

@@ -1,0 +1,355 @@
+"""Node cards on the canvas: the base every node item shares, and the card of a runnable node.
+
+An item shows one node of the document and never changes it: moving an item by hand only
+previews the move, which the scene turns into one ``MoveNodes`` command when the drag ends; the
+item's position is then set from the document again (see ``scene.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneHoverEvent, QStyleOptionGraphicsItem, QWidget
+
+from flowdesk.model.kinds import Direction, KindSpec, NodePorts
+from flowdesk.model.workflow import Node
+from flowdesk.ui.canvas.glyphs import draw_problem_badge, draw_state_badge, problem_badge_path
+from flowdesk.ui.canvas.node_layout import METRICS, NodeLayout, PortSlot, fonts, layout_node
+from flowdesk.ui.canvas.theme import LOD_PORT_LABELS, LOD_TEXT, CanvasTheme, NodeState, category_colour
+
+if TYPE_CHECKING:
+    from flowdesk.ui.canvas.scene import WorkflowScene
+
+PortKey = tuple[Direction, str]
+
+
+class PortMark(Enum):
+    """How a port is drawn while a wire is being dragged."""
+
+    COMPATIBLE = "compatible"
+    REFUSED = "refused"
+    TARGET = "target"
+
+
+class CanvasNodeItem(QGraphicsItem):
+    """What every node item is: selectable, movable (as a preview), cached, knows its node id."""
+
+    def __init__(self, node: Node, theme: CanvasTheme) -> None:
+        super().__init__()
+        self.node = node
+        self.node_id = node.id
+        self.theme = theme
+        self.state = NodeState.IDLE
+        self.problems: tuple[str, ...] = ()
+        self._syncing = False
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setAcceptHoverEvents(True)
+        self.setPos(node.position.x, node.position.y)
+
+    # ------------------------------------------------------------ from the scene
+    def set_node(self, node: Node, ports: NodePorts) -> None:
+        """Show ``node`` as it is now in the document (position included)."""
+        self.node = node
+        self.sync_position()
+
+    def sync_position(self) -> None:
+        """Put the item where the document says, without it counting as a move by the user."""
+        target = QPointF(self.node.position.x, self.node.position.y)
+        if self.pos() != target:
+            self._syncing = True
+            try:
+                self.setPos(target)
+            finally:
+                self._syncing = False
+
+    def set_theme(self, theme: CanvasTheme) -> None:
+        self.theme = theme
+        self.update()
+
+    def set_state(self, state: NodeState | str) -> None:
+        """Paint the run state (idle, queued, running, ...); the run issue drives this from events."""
+        state = NodeState(state)
+        if state != self.state:
+            self.state = state
+            self.update()
+
+    def set_problems(self, problems: Iterable[str]) -> None:
+        """Show a problem badge whose tooltip lists ``problems`` (none: no badge)."""
+        problems = tuple(problems)
+        if problems != self.problems:
+            self.problems = problems
+            self.update()
+
+    # ----------------------------------------------------------------- ports
+    def port_scene_pos(self, direction: Direction, name: str) -> QPointF | None:
+        return None
+
+    def port_at(self, scene_pos: QPointF) -> PortKey | None:
+        return None
+
+    def set_connected(self, keys: frozenset[PortKey]) -> None:
+        """Which ports have a wire (drawn filled); only cards with ports care."""
+
+    def set_marks(self, marks: dict[PortKey, PortMark]) -> None:
+        """Highlight ports while a wire is dragged; only cards with ports care."""
+
+    # ---------------------------------------------------------------- Qt hooks
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            scene = self.scene()
+            if scene is not None:
+                scene_typed: WorkflowScene = scene  # type: ignore[assignment]
+                scene_typed.node_item_moved(self, by_user=not self._syncing)
+        return super().itemChange(change, value)
+
+
+class NodeItem(CanvasNodeItem):
+    """A runnable node's card: title, kind, typed ports in and out, state and problem badges."""
+
+    def __init__(self, node: Node, spec: KindSpec | None, ports: NodePorts, theme: CanvasTheme) -> None:
+        self.spec = spec
+        self.ports = ports
+        self._layout = layout_node(node.title, self._subtitle(node), ports)
+        self._title = self._layout.title_for(0)
+        self._connected: frozenset[PortKey] = frozenset()
+        self._marks: dict[PortKey, PortMark] = {}
+        super().__init__(node, theme)
+        self.setZValue(1.0)
+
+    @property
+    def layout(self) -> NodeLayout:
+        return self._layout
+
+    @property
+    def title(self) -> str:
+        """The full title (the card may show it elided)."""
+        return self.node.title
+
+    def _subtitle(self, node: Node) -> str:
+        return self.spec.display_name if self.spec is not None else f"not installed: {node.kind}"
+
+    def _badges(self) -> int:
+        return (self.state != NodeState.IDLE) + bool(self.problems)
+
+    def set_node(self, node: Node, ports: NodePorts) -> None:
+        relayout = node.title != self.node.title or ports != self.ports or node.kind != self.node.kind
+        self.node = node
+        if relayout:
+            self.ports = ports
+            new = layout_node(node.title, self._subtitle(node), ports)
+            if new.rect != self._layout.rect:
+                self.prepareGeometryChange()
+            self._layout = new
+            self._title = new.title_for(self._badges())
+            self.update()
+        self.sync_position()
+
+    def set_state(self, state: NodeState | str) -> None:
+        super().set_state(state)
+        self._title = self._layout.title_for(self._badges())
+
+    def set_problems(self, problems: Iterable[str]) -> None:
+        super().set_problems(problems)
+        self._title = self._layout.title_for(self._badges())
+
+    # ----------------------------------------------------------------- ports
+    def port_scene_pos(self, direction: Direction, name: str) -> QPointF | None:
+        slot = self._layout.slot(direction, name)
+        return None if slot is None else self.mapToScene(slot.centre)
+
+    def port_at(self, scene_pos: QPointF) -> PortKey | None:
+        """The port whose hit area holds ``scene_pos`` (a generous circle: ports are small)."""
+        local = self.mapFromScene(scene_pos)
+        reach = METRICS.port_hit_radius
+        best: tuple[float, PortKey] | None = None
+        for slot in self._layout.slots:
+            d = (local - slot.centre).manhattanLength()
+            if d <= reach * 1.4 and (best is None or d < best[0]):
+                best = (d, slot.key)
+        return None if best is None else best[1]
+
+    def set_connected(self, keys: frozenset[PortKey]) -> None:
+        if keys != self._connected:
+            self._connected = keys
+            self.update()
+
+    def set_marks(self, marks: dict[PortKey, PortMark]) -> None:
+        if marks != self._marks:
+            self._marks = dict(marks)
+            self.update()
+
+    # ----------------------------------------------------------------- painting
+    def boundingRect(self) -> QRectF:
+        grow = METRICS.port_radius + 6
+        return self._layout.rect.adjusted(-grow, -3, grow, 3)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        grow = METRICS.port_radius + 2
+        path.addRoundedRect(self._layout.rect.adjusted(-grow, 0, grow, 0), METRICS.radius, METRICS.radius)
+        return path
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self._paint_card(painter, lod)
+        if lod >= LOD_TEXT:
+            self._paint_header(painter)
+        self._paint_ports(painter, lod)
+        self._paint_outline(painter)
+        if lod >= LOD_TEXT:
+            self._paint_badges(painter)
+
+    def _accent(self) -> QColor:
+        return category_colour(self.spec.category) if self.spec is not None else self.theme.problem
+
+    def _paint_card(self, painter: QPainter, lod: float) -> None:
+        t, m, rect = self.theme, METRICS, self._layout.rect
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(t.card)
+        painter.drawRoundedRect(rect, m.radius, m.radius)
+        card = QPainterPath()
+        card.addRoundedRect(rect, m.radius, m.radius)
+        header = QPainterPath()
+        header.addRect(QRectF(0, 0, rect.width(), m.header))
+        painter.fillPath(card.intersected(header), self._accent() if lod < LOD_TEXT else t.header)
+        stripe = QPainterPath()
+        stripe.addRect(QRectF(0, 0, rect.width(), 3))
+        painter.fillPath(card.intersected(stripe), self._accent())
+        painter.setPen(QPen(t.card_border, 0.8))
+        painter.drawLine(QPointF(0, m.header), QPointF(rect.width(), m.header))
+
+    def _paint_header(self, painter: QPainter) -> None:
+        t, m, lay = self.theme, METRICS, self._layout
+        title_font, subtitle_font, _ = fonts()
+        icon = QRectF(m.padding, (m.header - m.icon) / 2 + 1, m.icon, m.icon)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self._accent())
+        painter.drawRoundedRect(icon, 5, 5)
+        painter.setPen(QColor("#ffffff"))
+        painter.setFont(title_font)
+        letter = (self.spec.display_name if self.spec is not None else "?")[:1].upper()
+        painter.drawText(icon, Qt.AlignmentFlag.AlignCenter, letter)
+        painter.setPen(t.title)
+        painter.drawText(lay.title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._title)
+        painter.setFont(subtitle_font)
+        painter.setPen(t.subtitle if self.spec is not None else t.problem)
+        painter.drawText(lay.subtitle_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, lay.subtitle)
+
+    def _paint_ports(self, painter: QPainter, lod: float) -> None:
+        t, m = self.theme, METRICS
+        _, _, label_font = fonts()
+        painter.setFont(label_font)
+        for slot in self._layout.slots:
+            colour = QColor(t.error_port if slot.is_error else t.port_colour(slot.spec.type))
+            mark = self._marks.get(slot.key)
+            if mark == PortMark.REFUSED:
+                colour.setAlpha(70)
+            if mark in (PortMark.COMPATIBLE, PortMark.TARGET):
+                glow = QColor(t.wire_ok)
+                glow.setAlpha(110 if mark == PortMark.COMPATIBLE else 200)
+                painter.setPen(QPen(glow, 3.0))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawEllipse(slot.centre, m.port_radius + 4, m.port_radius + 4)
+            filled = slot.key in self._connected or mark == PortMark.TARGET
+            painter.setPen(QPen(colour.darker(115), 1.6))
+            painter.setBrush(colour if filled else t.card)
+            _draw_port(painter, slot, m.port_radius)
+            if lod >= LOD_PORT_LABELS:
+                self._paint_port_label(painter, slot, colour if slot.is_error else t.port_label, mark)
+
+    def _paint_port_label(self, painter: QPainter, slot: PortSlot, colour: QColor, mark: PortMark | None) -> None:
+        m = METRICS
+        colour = QColor(colour)
+        if mark == PortMark.REFUSED:
+            colour.setAlpha(90)
+        painter.setPen(colour)
+        half = self._layout.width / 2
+        y = slot.centre.y() - m.row / 2
+        if slot.direction == "input":
+            rect = QRectF(m.padding + 5, y, half - m.padding - 5, m.row)
+            align = Qt.AlignmentFlag.AlignLeft
+        else:
+            rect = QRectF(half, y, half - m.padding - 5, m.row)
+            align = Qt.AlignmentFlag.AlignRight
+        painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, slot.label)
+
+    def _paint_outline(self, painter: QPainter) -> None:
+        t, m = self.theme, METRICS
+        if self.isSelected():
+            pen = QPen(t.selection, 2.4)
+        elif self.state != NodeState.IDLE:
+            pen = QPen(t.state_colour(self.state), 2.0)
+        else:
+            pen = QPen(t.card_border, 1.0)
+        if self.spec is None:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(self._layout.rect, m.radius, m.radius)
+
+    def _paint_badges(self, painter: QPainter) -> None:
+        m, lay = METRICS, self._layout
+        with_state = self.state != NodeState.IDLE
+        if with_state:
+            draw_state_badge(
+                painter, lay.state_badge_centre(), m.badge_radius, self.state, self.theme.state_colour(self.state)
+            )
+        if self.problems:
+            draw_problem_badge(painter, lay.problem_badge_centre(with_state), m.badge_radius, self.theme.problem)
+
+    # ------------------------------------------------------------------ tooltips
+    def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        tip = self._tooltip_at(event.pos())
+        if tip != self.toolTip():
+            self.setToolTip(tip)
+        super().hoverMoveEvent(event)
+
+    def _tooltip_at(self, local: QPointF) -> str:
+        """Problems over the problem badge, a port's type and description over a port, else the kind."""
+        lay, m = self._layout, METRICS
+        if self.problems:
+            badge = problem_badge_path(lay.problem_badge_centre(self.state != NodeState.IDLE), m.badge_radius + 3)
+            if badge.contains(local):
+                return "\n".join(f"• {p}" for p in self.problems)
+        key = self.port_at(self.mapToScene(local))
+        if key is not None:
+            slot = lay.slot(*key)
+            if slot is not None:
+                text = f"{slot.spec.name} ({slot.direction}, {slot.spec.type.value})"
+                return f"{text}\n{slot.spec.description}" if slot.spec.description else text
+        lines = [f"{self.node.title} — {self._layout.subtitle}"]
+        if self.spec is not None and self.spec.description:
+            lines.append(self.spec.description)
+        if self.state != NodeState.IDLE:
+            lines.append(f"state: {self.state.value}")
+        lines.extend(f"⚠ {p}" for p in self.problems)
+        return "\n".join(lines)
+
+
+def _draw_port(painter: QPainter, slot: PortSlot, radius: float) -> None:
+    """A circle, or for the error port a diamond (its shape, not only its red, sets it apart)."""
+    c = slot.centre
+    if slot.is_error:
+        r = radius + 1.5
+        painter.drawPolygon(
+            QPolygonF(
+                [
+                    QPointF(c.x(), c.y() - r),
+                    QPointF(c.x() + r, c.y()),
+                    QPointF(c.x(), c.y() + r),
+                    QPointF(c.x() - r, c.y()),
+                ]
+            )
+        )
+    else:
+        painter.drawEllipse(c, radius, radius)

@@ -1,0 +1,356 @@
+"""The canvas scene: a projection of one :class:`WorkflowDocument`.
+
+The scene holds one item per node and per edge and keeps them equal to the document by listening
+to its change events, one item at a time (never a rebuild). It never edits the document: what
+the person does on the canvas becomes a command on the undo stack, and the document's answer (a
+change event) is what moves, adds or removes items. So undo/redo, the inspector and scripts all
+update the canvas the same way, and the scene cannot drift from the document (orange-canvas-core's
+design; the opposite of keeping the state twice, in the model and in the items).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QLineF, QPointF, QRectF
+from PySide6.QtGui import QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
+
+from flowdesk.model.commands import Command, CommandRefused, Disconnect, Macro, MoveNodes, RemoveNodes
+from flowdesk.model.document import (
+    Change,
+    EdgeAdded,
+    EdgeChanged,
+    EdgeRemoved,
+    NodeAdded,
+    NodeChanged,
+    NodeRemoved,
+    WorkflowChanged,
+    WorkflowDocument,
+)
+from flowdesk.model.kinds import NodePorts
+from flowdesk.model.ports import node_ports
+from flowdesk.model.types import ValueType
+from flowdesk.model.workflow import Edge, Node
+from flowdesk.ui.canvas.edge_item import EdgeItem
+from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey
+from flowdesk.ui.canvas.note_item import NOTE_KIND, NoteItem
+from flowdesk.ui.canvas.theme import LIGHT, CanvasTheme, NodeState, snap
+
+if TYPE_CHECKING:
+    from flowdesk.ui.undo import DocumentUndoStack
+
+log = logging.getLogger(__name__)
+
+_GRID_MAJOR = 100.0
+_GRID_MINOR = 20.0
+
+
+class WorkflowScene(QGraphicsScene):
+    """Items for every node and edge of ``document``; edits go to ``undo_stack``."""
+
+    def __init__(self, document: WorkflowDocument, undo_stack: DocumentUndoStack, theme: CanvasTheme = LIGHT) -> None:
+        super().__init__()
+        self.document = document
+        self.undo_stack = undo_stack
+        self.theme = theme
+        self._nodes: dict[str, CanvasNodeItem] = {}
+        self._edges: dict[str, EdgeItem] = {}
+        self._edges_at: dict[str, set[str]] = {}
+        self._dragged: set[str] = set()
+        self.setBackgroundBrush(theme.background)
+        self._load()
+        self._unsubscribe: Callable[[], None] | None = document.subscribe(self._on_change)
+
+    # ----------------------------------------------------------------- loading
+    def _load(self) -> None:
+        """Build every item first, then add them in one batch with the scene's signals held back.
+
+        The index is switched off while adding (Qt would otherwise re-balance its BSP tree as the
+        scene grows) and rebuilt once at the end; so the cost per node stays flat with size.
+        """
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.blockSignals(True)
+        try:
+            for edge in self.document.edges:
+                self._edges_at.setdefault(edge.source, set()).add(edge.id)
+                self._edges_at.setdefault(edge.target, set()).add(edge.id)
+            for node in self.document.nodes:
+                item = self._make_node_item(node)
+                self._nodes[node.id] = item
+                self.addItem(item)
+            for edge in self.document.edges:
+                self._add_edge_item(edge)
+            for node_id in self._edges_at:
+                self._refresh_connected(node_id)
+        finally:
+            self.blockSignals(False)
+            self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+
+    def dispose(self) -> None:
+        """Stop listening to the document (the scene is being closed)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _ports(self, node: Node) -> NodePorts:
+        if self.document.catalog.get(node.kind) is None:  # a placeholder: its ports come from its edges
+            return self.document.ports(node.id)
+        return node_ports(node, self.document.catalog)
+
+    def _make_node_item(self, node: Node) -> CanvasNodeItem:
+        if node.kind == NOTE_KIND:
+            return NoteItem(node, self.theme)
+        return NodeItem(node, self.document.catalog.get(node.kind), self._ports(node), self.theme)
+
+    def _add_edge_item(self, edge: Edge) -> None:
+        item = EdgeItem(edge, self.theme)
+        self._edges[edge.id] = item
+        self._route(item)
+        self.addItem(item)
+
+    # ------------------------------------------------------- document changes
+    def _on_change(self, change: Change) -> None:
+        match change:
+            case NodeAdded(node=node):
+                item = self._make_node_item(node)
+                self._nodes[node.id] = item
+                self.addItem(item)
+            case NodeRemoved(node=node):
+                self._dragged.discard(node.id)
+                self.removeItem(self._nodes.pop(node.id))
+                self._edges_at.pop(node.id, None)
+            case NodeChanged(new=node):
+                self._nodes[node.id].set_node(node, self._ports(node))
+                self._reroute(node.id)
+            case EdgeAdded(edge=edge):
+                self._edges_at.setdefault(edge.source, set()).add(edge.id)
+                self._edges_at.setdefault(edge.target, set()).add(edge.id)
+                self._after_edge_change(edge)
+                self._add_edge_item(edge)
+            case EdgeRemoved(edge=edge):
+                self.removeItem(self._edges.pop(edge.id))
+                for end in (edge.source, edge.target):
+                    self._edges_at.get(end, set()).discard(edge.id)
+                self._after_edge_change(edge)
+            case EdgeChanged(new=edge):
+                self._edges[edge.id].set_edge(edge)
+                self._route(self._edges[edge.id])
+            case WorkflowChanged():
+                pass
+
+    def _after_edge_change(self, edge: Edge) -> None:
+        """Filled/hollow ports follow wires; a placeholder node's ports are its wires."""
+        for end in (edge.source, edge.target):
+            item = self._nodes.get(end)
+            if item is None:
+                continue
+            if self.document.catalog.get(item.node.kind) is None:
+                item.set_node(item.node, self.document.ports(end))
+                self._reroute(end)
+            self._refresh_connected(end)
+
+    def _refresh_connected(self, node_id: str) -> None:
+        item = self._nodes.get(node_id)
+        if item is None:
+            return
+        keys: set[PortKey] = set()
+        for edge_id in self._edges_at.get(node_id, ()):
+            edge = self.document.edge(edge_id)
+            if edge.source == node_id:
+                keys.add(("output", edge.source_port))
+            if edge.target == node_id:
+                keys.add(("input", edge.target_port))
+        item.set_connected(frozenset(keys))
+
+    # ------------------------------------------------------------ edge routing
+    def _reroute(self, node_id: str) -> None:
+        for edge_id in self._edges_at.get(node_id, ()):
+            item = self._edges.get(edge_id)
+            if item is not None:
+                self._route(item)
+
+    def _route(self, item: EdgeItem) -> None:
+        edge = item.edge
+        source, target = self._nodes.get(edge.source), self._nodes.get(edge.target)
+        if source is None or target is None:
+            return
+        start = source.port_scene_pos("output", edge.source_port) or _side(source, right=True)
+        end = target.port_scene_pos("input", edge.target_port) or _side(target, right=False)
+        value_type = ValueType.ANY
+        if isinstance(source, NodeItem):
+            spec = source.ports.get("output", edge.source_port)
+            value_type = spec.type if spec is not None else ValueType.ANY
+        below = None
+        if edge.loop is not None:
+            below = max(source.sceneBoundingRect().bottom(), target.sceneBoundingRect().bottom())
+        item.set_ends(start, end, value_type, below)
+
+    def node_item_moved(self, item: CanvasNodeItem, *, by_user: bool) -> None:
+        """Called by a node item whenever its position changes: wires follow; a hand move is noted."""
+        self._reroute(item.node_id)
+        if by_user:
+            self._dragged.add(item.node_id)
+
+    # ---------------------------------------------------------------- reading
+    def node_item(self, node_id: str) -> CanvasNodeItem:
+        return self._nodes[node_id]
+
+    def edge_item(self, edge_id: str) -> EdgeItem:
+        return self._edges[edge_id]
+
+    def node_items(self) -> Iterator[CanvasNodeItem]:
+        return iter(self._nodes.values())
+
+    def edge_items(self) -> Iterator[EdgeItem]:
+        return iter(self._edges.values())
+
+    def selected_node_ids(self) -> list[str]:
+        """Selected nodes, in document order (so commands built from them are deterministic)."""
+        chosen = {i.node_id for i in self.selectedItems() if isinstance(i, CanvasNodeItem)}
+        return [n.id for n in self.document.nodes if n.id in chosen]
+
+    def selected_edge_ids(self) -> list[str]:
+        chosen = {i.edge_id for i in self.selectedItems() if isinstance(i, EdgeItem)}
+        return [e.id for e in self.document.edges if e.id in chosen]
+
+    def select(self, node_ids: Iterable[str] = (), edge_ids: Iterable[str] = ()) -> None:
+        """Make exactly these nodes and edges the selection."""
+        self.clearSelection()
+        for node_id in node_ids:
+            self._nodes[node_id].setSelected(True)
+        for edge_id in edge_ids:
+            self._edges[edge_id].setSelected(True)
+
+    def port_at(self, scene_pos: QPointF) -> tuple[CanvasNodeItem, PortKey] | None:
+        """The port nearest ``scene_pos`` within its hit area, on whichever node is there."""
+        reach = 16.0
+        area = QRectF(scene_pos.x() - reach, scene_pos.y() - reach, 2 * reach, 2 * reach)
+        for item in self.items(area):
+            if isinstance(item, CanvasNodeItem):
+                key = item.port_at(scene_pos)
+                if key is not None:
+                    return item, key
+        return None
+
+    def node_item_at(self, scene_pos: QPointF) -> CanvasNodeItem | None:
+        for item in self.items(scene_pos):
+            if isinstance(item, CanvasNodeItem):
+                return item
+        return None
+
+    # ----------------------------------------------------------- run display
+    def set_node_state(self, node_id: str, state: NodeState | str) -> None:
+        self._nodes[node_id].set_state(state)
+
+    def set_node_problems(self, node_id: str, problems: Iterable[str]) -> None:
+        self._nodes[node_id].set_problems(problems)
+
+    def clear_states(self) -> None:
+        for item in self._nodes.values():
+            item.set_state(NodeState.IDLE)
+
+    def set_theme(self, theme: CanvasTheme) -> None:
+        self.theme = theme
+        self.setBackgroundBrush(theme.background)
+        for item in self._nodes.values():
+            item.set_theme(theme)
+        for edge in self._edges.values():
+            edge.set_theme(theme)
+
+    # ---------------------------------------------------------------- editing
+    def push(self, build: Command | Callable[[], Command]) -> str | None:
+        """Build (if needed) and push a command; returns the refusal reason, or None when done."""
+        try:
+            command = build() if callable(build) else build
+        except CommandRefused as exc:
+            self.undo_stack.refused.emit(str(exc))
+            return str(exc)
+        return self.undo_stack.push_command(command)
+
+    def commit_drag(self) -> bool:
+        """End a drag of nodes: one MoveNodes to the snapped positions (or put them back if unmoved)."""
+        dragged, self._dragged = self._dragged, set()
+        positions: dict[str, tuple[float, float]] = {}
+        for node_id in dragged:
+            item = self._nodes.get(node_id)
+            if item is None:
+                continue
+            target = (snap(item.pos().x()), snap(item.pos().y()))
+            if target != (item.node.position.x, item.node.position.y):
+                positions[node_id] = target
+            else:
+                item.sync_position()
+        if not positions:
+            return False
+        if self.push(lambda: MoveNodes(self.document, positions)) is not None:
+            for node_id in positions:
+                self._nodes[node_id].sync_position()
+            return False
+        return True
+
+    def nudge_selection(self, dx: float, dy: float) -> bool:
+        """Move the selected nodes by (dx, dy), as one command."""
+        ids = self.selected_node_ids()
+        if not ids:
+            return False
+        positions = {}
+        for node_id in ids:
+            pos = self.document.node(node_id).position
+            positions[node_id] = (pos.x + dx, pos.y + dy)
+        return self.push(lambda: MoveNodes(self.document, positions)) is None
+
+    def delete_selection(self) -> bool:
+        """Remove the selected nodes (with their edges) and selected edges, as one undo step."""
+        node_ids = self.selected_node_ids()
+        doomed = set(node_ids)
+        edge_ids = [
+            e
+            for e in self.selected_edge_ids()
+            if not {self.document.edge(e).source, self.document.edge(e).target} & doomed
+        ]
+        if not node_ids and not edge_ids:
+            return False
+        if node_ids and edge_ids:
+
+            def build(run: Callable[[Command], None]) -> None:
+                run(Disconnect(edge_ids))
+                run(RemoveNodes(node_ids))
+
+            label = f"Delete {len(node_ids)} nodes and {len(edge_ids)} edges"
+            return self.push(lambda: Macro.record(self.document, label, build)) is None
+        if node_ids:
+            return self.push(RemoveNodes(node_ids)) is None
+        return self.push(Disconnect(edge_ids)) is None
+
+    # ------------------------------------------------------------- background
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        """A dotted-line grid: minor lines only when they are far enough apart to help."""
+        painter.fillRect(rect, self.theme.background)
+        scale = painter.worldTransform().m11()
+        for step, colour, min_px in (
+            (_GRID_MINOR, self.theme.grid_minor, 9.0),
+            (_GRID_MAJOR, self.theme.grid_major, 12.0),
+        ):
+            if step * scale < min_px:
+                continue
+            painter.setPen(QPen(colour, 0))
+            left, top = snap(rect.left(), step) - step, snap(rect.top(), step) - step
+            lines = [QLineF(x, rect.top(), x, rect.bottom()) for x in _frange(left, rect.right(), step)]
+            lines += [QLineF(rect.left(), y, rect.right(), y) for y in _frange(top, rect.bottom(), step)]
+            painter.drawLines(lines)
+
+
+def _frange(start: float, stop: float, step: float) -> Iterator[float]:
+    value = start
+    while value <= stop:
+        yield value
+        value += step
+
+
+def _side(item: QGraphicsItem, *, right: bool) -> QPointF:
+    """Where a wire meets a node that lacks the port (a port the kind no longer has)."""
+    rect = item.sceneBoundingRect()
+    return QPointF(rect.right() if right else rect.left(), rect.center().y())
