@@ -8,10 +8,11 @@ be resumed.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
-from flowdesk.store.database import Database
+from flowdesk.store.database import Database, LibraryError
 from flowdesk.store.location import library_path
 from flowdesk.store.owners import Owner, owner_is_alive, owners_folder
 from flowdesk.store.runs import LIVE_STATUSES, RunJournalReader
@@ -52,6 +53,24 @@ class Store:
         if not dead:
             return []
         now = time.time()
+        try:
+            self._mark_interrupted(dead, now)
+        except LibraryError:
+            if os.access(self.db.path, os.W_OK):
+                raise
+            # A read-only library (read-only media, an immutable file) still opens, so the work in
+            # it can be read and exported; its dead runs are marked the next time it can be written.
+            log.warning(
+                "the library %s is read-only: %d run(s) of stopped processes still show as live",
+                self.db.path,
+                len(dead),
+            )
+            return []
+        log.warning("marked %d run(s) interrupted: %s", len(dead), ", ".join(dead))
+        return dead
+
+    def _mark_interrupted(self, dead: list[str], now: float) -> None:
+        marks = ",".join("?" * len(LIVE_STATUSES))
         with self.db.write() as conn:
             for run_id in dead:
                 conn.exec_driver_sql(
@@ -67,8 +86,6 @@ class Store:
                     " (?, NULL, 0, ?, 'warning', 'run_interrupted', 'interrupted: the process running it stopped')",
                     (run_id, now),
                 )
-        log.warning("marked %d run(s) interrupted: %s", len(dead), ", ".join(dead))
-        return dead
 
     def close(self) -> None:
         if self._owner is not None:
