@@ -46,6 +46,8 @@ def describe_sqlite_error(exc: BaseException, path: Path) -> str:
         return f"the library {path} is busy: another flowdesk process kept it locked for too long; try again"
     if "disk is full" in lowered or "database or disk is full" in lowered:
         return f"the disk holding the library {path} is full; nothing was written"
+    if "disk i/o error" in lowered and _disk_full(path):  # e.g. no room left to make the -shm file
+        return f"the disk holding the library {path} is full; nothing was written"
     if "readonly" in lowered or "read-only" in lowered:
         return f"the library {path} is read-only; nothing was written"
     if "unable to open" in lowered and _read_only_place(path):
@@ -58,6 +60,14 @@ def describe_sqlite_error(exc: BaseException, path: Path) -> str:
     if "unable to open" in lowered:
         return f"cannot open the library {path}: {text}"
     return f"the library {path} could not be used: {text}"
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        disk = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return disk.f_bavail * disk.f_frsize < 64 * 1024
 
 
 def _read_only_place(path: Path) -> bool:

@@ -250,8 +250,12 @@ set -e
 mount -t tmpfs -o size=2m flowdesk-test "$MNT"
 cp "$SRC" "$MNT/library.db"
 dd if=/dev/zero of="$MNT/filler" bs=4096 2>/dev/null || true
-truncate -s -"$ROOM" "$MNT/filler"
 set +e
+"$PY" -m flowdesk --db "$MNT/library.db" list >"$OUT/full_stdout" 2>"$OUT/full_stderr"
+echo $? >"$OUT/full_exit"
+cp "$MNT/library.db" "$OUT/full_library.db"
+ls -A "$MNT" >"$OUT/full_files"
+truncate -s -"$ROOM" "$MNT/filler"
 "$PY" -m flowdesk --db "$MNT/library.db" run wf_chain -i x=1 -q >"$OUT/stdout" 2>"$OUT/stderr"
 echo $? >"$OUT/exit"
 rm -f "$MNT/filler"
@@ -264,11 +268,16 @@ class FullDiskRun:
     exit_code: int
     stderr: str
     library: Path
+    source: Path
+    """The library as it was put on the disk."""
+    out: Path
+    """Files the script wrote: full_exit, full_stderr, full_library.db, full_files of the phase with no room at all."""
 
 
 @pytest.fixture(scope="module")
 def full_disk_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FullDiskRun]:
-    """`flowdesk run` of a 300-node chain on a tmpfs with 400 KB left: the journal fills it mid-run."""
+    """A library on a 2 MB tmpfs: `flowdesk list` with no room at all, then `flowdesk run` of a 300-node
+    chain with 400 KB left, where the journal fills the disk mid-run."""
     if not _can_unshare():
         pytest.skip("needs `unshare --mount`")
     base = tmp_path_factory.mktemp("full_disk")
@@ -287,13 +296,24 @@ def full_disk_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FullDisk
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    yield FullDiskRun(int((out / "exit").read_text()), (out / "stderr").read_text(), out / "library.db")
+    yield FullDiskRun(int((out / "exit").read_text()), (out / "stderr").read_text(), out / "library.db", source, out)
 
 
 def _base_env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if k not in ("FLOWDESK_DB", "FLOWDESK_PROFILE")}
+
+
+@needs_mount_namespace
+def test_a_library_on_a_disk_with_no_room_at_all_is_refused_with_a_clear_message(full_disk_run: FullDiskRun) -> None:
+    """SQLite cannot even make the -shm file; before the fix in database.py this said "disk I/O error"."""
+    out = full_disk_run.out
+    stderr = (out / "full_stderr").read_text()
+    assert int((out / "full_exit").read_text()) != 0
+    assert "Traceback" not in stderr, stderr
+    assert "is full" in stderr and "library.db" in stderr, stderr
+    assert _digest(out / "full_library.db") == _digest(full_disk_run.source), "the library changed"
 
 
 @needs_mount_namespace
