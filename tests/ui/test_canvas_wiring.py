@@ -131,6 +131,21 @@ def test_wiring_back_to_an_ancestor_draws_a_loop_edge(qtbot: QtBot) -> None:
     canvas = open_canvas(qtbot, example("ask_llm"))
     canvas.stack.push_command(AddNode.of_kind(canvas.doc, "transform", (540, 200)))
     drag(canvas, canvas.port("answer", "output", "json"), canvas.port("transform_1", "input", "input"))
+    viewport = canvas.view.viewport()
+    QTest.mousePress(
+        viewport,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        canvas.point(canvas.port("transform_1", "output", "output")),
+    )
+    QTest.mouseMove(viewport, canvas.point(QPointF(400, 300)))
+    answer = canvas.scene.node_item("answer")
+    assert isinstance(answer, NodeItem)
+    assert answer._marks == {("input", "input"): PortMark.LOOP}, "going back to an ancestor is offered as a loop"
+    QTest.keyClick(canvas.view, Qt.Key.Key_Escape)
+    QTest.mouseRelease(
+        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, canvas.point(QPointF(400, 300))
+    )
     drag(canvas, canvas.port("transform_1", "output", "output"), canvas.port("answer", "input", "input"))
     loop = canvas.doc.edges[-1]
     assert (loop.source, loop.target) == ("transform_1", "answer")

@@ -18,7 +18,7 @@ from flowdesk.model.workflow import Edge
 from flowdesk.ui.canvas.theme import LOD_TEXT, CanvasTheme
 
 _HIT_WIDTH = 12.0
-_LOOP_DROP = 90.0
+_LOOP_DROP = 60.0
 
 
 def wire_path(start: QPointF, end: QPointF, *, below: float | None = None) -> QPainterPath:
@@ -59,8 +59,9 @@ class EdgeItem(QGraphicsItem):
         self.end = QPointF()
         self._below: float | None = None
         self._path = QPainterPath()
-        self._shape = QPainterPath()
+        self._shape: QPainterPath | None = None
         self._label_rect = QRectF()
+        self._bounds = QRectF()
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0.0)
         self.setAcceptHoverEvents(True)
@@ -89,16 +90,15 @@ class EdgeItem(QGraphicsItem):
     def _rebuild(self) -> None:
         self.prepareGeometryChange()
         self._path = wire_path(self.start, self.end, below=self._below if self.edge.loop is not None else None)
-        stroker = QPainterPathStroker()
-        stroker.setWidth(_HIT_WIDTH)
-        self._shape = stroker.createStroke(self._path)
+        self._shape = None
         self._label_rect = QRectF()
         if self.edge.loop is not None:
             fm = QFontMetricsF(_label_font())
             mid = self._path.pointAtPercent(0.5)
             w, h = fm.horizontalAdvance(self.label) + 14, fm.height() + 6
             self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
-            self._shape.addRoundedRect(self._label_rect, 6, 6)
+        reach = _HIT_WIDTH / 2 + 2
+        self._bounds = self._path.controlPointRect().adjusted(-reach, -reach, reach, reach).united(self._label_rect)
         self.update()
 
     @property
@@ -106,9 +106,16 @@ class EdgeItem(QGraphicsItem):
         return self._path
 
     def boundingRect(self) -> QRectF:
-        return self._shape.boundingRect().adjusted(-2, -2, 2, 2)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
+        """The wire widened for easy clicking (built on first use: most wires are never hit-tested)."""
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(_HIT_WIDTH)
+            self._shape = stroker.createStroke(self._path)
+            if not self._label_rect.isNull():
+                self._shape.addRoundedRect(self._label_rect, 6, 6)
         return self._shape
 
     def _colour(self) -> QColor:
@@ -119,12 +126,17 @@ class EdgeItem(QGraphicsItem):
         return self.theme.port_colour(self.value_type)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
         colour = self._colour()
+        is_loop = self.edge.loop is not None
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if lod < LOD_TEXT:  # far out: a one-pixel line, whatever the zoom
+            painter.setPen(QPen(colour, 0, Qt.PenStyle.DashLine if is_loop else Qt.PenStyle.SolidLine))
+            painter.drawPath(self._path)
+            return
         width = 3.2 if self.isSelected() or self._hovered else 2.0
         pen = QPen(colour, width)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        is_loop = self.edge.loop is not None
         if is_loop:
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
@@ -133,7 +145,7 @@ class EdgeItem(QGraphicsItem):
         if not is_loop:
             return
         self._paint_arrow(painter, colour)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) >= LOD_TEXT:
+        if lod >= LOD_TEXT:
             painter.setPen(QPen(colour, 1.2))
             painter.setBrush(self.theme.loop_label_bg)
             painter.drawRoundedRect(self._label_rect, 6, 6)
@@ -170,12 +182,18 @@ class PendingWire(QGraphicsPathItem):
         self._colour = QColor(colour)
         self.show_path(QPainterPath(start), None, None)
 
-    def show_path(self, path: QPainterPath, verdict: bool | None, theme: CanvasTheme | None) -> None:
-        """Show ``path``; ``verdict`` colours it (True: would connect, False: refused, None: open)."""
+    def show_path(
+        self, path: QPainterPath, verdict: bool | None, theme: CanvasTheme | None, *, loop: bool = False
+    ) -> None:
+        """Show ``path``, coloured by ``verdict`` (True: would connect, False: refused, None: open).
+
+        A wire that would become a loop edge is drawn as loops are: dashed, in the loop colour.
+        """
         colour = self._colour
         if verdict is not None and theme is not None:
-            colour = theme.wire_ok if verdict else theme.wire_refused
-        pen = QPen(colour, 2.4, Qt.PenStyle.DashLine if verdict is None else Qt.PenStyle.SolidLine)
+            colour = (theme.loop_edge if loop else theme.wire_ok) if verdict else theme.wire_refused
+        dashed = verdict is None or loop
+        pen = QPen(colour, 2.4, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         self.setPen(pen)
         self.setPath(path)

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneHoverEvent, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneHoverEvent,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from flowdesk.model.kinds import Direction, KindSpec, NodePorts
 from flowdesk.model.workflow import Node
@@ -25,12 +31,15 @@ if TYPE_CHECKING:
     from flowdesk.ui.canvas.scene import WorkflowScene
 
 PortKey = tuple[Direction, str]
+_SHADOW = QColor(0, 0, 0, 30)
 
 
 class PortMark(Enum):
     """How a port is drawn while a wire is being dragged."""
 
     COMPATIBLE = "compatible"
+    LOOP = "loop"
+    """Accepted as a loop edge (the wire goes back to an earlier node)."""
     REFUSED = "refused"
     TARGET = "target"
 
@@ -45,12 +54,7 @@ class CanvasNodeItem(QGraphicsItem):
         self.theme = theme
         self.state = NodeState.IDLE
         self.problems: tuple[str, ...] = ()
-        self._syncing = False
-        self.setFlags(
-            QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
-        )
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable | QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
         self.setPos(node.position.x, node.position.y)
@@ -62,14 +66,10 @@ class CanvasNodeItem(QGraphicsItem):
         self.sync_position()
 
     def sync_position(self) -> None:
-        """Put the item where the document says, without it counting as a move by the user."""
+        """Put the item where the document says (after a change, or to undo a drag's preview)."""
         target = QPointF(self.node.position.x, self.node.position.y)
         if self.pos() != target:
-            self._syncing = True
-            try:
-                self.setPos(target)
-            finally:
-                self._syncing = False
+            self.setPos(target)
 
     def set_theme(self, theme: CanvasTheme) -> None:
         self.theme = theme
@@ -103,13 +103,17 @@ class CanvasNodeItem(QGraphicsItem):
         """Highlight ports while a wire is dragged; only cards with ports care."""
 
     # ---------------------------------------------------------------- Qt hooks
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
-            scene = self.scene()
-            if scene is not None:
-                scene_typed: WorkflowScene = scene  # type: ignore[assignment]
-                scene_typed.node_item_moved(self, by_user=not self._syncing)
-        return super().itemChange(change, value)
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        """Qt moves the selection (a preview); the scene re-routes wires and notes what moved.
+
+        Hooking the drag here rather than ``itemChange`` keeps Python out of every other item
+        change, which matters when thousands of items are created.
+        """
+        super().mouseMoveEvent(event)
+        scene = self.scene()
+        if scene is not None:
+            scene_typed: WorkflowScene = scene  # type: ignore[assignment]
+            scene_typed.nodes_dragged(self)
 
 
 class NodeItem(CanvasNodeItem):
@@ -201,34 +205,57 @@ class NodeItem(CanvasNodeItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self._paint_card(painter, lod)
-        if lod >= LOD_TEXT:
-            self._paint_header(painter)
+        if lod < LOD_TEXT:
+            self._paint_far(painter)
+            return
+        self._paint_card(painter)
+        self._paint_header(painter, lod)
         self._paint_ports(painter, lod)
         self._paint_outline(painter)
-        if lod >= LOD_TEXT:
-            self._paint_badges(painter)
+        self._paint_badges(painter)
 
     def _accent(self) -> QColor:
         return category_colour(self.spec.category) if self.spec is not None else self.theme.problem
 
-    def _paint_card(self, painter: QPainter, lod: float) -> None:
+    def _paint_far(self, painter: QPainter) -> None:
+        """Zoomed far out: a card in its category's colour, its state (or selection) as the outline."""
+        t, m, rect = self.theme, METRICS, self._layout.rect
+        body = QColor(self._accent())
+        body.setAlpha(110)
+        painter.setBrush(body)
+        if self.isSelected():
+            painter.setPen(QPen(t.selection, 0))
+        elif self.state != NodeState.IDLE:
+            painter.setPen(QPen(t.state_colour(self.state), 0))
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawRoundedRect(rect, m.radius, m.radius)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self._accent())
+        painter.drawRoundedRect(QRectF(0, 0, rect.width(), m.header), m.radius, m.radius)
+        if self.state != NodeState.IDLE:
+            painter.setBrush(t.state_colour(self.state))
+            painter.drawRect(QRectF(0, m.header, rect.width(), rect.height() - m.header))
+
+    def _paint_card(self, painter: QPainter) -> None:
         t, m, rect = self.theme, METRICS, self._layout.rect
         painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(_SHADOW)  # a soft shadow lifts the card off the grid
+        painter.drawRoundedRect(rect.translated(0, 2.0), m.radius, m.radius)
         painter.setBrush(t.card)
         painter.drawRoundedRect(rect, m.radius, m.radius)
         card = QPainterPath()
         card.addRoundedRect(rect, m.radius, m.radius)
         header = QPainterPath()
         header.addRect(QRectF(0, 0, rect.width(), m.header))
-        painter.fillPath(card.intersected(header), self._accent() if lod < LOD_TEXT else t.header)
+        painter.fillPath(card.intersected(header), t.header)
         stripe = QPainterPath()
         stripe.addRect(QRectF(0, 0, rect.width(), 3))
         painter.fillPath(card.intersected(stripe), self._accent())
         painter.setPen(QPen(t.card_border, 0.8))
         painter.drawLine(QPointF(0, m.header), QPointF(rect.width(), m.header))
 
-    def _paint_header(self, painter: QPainter) -> None:
+    def _paint_header(self, painter: QPainter, lod: float) -> None:
         t, m, lay = self.theme, METRICS, self._layout
         title_font, subtitle_font, _ = fonts()
         icon = QRectF(m.padding, (m.header - m.icon) / 2 + 1, m.icon, m.icon)
@@ -241,6 +268,8 @@ class NodeItem(CanvasNodeItem):
         painter.drawText(icon, Qt.AlignmentFlag.AlignCenter, letter)
         painter.setPen(t.title)
         painter.drawText(lay.title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._title)
+        if lod < LOD_PORT_LABELS:  # the kind line is too small to read; the icon letter stays
+            return
         painter.setFont(subtitle_font)
         painter.setPen(t.subtitle if self.spec is not None else t.problem)
         painter.drawText(lay.subtitle_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, lay.subtitle)
@@ -254,12 +283,8 @@ class NodeItem(CanvasNodeItem):
             mark = self._marks.get(slot.key)
             if mark == PortMark.REFUSED:
                 colour.setAlpha(70)
-            if mark in (PortMark.COMPATIBLE, PortMark.TARGET):
-                glow = QColor(t.wire_ok)
-                glow.setAlpha(110 if mark == PortMark.COMPATIBLE else 200)
-                painter.setPen(QPen(glow, 3.0))
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawEllipse(slot.centre, m.port_radius + 4, m.port_radius + 4)
+            if mark is not None and mark != PortMark.REFUSED:
+                _paint_glow(painter, slot.centre, t.loop_edge if mark == PortMark.LOOP else t.wire_ok, mark)
             filled = slot.key in self._connected or mark == PortMark.TARGET
             painter.setPen(QPen(colour.darker(115), 1.6))
             painter.setBrush(colour if filled else t.card)
@@ -334,6 +359,16 @@ class NodeItem(CanvasNodeItem):
             lines.append(f"state: {self.state.value}")
         lines.extend(f"⚠ {p}" for p in self.problems)
         return "\n".join(lines)
+
+
+def _paint_glow(painter: QPainter, centre: QPointF, colour: QColor, mark: PortMark) -> None:
+    """A halo around a port the wire may end on; stronger on the one under the mouse."""
+    radius = METRICS.port_radius + (7 if mark == PortMark.TARGET else 5)
+    halo = QColor(colour)
+    halo.setAlpha(90 if mark == PortMark.TARGET else 55)
+    painter.setPen(QPen(colour, 1.8))
+    painter.setBrush(halo)
+    painter.drawEllipse(centre, radius, radius)
 
 
 def _draw_port(painter: QPainter, slot: PortSlot, radius: float) -> None:

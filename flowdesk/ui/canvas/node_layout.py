@@ -8,7 +8,7 @@ hit-test a press) without painting anything.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF
@@ -18,7 +18,8 @@ from flowdesk.ui.canvas.theme import Metrics
 
 METRICS = Metrics()
 _ELIDE_RIGHT = Qt.TextElideMode.ElideRight
-BADGE_ROOM = 2 * METRICS.badge_radius + 4
+BADGE_ROOM = 2 * METRICS.badge_radius + 8
+TEXT_LEFT = METRICS.padding + METRICS.icon + 7
 
 
 @cache
@@ -78,7 +79,7 @@ class NodeLayout:
     def title_for(self, badges: int) -> str:
         """The title elided to leave room for ``badges`` header badges."""
         room = self.title_rect.width() - badges * BADGE_ROOM
-        return _metrics()[0].elidedText(self.full_title, _ELIDE_RIGHT, max(room, 10.0))
+        return _elided(0, self.full_title, max(room, 10.0))
 
     def state_badge_centre(self) -> QPointF:
         m = METRICS
@@ -100,45 +101,59 @@ def layout_node(title: str, subtitle: str, ports: NodePorts) -> NodeLayout:
 
     The width leaves room for one header badge (the run state), so a badge appearing never
     resizes the card; the title is elided further only when both badges show (see ``title_for``).
+    Everything but the title's width is cached per kind of card, so a large workflow of a few kinds
+    measures text only once per node.
     """
     m = METRICS
-    title_fm, sub_fm, label_fm = _metrics()
-    widest_in = max((label_fm.horizontalAdvance(port_label(p)) for p in ports.inputs), default=0.0)
-    widest_out = max((label_fm.horizontalAdvance(port_label(p)) for p in ports.outputs), default=0.0)
-    text_left = m.padding + m.icon + 7
     wanted = max(
-        widest_in + widest_out + 4 * m.padding + 16,
-        text_left + title_fm.horizontalAdvance(title) + m.padding + BADGE_ROOM,
-        text_left + sub_fm.horizontalAdvance(subtitle) + m.padding,
+        _ports_width(ports),
+        TEXT_LEFT + _advance(0, title) + m.padding + BADGE_ROOM,
+        TEXT_LEFT + _advance(1, subtitle) + m.padding,
     )
     width = min(max(m.min_width, wanted), m.max_width)
     rows = max(len(ports.inputs), len(ports.outputs))
     height = m.header + (rows * m.row + m.padding if rows else m.padding / 2)
-    text_width = width - text_left - m.padding
-    half = width / 2 - m.padding - 10
-    slots = [
-        *_column("input", ports.inputs, 0.0, half, label_fm),
-        *_column("output", ports.outputs, width, half, label_fm),
-    ]
+    text_width = width - TEXT_LEFT - m.padding
     return NodeLayout(
         width=width,
         height=height,
         full_title=title,
-        subtitle=sub_fm.elidedText(subtitle, _ELIDE_RIGHT, text_width),
-        title_rect=QRectF(text_left, 5.0, text_width, 18.0),
-        subtitle_rect=QRectF(text_left, 22.0, text_width, 14.0),
-        slots=tuple(slots),
+        subtitle=_elided(1, subtitle, text_width),
+        title_rect=QRectF(TEXT_LEFT, 5.0, text_width, 18.0),
+        subtitle_rect=QRectF(TEXT_LEFT, 22.0, text_width, 14.0),
+        slots=_slots(ports, width),
     )
 
 
-def _column(
-    direction: Direction, specs: tuple[PortSpec, ...], x: float, room: float, fm: QFontMetricsF
-) -> list[PortSlot]:
+@cache
+def _ports_width(ports: NodePorts) -> float:
+    widest_in = max((_advance(2, port_label(p)) for p in ports.inputs), default=0.0)
+    widest_out = max((_advance(2, port_label(p)) for p in ports.outputs), default=0.0)
+    return widest_in + widest_out + 4 * METRICS.padding + 16
+
+
+@cache
+def _slots(ports: NodePorts, width: float) -> tuple[PortSlot, ...]:
+    """Port positions and labels of a card (shared by every card of the same ports and width)."""
     m = METRICS
     top = m.header + m.padding / 2
-    return [
-        PortSlot(
-            direction, spec, QPointF(x, top + m.row * (i + 0.5)), fm.elidedText(port_label(spec), _ELIDE_RIGHT, room)
-        )
-        for i, spec in enumerate(specs)
-    ]
+    room = width / 2 - m.padding - 10
+    slots = []
+    for direction, specs, x in (("input", ports.inputs, 0.0), ("output", ports.outputs, width)):
+        for i, spec in enumerate(specs):
+            centre = QPointF(x, top + m.row * (i + 0.5))
+            slots.append(PortSlot(direction, spec, centre, _elided(2, port_label(spec), room)))  # type: ignore[arg-type]
+    return tuple(slots)
+
+
+@lru_cache(maxsize=4096)
+def _advance(font: int, text: str) -> float:
+    """Width of ``text`` in font 0 (title), 1 (subtitle) or 2 (port label)."""
+    return _metrics()[font].horizontalAdvance(text)
+
+
+@lru_cache(maxsize=4096)
+def _elided(font: int, text: str, width: float) -> str:
+    if _advance(font, text) <= width:
+        return text
+    return _metrics()[font].elidedText(text, _ELIDE_RIGHT, width)

@@ -124,7 +124,7 @@ class WorkflowScene(QGraphicsScene):
                 self._edges_at.pop(node.id, None)
             case NodeChanged(new=node):
                 self._nodes[node.id].set_node(node, self._ports(node))
-                self._reroute(node.id)
+                self._reroute(node.id)  # the card may have moved, or changed size or ports
             case EdgeAdded(edge=edge):
                 self._edges_at.setdefault(edge.source, set()).add(edge.id)
                 self._edges_at.setdefault(edge.target, set()).add(edge.id)
@@ -188,11 +188,18 @@ class WorkflowScene(QGraphicsScene):
             below = max(source.sceneBoundingRect().bottom(), target.sceneBoundingRect().bottom())
         item.set_ends(start, end, value_type, below)
 
-    def node_item_moved(self, item: CanvasNodeItem, *, by_user: bool) -> None:
-        """Called by a node item whenever its position changes: wires follow; a hand move is noted."""
+    def nodes_dragged(self, grabbed: CanvasNodeItem) -> None:
+        """Qt has moved the dragged nodes (a preview): wires follow, and the move is noted for commit."""
+        moving = {i for i in self.selectedItems() if isinstance(i, CanvasNodeItem)} | {grabbed}
+        for item in moving:
+            position = item.node.position
+            if (item.pos().x(), item.pos().y()) != (position.x, position.y):
+                self._dragged.add(item.node_id)
+                self._reroute(item.node_id)
+
+    def _sync_position(self, item: CanvasNodeItem) -> None:
+        item.sync_position()
         self._reroute(item.node_id)
-        if by_user:
-            self._dragged.add(item.node_id)
 
     # ---------------------------------------------------------------- reading
     def node_item(self, node_id: str) -> CanvasNodeItem:
@@ -282,12 +289,12 @@ class WorkflowScene(QGraphicsScene):
             if target != (item.node.position.x, item.node.position.y):
                 positions[node_id] = target
             else:
-                item.sync_position()
+                self._sync_position(item)
         if not positions:
             return False
         if self.push(lambda: MoveNodes(self.document, positions)) is not None:
             for node_id in positions:
-                self._nodes[node_id].sync_position()
+                self._sync_position(self._nodes[node_id])
             return False
         return True
 

@@ -138,10 +138,7 @@ class WireDrag:
         if not isinstance(item, NodeItem):
             return
         specs = item.ports.inputs if self.wanted == "input" else item.ports.outputs
-        marks = {
-            (self.wanted, spec.name): PortMark.COMPATIBLE if self.verdict(item, spec.name).ok else PortMark.REFUSED
-            for spec in specs
-        }
+        marks = {(self.wanted, spec.name): _mark(self.verdict(item, spec.name)) for spec in specs}
         self._set_marks(item, marks)
 
     def _set_marks(self, item: CanvasNodeItem, marks: dict[PortKey, PortMark]) -> None:
@@ -153,20 +150,24 @@ class WireDrag:
     def move(self, scene_pos: QPointF) -> None:
         """Follow the mouse; over a port, snap to it and show whether it would connect."""
         hit = self._target_at(scene_pos)
-        end, verdict = scene_pos, None
+        end, verdict, loop = scene_pos, None, False
         for node_id, marks in list(self._marks.items()):
             if PortMark.TARGET in marks.values():
-                calm = {k: (PortMark.COMPATIBLE if v == PortMark.TARGET else v) for k, v in marks.items()}
+                calm = {k: (self._calm(node_id, k[1]) if v == PortMark.TARGET else v) for k, v in marks.items()}
                 self._set_marks(self._marked[node_id], calm)
         if hit is not None:
             item, port = hit
             judged = self.verdict(item, port)
-            verdict = judged.ok
+            verdict, loop = judged.ok, judged.loop is not None
             end = item.port_scene_pos(self.wanted, port) or scene_pos
             if judged.ok:
                 self._set_marks(item, {**self._marks.get(item.node_id, {}), (self.wanted, port): PortMark.TARGET})
         path = wire_path(self.anchor_pos, end) if self.wanted == "input" else wire_path(end, self.anchor_pos)
-        self.wire.show_path(path, verdict, self.scene.theme)
+        self.wire.show_path(path, verdict, self.scene.theme, loop=loop)
+
+    def _calm(self, node_id: str, port: str) -> PortMark:
+        """The mark a port returns to when the mouse leaves it."""
+        return _mark(self._verdicts[(node_id, port)])
 
     def _target_at(self, scene_pos: QPointF) -> tuple[CanvasNodeItem, str] | None:
         hit = self.scene.port_at(scene_pos)
@@ -267,6 +268,12 @@ class WireDrag:
             self.scene.removeItem(self.wire)
         if self.picked is not None and self.scene.document.has_edge(self.picked.id):
             self.scene.edge_item(self.picked.id).setVisible(True)
+
+
+def _mark(verdict: Verdict) -> PortMark:
+    if not verdict.ok:
+        return PortMark.REFUSED
+    return PortMark.LOOP if verdict.loop is not None else PortMark.COMPATIBLE
 
 
 def _wire_on(scene: WorkflowScene, node_id: str, port: str) -> Edge | None:
