@@ -136,7 +136,7 @@ class EdgeItem(QGraphicsItem):
             return
         width = 3.2 if self.isSelected() or self._hovered else 2.0
         pen = QPen(colour, width)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setCapStyle(Qt.PenCapStyle.FlatCap)  # the ends hide under the ports; flat strokes faster
         if is_loop:
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)

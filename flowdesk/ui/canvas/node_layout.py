@@ -18,7 +18,7 @@ from flowdesk.ui.canvas.theme import Metrics
 
 METRICS = Metrics()
 _ELIDE_RIGHT = Qt.TextElideMode.ElideRight
-BADGE_ROOM = 2 * METRICS.badge_radius + 8
+BADGE_ROOM = 2 * METRICS.badge_radius + 12
 TEXT_LEFT = METRICS.padding + METRICS.icon + 7
 
 

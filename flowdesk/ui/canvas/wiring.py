@@ -31,7 +31,7 @@ from flowdesk.ui.canvas.edge_item import PendingWire, wire_path
 from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey, PortMark
 from flowdesk.ui.canvas.scene import WorkflowScene
 
-DEFAULT_LOOP = LoopSettings(max_iterations=3)
+DEFAULT_LOOP = LoopSettings(max_iterations=3, until=None)
 SYNC_MARKS = 80
 """Nodes whose ports are judged at once when a drag starts; the rest follow in batches."""
 BATCH = 25
@@ -118,7 +118,9 @@ class WireDrag:
     def start_marking(self, visible: QRectF) -> None:
         """Light up the ports in view: the nearest nodes now, the others in batches after."""
         here = self.anchor_pos
-        items = [i for i in self.scene.items(visible) if isinstance(i, NodeItem) and i is not self.anchor]
+        items: list[CanvasNodeItem] = [
+            i for i in self.scene.items(visible) if isinstance(i, NodeItem) and i is not self.anchor
+        ]
         items.sort(key=lambda i: (i.sceneBoundingRect().center() - here).manhattanLength())
         for item in items[:SYNC_MARKS]:
             self._mark(item)
