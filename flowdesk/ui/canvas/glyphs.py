@@ -16,8 +16,13 @@ from flowdesk.ui.canvas.theme import NodeState
 WHITE = QColor("#ffffff")
 
 
-def draw_state_badge(painter: QPainter, centre: QPointF, radius: float, state: NodeState, colour: QColor) -> None:
-    """Paint the badge of ``state`` as a disc of ``colour`` with a white glyph (nothing for idle)."""
+def draw_state_badge(
+    painter: QPainter, centre: QPointF, radius: float, state: NodeState, colour: QColor, card: QColor = WHITE
+) -> None:
+    """Paint the badge of ``state`` as a disc of ``colour`` with a white glyph (nothing for idle).
+
+    Skipped is hollow instead (a dashed ring on the card's colour): it did not run at all.
+    """
     if state == NodeState.IDLE:
         return
     painter.save()
@@ -26,7 +31,7 @@ def draw_state_badge(painter: QPainter, centre: QPointF, radius: float, state: N
     if state == NodeState.SKIPPED:
         pen = QPen(colour, 1.6, Qt.PenStyle.DashLine)
         painter.setPen(pen)
-        painter.setBrush(QBrush(WHITE))
+        painter.setBrush(QBrush(card))
         painter.drawEllipse(disc)
         glyph_colour = colour
     else:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from flowdesk.model.kinds import Direction, KindSpec, NodePorts
 from flowdesk.model.workflow import Node
 from flowdesk.ui.canvas.glyphs import draw_problem_badge, draw_state_badge, problem_badge_path
-from flowdesk.ui.canvas.node_layout import METRICS, NodeLayout, PortSlot, fonts, layout_node
+from flowdesk.ui.canvas.node_layout import LABEL_INSET, METRICS, NodeLayout, PortSlot, fonts, layout_node
 from flowdesk.ui.canvas.theme import LOD_PORT_LABELS, LOD_TEXT, CanvasTheme, NodeState, category_colour
 
 if TYPE_CHECKING:
@@ -298,14 +298,9 @@ class NodeItem(CanvasNodeItem):
         if mark == PortMark.REFUSED:
             colour.setAlpha(90)
         painter.setPen(colour)
-        half = self._layout.width / 2
         y = slot.centre.y() - m.row / 2
-        if slot.direction == "input":
-            rect = QRectF(m.padding + 5, y, half - m.padding - 5, m.row)
-            align = Qt.AlignmentFlag.AlignLeft
-        else:
-            rect = QRectF(half, y, half - m.padding - 5, m.row)
-            align = Qt.AlignmentFlag.AlignRight
+        rect = QRectF(LABEL_INSET, y, self._layout.width - 2 * LABEL_INSET, m.row)  # labels come elided to fit
+        align = Qt.AlignmentFlag.AlignLeft if slot.direction == "input" else Qt.AlignmentFlag.AlignRight
         painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, slot.label)
 
     def _paint_outline(self, painter: QPainter) -> None:
@@ -326,9 +321,8 @@ class NodeItem(CanvasNodeItem):
         m, lay = METRICS, self._layout
         with_state = self.state != NodeState.IDLE
         if with_state:
-            draw_state_badge(
-                painter, lay.state_badge_centre(), m.badge_radius, self.state, self.theme.state_colour(self.state)
-            )
+            colour = self.theme.state_colour(self.state)
+            draw_state_badge(painter, lay.state_badge_centre(), m.badge_radius, self.state, colour, self.theme.card)
         if self.problems:
             draw_problem_badge(painter, lay.problem_badge_centre(with_state), m.badge_radius, self.theme.problem)
 

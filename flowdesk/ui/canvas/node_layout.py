@@ -20,6 +20,9 @@ METRICS = Metrics()
 _ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 BADGE_ROOM = 2 * METRICS.badge_radius + 12
 TEXT_LEFT = METRICS.padding + METRICS.icon + 7
+LABEL_INSET = METRICS.padding + 5
+"""Distance from a card's side to its port labels."""
+LABEL_GAP = 8.0
 
 
 @cache
@@ -129,7 +132,7 @@ def layout_node(title: str, subtitle: str, ports: NodePorts) -> NodeLayout:
 def _ports_width(ports: NodePorts) -> float:
     widest_in = max((_advance(2, port_label(p)) for p in ports.inputs), default=0.0)
     widest_out = max((_advance(2, port_label(p)) for p in ports.outputs), default=0.0)
-    return widest_in + widest_out + 4 * METRICS.padding + 16
+    return widest_in + widest_out + 2 * LABEL_INSET + LABEL_GAP
 
 
 @cache
@@ -137,13 +140,31 @@ def _slots(ports: NodePorts, width: float) -> tuple[PortSlot, ...]:
     """Port positions and labels of a card (shared by every card of the same ports and width)."""
     m = METRICS
     top = m.header + m.padding / 2
-    room = width / 2 - m.padding - 10
+    room_in, room_out = _label_rooms(ports, width)
     slots = []
-    for direction, specs, x in (("input", ports.inputs, 0.0), ("output", ports.outputs, width)):
+    for direction, specs, x, room in (
+        ("input", ports.inputs, 0.0, room_in),
+        ("output", ports.outputs, width, room_out),
+    ):
         for i, spec in enumerate(specs):
             centre = QPointF(x, top + m.row * (i + 0.5))
             slots.append(PortSlot(direction, spec, centre, _elided(2, port_label(spec), room)))  # type: ignore[arg-type]
     return tuple(slots)
+
+
+def _label_rooms(ports: NodePorts, width: float) -> tuple[float, float]:
+    """Widths for input and output labels: each side takes what the other leaves, halves if both are long."""
+    inner = width - 2 * LABEL_INSET - LABEL_GAP
+    wide_in = max((_advance(2, port_label(p)) for p in ports.inputs), default=0.0)
+    wide_out = max((_advance(2, port_label(p)) for p in ports.outputs), default=0.0)
+    half = inner / 2
+    if wide_in + wide_out <= inner:
+        return wide_in, wide_out
+    if wide_in <= half:
+        return wide_in, inner - wide_in
+    if wide_out <= half:
+        return inner - wide_out, wide_out
+    return half, half
 
 
 @lru_cache(maxsize=4096)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsSceneHoverEvent, QStyleOptionGraphicsItem, QWidget
 
 from flowdesk.model.kinds import NodePorts
@@ -107,6 +107,9 @@ class NoteItem(CanvasNodeItem):
             painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._name)
             body.setTop(body.top() + 22)
         painter.setFont(_font(False))
+        line = QFontMetricsF(painter.font()).lineSpacing()
+        body.setHeight(max(line, body.height() // line * line))  # whole lines only, never half a line
+        painter.setClipRect(body)
         painter.drawText(
             body, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap, self._text
         )

@@ -149,7 +149,12 @@ DARK = CanvasTheme(
     wire_refused=QColor("#f87171"),
     problem=QColor("#fb923c"),
     port_types={**_PORT_TYPES, ValueType.ANY: QColor("#9ca3af"), ValueType.STRING: QColor("#4ade80")},
-    states={**_STATES, NodeState.QUEUED: QColor("#94a3b8"), NodeState.RUNNING: QColor("#60a5fa")},
+    states={
+        **_STATES,
+        NodeState.QUEUED: QColor("#94a3b8"),
+        NodeState.RUNNING: QColor("#60a5fa"),
+        NodeState.CANCELLED: QColor("#a8a29e"),
+    },
 )
 
 CATEGORY_COLOURS = {
