@@ -25,8 +25,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import queue
 import re
+import signal
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -225,10 +230,6 @@ class Child:
     """A running ``store_child.py``: its stdout lines as they come, its stderr kept for failure messages."""
 
     def __init__(self, *args: str | int | Path) -> None:
-        import queue
-        import subprocess
-        import threading
-
         self.args = [str(a) for a in args]
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), *self.args],
@@ -263,9 +264,6 @@ class Child:
 
     def expect(self, prefix: str, timeout: float = 30.0) -> str:
         """Wait for the next line starting with ``prefix`` (earlier lines are kept in ``lines``)."""
-        import queue
-        import time
-
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -287,8 +285,6 @@ class Child:
         self.proc.stdin.flush()
 
     def kill(self) -> None:
-        import signal
-
         os.kill(self.proc.pid, signal.SIGKILL)
 
     def finish(self, timeout: float = 60.0) -> int:
@@ -300,7 +296,14 @@ class Child:
             raise
         for reader in self._readers:
             reader.join(timeout)
-        while (line := self._queue.get()) is not None:
+        while True:
+            try:
+                line = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"{self.args}: its output did not end within {timeout} s") from None
+            if line is None:
+                self._queue.put(None)  # the end stays marked: finish() may be called again
+                break
             self.lines.append(line)
         if self.proc.stdin is not None:
             try:
