@@ -178,7 +178,7 @@ def test_kill_9_at_random_moments_loses_nothing_and_resume_reruns_only_unfinishe
     try:
         for trial in range(TRIALS):
             saving = trial in SAVE_TRIALS
-            delay = rng.uniform(0.05, 0.3) if saving else rng.uniform(0.0, 0.32)
+            delay = rng.uniform(0.05, 0.3) if saving else rng.uniform(0.0, 0.4)
             where = f"[seed {seed} (FLOWDESK_CRASH_SEED), trial {trial}, {'save' if saving else 'run'}, kill after {delay:.3f} s]"
             dead = ahead.pop(0)
             try:
