@@ -1,7 +1,7 @@
 """Kill -9 the process using the library at random moments; nothing saved or finished may be lost.
 
 Each trial starts ``store_child.py`` (a real flowdesk process), lets it open the library and
-either run a 31-node workflow through RunService (28 commit points: a fan-out of four chains of
+either run a 29-node workflow through RunService (28 commit points: a fan-out of four chains of
 sleeping nodes) or save 60 KB versions in a loop, and SIGKILLs it after a random delay. Then,
 in this process: the library opens, SQLite's integrity check passes, every version ever saved
 (by this or any earlier trial) loads and is the document that was saved, the run shows
@@ -10,7 +10,8 @@ running again any node whose success had been recorded: the nodes that run in th
 exactly the ones without a recorded success, as seen both in the journal (segment-1 step rows)
 and in a file every node execution appends to (which no code under test writes).
 
-The RNG seed is printed in every failure message; FLOWDESK_CRASH_SEED=N replays a run.
+The RNG seed is printed in every failure message; FLOWDESK_CRASH_SEED=N reuses its kill delays
+(the moments they land on still vary with the machine).
 """
 
 from __future__ import annotations

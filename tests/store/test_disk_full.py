@@ -16,6 +16,7 @@ import asyncio
 import functools
 import hashlib
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -300,8 +301,6 @@ def full_disk_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FullDisk
 
 
 def _base_env() -> dict[str, str]:
-    import os
-
     return {k: v for k, v in os.environ.items() if k not in ("FLOWDESK_DB", "FLOWDESK_PROFILE")}
 
 
