@@ -348,12 +348,6 @@ def test_a_real_full_disk_fails_the_cli_run_with_a_clear_message_and_the_run_res
 
 
 @needs_mount_namespace
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/executor.py logs journal failures with log.exception (in _commit_then_pump/_commit_inline and "
-    "_finish) and the CLI logs WARNING and up to stderr, so a full disk prints two Python tracebacks above the clear "
-    "'flowdesk: run failed: ...' line",
-)
 def test_a_real_full_disk_shows_the_cli_user_no_traceback(full_disk_run: FullDiskRun) -> None:
     assert "Traceback" not in full_disk_run.stderr, full_disk_run.stderr
 
