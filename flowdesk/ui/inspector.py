@@ -1,0 +1,212 @@
+"""The inspector: the selected node's name, settings and execution options, edited through commands.
+
+Every edit becomes a command on the document's undo stack (typing bursts merge into one step),
+so the canvas, the undo history and this panel never disagree. When the document changes under
+the panel (an undo, a paste, another view), the panel shows the new values without sending them
+back as edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdesk.model.commands import Command, CommandRefused, Rename, SetConfig, SetNodeOptions
+from flowdesk.model.document import Change, NodeChanged, NodeRemoved
+from flowdesk.model.workflow import Node
+from flowdesk.ui.config_form import ConfigForm
+from flowdesk.ui.undo import DocumentUndoStack
+
+NO_TIMEOUT = "none"
+
+
+class _Options(QGroupBox):
+    """Retry, timeout, on-error and breakpoint of one node."""
+
+    def __init__(self, on_edit: Callable[..., None]) -> None:
+        super().__init__("Execution")
+        self._on_edit = on_edit
+        self._loading = False
+        self.attempts = QSpinBox(minimum=1, maximum=100)
+        self.attempts.setToolTip("Attempts in all, the first included (1 = no retry).")
+        self.delay = QDoubleSpinBox(minimum=0.0, maximum=3600.0, decimals=2, suffix=" s")
+        self.delay.setToolTip("Wait before the second attempt; each further wait doubles (with jitter).")
+        self.timeout = QDoubleSpinBox(minimum=0.0, maximum=7 * 86400.0, decimals=1, suffix=" s")
+        self.timeout.setSpecialValueText(NO_TIMEOUT)
+        self.timeout.setToolTip("Time limit of one attempt; 'none' for no limit.")
+        self.on_error = QComboBox()
+        self.on_error.addItem("fail the run", "fail")
+        self.on_error.addItem("continue through the error port", "continue")
+        self.breakpoint = QCheckBox("Pause the run before this node")
+        for spin in (self.attempts, self.delay, self.timeout):
+            spin.setKeyboardTracking(False)
+            spin.valueChanged.connect(self._edited)
+        self.on_error.currentIndexChanged.connect(self._edited)
+        self.breakpoint.toggled.connect(self._edited)
+        form = QFormLayout(self)
+        form.addRow("Attempts", self.attempts)
+        form.addRow("Retry delay", self.delay)
+        form.addRow("Timeout", self.timeout)
+        form.addRow("On error", self.on_error)
+        form.addRow("", self.breakpoint)
+
+    def show_node(self, node: Node) -> None:
+        self._loading = True
+        try:
+            self.attempts.setValue(node.retry.max_attempts)
+            self.delay.setValue(node.retry.initial_delay_s)
+            self.timeout.setValue(node.timeout_s or 0.0)
+            self.on_error.setCurrentIndex(max(0, self.on_error.findData(node.on_error)))
+            self.breakpoint.setChecked(node.breakpoint)
+        finally:
+            self._loading = False
+
+    def _edited(self, *_: Any) -> None:
+        if not self._loading:
+            self._on_edit(
+                attempts=self.attempts.value(),
+                delay=self.delay.value(),
+                timeout_s=self.timeout.value() or None,
+                on_error=self.on_error.currentData(),
+                breakpoint=self.breakpoint.isChecked(),
+            )
+
+
+class Inspector(QScrollArea):
+    """Shows one node at a time (``show_node``); nothing selected shows a hint."""
+
+    def __init__(
+        self,
+        stack: DocumentUndoStack,
+        *,
+        credential_names: Callable[[], list[str]] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.stack = stack
+        self.document = stack.document
+        self._credential_names = credential_names
+        self.node_id: str | None = None
+        self.form: ConfigForm | None = None
+        self.setWidgetResizable(True)
+        body = QWidget()
+        self._layout = QVBoxLayout(body)
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.hint = QLabel("Select a node to see and change its settings.")
+        self.hint.setWordWrap(True)
+        self.name = QLineEdit(placeholderText="title on the canvas")
+        self.name.textEdited.connect(self._renamed)
+        self.options = _Options(self._options_edited)
+        self._form_box = QGroupBox("Settings")
+        self._form_layout = QVBoxLayout(self._form_box)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #dc2626;")
+        naming = self._naming = QFormLayout()
+        naming.addRow("Name", self.name)
+        for widget in (self.title, self.hint):
+            self._layout.addWidget(widget)
+        self._layout.addLayout(naming)
+        for widget in (self._form_box, self.options, self.message):
+            self._layout.addWidget(widget)
+        self._layout.addStretch(1)
+        self.setWidget(body)
+        self._unsubscribe = self.document.subscribe(self._document_changed)
+        stack.refused.connect(self._refused)
+        self.show_node(None)
+
+    # ------------------------------------------------------------ showing
+    def show_node(self, node_id: str | None) -> None:
+        if node_id is not None and not self.document.has_node(node_id):
+            node_id = None
+        self.node_id = node_id
+        self.message.clear()
+        editing = node_id is not None
+        self.hint.setVisible(not editing)
+        for widget in (self.title, self.name, self._form_box, self.options):
+            widget.setVisible(editing)
+        self._naming.setRowVisible(0, editing)
+        if self.form is not None:
+            self.form.deleteLater()
+            self.form = None
+        if node_id is None:
+            return
+        node = self.document.node(node_id)
+        spec = self.document.catalog.get(node.kind)
+        kind_name = spec.display_name if spec else f"{node.kind} (not installed)"
+        self.title.setText(f"<b>{node.title}</b><br><small>{kind_name} · id <code>{node.id}</code></small>")
+        self.name.setText(node.name)
+        self.options.show_node(node)
+        if spec is not None and spec.config_model is not None:
+            self.form = ConfigForm(spec.config_model, node.config, credential_names=self._credential_names)
+            self.form.changed.connect(self._config_edited)
+            self._form_layout.addWidget(self.form)
+            self._form_box.setVisible(bool(spec.config_model.model_fields))
+        else:
+            self._form_box.setVisible(False)
+            if spec is None:
+                self.message.setText("This node's kind is not installed: it is kept as it is and cannot be edited.")
+
+    def _document_changed(self, change: Change) -> None:
+        if self.node_id is None:
+            return
+        if isinstance(change, NodeRemoved) and change.node.id == self.node_id:
+            self.show_node(None)
+        elif isinstance(change, NodeChanged) and change.new.id == self.node_id:
+            node = change.new
+            if self.name.text() != node.name:
+                self.name.setText(node.name)
+            self.options.show_node(node)
+            if self.form is not None and change.old.config != node.config:
+                self.form.set_values(node.config)
+
+    # ------------------------------------------------------------ editing
+    def _renamed(self, text: str) -> None:
+        if self.node_id is not None:
+            node_id = self.node_id
+            self._push(lambda: Rename(self.document, node_id, text))
+
+    def _config_edited(self, field: str, value: Any) -> None:
+        if self.node_id is not None:
+            node_id = self.node_id
+            self._push(lambda: SetConfig(self.document, node_id, {field: value}))
+
+    def _options_edited(self, *, attempts: int, delay: float, timeout_s: float | None, **options: Any) -> None:
+        if self.node_id is None:
+            return
+        node = self.document.node(self.node_id)
+        retry = node.retry.model_copy(update={"max_attempts": attempts, "initial_delay_s": delay})
+        node_id = self.node_id
+        self._push(lambda: SetNodeOptions(self.document, node_id, retry=retry, timeout_s=timeout_s, **options))
+
+    def _push(self, build: Callable[[], Command]) -> None:
+        """Build and push a command; a refusal (when building or doing it) is shown, nothing changes."""
+        try:
+            command = build()
+        except CommandRefused as exc:
+            self.message.setText(str(exc))
+            return
+        self.message.clear()
+        self.stack.push_command(command)
+
+    def _refused(self, message: str) -> None:
+        if self.node_id is not None:
+            self.message.setText(message)
+
+    def dispose(self) -> None:
+        self._unsubscribe()

@@ -1,0 +1,92 @@
+"""The inspector as a person uses it: every edit is an undoable command; undo shows up in the panel."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from flowdesk.model.commands import AddNode, RemoveNodes
+from flowdesk.model.document import WorkflowDocument
+from flowdesk.ui.inspector import Inspector
+from flowdesk.ui.undo import DocumentUndoStack
+
+
+def _inspector(qtbot: QtBot, doc: WorkflowDocument) -> tuple[Inspector, DocumentUndoStack]:
+    stack = DocumentUndoStack(doc)
+    inspector = Inspector(stack)
+    qtbot.addWidget(inspector)
+    inspector.resize(360, 700)
+    inspector.show()
+    return inspector, stack
+
+
+def _add(stack: DocumentUndoStack, kind: str) -> str:
+    command = AddNode.of_kind(stack.document, kind)
+    assert stack.push_command(command) is None
+    return command.node.id
+
+
+def test_nothing_selected_shows_a_hint(qtbot: QtBot, doc: WorkflowDocument) -> None:
+    inspector, _ = _inspector(qtbot, doc)
+    assert inspector.hint.isVisible() and not inspector.options.isVisible()
+
+
+def test_typing_a_prompt_is_one_undo_step_and_undo_shows_in_the_form(qtbot: QtBot, doc: WorkflowDocument) -> None:
+    inspector, stack = _inspector(qtbot, doc)
+    node_id = _add(stack, "llm")
+    inspector.show_node(node_id)
+    editor = inspector.form.fields["prompt"].editor
+    editor.setFocus()
+    editor.selectAll()
+    qtbot.keyClicks(editor, "Summarise this")
+    assert doc.node(node_id).config["prompt"] == "Summarise this"
+    assert stack.count() == 2  # the add, and one merged typing burst
+    stack.undo()
+    assert doc.node(node_id).config.get("prompt", "{{ inputs.input }}") == "{{ inputs.input }}"
+    assert editor.toPlainText() == "{{ inputs.input }}"
+    stack.redo()
+    assert editor.toPlainText() == "Summarise this"
+
+
+def test_rename_and_options_go_through_commands(qtbot: QtBot, doc: WorkflowDocument) -> None:
+    inspector, stack = _inspector(qtbot, doc)
+    node_id = _add(stack, "http")
+    inspector.show_node(node_id)
+    original = doc.node(node_id).name
+    inspector.name.selectAll()
+    qtbot.keyClicks(inspector.name, "Fetch feed")
+    assert doc.node(node_id).name == "Fetch feed"
+    inspector.options.attempts.setValue(3)
+    inspector.options.timeout.setValue(30)
+    inspector.options.on_error.setCurrentIndex(1)
+    qtbot.mouseClick(inspector.options.breakpoint, Qt.MouseButton.LeftButton)
+    node = doc.node(node_id)
+    assert (node.retry.max_attempts, node.timeout_s, node.on_error, node.breakpoint) == (3, 30.0, "continue", True)
+    while stack.index() > 1:  # everything but the add
+        stack.undo()
+    assert doc.node(node_id).retry.max_attempts == 1 and inspector.options.attempts.value() == 1
+    assert doc.node(node_id).name == original and inspector.name.text() == original
+
+
+def test_an_invalid_value_changes_nothing_and_says_why(qtbot: QtBot, doc: WorkflowDocument) -> None:
+    inspector, stack = _inspector(qtbot, doc)
+    node_id = _add(stack, "llm")
+    inspector.show_node(node_id)
+    before = stack.count()
+    model = inspector.form.fields["model"].editor
+    model.selectAll()
+    qtbot.keyClicks(model, "gpt4")  # not provider:model
+    assert stack.count() == before
+    assert inspector.form.error_of("model")
+    inspector.name.clear()
+    qtbot.keyClicks(inspector.name, "x" * 201)  # longer than a name may be
+    assert len(doc.node(node_id).name) == 200
+    assert "200" in inspector.message.text()
+
+
+def test_deleting_the_shown_node_clears_the_panel(qtbot: QtBot, doc: WorkflowDocument) -> None:
+    inspector, stack = _inspector(qtbot, doc)
+    node_id = _add(stack, "transform")
+    inspector.show_node(node_id)
+    stack.push_command(RemoveNodes([node_id]))
+    assert inspector.node_id is None and inspector.hint.isVisible()
