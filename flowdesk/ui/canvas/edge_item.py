@@ -11,7 +11,13 @@ import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsSceneHoverEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge
@@ -164,11 +170,11 @@ class EdgeItem(QGraphicsItem):
         painter.setBrush(colour)
         painter.drawPolygon(QPolygonF([tip, left, right]))
 
-    def hoverEnterEvent(self, event: object) -> None:
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         self._hovered = True
         self.update()
 
-    def hoverLeaveEvent(self, event: object) -> None:
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         self._hovered = False
         self.update()
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QTransform, QWheelEvent
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent, QPainter, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
-from flowdesk.ui.canvas.node_item import CanvasNodeItem
+from flowdesk.ui.canvas.node_item import CanvasNodeItem, PortKey
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.theme import GRID, NUDGE_LARGE
 from flowdesk.ui.canvas.wiring import Outcome, WireDrag
@@ -174,8 +174,8 @@ class WorkflowView(QGraphicsView):
             self.node_activated.emit(item.node_id)
         super().mouseDoubleClickEvent(event)
 
-    def _start_wire(self, item: CanvasNodeItem, key: tuple[str, str]) -> None:
-        self._wire = WireDrag(self.workflow_scene, item, key)  # type: ignore[arg-type]
+    def _start_wire(self, item: CanvasNodeItem, key: PortKey) -> None:
+        self._wire = WireDrag(self.workflow_scene, item, key)
         self._wire.start_marking(self.mapToScene(self.viewport().rect()).boundingRect())
 
     def _report(self, outcome: Outcome) -> None:
@@ -225,10 +225,10 @@ class WorkflowView(QGraphicsView):
             return
         super().keyReleaseEvent(event)
 
-    def focusOutEvent(self, event: object) -> None:
+    def focusOutEvent(self, event: QFocusEvent) -> None:
         self._space_held = False
         self._restore_cursor()
-        super().focusOutEvent(event)  # type: ignore[arg-type]
+        super().focusOutEvent(event)
 
     def _restore_cursor(self) -> None:
         self.viewport().unsetCursor()
