@@ -36,6 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     runs.register(commands)
     show.register(commands)
     info.register(commands)
+    opener = commands.add_parser(
+        "open",
+        help="open the desktop app on a workflow",
+        description="Open the desktop app on a library workflow (id or slug) or a workflow file.",
+    )
+    opener.add_argument("workflow", metavar="ID|SLUG|FILE")
+    add_library_options(opener)
+    opener.set_defaults(handler=lambda args: _open_app(parser, args, args.workflow))
     return parser
 
 
@@ -46,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     if args.command is None:
-        return _open_app(parser)
+        return _open_app(parser, args)
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:
@@ -65,11 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def _open_app(parser: argparse.ArgumentParser) -> int:
+def _open_app(parser: argparse.ArgumentParser, args: argparse.Namespace, workflow: str | None = None) -> int:
     try:
         from flowdesk.ui.app import run_app
-    except ImportError:
+    except ImportError as exc:  # Qt's libraries missing on this machine: the commands still work
         parser.print_help(sys.stderr)
-        print("\nflowdesk: the desktop app is not part of this build yet; use the commands above.", file=sys.stderr)
+        print(f"\nflowdesk: the desktop app cannot start here ({exc}); use the commands above.", file=sys.stderr)
         return EXIT_INVALID
-    return run_app([])
+    return run_app([], db=args.db, profile=args.profile, open_ref=workflow)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -103,6 +104,7 @@ class Inspector(QScrollArea):
         self.node_id: str | None = None
         self.form: ConfigForm | None = None
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fields wrap to the dock's width
         body = QWidget()
         self._layout = QVBoxLayout(body)
         self.title = QLabel()

@@ -1,0 +1,48 @@
+"""Starting the desktop app: one event loop for Qt and asyncio (qasync), the library, the window."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from flowdesk.nodes.registry import default_registry
+from flowdesk.store.database import LibraryError
+from flowdesk.store.store import open_store
+
+log = logging.getLogger(__name__)
+
+
+def run_app(
+    argv: Sequence[str], *, db: str | None = None, profile: str | None = None, open_ref: str | None = None
+) -> int:
+    """Open the main window and run until it closes; returns the exit code."""
+    import qasync
+
+    from flowdesk.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    app.setApplicationName("flowdesk")
+    app.setOrganizationName("flowdesk")
+    try:
+        store = open_store(db, profile)
+    except LibraryError as exc:
+        QMessageBox.critical(None, "flowdesk cannot open its library", str(exc))
+        return 2
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = MainWindow(store, default_registry())
+    if open_ref:
+        window.open_workflow(open_ref)
+    window.show()
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    try:
+        with loop:
+            loop.run_until_complete(closed.wait())
+    finally:
+        store.close()
+    return 0

@@ -1,0 +1,310 @@
+"""The main window: the canvas in the centre, the palette, inspector and edit history in docks.
+
+One workflow is open at a time. It comes from the library (saved there with Ctrl+S, a new
+version each time it changed) or from a file (imported into the library on first save). The
+title shows its name and a ``*`` while there are unsaved edits; closing asks before anything is
+lost. Window geometry and the dock layout are remembered between sessions (QSettings).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QPointF, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QUndoView, QWidget
+from shiboken6 import isValid
+
+from flowdesk.model.commands import AddNode, CommandRefused
+from flowdesk.model.document import WorkflowDocument
+from flowdesk.model.fileformat import WorkflowFileError, read_workflow, write_workflow
+from flowdesk.model.ids import id_stem
+from flowdesk.model.workflow import Workflow
+from flowdesk.nodes.registry import Registry
+from flowdesk.store.database import LibraryError
+from flowdesk.store.store import Store
+from flowdesk.store.workflows import NotFoundError
+from flowdesk.ui.canvas.scene import WorkflowScene
+from flowdesk.ui.canvas.view import WorkflowView
+from flowdesk.ui.inspector import Inspector
+from flowdesk.ui.library_dialog import LibraryDialog
+from flowdesk.ui.palette import KIND_MIME, Palette
+from flowdesk.ui.undo import DocumentUndoStack
+
+log = logging.getLogger(__name__)
+SNAP = 10.0
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: Store, registry: Registry, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.registry = registry
+        self.settings = settings or QSettings("flowdesk", "flowdesk")
+        self.document: WorkflowDocument | None = None
+        self.stack: DocumentUndoStack | None = None
+        self.scene: WorkflowScene | None = None
+        self.source: str | None = None
+        """Where the open workflow came from: 'library', or a file path until it is saved."""
+        self.view: WorkflowView | None = None
+        self._canvas_holder = QStackedWidget()
+        self.setCentralWidget(self._canvas_holder)
+        self.palette = Palette(registry)
+        self.palette.kind_activated.connect(self.add_node_at_centre)
+        self.inspector: Inspector | None = None
+        self.history_view = QUndoView()
+        self.history_view.setEmptyLabel("<opened>")
+        self._docks = {
+            "palette": self._dock("Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "inspector": self._dock("Inspector", QWidget(), Qt.DockWidgetArea.RightDockWidgetArea),
+            "history": self._dock("History", self.history_view, Qt.DockWidgetArea.RightDockWidgetArea),
+        }
+        self.tabifyDockWidget(self._docks["inspector"], self._docks["history"])
+        self._docks["inspector"].raise_()
+        self._build_menus()
+        self.statusBar().showMessage(f"Library: {store.path}", 5000)
+        self.resize(1280, 800)
+        self._restore_layout()
+        self.new_workflow()
+
+    # ------------------------------------------------------------ layout
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _restore_layout(self) -> None:
+        geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self._layout_restored = state is not None and self.restoreState(state)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._layout_restored:  # first start: docks at a sensible width, the canvas gets the rest
+            self._layout_restored = True
+            docks = [self._docks["palette"], self._docks["inspector"]]
+            self.resizeDocks(docks, [220, 380], Qt.Orientation.Horizontal)
+
+    def _action(self, menu_name: str, text: str, slot: object, shortcut: object = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self._menus[menu_name].addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self._menus = {name: bar.addMenu(f"&{name}") for name in ("File", "Edit", "View")}
+        self._action("File", "&New", self.new_workflow, QKeySequence.StandardKey.New)
+        self._action("File", "&Open from library…", self.open_from_library, QKeySequence.StandardKey.Open)
+        self._action("File", "&Import JSON…", self.import_file, "Ctrl+I")
+        self._action("File", "&Export JSON…", self.export_file, "Ctrl+E")
+        self._action("File", "&Save", self.save, QKeySequence.StandardKey.Save)
+        self._menus["File"].addSeparator()
+        self._action("File", "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.undo_action = self._action("Edit", "&Undo", lambda: self.stack and self.stack.undo(), "Ctrl+Z")
+        self.redo_action = self._action("Edit", "&Redo", lambda: self.stack and self.stack.redo(), "Ctrl+Shift+Z")
+        self._action("Edit", "Select &all", self._select_all, QKeySequence.StandardKey.SelectAll)
+        self._action("View", "&Fit all", lambda: self.view and self.view.fit_all(), "F")
+        self._action("View", "Zoom &in", lambda: self._zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
+        self._action("View", "Zoom &out", lambda: self._zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
+        self._menus["View"].addSeparator()
+        for dock in self._docks.values():
+            self._menus["View"].addAction(dock.toggleViewAction())
+
+    # ------------------------------------------------------------ documents
+    def load(self, workflow: Workflow, source: str) -> None:
+        """Show ``workflow`` (replacing the open one, which the caller has saved or given up)."""
+        if self.scene is not None:
+            self.scene.dispose()
+        if self.inspector is not None:
+            self.inspector.dispose()
+        self.document = WorkflowDocument(workflow, self.registry)
+        self.stack = DocumentUndoStack(self.document, self)
+        self.stack.refused.connect(self._say)
+        self.stack.cleanChanged.connect(self._update_title)
+        self.stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        self.stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        self.document.subscribe(self._document_changed)
+        self.scene = WorkflowScene(self.document, self.stack)
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.view = WorkflowView(self.scene)
+        self.view.setAcceptDrops(True)
+        self.view.viewport().setAcceptDrops(True)
+        self.view.viewport().installEventFilter(self)
+        self.view.connection_refused.connect(self._say)
+        # swapped inside a fixed central holder: replacing the central widget itself would make the
+        # window lay its docks out afresh around a new, small view
+        if self._canvas_holder.count():
+            old = self._canvas_holder.widget(0)
+            self._canvas_holder.removeWidget(old)
+            old.deleteLater()
+        self._canvas_holder.addWidget(self.view)
+        self.inspector = Inspector(self.stack)
+        self._docks["inspector"].setWidget(self.inspector)
+        self.history_view.setStack(self.stack)
+        self.source = source
+        self._update_title()
+        if workflow.nodes:
+            self.view.fit_all()
+        self.view.setFocus()
+
+    def new_workflow(self) -> None:
+        if not self._may_discard():
+            return
+        self.load(Workflow(id=f"wf_{uuid.uuid4().hex[:12]}", name="Untitled workflow"), "library")
+
+    def open_workflow(self, ref: str) -> bool:
+        """Open a library workflow (id or slug) or a workflow file; False (and a message) if neither."""
+        path = Path(ref)
+        try:
+            if path.suffix == ".json" or path.is_file():
+                self.load(read_workflow(path), str(path))
+            else:
+                self.load(self.store.workflows.load(ref), "library")
+        except (WorkflowFileError, NotFoundError, LibraryError, OSError) as exc:
+            self._warn("Cannot open", str(exc))
+            return False
+        return True
+
+    def open_from_library(self) -> None:
+        if not self._may_discard():
+            return
+        dialog = LibraryDialog(self.store, self)
+        if dialog.exec() and dialog.chosen:
+            self.open_workflow(dialog.chosen)
+
+    def import_file(self) -> None:
+        if not self._may_discard():
+            return
+        name, _ = QFileDialog.getOpenFileName(self, "Import a workflow", "", "Workflow files (*.json)")
+        if name:
+            self.open_workflow(name)
+
+    def export_file(self) -> None:
+        if self.document is None:
+            return
+        default = f"{id_stem(self.document.workflow.name) or 'workflow'}.json"
+        name, _ = QFileDialog.getSaveFileName(self, "Export the workflow", default, "Workflow files (*.json)")
+        if name:
+            try:
+                write_workflow(self.document.workflow, name)
+            except (OSError, ValueError, WorkflowFileError) as exc:
+                self._warn("Cannot export", str(exc))
+                return
+            self._say(f"Exported to {name}")
+
+    def save(self) -> bool:
+        """Save to the library (a new version if anything changed); True when saved."""
+        if self.document is None or self.stack is None:
+            return False
+        try:
+            result = self.store.workflows.save(self.document.workflow, summary=self.stack.undoText())
+        except (LibraryError, ValueError) as exc:
+            self._warn("Cannot save", str(exc))
+            return False
+        self.source = "library"
+        self.stack.setClean()
+        info = self.store.workflows.get(result.workflow_id)
+        self._say(f"Saved '{info.name}' as version {result.version}" if result.created else "No changes to save")
+        self._update_title()
+        return True
+
+    # ------------------------------------------------------------ editing
+    def _zoom_by(self, factor: float) -> None:
+        if self.view is not None:
+            self.view.set_zoom(self.view.zoom * factor)
+
+    def add_node_at_centre(self, kind: str) -> None:
+        if self.view is not None:
+            self.add_node(kind, self.view.mapToScene(self.view.viewport().rect().center()))
+
+    def add_node(self, kind: str, scene_pos: QPointF) -> None:
+        if self.document is None or self.stack is None:
+            return
+        x, y = round(scene_pos.x() / SNAP) * SNAP, round(scene_pos.y() / SNAP) * SNAP
+        try:
+            command = AddNode.of_kind(self.document, kind, (x, y))
+        except CommandRefused as exc:
+            self._say(str(exc))
+            return
+        if self.stack.push_command(command) is None and self.scene is not None:
+            self.scene.select([command.node.id])
+
+    def _document_changed(self, _change: object) -> None:
+        self._update_title()
+
+    def _select_all(self) -> None:
+        if self.scene is not None and self.document is not None:
+            self.scene.select([n.id for n in self.document.nodes], [e.id for e in self.document.edges])
+
+    def _selection_changed(self) -> None:
+        if self.scene is None or self.inspector is None or not isValid(self.scene) or not isValid(self.inspector):
+            return  # also called while Qt tears the scene down
+        nodes = self.scene.selected_node_ids()
+        self.inspector.show_node(nodes[0] if len(nodes) == 1 else None)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Drops of a kind from the palette onto the canvas add that node where it was dropped."""
+        if self.view is None:
+            return super().eventFilter(watched, event)
+        if watched is self.view.viewport() and event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
+            assert isinstance(event, QDragEnterEvent)
+            if event.mimeData().hasFormat(KIND_MIME):
+                event.acceptProposedAction()
+                return True
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Drop:
+            assert isinstance(event, QDropEvent)
+            if event.mimeData().hasFormat(KIND_MIME):
+                kind = bytes(event.mimeData().data(KIND_MIME).data()).decode("utf-8")
+                self.add_node(kind, self.view.mapToScene(event.position().toPoint()))
+                event.acceptProposedAction()
+                return True
+        return super().eventFilter(watched, event)
+
+    # ------------------------------------------------------------ state and messages
+    @property
+    def dirty(self) -> bool:
+        return self.stack is not None and isValid(self.stack) and not self.stack.isClean()
+
+    def _update_title(self, *_: object) -> None:
+        name = self.document.workflow.name if self.document else "flowdesk"
+        where = "" if self.source in (None, "library") else f" — {Path(self.source).name}"
+        self.setWindowTitle(f"{'*' if self.dirty else ''}{name}{where} — flowdesk")
+
+    def _say(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
+    def _warn(self, title: str, message: str) -> None:
+        log.info("%s: %s", title, message)
+        QMessageBox.warning(self, title, message)
+
+    def _may_discard(self) -> bool:
+        """Ask before unsaved edits are dropped: Save, Discard or Cancel."""
+        if not self.dirty:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"'{self.document.workflow.name if self.document else ''}' has unsaved changes. Save them?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._may_discard():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        event.accept()
