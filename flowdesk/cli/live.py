@@ -12,9 +12,9 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +25,13 @@ from flowdesk.engine.http import HttpxTransport
 from flowdesk.engine.results import RunResult
 from flowdesk.engine.runner import InvalidWorkflowError, RunHandle
 from flowdesk.engine.services import EngineServices
-from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.registry import default_registry
 from flowdesk.nodes.tools import default_tools
 from flowdesk.providers.resolver import default_providers
 from flowdesk.providers.secrets import EnvironmentSecrets
-from flowdesk.store.running import LibraryWorkflowResolver, RunService
+from flowdesk.store.running import RunService
 from flowdesk.store.runs import RunInfo
 from flowdesk.store.store import Store
-from flowdesk.store.workflows import NotFoundError
 
 EXIT = {"succeeded": 0, "failed": 1, "cancelled": 1, "interrupted": 1, "waiting": 3}
 EXIT_INTERRUPTED = 130
@@ -53,36 +51,6 @@ def live_options(args: argparse.Namespace) -> LiveOptions:
 
 
 # ---------------------------------------------------------------- the run service
-class _FileNameFallback:
-    """Library lookup that also finds ``summarise.json`` as the workflow ``summarise``.
-
-    Workflow files name the workflows they call by file name; once both are imported, the callee
-    is in the library under its id, which is the file's stem in the examples and by convention.
-    """
-
-    def __init__(self, inner: LibraryWorkflowResolver) -> None:
-        self.inner = inner
-
-    def resolve(self, ref: str) -> Workflow:
-        try:
-            return self.inner.resolve(ref)
-        except NotFoundError:
-            stem = Path(ref).stem
-            if stem == ref or not ref.endswith(".json"):
-                raise
-            return self.inner.resolve(stem)
-
-
-class CliRunService(RunService):
-    """RunService whose library runs also resolve sub-workflow references given as file names."""
-
-    def _services_for(self, source: str, options: Mapping[str, Any]) -> EngineServices:
-        services = super()._services_for(source, options)
-        if isinstance(services.workflows, LibraryWorkflowResolver):
-            return replace(services, workflows=_FileNameFallback(services.workflows))
-        return services
-
-
 @asynccontextmanager
 async def run_service(store: Store, files_root: str | None = None) -> AsyncIterator[RunService]:
     """A RunService with the real providers, tools and HTTP; the HTTP client is closed afterwards."""
@@ -95,7 +63,7 @@ async def run_service(store: Store, files_root: str | None = None) -> AsyncItera
         files_root=Path(files_root).resolve() if files_root else None,
     )
     try:
-        yield CliRunService(store, default_registry(), services)
+        yield RunService(store, default_registry(), services)
     finally:
         await http.aclose()
 

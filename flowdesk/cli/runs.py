@@ -119,26 +119,29 @@ def _run_row(run: RunInfo) -> list[str]:
 
 # ---------------------------------------------------------------- continuing
 def handle_resume(args: argparse.Namespace) -> int:
-    return _continue(args, lambda service, bus: service.resume(args.run_id, bus=bus))
+    return _continue(args, lambda service, bus, suspend: service.resume(args.run_id, bus=bus, suspend_on_wait=suspend))
 
 
 def handle_approve(args: argparse.Namespace) -> int:
     comment = args.comment or ("rejected" if args.reject else "approved") + " on the command line"
     return _continue(
-        args, lambda service, bus: service.decide(args.run_id, args.node, not args.reject, comment, bus=bus)
+        args,
+        lambda service, bus, suspend: service.decide(
+            args.run_id, args.node, not args.reject, comment, bus=bus, suspend_on_wait=suspend
+        ),
     )
 
 
 def handle_rerun(args: argparse.Namespace) -> int:
-    def start(service: RunService, bus: EventBus) -> RunHandle:
-        started = service.rerun(args.run_id, args.from_node, bus=bus)
+    def start(service: RunService, bus: EventBus, suspend: bool) -> RunHandle:
+        started = service.rerun(args.run_id, args.from_node, bus=bus, suspend_on_wait=suspend)
         assert started.handle is not None
         return started.handle
 
     return _continue(args, start)
 
 
-def _continue(args: argparse.Namespace, start: Callable[[RunService, EventBus], RunHandle]) -> int:
+def _continue(args: argparse.Namespace, start: Callable[[RunService, EventBus, bool], RunHandle]) -> int:
     with open_library(args) as store:
         run = store.runs.get(resolve_run_id(store, args.run_id))  # an unknown run fails here, before anything starts
         args.run_id = run.id
@@ -150,12 +153,13 @@ def _continue(args: argparse.Namespace, start: Callable[[RunService, EventBus], 
 
 
 async def _follow_continued(
-    args: argparse.Namespace, store: Store, run: RunInfo, start: Callable[[RunService, EventBus], RunHandle]
+    args: argparse.Namespace, store: Store, run: RunInfo, start: Callable[[RunService, EventBus, bool], RunHandle]
 ) -> int:
     from flowdesk.cli.live import follow, live_options, new_bus, run_service
 
     opts = live_options(args)
     async with run_service(store) as service:
         bus, events = new_bus()
-        handle = start(service, bus)
-        return await follow(handle, events, opts, suspends=bool(run.options.get("suspend_on_wait")))
+        suspends = not opts.interactive  # whoever continues the run answers its approvals, or nobody can
+        handle = start(service, bus, suspends)
+        return await follow(handle, events, opts, suspends=suspends)

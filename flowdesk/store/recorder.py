@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowdesk.engine.events import ErrorInfo, Usage
-from flowdesk.store.database import Database
+from flowdesk.store.database import Database, LibraryError
 from flowdesk.store.values import BlobBatch, to_json
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ ON CONFLICT (run_id, node_id, iteration, attempt, segment) DO UPDATE SET
   duration_s = excluded.duration_s, input_tokens = excluded.input_tokens,
   output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd
 """
+_DURABLE_AT_ONCE = frozenset({"run_waiting"})
 _MAX_REMEMBERED = 100_000
 """Hashes of values this recorder wrote that it remembers, to skip writing them again."""
 _INSERT_LOG = "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -99,6 +100,13 @@ class RunRecorder:
     # ------------------------------------------------------------ RunJournal
     def record(self, event: Any) -> None:
         self._events.append(event)
+        if event.type in _DURABLE_AT_ONCE:
+            # a waiting run may wait for days, with nothing else to commit: make the wait itself
+            # durable, so a restart finds it waiting (and decidable) rather than interrupted
+            try:
+                self.flush()
+            except LibraryError as exc:
+                log.error("run %s: could not record that it waits: %s", self.run_id, exc)
 
     async def commit(self) -> None:
         self.flush()
@@ -116,6 +124,18 @@ class RunRecorder:
         blobs = BlobBatch(self._stored)
         dirty: dict[tuple[str, str, int, int], _Step] = {}
         logs: list[tuple[Any, ...]] = []
+        # On failure the batch is dropped, not retried: a full disk would refuse it again, and the
+        # run's end (failed: the record could not be saved) is then small enough to get through.
+        self._write(events, blobs, dirty, logs)
+        if len(self._stored) > _MAX_REMEMBERED:
+            self._stored.clear()
+        self._stored.update(blobs.written)  # only once committed: a rolled-back value is not there
+        for key, step in dirty.items():
+            if step.status not in ("running", "waiting"):
+                self._open.pop(key, None)
+        self.commits += 1
+
+    def _write(self, events: list[Any], blobs: BlobBatch, dirty: dict[Any, _Step], logs: list[tuple[Any, ...]]) -> None:
         with self.db.raw_write() as raw:
             handlers = self._handlers
             for event in events:
@@ -127,13 +147,6 @@ class RunRecorder:
                 raw.executemany(_UPSERT_STEP, [s.row() for s in dirty.values()])
             if logs:
                 raw.executemany(_INSERT_LOG, logs)
-        if len(self._stored) > _MAX_REMEMBERED:
-            self._stored.clear()
-        self._stored.update(blobs.written)  # only once committed: a rolled-back value is not there
-        for key, step in dirty.items():
-            if step.status not in ("running", "waiting"):
-                self._open.pop(key, None)
-        self.commits += 1
 
     # ------------------------------------------------------------ run events
     def _on_run_started(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:

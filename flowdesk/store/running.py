@@ -19,7 +19,7 @@ from typing import Any
 
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.resolvers import FileWorkflowResolver
-from flowdesk.engine.reuse import finished_outcomes, rerun_prior
+from flowdesk.engine.reuse import downstream_of, finished_outcomes, rerun_prior
 from flowdesk.engine.runner import RunHandle, check_runnable, new_run_id, prepare_inputs, start_run
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.kinds import Catalog
@@ -64,13 +64,19 @@ class LibraryWorkflowResolver:
 
     def resolve(self, ref: str) -> Workflow:
         if ref not in self._cache:
-            try:
-                self._cache[ref] = self.store.workflows.load(ref)
-            except NotFoundError:
-                if self.fallback is None:
-                    raise
-                self._cache[ref] = self.fallback.resolve(ref)
+            self._cache[ref] = self._load(ref)
         return self._cache[ref]
+
+    def _load(self, ref: str) -> Workflow:
+        try:
+            return self.store.workflows.load(ref)
+        except NotFoundError:
+            stem = Path(ref).stem  # 'summarise_document.json' names the workflow imported from that file
+            if stem != ref and self.store.workflows.exists(stem):
+                return self.store.workflows.load(stem)
+            if self.fallback is None:
+                raise
+            return self.fallback.resolve(ref)
 
 
 class RunService:
@@ -173,17 +179,24 @@ class RunService:
         return replace(self.services, workflows=resolver, files_root=Path(root) if root else self.services.files_root)
 
     # ------------------------------------------------------------ continue
-    def resume(self, run_id: str, *, bus: EventBus | None = None) -> RunHandle:
+    def resume(self, run_id: str, *, bus: EventBus | None = None, suspend_on_wait: bool | None = None) -> RunHandle:
         """Continue an interrupted (or failed, or cancelled) run; finished nodes are not run again."""
         run = self.store.runs.get(run_id)
         if run.kind == "child":
             raise RunStateError(f"run '{run.id}' is part of run '{run.parent_run_id}'; resume that one")
         if run.status not in CONTINUABLE:
             raise RunStateError(f"run '{run.id}' is {run.status}; only {', '.join(CONTINUABLE)} runs can be resumed")
-        return self._continue(run, {}, bus)
+        return self._continue(run, {}, bus, suspend_on_wait)
 
     def decide(
-        self, run_id: str, node_id: str, approved: bool, comment: str = "", *, bus: EventBus | None = None
+        self,
+        run_id: str,
+        node_id: str,
+        approved: bool,
+        comment: str = "",
+        *,
+        bus: EventBus | None = None,
+        suspend_on_wait: bool | None = None,
     ) -> RunHandle:
         """Give the decision a waiting run needs (after a restart, or a run that suspended), and continue it."""
         run = self.store.runs.get(run_id)
@@ -198,14 +211,21 @@ class RunService:
                 f"node '{node_id}' of run '{run.id}' is not waiting for a decision"
                 + (f" (waiting: {', '.join(waiting)})" if waiting else "")
             )
-        return self._continue(run, {node_id: (approved, comment)}, bus)
+        return self._continue(run, {node_id: (approved, comment)}, bus, suspend_on_wait)
 
     @staticmethod
     def _suspended(run: RunInfo) -> bool:
         """A run that ended as 'waiting' (suspend_on_wait) is over in its process, even if that process lives."""
         return run.finished_at is not None
 
-    def _continue(self, run: RunInfo, decisions: dict[str, tuple[bool, str]], bus: EventBus | None) -> RunHandle:
+    def _continue(
+        self,
+        run: RunInfo,
+        decisions: dict[str, tuple[bool, str]],
+        bus: EventBus | None,
+        suspend_on_wait: bool | None,
+    ) -> RunHandle:
+        """Continue ``run``; ``suspend_on_wait`` None keeps how it was started (whoever continues may differ)."""
         workflow = self.store.runs.document(run.id)
         check_runnable(workflow, self.catalog)  # e.g. a plugin its nodes need was uninstalled since
         status, outputs = self.store.runs.node_results(run.id)
@@ -213,6 +233,8 @@ class RunService:
         inputs, _ = self.store.runs.run_values(run.id)
         options = dict(run.options)
         options["decisions"] = {**options.get("decisions", {}), **{k: list(v) for k, v in decisions.items()}}
+        if suspend_on_wait is not None:
+            options["suspend_on_wait"] = suspend_on_wait
         segment = run.segment + 1
         with self.store.db.write() as conn:
             conn.exec_driver_sql(
@@ -228,7 +250,9 @@ class RunService:
         return self._launch(workflow, run.id, inputs, options, run.source, bus=bus, segment=segment, prior=prior)
 
     # ------------------------------------------------------------ re-run
-    def rerun(self, run_id: str, from_node: str, *, bus: EventBus | None = None) -> Started:
+    def rerun(
+        self, run_id: str, from_node: str, *, bus: EventBus | None = None, suspend_on_wait: bool | None = None
+    ) -> Started:
         """A new run of the same document and inputs that reuses every result not downstream of ``from_node``."""
         run = self.store.runs.get(run_id)
         workflow = self.store.runs.document(run.id)
@@ -239,6 +263,10 @@ class RunService:
         prior = rerun_prior(workflow, status, outputs, from_node=from_node)
         inputs, _ = self.store.runs.run_values(run.id)
         options = dict(run.options)
+        redone = downstream_of(workflow, from_node)  # approvals there are asked again, not taken from the parent
+        options["decisions"] = {k: v for k, v in options.get("decisions", {}).items() if k not in redone}
+        if suspend_on_wait is not None:
+            options["suspend_on_wait"] = suspend_on_wait
         new_id = new_run_id()
         self._insert_run(
             new_id, workflow, inputs, source=run.source, version=run.workflow_version, key=None, options=options,

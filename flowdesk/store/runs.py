@@ -99,9 +99,9 @@ class RunJournalReader:
 
     def _find(self, conn: Connection, run_id: str) -> RunInfo:
         row = conn.exec_driver_sql(f"SELECT {_RUN_COLUMNS} FROM run WHERE id = ?", (run_id,)).first()
-        if row is None and len(run_id) >= 4:  # a unique prefix, as git allows for commits
+        if row is None and len(run_id) >= 4:  # a unique prefix of a top-level run, as git allows for commits
             rows = conn.exec_driver_sql(
-                f"SELECT {_RUN_COLUMNS} FROM run WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                f"SELECT {_RUN_COLUMNS} FROM run WHERE id LIKE ? ESCAPE '\\' AND kind != 'child' LIMIT 2",
                 (run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
             ).all()
             row = rows[0] if len(rows) == 1 else None

@@ -250,3 +250,60 @@ def test_sub_workflow_runs_are_recorded_as_children(store: Store, tmp_path: Path
     children = store.runs.list(parent_run_id=run_id)
     assert len(children) == 3 and all(c.kind == "child" and c.status == "succeeded" for c in children)
     assert [r.id for r in store.runs.list()] == [run_id]  # lists show top-level runs
+
+
+def test_a_live_wait_is_on_disk_at_once_and_survives_the_process(tmp_path: Path) -> None:
+    """A run waiting in a live process (not suspended) that dies stays decidable after a restart."""
+    calls: Calls = []
+    store = open_store(tmp_path / "lib.db")
+    service = _service(store, calls)
+    wf = _approval_workflow()
+    store.workflows.save(wf)
+
+    async def start_and_abandon() -> str:
+        started = service.start(wf)  # waits for a person, as the app does
+        while started.handle.waiting_for != ["ok"]:
+            await asyncio.sleep(0.01)
+        seen = open_store(tmp_path / "lib.db", recover=False)  # another process looks at the library now
+        assert seen.runs.get(started.run_id).status == "waiting"
+        assert seen.runs.node_results(started.run_id)[0]["ok"] == "waiting"
+        seen.close()
+        started.handle.cancel()  # stands in for the process dying: nothing more is written below
+        return started.run_id
+
+    run_id = _run(start_and_abandon())
+    assert store.runs.get(run_id).status == "cancelled"
+    store.close()
+
+
+def test_a_rerun_asks_again_for_approvals_it_redoes(store: Store) -> None:
+    calls: Calls = []
+    service = _service(store, calls)
+    run_id, result = _run(_start(service, _approval_workflow(), decisions={"ok": (True, "yes")}))
+    assert result.status == "succeeded"
+
+    async def rerun(from_node: str) -> Any:
+        started = service.rerun(run_id, from_node, suspend_on_wait=True)
+        return await started.handle.wait()
+
+    assert _run(rerun("a")).status == "waiting"  # 'ok' is downstream of 'a': decided afresh
+    assert _run(rerun("done")).status == "succeeded"  # 'ok' is reused as it was
+
+
+def test_sub_workflows_named_by_file_resolve_to_the_imported_workflow(store: Store) -> None:
+    from flowdesk.store.running import LibraryWorkflowResolver
+
+    inner = workflow([node("x", "t.noop")]).model_copy(update={"id": "summarise_document", "name": "inner"})
+    store.workflows.save(inner)
+    resolver = LibraryWorkflowResolver(store)
+    assert resolver.resolve("summarise_document.json").id == "summarise_document"
+    assert resolver.resolve("summarise_document").id == "summarise_document"
+
+
+def test_a_run_id_prefix_names_top_level_runs_only(store: Store) -> None:
+    conn = store.db.raw()
+    conn.execute("INSERT INTO run (id, status, created_at) VALUES ('abcd1234', 'succeeded', 1)")
+    conn.execute(
+        "INSERT INTO run (id, status, created_at, kind, parent_run_id) VALUES ('abcd1234.m.0.1.item_1', 'succeeded', 1, 'child', 'abcd1234')"
+    )
+    assert store.runs.get("abcd").id == "abcd1234"
