@@ -101,3 +101,32 @@ def test_closing_with_unsaved_edits_asks_first(
     monkeypatch.setattr(QMessageBox, "question", lambda *_args: QMessageBox.StandardButton.Discard)
     assert window.close()
     assert window.settings.value("window/geometry") is not None  # remembered for next time
+
+
+def test_tab_on_the_canvas_searches_and_adds_under_the_cursor(qtbot: QtBot, window: MainWindow) -> None:
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Tab)
+    popup = window._quick_add
+    assert popup.isVisible()
+    qtbot.keyClicks(popup.search, "approv")
+    assert popup.visible_kinds() == ["approval"]
+    qtbot.keyClick(popup.search, Qt.Key.Key_Return)
+    assert [n.kind for n in window.document.nodes] == ["approval"]
+    assert not popup.isVisible()
+
+
+def test_a_wire_dropped_on_empty_canvas_offers_what_it_can_feed_and_connects(qtbot: QtBot, window: MainWindow) -> None:
+    window.add_node_at_centre("start")
+    start = window.document.nodes[0].id
+    window.view.wire_dropped.emit(start, "inputs", QPointF(300, 0))  # the start node's object output
+    popup = window._quick_add
+    offered = popup.visible_kinds()
+    assert "transform" in offered and "map" not in offered  # map wants an array
+    assert "start" not in offered  # no inputs at all
+    qtbot.keyClicks(popup.search, "transform")
+    qtbot.keyClick(popup.search, Qt.Key.Key_Return)
+    (edge,) = window.document.edges
+    added = window.document.node(edge.target)
+    assert (edge.source, edge.source_port, added.kind) == (start, "inputs", "transform")
+    window.stack.undo()  # node and wire were one step
+    assert [n.id for n in window.document.nodes] == [start] and not window.document.edges
