@@ -150,7 +150,7 @@ class Run(LoopsMixin, ControlMixin):
         """Start ready nodes while capacity allows and nothing holds the run back."""
         if self._committing:
             return
-        if self._dirty and self.journal is not None and self._tasks_depend_on_commit() and not self._commit_inline():
+        if self._dirty and self.journal is not None and self._tasks_depend_on_commit():
             self._start_commit()
             return
         limit = self.plan.workflow.settings.max_concurrency
@@ -158,7 +158,7 @@ class Run(LoopsMixin, ControlMixin):
         while ready and not self._paused and self._stopping is None and len(self._tasks) < limit:
             i = ready.popleft()
             if self._resolve_without_running(i):
-                if self.journal is not None and ready and not self._commit_inline():
+                if self.journal is not None and ready:
                     self._start_commit()  # its successors wait for the commit, as after a real run
                     return
                 continue
@@ -179,24 +179,6 @@ class Run(LoopsMixin, ControlMixin):
 
     def _tasks_depend_on_commit(self) -> bool:
         return bool(self._ready)
-
-    def _commit_inline(self) -> bool:
-        """Commit right here when the journal can do it without waiting (``commit_now``); False if it cannot.
-
-        A local SQLite commit takes tens of microseconds: a task and a trip round the event loop
-        for it would cost as much again, per finished node.
-        """
-        commit_now = getattr(self.journal, "commit_now", None)
-        if commit_now is None:
-            return False
-        self._dirty = False
-        try:
-            commit_now()
-        except Exception as exc:
-            log.error("run %s: the run journal could not be written: %s", self.run_id, exc)
-            log.debug("details", exc_info=True)
-            self._stop("failed", ErrorInfo(message=f"the run record could not be saved: {exc}", error_class="node"))
-        return True
 
     def _start_commit(self) -> None:
         self._committing = True

@@ -4,9 +4,6 @@ The store implements this protocol. ``record`` is called for every event, in ord
 cheap (buffer it); ``commit`` makes everything recorded so far durable and is awaited by the
 executor before any node that depends on a newly finished result starts. Batching is therefore
 natural: every result that finished in the same instant shares one commit.
-
-A journal whose commit never has to wait (a local SQLite file) may also offer a synchronous
-``commit_now()``; the executor then calls that in place, saving a task per commit.
 """
 
 from __future__ import annotations

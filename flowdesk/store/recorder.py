@@ -111,10 +111,6 @@ class RunRecorder:
     async def commit(self) -> None:
         self.flush()
 
-    def commit_now(self) -> None:
-        """The executor's synchronous path: the same commit, without a task around it."""
-        self.flush()
-
     # ------------------------------------------------------------ writing
     def flush(self) -> None:
         """Write everything recorded so far in one transaction."""

@@ -22,10 +22,8 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from flowdesk.model.commands import Command, CommandRefused
 from flowdesk.model.document import WorkflowDocument
-from flowdesk.ui.canvas import pyside_fix
 
 log = logging.getLogger(__name__)
-pyside_fix.apply()  # Qt undo commands are called back by Qt: see pyside_fix for why
 
 MERGEABLE_ID = 0x666C6F77
 """Qt id shared by all commands that can merge (any id but -1 makes Qt try ``mergeWith``)."""

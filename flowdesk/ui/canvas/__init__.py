@@ -5,7 +5,6 @@
 document directly.
 """
 
-from flowdesk.ui.canvas import pyside_fix  # noqa: F401  (first: before any painting)
 from flowdesk.ui.canvas.edge_item import EdgeItem
 from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortMark
 from flowdesk.ui.canvas.note_item import NoteItem

@@ -9,8 +9,7 @@ none_dealloc: deallocating None".
 
 The fix does what 3.12 does: it gives ``None`` a reference count so large that no number of lost
 references can bring it to zero. It is applied only where the leak is measured, so a fixed PySide6
-or a newer Python is left alone. It belongs at the start of the GUI (``flowdesk.ui``); it lives here
-because the canvas is where the leak bites, and every canvas and undo import applies it.
+or a newer Python is left alone. ``flowdesk.ui`` applies it on import, before any Qt call of ours.
 """
 
 from __future__ import annotations
@@ -52,6 +51,3 @@ def apply() -> bool:
     _applied = True
     log.info("PySide6 loses references to None on void calls; None made immortal as on Python 3.12")
     return True
-
-
-apply()
