@@ -38,6 +38,7 @@ from flowdesk.store.database import LibraryError
 from flowdesk.store.store import Store
 from flowdesk.store.workflows import NotFoundError
 from flowdesk.ui.canvas.scene import WorkflowScene
+from flowdesk.ui.canvas.theme import snap
 from flowdesk.ui.canvas.view import WorkflowView
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_dialog import LibraryDialog
@@ -46,7 +47,6 @@ from flowdesk.ui.quick_add import QuickAdd, first_compatible_input
 from flowdesk.ui.undo import DocumentUndoStack
 
 log = logging.getLogger(__name__)
-SNAP = 10.0
 
 
 class MainWindow(QMainWindow):
@@ -245,7 +245,7 @@ class MainWindow(QMainWindow):
     def add_node(self, kind: str, scene_pos: QPointF) -> None:
         if self.document is None or self.stack is None:
             return
-        x, y = round(scene_pos.x() / SNAP) * SNAP, round(scene_pos.y() / SNAP) * SNAP
+        x, y = snap(scene_pos.x()), snap(scene_pos.y())
         try:
             command = AddNode.of_kind(self.document, kind, (x, y))
         except CommandRefused as exc:
@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
         spec = doc.catalog.get(kind)
         out = next(p for p in doc.ports(source).outputs if p.name == source_port)
         target_port = first_compatible_input(spec, out.type) if spec else None
-        position = (round(scene_pos.x() / SNAP) * SNAP, round(scene_pos.y() / SNAP) * SNAP)
+        position = (snap(scene_pos.x()), snap(scene_pos.y()))
 
         def build(run: Callable[[Command], None]) -> None:
             add = AddNode.of_kind(doc, kind, position)

@@ -16,26 +16,10 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeView, QVBoxLayo
 
 from flowdesk.model.kinds import KindSpec
 from flowdesk.paths import resources_dir
+from flowdesk.ui.canvas.theme import category_colour
 
 KIND_MIME = "application/x-flowdesk-kind"
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
-
-CATEGORY_COLOURS = {
-    "Input / Output": "#3b82f6",
-    "AI": "#a855f7",
-    "Logic": "#f59e0b",
-    "Flow": "#10b981",
-    "Integrations": "#ef4444",
-    "Data": "#0ea5e9",
-    "Canvas": "#eab308",
-}
-
-
-def category_colour(category: str) -> QColor:
-    """A stable colour per category (known ones by name, others from a hash of the name)."""
-    if category in CATEGORY_COLOURS:
-        return QColor(CATEGORY_COLOURS[category])
-    return QColor.fromHsv(sum(map(ord, category)) * 37 % 360, 150, 200)
 
 
 def kind_icon(spec: KindSpec, size: int = 32) -> QIcon:
