@@ -40,6 +40,7 @@ from flowdesk.store.workflows import NotFoundError
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.theme import snap
 from flowdesk.ui.canvas.view import WorkflowView
+from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_dialog import LibraryDialog
 from flowdesk.ui.palette import KIND_MIME, Palette
@@ -118,6 +119,7 @@ class MainWindow(QMainWindow):
         self._action("File", "&Import JSON…", self.import_file, "Ctrl+I")
         self._action("File", "&Export JSON…", self.export_file, "Ctrl+E")
         self._action("File", "&Save", self.save, QKeySequence.StandardKey.Save)
+        self._action("File", "&Version history…", self.show_history, "Ctrl+Shift+H")
         self._menus["File"].addSeparator()
         self._action("File", "&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.undo_action = self._action("Edit", "&Undo", lambda: self.stack and self.stack.undo(), "Ctrl+Z")
@@ -232,6 +234,29 @@ class MainWindow(QMainWindow):
         self._say(f"Saved '{info.name}' as version {result.version}" if result.created else "No changes to save")
         self._update_title()
         return True
+
+    def show_history(self) -> None:
+        """The saved versions of the open workflow; restoring one saves it as the newest and opens it."""
+        if self.document is None or not self.store.workflows.exists(self.document.workflow.id):
+            self._say("This workflow has no saved versions yet: save it first (Ctrl+S)")
+            return
+        if not self._may_discard():
+            return
+        dialog = HistoryDialog(self.store, self.document.workflow.id, self)
+        if dialog.exec() and dialog.restore_version is not None:
+            self.restore_version(dialog.restore_version)
+
+    def restore_version(self, version: int) -> None:
+        if self.document is None:
+            return
+        workflow_id = self.document.workflow.id
+        try:
+            result = self.store.workflows.restore(workflow_id, version)
+            self.load(self.store.workflows.load(workflow_id), "library")
+        except (LibraryError, NotFoundError) as exc:
+            self._warn("Cannot restore", str(exc))
+            return
+        self._say(f"Restored version {version} as version {result.version}")
 
     # ------------------------------------------------------------ editing
     def _zoom_by(self, factor: float) -> None:

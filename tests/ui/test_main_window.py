@@ -130,3 +130,25 @@ def test_a_wire_dropped_on_empty_canvas_offers_what_it_can_feed_and_connects(qtb
     assert (edge.source, edge.source_port, added.kind) == (start, "inputs", "transform")
     window.stack.undo()  # node and wire were one step
     assert [n.id for n in window.document.nodes] == [start] and not window.document.edges
+
+
+def test_version_history_restores_an_old_version_as_the_newest(qtbot: QtBot, window: MainWindow, store: Store) -> None:
+    from flowdesk.ui.history_dialog import HistoryDialog
+
+    window.add_node_at_centre("delay")
+    window.save()
+    window.add_node_at_centre("transform")
+    window.save()
+    wid = window.document.workflow.id
+    dialog = HistoryDialog(store, wid, window)
+    qtbot.addWidget(dialog)
+    assert dialog.list.topLevelItemCount() == 2
+    assert not dialog.restore_button.isEnabled()  # the current version is selected first
+    dialog.select_version(1)
+    assert dialog.restore_button.isEnabled()
+    qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
+    assert dialog.restore_version == 1
+    window.restore_version(1)
+    assert [n.kind for n in window.document.nodes] == ["delay"]
+    assert [v.version for v in store.workflows.history(wid)] == [3, 2, 1]
+    assert not window.dirty
