@@ -57,9 +57,8 @@ class Started:
 class LibraryWorkflowResolver:
     """Resolves map and subworkflow references as library workflows (id or slug), current version."""
 
-    def __init__(self, store: Store, fallback: FileWorkflowResolver | None = None) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.fallback = fallback
         self._cache: dict[str, Workflow] = {}
 
     def resolve(self, ref: str) -> Workflow:
@@ -72,11 +71,9 @@ class LibraryWorkflowResolver:
             return self.store.workflows.load(ref)
         except NotFoundError:
             stem = Path(ref).stem  # 'summarise_document.json' names the workflow imported from that file
-            if stem != ref and self.store.workflows.exists(stem):
-                return self.store.workflows.load(stem)
-            if self.fallback is None:
+            if stem == ref or not self.store.workflows.exists(stem):
                 raise
-            return self.fallback.resolve(ref)
+            return self.store.workflows.load(stem)
 
 
 class RunService:
@@ -129,7 +126,7 @@ class RunService:
     def _insert_run(
         self, run_id: str, workflow: Workflow, inputs: dict[str, Any], *, source: str, version: int | None,
         key: str | None, options: dict[str, Any], kind: str = "run", parent: str | None = None,
-        parent_node: str | None = None,
+        parent_node: str | None = None, restored: int = 0,
     ) -> RunInfo | None:  # fmt: skip
         blobs = BlobBatch()
         document = blobs.text(run_document(workflow))
@@ -144,10 +141,10 @@ class RunService:
             conn.exec_driver_sql(
                 "INSERT INTO run (id, workflow_id, workflow_version, workflow_name, document_hash, source, kind,"
                 " parent_run_id, parent_node_id, status, inputs, created_at, node_count, idempotency_key, owner,"
-                " options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
+                " options, restored_nodes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
                 (run_id, workflow.id if in_library else None, version, workflow.name, document, source, kind, parent,
                  parent_node, blobs_inputs, time.time(), len(workflow.nodes), key, self.store.owner.token,
-                 to_json(options)),
+                 to_json(options), restored),
             )  # fmt: skip
         return None
 
@@ -202,8 +199,10 @@ class RunService:
         run = self.store.runs.get(run_id)
         if run.status != "waiting":
             raise RunStateError(f"run '{run.id}' is {run.status}, not waiting for an approval")
-        if self.store.owner_alive(run.owner) and run.owner != self.store.owner.token and not self._suspended(run):
-            raise RunStateError(f"run '{run.id}' is waiting live in another flowdesk process; decide it there")
+        if self.store.owner_alive(run.owner) and not self._suspended(run):
+            # its engine run still waits there (in another process, or behind a handle in this one):
+            # starting a second one here would run the same run twice
+            raise RunStateError(f"run '{run.id}' is waiting live in a running flowdesk; decide it there")
         status, _ = self.store.runs.node_results(run.id)
         if status.get(node_id) != "waiting":
             waiting = sorted(n for n, s in status.items() if s == "waiting")
@@ -270,9 +269,7 @@ class RunService:
         new_id = new_run_id()
         self._insert_run(
             new_id, workflow, inputs, source=run.source, version=run.workflow_version, key=None, options=options,
-            kind="rerun", parent=run.id, parent_node=from_node,
+            kind="rerun", parent=run.id, parent_node=from_node, restored=len(prior),
         )  # fmt: skip
-        with self.store.db.write() as conn:
-            conn.exec_driver_sql("UPDATE run SET restored_nodes = ? WHERE id = ?", (len(prior), new_id))
         handle = self._launch(workflow, new_id, inputs, options, run.source, bus=bus, segment=0, prior=prior)
         return Started(new_id, handle=handle)
