@@ -7,14 +7,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+from flowdesk.engine.describe import describe
 from flowdesk.engine.events import event_to_json
-
-SYMBOLS = {"succeeded": "ok", "failed": "FAILED", "skipped": "skipped", "cancelled": "cancelled"}
-
-
-def _short(value: Any, limit: int = 100) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class EventPrinter:
@@ -57,41 +51,17 @@ class EventPrinter:
         ts = getattr(event, "ts", time.time())
         return time.strftime("%H:%M:%S", time.localtime(ts)) + f".{int(ts * 1000) % 1000:03d}"
 
-    def _line(self, e: Any) -> str | None:
-        it = f"#{e.iteration + 1}" if getattr(e, "iteration", 0) else ""
-        match e.type:
-            case "run_started":
-                return f"run {e.run_id} started: {e.workflow_name} ({e.node_count} nodes)"
-            case "node_started":
-                attempt = f" (attempt {e.attempt})" if e.attempt > 1 else ""
-                return f"{e.node_id}{it} started{attempt}"
-            case "node_succeeded":
-                how = {"pinned": " (pinned)", "restored": " (reused)"}.get(e.source, "")
-                tokens = f", {e.usage.input_tokens}+{e.usage.output_tokens} tokens" if e.usage.output_tokens else ""
-                return f"{e.node_id}{it} ok{how} in {e.duration_s:.3f}s{tokens} -> {_short(e.outputs)}"
-            case "node_failed":
-                handled = " (sent to its error port)" if e.handled else ""
-                return f"{e.node_id}{it} FAILED{handled}: {e.error.message}"
-            case "node_retrying":
-                return f"{e.node_id}{it} attempt {e.attempt} failed ({e.error.message}); retrying in {e.delay_s:.2f}s"
-            case "node_skipped":
-                return f"{e.node_id}{it} skipped: {e.reason}" if e.reason else f"{e.node_id}{it} skipped"
-            case "node_waiting":
-                return f"{e.node_id}{it} waiting for approval: {e.message}"
-            case "node_cancelled":
-                return f"{e.node_id}{it} cancelled"
-            case "node_log":
-                return f"{e.node_id}{it} {e.level}: {e.message}"
-            case "node_progress":
-                return f"{e.node_id}{it} {e.done} of {e.total}"
-            case "loop_iterated":
-                return f"{e.node_id} loop pass {e.iteration + 1} (via {e.edge_id})"
-            case "run_paused":
-                return f"run paused ({e.reason}{' before ' + e.node_id if e.node_id else ''})"
-            case "run_resumed":
-                return "run resumed"
-            case "run_finished":
-                return f"run {e.status} in {e.duration_s:.3f}s"
-            case "events_dropped":
-                return f"({e.count} events not shown: the terminal fell behind)"
-        return None
+    @staticmethod
+    def _line(e: Any) -> str | None:
+        if e.type in ("node_queued", "run_waiting"):
+            return None  # a node shows once it starts; a waiting node says so itself
+        if e.type == "events_dropped":
+            return f"({e.count} events not shown: the terminal fell behind)"
+        if e.type == "run_finished":
+            return f"run {e.status} in {e.duration_s:.3f}s"  # a failure's reason is printed with the result
+        text = describe(e)
+        if text is None or e.type.startswith("run_"):
+            return text
+        if e.type == "loop_iterated":
+            return f"{e.node_id} {text}"
+        return f"{e.node_id}{f'#{e.iteration + 1}' if e.iteration else ''} {text}"

@@ -1,0 +1,70 @@
+"""Run events in words: the one phrasing the terminal and the app's log both show.
+
+``describe`` leaves the node out of the sentence (the terminal puts it in front, the app's log
+has a column for it), so the two read alike without either re-wording the engine's events.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+LEVEL_OF = {"node_failed": "error", "node_retrying": "warning", "node_waiting": "warning", "run_paused": "info"}
+
+
+def short_json(value: Any, limit: int = 100) -> str:
+    """A value as one line of JSON, cut to ``limit`` characters."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def level_of(event: Any) -> str:
+    """debug / info / warning / error, for filtering a log."""
+    if event.type == "node_log":
+        return str(event.level)
+    if event.type == "run_finished":
+        return {"failed": "error", "cancelled": "warning", "waiting": "warning"}.get(event.status, "info")
+    return LEVEL_OF.get(event.type, "info")
+
+
+def describe(e: Any) -> str | None:
+    """The event as a sentence without its node; None for events that are not shown (LLM deltas)."""
+    match e.type:
+        case "run_started":
+            return f"run {e.run_id} started: {e.workflow_name} ({e.node_count} nodes)"
+        case "node_queued":
+            return "queued"
+        case "node_started":
+            return "started" + (f" (attempt {e.attempt})" if e.attempt > 1 else "")
+        case "node_succeeded":
+            how = {"pinned": " (pinned)", "restored": " (reused)"}.get(e.source, "")
+            tokens = f", {e.usage.input_tokens}+{e.usage.output_tokens} tokens" if e.usage.output_tokens else ""
+            return f"ok{how} in {e.duration_s:.3f}s{tokens} -> {short_json(e.outputs)}"
+        case "node_failed":
+            return f"FAILED{' (sent to its error port)' if e.handled else ''}: {e.error.message}"
+        case "node_retrying":
+            return f"attempt {e.attempt} failed ({e.error.message}); retrying in {e.delay_s:.2f}s"
+        case "node_skipped":
+            return f"skipped: {e.reason}" if e.reason else "skipped"
+        case "node_waiting":
+            return f"waiting for approval: {e.message}"
+        case "node_cancelled":
+            return "cancelled"
+        case "node_log":
+            return f"{e.level}: {e.message}"
+        case "node_progress":
+            return f"{e.done} of {e.total}"
+        case "loop_iterated":
+            return f"loop pass {e.iteration + 1} (via {e.edge_id})"
+        case "run_paused":
+            return f"run paused ({e.reason}{' before ' + e.node_id if e.node_id else ''})"
+        case "run_resumed":
+            return "run resumed"
+        case "run_waiting":
+            return f"run waiting for approval at {', '.join(e.node_ids)}"
+        case "run_finished":
+            error = f": {e.error.message}" if e.error is not None and e.status == "failed" else ""
+            return f"run {e.status} in {e.duration_s:.3f}s{error}"
+        case "events_dropped":
+            return f"({e.count} events not shown: the display fell behind)"
+    return None
