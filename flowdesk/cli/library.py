@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.cli.common import CliError, add_library_options, fmt_time, open_library, print_json, print_table, shorten
@@ -77,9 +78,12 @@ def handle_import(args: argparse.Namespace) -> int:
     with open_library(args) as store:
         try:
             saved = store.workflows.import_file(args.file, as_new=args.as_new)
+            also = store.workflows.import_references(store.workflows.load(saved.workflow_id), Path(args.file).parent)
         except WorkflowFileError as exc:
             raise CliError(str(exc)) from exc
         info = store.workflows.get(saved.workflow_id)
+        for name in also:
+            print(f"imported {name} too: '{info.name}' calls it")
     if saved.created:
         print(f"imported '{info.name}' as {info.slug} (version {saved.version})")
     else:

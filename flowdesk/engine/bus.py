@@ -41,6 +41,11 @@ class Subscription:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    @property
+    def pending(self) -> int:
+        """Events buffered and not yet read."""
+        return len(self._buffer) + bool(self._dropped)
+
     def drain(self, limit: int | None = None) -> list[Any]:
         """Everything buffered now, without waiting (the GUI calls this from a timer)."""
         out: list[Any] = []

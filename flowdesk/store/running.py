@@ -96,11 +96,13 @@ class RunService:
         suspend_on_wait: bool = False,
         use_pins: bool = True,
         inputs_from_text: bool = False,
+        files_root: str | Path | None = None,
     ) -> Started:
         """Record and start a run of ``workflow`` (must be called on the running event loop).
 
         ``source`` is 'library' (then the workflow must be saved; ``workflow_version`` says which
-        version) or the path of the file it came from.
+        version) or the path of the file it came from. ``files_root`` is the folder this run's file
+        tools may use, when it is not the services' own.
         """
         if idempotency_key:
             earlier = self.store.runs.find_by_key(idempotency_key)
@@ -113,7 +115,7 @@ class RunService:
             "use_pins": use_pins,
             "suspend_on_wait": suspend_on_wait,
             "decisions": {k: list(v) for k, v in (decisions or {}).items()},
-            "files_root": str(self.services.files_root) if self.services.files_root else None,
+            "files_root": str(Path(root).resolve()) if (root := files_root or self.services.files_root) else None,
         }
         existing = self._insert_run(
             run_id, workflow, prepared, source=source, version=workflow_version, key=idempotency_key, options=options

@@ -253,6 +253,28 @@ class WorkflowLibrary:
             wf = wf.model_copy(update={"id": f"wf_{uuid.uuid4().hex[:12]}"})
         return self.save(wf, summary=f"imported from {Path(path).name}")
 
+    def import_references(self, workflow: Workflow, folder: str | Path) -> list[str]:
+        """Import the workflow files ``workflow`` names by file (a map's or sub-workflow's ``workflow``
+        setting, e.g. 'summarise_document.json') that sit in ``folder`` and are not in the library yet,
+        and theirs in turn; returns the names of the files imported.
+
+        A workflow opened from a file and saved here then still finds the workflows it calls.
+        """
+        imported: list[str] = []
+        pending = [workflow]
+        while pending:
+            for node in pending.pop().nodes:
+                ref = node.config.get("workflow")
+                if not isinstance(ref, str) or not ref.endswith(".json") or ref in imported:
+                    continue
+                path = Path(folder) / ref
+                if self.exists(Path(ref).stem) or not path.is_file():
+                    continue
+                saved = self.import_file(path)
+                imported.append(ref)
+                pending.append(self.load(saved.workflow_id))
+        return imported
+
     def export(self, ref: str, path: str | Path | None = None, *, version: int | None = None) -> str:
         """The workflow file text; also written (atomically) to ``path`` when given."""
         wf = self.load(ref, version)

@@ -9,7 +9,12 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from flowdesk.engine.http import HttpxTransport
+from flowdesk.engine.services import EngineServices
 from flowdesk.nodes.registry import default_registry
+from flowdesk.nodes.tools import default_tools
+from flowdesk.providers.resolver import default_providers
+from flowdesk.providers.secrets import EnvironmentSecrets
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import open_store
 
@@ -34,7 +39,11 @@ def run_app(
         return 2
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = MainWindow(store, default_registry())
+    http = HttpxTransport()
+    services = EngineServices(
+        providers=default_providers(), secrets=EnvironmentSecrets(), tools=default_tools(), http=http
+    )
+    window = MainWindow(store, default_registry(), services=services)
     if open_ref:
         window.open_workflow(open_ref)
     window.show()
@@ -43,6 +52,7 @@ def run_app(
     try:
         with loop:
             loop.run_until_complete(closed.wait())
+            loop.run_until_complete(http.aclose())
     finally:
         store.close()
     return 0

@@ -24,9 +24,20 @@ from PySide6.QtGui import (
     QShortcut,
     QShowEvent,
 )
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QUndoView, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTabWidget,
+    QToolBar,
+    QUndoView,
+    QWidget,
+)
 from shiboken6 import isValid
 
+from flowdesk.engine.services import EngineServices
 from flowdesk.model.commands import AddNode, Command, CommandRefused, Connect, Macro
 from flowdesk.model.document import WorkflowDocument
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow, write_workflow
@@ -45,13 +56,18 @@ from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_dialog import LibraryDialog
 from flowdesk.ui.palette import KIND_MIME, Palette
 from flowdesk.ui.quick_add import QuickAdd, first_compatible_input
+from flowdesk.ui.runs.workbench import RunWorkbench
 from flowdesk.ui.undo import DocumentUndoStack
 
 log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: Store, registry: Registry, settings: QSettings | None = None) -> None:
+    def __init__(
+        self, store: Store, registry: Registry, settings: QSettings | None = None,
+        services: EngineServices | None = None,
+    ) -> None:  # fmt: skip
+        """``services`` are what runs use (providers, tools, HTTP); the app passes the real ones."""
         super().__init__()
         self.store = store
         self.registry = registry
@@ -69,13 +85,25 @@ class MainWindow(QMainWindow):
         self.inspector: Inspector | None = None
         self.history_view = QUndoView()
         self.history_view.setEmptyLabel("<opened>")
+        self.runs = RunWorkbench(self, store, registry, services or EngineServices())
+        self.inspector_tabs = QTabWidget()
+        self.inspector_tabs.setDocumentMode(True)
+        self.inspector_tabs.addTab(QWidget(), "Settings")
+        self.inspector_tabs.addTab(self.runs.record, "Run data")
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self._docks = {
             "palette": self._dock("Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "inspector": self._dock("Inspector", QWidget(), Qt.DockWidgetArea.RightDockWidgetArea),
+            "inspector": self._dock("Inspector", self.inspector_tabs, Qt.DockWidgetArea.RightDockWidgetArea),
             "history": self._dock("History", self.history_view, Qt.DockWidgetArea.RightDockWidgetArea),
+            "runs": self._dock("Runs", self.runs.runs_panel, bottom),
+            "log": self._dock("Log", self.runs.log_panel, bottom),
+            "timeline": self._dock("Timeline", self.runs.timeline, bottom),
         }
         self.tabifyDockWidget(self._docks["inspector"], self._docks["history"])
         self._docks["inspector"].raise_()
+        self.splitDockWidget(self._docks["runs"], self._docks["log"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self._docks["log"], self._docks["timeline"])
+        self._docks["log"].raise_()
         self._build_menus()
         self.statusBar().showMessage(f"Library: {store.path}", 5000)
         self.resize(1280, 800)
@@ -102,6 +130,8 @@ class MainWindow(QMainWindow):
             self._layout_restored = True
             docks = [self._docks["palette"], self._docks["inspector"]]
             self.resizeDocks(docks, [220, 380], Qt.Orientation.Horizontal)
+            self.resizeDocks([self._docks["runs"], self._docks["log"]], [330, 900], Qt.Orientation.Horizontal)
+            self.resizeDocks([self._docks["log"]], [220], Qt.Orientation.Vertical)
 
     def _action(self, menu_name: str, text: str, slot: object, shortcut: object = None) -> QAction:
         action = QAction(text, self)
@@ -113,7 +143,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        self._menus = {name: bar.addMenu(f"&{name}") for name in ("File", "Edit", "View")}
+        self._menus = {name: bar.addMenu(f"&{name}") for name in ("File", "Edit", "View", "Run")}
         self._action("File", "&New", self.new_workflow, QKeySequence.StandardKey.New)
         self._action("File", "&Open from library…", self.open_from_library, QKeySequence.StandardKey.Open)
         self._action("File", "&Import JSON…", self.import_file, "Ctrl+I")
@@ -131,6 +161,12 @@ class MainWindow(QMainWindow):
         self._menus["View"].addSeparator()
         for dock in self._docks.values():
             self._menus["View"].addAction(dock.toggleViewAction())
+        self.runs.build_menu(self._menus["Run"])
+        toolbar = QToolBar("Run")
+        toolbar.setObjectName("toolbar-run")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.addActions(self.runs.toolbar_actions())
+        self.addToolBar(toolbar)
 
     # ------------------------------------------------------------ documents
     def load(self, workflow: Workflow, source: str) -> None:
@@ -166,13 +202,18 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         self._canvas_holder.addWidget(self.view)
         self.inspector = Inspector(self.stack)
-        self._docks["inspector"].setWidget(self.inspector)
+        old_inspector = self.inspector_tabs.widget(0)
+        self.inspector_tabs.removeTab(0)
+        old_inspector.deleteLater()
+        self.inspector_tabs.insertTab(0, self.inspector, "Settings")
+        self.inspector_tabs.setCurrentIndex(0)
         self.history_view.setStack(self.stack)
         self.source = source
         self._update_title()
         if workflow.nodes:
             self.view.fit_all()
         self.view.setFocus()
+        self.runs.document_loaded()
 
     def new_workflow(self) -> None:
         if not self._may_discard():
@@ -228,10 +269,18 @@ class MainWindow(QMainWindow):
         except (LibraryError, ValueError) as exc:
             self._warn("Cannot save", str(exc))
             return False
-        self.source = "library"
+        came_from, self.source = self.source, "library"
         self.stack.setClean()
         info = self.store.workflows.get(result.workflow_id)
-        self._say(f"Saved '{info.name}' as version {result.version}" if result.created else "No changes to save")
+        said = f"Saved '{info.name}' as version {result.version}" if result.created else "No changes to save"
+        if came_from not in (None, "library"):  # opened from a file: the files it calls come along
+            try:
+                also = self.store.workflows.import_references(self.document.workflow, Path(came_from).parent)
+            except (WorkflowFileError, LibraryError, OSError) as exc:
+                also, said = [], f"{said}; a workflow it calls could not be imported: {exc}"
+            if also:
+                said += f"; also imported {', '.join(also)}, which it calls"
+        self._say(said)
         self._update_title()
         return True
 
@@ -344,6 +393,7 @@ class MainWindow(QMainWindow):
             return  # also called while Qt tears the scene down
         nodes = self.scene.selected_node_ids()
         self.inspector.show_node(nodes[0] if len(nodes) == 1 else None)
+        self.runs.selection_changed(nodes)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Drops of a kind from the palette onto the canvas add that node where it was dropped."""
@@ -376,9 +426,36 @@ class MainWindow(QMainWindow):
     def _say(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
 
+    def show_run_data(self) -> None:
+        """Bring the inspector's Run data tab forward."""
+        self._docks["inspector"].show()
+        self._docks["inspector"].raise_()
+        self.inspector_tabs.setCurrentWidget(self.runs.record)
+
+    def say(self, message: str) -> None:
+        """A message in the status bar (for the window's helpers: runs, edit actions)."""
+        self._say(message)
+
     def _warn(self, title: str, message: str) -> None:
         log.info("%s: %s", title, message)
         QMessageBox.warning(self, title, message)
+
+    def _may_stop_runs(self) -> bool:
+        """Runs still going are cancelled (after asking) and given a moment to journal their end."""
+        count = self.runs.live_count()
+        if not count:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Runs in progress",
+            f"{count} run{'s are' if count > 1 else ' is'} still going. Cancel and quit? "
+            "(A cancelled run can be resumed later from the Runs panel.)",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.runs.cancel_all_blocking()
+        return True
 
     def _may_discard(self) -> bool:
         """Ask before unsaved edits are dropped: Save, Discard or Cancel."""
@@ -395,7 +472,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._may_discard():
+        if not self._may_discard() or not self._may_stop_runs():
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -53,6 +53,10 @@ class CanvasNodeItem(QGraphicsItem):
         self.node_id = node.id
         self.theme = theme
         self.state = NodeState.IDLE
+        self.detail = ""
+        """Run detail beside the state: loop passes ("×3") or map progress ("4/10")."""
+        self.phase = 0
+        """Animation step of a running node's outline (advanced by the scene's timer)."""
         self.problems: tuple[str, ...] = ()
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable | QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -81,6 +85,16 @@ class CanvasNodeItem(QGraphicsItem):
         if state != self.state:
             self.state = state
             self.update()
+
+    def set_detail(self, detail: str) -> None:
+        if detail != self.detail:
+            self.detail = detail
+            self.update()
+
+    def advance_phase(self) -> None:
+        """One step of the running animation (the outline's dashes march)."""
+        self.phase = (self.phase + 1) % 8
+        self.update()
 
     def set_problems(self, problems: Iterable[str]) -> None:
         """Show a problem badge whose tooltip lists ``problems`` (none: no badge)."""
@@ -146,7 +160,10 @@ class NodeItem(CanvasNodeItem):
 
     def set_node(self, node: Node, ports: NodePorts) -> None:
         relayout = node.title != self.node.title or ports != self.ports or node.kind != self.node.kind
+        marks_changed = node.breakpoint != self.node.breakpoint or node.pinned != self.node.pinned
         self.node = node
+        if marks_changed:
+            self.update()
         if relayout:
             self.ports = ports
             new = layout_node(node.title, self._subtitle(node), ports)
@@ -194,7 +211,7 @@ class NodeItem(CanvasNodeItem):
     # ----------------------------------------------------------------- painting
     def boundingRect(self) -> QRectF:
         grow = METRICS.port_radius + 6
-        return self._layout.rect.adjusted(-grow, -3, grow, 3)
+        return self._layout.rect.adjusted(-grow, -12, grow, 6)  # room for the tag and the running outline
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -316,6 +333,16 @@ class NodeItem(CanvasNodeItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(self._layout.rect, m.radius, m.radius)
+        if self.state == NodeState.RUNNING:  # marching dashes around the card while it works
+            running = QPen(t.state_colour(self.state), 3.0)
+            running.setDashPattern([4.0, 4.0])
+            running.setDashOffset(-float(self.phase))
+            painter.setPen(running)
+            painter.drawRoundedRect(self._layout.rect.adjusted(-3, -3, 3, 3), m.radius + 2, m.radius + 2)
+        if self.node.breakpoint:  # a red octagon-ish stop mark on the left edge
+            painter.setPen(QPen(QColor("#ffffff"), 1.2))
+            painter.setBrush(QColor("#dc2626"))
+            painter.drawEllipse(QPointF(0, m.header / 2), 5.5, 5.5)
 
     def _paint_badges(self, painter: QPainter) -> None:
         m, lay = METRICS, self._layout
@@ -323,8 +350,22 @@ class NodeItem(CanvasNodeItem):
         if with_state:
             colour = self.theme.state_colour(self.state)
             draw_state_badge(painter, lay.state_badge_centre(), m.badge_radius, self.state, colour, self.theme.card)
+        if self.detail or self.node.pinned is not None:
+            self._paint_tag(painter, " · ".join(t for t in (self.detail, "pinned" if self.node.pinned else "") if t))
         if self.problems:
             draw_problem_badge(painter, lay.problem_badge_centre(with_state), m.badge_radius, self.theme.problem)
+
+    def _paint_tag(self, painter: QPainter, text: str) -> None:
+        """A small pill under the card's top-right corner: loop passes, map progress, 'pinned'."""
+        _, _, label_font = fonts()
+        painter.setFont(label_font)
+        width = painter.fontMetrics().horizontalAdvance(text) + 10
+        rect = QRectF(self._layout.width - width - 4, -10, width, 15)
+        painter.setPen(QPen(self.theme.card_border, 0.8))
+        painter.setBrush(self.theme.header)
+        painter.drawRoundedRect(rect, 7, 7)
+        painter.setPen(self.theme.title)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     # ------------------------------------------------------------------ tooltips
     def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
@@ -350,7 +391,11 @@ class NodeItem(CanvasNodeItem):
         if self.spec is not None and self.spec.description:
             lines.append(self.spec.description)
         if self.state != NodeState.IDLE:
-            lines.append(f"state: {self.state.value}")
+            lines.append(f"state: {self.state.value}" + (f" ({self.detail})" if self.detail else ""))
+        if self.node.breakpoint:
+            lines.append("breakpoint: a run pauses before this node")
+        if self.node.pinned is not None:
+            lines.append("pinned: not run; its pinned outputs flow on")
         lines.extend(f"⚠ {p}" for p in self.problems)
         return "\n".join(lines)
 

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLineF, QPointF, QRect, QRectF
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QTimer
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
@@ -61,6 +61,10 @@ class WorkflowScene(QGraphicsScene):
         self._edges: dict[str, EdgeItem] = {}
         self._edges_at: dict[str, set[str]] = {}
         self._dragged: set[str] = set()
+        self._running: set[str] = set()
+        self._animation = QTimer(self)
+        self._animation.setInterval(120)  # a gentle march; only running nodes repaint
+        self._animation.timeout.connect(self._animate)
         self.setBackgroundBrush(theme.background)
         self._load()
         self._unsubscribe: Callable[[], None] | None = document.subscribe(self._on_change)
@@ -96,6 +100,7 @@ class WorkflowScene(QGraphicsScene):
 
     def dispose(self) -> None:
         """Stop listening to the document (the scene is being closed)."""
+        self._animation.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -254,8 +259,30 @@ class WorkflowScene(QGraphicsScene):
         return None
 
     # ----------------------------------------------------------- run display
-    def set_node_state(self, node_id: str, state: NodeState | str) -> None:
-        self._nodes[node_id].set_state(state)
+    def set_node_state(self, node_id: str, state: NodeState | str, detail: str = "") -> None:
+        """Paint a node's run state; a node the document no longer has (edited since the run) is skipped."""
+        item = self._nodes.get(node_id)
+        if item is None:
+            return
+        item.set_state(state)
+        item.set_detail(detail)
+        if item.state == NodeState.RUNNING:
+            self._running.add(node_id)
+            if not self._animation.isActive():
+                self._animation.start()
+        else:
+            self._running.discard(node_id)
+
+    def _animate(self) -> None:
+        """Advance the running nodes' outlines; the timer stops when nothing runs."""
+        for node_id in list(self._running):
+            item = self._nodes.get(node_id)
+            if item is None or item.state != NodeState.RUNNING:
+                self._running.discard(node_id)
+            else:
+                item.advance_phase()
+        if not self._running:
+            self._animation.stop()
 
     def set_node_problems(self, node_id: str, problems: Iterable[str]) -> None:
         self._nodes[node_id].set_problems(problems)
@@ -263,6 +290,8 @@ class WorkflowScene(QGraphicsScene):
     def clear_states(self) -> None:
         for item in self._nodes.values():
             item.set_state(NodeState.IDLE)
+            item.set_detail("")
+        self._running.clear()
 
     def set_theme(self, theme: CanvasTheme) -> None:
         self.theme = theme

@@ -1,0 +1,150 @@
+"""The runs panel: the open workflow's runs, newest first, re-runs under the run they came from.
+
+Read from the library, so it shows runs from before a restart too; live runs update in place.
+Selecting a run shows it: its node states on the canvas, its log, its timeline.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from flowdesk.store.runs import RunInfo
+from flowdesk.store.store import Store
+from flowdesk.ui.runs.trace import RunTrace
+
+STATUS_MARK = {
+    "pending": "○",
+    "running": "▶",
+    "paused": "❙❙",
+    "waiting": "⚑",
+    "succeeded": "✔",
+    "failed": "✖",
+    "cancelled": "⊘",
+    "interrupted": "⚡",
+}
+STATUS_COLOUR = {
+    "running": "#2563eb",
+    "paused": "#7c3aed",
+    "waiting": "#b45309",
+    "succeeded": "#15803d",
+    "failed": "#dc2626",
+    "cancelled": "#6b7280",
+    "interrupted": "#b45309",
+}
+COLUMNS = ("Run", "Started", "Duration", "Tokens", "Cost", "Version")
+RUN_ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def money(cost: float) -> str:
+    return "—" if not cost else (f"${cost:.4f}" if cost < 1 else f"${cost:.2f}")
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def when(ts: float) -> str:
+    """Today's runs by time of day; older ones with their date."""
+    same_day = time.localtime(ts)[:3] == time.localtime()[:3]
+    return time.strftime("%H:%M:%S" if same_day else "%d %b %H:%M", time.localtime(ts))
+
+
+class RunsPanel(QWidget):
+    run_selected = Signal(str)
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.workflow_id: str | None = None
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setRootIsDecorated(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.currentItemChanged.connect(self._current_changed)
+        self.tree.setToolTip("Runs of the open workflow; select one to see it on the canvas")
+        self._items: dict[str, QTreeWidgetItem] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tree)
+
+    def show_workflow(self, workflow_id: str | None) -> None:
+        """List the runs of ``workflow_id`` (None: nothing, e.g. a workflow not saved yet)."""
+        self.workflow_id = workflow_id
+        self.refresh()
+
+    def refresh(self, select: str | None = None) -> None:
+        current = select or self.current_run()
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        self._items.clear()
+        runs = self.store.runs.list(self.workflow_id, limit=500) if self.workflow_id else []
+        by_id = {run.id: run for run in runs}
+        for run in reversed(runs):  # parents (older) first, so a re-run finds its parent's item
+            parent = self._items.get(run.parent_run_id or "") if run.parent_run_id in by_id else None
+            item = QTreeWidgetItem()
+            item.setData(0, RUN_ID_ROLE, run.id)
+            self._fill(item, run)
+            if parent is not None:
+                parent.insertChild(0, item)
+                parent.setExpanded(True)
+            else:
+                self.tree.insertTopLevelItem(0, item)
+            self._items[run.id] = item
+        self.tree.blockSignals(False)
+        if current in self._items:
+            self.tree.setCurrentItem(self._items[current])
+
+    def _fill(self, item: QTreeWidgetItem, run: RunInfo) -> None:
+        label = f"{STATUS_MARK.get(run.status, '?')} {run.status}"
+        if run.kind == "rerun" and run.parent_node_id:
+            label += f" · from {run.parent_node_id}"
+        item.setText(0, label)
+        item.setForeground(0, QColor(STATUS_COLOUR.get(run.status, "#374151")))
+        item.setToolTip(0, f"run {run.id}" + (f"\n{run.error.get('message', '')}" if run.error else ""))
+        item.setText(1, when(run.created_at))
+        ended = run.finished_at or (time.time() if run.status in ("running", "paused") else None)
+        seconds = run.duration_s if run.finished_at else (ended - run.started_at if ended and run.started_at else None)
+        item.setText(2, duration_text(seconds))
+        tokens = run.input_tokens + run.output_tokens
+        item.setText(3, f"{tokens:,}" if tokens else "—")
+        item.setText(4, money(run.cost_usd))
+        item.setText(5, f"v{run.workflow_version}" if run.workflow_version else "—")
+
+    def update_live(self, run_id: str, trace: RunTrace) -> None:
+        """A live run's row follows its trace without re-reading the library."""
+        item = self._items.get(run_id)
+        if item is None:
+            return
+        item.setText(0, f"{STATUS_MARK.get(trace.status, '?')} {trace.status}")
+        item.setForeground(0, QColor(STATUS_COLOUR.get(trace.status, "#374151")))
+        if trace.started_at is not None:
+            item.setText(2, duration_text((trace.finished_at or time.time()) - trace.started_at))
+        inputs, outputs, cost = trace.totals()
+        item.setText(3, f"{inputs + outputs:,}" if inputs + outputs else "—")
+        item.setText(4, money(cost))
+
+    def current_run(self) -> str | None:
+        item = self.tree.currentItem()
+        return None if item is None else item.data(0, RUN_ID_ROLE)
+
+    def select(self, run_id: str) -> None:
+        if run_id not in self._items:
+            self.refresh(select=run_id)
+        elif self._items[run_id] is not self.tree.currentItem():
+            self.tree.setCurrentItem(self._items[run_id])
+
+    def _current_changed(self, current: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None) -> None:
+        if current is not None:
+            self.run_selected.emit(current.data(0, RUN_ID_ROLE))

@@ -1,0 +1,465 @@
+"""Running and inspecting in the window: the Run menu, the shown run on the canvas, its panels.
+
+One run is *shown* at a time: its node states are painted on the canvas, its lines fill the log,
+its attempts the timeline, and the Run data tab shows what the selected node received and
+produced in it. Starting a run shows it; picking one in the Runs panel shows that one. Other runs
+(also of other workflows) go on meanwhile and are followed all the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QPoint, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QProgressBar, QPushButton
+
+from flowdesk.engine.services import EngineServices
+from flowdesk.model.commands import SetNodeOptions
+from flowdesk.model.validation import validate
+from flowdesk.model.workflow import PinnedOutput
+from flowdesk.nodes.registry import Registry
+from flowdesk.store.database import LibraryError
+from flowdesk.store.running import RunService
+from flowdesk.store.store import Store
+from flowdesk.ui.canvas.theme import NodeState
+from flowdesk.ui.runs.controller import RunController, RunStartError
+from flowdesk.ui.runs.inputs_dialog import RunInputsDialog, uses_files
+from flowdesk.ui.runs.log_model import LogModel, recorded_lines
+from flowdesk.ui.runs.log_panel import LogPanel
+from flowdesk.ui.runs.node_record import NodeRecord
+from flowdesk.ui.runs.runs_panel import STATUS_MARK, RunsPanel, duration_text, money
+from flowdesk.ui.runs.timeline import Timeline
+from flowdesk.ui.runs.trace import NodeTrace, RunTrace
+
+if TYPE_CHECKING:
+    from flowdesk.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+_STATES = {state.value for state in NodeState}
+
+
+def node_detail(node: NodeTrace) -> str:
+    """The tag beside a node's state: a map's progress, or how many loop passes it made."""
+    if node.progress is not None:
+        return f"{node.progress[0]}/{node.progress[1]}"
+    return f"×{node.passes}" if node.iteration > 0 else ""
+
+
+class RunWorkbench(QObject):
+    def __init__(self, window: MainWindow, store: Store, registry: Registry, services: EngineServices) -> None:
+        super().__init__(window)
+        self.window = window
+        self.store = store
+        self.registry = registry
+        self.controller = RunController(store, RunService(store, registry, services), self)
+        self.log_panel = LogPanel()
+        self.runs_panel = RunsPanel(store)
+        self.timeline = Timeline()
+        self.record = NodeRecord(store, self._node_title)
+        self.logs: dict[str, LogModel] = {}
+        self.shown: str | None = None
+        self._build_status_bar()
+        self._connect()
+
+    # ------------------------------------------------------------ building
+    def _build_status_bar(self) -> None:
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setFormat("%v of %m nodes")
+        self.progress.hide()
+        self.run_status = QLabel()
+        self.failed_button = QPushButton("Show the failed node")
+        self.failed_button.setFlat(True)
+        self.failed_button.hide()
+        self.failed_button.clicked.connect(self._select_failed)
+        bar = self.window.statusBar()
+        bar.addPermanentWidget(self.run_status)
+        bar.addPermanentWidget(self.failed_button)
+        bar.addPermanentWidget(self.progress)
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.run_started.connect(self._on_started)
+        c.run_events.connect(self._on_events)
+        c.run_changed.connect(self._on_changed)
+        c.run_finished.connect(self._on_finished)
+        self.runs_panel.run_selected.connect(self.show_run)
+        self.log_panel.node_clicked.connect(self.select_node)
+        self.timeline.chart.node_clicked.connect(self.select_node)
+        self.record.pin_requested.connect(self.pin_output)
+        self.record.rerun_requested.connect(self.rerun_from)
+        self.record.decision.connect(self.decide)
+
+    def build_menu(self, menu: QMenu) -> None:
+        """The Run menu (the window adds it to its menu bar and the same actions to its toolbar)."""
+
+        def action(text: str, slot: Any, shortcut: Any = None, tip: str = "") -> QAction:
+            act = QAction(text, self.window)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.setToolTip(tip or text)
+            act.triggered.connect(slot)
+            menu.addAction(act)
+            return act
+
+        self.run_action = action("&Run", self.run_workflow, "F5", "Run the workflow (saves it first)")
+        self.stop_action = action("&Stop", self.stop, "Shift+F5", "Cancel the shown run")
+        self.pause_action = action("&Pause", self.pause, "F6", "Start no new node until you continue")
+        self.continue_action = action("&Continue", self.continue_run, "F8", "Continue a paused run")
+        self.step_action = action("S&tep", self.step, "F10", "Run the next node, then pause again")
+        menu.addSeparator()
+        self.rerun_action = action(
+            "Re-run from selected node", lambda: self.rerun_from(self._selected()), "Ctrl+Shift+F5",
+            "A new run reusing everything upstream of the selected node",
+        )  # fmt: skip
+        self.resume_action = action(
+            "Resume interrupted run", self.resume_shown, None, "Continue the shown run; finished nodes do not run again"
+        )
+        self.breakpoint_action = action("Toggle &breakpoint", self.toggle_breakpoint, "F9")
+        self.update_actions()
+
+    def toolbar_actions(self) -> list[QAction]:
+        return [self.run_action, self.stop_action, self.pause_action, self.continue_action, self.step_action]
+
+    # ------------------------------------------------------------ the open workflow
+    def document_loaded(self) -> None:
+        """Another workflow is open: list its runs; show its live run if one is going."""
+        document, view = self.window.document, self.window.view
+        if view is not None:
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            view.customContextMenuRequested.connect(self._canvas_menu)
+        workflow_id = document.workflow.id if document is not None else None
+        stored = workflow_id is not None and self.store.workflows.exists(workflow_id)
+        self.runs_panel.show_workflow(workflow_id if stored else None)
+        live = [r for r in self.controller.running_ids() if self.controller.live[r].workflow_id == workflow_id]
+        self.shown = None
+        if live:
+            self.runs_panel.select(live[-1])
+            self.show_run(live[-1])
+        else:
+            self._show_nothing()
+
+    def selection_changed(self, node_ids: list[str]) -> None:
+        node = node_ids[0] if len(node_ids) == 1 else None
+        self.record.show_node(self.shown, node)
+        self.update_actions()
+
+    def _node_title(self, node_id: str) -> str:
+        document = self.window.document
+        node = document.node(node_id) if document is not None else None
+        return f"{node.title} ({node_id})" if node is not None and node.title != node_id else node_id
+
+    def _selected(self) -> str | None:
+        scene = self.window.scene
+        nodes = scene.selected_node_ids() if scene is not None else []
+        return nodes[0] if len(nodes) == 1 else None
+
+    def select_node(self, node_id: str) -> None:
+        scene, view = self.window.scene, self.window.view
+        if scene is None or view is None or self.window.document is None:
+            return
+        if self.window.document.node(node_id) is None:
+            self.window.say(f"'{node_id}' is not in the open workflow any more")
+            return
+        scene.select([node_id])
+        view.centerOn(scene.node_item(node_id))
+
+    # ------------------------------------------------------------ starting
+    def run_workflow(self) -> None:
+        """F5: check, ask for inputs, save, start a recorded run and show it."""
+        window = self.window
+        if window.document is None:
+            return
+        workflow = window.document.workflow
+        errors = [p for p in validate(workflow, self.registry, for_run=True) if p.severity == "error"]
+        if errors:
+            first = errors[0]
+            more = f" ({len(errors) - 1} more problems)" if len(errors) > 1 else ""
+            window.say(f"Cannot run: {first.message}{more}")
+            if first.node_id:
+                self.select_node(first.node_id)
+            return
+        values: dict[str, Any] = {}
+        files_root = None
+        if workflow.inputs or uses_files(workflow):
+            dialog = RunInputsDialog(workflow, window.settings, window)
+            if not dialog.exec():
+                return
+            values, files_root = dialog.values, dialog.files_root
+        if (window.dirty or not self.store.workflows.exists(workflow.id)) and not window.save():
+            return
+        workflow = window.document.workflow  # saving may have stamped a new version on it
+        try:
+            version = self.store.workflows.get(workflow.id).current_version
+            self.controller.start(workflow, values, version=version, files_root=files_root)
+        except (RunStartError, LibraryError) as exc:
+            window.say(f"Cannot run: {exc}")
+
+    def rerun_from(self, node_id: str | None) -> None:
+        if node_id is None or self.shown is None:
+            self.window.say("Select a node, and a run in the Runs panel, to re-run from that node")
+            return
+        try:
+            self.controller.rerun(self.shown, node_id)
+        except RunStartError as exc:
+            self.window.say(f"Cannot re-run: {exc}")
+
+    def resume_shown(self) -> None:
+        if self.shown is None:
+            return
+        try:
+            self.controller.resume(self.shown)
+        except RunStartError as exc:
+            self.window.say(f"Cannot resume: {exc}")
+
+    def decide(self, node_id: str, approved: bool, comment: str = "") -> None:
+        if self.shown is None:
+            return
+        try:
+            self.controller.decide(self.shown, node_id, approved, comment)
+        except RunStartError as exc:
+            self.window.say(f"Cannot decide: {exc}")
+            return
+        self.window.say(f"{'Approved' if approved else 'Rejected'} '{node_id}'")
+
+    # ------------------------------------------------------------ steering
+    def stop(self) -> None:
+        if self.shown is not None:
+            self.controller.cancel(self.shown)
+
+    def pause(self) -> None:
+        if self.shown is not None:
+            self.controller.pause(self.shown)
+
+    def continue_run(self) -> None:
+        if self.shown is not None:
+            self.controller.resume_paused(self.shown)
+
+    def step(self) -> None:
+        if self.shown is not None:
+            self.controller.step(self.shown)
+
+    def toggle_breakpoint(self) -> None:
+        node_id, window = self._selected(), self.window
+        if node_id is None or window.document is None or window.stack is None:
+            window.say("Select one node to toggle its breakpoint")
+            return
+        node = window.document.node(node_id)
+        window.stack.push_command(SetNodeOptions(window.document, node_id, breakpoint=not node.breakpoint))
+
+    def pin_output(self, node_id: str, outputs: dict[str, Any], run_id: str) -> None:
+        window = self.window
+        if window.document is None or window.stack is None or window.document.node(node_id) is None:
+            window.say(f"'{node_id}' is not in the open workflow; nothing pinned")
+            return
+        pinned = PinnedOutput(outputs=outputs, source_run=run_id)
+        refused = window.stack.push_command(SetNodeOptions(window.document, node_id, pinned=pinned))
+        if refused is None:
+            window.say(f"Pinned the outputs of '{node_id}' from run {run_id[:8]}: it is not run while pinned")
+
+    def unpin(self, node_id: str) -> None:
+        window = self.window
+        if window.document is not None and window.stack is not None:
+            window.stack.push_command(SetNodeOptions(window.document, node_id, pinned=None))
+
+    def update_actions(self) -> None:
+        if not hasattr(self, "run_action"):
+            return
+        trace = self.controller.trace(self.shown) if self.shown else None
+        live = self.shown is not None and self.controller.handle(self.shown) is not None
+        status = trace.status if trace is not None else None
+        self.stop_action.setEnabled(live)
+        self.pause_action.setEnabled(live and status == "running")
+        self.continue_action.setEnabled(live and status == "paused")
+        self.step_action.setEnabled(live and status == "paused")
+        self.rerun_action.setEnabled(self.shown is not None and self._selected() is not None)
+        self.resume_action.setEnabled(not live and status in ("interrupted", "failed", "cancelled"))
+        self.breakpoint_action.setEnabled(self._selected() is not None)
+
+    # ------------------------------------------------------------ following
+    def _on_started(self, run_id: str) -> None:
+        live = self.controller.live[run_id]
+        model = self.logs.get(run_id)
+        if model is None:
+            model = self.logs[run_id] = self._recorded_log(run_id)
+        document = self.window.document
+        if document is not None and live.workflow_id == document.workflow.id:
+            self.runs_panel.workflow_id = live.workflow_id  # the first run of a workflow saved just now
+            self.runs_panel.refresh(select=run_id)
+            self.show_run(run_id)
+        self.window.say(f"Run {run_id[:8]} started")
+
+    def _on_events(self, run_id: str, events: list[Any]) -> None:
+        model = self.logs.get(run_id)
+        if model is not None:
+            model.append_events(events)
+        if run_id == self.shown:
+            for event in events:
+                if event.type == "node_waiting" and event.run_id == run_id:
+                    self._prompt_approval(event.node_id, event.message)
+
+    def _prompt_approval(self, node_id: str, message: str) -> None:
+        """A node waits for a person: select it, open its Run data (where Approve / Reject are), say so."""
+        self.select_node(node_id)
+        self.window.show_run_data()
+        self.record.show_node(self.shown, node_id)
+        self.window.say(f"Approval needed at '{self._node_title(node_id)}': {message}")
+        QApplication.alert(self.window)
+
+    def _on_changed(self, run_id: str) -> None:
+        if run_id != self.shown:
+            return
+        trace = self.controller.trace(run_id)
+        if trace is None:
+            return
+        self._paint(trace, trace.take_changes())
+        self.runs_panel.update_live(run_id, trace)
+        self._show_progress(trace)
+        if self.timeline.isVisible():
+            self.timeline.chart.refresh()
+        selected = self._selected()
+        if selected is not None and selected in trace.nodes:
+            self.record.show_node(run_id, selected, keep_page=True)
+        self.update_actions()
+
+    def _on_finished(self, run_id: str, status: str) -> None:
+        trace = self.controller.trace(run_id)
+        if run_id == self.shown:
+            self.runs_panel.refresh(select=run_id)
+            if trace is not None:
+                self._paint(trace, set(trace.nodes))
+                self._show_progress(trace)
+                self.timeline.chart.refresh()
+            self.update_actions()
+        self.window.say(self._summary(run_id, status, trace))
+
+    def _summary(self, run_id: str, status: str, trace: RunTrace | None) -> str:
+        words = f"Run {run_id[:8]} {status}"
+        if trace is None:
+            return words
+        if trace.started_at and trace.finished_at:
+            words += f" in {duration_text(trace.finished_at - trace.started_at)}"
+        if status == "failed" and trace.error:
+            where = f" at '{trace.error_node}'" if trace.error_node else ""
+            return f"{words}{where}: {trace.error}"
+        if status == "waiting":
+            return f"{words}: approve or reject {', '.join(trace.waiting_nodes())} in Run data"
+        return words
+
+    # ------------------------------------------------------------ showing a run
+    def show_run(self, run_id: str | None) -> None:
+        """Paint ``run_id`` on the canvas and fill the log, timeline and Run data with it."""
+        if run_id is None:
+            self._show_nothing()
+            return
+        trace = self.controller.trace(run_id)
+        if trace is None:
+            self._show_nothing()
+            return
+        self.shown = run_id
+        if self.window.scene is not None:
+            self.window.scene.clear_states()
+        self._paint(trace, set(trace.nodes))
+        trace.take_changes()
+        model = self.logs.get(run_id)
+        if model is None:
+            model = self.logs[run_id] = self._recorded_log(run_id)
+        self.log_panel.show_model(model, f"Run {run_id[:8]}")
+        self.timeline.chart.set_trace(trace)
+        self._show_progress(trace)
+        self.record.show_node(run_id, self._selected())
+        self.update_actions()
+
+    def _show_nothing(self) -> None:
+        self.shown = None
+        if self.window.scene is not None:
+            self.window.scene.clear_states()
+        self.log_panel.show_model(None, "No run shown")
+        self.timeline.chart.set_trace(None)
+        self.record.show_node(None, None)
+        self.progress.hide()
+        self.run_status.clear()
+        self.failed_button.hide()
+        self.update_actions()
+
+    def _recorded_log(self, run_id: str) -> LogModel:
+        model = LogModel(run_id, self)
+        try:
+            model.append_lines(recorded_lines(self.store.runs.logs(run_id), self.store.runs.steps(run_id)))
+        except LibraryError as exc:
+            log.info("cannot read the log of run %s: %s", run_id, exc)
+        return model
+
+    def _paint(self, trace: RunTrace, node_ids: set[str]) -> None:
+        scene = self.window.scene
+        if scene is None:
+            return
+        for node_id in node_ids:
+            node = trace.nodes.get(node_id)
+            if node is not None:
+                state = node.status if node.status in _STATES else "idle"
+                scene.set_node_state(node_id, state, node_detail(node))
+
+    def _show_progress(self, trace: RunTrace) -> None:
+        total = max(trace.node_count, len(trace.nodes), 1)
+        self.progress.setMaximum(total)
+        self.progress.setValue(min(trace.done_count(), total))
+        self.progress.setVisible(not trace.finished)
+        inputs, outputs, cost = trace.totals()
+        usage = f" · {inputs + outputs:,} tokens" if inputs + outputs else ""
+        usage += f" · {money(cost)}" if cost else ""
+        paused = f" before '{trace.paused_at}'" if trace.status == "paused" and trace.paused_at else ""
+        self.run_status.setText(f"{STATUS_MARK.get(trace.status, '')} {trace.status}{paused}{usage}")
+        self.failed_button.setVisible(trace.status == "failed" and bool(trace.error_node))
+
+    def _select_failed(self) -> None:
+        trace = self.controller.trace(self.shown) if self.shown else None
+        if trace is not None and trace.error_node:
+            self.select_node(trace.error_node)
+
+    # ------------------------------------------------------------ context menu
+    def _canvas_menu(self, pos: QPoint) -> None:
+        scene, view, document = self.window.scene, self.window.view, self.window.document
+        if scene is None or view is None or document is None:
+            return
+        item = scene.node_item_at(view.mapToScene(pos))
+        if item is None:
+            return
+        node_id = item.node_id
+        if node_id not in scene.selected_node_ids():
+            scene.select([node_id])
+        node = document.node(node_id)
+        menu = QMenu(self.window)
+        if self.shown is not None:
+            menu.addAction("Re-run from here", lambda: self.rerun_from(node_id))
+            trace = self.controller.trace(self.shown)
+            if trace is not None and trace.nodes.get(node_id, NodeTrace()).status == "waiting":
+                menu.addAction("Approve", lambda: self.decide(node_id, True))
+                menu.addAction("Reject", lambda: self.decide(node_id, False))
+            if trace is not None and trace.nodes.get(node_id, NodeTrace()).status == "succeeded":
+                menu.addAction("Pin output from the shown run", lambda: self.pin_from_shown(node_id))
+        if node.pinned is not None:
+            menu.addAction("Unpin output", lambda: self.unpin(node_id))
+        menu.addAction("Remove breakpoint" if node.breakpoint else "Set breakpoint", self.toggle_breakpoint)
+        menu.addAction("Show its log lines", lambda: self.log_panel.show_node(node_id))
+        self.context_menu = menu  # kept for tests
+        menu.popup(view.viewport().mapToGlobal(pos))
+
+    def pin_from_shown(self, node_id: str) -> None:
+        """Pin the outputs ``node_id`` produced (last) in the shown run."""
+        if self.shown is None:
+            return
+        _, outputs = self.store.runs.node_results(self.shown)
+        if outputs.get(node_id):
+            self.pin_output(node_id, outputs[node_id], self.shown)
+        else:
+            self.window.say(f"'{node_id}' has no recorded outputs in the shown run")
+
+    # ------------------------------------------------------------ closing
+    def live_count(self) -> int:
+        return len(self.controller.running_ids())
+
+    def cancel_all_blocking(self) -> None:
+        self.controller.cancel_all_blocking()
