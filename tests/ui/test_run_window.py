@@ -66,7 +66,7 @@ def slow_chain() -> Workflow:
 
 @pytest.mark.parametrize("example", ["ask_llm", "code_review_loop", "etl_orders", "feed_discovery"])
 def test_each_example_runs_from_the_window_to_success(
-    qtbot: QtBot, run_window: MainWindow, answer_dialog: Callable[..., None], example: str
+    qtbot: QtBot, run_window: MainWindow, answer_dialog: Callable[..., None], example: str, run_store: Store
 ) -> None:
     win = run_window
     assert win.open_workflow(str(examples_dir() / f"{example}.json"))
@@ -81,6 +81,9 @@ def test_each_example_runs_from_the_window_to_success(
     assert win.runs.runs_panel.tree.topLevelItemCount() == 1
     assert "succeeded" in win.runs.runs_panel.tree.topLevelItem(0).text(0)
     assert "succeeded" in win.statusBar().currentMessage()
+    if example == "etl_orders":  # its file tools worked in a copy of the example data beside the library
+        assert (run_store.path.parent / "example-data" / "orders_report.json").is_file()
+        assert not (examples_dir() / "data" / "orders_report.json").exists()
 
 
 def test_the_approval_example_waits_and_the_person_approves_in_run_data(

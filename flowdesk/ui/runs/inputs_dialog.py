@@ -9,6 +9,8 @@ A workflow whose file tools need a folder also asks for that folder here.
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings
@@ -40,10 +42,19 @@ def uses_files(workflow: Workflow) -> bool:
     return any(node.kind == "tool" and node.config.get("tool") in FILE_TOOLS for node in workflow.nodes)
 
 
-def _example_data(workflow: Workflow) -> str:
-    """The shipped examples' data folder, for an example (so it runs as it is, first time)."""
+def example_files_folder(workflow: Workflow, beside: Path) -> str:
+    """For a shipped example: a copy of the examples' data in ``beside``/example-data (made once).
+
+    The example then runs as it is, the first time, and what it writes lands in the person's own
+    folder, never inside the installed program.
+    """
     data = examples_dir() / "data"
-    return str(data) if (examples_dir() / f"{workflow.id}.json").is_file() and data.is_dir() else ""
+    if not (examples_dir() / f"{workflow.id}.json").is_file() or not data.is_dir():
+        return ""
+    target = beside / "example-data"
+    if not target.exists():
+        shutil.copytree(data, target)
+    return str(target)
 
 
 def _as_text(value: Any) -> str:
@@ -51,7 +62,9 @@ def _as_text(value: Any) -> str:
 
 
 class RunInputsDialog(QDialog):
-    def __init__(self, workflow: Workflow, settings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, workflow: Workflow, settings: QSettings, parent: QWidget | None = None, default_folder: str = ""
+    ) -> None:
         super().__init__(parent)
         self.workflow = workflow
         self.settings = settings
@@ -72,7 +85,7 @@ class RunInputsDialog(QDialog):
                 hint.setWordWrap(True)
                 hint.setStyleSheet("color: palette(placeholder-text);")
                 form.addRow("", hint)
-        self.folder = QLineEdit(str(remembered.get("__files_root__", "")) or _example_data(workflow))
+        self.folder = QLineEdit(str(remembered.get("__files_root__", "")) or default_folder)
         if uses_files(workflow):
             browse = QPushButton("Choose…")
             browse.clicked.connect(self._choose_folder)

@@ -25,7 +25,7 @@ from flowdesk.store.running import RunService
 from flowdesk.store.store import Store
 from flowdesk.ui.canvas.theme import NodeState
 from flowdesk.ui.runs.controller import RunController, RunStartError
-from flowdesk.ui.runs.inputs_dialog import RunInputsDialog, uses_files
+from flowdesk.ui.runs.inputs_dialog import RunInputsDialog, example_files_folder, uses_files
 from flowdesk.ui.runs.log_model import LogModel, recorded_lines
 from flowdesk.ui.runs.log_panel import LogPanel
 from flowdesk.ui.runs.node_record import NodeRecord
@@ -184,7 +184,13 @@ class RunWorkbench(QObject):
         values: dict[str, Any] = {}
         files_root = None
         if workflow.inputs or uses_files(workflow):
-            dialog = RunInputsDialog(workflow, window.settings, window)
+            folder = ""
+            if uses_files(workflow):
+                try:
+                    folder = example_files_folder(workflow, self.store.path.parent)
+                except OSError as exc:
+                    log.info("no example data folder: %s", exc)
+            dialog = RunInputsDialog(workflow, window.settings, window, default_folder=folder)
             if not dialog.exec():
                 return
             values, files_root = dialog.values, dialog.files_root
