@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 from pytestqt.qtbot import QtBot
 from wfbuild import node, workflow
 
@@ -34,7 +34,14 @@ def log_text(win: MainWindow) -> str:
     return "\n".join(win.runs.log_panel.shown_lines())
 
 
+def activate(qtbot: QtBot, win: MainWindow) -> None:
+    """Bring the window forward (a person clicks on it after a dialog; offscreen, nothing does)."""
+    win.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
+
+
 def press_run(qtbot: QtBot, win: MainWindow) -> None:
+    activate(qtbot, win)
     qtbot.keyClick(win.view, Qt.Key.Key_F5)
 
 

@@ -76,13 +76,19 @@ class RunController(QObject):
     # ------------------------------------------------------------ starting
     def start(
         self, workflow: Workflow, inputs: Mapping[str, Any], *, source: str = "library", version: int | None = None,
-        files_root: str | None = None,
+        files_root: str | None = None, validated: bool = False,
     ) -> str:  # fmt: skip
         """Start a recorded run of ``workflow`` (saved in the library as ``version``); returns its id."""
 
         def launch(bus: EventBus) -> tuple[str, RunHandle]:
             started = self.service.start(
-                workflow, inputs, source=source, workflow_version=version, bus=bus, files_root=files_root
+                workflow,
+                inputs,
+                source=source,
+                workflow_version=version,
+                bus=bus,
+                files_root=files_root,
+                validated=validated,
             )
             assert started.handle is not None  # no idempotency key, so always a new run
             return started.run_id, started.handle

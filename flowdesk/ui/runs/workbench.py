@@ -199,7 +199,7 @@ class RunWorkbench(QObject):
         workflow = window.document.workflow  # saving may have stamped a new version on it
         try:
             version = self.store.workflows.get(workflow.id).current_version
-            self.controller.start(workflow, values, version=version, files_root=files_root)
+            self.controller.start(workflow, values, version=version, files_root=files_root, validated=True)
         except (RunStartError, LibraryError) as exc:
             window.say(f"Cannot run: {exc}")
 
