@@ -17,6 +17,14 @@ def _short(value: Any, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _usage(usage: Any) -> str:
+    """ ", 12+30 tokens, $0.0004" (the cost only when there is one), or nothing when no model was called."""
+    if not (usage.input_tokens or usage.output_tokens):
+        return ""
+    cost = f", ${usage.cost_usd:.4f}" if usage.cost_usd else ""
+    return f", {usage.input_tokens}+{usage.output_tokens} tokens{cost}"
+
+
 class EventPrinter:
     """Prints events as they come. ``json_lines`` prints each event as a JSON object instead."""
 
@@ -67,8 +75,7 @@ class EventPrinter:
                 return f"{e.node_id}{it} started{attempt}"
             case "node_succeeded":
                 how = {"pinned": " (pinned)", "restored": " (reused)"}.get(e.source, "")
-                tokens = f", {e.usage.input_tokens}+{e.usage.output_tokens} tokens" if e.usage.output_tokens else ""
-                return f"{e.node_id}{it} ok{how} in {e.duration_s:.3f}s{tokens} -> {_short(e.outputs)}"
+                return f"{e.node_id}{it} ok{how} in {e.duration_s:.3f}s{_usage(e.usage)} -> {_short(e.outputs)}"
             case "node_failed":
                 handled = " (sent to its error port)" if e.handled else ""
                 return f"{e.node_id}{it} FAILED{handled}: {e.error.message}"
@@ -91,7 +98,7 @@ class EventPrinter:
             case "run_resumed":
                 return "run resumed"
             case "run_finished":
-                return f"run {e.status} in {e.duration_s:.3f}s"
+                return f"run {e.status} in {e.duration_s:.3f}s{_usage(e.usage)}"
             case "events_dropped":
                 return f"({e.count} events not shown: the terminal fell behind)"
         return None
