@@ -169,9 +169,8 @@ class FakeLLMServer:
                 writer.write(b"5\r\nda")  # half a chunk, then the connection drops
                 await writer.drain()
                 return False
-            if scenario.kind == "malformed" and index == 2:
-                event = 'data: {"choices": [{"delta": {"content": "oops"\n\n'
-            await _chunk(writer, event)
+            broken = scenario.kind == "malformed" and index == 2
+            await _chunk(writer, 'data: {"choices": [{"delta": {"content": "oops"\n\n' if broken else event)
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return True
