@@ -70,10 +70,9 @@ class AnthropicProvider:
         with transcript.keeping_usage(self._prices, request.model):
             events = self._http.stream_events(endpoint, headers, self.body(request))
             async with aclosing(events) as stream:
-                async for event in stream:
-                    if self._take(decode_event(event, endpoint), transcript, endpoint):
-                        finished = True
-                        break
+                async for event in stream:  # read to the end, not broken off: the connection is then reusable
+                    if not finished:
+                        finished = self._take(decode_event(event, endpoint), transcript, endpoint)
             if not finished:
                 raise endpoint.error("the reply stream ended before message_stop (connection cut?)", "network")
         return transcript.result(self._prices, request.model)

@@ -13,6 +13,7 @@ import email.utils
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,12 +78,15 @@ class LLMHttp:
         self, endpoint: Endpoint, headers: dict[str, str], body: dict[str, Any]
     ) -> AsyncIterator[SseEvent]:
         """POST ``body`` as JSON and yield the reply's server-sent events; failures become LLMError."""
+        # every nested generator is closed explicitly (aclosing): one left to the garbage collector
+        # would be finalized after its loop may be gone (the Settings dialog's loop, a test's)
         if self._client is not None:
-            async for event in self._events(self._client, endpoint, headers, body):
-                yield event
+            async with aclosing(self._events(self._client, endpoint, headers, body)) as events:
+                async for event in events:
+                    yield event
             return
-        async with httpx.AsyncClient() as client:
-            async for event in self._events(client, endpoint, headers, body):
+        async with httpx.AsyncClient() as client, aclosing(self._events(client, endpoint, headers, body)) as events:
+            async for event in events:
                 yield event
 
     async def _events(
@@ -100,8 +104,9 @@ class LLMHttp:
                         f"answered with {kind or 'no content type'} instead of an event stream; is the base URL right?",
                         "node",
                     )
-                async for event in _parse_sse(response, endpoint, self.max_bytes):
-                    yield event
+                async with aclosing(_parse_sse(response, endpoint, self.max_bytes)) as events:
+                    async for event in events:
+                        yield event
         except httpx.TimeoutException as exc:
             raise endpoint.error(f"timed out ({type(exc).__name__})", "timeout") from None
         except httpx.TransportError as exc:
@@ -112,10 +117,11 @@ class LLMHttp:
 async def _head(response: httpx.Response) -> bytes:
     """At most MAX_ERROR_BODY bytes of an error response (enough for its message, never a flood)."""
     kept = bytearray()
-    async for chunk in response.aiter_bytes():
-        kept += chunk
-        if len(kept) >= MAX_ERROR_BODY:
-            break
+    async with aclosing(response.aiter_bytes()) as chunks:
+        async for chunk in chunks:
+            kept += chunk
+            if len(kept) >= MAX_ERROR_BODY:
+                break
     return bytes(kept[:MAX_ERROR_BODY])
 
 
@@ -124,30 +130,28 @@ async def _parse_sse(response: httpx.Response, endpoint: Endpoint, max_bytes: in
     seen = 0
     pending = b""
     name, data = "", []
-    async for chunk in response.aiter_bytes():
-        seen += len(chunk)
-        if seen > max_bytes:
-            raise endpoint.error(
-                f"the reply passed {max_bytes // (1024 * 1024)} MB; refused (a reply this large is not a model's)",
-                "invalid_output",
-            )
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for raw in lines:
-            line = raw.rstrip(b"\r").decode("utf-8", "replace")
-            if not line:
-                if data:
-                    yield SseEvent(name or "message", "\n".join(data))
-                name, data = "", []
-            elif line.startswith(":"):
-                continue
-            else:
-                key, _, value = line.partition(":")
-                value = value.removeprefix(" ")
-                if key == "event":
-                    name = value
-                elif key == "data":
-                    data.append(value)
+    async with aclosing(response.aiter_bytes()) as chunks:
+        async for chunk in chunks:
+            seen += len(chunk)
+            if seen > max_bytes:
+                raise endpoint.error(
+                    f"the reply passed {max_bytes // (1024 * 1024)} MB; refused (a reply this large is not a model's)",
+                    "invalid_output",
+                )
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for raw in lines:
+                line = raw.rstrip(b"\r").decode("utf-8", "replace")
+                if not line:
+                    if data:
+                        yield SseEvent(name or "message", "\n".join(data))
+                    name, data = "", []
+                elif not line.startswith(":"):
+                    key, _, value = line.partition(":")
+                    if key == "event":
+                        name = value.removeprefix(" ")
+                    elif key == "data":
+                        data.append(value.removeprefix(" "))
     if data:
         yield SseEvent(name or "message", "\n".join(data))
 

@@ -63,11 +63,13 @@ class OpenAICompatibleProvider:
         with transcript.keeping_usage(self._prices, request.model):
             events = self._http.stream_events(endpoint, headers, self.body(request))
             async with aclosing(events) as stream:
-                async for event in stream:
+                async for event in stream:  # read to the end, not broken off: the connection is then reusable
+                    if finished:
+                        continue
                     if event.data.strip() == "[DONE]":
                         finished = True
-                        break
-                    self._take(decode_event(event, endpoint), transcript, endpoint)
+                    else:
+                        self._take(decode_event(event, endpoint), transcript, endpoint)
             if not finished:
                 raise endpoint.error("the reply stream ended before [DONE] (connection cut?)", "network")
         return transcript.result(self._prices, request.model)

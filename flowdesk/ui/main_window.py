@@ -45,6 +45,7 @@ from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_dialog import LibraryDialog
 from flowdesk.ui.palette import KIND_MIME, Palette
 from flowdesk.ui.quick_add import QuickAdd, first_compatible_input
+from flowdesk.ui.settings_dialog import open_settings
 from flowdesk.ui.undo import DocumentUndoStack
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self._action("File", "&Export JSON…", self.export_file, "Ctrl+E")
         self._action("File", "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action("File", "&Version history…", self.show_history, "Ctrl+Shift+H")
+        self._action("File", "Se&ttings…", lambda: open_settings(self), "Ctrl+,")
         self._menus["File"].addSeparator()
         self._action("File", "&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.undo_action = self._action("Edit", "&Undo", lambda: self.stack and self.stack.undo(), "Ctrl+Z")
