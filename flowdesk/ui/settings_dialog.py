@@ -255,7 +255,7 @@ class SettingsDialog(QDialog):
         problems: set[str] = set()
         self.table.setRowCount(0)
         for info in self.settings.credentials:
-            source = "new key (saved on Save)" if info.name in self._new_keys else credentials.key_source(info.name)
+            source = "new key, saved on Save" if info.name in self._new_keys else credentials.key_source(info.name)
             short, _, why = source.partition(" (")  # the keyring's trouble goes to the tooltip, not the column
             cells = [info.name, info.provider, info.base_url or DEFAULT_BASE_URLS[info.provider], short]
             row = self.table.rowCount()

@@ -51,7 +51,7 @@ def test_add_a_credential_stores_the_key_in_the_keyring_and_never_shows_it(
     editor = dialog.edit_credential(None)
     assert editor.key_field.echoMode() == QLineEdit.EchoMode.Password
     fill_editor(qtbot, editor, "work", "anthropic", "", KEY)
-    assert dialog.table.item(0, 0).text() == "work" and dialog.table.item(0, 3).text() == "new key (saved on Save)"
+    assert dialog.table.item(0, 0).text() == "work" and dialog.table.item(0, 3).text() == "new key, saved on Save"
     dialog.default_model.setCurrentText("anthropic:claude-3-5-haiku-latest")
     dialog.save()
     assert dialog.result() == dialog.DialogCode.Accepted
