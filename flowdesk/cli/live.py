@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from flowdesk.cli.common import CliError
 from flowdesk.cli.printer import EventPrinter
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import ErrorInfo, Usage
@@ -27,8 +28,8 @@ from flowdesk.engine.runner import InvalidWorkflowError, RunHandle
 from flowdesk.engine.services import EngineServices
 from flowdesk.nodes.registry import default_registry
 from flowdesk.nodes.tools import default_tools
-from flowdesk.providers.resolver import default_providers
-from flowdesk.providers.secrets import EnvironmentSecrets
+from flowdesk.providers.settings import SettingsError, load_settings
+from flowdesk.providers.setup import llm_services
 from flowdesk.store.running import RunService
 from flowdesk.store.runs import RunInfo
 from flowdesk.store.store import Store
@@ -53,11 +54,16 @@ def live_options(args: argparse.Namespace) -> LiveOptions:
 # ---------------------------------------------------------------- the run service
 @asynccontextmanager
 async def run_service(store: Store, files_root: str | None = None) -> AsyncIterator[RunService]:
-    """A RunService with the real providers, tools and HTTP; the HTTP client is closed afterwards."""
+    """A RunService with the real providers (as the settings file configures them), tools and HTTP;
+    the HTTP clients are closed afterwards."""
+    try:
+        llm = llm_services(load_settings())
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
     http = HttpxTransport()
     services = EngineServices(
-        providers=default_providers(),
-        secrets=EnvironmentSecrets(),
+        providers=llm.providers,
+        secrets=llm.credentials,
         tools=default_tools(),
         http=http,
         files_root=Path(files_root).resolve() if files_root else None,
@@ -66,6 +72,7 @@ async def run_service(store: Store, files_root: str | None = None) -> AsyncItera
         yield RunService(store, default_registry(), services)
     finally:
         await http.aclose()
+        await llm.aclose()
 
 
 def new_bus() -> tuple[EventBus, Any]:

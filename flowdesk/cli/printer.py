@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from flowdesk.engine.describe import describe
+from flowdesk.engine.describe import describe, usage_text
 from flowdesk.engine.events import event_to_json
 
 
@@ -58,7 +58,7 @@ class EventPrinter:
         if e.type == "events_dropped":
             return f"({e.count} events not shown: the terminal fell behind)"
         if e.type == "run_finished":
-            return f"run {e.status} in {e.duration_s:.3f}s"  # a failure's reason is printed with the result
+            return f"run {e.status} in {e.duration_s:.3f}s{usage_text(e.usage)}"  # a failure's reason comes after
         text = describe(e)
         if text is None or e.type.startswith("run_"):
             return text

@@ -18,6 +18,14 @@ def short_json(value: Any, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def usage_text(usage: Any) -> str:
+    """ ", 12+30 tokens, $0.0004" (the cost only when there is one); nothing when no model was called."""
+    if not (usage.input_tokens or usage.output_tokens):
+        return ""
+    cost = f", ${usage.cost_usd:.4f}" if usage.cost_usd else ""
+    return f", {usage.input_tokens}+{usage.output_tokens} tokens{cost}"
+
+
 def level_of(event: Any) -> str:
     """debug / info / warning / error, for filtering a log."""
     if event.type == "node_log":
@@ -38,8 +46,7 @@ def describe(e: Any) -> str | None:
             return "started" + (f" (attempt {e.attempt})" if e.attempt > 1 else "")
         case "node_succeeded":
             how = {"pinned": " (pinned)", "restored": " (reused)"}.get(e.source, "")
-            tokens = f", {e.usage.input_tokens}+{e.usage.output_tokens} tokens" if e.usage.output_tokens else ""
-            return f"ok{how} in {e.duration_s:.3f}s{tokens} -> {short_json(e.outputs)}"
+            return f"ok{how} in {e.duration_s:.3f}s{usage_text(e.usage)} -> {short_json(e.outputs)}"
         case "node_failed":
             return f"FAILED{' (sent to its error port)' if e.handled else ''}: {e.error.message}"
         case "node_retrying":
@@ -64,7 +71,7 @@ def describe(e: Any) -> str | None:
             return f"run waiting for approval at {', '.join(e.node_ids)}"
         case "run_finished":
             error = f": {e.error.message}" if e.error is not None and e.status == "failed" else ""
-            return f"run {e.status} in {e.duration_s:.3f}s{error}"
+            return f"run {e.status} in {e.duration_s:.3f}s{usage_text(e.usage)}{error}"
         case "events_dropped":
             return f"({e.count} events not shown: the display fell behind)"
     return None

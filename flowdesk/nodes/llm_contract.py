@@ -41,10 +41,18 @@ class LLMResult(BaseModel):
 class LLMError(Exception):
     """A provider failure, classified so retry policies can choose (see RetryPolicy.retry_on)."""
 
-    def __init__(self, message: str, error_class: str = "node", retry_after_s: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        error_class: str = "node",
+        retry_after_s: float | None = None,
+        usage: LLMUsage | None = None,
+    ) -> None:
         super().__init__(message)
         self.error_class = error_class
         self.retry_after_s = retry_after_s
+        self.usage = usage
+        """What the failed call used before it failed (a stream cut mid-way), so the attempt's cost is kept."""
 
 
 DeltaSink = Callable[[str], None]

@@ -13,8 +13,8 @@ from flowdesk.engine.http import HttpxTransport
 from flowdesk.engine.services import EngineServices
 from flowdesk.nodes.registry import default_registry
 from flowdesk.nodes.tools import default_tools
-from flowdesk.providers.resolver import default_providers
-from flowdesk.providers.secrets import EnvironmentSecrets
+from flowdesk.providers.settings import LLMSettings, SettingsError, load_settings
+from flowdesk.providers.setup import llm_services
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import open_store
 
@@ -40,10 +40,13 @@ def run_app(
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     http = HttpxTransport()
-    services = EngineServices(
-        providers=default_providers(), secrets=EnvironmentSecrets(), tools=default_tools(), http=http
-    )
-    window = MainWindow(store, default_registry(), services=services)
+    try:
+        llm = llm_services(load_settings())
+    except SettingsError as exc:
+        QMessageBox.warning(None, "flowdesk settings cannot be read", f"{exc}\n\nOnly the offline model is available.")
+        llm = llm_services(LLMSettings())
+    services = EngineServices(providers=llm.providers, secrets=llm.credentials, tools=default_tools(), http=http)
+    window = MainWindow(store, default_registry(), services=services, llm=llm)
     if open_ref:
         window.open_workflow(open_ref)
     window.show()
@@ -53,6 +56,7 @@ def run_app(
         with loop:
             loop.run_until_complete(closed.wait())
             loop.run_until_complete(http.aclose())
+            loop.run_until_complete(window.runs.llm_close())
     finally:
         store.close()
     return 0

@@ -45,6 +45,7 @@ from flowdesk.model.ids import id_stem
 from flowdesk.model.kinds import KindSpec
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.registry import Registry
+from flowdesk.providers.setup import LLMServices
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import Store
 from flowdesk.store.workflows import NotFoundError
@@ -57,6 +58,7 @@ from flowdesk.ui.library_dialog import LibraryDialog
 from flowdesk.ui.palette import KIND_MIME, Palette
 from flowdesk.ui.quick_add import QuickAdd, first_compatible_input
 from flowdesk.ui.runs.workbench import RunWorkbench
+from flowdesk.ui.settings_dialog import open_settings
 from flowdesk.ui.undo import DocumentUndoStack
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     def __init__(
         self, store: Store, registry: Registry, settings: QSettings | None = None,
-        services: EngineServices | None = None,
+        services: EngineServices | None = None, llm: LLMServices | None = None,
     ) -> None:  # fmt: skip
         """``services`` are what runs use (providers, tools, HTTP); the app passes the real ones."""
         super().__init__()
@@ -85,7 +87,7 @@ class MainWindow(QMainWindow):
         self.inspector: Inspector | None = None
         self.history_view = QUndoView()
         self.history_view.setEmptyLabel("<opened>")
-        self.runs = RunWorkbench(self, store, registry, services or EngineServices())
+        self.runs = RunWorkbench(self, store, registry, services or EngineServices(), llm)
         self.inspector_tabs = QTabWidget()
         self.inspector_tabs.setDocumentMode(True)
         self.inspector_tabs.addTab(QWidget(), "Settings")
@@ -150,6 +152,7 @@ class MainWindow(QMainWindow):
         self._action("File", "&Export JSON…", self.export_file, "Ctrl+E")
         self._action("File", "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action("File", "&Version history…", self.show_history, "Ctrl+Shift+H")
+        self._action("File", "Se&ttings…", self.show_settings, "Ctrl+,")
         self._menus["File"].addSeparator()
         self._action("File", "&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.undo_action = self._action("Edit", "&Undo", lambda: self.stack and self.stack.undo(), "Ctrl+Z")
@@ -425,6 +428,12 @@ class MainWindow(QMainWindow):
 
     def _say(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
+
+    def show_settings(self) -> None:
+        """File > Settings…; runs started after it is saved use the new models, credentials and prices."""
+        dialog = open_settings(self)
+        if dialog is not None:
+            dialog.accepted.connect(self.runs.reload_providers)
 
     def show_run_data(self) -> None:
         """Bring the inspector's Run data tab forward."""

@@ -7,33 +7,55 @@ import re
 from typing import Any
 
 from flowdesk.nodes.context import NodeContext, NodeFailure
-from flowdesk.nodes.llm_contract import LLMRequest
+from flowdesk.nodes.llm_contract import LLMError, LLMRequest
+from flowdesk.nodes.runners.structured import checker, problem_with, retry_prompt
 
 MAX_RESPONSE_BYTES = 50 * 1024 * 1024
+SCHEMA_TRIES = 3
+"""Calls per attempt when the reply misses the output schema: the first, then two corrections."""
 
 
 async def run_llm(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> dict[str, Any]:
+    """Ask the model; with an output schema, check the reply and ask again (bounded) when it does not match."""
     provider_name, _, model = config.model.partition(":")
+    validator = checker(config.output_schema) if config.output_schema is not None else None
     provider = ctx.llm(provider_name, config.credential)
+    prompt = ctx.render(config.prompt, inputs, field="prompt")
     request = LLMRequest(
         model=model,
         system=ctx.render(config.system, inputs, field="system") if config.system else "",
-        prompt=ctx.render(config.prompt, inputs, field="prompt"),
+        prompt=prompt,
         temperature=config.temperature,
         max_tokens=config.max_tokens,
         stop=tuple(config.stop),
         output_schema=config.output_schema,
         attempt=getattr(ctx, "attempt", 1),
     )
-    result = await provider.complete(request, ctx.llm_delta)
+    for ask in range(1, SCHEMA_TRIES + 1):
+        result = await _complete(ctx, provider, request)
+        if validator is None:
+            return {"text": result.text}
+        value, problem = problem_with(result.text, validator)
+        if problem is None:
+            return {"text": result.text, "json": value}
+        if ask < SCHEMA_TRIES:
+            ctx.log(f"the reply does not match the output schema ({problem}); asking again", "warning")
+            request = request.model_copy(update={"prompt": retry_prompt(prompt, result.text, problem)})
+    raise NodeFailure(
+        f"the reply did not match the output schema after {SCHEMA_TRIES} tries: {problem}", "invalid_output"
+    )
+
+
+async def _complete(ctx: NodeContext, provider: Any, request: LLMRequest) -> Any:
+    """One call; its usage is counted even when it fails part-way (a cut stream is still billed)."""
+    try:
+        result = await provider.complete(request, ctx.llm_delta)
+    except LLMError as exc:
+        if exc.usage is not None:
+            ctx.add_usage(exc.usage)
+        raise
     ctx.add_usage(result.usage)
-    outputs: dict[str, Any] = {"text": result.text}
-    if config.output_schema is not None:
-        try:
-            outputs["json"] = json.loads(result.text)
-        except ValueError as exc:
-            raise NodeFailure(f"the reply is not the JSON the output schema asks for: {exc}", "invalid_output") from exc
-    return outputs
+    return result
 
 
 def _status_class(status: int) -> str:

@@ -9,6 +9,7 @@ produced in it. Starting a run shows it; picking one in the Runs panel shows tha
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint, Qt
@@ -20,6 +21,8 @@ from flowdesk.model.commands import SetNodeOptions
 from flowdesk.model.validation import validate
 from flowdesk.model.workflow import PinnedOutput
 from flowdesk.nodes.registry import Registry
+from flowdesk.providers.settings import SettingsError, load_settings
+from flowdesk.providers.setup import LLMServices, llm_services
 from flowdesk.store.database import LibraryError
 from flowdesk.store.running import RunService
 from flowdesk.store.store import Store
@@ -48,8 +51,13 @@ def node_detail(node: NodeTrace) -> str:
 
 
 class RunWorkbench(QObject):
-    def __init__(self, window: MainWindow, store: Store, registry: Registry, services: EngineServices) -> None:
+    def __init__(
+        self, window: MainWindow, store: Store, registry: Registry, services: EngineServices,
+        llm: LLMServices | None = None,
+    ) -> None:  # fmt: skip
+        """``llm`` are the providers built from the person's settings (rebuilt when Settings are saved)."""
         super().__init__(window)
+        self.llm = llm
         self.window = window
         self.store = store
         self.registry = registry
@@ -462,6 +470,24 @@ class RunWorkbench(QObject):
             self.pin_output(node_id, outputs[node_id], self.shown)
         else:
             self.window.say(f"'{node_id}' has no recorded outputs in the shown run")
+
+    # ------------------------------------------------------------ settings
+    def reload_providers(self) -> None:
+        """Settings were saved: later runs use the new credentials, base URLs and prices (live runs keep theirs)."""
+        if self.llm is None:
+            return
+        try:
+            llm = llm_services(load_settings(), http=self.llm.http)
+        except SettingsError as exc:
+            self.window.say(f"Settings not applied: {exc}")
+            return
+        self.llm = llm
+        service = self.controller.service
+        service.services = replace(service.services, providers=llm.providers, secrets=llm.credentials)
+
+    async def llm_close(self) -> None:
+        if self.llm is not None:
+            await self.llm.aclose()
 
     # ------------------------------------------------------------ closing
     def live_count(self) -> int:

@@ -1,0 +1,104 @@
+"""The Anthropic messages API provider (``anthropic:<model>``), streamed.
+
+The messages API has no JSON mode, so an output schema is asked for in the system prompt; the llm
+node validates the reply against the schema either way and asks again when it does not match.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import aclosing
+from typing import Any
+
+from flowdesk.nodes.llm_contract import DeltaSink, LLMRequest, LLMResult
+from flowdesk.providers.credentials import ResolvedCredential
+from flowdesk.providers.http_llm import Endpoint, LLMHttp, decode_event
+from flowdesk.providers.prices import PriceTable
+from flowdesk.providers.transcript import Transcript
+
+API_VERSION = "2023-06-01"
+_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
+_STREAM_ERROR_CLASS = {"overloaded_error": "server", "api_error": "server", "rate_limit_error": "rate_limit"}
+
+
+def schema_instruction(schema: dict[str, Any]) -> str:
+    """What tells a model without a JSON mode to answer in JSON matching ``schema``."""
+    return (
+        "Reply with a single JSON value and nothing else (no prose, no code fence). "
+        "It must match this JSON Schema:\n" + json.dumps(schema, ensure_ascii=False, sort_keys=True)
+    )
+
+
+class AnthropicProvider:
+    name = "anthropic"
+
+    def __init__(self, credential: ResolvedCredential, prices: PriceTable, http: LLMHttp) -> None:
+        self._credential = credential
+        self._prices = prices
+        self._http = http
+
+    def _endpoint(self) -> Endpoint:
+        c = self._credential
+        return Endpoint("anthropic", c.name, f"{c.base_url.rstrip('/')}/v1/messages", c.key)
+
+    @staticmethod
+    def body(request: LLMRequest) -> dict[str, Any]:
+        system = request.system
+        if request.output_schema is not None:
+            system = f"{system}\n\n{schema_instruction(request.output_schema)}".strip()
+        body: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": request.max_tokens,
+            "messages": [{"role": "user", "content": request.prompt}],
+            "temperature": request.temperature,
+            "stream": True,
+        }
+        if system:
+            body["system"] = system
+        if request.stop:
+            body["stop_sequences"] = list(request.stop)
+        return body
+
+    async def complete(self, request: LLMRequest, on_delta: DeltaSink) -> LLMResult:
+        """Stream one message; text deltas go to ``on_delta`` as they arrive."""
+        endpoint = self._endpoint()
+        headers = {"anthropic-version": API_VERSION}
+        if endpoint.key:
+            headers["x-api-key"] = endpoint.key
+        transcript = Transcript(request, on_delta)
+        finished = False
+        with transcript.keeping_usage(self._prices, request.model):
+            events = self._http.stream_events(endpoint, headers, self.body(request))
+            async with aclosing(events) as stream:
+                async for event in stream:  # read to the end, not broken off: the connection is then reusable
+                    if not finished:
+                        finished = self._take(decode_event(event, endpoint), transcript, endpoint)
+            if not finished:
+                raise endpoint.error("the reply stream ended before message_stop (connection cut?)", "network")
+        return transcript.result(self._prices, request.model)
+
+    @staticmethod
+    def _take(data: dict[str, Any], transcript: Transcript, endpoint: Endpoint) -> bool:
+        """One event; True once the message is complete."""
+        kind = data.get("type")
+        if kind == "message_start":
+            usage = (data.get("message") or {}).get("usage") or {}
+            transcript.set_usage(usage.get("input_tokens"), usage.get("output_tokens"))
+        elif kind == "content_block_delta":
+            delta = data.get("delta") or {}
+            if delta.get("type") == "text_delta" and isinstance(delta.get("text"), str) and delta["text"]:
+                transcript.add(delta["text"])
+        elif kind == "message_delta":
+            reason = (data.get("delta") or {}).get("stop_reason")
+            if reason:
+                transcript.finish_reason = _FINISH.get(str(reason), str(reason))
+            usage = data.get("usage") or {}
+            transcript.set_usage(usage.get("input_tokens"), usage.get("output_tokens"))
+        elif kind == "message_stop":
+            return True
+        elif kind == "error":
+            error = data.get("error") or {}
+            error_type = str(error.get("type", "error"))
+            error_class = _STREAM_ERROR_CLASS.get(error_type, "node")
+            raise endpoint.error(f"reported {error_type} mid-stream: {error.get('message', '')}", error_class)
+        return False

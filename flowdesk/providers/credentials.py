@@ -1,0 +1,175 @@
+"""Named credentials: their public half from the settings file, their key from the OS keyring or the environment.
+
+Why two places: a key is a secret, so it goes to the OS keyring (Keychain, Secret Service, Windows
+Credential Locker) through the ``keyring`` package and never into a file flowdesk writes. Machines
+without a keyring (servers, CI, containers) use environment variables instead:
+``FLOWDESK_CREDENTIAL_<NAME>`` for any credential, and ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY`` for
+a provider's own public API. The provider-wide variables are never sent to another base URL, so an
+OpenRouter or self-hosted credential cannot leak an OpenAI key to a third party.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import keyring
+import keyring.errors
+
+from flowdesk.providers.secrets import env_var_for
+from flowdesk.providers.settings import LLMSettings
+
+log = logging.getLogger(__name__)
+
+KEYRING_SERVICE = "flowdesk"
+DEFAULT_BASE_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
+PROVIDER_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
+
+class CredentialError(Exception):
+    """A credential cannot be used; the message names it and says how to fix it (never the key)."""
+
+
+class KeyringUnavailableError(CredentialError):
+    """There is no usable OS keyring on this machine (or it refused)."""
+
+
+class KeyStore:
+    """Key values in the OS keyring, one entry per credential name under the service ``flowdesk``.
+
+    ``backend`` defaults to whatever ``keyring`` picked for this machine; tests hand in their own.
+    """
+
+    def __init__(self, service: str = KEYRING_SERVICE, backend: Any = None) -> None:
+        self._service = service
+        self._backend = backend
+
+    def _ring(self) -> Any:
+        return self._backend if self._backend is not None else keyring.get_keyring()
+
+    def get(self, name: str) -> str | None:
+        """The stored key, or None; KeyringUnavailableError when no keyring can be asked."""
+        try:
+            return self._ring().get_password(self._service, name)
+        except keyring.errors.KeyringError as exc:
+            raise KeyringUnavailableError(_keyring_problem(exc)) from None
+
+    def set(self, name: str, key: str) -> None:
+        try:
+            self._ring().set_password(self._service, name, key)
+        except keyring.errors.KeyringError as exc:
+            raise KeyringUnavailableError(
+                f"cannot store the key of credential '{name}': {_keyring_problem(exc)}; "
+                f"set {env_var_for(name)} in the environment instead"
+            ) from None
+
+    def delete(self, name: str) -> bool:
+        """Remove the stored key; False if there was none."""
+        try:
+            self._ring().delete_password(self._service, name)
+        except keyring.errors.PasswordDeleteError:
+            return False
+        except keyring.errors.KeyringError as exc:
+            raise KeyringUnavailableError(_keyring_problem(exc)) from None
+        return True
+
+
+def _keyring_problem(exc: BaseException) -> str:
+    """One line about a keyring failure (its class; the library's long advice is cut to the first sentence)."""
+    first = str(exc).split(". ")[0].strip()
+    return f"the OS keyring is not available ({type(exc).__name__}: {first})" if first else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class ResolvedCredential:
+    """What a provider needs to make a call. ``key`` is excluded from repr so it never lands in a log."""
+
+    name: str
+    provider: str
+    base_url: str
+    key: str = field(repr=False)
+    source: str = ""
+    """Where the key came from: 'keyring', an environment variable's name, or 'none needed'."""
+
+
+class Credentials:
+    """Looks up named credentials for providers (and, as a SecretStore, bare keys for the http node)."""
+
+    def __init__(
+        self, settings: LLMSettings, keys: KeyStore | None = None, environ: Mapping[str, str] | None = None
+    ) -> None:
+        self.settings = settings
+        self._keys = keys if keys is not None else KeyStore()
+        self._environ = os.environ if environ is None else environ
+
+    def resolve(self, name: str | None, provider: str) -> ResolvedCredential:
+        """The credential ``name`` for ``provider``; None means the provider's default (a credential named
+        like the provider, else its public API with the provider's environment variable)."""
+        label = name or provider
+        info = self.settings.credential(label)
+        if info is not None and info.provider != provider:
+            raise CredentialError(
+                f"credential '{label}' is for provider '{info.provider}', but the node uses '{provider}'"
+            )
+        if info is None and name is not None and not self._environ.get(env_var_for(name)):
+            raise CredentialError(
+                f"there is no credential '{name}': add it in Settings or with "
+                f"`flowdesk credentials add {name} --provider {provider}`, or set {env_var_for(name)}"
+            )
+        base_url = (info.base_url if info else None) or DEFAULT_BASE_URLS[provider]
+        if info is not None and not info.needs_key:
+            return ResolvedCredential(label, provider, base_url, "", "none needed")
+        public = info is None or info.base_url is None
+        key, source, problem = self._find_key(label, provider if public else None, stored=info is not None)
+        if key is None:
+            raise CredentialError(self._missing_message(label, provider, public, problem))
+        return ResolvedCredential(label, provider, base_url, key, source)
+
+    def _find_key(self, name: str, provider: str | None, *, stored: bool) -> tuple[str | None, str, str]:
+        """(key, where it came from, why the keyring could not say): keyring, then the environment."""
+        problem = ""
+        if stored:
+            try:
+                key = self._keys.get(name)
+            except KeyringUnavailableError as exc:
+                key, problem = None, str(exc)
+            if key:
+                return key, "keyring", ""
+        variables = [env_var_for(name)]
+        if provider is not None:
+            variables.append(PROVIDER_KEY_ENV[provider])
+        for variable in variables:
+            value = self._environ.get(variable)
+            if value:
+                return value, variable, problem
+        return None, "", problem
+
+    def _missing_message(self, name: str, provider: str, public: bool, problem: str) -> str:
+        variables = env_var_for(name) + (f" or {PROVIDER_KEY_ENV[provider]}" if public else "")
+        message = (
+            f"credential '{name}' has no key: store one with `flowdesk credentials add {name} --provider {provider}` "
+            f"or in Settings (it goes to the OS keyring), or set {variables} in the environment"
+        )
+        return f"{message} ({problem})" if problem else message
+
+    def key_source(self, name: str) -> str:
+        """Where ``name``'s key would come from, for listings: never the key itself."""
+        info = self.settings.credential(name)
+        if info is not None and not info.needs_key:
+            return "none needed"
+        provider = info.provider if info is not None and info.base_url is None else None
+        key, source, problem = self._find_key(name, provider, stored=info is not None)
+        if key is None:
+            return "missing" + (f" ({problem})" if problem else "")
+        return source if source == "keyring" else f"environment ${source}"
+
+    def get(self, name: str) -> str:
+        """The key of credential ``name`` (the http node's Bearer token); KeyError if there is none."""
+        info = self.settings.credential(name)
+        key, _, _ = self._find_key(name, None, stored=info is not None)
+        if not key:
+            raise KeyError(name)
+        return key
