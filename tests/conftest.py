@@ -12,6 +12,7 @@ import keyring
 import keyring.backend
 import keyring.errors
 import pytest
+from fake_llm_server import FakeLLMServer
 
 from flowdesk.model.document import WorkflowDocument
 from flowdesk.model.history import History
@@ -77,3 +78,11 @@ def doc(registry: Registry) -> WorkflowDocument:
 @pytest.fixture
 def history(doc: WorkflowDocument) -> History:
     return History(doc)
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLMServer]:
+    """The loopback fake LLM server (both wire protocols), one per test that asks for it."""
+    server = FakeLLMServer().start()
+    yield server
+    server.stop()
