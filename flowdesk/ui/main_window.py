@@ -132,7 +132,7 @@ class MainWindow(QMainWindow):
             self._layout_restored = True
             docks = [self._docks["palette"], self._docks["inspector"]]
             self.resizeDocks(docks, [220, 380], Qt.Orientation.Horizontal)
-            self.resizeDocks([self._docks["runs"], self._docks["log"]], [330, 900], Qt.Orientation.Horizontal)
+            self.resizeDocks([self._docks["runs"], self._docks["log"]], [470, 800], Qt.Orientation.Horizontal)
             self.resizeDocks([self._docks["log"]], [220], Qt.Orientation.Vertical)
 
     def _action(self, menu_name: str, text: str, slot: object, shortcut: object = None) -> QAction:

@@ -72,6 +72,7 @@ class EdgeItem(QGraphicsItem):
         self.setZValue(0.0)
         self.setAcceptHoverEvents(True)
         self._hovered = False
+        self.carried = False
 
     @property
     def label(self) -> str:
@@ -140,7 +141,7 @@ class EdgeItem(QGraphicsItem):
             painter.setPen(QPen(colour, 0, Qt.PenStyle.DashLine if is_loop else Qt.PenStyle.SolidLine))
             painter.drawPath(self._path)
             return
-        width = 3.2 if self.isSelected() or self._hovered else 2.0
+        width = 3.2 if self.isSelected() or self._hovered or self.carried else 2.0
         pen = QPen(colour, width)
         pen.setCapStyle(Qt.PenCapStyle.FlatCap)  # the ends hide under the ports; flat strokes faster
         if is_loop:
@@ -148,6 +149,11 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
+        if self.carried:  # beads along the wire: a value went through it in the shown run
+            painter.setPen(QPen(self.theme.card, 1.2))
+            painter.setBrush(colour)
+            for at in (0.3, 0.5, 0.7):
+                painter.drawEllipse(self._path.pointAtPercent(at), 3.6, 3.6)
         if not is_loop:
             return
         self._paint_arrow(painter, colour)
@@ -169,6 +175,12 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawPolygon(QPolygonF([tip, left, right]))
+
+    def set_carried(self, carried: bool) -> None:
+        """Show (or stop showing) that a value went along this wire in the shown run."""
+        if carried != self.carried:
+            self.carried = carried
+            self.update()
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         self._hovered = True

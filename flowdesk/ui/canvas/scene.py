@@ -291,7 +291,17 @@ class WorkflowScene(QGraphicsScene):
         for item in self._nodes.values():
             item.set_state(NodeState.IDLE)
             item.set_detail("")
+        for edge in self._edges.values():
+            edge.set_carried(False)
         self._running.clear()
+
+    def edge_ids_at(self, node_id: str) -> set[str]:
+        """The wires into and out of ``node_id``."""
+        return set(self._edges_at.get(node_id, ()))
+
+    def set_edge_carried(self, edge_id: str, carried: bool) -> None:
+        if edge_id in self._edges:
+            self._edges[edge_id].set_carried(carried)
 
     def set_theme(self, theme: CanvasTheme) -> None:
         self.theme = theme

@@ -70,8 +70,12 @@ class RunsPanel(QWidget):
         self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        self.tree.header().setStretchLastSection(False)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column, width in enumerate((0, 64, 64, 56, 60, 58)):
+            if width:
+                self.tree.setColumnWidth(column, width)
         self.tree.currentItemChanged.connect(self._current_changed)
         self.tree.setToolTip("Runs of the open workflow; select one to see it on the canvas")
         self._items: dict[str, QTreeWidgetItem] = {}

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _STATES = {state.value for state in NodeState}
+_RECEIVED = {"queued", "running", "waiting", "succeeded", "failed"}
+"""States of a node that got its inputs (a skipped one got none)."""
 
 
 def node_detail(node: NodeTrace) -> str:
@@ -407,14 +409,22 @@ class RunWorkbench(QObject):
         return model
 
     def _paint(self, trace: RunTrace, node_ids: set[str]) -> None:
-        scene = self.window.scene
-        if scene is None:
+        scene, document = self.window.scene, self.window.document
+        if scene is None or document is None:
             return
+        wires: set[str] = set()
         for node_id in node_ids:
             node = trace.nodes.get(node_id)
             if node is not None:
                 state = node.status if node.status in _STATES else "idle"
                 scene.set_node_state(node_id, state, node_detail(node))
+                wires |= scene.edge_ids_at(node_id)
+        for edge_id in wires:  # a wire carried a value when its source delivered and its target took it
+            edge = document.edge(edge_id)
+            if edge is not None:
+                source, target = trace.nodes.get(edge.source), trace.nodes.get(edge.target)
+                carried = source is not None and source.status == "succeeded" and target is not None
+                scene.set_edge_carried(edge_id, carried and target.status in _RECEIVED)
 
     def _show_progress(self, trace: RunTrace) -> None:
         total = max(trace.node_count, len(trace.nodes), 1)
