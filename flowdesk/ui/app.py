@@ -17,6 +17,7 @@ from flowdesk.providers.settings import LLMSettings, SettingsError, load_setting
 from flowdesk.providers.setup import llm_services
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import open_store
+from flowdesk.ui.error_guard import ErrorGuard
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def run_app(
         llm = llm_services(LLMSettings())
     services = EngineServices(providers=llm.providers, secrets=llm.credentials, tools=default_tools(), http=http)
     window = MainWindow(store, default_registry(), services=services, llm=llm)
+    guard = ErrorGuard(store.path.parent / "flowdesk.log", window.report_internal_error).install(loop)
     if open_ref:
         window.open_workflow(open_ref)
     window.show()
@@ -58,5 +60,6 @@ def run_app(
             loop.run_until_complete(http.aclose())
             loop.run_until_complete(window.runs.llm_close())
     finally:
+        guard.uninstall()
         store.close()
     return 0

@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.document: WorkflowDocument | None = None
         self.stack: DocumentUndoStack | None = None
         self.scene: WorkflowScene | None = None
+        self._error_noticed = False
         self.source: str | None = None
         """Where the open workflow came from: 'library', or a file path until it is saved."""
         self.view: WorkflowView | None = None
@@ -428,6 +429,15 @@ class MainWindow(QMainWindow):
 
     def _say(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
+
+    def report_internal_error(self, message: str) -> None:
+        """An unexpected error (logged in full elsewhere): a line in the status bar, and once a notice."""
+        self.statusBar().showMessage(message, 15000)
+        if not self._error_noticed:
+            self._error_noticed = True
+            box = QMessageBox(QMessageBox.Icon.Warning, "flowdesk hit a problem", message, parent=self)
+            box.setInformativeText("Your saved work is safe. You can go on working; please report the problem.")
+            box.open()
 
     def show_settings(self) -> None:
         """File > Settings…; runs started after it is saved use the new models, credentials and prices."""
