@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 from pytestqt.qtbot import QtBot
 from wfbuild import node, workflow
@@ -255,3 +255,45 @@ def test_an_invalid_workflow_does_not_start_and_says_why(qtbot: QtBot, run_windo
     assert "Cannot run" in win.statusBar().currentMessage()
     assert not win.runs.controller.live
     assert win.scene.selected_node_ids() == ["out"]
+
+
+def test_runs_of_two_workflows_go_on_at_once_and_the_canvas_shows_the_open_ones(
+    qtbot: QtBot, run_window: MainWindow, run_store: Store
+) -> None:
+    win = run_window
+    win.load(slow_chain(), "library")
+    press_run(qtbot, win)
+    qtbot.waitUntil(lambda: states(win)["wait"] == "running", timeout=TIMEOUT)
+    first = win.runs.shown
+    quick = named(
+        workflow([node("start", "start"), node("out", "output", name="value")], ["start.inputs -> out.value"]),
+        "quick",
+    )
+    win.load(quick, "library")
+    assert win.runs.shown is None  # the other workflow's run is not painted on this one
+    press_run(qtbot, win)
+    qtbot.waitUntil(lambda: win.runs.shown != first and states(win)["out"] == "succeeded", timeout=TIMEOUT)
+    assert win.runs.controller.running_ids() == [first]  # the slow one still goes on
+    win.open_workflow("slow_chain")
+    assert win.runs.shown == first and states(win)["wait"] == "running"
+    win.runs.stop_action.trigger()
+    assert wait_finished(qtbot, win) == "cancelled"
+
+
+def test_the_node_context_menu_sets_a_breakpoint_and_offers_rerun(qtbot: QtBot, run_window: MainWindow) -> None:
+    win = run_window
+    win.load(slow_chain(), "library")
+    item = win.scene.node_item("out")
+    where = win.view.mapFromScene(item.sceneBoundingRect().center())
+    win.runs._canvas_menu(where)  # what a right-click on the node opens
+    menu = win.runs.context_menu
+    texts = [a.text() for a in menu.actions()]
+    assert "Set breakpoint" in texts and "Re-run from here" not in texts  # no run shown yet
+    assert win.scene.selected_node_ids() == ["out"]
+    next(a for a in menu.actions() if a.text() == "Set breakpoint").trigger()
+    menu.close()
+    assert win.document.node("out").breakpoint
+    assert "breakpoint" in item._tooltip_at(item.boundingRect().topLeft() + QPointF(40, 20))
+    win.runs._canvas_menu(where)
+    assert "Remove breakpoint" in [a.text() for a in win.runs.context_menu.actions()]
+    win.runs.context_menu.close()
