@@ -1,0 +1,106 @@
+"""The first view of a new library: what flowdesk is, the templates, and a one-click example run.
+
+A person who has never used flowdesk should see a workflow run within a minute: "Run an example"
+opens the prompt -> LLM example (offline model, no key needed) and starts it at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdesk.model.fileformat import WorkflowFileError, read_workflow
+from flowdesk.paths import examples_dir
+
+FIRST_EXAMPLE = "ask_llm.json"
+
+
+@dataclass(frozen=True)
+class Template:
+    path: Path
+    name: str
+    description: str
+    nodes: int
+
+
+def templates() -> list[Template]:
+    """The shipped examples, by name (a broken one is left out rather than breaking the list)."""
+    found = []
+    for path in sorted(examples_dir().glob("*.json")):
+        try:
+            workflow = read_workflow(path)
+        except WorkflowFileError:
+            continue
+        found.append(Template(path, workflow.name, workflow.description, len(workflow.nodes)))
+    return sorted(found, key=lambda t: t.name.lower())
+
+
+class WelcomeView(QWidget):
+    template_chosen = Signal(str)
+    """Open this template (a path) as a new workflow."""
+    run_example = Signal(str)
+    """Open this example and run it."""
+    blank_chosen = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        heading = QLabel("<h2>Welcome to flowdesk</h2>")
+        intro = QLabel(
+            "Build a workflow by dragging nodes from the palette onto the canvas and wiring them; run it with F5 "
+            "and watch each node work. Every run is recorded: select a node afterwards to see what it received "
+            "and produced. The examples run offline, with no key and no network."
+        )
+        intro.setWordWrap(True)
+        self.list = QListWidget()
+        self.list.setAlternatingRowColors(True)
+        self.list.setWordWrap(True)
+        for template in templates():
+            item = QListWidgetItem(f"{template.name}  ·  {template.nodes} nodes\n{template.description}")
+            item.setData(Qt.ItemDataRole.UserRole, str(template.path))
+            self.list.addItem(item)
+            if template.path.name == FIRST_EXAMPLE:
+                self.list.setCurrentItem(item)
+        self.list.itemDoubleClicked.connect(lambda item: self.template_chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.run_button = QPushButton("▶  Run an example now")
+        self.run_button.setDefault(True)
+        self.run_button.setToolTip("Opens the 'Ask an LLM' example and runs it with the offline model")
+        self.run_button.clicked.connect(lambda: self.run_example.emit(str(examples_dir() / FIRST_EXAMPLE)))
+        self.open_button = QPushButton("Open the selected template")
+        self.open_button.clicked.connect(self._open_selected)
+        self.blank_button = QPushButton("Start a blank workflow")
+        self.blank_button.clicked.connect(self.blank_chosen.emit)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.blank_button)
+        buttons.addStretch(1)
+        column = QVBoxLayout()
+        column.addWidget(heading)
+        column.addWidget(intro)
+        column.addSpacing(8)
+        column.addWidget(QLabel("<b>Templates</b> (double-click to open one)"))
+        column.addWidget(self.list, 1)
+        column.addLayout(buttons)
+        holder = QWidget()
+        holder.setLayout(column)
+        holder.setMaximumWidth(760)
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(holder, 4)
+        outer.addStretch(1)
+
+    def _open_selected(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.template_chosen.emit(item.data(Qt.ItemDataRole.UserRole))
