@@ -13,27 +13,38 @@ from collections.abc import Callable
 
 from flowdesk.model.commands import Command, Connect, Disconnect
 from flowdesk.model.document import WorkflowDocument
-from flowdesk.model.kinds import ERROR_PORT
+from flowdesk.model.kinds import ERROR_PORT, NodePorts
 from flowdesk.model.types import compatible
 
 
 def insertion_ports(doc: WorkflowDocument, node_id: str, edge_id: str) -> tuple[str, str] | None:
     """(input, output) of ``node_id`` through which ``edge_id`` could run, or None if it cannot.
 
-    Only a forward wire between two other nodes takes a node, and only a node with no wires yet:
-    splicing into a loop edge, or rewiring a node that is already connected, would change more than
-    the person pointed at. The first compatible port on each side is taken (the card's top-most).
+    Only a node with no wires yet is inserted: rewiring a node that is already connected would
+    change more than the person pointed at.
     """
     if not doc.has_edge(edge_id) or not doc.has_node(node_id) or doc.edges_of([node_id]):
         return None
+    if node_id in (doc.edge(edge_id).source, doc.edge(edge_id).target):
+        return None
+    return ports_fit(doc, doc.ports(node_id), edge_id)
+
+
+def ports_fit(doc: WorkflowDocument, ports: NodePorts, edge_id: str) -> tuple[str, str] | None:
+    """(input, output) among ``ports`` (a node's, or a kind's before it is added) fitting into ``edge_id``.
+
+    Only a forward wire takes a node: splicing into a loop edge would change what the loop
+    repeats. The first compatible port on each side is taken (the card's top-most).
+    """
+    if not doc.has_edge(edge_id):
+        return None
     edge = doc.edge(edge_id)
-    if edge.loop is not None or node_id in (edge.source, edge.target):
+    if edge.loop is not None:
         return None
     sends = doc.ports(edge.source).get("output", edge.source_port)
     takes = doc.ports(edge.target).get("input", edge.target_port)
     if sends is None or takes is None:
         return None
-    ports = doc.ports(node_id)
     inlet = next((p.name for p in ports.inputs if compatible(sends.type, p.type)), None)
     outlet = next((p.name for p in ports.outputs if p.name != ERROR_PORT and compatible(p.type, takes.type)), None)
     if inlet is None or outlet is None:

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QSettings, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -40,6 +40,7 @@ from flowdesk.store.workflows import NotFoundError
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.theme import snap
 from flowdesk.ui.canvas.view import WorkflowView
+from flowdesk.ui.edit_actions import EditActions
 from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_dialog import LibraryDialog
@@ -51,6 +52,11 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
+    document_loaded = Signal()
+    """A workflow was opened: ``document``, ``scene``, ``view`` and ``stack`` are new."""
+    problems_changed = Signal(list)
+    """The open workflow's validation problems changed (``self.problems.first_error()``: why Run is blocked)."""
+
     def __init__(self, store: Store, registry: Registry, settings: QSettings | None = None) -> None:
         super().__init__()
         self.store = store
@@ -77,6 +83,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self._docks["inspector"], self._docks["history"])
         self._docks["inspector"].raise_()
         self._build_menus()
+        self.editing = EditActions(self)  # clipboard, Arrange menu, Problems dock (edit_actions.py)
+        self.problems = self.editing.problems
+        self.problems.problems_changed.connect(self.problems_changed)
         self.statusBar().showMessage(f"Library: {store.path}", 5000)
         self.resize(1280, 800)
         self._restore_layout()
@@ -173,6 +182,7 @@ class MainWindow(QMainWindow):
         if workflow.nodes:
             self.view.fit_all()
         self.view.setFocus()
+        self.document_loaded.emit()
 
     def new_workflow(self) -> None:
         if not self._may_discard():

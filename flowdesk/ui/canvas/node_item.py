@@ -89,6 +89,14 @@ class CanvasNodeItem(QGraphicsItem):
             self.problems = problems
             self.update()
 
+    def card_rect(self) -> QRectF:
+        """The card itself in item coordinates (no port overhang, shadow or badges): what layout arranges."""
+        return self.boundingRect()
+
+    def port_offset(self, direction: Direction, name: str) -> float | None:
+        """How far below the card's top a wire meets this port (None: no such port)."""
+        return None
+
     # ----------------------------------------------------------------- ports
     def port_scene_pos(self, direction: Direction, name: str) -> QPointF | None:
         return None
@@ -113,7 +121,7 @@ class CanvasNodeItem(QGraphicsItem):
         scene = self.scene()
         if scene is not None:
             scene_typed: WorkflowScene = scene  # type: ignore[assignment]
-            scene_typed.nodes_dragged(self)
+            scene_typed.nodes_dragged(self, event.scenePos())
 
 
 class NodeItem(CanvasNodeItem):
@@ -164,6 +172,13 @@ class NodeItem(CanvasNodeItem):
     def set_problems(self, problems: Iterable[str]) -> None:
         super().set_problems(problems)
         self._title = self._layout.title_for(self._badges())
+
+    def card_rect(self) -> QRectF:
+        return self._layout.rect
+
+    def port_offset(self, direction: Direction, name: str) -> float | None:
+        slot = self._layout.slot(direction, name)
+        return None if slot is None else slot.centre.y()
 
     # ----------------------------------------------------------------- ports
     def port_scene_pos(self, direction: Direction, name: str) -> QPointF | None:
@@ -324,7 +339,9 @@ class NodeItem(CanvasNodeItem):
             colour = self.theme.state_colour(self.state)
             draw_state_badge(painter, lay.state_badge_centre(), m.badge_radius, self.state, colour, self.theme.card)
         if self.problems:
-            draw_problem_badge(painter, lay.problem_badge_centre(with_state), m.badge_radius, self.theme.problem)
+            draw_problem_badge(
+                painter, lay.problem_badge_centre(with_state), m.badge_radius, self.theme.problem_colour(self.problems)
+            )
 
     # ------------------------------------------------------------------ tooltips
     def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
