@@ -18,7 +18,7 @@ from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QCursor,
-    QDragEnterEvent,
+    QDragMoveEvent,
     QDropEvent,
     QKeySequence,
     QShortcut,
@@ -360,7 +360,7 @@ class MainWindow(QMainWindow):
         if self.view is None:
             return super().eventFilter(watched, event)
         if watched is self.view.viewport() and event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
-            assert isinstance(event, QDragEnterEvent)
+            assert isinstance(event, QDragMoveEvent)  # a DragEnter event is one too
             if event.mimeData().hasFormat(KIND_MIME):
                 event.acceptProposedAction()
                 return True
