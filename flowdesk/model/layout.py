@@ -86,7 +86,7 @@ def layered_layout(
     loners = [c[0] for c in parts if len(c) == 1]
     y, widest = top, 0.0
     for names in (c for c in parts if len(c) > 1):
-        part_pos = _layout_part(graph.subgraph(names), names, boxes, spacing)
+        part_pos = _layout_part(graph, names, boxes, spacing)
         for name, (px, py) in part_pos.items():
             placed[name] = (left + px, y + py)
         y += max(py + boxes[n].height for n, (_, py) in part_pos.items()) + spacing.part_gap
@@ -165,12 +165,22 @@ def _layout_part(
 
 
 def _build_part(graph: nx.DiGraph, names: list[str], boxes: Mapping[str, Box]) -> _Part:
-    """Layers by longest path from the sources; a wire spanning several layers gets dummy nodes."""
+    """Layers by longest path from the sources; a wire spanning several layers gets dummy nodes.
+
+    ``graph`` may hold other parts too: a part's wires all stay inside it.
+    """
     index = {name: i for i, name in enumerate(names)}
     layer = [0] * len(names)
-    for name in nx.topological_sort(graph):
-        preds = [layer[index[p]] + 1 for p in graph.predecessors(name)]
-        layer[index[name]] = max(preds, default=0)
+    waiting = [len(graph.pred[name]) for name in names]
+    ready = [i for i, count in enumerate(waiting) if count == 0]
+    while ready:  # Kahn's order: every predecessor is placed before its successors
+        i = ready.pop()
+        for successor in graph.succ[names[i]]:
+            j = index[successor]
+            layer[j] = max(layer[j], layer[i] + 1)
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                ready.append(j)
     part = _Part(
         names=list(names),
         heights=[boxes[n].height for n in names],
@@ -178,9 +188,10 @@ def _build_part(graph: nx.DiGraph, names: list[str], boxes: Mapping[str, Box]) -
         layer=layer,
         edges=[],
     )
-    for source, target, data in graph.edges(data=True):
-        for source_y, target_y in data["ports"]:
-            _add_span(part, index[source], index[target], source_y, target_y)
+    for source in names:
+        for target, data in graph.succ[source].items():
+            for source_y, target_y in data["ports"]:
+                _add_span(part, index[source], index[target], source_y, target_y)
     return part
 
 
