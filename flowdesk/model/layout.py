@@ -263,27 +263,40 @@ def _by_barycentre(nodes: list[int], fixed: list[int], neighbours: Mapping[int, 
 
 
 def _crossings(part: _Part, order: list[list[int]]) -> int:
-    """Wire crossings between every pair of neighbouring layers (inversions, with a Fenwick tree)."""
+    """Wire crossings between every pair of neighbouring layers (inversions, with a Fenwick tree).
+
+    Ends are compared by the node's place and then the port's height on it, so two wires leaving
+    one card's ports in the wrong order count as crossing, as they look.
+    """
     place = {node: i for nodes in order for i, node in enumerate(nodes)}
-    by_layer: dict[int, list[tuple[int, int]]] = {}
-    for upper, lower, _, _ in part.edges:
-        by_layer.setdefault(part.layer[upper], []).append((place[upper], place[lower]))
-    total = 0
-    for layer, pairs in by_layer.items():
-        size = len(order[layer + 1]) + 1
-        tree = [0] * (size + 1)
-        seen = 0
-        for _, lower in sorted(pairs):
-            i, not_above = lower + 1, 0
-            while i > 0:
-                not_above += tree[i]
-                i -= i & -i
-            total += seen - not_above  # earlier wires that end strictly below this one cross it
-            i = lower + 1
-            while i <= size:
-                tree[i] += 1
-                i += i & -i
-            seen += 1
+    by_layer: dict[int, list[tuple[tuple[int, float], tuple[int, float]]]] = {}
+    for upper, lower, upper_y, lower_y in part.edges:
+        ends = (
+            (place[upper], _fraction(upper_y, part.heights[upper])),
+            (place[lower], _fraction(lower_y, part.heights[lower])),
+        )
+        by_layer.setdefault(part.layer[upper], []).append(ends)
+    return sum(_inversions(pairs) for pairs in by_layer.values())
+
+
+def _inversions(pairs: list[tuple[tuple[int, float], tuple[int, float]]]) -> int:
+    """Pairs whose second ends come in the opposite order to their first ends (ties never cross)."""
+    rank = {key: i + 1 for i, key in enumerate(sorted({lower for _, lower in pairs}))}
+    size = len(rank)
+    tree = [0] * (size + 1)
+    total = seen = 0
+    for _, lower in sorted(pairs):
+        r = rank[lower]
+        i, not_above = r, 0
+        while i > 0:
+            not_above += tree[i]
+            i -= i & -i
+        total += seen - not_above  # earlier wires that end strictly below this one cross it
+        i = r
+        while i <= size:
+            tree[i] += 1
+            i += i & -i
+        seen += 1
     return total
 
 
