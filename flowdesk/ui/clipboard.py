@@ -13,6 +13,7 @@ looked up only by the engine while a node runs.
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -50,11 +51,33 @@ def fragment_text(doc: WorkflowDocument, node_ids: Iterable[str]) -> str:
 
 
 def put_on_clipboard(text: str, clipboard: QClipboard | None = None) -> None:
-    """Offer ``text`` (a fragment's JSON) as the flowdesk format and as plain text."""
+    """Offer ``text`` (a fragment's JSON) as the flowdesk format and as plain text.
+
+    See :func:`_release_at_exit` for why the data object must not outlive Python.
+    """
     data = QMimeData()
     data.setData(FRAGMENT_MIME, text.encode("utf-8"))
     data.setText(text)
     (clipboard or QGuiApplication.clipboard()).setMimeData(data)
+
+
+@atexit.register
+def _release_at_exit() -> None:
+    """Hand the clipboard a copy Qt made itself before Python shuts down.
+
+    The QMimeData given to the clipboard was created from Python (PySide6 6.12), so its destructor
+    calls back into Python; the clipboard destroys it only when the process exits, after Python
+    has gone, and the process crashes on its way out. Re-offering the text now (Qt's own object,
+    plain text, which Paste reads too) deletes ours while Python is still alive; what the person
+    copied stays on the clipboard.
+    """
+    app = QGuiApplication.instance()
+    if app is None:
+        return
+    clipboard = QGuiApplication.clipboard()
+    data = clipboard.mimeData()
+    if data is not None and data.hasFormat(FRAGMENT_MIME):
+        clipboard.setText(data.text())
 
 
 def clipboard_text(clipboard: QClipboard | None = None) -> str:
