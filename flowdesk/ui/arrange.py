@@ -37,7 +37,7 @@ def card_boxes(scene: WorkflowScene, node_ids: Iterable[str]) -> dict[str, Box]:
     return boxes
 
 
-def _links(scene: WorkflowScene, node_ids: set[str]) -> list[Link]:
+def wire_links(scene: WorkflowScene, node_ids: set[str]) -> list[Link]:
     """Forward wires among ``node_ids`` with the height at which they meet each card."""
     links = []
     for edge in scene.document.edges:
@@ -75,7 +75,7 @@ def auto_layout(scene: WorkflowScene, node_ids: Iterable[str]) -> MoveNodes | No
     doc = scene.document
     ids = [n for n in node_ids if doc.node(n).kind != NOTE_KIND]
     boxes = card_boxes(scene, ids)
-    positions = layered_layout(boxes, _links(scene, set(ids)), Spacing(grid=GRID))
+    positions = layered_layout(boxes, wire_links(scene, set(ids)), Spacing(grid=GRID))
     return _move(scene, positions, "Auto-layout")
 
 

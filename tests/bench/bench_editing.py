@@ -28,7 +28,7 @@ from flowdesk.model.document import WorkflowDocument
 from flowdesk.model.layout import layered_layout
 from flowdesk.model.workflow import Position, Workflow
 from flowdesk.nodes.registry import builtin_registry
-from flowdesk.ui.arrange import _links, auto_layout, card_boxes
+from flowdesk.ui.arrange import auto_layout, card_boxes, wire_links
 from flowdesk.ui.canvas import WorkflowScene, WorkflowView
 from flowdesk.ui.problems import ProblemsPanel
 from flowdesk.ui.undo import DocumentUndoStack
@@ -60,7 +60,7 @@ def open_scene(workflow: Workflow) -> tuple[WorkflowDocument, DocumentUndoStack,
 def measure_layout(size: int) -> tuple[int, float, float]:
     doc, stack, scene, view = open_scene(scrambled(size))
     ids = [n.id for n in doc.nodes]
-    boxes, links = card_boxes(scene, ids), _links(scene, set(ids))
+    boxes, links = card_boxes(scene, ids), wire_links(scene, set(ids))
     start = time.perf_counter()
     layered_layout(boxes, links)
     algorithm = time.perf_counter() - start
