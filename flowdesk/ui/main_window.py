@@ -13,12 +13,12 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QSettings, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QCursor,
-    QDragEnterEvent,
+    QDragMoveEvent,
     QDropEvent,
     QKeySequence,
     QShortcut,
@@ -52,6 +52,7 @@ from flowdesk.store.workflows import NotFoundError
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.theme import snap
 from flowdesk.ui.canvas.view import WorkflowView
+from flowdesk.ui.edit_actions import EditActions
 from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_dialog import LibraryDialog
@@ -65,6 +66,11 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
+    document_loaded = Signal()
+    """A workflow was opened: ``document``, ``scene``, ``view`` and ``stack`` are new."""
+    problems_changed = Signal(list)
+    """The open workflow's validation problems changed (``self.problems.first_error()``: why Run is blocked)."""
+
     def __init__(
         self, store: Store, registry: Registry, settings: QSettings | None = None,
         services: EngineServices | None = None, llm: LLMServices | None = None,
@@ -108,6 +114,10 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self._docks["log"], self._docks["timeline"])
         self._docks["log"].raise_()
         self._build_menus()
+        self.editing = EditActions(self)  # clipboard, Arrange menu, Problems dock (edit_actions.py)
+        self.problems = self.editing.problems
+        self.problems.problems_changed.connect(self.problems_changed)
+        self.problems_changed.connect(self.runs.update_actions)  # Run is off, with the reason, while invalid
         self.statusBar().showMessage(f"Library: {store.path}", 5000)
         self.resize(1280, 800)
         self._restore_layout()
@@ -217,6 +227,7 @@ class MainWindow(QMainWindow):
         if workflow.nodes:
             self.view.fit_all()
         self.view.setFocus()
+        self.document_loaded.emit()
         self.runs.document_loaded()
 
     def new_workflow(self) -> None:
@@ -404,7 +415,7 @@ class MainWindow(QMainWindow):
         if self.view is None:
             return super().eventFilter(watched, event)
         if watched is self.view.viewport() and event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
-            assert isinstance(event, QDragEnterEvent)
+            assert isinstance(event, QDragMoveEvent)  # a DragEnter event is one too
             if event.mimeData().hasFormat(KIND_MIME):
                 event.acceptProposedAction()
                 return True

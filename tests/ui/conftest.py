@@ -1,4 +1,5 @@
-"""Fixtures for driving runs in the window: Qt's loop serving asyncio too, as qasync does in the app."""
+"""Fixtures of the GUI tests: main windows over private libraries (closed without the unsaved-changes
+prompt), and for runs, Qt's loop serving asyncio too, as qasync does in the app."""
 
 from __future__ import annotations
 
@@ -19,6 +20,29 @@ from flowdesk.nodes.tools import builtin_tools
 from flowdesk.providers.resolver import default_providers
 from flowdesk.store.store import Store, open_store
 from flowdesk.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(tmp_path / "lib.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, store: Store, tmp_path: Path) -> Iterator[MainWindow]:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(store, builtin_registry(), settings)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()  # window-wide shortcuts (Ctrl+C ...) need the active window
+    yield win
+    if win.isVisible():
+        if win.stack is not None:
+            win.stack.setClean()  # no unsaved-changes question in the way of closing
+        win.close()
+    win.deleteLater()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ positions with the same titles and ports, the same edge ids between the same por
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 from canvas_support import Canvas, assert_scene_matches, drag, example, open_canvas
@@ -16,12 +17,14 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from flowdesk.model.align import Alignment, Axis
 from flowdesk.model.commands import (
     AddNode,
     Command,
     CommandRefused,
     Connect,
     Disconnect,
+    Macro,
     MoveNodes,
     PasteFragment,
     RemoveNodes,
@@ -30,12 +33,15 @@ from flowdesk.model.commands import (
     SetEdgeLoop,
     SetNodeOptions,
 )
+from flowdesk.model.edge_insert import insert_on_edge
 from flowdesk.model.workflow import LoopSettings
+from flowdesk.ui.arrange import align_selection, auto_layout, distribute_selection, layout_scope
+from flowdesk.ui.clipboard import fragment_text, read_fragment
 
 KINDS = ["transform", "condition", "merge", "llm", "switch", "output", "note", "http", "map"]
 OPS = ["add"] * 4 + ["connect"] * 4 + ["loop", "remove", "move", "move", "config", "config", "rename", "options"]
 OPS += ["disconnect", "disconnect", "paste", "loop_edit", "undo", "undo", "undo", "redo", "redo", "mouse_drag", "nudge"]
-OPS += ["delete_key"]
+OPS += ["delete_key", "layout", "align", "distribute", "insert", "insert_new", "paste_text", "drag_onto_wire"]
 
 
 def _command(canvas: Canvas, rng: random.Random, op: str) -> Command | None:
@@ -70,12 +76,52 @@ def _command(canvas: Canvas, rng: random.Random, op: str) -> Command | None:
     if op == "paste":
         chosen = set(rng.sample(node_ids, min(len(node_ids), 3)))
         return PasteFragment(doc, [n for n in doc.nodes if n.id in chosen], doc.edges)
+    if op in ("layout", "align", "distribute"):
+        return _arrange(canvas, rng, op)
+    if op in ("insert", "insert_new"):
+        return _insert(canvas, rng, op)
+    if op == "paste_text":  # through the clipboard's JSON, as Paste reads it
+        chosen = rng.sample(node_ids, min(len(node_ids), rng.randint(1, 4)))
+        fragment = read_fragment(fragment_text(doc, chosen))
+        return PasteFragment(doc, fragment.nodes, fragment.edges, (rng.randrange(-300, 300, 10), 40.0))
     if op == "loop_edit":
         loops = [e for e in doc.edges if e.loop is not None]
         return (
             SetEdgeLoop(doc, rng.choice(loops).id, LoopSettings(max_iterations=rng.randint(1, 50))) if loops else None
         )
     return _config_edit(canvas, rng, rng.choice(node_ids))
+
+
+def _arrange(canvas: Canvas, rng: random.Random, op: str) -> Command | None:
+    """Auto-layout (all, or a selection), align or distribute, as the Arrange menu builds them."""
+    ids = [n.id for n in canvas.doc.nodes]
+    canvas.scene.select(rng.sample(ids, min(len(ids), rng.choice([0, 1, 2, 3, 5]))))
+    if op == "layout":
+        return auto_layout(canvas.scene, layout_scope(canvas.scene))
+    if op == "align":
+        return align_selection(canvas.scene, rng.choice(list(Alignment)))
+    return distribute_selection(canvas.scene, rng.choice(list(Axis)))
+
+
+def _insert(canvas: Canvas, rng: random.Random, op: str) -> Command | None:
+    """A node put into a wire: an existing loose one, or a new one (as a palette drop does)."""
+    doc = canvas.doc
+    if not doc.edges:
+        return None
+    edge_id = rng.choice(doc.edges).id
+
+    def build(run: Callable[[Command], None]) -> None:
+        if op == "insert_new":
+            add = AddNode.of_kind(doc, rng.choice(KINDS), (rng.randrange(-600, 600, 10), 0.0))
+            run(add)
+            insert_on_edge(doc, add.node.id, edge_id, run)
+        else:
+            loose = [n.id for n in doc.nodes if not doc.edges_of([n.id])]
+            if loose:
+                insert_on_edge(doc, rng.choice(loose), edge_id, run)
+
+    macro = Macro.record(doc, "Insert", build)
+    return macro if macro.commands else None
 
 
 def _config_edit(canvas: Canvas, rng: random.Random, node_id: str) -> Command:
@@ -98,7 +144,16 @@ def _by_hand(canvas: Canvas, rng: random.Random, op: str) -> None:
         return
     node_id = rng.choice(ids)
     canvas.view.centerOn(canvas.scene.node_item(node_id))
-    if op == "mouse_drag":
+    if op == "drag_onto_wire":
+        loose = [n for n in ids if not canvas.doc.edges_of([n]) and canvas.doc.node(n).kind != "note"]
+        if not loose or not canvas.doc.edges:
+            return
+        node_id, edge = rng.choice(loose), canvas.scene.edge_item(rng.choice(canvas.doc.edges).id)
+        canvas.view.centerOn(edge.path.pointAtPercent(0.5))
+        grab = canvas.title_point(node_id)
+        if canvas.scene.node_item_at(grab) is canvas.scene.node_item(node_id):
+            drag(canvas, grab, edge.path.pointAtPercent(0.5))
+    elif op == "mouse_drag":
         grab = canvas.title_point(node_id)
         if canvas.scene.node_item_at(grab) is canvas.scene.node_item(node_id):
             drag(canvas, grab, grab + QPointF(rng.randint(-200, 200), rng.randint(-150, 150)))
@@ -115,7 +170,7 @@ def _by_hand(canvas: Canvas, rng: random.Random, op: str) -> None:
         QTest.keyClick(canvas.view, Qt.Key.Key_Delete)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
 def test_random_edits_with_undo_redo_keep_scene_equal_to_document(qtbot: QtBot, seed: int) -> None:
     rng = random.Random(seed)
     canvas = open_canvas(qtbot, example("code_review_loop") if seed % 2 else None)
@@ -127,7 +182,7 @@ def test_random_edits_with_undo_redo_keep_scene_equal_to_document(qtbot: QtBot, 
             canvas.stack.undo()
         elif op == "redo":
             canvas.stack.redo()
-        elif op in ("mouse_drag", "nudge", "delete_key"):
+        elif op in ("mouse_drag", "nudge", "delete_key", "drag_onto_wire"):
             _by_hand(canvas, rng, op)
         else:
             try:

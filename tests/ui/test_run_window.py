@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 from pytestqt.qtbot import QtBot
 from wfbuild import node, workflow
 
+from flowdesk.model.commands import AddNode, Connect
 from flowdesk.model.workflow import RunInput, Workflow
 from flowdesk.paths import examples_dir
 from flowdesk.store.store import Store
@@ -247,14 +248,26 @@ def test_the_inputs_dialog_refuses_a_bad_value_and_remembers_good_ones(
     dialog.deleteLater()
 
 
-def test_an_invalid_workflow_does_not_start_and_says_why(qtbot: QtBot, run_window: MainWindow) -> None:
+def test_an_invalid_workflow_cannot_be_run_and_the_window_says_why(qtbot: QtBot, run_window: MainWindow) -> None:
     wf = named(workflow([node("out", "output", name="value")]), "invalid")  # its required input is unwired
     win = run_window
     win.load(wf, "library")
+    qtbot.waitUntil(lambda: not win.runs.run_action.isEnabled())  # once the problems are known
+    reason = win.runs.run_action.toolTip()
+    assert reason.startswith("Cannot run:") and "out" in reason.lower()
+    assert "Cannot run" in win.runs.run_status.text()
     press_run(qtbot, win)
+    assert not win.runs.controller.live
+    win.runs.run_workflow()  # started some other way, it still refuses and points at the culprit
     assert "Cannot run" in win.statusBar().currentMessage()
     assert not win.runs.controller.live
     assert win.scene.selected_node_ids() == ["out"]
+    # wiring the input makes the workflow runnable again
+    win.stack.push_command(AddNode.of_kind(win.document, "start", (0.0, 0.0)))
+    start = next(n.id for n in win.document.nodes if n.kind == "start")
+    win.stack.push_command(Connect(win.document, start, "inputs", "out", "value"))
+    qtbot.waitUntil(win.runs.run_action.isEnabled)
+    assert win.runs.run_status.text() == ""
 
 
 def test_runs_of_two_workflows_go_on_at_once_and_the_canvas_shows_the_open_ones(

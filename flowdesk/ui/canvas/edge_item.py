@@ -8,6 +8,7 @@ an arrow at its end and a "↺ max N" label: a loop must never be mistaken for a
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
@@ -21,10 +22,12 @@ from PySide6.QtWidgets import (
 
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge
+from flowdesk.ui.canvas.glyphs import draw_problem_badge
 from flowdesk.ui.canvas.theme import LOD_TEXT, CanvasTheme
 
 _HIT_WIDTH = 12.0
 _LOOP_DROP = 60.0
+_BADGE_RADIUS = 9.0
 
 
 def wire_path(start: QPointF, end: QPointF, *, below: float | None = None) -> QPainterPath:
@@ -73,6 +76,9 @@ class EdgeItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self._hovered = False
         self.carried = False
+        self._insert_target = False
+        self.problems: tuple[str, ...] = ()
+        self._badge = QRectF()
 
     @property
     def label(self) -> str:
@@ -86,6 +92,25 @@ class EdgeItem(QGraphicsItem):
     def set_theme(self, theme: CanvasTheme) -> None:
         self.theme = theme
         self.update()
+
+    def set_problems(self, problems: Iterable[str]) -> None:
+        """Show a problem badge on the wire whose tooltip lists ``problems`` (none: no badge)."""
+        problems = tuple(problems)
+        if problems == self.problems:
+            return
+        self.problems = problems
+        self.setToolTip("\n".join(f"• {p}" for p in problems))
+        self._rebuild()
+
+    @property
+    def is_insert_target(self) -> bool:
+        return self._insert_target
+
+    def set_insert_target(self, on: bool) -> None:
+        """Highlight the wire a node would be inserted into if dropped now."""
+        if on != self._insert_target:
+            self._insert_target = on
+            self.update()
 
     def set_ends(self, start: QPointF, end: QPointF, value_type: ValueType, below: float | None = None) -> None:
         """Route the wire between two port positions (scene coordinates)."""
@@ -104,8 +129,15 @@ class EdgeItem(QGraphicsItem):
             mid = self._path.pointAtPercent(0.5)
             w, h = fm.horizontalAdvance(self.label) + 14, fm.height() + 6
             self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
-        reach = _HIT_WIDTH / 2 + 2
+        self._badge = QRectF()
+        if self.problems:
+            centre = self._path.pointAtPercent(0.25 if self.edge.loop is not None else 0.5)
+            r = _BADGE_RADIUS
+            self._badge = QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r)
+        reach = _HIT_WIDTH / 2 + 2  # room for the insert halo too
         self._bounds = self._path.controlPointRect().adjusted(-reach, -reach, reach, reach).united(self._label_rect)
+        if not self._badge.isNull():
+            self._bounds = self._bounds.united(self._badge.adjusted(-2, -2, 2, 2))
         self.update()
 
     @property
@@ -123,9 +155,13 @@ class EdgeItem(QGraphicsItem):
             self._shape = stroker.createStroke(self._path)
             if not self._label_rect.isNull():
                 self._shape.addRoundedRect(self._label_rect, 6, 6)
+            if not self._badge.isNull():
+                self._shape.addEllipse(self._badge)
         return self._shape
 
     def _colour(self) -> QColor:
+        if self._insert_target:
+            return self.theme.wire_ok
         if self.isSelected():
             return self.theme.edge_selected
         if self.edge.loop is not None:
@@ -141,7 +177,12 @@ class EdgeItem(QGraphicsItem):
             painter.setPen(QPen(colour, 0, Qt.PenStyle.DashLine if is_loop else Qt.PenStyle.SolidLine))
             painter.drawPath(self._path)
             return
-        width = 3.2 if self.isSelected() or self._hovered or self.carried else 2.0
+        if self._insert_target:  # a halo under the wire: "drop here to insert"
+            halo = QColor(colour)
+            halo.setAlpha(70)
+            painter.setPen(QPen(halo, 10.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            painter.drawPath(self._path)
+        width = 3.2 if self.isSelected() or self._hovered or self._insert_target or self.carried else 2.0
         pen = QPen(colour, width)
         pen.setCapStyle(Qt.PenCapStyle.FlatCap)  # the ends hide under the ports; flat strokes faster
         if is_loop:
@@ -154,6 +195,8 @@ class EdgeItem(QGraphicsItem):
             painter.setBrush(colour)
             for at in (0.3, 0.5, 0.7):
                 painter.drawEllipse(self._path.pointAtPercent(at), 3.6, 3.6)
+        if not self._badge.isNull():
+            draw_problem_badge(painter, self._badge.center(), _BADGE_RADIUS, self.theme.problem_colour(self.problems))
         if not is_loop:
             return
         self._paint_arrow(painter, colour)

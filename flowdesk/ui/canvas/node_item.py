@@ -103,6 +103,14 @@ class CanvasNodeItem(QGraphicsItem):
             self.problems = problems
             self.update()
 
+    def card_rect(self) -> QRectF:
+        """The card itself in item coordinates (no port overhang, shadow or badges): what layout arranges."""
+        return self.boundingRect()
+
+    def port_offset(self, direction: Direction, name: str) -> float | None:
+        """How far below the card's top a wire meets this port (None: no such port)."""
+        return None
+
     # ----------------------------------------------------------------- ports
     def port_scene_pos(self, direction: Direction, name: str) -> QPointF | None:
         return None
@@ -127,7 +135,7 @@ class CanvasNodeItem(QGraphicsItem):
         scene = self.scene()
         if scene is not None:
             scene_typed: WorkflowScene = scene  # type: ignore[assignment]
-            scene_typed.nodes_dragged(self)
+            scene_typed.nodes_dragged(self, event.scenePos())
 
 
 class NodeItem(CanvasNodeItem):
@@ -181,6 +189,13 @@ class NodeItem(CanvasNodeItem):
     def set_problems(self, problems: Iterable[str]) -> None:
         super().set_problems(problems)
         self._title = self._layout.title_for(self._badges())
+
+    def card_rect(self) -> QRectF:
+        return self._layout.rect
+
+    def port_offset(self, direction: Direction, name: str) -> float | None:
+        slot = self._layout.slot(direction, name)
+        return None if slot is None else slot.centre.y()
 
     # ----------------------------------------------------------------- ports
     def port_scene_pos(self, direction: Direction, name: str) -> QPointF | None:
@@ -353,7 +368,9 @@ class NodeItem(CanvasNodeItem):
         if self.detail or self.node.pinned is not None:
             self._paint_tag(painter, " · ".join(t for t in (self.detail, "pinned" if self.node.pinned else "") if t))
         if self.problems:
-            draw_problem_badge(painter, lay.problem_badge_centre(with_state), m.badge_radius, self.theme.problem)
+            draw_problem_badge(
+                painter, lay.problem_badge_centre(with_state), m.badge_radius, self.theme.problem_colour(self.problems)
+            )
 
     def _paint_tag(self, painter: QPainter, text: str) -> None:
         """A small pill under the card's top-right corner: loop passes, map progress, 'pinned'."""

@@ -74,6 +74,9 @@ class NoteItem(CanvasNodeItem):
     def boundingRect(self) -> QRectF:
         return QRectF(-2.0, -2.0, self._width + 6.0, self._height + 6.0)
 
+    def card_rect(self) -> QRectF:
+        return QRectF(0.0, 0.0, self._width, self._height)
+
     def shape(self) -> QPainterPath:
         path = QPainterPath()
         path.addRect(QRectF(0.0, 0.0, self._width, self._height))

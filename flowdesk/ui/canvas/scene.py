@@ -31,6 +31,7 @@ from flowdesk.model.document import (
     WorkflowChanged,
     WorkflowDocument,
 )
+from flowdesk.model.edge_insert import insert_on_edge, insertion_ports
 from flowdesk.model.kinds import NodePorts
 from flowdesk.model.ports import node_ports
 from flowdesk.model.types import ValueType
@@ -65,6 +66,7 @@ class WorkflowScene(QGraphicsScene):
         self._animation = QTimer(self)
         self._animation.setInterval(120)  # a gentle march; only running nodes repaint
         self._animation.timeout.connect(self._animate)
+        self._insert_target: EdgeItem | None = None
         self.setBackgroundBrush(theme.background)
         self._load()
         self._unsubscribe: Callable[[], None] | None = document.subscribe(self._on_change)
@@ -141,7 +143,10 @@ class WorkflowScene(QGraphicsScene):
                 self._after_edge_change(edge)
                 self._add_edge_item(edge)
             case EdgeRemoved(edge=edge):
-                self.removeItem(self._edges.pop(edge.id))
+                removed = self._edges.pop(edge.id)
+                if removed is self._insert_target:
+                    self._insert_target = None
+                self.removeItem(removed)
                 for end in (edge.source, edge.target):
                     self._edges_at.get(end, set()).discard(edge.id)
                 self._after_edge_change(edge)
@@ -198,14 +203,55 @@ class WorkflowScene(QGraphicsScene):
             below = max(source.sceneBoundingRect().bottom(), target.sceneBoundingRect().bottom())
         item.set_ends(start, end, value_type, below)
 
-    def nodes_dragged(self, grabbed: CanvasNodeItem) -> None:
-        """Qt has moved the dragged nodes (a preview): wires follow, and the move is noted for commit."""
+    def nodes_dragged(self, grabbed: CanvasNodeItem, mouse: QPointF | None = None) -> None:
+        """Qt has moved the dragged nodes (a preview): wires follow, and the move is noted for commit.
+
+        A lone unconnected node dragged over a wire it fits lights that wire up: let go, and it is
+        inserted there (see :meth:`commit_drag`).
+        """
         moving = {i for i in self.selectedItems() if isinstance(i, CanvasNodeItem)} | {grabbed}
         for item in moving:
             position = item.node.position
             if (item.pos().x(), item.pos().y()) != (position.x, position.y):
                 self._dragged.add(item.node_id)
                 self._reroute(item.node_id)
+        target = None
+        if len(moving) == 1 and mouse is not None:
+            target = self.insertable_edge_at(
+                mouse, lambda edge_id: insertion_ports(self.document, grabbed.node_id, edge_id)
+            )
+        self.set_insert_target(target)
+
+    def edge_at(self, scene_pos: QPointF) -> EdgeItem | None:
+        """The wire under ``scene_pos`` (within its widened hit area), topmost first."""
+        for item in self.items(scene_pos):
+            if isinstance(item, EdgeItem):
+                return item
+        return None
+
+    def insertable_edge_at(self, scene_pos: QPointF, fits: Callable[[str], object]) -> str | None:
+        """The id of the wire under ``scene_pos`` if ``fits(edge_id)`` says a node could go into it."""
+        item = self.edge_at(scene_pos)
+        if item is None:
+            return None
+        if item is self._insert_target:
+            return item.edge_id  # asked on every mouse move: the answer for this wire is known
+        return item.edge_id if fits(item.edge_id) else None
+
+    def set_insert_target(self, edge_id: str | None) -> None:
+        """Highlight the wire (or none) that a drop would insert into."""
+        item = self._edges.get(edge_id) if edge_id is not None else None
+        if item is self._insert_target:
+            return
+        if self._insert_target is not None:
+            self._insert_target.set_insert_target(False)
+        self._insert_target = item
+        if item is not None:
+            item.set_insert_target(True)
+
+    @property
+    def insert_target(self) -> str | None:
+        return self._insert_target.edge_id if self._insert_target is not None else None
 
     def _sync_position(self, item: CanvasNodeItem) -> None:
         item.sync_position()
@@ -287,6 +333,9 @@ class WorkflowScene(QGraphicsScene):
     def set_node_problems(self, node_id: str, problems: Iterable[str]) -> None:
         self._nodes[node_id].set_problems(problems)
 
+    def set_edge_problems(self, edge_id: str, problems: Iterable[str]) -> None:
+        self._edges[edge_id].set_problems(problems)
+
     def clear_states(self) -> None:
         for item in self._nodes.values():
             item.set_state(NodeState.IDLE)
@@ -323,8 +372,13 @@ class WorkflowScene(QGraphicsScene):
         return self.undo_stack.push_command(command)
 
     def commit_drag(self) -> bool:
-        """End a drag of nodes: one MoveNodes to the snapped positions (or put them back if unmoved)."""
+        """End a drag of nodes: one MoveNodes to the snapped positions (or put them back if unmoved).
+
+        Dropped on a lit wire, the move and the insertion into that wire are one undo step.
+        """
         dragged, self._dragged = self._dragged, set()
+        into = self.insert_target
+        self.set_insert_target(None)
         positions: dict[str, tuple[float, float]] = {}
         for node_id in dragged:
             item = self._nodes.get(node_id)
@@ -337,9 +391,24 @@ class WorkflowScene(QGraphicsScene):
                 self._sync_position(item)
         if not positions:
             return False
+        if into is not None and len(positions) == 1:
+            return self._move_and_insert(positions, into)
         if self.push(lambda: MoveNodes(self.document, positions)) is not None:
             for node_id in positions:
                 self._sync_position(self._nodes[node_id])
+            return False
+        return True
+
+    def _move_and_insert(self, positions: dict[str, tuple[float, float]], edge_id: str) -> bool:
+        (node_id,) = positions
+        doc = self.document
+
+        def build(run: Callable[[Command], None]) -> None:
+            run(MoveNodes(doc, positions))
+            insert_on_edge(doc, node_id, edge_id, run)
+
+        if self.push(lambda: Macro.record(doc, f"Insert {doc.node(node_id).title} into a wire", build)) is not None:
+            self._sync_position(self._nodes[node_id])
             return False
         return True
 

@@ -8,6 +8,7 @@ port a label, and the error port a shape of its own, so the canvas reads without
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -85,6 +86,10 @@ class CanvasTheme:
 
     def state_colour(self, state: NodeState) -> QColor:
         return self.states[state]
+
+    def problem_colour(self, problems: Iterable[str]) -> QColor:
+        """Red for a badge holding an error (problems read ``"error: ..."``), orange for warnings only."""
+        return self.error_port if any(p.startswith("error") for p in problems) else self.problem
 
 
 _PORT_TYPES = {

@@ -286,6 +286,13 @@ class RunWorkbench(QObject):
         trace = self.controller.trace(self.shown) if self.shown else None
         live = self.shown is not None and self.controller.handle(self.shown) is not None
         status = trace.status if trace is not None else None
+        blocker = self._run_blocker()
+        self.run_action.setEnabled(blocker is None)
+        self.run_action.setToolTip(f"Cannot run: {blocker}" if blocker else "Run the workflow (saves it first)")
+        self.run_action.setStatusTip(self.run_action.toolTip())
+        if trace is None:  # nothing shown: the status bar says why Run is off, if it is
+            self.run_status.setText(f"⚠ Cannot run: {blocker}" if blocker else "")
+            self.run_status.setToolTip(blocker or "")
         self.stop_action.setEnabled(live)
         self.pause_action.setEnabled(live and status == "running")
         self.continue_action.setEnabled(live and status == "paused")
@@ -293,6 +300,13 @@ class RunWorkbench(QObject):
         self.rerun_action.setEnabled(self.shown is not None and self._selected() is not None)
         self.resume_action.setEnabled(not live and status in ("interrupted", "failed", "cancelled"))
         self.breakpoint_action.setEnabled(self._selected() is not None)
+
+    def _run_blocker(self) -> str | None:
+        """The first error the Problems panel knows of (no validation forced here: this runs every tick)."""
+        problems = getattr(self.window, "problems", None)
+        if problems is None:
+            return None
+        return next((p.message for p in problems.problems if p.severity == "error"), None)
 
     # ------------------------------------------------------------ following
     def _on_started(self, run_id: str) -> None:
