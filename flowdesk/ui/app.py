@@ -49,9 +49,12 @@ def run_app(
     services = EngineServices(providers=llm.providers, secrets=llm.credentials, tools=default_tools(), http=http)
     window = MainWindow(store, default_registry(), services=services, llm=llm)
     guard = ErrorGuard(store.path.parent / "flowdesk.log", window.report_internal_error).install(loop)
-    if open_ref:
-        window.open_workflow(open_ref)
     window.show()
+    recovered = window.session.offer_recovery()
+    if open_ref and not recovered:
+        window.open_workflow(open_ref)
+    elif not recovered:
+        window.session.show_welcome_if_new()
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     try:

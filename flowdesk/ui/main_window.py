@@ -59,6 +59,7 @@ from flowdesk.ui.library_dialog import LibraryDialog
 from flowdesk.ui.palette import KIND_MIME, Palette
 from flowdesk.ui.quick_add import QuickAdd, first_compatible_input
 from flowdesk.ui.runs.workbench import RunWorkbench
+from flowdesk.ui.session import WindowSession
 from flowdesk.ui.settings_dialog import open_settings
 from flowdesk.ui.undo import DocumentUndoStack
 
@@ -117,7 +118,11 @@ class MainWindow(QMainWindow):
         self.editing = EditActions(self)  # clipboard, Arrange menu, Problems dock (edit_actions.py)
         self.problems = self.editing.problems
         self.problems.problems_changed.connect(self.problems_changed)
+        self._docks["problems"] = self.editing.problems_dock
+        self.tabifyDockWidget(self._docks["timeline"], self.editing.problems_dock)
+        self._docks["log"].raise_()
         self.problems_changed.connect(self.runs.update_actions)  # Run is off, with the reason, while invalid
+        self.session = WindowSession(self, self._canvas_holder)  # autosave, recovery, recent, welcome
         self.statusBar().showMessage(f"Library: {store.path}", 5000)
         self.resize(1280, 800)
         self._restore_layout()
@@ -185,6 +190,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ documents
     def load(self, workflow: Workflow, source: str) -> None:
         """Show ``workflow`` (replacing the open one, which the caller has saved or given up)."""
+        old_view = self.view
         if self.scene is not None:
             self.scene.dispose()
         if self.inspector is not None:
@@ -193,6 +199,7 @@ class MainWindow(QMainWindow):
         self.stack = DocumentUndoStack(self.document, self)
         self.stack.refused.connect(self._say)
         self.stack.cleanChanged.connect(self._update_title)
+        self.stack.cleanChanged.connect(self._clean_changed)
         self.stack.canUndoChanged.connect(self.undo_action.setEnabled)
         self.stack.canRedoChanged.connect(self.redo_action.setEnabled)
         self.undo_action.setEnabled(False)
@@ -210,11 +217,11 @@ class MainWindow(QMainWindow):
         tab.activated.connect(self.quick_add_at_cursor)
         # swapped inside a fixed central holder: replacing the central widget itself would make the
         # window lay its docks out afresh around a new, small view
-        if self._canvas_holder.count():
-            old = self._canvas_holder.widget(0)
-            self._canvas_holder.removeWidget(old)
-            old.deleteLater()
+        if old_view is not None:
+            self._canvas_holder.removeWidget(old_view)
+            old_view.deleteLater()
         self._canvas_holder.addWidget(self.view)
+        self._canvas_holder.setCurrentWidget(self.view)
         self.inspector = Inspector(self.stack)
         old_inspector = self.inspector_tabs.widget(0)
         self.inspector_tabs.removeTab(0)
@@ -245,7 +252,9 @@ class MainWindow(QMainWindow):
                 self.load(self.store.workflows.load(ref), "library")
         except (WorkflowFileError, NotFoundError, LibraryError, OSError) as exc:
             self._warn("Cannot open", str(exc))
+            self.session.forget(ref)
             return False
+        self.session.opened(ref if self.source != "library" else self.document.workflow.id)
         return True
 
     def open_from_library(self) -> None:
@@ -296,6 +305,7 @@ class MainWindow(QMainWindow):
             if also:
                 said += f"; also imported {', '.join(also)}, which it calls"
         self._say(said)
+        self.session.opened(info.id)
         self._update_title()
         return True
 
@@ -343,8 +353,14 @@ class MainWindow(QMainWindow):
         if self.stack.push_command(command) is None and self.scene is not None:
             self.scene.select([command.node.id])
 
+    def _clean_changed(self, clean: bool) -> None:
+        """Saved (or undone back to the saved state): no recovery copy is needed any more."""
+        if clean and self.document is not None and isValid(self.session):
+            self.session.discarded(self.document.workflow.id)
+
     def _document_changed(self, _change: object) -> None:
         self._update_title()
+        self.session.changed()
 
     def _show_quick_add(self, kinds: list[KindSpec], scene_pos: QPointF, chosen: Callable[[str], None]) -> QuickAdd:
         assert self.view is not None
@@ -499,6 +515,8 @@ class MainWindow(QMainWindow):
         )
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
+        if answer == QMessageBox.StandardButton.Discard and self.document is not None:
+            self.session.discarded(self.document.workflow.id)
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -1,0 +1,158 @@
+"""What the window keeps across sessions and crashes: recovery copies, recent workflows, the welcome view.
+
+- Unsaved edits are written to a recovery copy two seconds after the last change; saving or
+  discarding removes it. After a crash the next start offers the copies of the process that died.
+- File > Open recent lists the last workflows opened or saved.
+- A library with no workflows yet opens on the welcome view (templates, run an example now).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QMessageBox, QStackedWidget
+
+from flowdesk.store.database import LibraryError
+from flowdesk.ui.recent import RecentWorkflows
+from flowdesk.ui.recovery import RecoveredCopy, RecoveryFolder
+from flowdesk.ui.welcome import WelcomeView
+
+if TYPE_CHECKING:
+    from flowdesk.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+AUTOSAVE_MS = 2000
+
+
+class WindowSession(QObject):
+    def __init__(self, window: MainWindow, holder: QStackedWidget) -> None:
+        super().__init__(window)
+        self.window = window
+        self.holder = holder
+        self.recent = RecentWorkflows(window.settings)
+        self.recovery = RecoveryFolder(window.store.path.parent / "recovery", window.store.owner.token)
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.write_recovery)
+        self.welcome: WelcomeView | None = None
+        self._add_menus()
+
+    def _add_menus(self) -> None:
+        file_menu = self.window._menus["File"]
+        first = file_menu.actions()[2] if len(file_menu.actions()) > 2 else None  # after New and Open
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(lambda: self.recent.fill(self.recent_menu, self._open_recent))
+        templates = file_menu.addAction("New from &template…")
+        templates.triggered.connect(self.show_welcome)
+        if first is not None:
+            file_menu.insertMenu(first, self.recent_menu)
+            file_menu.insertAction(first, templates)
+
+    # ------------------------------------------------------------ autosave and recovery
+    def changed(self) -> None:
+        """The document changed: a recovery copy follows shortly (restarting the wait; whether there is
+        anything unsaved is decided then, as the undo stack counts the edit only after announcing it)."""
+        self._autosave.start()
+
+    def write_recovery(self) -> None:
+        window = self.window
+        if window.document is None or not window.dirty:
+            return
+        try:
+            self.recovery.write(window.document.workflow, window.source)
+        except OSError as exc:  # a full or read-only disk must not interrupt editing
+            log.warning("cannot write the recovery copy of %s: %s", window.document.workflow.id, exc)
+
+    def discarded(self, workflow_id: str) -> None:
+        """Saved or given up: the copy has nothing left to recover."""
+        self._autosave.stop()
+        self.recovery.discard(workflow_id)
+
+    def offer_recovery(self) -> bool:
+        """At start-up: offer the newest copy a crashed flowdesk left; True if one was recovered."""
+        copies = self.recovery.pending(self.window.store.owner_alive)
+        for copy in copies:
+            if self._ask(copy):
+                self._recover(copy)
+                for other in copies:
+                    if other is not copy and other.workflow.id == copy.workflow.id:
+                        self.recovery.drop(other)
+                return True
+            self.recovery.drop(copy)
+        return False
+
+    def _ask(self, copy: RecoveredCopy) -> bool:
+        when = time.strftime("%d %b %H:%M:%S", time.localtime(copy.saved_at))
+        answer = QMessageBox.question(
+            self.window,
+            "Recover unsaved changes?",
+            f"flowdesk closed unexpectedly while '{copy.workflow.name}' had unsaved changes "
+            f"(last kept {when}). Recover them?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _recover(self, copy: RecoveredCopy) -> None:
+        window = self.window
+        window.load(copy.workflow, copy.source or "library")
+        assert window.stack is not None
+        window.stack.resetClean()  # unsaved again: the title shows it and closing asks
+        window._update_title()
+        self.recovery.drop(copy)
+        self.write_recovery()  # kept again, now as this process's copy
+        window.say(f"Recovered the unsaved changes to '{copy.workflow.name}'; save them with Ctrl+S")
+
+    # ------------------------------------------------------------ recent
+    def opened(self, ref: str) -> None:
+        document = self.window.document
+        name = document.workflow.name if document is not None else ref
+        self.recent.add(ref, f"{name} ({Path(ref).name})" if ref.endswith(".json") else name)
+        self.hide_welcome()
+
+    def forget(self, ref: str) -> None:
+        self.recent.remove(ref)
+
+    def _open_recent(self, ref: str) -> None:
+        if self.window._may_discard():
+            self.window.open_workflow(ref)
+
+    # ------------------------------------------------------------ welcome
+    def show_welcome_if_new(self) -> None:
+        """A library with no workflows: open on the welcome view."""
+        try:
+            empty = not self.window.store.workflows.list()
+        except LibraryError:
+            return
+        if empty:
+            self.show_welcome()
+
+    def show_welcome(self) -> None:
+        if self.welcome is None:
+            self.welcome = WelcomeView()
+            self.welcome.template_chosen.connect(self._open_template)
+            self.welcome.run_example.connect(self._run_example)
+            self.welcome.blank_chosen.connect(self._blank)
+            self.holder.addWidget(self.welcome)
+        self.holder.setCurrentWidget(self.welcome)
+
+    def hide_welcome(self) -> None:
+        if self.window.view is not None:
+            self.holder.setCurrentWidget(self.window.view)
+
+    def _open_template(self, path: str) -> None:
+        if self.window._may_discard():
+            self.window.open_workflow(path)
+
+    def _run_example(self, path: str) -> None:
+        if self.window._may_discard() and self.window.open_workflow(path):
+            self.window.runs.run_workflow()
+
+    def _blank(self) -> None:
+        self.window.new_workflow()
+        self.hide_welcome()
