@@ -486,23 +486,6 @@ class MainWindow(QMainWindow):
         log.info("%s: %s", title, message)
         QMessageBox.warning(self, title, message)
 
-    def _may_stop_runs(self) -> bool:
-        """Runs still going are cancelled (after asking) and given a moment to journal their end."""
-        count = self.runs.live_count()
-        if not count:
-            return True
-        answer = QMessageBox.question(
-            self,
-            "Runs in progress",
-            f"{count} run{'s are' if count > 1 else ' is'} still going. Cancel and quit? "
-            "(A cancelled run can be resumed later from the Runs panel.)",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
-        self.runs.cancel_all_blocking()
-        return True
-
     def _may_discard(self) -> bool:
         """Ask before unsaved edits are dropped: Save, Discard or Cancel."""
         if not self.dirty:
@@ -520,7 +503,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._may_discard() or not self._may_stop_runs():
+        if not self._may_discard() or not self.runs.may_close():
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -310,3 +310,21 @@ def test_the_node_context_menu_sets_a_breakpoint_and_offers_rerun(qtbot: QtBot, 
     win.runs._canvas_menu(where)
     assert "Remove breakpoint" in [a.text() for a in win.runs.context_menu.actions()]
     win.runs.context_menu.close()
+
+
+def test_closing_with_a_run_going_asks_then_cancels_it_cleanly(
+    qtbot: QtBot, run_window: MainWindow, run_store: Store, answer_dialog: Callable[..., None]
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    win = run_window
+    win.load(slow_chain(), "library")
+    press_run(qtbot, win)
+    qtbot.waitUntil(lambda: states(win)["wait"] == "running", timeout=TIMEOUT)
+    answer_dialog(lambda box: box.button(QMessageBox.StandardButton.No).click())
+    assert not win.close()  # the person keeps it running
+    assert win.runs.controller.running_ids()
+    answer_dialog(lambda box: box.button(QMessageBox.StandardButton.Yes).click())
+    assert win.close()
+    (run,) = run_store.runs.list("slow_chain")
+    assert run.status == "cancelled"  # journaled before the window went

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMenu, QProgressBar, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QMessageBox, QProgressBar, QPushButton
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.commands import SetNodeOptions
@@ -26,30 +26,21 @@ from flowdesk.providers.setup import LLMServices, llm_services
 from flowdesk.store.database import LibraryError
 from flowdesk.store.running import RunService
 from flowdesk.store.store import Store
-from flowdesk.ui.canvas.theme import NodeState
+from flowdesk.ui.runs.canvas_paint import paint_trace
 from flowdesk.ui.runs.controller import RunController, RunStartError
 from flowdesk.ui.runs.inputs_dialog import RunInputsDialog, example_files_folder, uses_files
 from flowdesk.ui.runs.log_model import LogModel, recorded_lines
 from flowdesk.ui.runs.log_panel import LogPanel
+from flowdesk.ui.runs.node_menu import node_menu
 from flowdesk.ui.runs.node_record import NodeRecord
 from flowdesk.ui.runs.runs_panel import STATUS_MARK, RunsPanel, duration_text, money
 from flowdesk.ui.runs.timeline import Timeline
-from flowdesk.ui.runs.trace import NodeTrace, RunTrace
+from flowdesk.ui.runs.trace import RunTrace
 
 if TYPE_CHECKING:
     from flowdesk.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
-_STATES = {state.value for state in NodeState}
-_RECEIVED = {"queued", "running", "waiting", "succeeded", "failed"}
-"""States of a node that got its inputs (a skipped one got none)."""
-
-
-def node_detail(node: NodeTrace) -> str:
-    """The tag beside a node's state: a map's progress, or how many loop passes it made."""
-    if node.progress is not None:
-        return f"{node.progress[0]}/{node.progress[1]}"
-    return f"×{node.passes}" if node.iteration > 0 else ""
 
 
 class RunWorkbench(QObject):
@@ -423,22 +414,8 @@ class RunWorkbench(QObject):
         return model
 
     def _paint(self, trace: RunTrace, node_ids: set[str]) -> None:
-        scene, document = self.window.scene, self.window.document
-        if scene is None or document is None:
-            return
-        wires: set[str] = set()
-        for node_id in node_ids:
-            node = trace.nodes.get(node_id)
-            if node is not None:
-                state = node.status if node.status in _STATES else "idle"
-                scene.set_node_state(node_id, state, node_detail(node))
-                wires |= scene.edge_ids_at(node_id)
-        for edge_id in wires:  # a wire carried a value when its source delivered and its target took it
-            edge = document.edge(edge_id)
-            if edge is not None:
-                source, target = trace.nodes.get(edge.source), trace.nodes.get(edge.target)
-                carried = source is not None and source.status == "succeeded" and target is not None
-                scene.set_edge_carried(edge_id, carried and target.status in _RECEIVED)
+        if self.window.scene is not None and self.window.document is not None:
+            paint_trace(self.window.scene, self.window.document, trace, node_ids)
 
     def _show_progress(self, trace: RunTrace) -> None:
         total = max(trace.node_count, len(trace.nodes), 1)
@@ -459,31 +436,11 @@ class RunWorkbench(QObject):
 
     # ------------------------------------------------------------ context menu
     def _canvas_menu(self, pos: QPoint) -> None:
-        scene, view, document = self.window.scene, self.window.view, self.window.document
-        if scene is None or view is None or document is None:
-            return
-        item = scene.node_item_at(view.mapToScene(pos))
-        if item is None:
-            return
-        node_id = item.node_id
-        if node_id not in scene.selected_node_ids():
-            scene.select([node_id])
-        node = document.node(node_id)
-        menu = QMenu(self.window)
-        if self.shown is not None:
-            menu.addAction("Re-run from here", lambda: self.rerun_from(node_id))
-            trace = self.controller.trace(self.shown)
-            if trace is not None and trace.nodes.get(node_id, NodeTrace()).status == "waiting":
-                menu.addAction("Approve", lambda: self.decide(node_id, True))
-                menu.addAction("Reject", lambda: self.decide(node_id, False))
-            if trace is not None and trace.nodes.get(node_id, NodeTrace()).status == "succeeded":
-                menu.addAction("Pin output from the shown run", lambda: self.pin_from_shown(node_id))
-        if node.pinned is not None:
-            menu.addAction("Unpin output", lambda: self.unpin(node_id))
-        menu.addAction("Remove breakpoint" if node.breakpoint else "Set breakpoint", self.toggle_breakpoint)
-        menu.addAction("Show its log lines", lambda: self.log_panel.show_node(node_id))
-        self.context_menu = menu  # kept for tests
-        menu.popup(view.viewport().mapToGlobal(pos))
+        """Right-click on a node: run actions for it (see ``node_menu.py``)."""
+        menu = node_menu(self, pos)
+        if menu is not None and self.window.view is not None:
+            self.context_menu = menu  # kept for tests
+            menu.popup(self.window.view.viewport().mapToGlobal(pos))
 
     def pin_from_shown(self, node_id: str) -> None:
         """Pin the outputs ``node_id`` produced (last) in the shown run."""
@@ -517,5 +474,19 @@ class RunWorkbench(QObject):
     def live_count(self) -> int:
         return len(self.controller.running_ids())
 
-    def cancel_all_blocking(self) -> None:
+    def may_close(self) -> bool:
+        """Runs still going are cancelled (after asking) and given a moment to journal their end."""
+        count = self.live_count()
+        if not count:
+            return True
+        answer = QMessageBox.question(
+            self.window,
+            "Runs in progress",
+            f"{count} run{'s are' if count > 1 else ' is'} still going. Cancel and quit? "
+            "(A cancelled run can be resumed later from the Runs panel.)",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
         self.controller.cancel_all_blocking()
+        return True
