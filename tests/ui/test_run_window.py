@@ -72,7 +72,9 @@ def slow_chain() -> Workflow:
     )
 
 
-@pytest.mark.parametrize("example", ["ask_llm", "code_review_loop", "etl_orders", "feed_discovery"])
+@pytest.mark.parametrize(
+    "example", ["ask_llm", "code_review_loop", "etl_orders", "feed_discovery", "summarise_document"]
+)
 def test_each_example_runs_from_the_window_to_success(
     qtbot: QtBot, run_window: MainWindow, answer_dialog: Callable[..., None], example: str, run_store: Store
 ) -> None:
@@ -115,6 +117,13 @@ def test_the_approval_example_waits_and_the_person_approves_in_run_data(
     assert states(win)["rejected"] == "skipped"
     assert states(win)["summaries"] == "succeeded"
     assert win.scene.node_item("summaries").detail == "3/3"  # the map's progress stays on its card
+    # the map's items are pages of its record, each with the item it got and what it made of it
+    win.scene.select(["summaries"])
+    pages = [p.title for p in record.pages]
+    assert [t for t in pages if t.startswith("item")] == ["item 1 of 3", "item 2 of 3", "item 3 of 3"]
+    record.show_page(pages.index("item 2 of 3"))
+    assert "Desktop tools keep data" in record.inputs.raw_text()
+    assert record.outputs.value  # the summary of that document
 
 
 def test_a_run_can_be_stopped_mid_way(qtbot: QtBot, run_window: MainWindow, run_store: Store) -> None:
