@@ -269,7 +269,7 @@ class SettingsDialog(QDialog):
         self.keyring_note.setVisible(bool(problems))
         if problems:
             self.keyring_note.setText(
-                f"{sorted(problems)[0].capitalize()}: keys typed here cannot be stored. Set FLOWDESK_CREDENTIAL_<NAME> "
+                f"{_sentence(sorted(problems)[0])}: keys typed here cannot be stored. Set FLOWDESK_CREDENTIAL_<NAME> "
                 "(or OPENAI_API_KEY / ANTHROPIC_API_KEY) in the environment instead."
             )
         if self.settings.credentials and not self.table.selectedItems():
@@ -416,3 +416,8 @@ def open_settings(parent: QWidget | None = None) -> SettingsDialog | None:
     dialog = SettingsDialog(settings, parent=parent)
     dialog.open()
     return dialog
+
+
+def _sentence(text: str) -> str:
+    """``text`` with a capital first letter, the rest as it is (str.capitalize lowercases names)."""
+    return text[:1].upper() + text[1:]
