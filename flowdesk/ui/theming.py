@@ -30,13 +30,13 @@ MODES = ("system", "light", "dark")
 _TONE_PROPERTY = "flowdeskTone"
 
 _TONES: dict[str, tuple[str, str]] = {
-    # meaning: (on a light window, on a dark window) — each at least 4.5:1 against its background
+    # meaning: (on a light window, on a dark window) — each at least 4.5:1 (WCAG AA) on both Window and Base
     "error": ("#b91c1c", "#f87171"),
-    "warning": ("#b45309", "#fbbf24"),
-    "success": ("#15803d", "#4ade80"),
+    "warning": ("#9a4308", "#fbbf24"),
+    "success": ("#14703a", "#4ade80"),
     "running": ("#1d4ed8", "#60a5fa"),
     "paused": ("#6d28d9", "#c4b5fd"),
-    "muted": ("#6b7280", "#9ca3af"),
+    "muted": ("#5b616b", "#9ca3af"),
     "neutral": ("#374151", "#d1d5db"),
 }
 
