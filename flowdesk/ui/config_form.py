@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.ui.theming import set_tone
+
 _BIG = 2_000_000_000
 
 
@@ -55,7 +57,7 @@ class _Field:
         self.name, self.editor, self.read, self.write = name, editor, read, write
         self.error = QLabel()
         self.error.setObjectName("fieldError")
-        self.error.setStyleSheet("color: #dc2626;")
+        set_tone(self.error, "error")
         self.error.setWordWrap(True)
         self.error.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.error.hide()

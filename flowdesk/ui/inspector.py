@@ -30,6 +30,7 @@ from flowdesk.model.commands import Command, CommandRefused, Rename, SetConfig, 
 from flowdesk.model.document import Change, NodeChanged, NodeRemoved
 from flowdesk.model.workflow import Node
 from flowdesk.ui.config_form import ConfigForm
+from flowdesk.ui.theming import set_tone
 from flowdesk.ui.undo import DocumentUndoStack
 
 NO_TIMEOUT = "none"
@@ -118,7 +119,7 @@ class Inspector(QScrollArea):
         self._form_layout = QVBoxLayout(self._form_box)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #dc2626;")
+        set_tone(self.message, "error")
         naming = self._naming = QFormLayout()
         naming.addRow("Name", self.name)
         for widget in (self.title, self.hint):

@@ -61,6 +61,7 @@ from flowdesk.ui.quick_add import QuickAdd, first_compatible_input
 from flowdesk.ui.runs.workbench import RunWorkbench
 from flowdesk.ui.session import WindowSession
 from flowdesk.ui.settings_dialog import open_settings
+from flowdesk.ui.theming import ThemeSwitcher
 from flowdesk.ui.undo import DocumentUndoStack
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Library: {store.path}", 5000)
         self.resize(1280, 800)
         self._restore_layout()
+        self.theming = ThemeSwitcher.install(self, self._menus["View"])  # View > Theme; palette and canvas
         self.new_workflow()
 
     # ------------------------------------------------------------ layout

@@ -47,6 +47,7 @@ from flowdesk.providers.settings import (
     save_settings,
 )
 from flowdesk.providers.setup import check_connection, llm_services
+from flowdesk.ui.theming import set_tone
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class CredentialEditor(QDialog):
         self.key_field.setEnabled(not self.no_key.isChecked())
         self._placeholder(self.provider.currentText())
         self.problem = QLabel()
-        self.problem.setStyleSheet("color: #c0392b")
+        set_tone(self.problem, "error")
         self.problem.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Name", self.name)
@@ -200,7 +201,7 @@ class SettingsDialog(QDialog):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
-        self.keyring_note.setStyleSheet("color: #b9770e")
+        set_tone(self.keyring_note, "warning")
         self.keyring_note.setVisible(False)
         self.add_button = QPushButton("Add…")
         self.edit_button = QPushButton("Edit…")
@@ -372,7 +373,7 @@ class SettingsDialog(QDialog):
 
     def _show_test(self, text: str, *, ok: bool) -> None:
         self.test_result.setText(text)
-        self.test_result.setStyleSheet("" if ok else "color: #c0392b")
+        set_tone(self.test_result, None if ok else "error")
         self.test_button.setEnabled(True)
 
     # ------------------------------------------------------------ saving
@@ -394,7 +395,7 @@ class SettingsDialog(QDialog):
                 self._keys.set(name, key)
         except (ValueError, SettingsError, CredentialError) as exc:
             self.status.setText(str(exc))
-            self.status.setStyleSheet("color: #c0392b")
+            set_tone(self.status, "error")
             return
         self.settings = settings
         self._new_keys.clear()

@@ -33,6 +33,7 @@ from flowdesk.engine.runner import RunInputError, prepare_inputs
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import RunInput, Workflow
 from flowdesk.paths import examples_dir
+from flowdesk.ui.theming import set_tone
 
 FILE_TOOLS = ("file_read", "file_write")
 
@@ -99,7 +100,7 @@ class RunInputsDialog(QDialog):
             self.folder.setToolTip("The file tools of this workflow read and write only inside this folder")
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b91c1c;")
+        set_tone(self.problem, "error")
         self.problem.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Run")

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QColor
 
 from flowdesk.engine.describe import describe, level_of
 from flowdesk.store.runs import LogInfo
+from flowdesk.ui.theming import tone
 
 LEVELS = ("debug", "info", "warning", "error")
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
@@ -26,6 +26,7 @@ MAX_LINES = 200_000
 MAX_STREAM_CHARS = 200_000
 COLUMNS = ("Time", "Node", "Level", "Message")
 LEVEL_MARK = {"debug": "·", "info": "", "warning": "▲", "error": "✖"}
+LEVEL_TONE = {"debug": "muted", "warning": "warning", "error": "error"}
 """A shape beside the level's colour, so the level reads without colour vision."""
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -61,7 +62,6 @@ class LogModel(QAbstractTableModel):
         self._unplaced: list[tuple[str, str, int]] = []
         self._children: dict[str, str] = {}
         """Sub-run id -> the node of this run that started it."""
-        self.level_colours = {"warning": QColor("#b45309"), "error": QColor("#dc2626"), "debug": QColor("#6b7280")}
 
     # ------------------------------------------------------------ Qt model
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
@@ -89,7 +89,8 @@ class LogModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and column == 3 and len(line.text) > 80:
             return line.text[:4000]
         if role == Qt.ItemDataRole.ForegroundRole and column in (2, 3):
-            return self.level_colours.get(line.level)
+            meaning = LEVEL_TONE.get(line.level)
+            return tone(meaning) if meaning else None  # chosen per paint: follows a theme switch
         return None
 
     # ------------------------------------------------------------ filling

@@ -30,6 +30,7 @@ from flowdesk.store.store import Store
 from flowdesk.store.workflows import NotFoundError
 from flowdesk.ui.runs.runs_panel import STATUS_MARK, duration_text, money
 from flowdesk.ui.runs.value_view import ValueView
+from flowdesk.ui.theming import set_tone
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ class NodeRecord(QWidget):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.setStyleSheet("color: #b91c1c; font-weight: 600;")
+        self.error.setStyleSheet("font-weight: 600;")
+        set_tone(self.error, "error")
         self.inputs = ValueView("no inputs recorded")
         self.outputs = ValueView("no outputs recorded")
         self.values = QTabWidget()

@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from flowdesk.store.runs import RunInfo
 from flowdesk.store.store import Store
 from flowdesk.ui.runs.trace import RunTrace
+from flowdesk.ui.theming import tone
 
 STATUS_MARK = {
     "pending": "○",
@@ -26,15 +26,16 @@ STATUS_MARK = {
     "cancelled": "⊘",
     "interrupted": "⚡",
 }
-STATUS_COLOUR = {
-    "running": "#2563eb",
-    "paused": "#7c3aed",
-    "waiting": "#b45309",
-    "succeeded": "#15803d",
-    "failed": "#dc2626",
-    "cancelled": "#6b7280",
-    "interrupted": "#b45309",
+STATUS_TONE = {
+    "running": "running",
+    "paused": "paused",
+    "waiting": "warning",
+    "succeeded": "success",
+    "failed": "error",
+    "cancelled": "muted",
+    "interrupted": "warning",
 }
+"""The meaning of each run status, coloured by theming.tone (a shade that reads on the current theme)."""
 COLUMNS = ("Run", "Started", "Duration", "Tokens", "Cost", "Version")
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -115,7 +116,7 @@ class RunsPanel(QWidget):
         if run.kind == "rerun" and run.parent_node_id:
             label += f" · from {run.parent_node_id}"
         item.setText(0, label)
-        item.setForeground(0, QColor(STATUS_COLOUR.get(run.status, "#374151")))
+        item.setForeground(0, tone(STATUS_TONE.get(run.status, "neutral")))
         item.setToolTip(0, f"run {run.id}" + (f"\n{run.error.get('message', '')}" if run.error else ""))
         item.setText(1, when(run.created_at))
         ended = run.finished_at or (time.time() if run.status in ("running", "paused") else None)
@@ -132,7 +133,7 @@ class RunsPanel(QWidget):
         if item is None:
             return
         item.setText(0, f"{STATUS_MARK.get(trace.status, '?')} {trace.status}")
-        item.setForeground(0, QColor(STATUS_COLOUR.get(trace.status, "#374151")))
+        item.setForeground(0, tone(STATUS_TONE.get(trace.status, "neutral")))
         if trace.started_at is not None:
             item.setText(2, duration_text((trace.finished_at or time.time()) - trace.started_at))
         inputs, outputs, cost = trace.totals()

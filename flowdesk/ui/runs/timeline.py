@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QP
 from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
 from flowdesk.ui.runs.trace import AttemptSpan, RunTrace
+from flowdesk.ui.theming import is_dark
 
 ROW = 22
 LABEL_WIDTH = 150
@@ -27,6 +28,9 @@ COLOURS = {
     "skipped": "#d1d5db",
     "waiting": "#f59e0b",
 }
+"""Bar fills: mid tones that stand out on a light and on a dark chart alike."""
+DARK_COLOURS = {"skipped": "#6b7280", "cancelled": "#8b919a"}
+"""On a dark chart the pale greys would glare brighter than a real bar; these sit back as they should."""
 
 
 def nice_step(span: float, target_ticks: int = 6) -> float:
@@ -119,8 +123,9 @@ class TimelineChart(QWidget):
 
     def _paint_span(self, painter: QPainter, span: AttemptSpan, start: float, end: float) -> None:
         rect = self._span_rect(span, start, end)
-        colour = QColor(COLOURS.get(span.status, "#6b7280"))
-        painter.setPen(QPen(colour.darker(130), 1))
+        colours = {**COLOURS, **DARK_COLOURS} if is_dark(self.palette()) else COLOURS
+        colour = QColor(colours.get(span.status, "#6b7280"))
+        painter.setPen(QPen(colour.darker(130) if colour.lightness() > 100 else colour.lighter(140), 1))
         style = Qt.BrushStyle.BDiagPattern if span.status in ("waiting", "cancelled") else Qt.BrushStyle.SolidPattern
         if span.source != "run":
             style = Qt.BrushStyle.Dense5Pattern

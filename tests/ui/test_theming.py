@@ -1,0 +1,134 @@
+"""Themes: View > Theme switches the whole window (palette and canvas), is remembered, reaches workflows
+opened later, and "System" follows the OS colour scheme as it changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QLabel
+from pytestqt.qtbot import QtBot
+
+from flowdesk.nodes.registry import builtin_registry
+from flowdesk.paths import examples_dir
+from flowdesk.store.store import Store
+from flowdesk.ui.main_window import MainWindow
+from flowdesk.ui.theming import SETTING, build_palette, is_dark, set_tone, tone
+
+
+@pytest.fixture(autouse=True)
+def back_to_light(qapp: QApplication) -> Iterator[None]:
+    """The application palette is shared by every test: leave it light as found."""
+    yield
+    QGuiApplication.styleHints().unsetColorScheme()  # an explicit pick asked the OS for a scheme
+    qapp.setPalette(build_palette("light"))
+
+
+def window_colour() -> int:
+    return QApplication.palette().color(QPalette.ColorRole.Window).lightness()
+
+
+def theme_action(win: MainWindow, text: str) -> None:
+    menu = next(a.menu() for a in win._menus["View"].actions() if a.menu() and a.text() == "&Theme")
+    next(a for a in menu.actions() if a.text() == text).trigger()
+
+
+def test_dark_switches_palette_and_canvas_and_is_remembered(window: MainWindow) -> None:
+    assert window.theming.mode == "system"
+    theme_action(window, "Dark")
+    assert window_colour() < 80
+    assert is_dark()
+    assert window.scene is not None and window.scene.theme.name == "dark"
+    assert window.settings.value(SETTING) == "dark"
+    assert QApplication.style().name().lower() == "fusion"
+    theme_action(window, "Light")
+    assert window_colour() > 200
+    assert window.scene.theme.name == "light"
+    assert window.settings.value(SETTING) == "light"
+
+
+def test_a_workflow_opened_later_gets_the_dark_canvas(window: MainWindow) -> None:
+    window.theming.set_mode("dark")
+    first = window.scene
+    assert window.open_workflow(str(examples_dir() / "code_review_loop.json"))
+    assert window.scene is not first
+    assert window.scene is not None and window.scene.theme.name == "dark"
+    window.new_workflow()
+    assert window.scene.theme.name == "dark"
+
+
+def test_the_saved_choice_applies_to_a_new_window(qtbot: QtBot, store: Store, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue(SETTING, "dark")
+    win = MainWindow(store, builtin_registry(), settings)
+    qtbot.addWidget(win)
+    assert win.theming.mode == "dark"
+    assert win.theming.actions["dark"].isChecked()
+    assert win.scene is not None and win.scene.theme.name == "dark"
+    assert is_dark()
+    win.stack.setClean()
+
+
+def test_system_follows_the_colour_scheme_unless_a_theme_is_picked(window: MainWindow) -> None:
+    window.theming.set_mode("system")
+    window.theming.system_scheme_changed(Qt.ColorScheme.Dark)  # what the OS signal delivers
+    assert window.scene is not None and window.scene.theme.name == "dark"
+    assert is_dark()
+    window.theming.system_scheme_changed(Qt.ColorScheme.Light)
+    assert window.scene.theme.name == "light"
+    assert not is_dark()
+    window.theming.set_mode("light")
+    window.theming.system_scheme_changed(Qt.ColorScheme.Dark)  # the user's own pick wins
+    assert window.scene.theme.name == "light"
+
+
+def test_toned_labels_follow_the_theme(window: MainWindow) -> None:
+    label = QLabel("boom")
+    set_tone(label, "error")
+    window.theming.set_mode("light")
+    light = label.palette().color(QPalette.ColorRole.WindowText)
+    assert light == tone("error")
+    window.theming.set_mode("dark")
+    dark = label.palette().color(QPalette.ColorRole.WindowText)
+    assert dark == tone("error") and dark != light
+    assert dark.lightness() > 128  # light text on the dark window
+    set_tone(label, None)
+    assert label.palette().color(QPalette.ColorRole.WindowText) == QApplication.palette().color(
+        QPalette.ColorRole.WindowText
+    )
+    label.deleteLater()
+
+
+def test_an_unknown_saved_value_falls_back_to_system(qtbot: QtBot, store: Store, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue(SETTING, "purple")
+    win = MainWindow(store, builtin_registry(), settings)
+    qtbot.addWidget(win)
+    assert win.theming.mode == "system"
+    with pytest.raises(ValueError, match="unknown theme"):
+        win.theming.set_mode("purple")
+    win.stack.setClean()
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two colours."""
+
+    def luminance(c: QColor) -> float:
+        parts = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in (c.redF(), c.greenF(), c.blueF())]
+        return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_every_tone_and_the_text_read_on_both_themes(name: str) -> None:
+    palette = build_palette(name)
+    for background in (QPalette.ColorRole.Window, QPalette.ColorRole.Base, QPalette.ColorRole.AlternateBase):
+        ground = palette.color(background)
+        assert contrast(palette.color(QPalette.ColorRole.Text), ground) >= 7
+        for meaning in ("error", "warning", "success", "running", "paused", "muted", "neutral"):
+            assert contrast(tone(meaning, palette), ground) >= 4.5, (name, meaning, background)
