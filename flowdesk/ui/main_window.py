@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QSettings, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QCursor,
     QDragMoveEvent,
     QDropEvent,
     QKeySequence,
@@ -38,11 +36,10 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from flowdesk.engine.services import EngineServices
-from flowdesk.model.commands import AddNode, Command, CommandRefused, Connect, Macro
+from flowdesk.model.commands import AddNode, CommandRefused
 from flowdesk.model.document import WorkflowDocument
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow, write_workflow
 from flowdesk.model.ids import id_stem
-from flowdesk.model.kinds import KindSpec
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.registry import Registry
 from flowdesk.providers.setup import LLMServices
@@ -57,7 +54,8 @@ from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_dialog import LibraryDialog
 from flowdesk.ui.palette import KIND_MIME, Palette
-from flowdesk.ui.quick_add import QuickAdd, first_compatible_input
+from flowdesk.ui.quick_add import QuickAdd
+from flowdesk.ui.quick_add_actions import QuickAddActions
 from flowdesk.ui.runs.workbench import RunWorkbench
 from flowdesk.ui.session import WindowSession
 from flowdesk.ui.settings_dialog import open_settings
@@ -94,6 +92,7 @@ class MainWindow(QMainWindow):
         self.palette = Palette(registry)
         self.palette.kind_activated.connect(self.add_node_at_centre)
         self.inspector: Inspector | None = None
+        self.quick_add = QuickAddActions(self)
         self.history_view = QUndoView()
         self.history_view.setEmptyLabel("<opened>")
         self.runs = RunWorkbench(self, store, registry, services or EngineServices(), llm)
@@ -214,9 +213,9 @@ class MainWindow(QMainWindow):
         self.view.viewport().setAcceptDrops(True)
         self.view.viewport().installEventFilter(self)
         self.view.connection_refused.connect(self._say)
-        self.view.wire_dropped.connect(self.quick_add_from_wire)
+        self.view.wire_dropped.connect(self.quick_add.from_wire)
         tab = QShortcut(QKeySequence(Qt.Key.Key_Tab), self.view, context=Qt.ShortcutContext.WidgetShortcut)
-        tab.activated.connect(self.quick_add_at_cursor)
+        tab.activated.connect(self.quick_add.at_cursor)
         # swapped inside a fixed central holder: replacing the central widget itself would make the
         # window lay its docks out afresh around a new, small view
         if old_view is not None:
@@ -364,58 +363,9 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.session.changed()
 
-    def _show_quick_add(self, kinds: list[KindSpec], scene_pos: QPointF, chosen: Callable[[str], None]) -> QuickAdd:
-        assert self.view is not None
-        popup = QuickAdd(kinds, self)
-        popup.chosen.connect(chosen)
-        popup.popup(self.view.viewport().mapToGlobal(self.view.mapFromScene(scene_pos)))
-        self._quick_add = popup  # kept for tests and so Python does not collect it while open
-        return popup
-
-    def quick_add_at_cursor(self) -> None:
-        """Tab on the canvas: search the node kinds, add the chosen one under the mouse."""
-        if self.view is None:
-            return
-        inside = self.view.viewport().mapFromGlobal(QCursor.pos())
-        if not self.view.viewport().rect().contains(inside):
-            inside = self.view.viewport().rect().center()
-        where = self.view.mapToScene(inside)
-        kinds = [k for k in self.registry if k.runnable or k.name == "note"]
-        self._show_quick_add(kinds, where, lambda kind: self.add_node(kind, where))
-
-    def quick_add_from_wire(self, source: str, source_port: str, scene_pos: QPointF) -> None:
-        """A wire dropped on empty canvas: offer the kinds it can feed, add and connect in one step."""
-        if self.document is None:
-            return
-        out = next((p for p in self.document.ports(source).outputs if p.name == source_port), None)
-        if out is None:
-            return
-        kinds = [k for k in self.registry if first_compatible_input(k, out.type) is not None]
-        self._show_quick_add(kinds, scene_pos, lambda kind: self._add_connected(kind, source, source_port, scene_pos))
-
-    def _add_connected(self, kind: str, source: str, source_port: str, scene_pos: QPointF) -> None:
-        if self.document is None or self.stack is None:
-            return
-        doc = self.document
-        spec = doc.catalog.get(kind)
-        out = next(p for p in doc.ports(source).outputs if p.name == source_port)
-        target_port = first_compatible_input(spec, out.type) if spec else None
-        position = (snap(scene_pos.x()), snap(scene_pos.y()))
-
-        def build(run: Callable[[Command], None]) -> None:
-            add = AddNode.of_kind(doc, kind, position)
-            run(add)
-            run(Connect(doc, source, source_port, add.node.id, target_port or ""))
-            self._added = add.node.id
-
-        try:
-            macro = Macro.record(doc, f"Add {spec.display_name if spec else kind}", build)
-        except CommandRefused as exc:
-            self._say(str(exc))
-            return
-        self.stack.push_command(macro)
-        if self.scene is not None:
-            self.scene.select([self._added])
+    @property
+    def _quick_add(self) -> QuickAdd | None:
+        return self.quick_add.popup
 
     def _select_all(self) -> None:
         if self.scene is not None and self.document is not None:
