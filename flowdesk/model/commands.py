@@ -357,6 +357,16 @@ class SetWorkflowProps(Command):
     def undo(self, doc: WorkflowDocument) -> None:
         doc._set_meta(**self.old)
 
+    def merge(self, other: Command) -> bool:
+        """Typing a name or description letter by letter is one undo step (same fields, one after another)."""
+        if type(other) is not SetWorkflowProps or set(other.new) != set(self.new) or not self._typed():
+            return False
+        self.new = other.new
+        return True
+
+    def _typed(self) -> bool:
+        return set(self.new) <= {"name", "description"}
+
 
 class Macro(Command):
     """Several commands as one undo step (insert a node on an edge, auto-layout, ...).

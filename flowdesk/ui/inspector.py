@@ -32,6 +32,7 @@ from flowdesk.model.workflow import Node
 from flowdesk.ui.config_form import ConfigForm
 from flowdesk.ui.theming import set_tone
 from flowdesk.ui.undo import DocumentUndoStack
+from flowdesk.ui.workflow_panel import WorkflowPanel
 
 NO_TIMEOUT = "none"
 
@@ -110,8 +111,9 @@ class Inspector(QScrollArea):
         self._layout = QVBoxLayout(body)
         self.title = QLabel()
         self.title.setWordWrap(True)
-        self.hint = QLabel("Select a node to see and change its settings.")
+        self.hint = QLabel("Select a node to see and change its settings; with none selected, the workflow's.")
         self.hint.setWordWrap(True)
+        self.workflow = WorkflowPanel(stack)
         self.name = QLineEdit(placeholderText="title on the canvas")
         self.name.textEdited.connect(self._renamed)
         self.options = _Options(self._options_edited)
@@ -122,7 +124,7 @@ class Inspector(QScrollArea):
         set_tone(self.message, "error")
         naming = self._naming = QFormLayout()
         naming.addRow("Name", self.name)
-        for widget in (self.title, self.hint):
+        for widget in (self.title, self.hint, self.workflow):
             self._layout.addWidget(widget)
         self._layout.addLayout(naming)
         for widget in (self._form_box, self.options, self.message):
@@ -141,6 +143,7 @@ class Inspector(QScrollArea):
         self.message.clear()
         editing = node_id is not None
         self.hint.setVisible(not editing)
+        self.workflow.setVisible(not editing)
         for widget in (self.title, self.name, self._form_box, self.options):
             widget.setVisible(editing)
         self._naming.setRowVisible(0, editing)
@@ -213,3 +216,4 @@ class Inspector(QScrollArea):
 
     def dispose(self) -> None:
         self._unsubscribe()
+        self.workflow.dispose()

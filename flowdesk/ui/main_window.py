@@ -53,6 +53,7 @@ from flowdesk.ui.edit_actions import EditActions
 from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_dialog import LibraryDialog
+from flowdesk.ui.naming_actions import NamingActions
 from flowdesk.ui.palette import KIND_MIME, Palette
 from flowdesk.ui.quick_add import QuickAdd
 from flowdesk.ui.quick_add_actions import QuickAddActions
@@ -168,6 +169,8 @@ class MainWindow(QMainWindow):
         self._action("File", "&Import JSON…", self.import_file, "Ctrl+I")
         self._action("File", "&Export JSON…", self.export_file, "Ctrl+E")
         self._action("File", "&Save", self.save, QKeySequence.StandardKey.Save)
+        self.naming = NamingActions(self)  # Save As, Rename, F2
+        self._menus["File"].addActions([self.naming.save_as_action, self.naming.rename_action])
         self._action("File", "&Version history…", self.show_history, "Ctrl+Shift+H")
         self._action("File", "Se&ttings…", self.show_settings, "Ctrl+,")
         self._menus["File"].addSeparator()
@@ -175,6 +178,7 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action("Edit", "&Undo", lambda: self.stack and self.stack.undo(), "Ctrl+Z")
         self.redo_action = self._action("Edit", "&Redo", lambda: self.stack and self.stack.redo(), "Ctrl+Shift+Z")
         self._action("Edit", "Select &all", self._select_all, QKeySequence.StandardKey.SelectAll)
+        self._menus["Edit"].addAction(self.naming.rename_node_action)
         self._action("View", "&Fit all", lambda: self.view and self.view.fit_all(), "F")
         self._action("View", "Zoom &in", lambda: self._zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
         self._action("View", "Zoom &out", lambda: self._zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
@@ -426,13 +430,21 @@ class MainWindow(QMainWindow):
 
     def show_run_data(self) -> None:
         """Bring the inspector's Run data tab forward."""
+        self.show_inspector(self.runs.record)
+
+    def show_inspector(self, tab: QWidget | None = None) -> None:
+        """Bring the inspector forward, on ``tab`` (default: the Settings tab)."""
         self._docks["inspector"].show()
         self._docks["inspector"].raise_()
-        self.inspector_tabs.setCurrentWidget(self.runs.record)
+        self.inspector_tabs.setCurrentWidget(tab or self.inspector_tabs.widget(0))
 
     def say(self, message: str) -> None:
         """A message in the status bar (for the window's helpers: runs, edit actions)."""
         self._say(message)
+
+    def warn(self, title: str, message: str) -> None:
+        """A modal warning (for the window's helpers); also logged."""
+        self._warn(title, message)
 
     def _warn(self, title: str, message: str) -> None:
         log.info("%s: %s", title, message)

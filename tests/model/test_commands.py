@@ -265,6 +265,20 @@ def test_workflow_props(history: History) -> None:
         SetWorkflowProps(history.doc, settings={"max_concurrency": 0})
 
 
+def test_typing_a_workflow_name_is_one_undo_step(history: History) -> None:
+    for typed in ("R", "Re", "Review"):
+        history.push(SetWorkflowProps(history.doc, name=typed))
+    history.push(SetWorkflowProps(history.doc, description="checks code"))
+    history.undo()
+    assert history.doc.workflow.name == "Review" and history.doc.workflow.description == ""
+    history.undo()
+    assert history.doc.workflow.name == "Test"
+    history.push(SetWorkflowProps(history.doc, settings={"max_concurrency": 3}))
+    history.push(SetWorkflowProps(history.doc, settings={"max_concurrency": 4}))
+    history.undo()  # a settings change is a step of its own, not a typing burst
+    assert history.doc.workflow.settings.max_concurrency == 3
+
+
 def test_macro_records_dependent_steps_as_one_undo(history: History) -> None:
     doc = history.doc
     a, b = add(history, "transform"), add(history, "transform", 400, 0)

@@ -1,0 +1,93 @@
+"""File > Save As… and File > Rename…, and F2 to rename the selected node.
+
+Rename is an edit of the open document (undoable, saved with the next Ctrl+S), so the title,
+the library and the undo history agree. Save As makes a new library workflow from the open one,
+unsaved edits included, and opens it; the original keeps its last saved version untouched.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+from flowdesk.model.commands import SetWorkflowProps
+from flowdesk.store.database import LibraryError
+
+if TYPE_CHECKING:
+    from flowdesk.ui.main_window import MainWindow
+
+
+class NamingActions:
+    """The actions (the window puts them in its File and Edit menus) and what they do."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.save_as_action = self._make("Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self.rename_action = self._make("&Rename workflow…", self.rename)
+        self.rename_node_action = self._make("Re&name node", self.rename_node, QKeySequence("F2"))
+
+    def _make(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | None = None) -> QAction:
+        action = QAction(text, self.window)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _ask_name(self, title: str, label: str, proposed: str) -> str | None:
+        """A name typed by the person, stripped; None when they cancel or leave it empty."""
+        text, ok = QInputDialog.getText(self.window, title, label, QLineEdit.EchoMode.Normal, proposed)
+        text = text.strip()
+        return text if ok and text else None
+
+    def rename(self) -> None:
+        window = self.window
+        if window.document is None or window.stack is None:
+            return
+        current = window.document.workflow.name
+        name = self._ask_name("Rename the workflow", "Name:", current)
+        if name is None or name == current:
+            return
+        if window.stack.push_command(SetWorkflowProps(window.document, name=name)) is None:
+            window.say(f"Renamed to '{name}': save (Ctrl+S) to keep it in the library")
+
+    def save_as(self) -> bool:
+        """Save the open workflow, edits and all, as a new library workflow and open that; True when saved."""
+        window = self.window
+        if window.document is None:
+            return False
+        original = window.document.workflow
+        name = self._ask_name("Save as a new workflow", "Name of the copy:", f"{original.name} (copy)")
+        if name is None:
+            return False
+        copy = original.model_copy(update={"id": f"wf_{uuid.uuid4().hex[:12]}", "name": name, "version": 1})
+        try:
+            result = window.store.workflows.save(copy, summary=f"saved as a copy of '{original.name}'")
+            saved = window.store.workflows.load(result.workflow_id)
+            if window.source not in (None, "library"):  # opened from a file: the files it calls come along
+                window.store.workflows.import_references(saved, Path(window.source).parent)
+        except (LibraryError, ValueError, OSError) as exc:
+            window.warn("Cannot save a copy", str(exc))
+            return False
+        window.session.discarded(original.id)  # its unsaved edits went into the copy
+        window.load(saved, "library")
+        window.session.opened(saved.id)
+        window.say(f"Saved as '{name}' (version 1); '{original.name}' keeps its last saved version")
+        return True
+
+    def rename_node(self) -> None:
+        """Bring the inspector forward with the selected node's name ready to type over."""
+        window = self.window
+        if window.scene is None or window.inspector is None:
+            return
+        nodes = window.scene.selected_node_ids()
+        if len(nodes) != 1:
+            window.say("Select one node to rename it")
+            return
+        window.show_inspector()
+        window.inspector.name.setFocus()
+        window.inspector.name.selectAll()

@@ -1,0 +1,110 @@
+"""The open workflow's own properties (name, description, run limits), edited through commands.
+
+The inspector shows this panel while no node is selected, so a person finds the workflow's
+settings where they find a node's: click the empty canvas and they are there. Every edit is a
+:class:`~flowdesk.model.commands.SetWorkflowProps` on the undo stack (typing a name is one step).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QVBoxLayout,
+)
+
+from flowdesk.model.commands import CommandRefused, SetWorkflowProps
+from flowdesk.model.document import Change, WorkflowChanged
+from flowdesk.model.workflow import Settings, Workflow
+from flowdesk.ui.theming import set_tone
+from flowdesk.ui.undo import DocumentUndoStack
+
+NO_LIMIT = "none"
+
+
+class WorkflowPanel(QGroupBox):
+    """Name, description, nodes at once and run time limit of the open workflow."""
+
+    def __init__(self, stack: DocumentUndoStack) -> None:
+        super().__init__("Workflow")
+        self.stack = stack
+        self.document = stack.document
+        self._loading = False
+        self.name = QLineEdit(placeholderText="the name in the library and the title bar")
+        self.name.textEdited.connect(lambda text: self._push(name=text))
+        self.description = QPlainTextEdit(placeholderText="what it does, for whoever opens it next")
+        self.description.setTabChangesFocus(True)
+        self.description.setFixedHeight(self.description.fontMetrics().lineSpacing() * 6 + 12)
+        self.description.textChanged.connect(self._description_edited)
+        limits = Settings.model_fields
+        self.concurrency = QSpinBox(minimum=1, maximum=10_000)
+        self.concurrency.setToolTip(limits["max_concurrency"].description or "")
+        self.timeout = QDoubleSpinBox(minimum=0.0, maximum=30 * 86400.0, decimals=1, suffix=" s")
+        self.timeout.setSpecialValueText(NO_LIMIT)
+        self.timeout.setToolTip("Time limit of a whole run; 'none' for no limit.")
+        for spin in (self.concurrency, self.timeout):
+            spin.setKeyboardTracking(False)
+            spin.valueChanged.connect(self._settings_edited)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        set_tone(self.message, "error")
+        form = QFormLayout()
+        form.addRow("Name", self.name)
+        form.addRow("Description", self.description)
+        form.addRow("Nodes at once", self.concurrency)
+        form.addRow("Run time limit", self.timeout)
+        box = QVBoxLayout(self)
+        box.addLayout(form)
+        box.addWidget(self.message)
+        self._unsubscribe = self.document.subscribe(self._document_changed)
+        self._show(self.document.workflow)
+
+    def _show(self, workflow: Workflow) -> None:
+        """Show the document's values without sending them back as edits (and without moving the cursor)."""
+        self._loading = True
+        try:
+            if self.name.text() != workflow.name:
+                self.name.setText(workflow.name)
+            if self.description.toPlainText() != workflow.description:
+                self.description.setPlainText(workflow.description)
+            self.concurrency.setValue(workflow.settings.max_concurrency)
+            self.timeout.setValue(workflow.settings.run_timeout_s or 0.0)
+        finally:
+            self._loading = False
+
+    def _document_changed(self, change: Change) -> None:
+        if isinstance(change, WorkflowChanged):
+            self._show(self.document.workflow)
+
+    def _description_edited(self) -> None:
+        if not self._loading:
+            self._push(description=self.description.toPlainText())
+
+    def _settings_edited(self, *_: Any) -> None:
+        if self._loading:
+            return
+        settings = self.document.workflow.settings.model_copy(
+            update={"max_concurrency": self.concurrency.value(), "run_timeout_s": self.timeout.value() or None}
+        )
+        if settings != self.document.workflow.settings:
+            self._push(settings=settings)
+
+    def _push(self, **fields: Any) -> None:
+        """An edit the model refuses (an empty name is allowed; a 201-character one is not) is shown here."""
+        try:
+            command = SetWorkflowProps(self.document, **fields)
+        except CommandRefused as exc:
+            self.message.setText(str(exc))
+            return
+        self.message.clear()
+        self.stack.push_command(command)
+
+    def dispose(self) -> None:
+        self._unsubscribe()
