@@ -3,6 +3,7 @@ opened later, and "System" follows the OS colour scheme as it changes."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +13,11 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
+from flowdesk.engine.services import EngineServices
+from flowdesk.model.fileformat import read_workflow
 from flowdesk.nodes.registry import builtin_registry
 from flowdesk.paths import examples_dir
+from flowdesk.store.running import RunService
 from flowdesk.store.store import Store
 from flowdesk.ui.main_window import MainWindow
 from flowdesk.ui.theming import SETTING, build_palette, is_dark, set_tone, tone
@@ -132,3 +136,26 @@ def test_every_tone_and_the_text_read_on_both_themes(name: str) -> None:
         assert contrast(palette.color(QPalette.ColorRole.Text), ground) >= 7
         for meaning in ("error", "warning", "success", "running", "paused", "muted", "neutral"):
             assert contrast(tone(meaning, palette), ground) >= 4.5, (name, meaning, background)
+
+
+def test_run_rows_take_the_new_themes_shade(window: MainWindow, store: Store) -> None:
+    """A listed run's status colour must read on the new background at once, not after a refresh."""
+    workflow = read_workflow(examples_dir() / "etl_orders.json")
+    store.workflows.save(workflow)
+
+    async def run_once() -> None:
+        service = RunService(store, builtin_registry(), EngineServices())  # no files folder: it fails
+        started = service.start(store.workflows.load(workflow.id), {}, workflow_version=1)
+        assert started.handle is not None
+        await started.handle.wait()
+
+    asyncio.run(run_once())
+    window.theming.set_mode("light")
+    panel = window.runs.runs_panel
+    panel.show_workflow(workflow.id)
+    row = panel.tree.topLevelItem(0)
+    assert "failed" in row.text(0) and row.foreground(0).color() == tone("error")
+    light = row.foreground(0).color()
+    window.theming.set_mode("dark")
+    QApplication.processEvents()
+    assert row.foreground(0).color() == tone("error") != light

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from flowdesk.store.runs import RunInfo
@@ -38,6 +38,8 @@ STATUS_TONE = {
 """The meaning of each run status, coloured by theming.tone (a shade that reads on the current theme)."""
 COLUMNS = ("Run", "Started", "Duration", "Tokens", "Cost", "Version")
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
+TONE_ROLE = Qt.ItemDataRole.UserRole + 1
+"""The status's meaning, kept on the row so a theme switch can recolour it."""
 
 
 def money(cost: float) -> str:
@@ -116,7 +118,7 @@ class RunsPanel(QWidget):
         if run.kind == "rerun" and run.parent_node_id:
             label += f" · from {run.parent_node_id}"
         item.setText(0, label)
-        item.setForeground(0, tone(STATUS_TONE.get(run.status, "neutral")))
+        _set_tone(item, STATUS_TONE.get(run.status, "neutral"))
         item.setToolTip(0, f"run {run.id}" + (f"\n{run.error.get('message', '')}" if run.error else ""))
         item.setText(1, when(run.created_at))
         ended = run.finished_at or (time.time() if run.status in ("running", "paused") else None)
@@ -133,12 +135,19 @@ class RunsPanel(QWidget):
         if item is None:
             return
         item.setText(0, f"{STATUS_MARK.get(trace.status, '?')} {trace.status}")
-        item.setForeground(0, tone(STATUS_TONE.get(trace.status, "neutral")))
+        _set_tone(item, STATUS_TONE.get(trace.status, "neutral"))
         if trace.started_at is not None:
             item.setText(2, duration_text((trace.finished_at or time.time()) - trace.started_at))
         inputs, outputs, cost = trace.totals()
         item.setText(3, f"{inputs + outputs:,}" if inputs + outputs else "—")
         item.setText(4, money(cost))
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A theme switch: each row's status takes the shade that reads on the new background."""
+        if event.type() == QEvent.Type.PaletteChange:
+            for item in self._items.values():
+                _set_tone(item, item.data(0, TONE_ROLE) or "neutral")
+        super().changeEvent(event)
 
     def current_run(self) -> str | None:
         item = self.tree.currentItem()
@@ -153,3 +162,8 @@ class RunsPanel(QWidget):
     def _current_changed(self, current: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None) -> None:
         if current is not None:
             self.run_selected.emit(current.data(0, RUN_ID_ROLE))
+
+
+def _set_tone(item: QTreeWidgetItem, meaning: str) -> None:
+    item.setData(0, TONE_ROLE, meaning)
+    item.setForeground(0, tone(meaning))
