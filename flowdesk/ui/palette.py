@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QMimeData, QModelIndex, QSize, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QMimeData, QModelIndex, QRectF, QSize, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
@@ -23,25 +23,37 @@ KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def kind_icon(spec: KindSpec, size: int = 32) -> QIcon:
-    """The kind's icon from resources/icons/<icon>.svg, or a lettered badge in its category's colour."""
+    """The kind's icon from resources/icons/<icon>.svg, or a lettered badge in its category's colour.
+
+    The badge is drawn at several sizes, so it stays sharp on high-DPI screens (Qt picks the one
+    that fits the device pixels) instead of being scaled up from one small bitmap.
+    """
     path = resources_dir() / "icons" / f"{spec.icon}.svg"
     if path.is_file():
         return QIcon(str(path))
+    icon = QIcon()
+    for pixels in (size // 2, size, size * 2, size * 3):
+        icon.addPixmap(_badge(spec, pixels))
+    return icon
+
+
+def _badge(spec: KindSpec, size: int) -> QPixmap:
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setBrush(category_colour(spec.category))
     painter.setPen(Qt.PenStyle.NoPen)
-    painter.drawRoundedRect(1, 1, size - 2, size - 2, size / 4, size / 4)
+    inset = max(1.0, size / 32)
+    painter.drawRoundedRect(QRectF(inset, inset, size - 2 * inset, size - 2 * inset), size / 4, size / 4)
     font = QFont()
     font.setBold(True)
-    font.setPixelSize(int(size * 0.55))
+    font.setPixelSize(max(6, int(size * 0.55)))
     painter.setFont(font)
     painter.setPen(QColor("white"))
     painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, spec.display_name[:1].upper())
     painter.end()
-    return QIcon(pixmap)
+    return pixmap
 
 
 class _KindModel(QStandardItemModel):

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from flowdesk.nodes.registry import builtin_registry
-from flowdesk.ui.palette import KIND_MIME, KIND_ROLE, Palette
+from flowdesk.ui.palette import KIND_MIME, KIND_ROLE, Palette, kind_icon
 
 
 def _palette(qtbot: QtBot) -> Palette:
@@ -58,3 +58,14 @@ def test_double_click_adds_and_a_drag_carries_the_kind(qtbot: QtBot) -> None:
     assert signal.args == ["merge"]
     mime = palette.model.mimeData([palette.proxy.mapToSource(index)])
     assert bytes(mime.data(KIND_MIME)).decode() == "merge"
+
+
+def test_kind_icons_stay_sharp_on_high_dpi_screens() -> None:
+    """A 16-point icon on a 3x screen needs 48 device pixels, drawn at that size, not scaled up."""
+    spec = builtin_registry().get("transform")
+    assert spec is not None
+    icon = kind_icon(spec)
+    sizes = {(s.width(), s.height()) for s in icon.availableSizes()}
+    assert {(16, 16), (32, 32), (64, 64), (96, 96)} <= sizes
+    big = icon.pixmap(96, 96).toImage()
+    assert big.width() == 96 and big.pixelColor(48, 6).alpha() > 0  # drawn edge to edge at that size
