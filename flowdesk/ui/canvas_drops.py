@@ -88,7 +88,7 @@ class CanvasWatcher(QObject):
             add = AddNode.of_kind(doc, kind, (snap(where.x()), snap(where.y())))
             run(add)
             added.append(add.node.id)
-            insert_on_edge(doc, add.node.id, edge_id, run)
+            insert_on_edge(doc, add.node.id, edge_id, run, self.scene.card_size)
 
         try:
             spec = doc.catalog.get(kind)

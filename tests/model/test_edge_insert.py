@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flowdesk.model.commands import AddNode, Command, Connect, Macro
-from flowdesk.model.edge_insert import insert_on_edge, insertion_ports
+from flowdesk.model.edge_insert import ROOM_GAP, insert_on_edge, insertion_ports, room_for
 from flowdesk.model.history import History
 from flowdesk.model.workflow import LoopSettings
 
@@ -60,3 +60,51 @@ def test_a_loop_edge_takes_no_node(history: History) -> None:
     wire(history, a, "output", b, "input")
     loop = wire(history, b, "output", a, "input", loop=LoopSettings(max_iterations=3))
     assert insertion_ports(doc, spare, loop) is None
+
+
+def test_inserting_into_a_tight_chain_slides_the_rest_right_in_the_same_step(history: History) -> None:
+    """A -> B -> C 200 apart, a 180-wide card dropped at A + 100: B and C (not A, not the loop's source) move."""
+    doc = history.doc
+    ids = []
+    for kind, x in (("start", 0), ("transform", 200), ("transform", 400)):
+        command = AddNode.of_kind(doc, kind, (x, 0))
+        history.push(command)
+        ids.append(command.node.id)
+    a, b, c = ids
+    edge = wire(history, a, "inputs", b, "input")
+    wire(history, b, "output", c, "input")
+    wire(history, c, "output", b, "input", loop=LoopSettings(max_iterations=2))  # a loop back must not matter
+    middle = AddNode.of_kind(doc, "transform", (100, 80))
+    history.push(middle)
+    before = doc.workflow
+
+    def build(run: Callable[[Command], None]) -> None:
+        assert insert_on_edge(doc, middle.node.id, edge, run, size_of=lambda _n: (180.0, 60.0))
+
+    history.push(Macro.record(doc, "Insert", build))
+    shift = 100 + 180 + ROOM_GAP - 200  # the card's right edge plus the gap, past B's left edge
+    assert doc.node(b).position.x == 200 + shift and doc.node(c).position.x == 400 + shift
+    assert doc.node(a).position.x == 0 and doc.node(middle.node.id).position.x == 100
+    history.undo()
+    assert doc.workflow == before
+
+
+def test_no_card_moves_when_there_is_room(history: History) -> None:
+    doc = history.doc
+    start, out = AddNode.of_kind(doc, "start", (0, 0)), AddNode.of_kind(doc, "output", (800, 0))
+    for command in (start, out):
+        history.push(command)
+    edge = wire(history, start.node.id, "inputs", out.node.id, "value")
+    middle = add(history, "transform")
+    assert room_for(doc, middle, edge, lambda _n: (180.0, 60.0)) == {}
+
+
+def test_the_shift_keeps_cards_on_the_grid(history: History) -> None:
+    doc = history.doc
+    start, out = AddNode.of_kind(doc, "start", (0, 0)), AddNode.of_kind(doc, "output", (200, 0))
+    for command in (start, out):
+        history.push(command)
+    edge = wire(history, start.node.id, "inputs", out.node.id, "value")
+    middle = add(history, "transform")  # at (0, 0)
+    ((x, _y),) = room_for(doc, middle, edge, lambda _n: (173.0, 60.0)).values()
+    assert x % 10 == 0 and x >= 173 + ROOM_GAP

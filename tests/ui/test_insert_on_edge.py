@@ -138,3 +138,25 @@ def test_a_kind_that_does_not_fit_is_added_where_it_fell(qtbot: QtBot, window: M
     assert deliver(window, drag_event(window, "map", middle, QEvent.Type.Drop))
     assert [n.kind for n in window.document.nodes].count("map") == 1
     assert [e.id for e in window.document.edges] == [edge]
+
+
+def test_a_kind_dropped_into_a_tight_wire_makes_room(qtbot: QtBot, window: MainWindow) -> None:
+    """Start and Output side by side: the new card must not land on Output; Output slides right."""
+    doc = window.document
+    start, out = AddNode.of_kind(doc, "start", (0, 0)), AddNode.of_kind(doc, "output", (260, 0))
+    for command in (start, out):
+        window.stack.push_command(command)
+    connect = Connect(doc, start.node.id, "inputs", out.node.id, "value")
+    window.stack.push_command(connect)
+    window.view.set_zoom(1.0)
+    window.view.centerOn(200, 50)
+    middle = wire_middle(window, connect.edge.id)
+    assert deliver(window, drag_event(window, "transform", middle, QEvent.Type.Drop))
+    (added,) = [n for n in doc.nodes if n.kind == "transform"]
+    new_card = window.scene.node_item(added.id).sceneBoundingRect()
+    output_card = window.scene.node_item(out.node.id).sceneBoundingRect()
+    assert not new_card.intersects(output_card) and output_card.left() >= new_card.right()
+    assert doc.node(out.node.id).position.x > 260
+    assert_window_scene_matches(window)
+    window.stack.undo()  # add, make room, rewire: one step
+    assert doc.node(out.node.id).position.x == 260 and len(doc.nodes) == 2

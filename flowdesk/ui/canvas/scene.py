@@ -405,12 +405,17 @@ class WorkflowScene(QGraphicsScene):
 
         def build(run: Callable[[Command], None]) -> None:
             run(MoveNodes(doc, positions))
-            insert_on_edge(doc, node_id, edge_id, run)
+            insert_on_edge(doc, node_id, edge_id, run, self.card_size)
 
         if self.push(lambda: Macro.record(doc, f"Insert {doc.node(node_id).title} into a wire", build)) is not None:
             self._sync_position(self._nodes[node_id])
             return False
         return True
+
+    def card_size(self, node_id: str) -> tuple[float, float]:
+        """The drawn size of a node's card (the model has positions only)."""
+        rect = self._nodes[node_id].card_rect()
+        return rect.width(), rect.height()
 
     def nudge_selection(self, dx: float, dy: float) -> bool:
         """Move the selected nodes by (dx, dy), as one command."""
