@@ -121,10 +121,11 @@ def _print_header(store: Store, run: RunInfo, steps: list[StepInfo], children: l
 
 
 def _totals(steps: list[StepInfo], children: list[RunInfo]) -> list[tuple[str, str]]:
-    """Tokens and cost: the run's own, and with its map items and sub-workflow runs (recorded apart).
+    """Tokens and cost of the run, its map items and sub-workflow runs included.
 
     Summed from the steps, like the table below: the run's own totals are written when a segment
-    finishes, so they miss the work of a segment whose process was killed.
+    finishes, so they miss the work of a segment whose process was killed. A map or sub-workflow
+    node's step counts what its child runs spent, so the children are not added again.
     """
     tin = sum(s.input_tokens for s in steps)
     tout = sum(s.output_tokens for s in steps)
@@ -132,11 +133,8 @@ def _totals(steps: list[StepInfo], children: list[RunInfo]) -> list[tuple[str, s
     tokens = f"{tin:,} in + {tout:,} out" if tin + tout else "-"
     money = f"${cost:.4f}" if cost else "$0"
     if children:
-        tin += sum(c.input_tokens for c in children)
-        tout += sum(c.output_tokens for c in children)
-        cost += sum(c.cost_usd for c in children)
-        tokens += f"; with its {len(children)} sub-run(s): {tin:,} in + {tout:,} out"
-        money += f"; with its sub-runs: ${cost:.4f}"
+        tokens += f" (with its {len(children)} sub-run(s))"
+        money += " (with its sub-runs)"
     return [("tokens", tokens), ("cost", money)]
 
 
@@ -191,15 +189,14 @@ def _fold(label: str, group: list[StepInfo], children: list[RunInfo] | None, ori
     last = group[-1]
     # a step left 'waiting' when the run suspended is the same attempt the decision later finished
     tried = [s for s in group if s.attempt > 0 and s.source == "run" and (s is last or s.status != "waiting")]
-    subruns = children or []
     row = NodeRow(
         label=label,
         status=last.status,
         attempts=len(tried),
         duration_s=sum(s.duration_s for s in group),
-        input_tokens=sum(s.input_tokens for s in group) + sum(c.input_tokens for c in subruns),
-        output_tokens=sum(s.output_tokens for s in group) + sum(c.output_tokens for c in subruns),
-        cost_usd=sum(s.cost_usd for s in group) + sum(c.cost_usd for c in subruns),
+        input_tokens=sum(s.input_tokens for s in group),  # a map's step counts its items' tokens
+        output_tokens=sum(s.output_tokens for s in group),
+        cost_usd=sum(s.cost_usd for s in group),
         note="",
     )
     notes = []

@@ -7,8 +7,10 @@ node, shares the parent's services, bus and journal, and is cancelled with its p
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from flowdesk.engine.events import Usage
 from flowdesk.nodes.context import NodeFailure
 
 if TYPE_CHECKING:
@@ -17,8 +19,14 @@ if TYPE_CHECKING:
 
 
 async def run_child_workflow(
-    parent: Run, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str
-) -> dict[str, Any]:
+    parent: Run, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str,
+    spent: Callable[[Usage], None],
+) -> dict[str, Any]:  # fmt: skip
+    """Run ``ref`` as a child of ``pn`` and return its outputs; its tokens and cost go to ``spent``.
+
+    ``spent`` hears the child's usage whether it succeeded or not (a failed child's tokens were
+    paid for all the same), so the calling node, and through it the parent run, count them.
+    """
     from flowdesk.engine.runner import InvalidWorkflowError, RunInputError, start_run
 
     services = parent.services
@@ -63,6 +71,7 @@ async def run_child_workflow(
         raise
     finally:
         parent.children.pop(child_id, None)
+    spent(result.usage)
     if result.status == "waiting":
         raise NodeFailure(
             f"{label}: workflow '{ref}' stopped at approval node(s) {', '.join(result.waiting)}; a run that "

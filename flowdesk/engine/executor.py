@@ -27,7 +27,6 @@ from flowdesk.engine.events import (
     RunStarted,
 )
 from flowdesk.engine.loops import LoopsMixin
-from flowdesk.engine.plan import PlanNode
 from flowdesk.engine.results import PriorOutcome, RunResult
 from flowdesk.engine.run_control import ControlMixin
 from flowdesk.engine.run_state import DELIVERED, SKIPPED, TERMINAL
@@ -436,10 +435,3 @@ class Run(LoopsMixin, ControlMixin):
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def run_child(
-        self, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str
-    ) -> dict[str, Any]:
-        from flowdesk.engine.children import run_child_workflow
-
-        return await run_child_workflow(self, pn, iteration, attempt, ref, inputs, label)

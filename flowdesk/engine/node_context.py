@@ -114,7 +114,15 @@ class RunNodeContext:
         return await self._run.wait_for_approval(self._pn.index, message)
 
     async def run_workflow(self, ref: str, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
-        return await self._run.run_child(self._pn, self.iteration, self.attempt, ref, dict(inputs), label)
+        """A child run; what it spends counts as this node's usage (a map's items add up)."""
+        from flowdesk.engine.children import run_child_workflow
+
+        return await run_child_workflow(
+            self._run, self._pn, self.iteration, self.attempt, ref, dict(inputs), label, self._child_spent
+        )
+
+    def _child_spent(self, usage: Usage) -> None:
+        self.usage = self.usage + usage
 
     def set_run_output(self, name: str, value: Any) -> None:
         """Put a value into the run's outputs (what the output node does)."""

@@ -262,3 +262,44 @@ def test_unknown_tool_lists_the_installed_ones() -> None:
     wf = workflow([node("t", "tool", tool="nope")])
     result, _ = asyncio.run(_run_collect(wf, _services()))
     assert "there is no tool 'nope'" in result.error.message and "json_pick" in result.error.message
+
+
+class _Library:
+    def __init__(self, workflows: dict[str, Any]) -> None:
+        self.workflows = workflows
+
+    def resolve(self, ref: str) -> Any:
+        return self.workflows[ref]
+
+
+def test_a_maps_child_runs_count_in_its_tokens_and_the_runs() -> None:
+    """Three items through a child with an LLM: what the children spent is the map's, and the run's."""
+    child = workflow(
+        [
+            node("say", "llm", model="offline:echo", prompt="Summarise {{ run.inputs.item }}"),
+            node("o", "output", name="s"),
+        ],
+        ["say.text -> o.value"],
+        inputs=[{"name": "item", "type": "any"}],
+    )  # type: ignore[list-item]
+    parent = workflow(
+        [
+            node("src", "transform", expression="['alpha', 'beta beta', 'gamma gamma gamma']"),
+            node("each", "map", workflow="child"),
+            node("ask", "llm", model="offline:echo", prompt="Done"),
+            node("out", "output", name="all"),
+        ],
+        ["src.output -> each.items", "each.results -> out.value", "each.results -> ask.input"],
+    )
+    result, events = asyncio.run(_run_collect(parent, _services(workflows=_Library({"child": child}))))
+    assert result.ok, result.error
+    children = [e for e in events if type(e).__name__ == "RunFinished" and e.run_id != result.run_id]
+    assert len(children) == 3 and all(c.usage.output_tokens > 0 for c in children)
+    spent = sum(c.usage.input_tokens for c in children), sum(c.usage.output_tokens for c in children)
+    (mapped,) = [
+        e for e in events if isinstance(e, NodeSucceeded) and e.node_id == "each" and e.run_id == result.run_id
+    ]
+    assert (mapped.usage.input_tokens, mapped.usage.output_tokens) == spent
+    (asked,) = [e for e in events if isinstance(e, NodeSucceeded) and e.node_id == "ask"]
+    assert result.usage.input_tokens == spent[0] + asked.usage.input_tokens
+    assert result.usage.output_tokens == spent[1] + asked.usage.output_tokens

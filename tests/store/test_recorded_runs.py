@@ -12,6 +12,7 @@ from wfbuild import catalog_with, node, workflow
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.workflow import RunInput
+from flowdesk.providers.resolver import default_providers
 from flowdesk.store.running import RunService, RunStateError
 from flowdesk.store.store import Store, open_store
 
@@ -250,6 +251,31 @@ def test_sub_workflow_runs_are_recorded_as_children(store: Store, tmp_path: Path
     children = store.runs.list(parent_run_id=run_id)
     assert len(children) == 3 and all(c.kind == "child" and c.status == "succeeded" for c in children)
     assert [r.id for r in store.runs.list()] == [run_id]  # lists show top-level runs
+
+
+def test_a_runs_recorded_tokens_include_its_map_items(store: Store) -> None:
+    """The runs list shows the run row's totals: what the map's child runs spent must be in them."""
+    inner = workflow(
+        [node("say", "llm", model="offline:echo", prompt="Summarise {{ run.inputs.n }}"), node("out", "output")],
+        ["say.text -> out.value"],
+        inputs=[RunInput(name="n", type="any")],
+    ).model_copy(update={"id": "wf_inner", "name": "inner"})
+    store.workflows.save(inner)
+    outer = workflow(
+        [node("xs", "transform", expression="['one', 'two two', 'three three three']"),
+         node("m", "map", workflow="wf_inner", item_input="n")],
+        ["xs.output -> m.items"],
+    )  # fmt: skip
+    service = RunService(store, catalog_with([]), EngineServices(providers=default_providers()))
+    run_id, result = _run(_start(service, outer))
+    assert result.status == "succeeded", result.error
+    children = store.runs.list(parent_run_id=run_id)
+    spent = sum(c.input_tokens for c in children), sum(c.output_tokens for c in children)
+    assert len(children) == 3 and spent[1] > 0
+    row = store.runs.get(run_id)
+    assert (row.input_tokens, row.output_tokens) == spent
+    (mapped,) = [s for s in store.runs.steps(run_id) if s.node_id == "m"]
+    assert (mapped.input_tokens, mapped.output_tokens) == spent
 
 
 def test_a_live_wait_is_on_disk_at_once_and_survives_the_process(tmp_path: Path) -> None:
