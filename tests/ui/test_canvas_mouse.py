@@ -9,6 +9,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from flowdesk.model.commands import MoveNodes
 from flowdesk.ui.canvas.view import MAX_ZOOM, MIN_ZOOM
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -43,6 +44,18 @@ def test_dragging_a_selection_moves_every_node_in_one_step(qtbot: QtBot) -> None
     assert _position(canvas, "result") == (540.0, 100.0)
     assert _position(canvas, "start") == (0.0, 0.0)
     assert canvas.stack.count() == 1 and canvas.stack.undoText() == "Move 2 nodes"
+    assert_scene_matches(canvas)
+
+
+def test_dragging_a_selection_keeps_cards_lined_up_off_the_grid(qtbot: QtBot) -> None:
+    """Cards aligned on their right edges (or centres) sit off the grid; a group drag must not undo that."""
+    canvas = open_canvas(qtbot, example("ask_llm"))
+    canvas.stack.push_command(MoveNodes(canvas.doc, {"answer": (263.0, 0.0), "result": (267.0, 120.0)}))
+    canvas.scene.select(["answer", "result"])
+    grab = canvas.title_point("answer")
+    drag(canvas, grab, grab + QPointF(73, 44), steps=12)
+    assert _position(canvas, "answer") == (333.0, 40.0)  # moved by the snapped offset (70, 40)
+    assert _position(canvas, "result") == (337.0, 160.0)  # still 4 to the right of it
     assert_scene_matches(canvas)
 
 

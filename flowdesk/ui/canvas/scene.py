@@ -374,17 +374,24 @@ class WorkflowScene(QGraphicsScene):
     def commit_drag(self) -> bool:
         """End a drag of nodes: one MoveNodes to the snapped positions (or put them back if unmoved).
 
-        Dropped on a lit wire, the move and the insertion into that wire are one undo step.
+        One node snaps to the grid; several move by one snapped offset, so cards lined up off the
+        grid (aligned right or on their centres) stay lined up. Dropped on a lit wire, the move and
+        the insertion into that wire are one undo step.
         """
         dragged, self._dragged = self._dragged, set()
         into = self.insert_target
         self.set_insert_target(None)
+        items = [self._nodes[n] for n in sorted(dragged) if n in self._nodes]
+        if len(items) > 1:
+            moved = items[0].pos() - QPointF(items[0].node.position.x, items[0].node.position.y)
+            offset = QPointF(snap(moved.x()), snap(moved.y()))
         positions: dict[str, tuple[float, float]] = {}
-        for node_id in dragged:
-            item = self._nodes.get(node_id)
-            if item is None:
-                continue
-            target = (snap(item.pos().x()), snap(item.pos().y()))
+        for item in items:
+            node_id = item.node.id
+            if len(items) > 1:
+                target = (item.node.position.x + offset.x(), item.node.position.y + offset.y())
+            else:
+                target = (snap(item.pos().x()), snap(item.pos().y()))
             if target != (item.node.position.x, item.node.position.y):
                 positions[node_id] = target
             else:
