@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
 
 from flowdesk.model.commands import Command, CommandRefused, Rename, SetConfig, SetNodeOptions
 from flowdesk.model.document import Change, NodeChanged, NodeRemoved
-from flowdesk.model.workflow import Node
+from flowdesk.model.kinds import ERROR_PORT
+from flowdesk.model.workflow import Node, PinnedOutput
 from flowdesk.ui.config_form import ConfigForm
+from flowdesk.ui.pinned_editor import PinnedEditor
 from flowdesk.ui.theming import set_tone
 from flowdesk.ui.undo import DocumentUndoStack
 from flowdesk.ui.workflow_panel import WorkflowPanel
@@ -117,6 +119,7 @@ class Inspector(QScrollArea):
         self.name = QLineEdit(placeholderText="title on the canvas")
         self.name.textEdited.connect(self._renamed)
         self.options = _Options(self._options_edited)
+        self.pinned = PinnedEditor(self._pin_edited)
         self._form_box = QGroupBox("Settings")
         self._form_layout = QVBoxLayout(self._form_box)
         self.message = QLabel()
@@ -127,7 +130,7 @@ class Inspector(QScrollArea):
         for widget in (self.title, self.hint, self.workflow):
             self._layout.addWidget(widget)
         self._layout.addLayout(naming)
-        for widget in (self._form_box, self.options, self.message):
+        for widget in (self._form_box, self.options, self.pinned, self.message):
             self._layout.addWidget(widget)
         self._layout.addStretch(1)
         self.setWidget(body)
@@ -144,7 +147,7 @@ class Inspector(QScrollArea):
         editing = node_id is not None
         self.hint.setVisible(not editing)
         self.workflow.setVisible(not editing)
-        for widget in (self.title, self.name, self._form_box, self.options):
+        for widget in (self.title, self.name, self._form_box, self.options, self.pinned):
             widget.setVisible(editing)
         self._naming.setRowVisible(0, editing)
         if self.form is not None:
@@ -158,6 +161,7 @@ class Inspector(QScrollArea):
         self.title.setText(f"<b>{node.title}</b><br><small>{kind_name} · id <code>{node.id}</code></small>")
         self.name.setText(node.name)
         self.options.show_node(node)
+        self._show_pin(node)
         if spec is not None and spec.config_model is not None:
             self.form = ConfigForm(spec.config_model, node.config, credential_names=self._credential_names)
             self.form.changed.connect(self._config_edited)
@@ -178,6 +182,7 @@ class Inspector(QScrollArea):
             if self.name.text() != node.name:
                 self.name.setText(node.name)
             self.options.show_node(node)
+            self._show_pin(node)
             if self.form is not None and change.old.config != node.config:
                 self.form.set_values(node.config)
 
@@ -191,6 +196,17 @@ class Inspector(QScrollArea):
         if self.node_id is not None:
             node_id = self.node_id
             self._push(lambda: SetConfig(self.document, node_id, {field: value}))
+
+    def _show_pin(self, node: Node) -> None:
+        outputs = [p.name for p in self.document.ports(node.id).outputs if p.name != ERROR_PORT]
+        self.pinned.setVisible(bool(outputs) or node.pinned is not None)
+        self.pinned.show_node(node, outputs)
+
+    def _pin_edited(self, pinned: PinnedOutput | None) -> str | None:
+        """Pin or unpin the shown node (one undo step); the refusal reason, if any."""
+        if self.node_id is None:
+            return "no node is shown"
+        return self.stack.push_command(SetNodeOptions(self.document, self.node_id, pinned=pinned))
 
     def _options_edited(self, *, attempts: int, delay: float, timeout_s: float | None, **options: Any) -> None:
         if self.node_id is None:

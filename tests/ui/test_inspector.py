@@ -90,3 +90,52 @@ def test_deleting_the_shown_node_clears_the_panel(qtbot: QtBot, doc: WorkflowDoc
     inspector.show_node(node_id)
     stack.push_command(RemoveNodes([node_id]))
     assert inspector.node_id is None and inspector.hint.isVisible()
+
+
+def _type_pin(qtbot: QtBot, inspector: Inspector, text: str) -> None:
+    box = inspector.pinned.text
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClick(box, Qt.Key.Key_Delete)
+    qtbot.keyClicks(box, text)
+
+
+def test_pinning_typed_outputs_is_one_undo_step(qtbot: QtBot, doc: WorkflowDocument) -> None:
+    inspector, stack = _inspector(qtbot, doc)
+    node_id = _add(stack, "llm")
+    inspector.show_node(node_id)
+    assert inspector.pinned.isVisible() and "Not pinned" in inspector.pinned.state.text()
+    assert not inspector.pinned.unpin_button.isEnabled()
+    _type_pin(qtbot, inspector, '{"text": "A ready answer"}')
+    qtbot.mouseClick(inspector.pinned.pin_button, Qt.MouseButton.LeftButton)
+    pinned = doc.node(node_id).pinned
+    assert pinned is not None and pinned.outputs == {"text": "A ready answer"} and pinned.source_run is None
+    assert "Pinned by hand" in inspector.pinned.state.text() and inspector.pinned.unpin_button.isEnabled()
+    assert stack.count() == 2
+    stack.undo()
+    assert doc.node(node_id).pinned is None and "Not pinned" in inspector.pinned.state.text()
+    stack.redo()
+    qtbot.mouseClick(inspector.pinned.unpin_button, Qt.MouseButton.LeftButton)
+    assert doc.node(node_id).pinned is None and stack.count() == 3
+
+
+def test_a_bad_pin_is_named_and_changes_nothing(qtbot: QtBot, doc: WorkflowDocument) -> None:
+    inspector, stack = _inspector(qtbot, doc)
+    node_id = _add(stack, "llm")
+    inspector.show_node(node_id)
+    _type_pin(qtbot, inspector, '{"text": "unclosed}')
+    qtbot.mouseClick(inspector.pinned.pin_button, Qt.MouseButton.LeftButton)
+    assert "line 1, column" in inspector.pinned.message.text()
+    _type_pin(qtbot, inspector, '{"answer": 1}')
+    qtbot.mouseClick(inspector.pinned.pin_button, Qt.MouseButton.LeftButton)
+    assert "'answer' is not an output of this node (its outputs: text, json)" in inspector.pinned.message.text()
+    _type_pin(qtbot, inspector, '["text"]')
+    qtbot.mouseClick(inspector.pinned.pin_button, Qt.MouseButton.LeftButton)
+    assert "one value per output port" in inspector.pinned.message.text()
+    assert doc.node(node_id).pinned is None and stack.count() == 1
+
+
+def test_a_node_without_outputs_has_no_pin_box(qtbot: QtBot, doc: WorkflowDocument) -> None:
+    inspector, stack = _inspector(qtbot, doc)
+    inspector.show_node(_add(stack, "output"))
+    assert inspector.options.isVisible() and not inspector.pinned.isVisible()
