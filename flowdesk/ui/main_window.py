@@ -265,7 +265,7 @@ class MainWindow(QMainWindow):
     def open_from_library(self) -> None:
         if not self._may_discard():
             return
-        dialog = LibraryDialog(self.store, self)
+        dialog = LibraryDialog(self.store, self, open_id=self.document.workflow.id if self.document else None)
         if dialog.exec() and dialog.chosen:
             self.open_workflow(dialog.chosen)
 
