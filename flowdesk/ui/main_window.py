@@ -50,6 +50,7 @@ from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.theme import snap
 from flowdesk.ui.canvas.view import WorkflowView
 from flowdesk.ui.edit_actions import EditActions
+from flowdesk.ui.help_menu import HelpMenu
 from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_dialog import LibraryDialog
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self._restore_layout()
         self.theming = ThemeSwitcher.install(self, self._menus["View"])  # View > Theme; palette and canvas
+        self.help = HelpMenu(self)  # shortcuts (read from the menus) and About
         self.new_workflow()
 
     # ------------------------------------------------------------ layout
