@@ -74,7 +74,13 @@ class NamingActions:
             window.warn("Cannot save a copy", str(exc))
             return False
         window.session.discarded(original.id)  # its unsaved edits went into the copy
+        view = window.view
+        looking_at = view.mapToScene(view.viewport().rect().center()) if view is not None else None
+        zoom = view.zoom if view is not None else None
         window.load(saved, "library")
+        if looking_at is not None and zoom is not None and window.view is not None:  # the same picture as before
+            window.view.set_zoom(zoom)
+            window.view.centerOn(looking_at)
         window.session.opened(saved.id)
         window.say(f"Saved as '{name}' (version 1); '{original.name}' keeps its last saved version")
         return True

@@ -43,8 +43,13 @@ def test_save_as_makes_a_new_workflow_with_the_edits_and_leaves_the_original(
     assert window.save()
     original = window.document.workflow.id
     added = add_from_palette(qtbot, window, "delay")  # an unsaved edit
+    window.view.set_zoom(1.7)
+    centre = window.view.mapToScene(window.view.viewport().rect().center())
     answer_dialog(type_into_dialog("Review, second draft"))
     window.naming.save_as_action.trigger()
+    assert window.view.zoom == 1.7  # the same picture: the copy is the same workflow
+    moved = window.view.mapToScene(window.view.viewport().rect().center()) - centre
+    assert abs(moved.x()) < 2 and abs(moved.y()) < 2
     copy = window.document.workflow
     assert copy.id != original and copy.name == "Review, second draft"
     assert copy.node(added) is not None  # the edits went into the copy
