@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QLineEdit
 
 from flowdesk.model.commands import SetWorkflowProps
+from flowdesk.model.fileformat import WorkflowFileError
 from flowdesk.store.database import LibraryError
 
 if TYPE_CHECKING:
@@ -68,11 +69,15 @@ class NamingActions:
         try:
             result = window.store.workflows.save(copy, summary=f"saved as a copy of '{original.name}'")
             saved = window.store.workflows.load(result.workflow_id)
-            if window.source not in (None, "library"):  # opened from a file: the files it calls come along
-                window.store.workflows.import_references(saved, Path(window.source).parent)
         except (LibraryError, ValueError, OSError) as exc:
             window.warn("Cannot save a copy", str(exc))
             return False
+        said = f"Saved as '{name}' (version 1); '{original.name}' keeps its last saved version"
+        if window.source not in (None, "library"):  # opened from a file: the files it calls come along
+            try:
+                window.store.workflows.import_references(saved, Path(window.source).parent)
+            except (WorkflowFileError, LibraryError, OSError) as exc:
+                said += f"; a workflow it calls could not be imported: {exc}"
         window.session.discarded(original.id)  # its unsaved edits went into the copy
         view = window.view
         looking_at = view.mapToScene(view.viewport().rect().center()) if view is not None else None
@@ -82,7 +87,7 @@ class NamingActions:
             window.view.set_zoom(zoom)
             window.view.centerOn(looking_at)
         window.session.opened(saved.id)
-        window.say(f"Saved as '{name}' (version 1); '{original.name}' keeps its last saved version")
+        window.say(said)
         return True
 
     def rename_node(self) -> None:
