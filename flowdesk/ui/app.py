@@ -29,7 +29,10 @@ def run_app(
     import qasync
 
     from flowdesk.ui.main_window import MainWindow
+    from flowdesk.ui.startup_probe import StartupProbe
 
+    probe = StartupProbe.from_env()  # FLOWDESK_STARTUP_PROBE: time the start-up (tests/bench/bench_startup.py)
+    probe.mark("imports")
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setApplicationName("flowdesk")
     app.setOrganizationName("flowdesk")
@@ -38,6 +41,7 @@ def run_app(
     except LibraryError as exc:
         QMessageBox.critical(None, "flowdesk cannot open its library", str(exc))
         return 2
+    probe.mark("store")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     http = HttpxTransport()
@@ -47,14 +51,18 @@ def run_app(
         QMessageBox.warning(None, "flowdesk settings cannot be read", f"{exc}\n\nOnly the offline model is available.")
         llm = llm_services(LLMSettings())
     services = EngineServices(providers=llm.providers, secrets=llm.credentials, tools=default_tools(), http=http)
+    probe.mark("services")
     window = MainWindow(store, default_registry(), services=services, llm=llm)
+    probe.mark("window")
     guard = ErrorGuard(store.path.parent / "flowdesk.log", window.report_internal_error).install(loop)
+    probe.watch(window)
     window.show()
     recovered = window.session.offer_recovery()
     if open_ref and not recovered:
         window.open_workflow(open_ref)
     elif not recovered:
         window.session.show_welcome_if_new()
+    probe.mark("shown")
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     try:
