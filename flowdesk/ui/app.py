@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from flowdesk.engine.http import HttpxTransport
 from flowdesk.engine.services import EngineServices
 from flowdesk.nodes.registry import default_registry
 from flowdesk.nodes.tools import default_tools
@@ -19,7 +19,40 @@ from flowdesk.store.database import LibraryError
 from flowdesk.store.store import open_store
 from flowdesk.ui.error_guard import ErrorGuard
 
+if TYPE_CHECKING:
+    from flowdesk.engine.http import HttpxTransport
+
 log = logging.getLogger(__name__)
+
+
+class LazyHttpTransport:
+    """The http node's transport, made on its first request: httpx and its client (connection pool,
+    TLS set-up) take a few tenths of a second, which the window should not wait for."""
+
+    def __init__(self) -> None:
+        self._transport: HttpxTransport | None = None
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, str],
+        content: bytes | None,
+        timeout_s: float | None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        if self._transport is None:
+            from flowdesk.engine.http import HttpxTransport
+
+            self._transport = HttpxTransport()
+        return await self._transport.request(
+            method, url, headers=headers, params=params, content=content, timeout_s=timeout_s
+        )
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
 
 
 def run_app(
@@ -44,7 +77,7 @@ def run_app(
     probe.mark("store")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    http = HttpxTransport()
+    http = LazyHttpTransport()
     try:
         llm = llm_services(load_settings())
     except SettingsError as exc:
