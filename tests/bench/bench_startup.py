@@ -1,6 +1,6 @@
 """Start-up benchmark (the editor issue's target: a usable window within 1.0 s of launching flowdesk).
 
-Run:  python tests/bench/bench_startup.py [--runs N]
+Run:  python tests/bench/bench_startup.py [--runs N] [--against DIR]
 Launches the real app (the ``flowdesk`` console script) in a subprocess, offscreen, on a private
 library, settings file, keyring and Qt settings folder, with ``FLOWDESK_STARTUP_PROBE`` set: the app
 writes its phase marks once its window has been painted and Qt's event loop is idle, then quits (see
@@ -9,7 +9,10 @@ interleaved run by run; a warm-up round goes first (disk cache; bytecode caches:
 without ``PYTHONDONTWRITEBYTECODE``, so flowdesk's ``.pyc`` files exist, as in an installed flowdesk).
 
 The baselines are whole processes, ``python -c pass`` and ``python -c "import PySide6.QtWidgets"``,
-measured in the same rounds: compare ratios, the machine is shared and noisy.
+measured in the same rounds: compare ratios, the machine is shared and noisy. The CPU column (user +
+system time of the whole process, exit included) is steadier than wall time on a busy machine.
+``--against DIR`` also times the flowdesk package in DIR (a copy of an older checkout's ``flowdesk/``
+with ``resources/`` inside it as ``flowdesk/resources``; it needs the probe too), interleaved.
 """
 
 from __future__ import annotations
@@ -17,12 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,11 +68,16 @@ def private_env(folder: Path) -> dict[str, str]:
 
 def realistic_library(env: dict[str, str]) -> None:
     """Every example imported and two of them run, so the opened workflow has a history."""
-    run = [*flowdesk_command()]
+    run = flowdesk_command()
     for path in sorted(EXAMPLES.glob("*.json")):
         subprocess.run([*run, "import", str(path)], env=env, check=True, capture_output=True)
     subprocess.run([*run, "run", OPENED, "--approve", "all"], env=env, check=True, capture_output=True)
     subprocess.run([*run, "run", "code-review-loop"], env=env, check=True, capture_output=True)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 class Process:
@@ -78,28 +86,34 @@ class Process:
     def __init__(self, label: str, argv: list[str], env: dict[str, str]) -> None:
         self.label, self.argv, self.env = label, argv, env
         self.totals: list[float] = []
+        self.cpu: list[float] = []
 
     def __call__(self) -> None:
-        t0 = time.perf_counter()
+        cpu, t0 = _children_cpu(), time.perf_counter()
         subprocess.run(self.argv, env=self.env, check=True)
         self.totals.append(time.perf_counter() - t0)
+        self.cpu.append(_children_cpu() - cpu)
+
+    def reset(self) -> None:
+        self.totals.clear()
+        self.cpu.clear()
 
 
-class App:
+class App(Process):
     """The app, timed from spawn to the idle window; keeps each run's phase marks."""
 
     def __init__(self, label: str, args: list[str], env: dict[str, str], probe: Path) -> None:
-        self.label, self.args, self.probe = label, args, probe
-        self.env = {**env, "FLOWDESK_STARTUP_PROBE": str(probe)}
-        self.totals: list[float] = []
+        super().__init__(label, [*flowdesk_command(), *args], {**env, "FLOWDESK_STARTUP_PROBE": str(probe)})
+        self.probe = probe
         self.phases: list[dict[str, float]] = []
 
     def __call__(self) -> None:
         self.probe.unlink(missing_ok=True)
-        spawned = time.time()
-        done = subprocess.run([*flowdesk_command(), *self.args], env=self.env, capture_output=True, timeout=60)
+        cpu, spawned = _children_cpu(), time.time()
+        done = subprocess.run(self.argv, env=self.env, capture_output=True, timeout=60)
         if done.returncode != 0 or not self.probe.exists():
             raise SystemExit(f"{self.label}: exit {done.returncode}\n{done.stderr.decode(errors='replace')}")
+        self.cpu.append(_children_cpu() - cpu)
         report = json.loads(self.probe.read_text(encoding="utf-8"))
         marks = report["marks"]
         phases = {"interpreter": report["entered_wall"] - spawned}
@@ -109,6 +123,10 @@ class App:
             previous = marks[mark]
         self.phases.append(phases)
         self.totals.append(phases["interpreter"] + marks["idle"])
+
+    def reset(self) -> None:
+        super().reset()
+        self.phases.clear()
 
 
 def _ms(seconds: float) -> str:
@@ -124,49 +142,52 @@ def _table(rows: list[tuple[str, ...]]) -> None:
     sys.stdout.write("\n")
 
 
+def app_cases(folder: Path, against: Path | None) -> list[App]:
+    empty_env, full_env = private_env(folder / "empty"), private_env(folder / "full")
+    realistic_library(full_env)
+    cases = [
+        App("flowdesk (empty library: welcome view)", [], empty_env, folder / "probe-empty.json"),
+        App(f"flowdesk open {OPENED} (9 nodes, 2 runs)", ["open", OPENED], full_env, folder / "probe-full.json"),
+    ]
+    if against is not None:  # the other checkout's package wins over the installed (editable) one
+        for env in (empty_env, full_env):
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(against), env.get("PYTHONPATH")]))
+        cases += [
+            App(f"{cases[0].label}, {against.name}", [], empty_env, folder / "probe-empty-against.json"),
+            App(f"{cases[1].label}, {against.name}", ["open", OPENED], full_env, folder / "probe-full-against.json"),
+        ]
+    return cases
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=9, help="timed rounds (after one warm-up round)")
+    parser.add_argument("--against", type=Path, help="also time the flowdesk package in this folder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=os.environ.get("FLOWDESK_BENCH_DIR")) as tmp:
         folder = Path(tmp)
-        empty_env, full_env = private_env(folder / "empty"), private_env(folder / "full")
-        realistic_library(full_env)
-        python = Process("python -c pass", [sys.executable, "-c", "pass"], empty_env)
-        qt = Process(
-            "python -c 'import PySide6.QtWidgets'", [sys.executable, "-c", "import PySide6.QtWidgets"], empty_env
-        )
-        empty = App("flowdesk (empty library: welcome view)", [], empty_env, folder / "probe-empty.json")
-        opened = App(
-            f"flowdesk open {OPENED} (9 nodes, 2 runs)", ["open", OPENED], full_env, folder / "probe-full.json"
-        )
-        cases: list[Callable[[], None]] = [python, qt, empty, opened]
+        apps = app_cases(folder, args.against.resolve() if args.against else None)
+        env = private_env(folder / "plain")
+        python = Process("python -c pass", [sys.executable, "-c", "pass"], env)
+        qt = Process("python -c 'import PySide6.QtWidgets'", [sys.executable, "-c", "import PySide6.QtWidgets"], env)
+        cases: list[Process] = [python, qt, *apps]
         for case in cases:  # warm-up: creates the empty library, fills the disk and bytecode caches
             case()
-        for timed in (python, qt, empty, opened):
-            timed.totals.clear()
-        empty.phases.clear()
-        opened.phases.clear()
+            case.reset()
         for _ in range(args.runs):
             for case in cases:
                 case()
         base_python, base_qt = statistics.median(python.totals), statistics.median(qt.totals)
-        rows: list[tuple[str, ...]] = [("to a usable window", "median ms", "min ms", "x python", "x PySide6 import")]
-        for timed in (python, qt, empty, opened):
-            median = statistics.median(timed.totals)
-            rows.append(
-                (
-                    timed.label,
-                    _ms(median),
-                    _ms(min(timed.totals)),
-                    f"{median / base_python:.1f}",
-                    f"{median / base_qt:.1f}",
-                )
-            )
+        header = ("to a usable window", "median ms", "min ms", "CPU ms", "x python", "x PySide6 import")
+        rows: list[tuple[str, ...]] = [header]
+        for case in cases:
+            median = statistics.median(case.totals)
+            ratios = (f"{median / base_python:.1f}", f"{median / base_qt:.1f}")
+            rows.append((case.label, _ms(median), _ms(min(case.totals)), _ms(statistics.median(case.cpu)), *ratios))
         _table(rows)
         columns = ["interpreter"] + [column for column, _ in PHASES]
         breakdown: list[tuple[str, ...]] = [("phase medians, ms", *columns, "total")]
-        for app in (empty, opened):
+        for app in apps:
             medians = [statistics.median(p[c] for p in app.phases) for c in columns]
             breakdown.append((app.label, *(_ms(m) for m in medians), _ms(statistics.median(app.totals))))
         _table(breakdown)
