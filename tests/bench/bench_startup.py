@@ -59,7 +59,8 @@ def private_env(folder: Path) -> dict[str, str]:
         FLOWDESK_DB=str(folder / "library.db"),
         FLOWDESK_CONFIG=str(folder / "settings.json"),
         PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-        XDG_CONFIG_HOME=str(folder / "config"),  # QSettings (window layout, recent workflows)
+        HOME=str(folder),  # QSettings (window layout, recent workflows): never the user's
+        XDG_CONFIG_HOME=str(folder / "config"),
         XDG_DATA_HOME=str(folder / "data"),
         XDG_CACHE_HOME=str(folder / "cache"),
     )
