@@ -195,7 +195,7 @@ def main() -> int:
         sys.stdout.write(
             "interpreter: spawn to the flowdesk package imported; imports: the CLI and the app's modules;\n"
             "library: opening the store; services: settings, providers, tools, engine services;\n"
-            "window: building the main window; open/welcome: recovery check and the welcome view or the\n"
+            "window: the node kinds and the main window; open/welcome: recovery check and the welcome view or the\n"
             "opened workflow; first paint: until the first frame is painted and the event loop is idle.\n"
         )
     return 0
