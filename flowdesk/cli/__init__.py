@@ -75,6 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open_app(parser: argparse.ArgumentParser, args: argparse.Namespace, workflow: str | None = None) -> int:
+    # The layers below the window are imported before Qt is: PySide6 reads the source of every module
+    # imported after it (looking for `from __feature__ import`), about 0.1 s over the store and engine.
+    import flowdesk.providers.setup
+    import flowdesk.store.running  # noqa: F401
+
     try:
         from flowdesk.ui.app import run_app
     except ImportError as exc:  # Qt's libraries missing on this machine: the commands still work

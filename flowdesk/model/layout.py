@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:  # imported where a layout is made: networkx takes ~0.2 s, too long for the app's start
+    import networkx as nx
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,8 @@ def layered_layout(
 
     Links whose ends are not both in ``boxes`` are ignored, so a selection can be laid out alone.
     """
+    import networkx as nx
+
     spacing = spacing or Spacing()
     if not boxes:
         return {}
@@ -117,6 +121,8 @@ def _row(
 
 def _acyclic(boxes: Mapping[str, Box], links: Iterable[Link]) -> nx.DiGraph:
     """The wires among ``boxes`` as a DAG; a wire closing a cycle is dropped (DFS back edges)."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     graph.add_nodes_from(boxes)
     for link in links:

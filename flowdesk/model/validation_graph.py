@@ -14,11 +14,13 @@ a networkx DiGraph, whose strongly connected components give each tangle of cycl
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from flowdesk.model.problems import Problem
 from flowdesk.model.validation_context import START_KIND, ValidationContext, edge_label, node_label
+
+if TYPE_CHECKING:  # imported only when there is a cycle to report: networkx takes ~0.2 s, too long for start-up
+    import networkx as nx
 
 _MAX_LISTED = 12
 """Node ids listed for one tangle of cycles; a generated graph can put thousands in one."""
@@ -107,6 +109,8 @@ def cycles(ctx: ValidationContext, forward: ForwardGraph) -> Iterator[Problem]:
     stuck = {forward.ids[i] for i, place in enumerate(forward.order) if place < 0}
     if not stuck:
         return
+    import networkx as nx
+
     edge_ids: dict[tuple[str, str], str] = {}
     for edge in ctx.workflow.edges:
         if edge.loop is None and edge.source in stuck and edge.target in stuck:
@@ -123,6 +127,8 @@ def cycles(ctx: ValidationContext, forward: ForwardGraph) -> Iterator[Problem]:
 
 def _one_cycle(component: nx.DiGraph) -> list[str]:
     """A cycle in the component, rotated to start at its smallest id so the report is stable."""
+    import networkx as nx
+
     nodes = [u for u, _ in nx.find_cycle(component, source=min(component))]
     start = nodes.index(min(nodes))
     return nodes[start:] + nodes[:start]

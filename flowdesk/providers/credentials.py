@@ -16,9 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import keyring
-import keyring.errors
-
 from flowdesk.providers.secrets import env_var_for
 from flowdesk.providers.settings import LLMSettings
 
@@ -41,6 +38,8 @@ class KeyStore:
     """Key values in the OS keyring, one entry per credential name under the service ``flowdesk``.
 
     ``backend`` defaults to whatever ``keyring`` picked for this machine; tests hand in their own.
+    ``keyring`` is imported when a key is first asked for (it takes ~50 ms, which the app's start-up
+    and every run of the offline model need not pay).
     """
 
     def __init__(self, service: str = KEYRING_SERVICE, backend: Any = None) -> None:
@@ -48,16 +47,22 @@ class KeyStore:
         self._backend = backend
 
     def _ring(self) -> Any:
+        import keyring
+
         return self._backend if self._backend is not None else keyring.get_keyring()
 
     def get(self, name: str) -> str | None:
         """The stored key, or None; KeyringUnavailableError when no keyring can be asked."""
+        import keyring.errors
+
         try:
             return self._ring().get_password(self._service, name)
         except keyring.errors.KeyringError as exc:
             raise KeyringUnavailableError(_keyring_problem(exc)) from None
 
     def set(self, name: str, key: str) -> None:
+        import keyring.errors
+
         try:
             self._ring().set_password(self._service, name, key)
         except keyring.errors.KeyringError as exc:
@@ -68,6 +73,8 @@ class KeyStore:
 
     def delete(self, name: str) -> bool:
         """Remove the stored key; False if there was none."""
+        import keyring.errors
+
         try:
             self._ring().delete_password(self._service, name)
         except keyring.errors.PasswordDeleteError:

@@ -3,25 +3,40 @@
 One function builds them for both front ends, so the CLI and the app can never disagree about
 which credential, base URL or price applies. Credentials are looked up when a node asks for its
 provider, not before: a workflow that only uses the offline model never touches the keyring.
+For the same reason the real providers' modules and their HTTP client (httpx, its connection pool
+and TLS set-up: a few tenths of a second) are made when the first real provider is, not when the
+app or a run starts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from flowdesk.nodes.llm_contract import LLMError, LLMProvider, LLMRequest, LLMResult
-from flowdesk.providers.anthropic import AnthropicProvider
 from flowdesk.providers.credentials import CredentialError, Credentials, KeyStore, ResolvedCredential
-from flowdesk.providers.http_llm import LLMHttp
-from flowdesk.providers.openai import OpenAICompatibleProvider
 from flowdesk.providers.prices import PriceTable
 from flowdesk.providers.resolver import ProviderFactory, ProviderRegistry, default_providers
 from flowdesk.providers.settings import LLMSettings
 
-PROVIDER_CLASSES = {"openai": OpenAICompatibleProvider, "anthropic": AnthropicProvider}
+if TYPE_CHECKING:
+    from flowdesk.providers.http_llm import LLMHttp
+
+REAL_PROVIDERS = ("openai", "anthropic")
+
+
+def provider_class(name: str) -> type:
+    """The class of the real provider ``name`` (one of REAL_PROVIDERS), imported on first use."""
+    if name == "openai":
+        from flowdesk.providers.openai import OpenAICompatibleProvider
+
+        return OpenAICompatibleProvider
+    if name == "anthropic":
+        from flowdesk.providers.anthropic import AnthropicProvider
+
+        return AnthropicProvider
+    raise KeyError(name)
 
 
 @dataclass
@@ -31,15 +46,30 @@ class LLMServices:
     settings: LLMSettings
     credentials: Credentials
     prices: PriceTable
-    http: LLMHttp
     providers: ProviderRegistry
+    shared_client: bool = True
+    """The real providers share one connection pool (closed with ``aclose``); else each call opens its own."""
+    _http: LLMHttp | None = None
+
+    @property
+    def http(self) -> LLMHttp:
+        """The HTTP the real providers use, made on first use."""
+        if self._http is None:
+            import httpx
+
+            from flowdesk.providers.http_llm import LLMHttp
+
+            self._http = LLMHttp(httpx.AsyncClient() if self.shared_client else None)
+        return self._http
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     def provider_for(self, credential: ResolvedCredential) -> LLMProvider:
         """A provider for an already resolved credential (the Settings dialog's connection test)."""
-        return PROVIDER_CLASSES[credential.provider](credential, self.prices, self.http)
+        provider: LLMProvider = provider_class(credential.provider)(credential, self.prices, self.http)
+        return provider
 
 
 def llm_services(
@@ -53,23 +83,22 @@ def llm_services(
     """Providers for ``settings``; ``shared_client`` keeps one connection pool (close it with ``aclose``)."""
     credentials = Credentials(settings, keys, environ)
     prices = PriceTable.shipped(settings.prices)
-    http = http or LLMHttp(httpx.AsyncClient() if shared_client else None)
     registry = default_providers()
-    for name, cls in PROVIDER_CLASSES.items():
-        registry.register(name, _factory(name, cls, credentials, prices, http))
-    return LLMServices(settings, credentials, prices, http, registry)
+    services = LLMServices(settings, credentials, prices, registry, shared_client, http)
+    for name in REAL_PROVIDERS:
+        registry.register(name, _factory(name, services))
+    return services
 
 
-def _factory(name: str, cls: type, credentials: Credentials, prices: PriceTable, http: LLMHttp) -> ProviderFactory:
+def _factory(name: str, services: LLMServices) -> ProviderFactory:
     """Resolves the credential when a node asks, so a missing key fails that node, with its name, not the run."""
 
     def make(credential: str | None) -> LLMProvider:
         try:
-            resolved = credentials.resolve(credential, name)
+            resolved = services.credentials.resolve(credential, name)
         except CredentialError as exc:
             raise LLMError(str(exc), "node") from None
-        provider: LLMProvider = cls(resolved, prices, http)
-        return provider
+        return services.provider_for(resolved)
 
     return make
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
-
-import jsonschema
-import jsonschema.exceptions
+from typing import TYPE_CHECKING, Any
 
 from flowdesk.nodes.context import NodeFailure
+
+if TYPE_CHECKING:  # imported when a reply is checked: jsonschema takes ~0.1 s, too long for the app's start
+    import jsonschema
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 
 
 def checker(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
     """A validator for ``schema``; an invalid schema is the node's configuration error, said plainly."""
+    import jsonschema
+
     cls = jsonschema.validators.validator_for(schema)
     try:
         cls.check_schema(schema)
@@ -50,6 +52,8 @@ def read_reply(text: str) -> Any:
 
 def problem_with(text: str, validator: jsonschema.protocols.Validator) -> tuple[Any, str | None]:
     """(parsed value, None) when the reply matches; (None, what is wrong) otherwise."""
+    import jsonschema
+
     try:
         value = read_reply(text)
     except ValueError as exc:
