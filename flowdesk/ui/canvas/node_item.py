@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import Enum
+from functools import cache
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.model.kinds import Direction, KindSpec, NodePorts
 from flowdesk.model.workflow import Node
+from flowdesk.ui.canvas.far import FarCard, draw_far
 from flowdesk.ui.canvas.glyphs import draw_problem_badge, draw_state_badge, problem_badge_path
 from flowdesk.ui.canvas.node_layout import LABEL_INSET, METRICS, NodeLayout, PortSlot, fonts, layout_node
 from flowdesk.ui.canvas.theme import LOD_PORT_LABELS, LOD_TEXT, CanvasTheme, NodeState, category_colour
@@ -58,6 +60,8 @@ class CanvasNodeItem(QGraphicsItem):
         self.phase = 0
         """Animation step of a running node's outline (advanced by the scene's timer)."""
         self.problems: tuple[str, ...] = ()
+        self.far_rect: QRectF | None = None
+        """Where the scene's far picture last drew this card (see ``overview.py``), to repaint that place."""
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable | QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
@@ -74,17 +78,34 @@ class CanvasNodeItem(QGraphicsItem):
         target = QPointF(self.node.position.x, self.node.position.y)
         if self.pos() != target:
             self.setPos(target)
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Repaint the card: the item itself, and its place in the scene's far picture when that is shown.
+
+        Far out the item paints nothing (the scene draws every card at once, see ``overview.py``),
+        so every change that shows must come through here, not through ``update`` alone.
+        """
+        self.update()
+        scene = self.scene()
+        if scene is not None:
+            scene_typed: WorkflowScene = scene  # type: ignore[assignment]
+            scene_typed.far_changed(self)
+
+    def far_look(self) -> FarCard:
+        """What the far picture shows of this card."""
+        return FarCard(self.card_rect().translated(self.pos()), self.theme.card)
 
     def set_theme(self, theme: CanvasTheme) -> None:
         self.theme = theme
-        self.update()
+        self.refresh()
 
     def set_state(self, state: NodeState | str) -> None:
         """Paint the run state (idle, queued, running, ...); the run issue drives this from events."""
         state = NodeState(state)
         if state != self.state:
             self.state = state
-            self.update()
+            self.refresh()
 
     def set_detail(self, detail: str) -> None:
         if detail != self.detail:
@@ -101,7 +122,7 @@ class CanvasNodeItem(QGraphicsItem):
         problems = tuple(problems)
         if problems != self.problems:
             self.problems = problems
-            self.update()
+            self.refresh()
 
     def card_rect(self) -> QRectF:
         """The card itself in item coordinates (no port overhang, shadow or badges): what layout arranges."""
@@ -179,7 +200,7 @@ class NodeItem(CanvasNodeItem):
                 self.prepareGeometryChange()
             self._layout = new
             self._title = new.title_for(self._badges())
-            self.update()
+            self.refresh()
         self.sync_position()
 
     def set_state(self, state: NodeState | str) -> None:
@@ -237,8 +258,9 @@ class NodeItem(CanvasNodeItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if lod < LOD_TEXT:
-            self._paint_far(painter)
+        if lod < LOD_TEXT:  # only when no far picture is drawn for the scene (it is, in a view zoomed out)
+            painter.translate(-self.pos())
+            draw_far(painter, lod, [self.far_look()])
             return
         self._paint_card(painter)
         self._paint_header(painter, lod)
@@ -249,25 +271,28 @@ class NodeItem(CanvasNodeItem):
     def _accent(self) -> QColor:
         return category_colour(self.spec.category) if self.spec is not None else self.theme.problem
 
-    def _paint_far(self, painter: QPainter) -> None:
-        """Zoomed far out: a card in its category's colour, its state (or selection) as the outline."""
-        t, m, rect = self.theme, METRICS, self._layout.rect
-        body = QColor(self._accent())
-        body.setAlpha(110)
-        painter.setBrush(body)
+    def far_look(self) -> FarCard:
+        """Zoomed far out: a card in its category's colour, its body in its run state's once it has one.
+
+        The selection, else the run state, outlines it; a problem outlines it in the problem colour
+        and puts a badge on its corner that stays large enough to see.
+        """
+        t, idle = self.theme, self.state == NodeState.IDLE
+        accent = self._accent()
+        body = _faded(accent.rgba()) if idle else t.state_colour(self.state)
         if self.isSelected():
-            painter.setPen(QPen(t.selection, 0))
-        elif self.state != NodeState.IDLE:
-            painter.setPen(QPen(t.state_colour(self.state), 0))
+            outline: QColor | None = t.selection
         else:
-            painter.setPen(Qt.PenStyle.NoPen)
-        painter.drawRoundedRect(rect, m.radius, m.radius)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self._accent())
-        painter.drawRoundedRect(QRectF(0, 0, rect.width(), m.header), m.radius, m.radius)
-        if self.state != NodeState.IDLE:
-            painter.setBrush(t.state_colour(self.state))
-            painter.drawRect(QRectF(0, m.header, rect.width(), rect.height() - m.header))
+            outline = None if idle else t.state_colour(self.state)
+        return FarCard(
+            rect=self._layout.rect.translated(self.pos()),
+            body=body,
+            header=accent,
+            header_height=METRICS.header,
+            outline=outline,
+            dashed=self.spec is None,
+            problem=t.problem_colour(self.problems) if self.problems else None,
+        )
 
     def _paint_card(self, painter: QPainter) -> None:
         t, m, rect = self.theme, METRICS, self._layout.rect
@@ -415,6 +440,14 @@ class NodeItem(CanvasNodeItem):
             lines.append("pinned: not run; its pinned outputs flow on")
         lines.extend(f"⚠ {p}" for p in self.problems)
         return "\n".join(lines)
+
+
+@cache
+def _faded(rgba: int) -> QColor:
+    """A category colour see-through enough that wires show under the card far out."""
+    colour = QColor.fromRgba(rgba)
+    colour.setAlpha(110)
+    return colour
 
 
 def _paint_glow(painter: QPainter, centre: QPointF, colour: QColor, mark: PortMark) -> None:

@@ -39,6 +39,7 @@ from flowdesk.model.workflow import Edge, Node
 from flowdesk.ui.canvas.edge_item import EdgeItem
 from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey
 from flowdesk.ui.canvas.note_item import NOTE_KIND, NoteItem
+from flowdesk.ui.canvas.overview import FarItem, Overview
 from flowdesk.ui.canvas.theme import LIGHT, CanvasTheme, NodeState, snap
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ class WorkflowScene(QGraphicsScene):
         self._animation.timeout.connect(self._animate)
         self._insert_target: EdgeItem | None = None
         self.setBackgroundBrush(theme.background)
+        self.overview = Overview(self, self._far_items)
+        """The far picture, drawn instead of the items when the view is zoomed far out."""
         self._load()
         self._unsubscribe: Callable[[], None] | None = document.subscribe(self._on_change)
 
@@ -121,7 +124,16 @@ class WorkflowScene(QGraphicsScene):
         item = EdgeItem(edge, self.theme)
         self._edges[edge.id] = item
         self._route(item)
+        self.overview.adopt(item)
         self.addItem(item)
+
+    def _far_items(self) -> Iterator[FarItem]:
+        yield from self._nodes.values()
+        yield from self._edges.values()
+
+    def far_changed(self, item: FarItem) -> None:
+        """An item shows something new (its ``refresh``): the far picture repaints its place, if shown."""
+        self.overview.changed(item)
 
     # ------------------------------------------------------- document changes
     def _on_change(self, change: Change) -> None:
@@ -129,9 +141,11 @@ class WorkflowScene(QGraphicsScene):
             case NodeAdded(node=node):
                 item = self._make_node_item(node)
                 self._nodes[node.id] = item
+                self.overview.adopt(item)
                 self.addItem(item)
             case NodeRemoved(node=node):
                 self._dragged.discard(node.id)
+                self.overview.removed(self._nodes[node.id])
                 self.removeItem(self._nodes.pop(node.id))
                 self._edges_at.pop(node.id, None)
             case NodeChanged(new=node):
@@ -146,6 +160,7 @@ class WorkflowScene(QGraphicsScene):
                 removed = self._edges.pop(edge.id)
                 if removed is self._insert_target:
                     self._insert_target = None
+                self.overview.removed(removed)
                 self.removeItem(removed)
                 for end in (edge.source, edge.target):
                     self._edges_at.get(end, set()).discard(edge.id)
@@ -214,6 +229,7 @@ class WorkflowScene(QGraphicsScene):
             position = item.node.position
             if (item.pos().x(), item.pos().y()) != (position.x, position.y):
                 self._dragged.add(item.node_id)
+                self.overview.changed(item)  # Qt moved it: the far picture has not seen it
                 self._reroute(item.node_id)
         target = None
         if len(moving) == 1 and mouse is not None:
@@ -281,11 +297,12 @@ class WorkflowScene(QGraphicsScene):
 
     def select(self, node_ids: Iterable[str] = (), edge_ids: Iterable[str] = ()) -> None:
         """Make exactly these nodes and edges the selection."""
-        self.clearSelection()
-        for node_id in node_ids:
-            self._nodes[node_id].setSelected(True)
-        for edge_id in edge_ids:
-            self._edges[edge_id].setSelected(True)
+        with self.overview.batch():
+            self.clearSelection()
+            for node_id in node_ids:
+                self._nodes[node_id].setSelected(True)
+            for edge_id in edge_ids:
+                self._edges[edge_id].setSelected(True)
 
     def port_at(self, scene_pos: QPointF) -> tuple[CanvasNodeItem, PortKey] | None:
         """The port nearest ``scene_pos`` within its hit area, on whichever node is there."""
@@ -337,11 +354,12 @@ class WorkflowScene(QGraphicsScene):
         self._edges[edge_id].set_problems(problems)
 
     def clear_states(self) -> None:
-        for item in self._nodes.values():
-            item.set_state(NodeState.IDLE)
-            item.set_detail("")
-        for edge in self._edges.values():
-            edge.set_carried(False)
+        with self.overview.batch():
+            for item in self._nodes.values():
+                item.set_state(NodeState.IDLE)
+                item.set_detail("")
+            for edge in self._edges.values():
+                edge.set_carried(False)
         self._running.clear()
 
     def edge_ids_at(self, node_id: str) -> set[str]:
@@ -356,10 +374,11 @@ class WorkflowScene(QGraphicsScene):
         self.theme = theme
         self.setBackgroundBrush(theme.background)
         self.invalidate(QRectF(), QGraphicsScene.SceneLayer.BackgroundLayer)  # views cache the grid
-        for item in self._nodes.values():
-            item.set_theme(theme)
-        for edge in self._edges.values():
-            edge.set_theme(theme)
+        with self.overview.batch():
+            for item in self._nodes.values():
+                item.set_theme(theme)
+            for edge in self._edges.values():
+                edge.set_theme(theme)
 
     # ---------------------------------------------------------------- editing
     def push(self, build: Command | Callable[[], Command]) -> str | None:
@@ -464,6 +483,8 @@ class WorkflowScene(QGraphicsScene):
             lines = [QLineF(x, rect.top(), x, rect.bottom()) for x in _frange(left, rect.right(), step)]
             lines += [QLineF(rect.left(), y, rect.right(), y) for y in _frange(top, rect.bottom(), step)]
             painter.drawLines(lines)
+        if self.overview.active:
+            self.overview.paint(painter, rect)
 
 
 def _frange(start: float, stop: float, step: float) -> Iterator[float]:
