@@ -15,7 +15,7 @@ times per picture instead of a few times per item (see ``overview.py`` for who c
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
@@ -33,9 +33,11 @@ STRONG_WIRE_PX = 2.5
 """A selected wire, or the one a dragged node would be inserted into."""
 
 
-@dataclass(frozen=True, slots=True)
-class FarCard:
-    """A node or note card as the far picture shows it (scene coordinates)."""
+class FarCard(NamedTuple):
+    """A node or note card as the far picture shows it (scene coordinates).
+
+    Tuples, not dataclasses: thousands are made for every picture, and a tuple is made fastest.
+    """
 
     rect: QRectF
     body: QColor
@@ -48,8 +50,7 @@ class FarCard:
     problem: QColor | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class FarWire:
+class FarWire(NamedTuple):
     """A wire as the far picture shows it (its path is in scene coordinates)."""
 
     path: QPainterPath

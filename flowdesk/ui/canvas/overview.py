@@ -38,6 +38,8 @@ from flowdesk.ui.canvas.note_item import NoteItem
 FarItem = CanvasNodeItem | EdgeItem
 _NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 _BACKGROUND = QGraphicsScene.SceneLayer.BackgroundLayer
+_MANY = 200
+"""More changed items than this in one edit, and the whole picture is drawn again instead of each place."""
 
 
 class Overview:
@@ -50,7 +52,11 @@ class Overview:
         self.zoom = 1.0
         """The zoom the picture was last drawn at: how far a badge reaches beyond its card."""
         self._selected: set[QGraphicsItem] = set()
-        self._batching = 0
+        self._held = 0
+        self._changed: set[FarItem] = set()
+        """Items changed while held, repainted on release."""
+        self._gone: list[QRectF] = []
+        """Places of items removed while held."""
         scene.selectionChanged.connect(self._selection_changed)
 
     # ------------------------------------------------------------ switching
@@ -66,28 +72,52 @@ class Overview:
         self._selected = set(self._scene.selectedItems()) if on else set()
         self.reset()
 
-    def adopt(self, item: QGraphicsItem) -> None:
+    def adopt(self, item: FarItem) -> None:
         """A new item of the scene: it paints nothing while the picture draws it."""
         if self.active:
             item.setFlag(_NO_CONTENTS, True)
-            self._invalidate(item.sceneBoundingRect())
+            self.changed(item)
 
     # -------------------------------------------------------------- changes
+    def hold(self) -> None:
+        """Collect changes instead of repainting for each: the rest of one edit's changes are coming."""
+        self._held += 1
+
+    def release(self) -> None:
+        """Repaint what changed since :meth:`hold`: the places of the items, or all if they are many."""
+        self._held -= 1
+        if self._held:
+            return
+        items, self._changed = self._changed, set()
+        rects, self._gone = self._gone, []
+        if not self.active:
+            return
+        now = set(self._scene.selectedItems())
+        items |= {i for i in now ^ self._selected if isinstance(i, CanvasNodeItem | EdgeItem)}
+        self._selected = now
+        if len(items) + len(rects) > _MANY:
+            self.reset()
+            return
+        for item in items:
+            self.changed(item)
+        for rect in rects:
+            self._invalidate(rect)
+
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Many changes at once: one repaint of the whole picture at the end instead of one per item."""
-        self._batching += 1
+        """:meth:`hold` for the duration of a ``with`` block."""
+        self.hold()
         try:
             yield
         finally:
-            self._batching -= 1
-            if not self._batching and self.active:
-                self._selected = set(self._scene.selectedItems())
-                self.reset()
+            self.release()
 
     def changed(self, item: FarItem) -> None:
         """``item`` shows something new: repaint where the picture had it and where it is now."""
-        if not self.active or self._batching:
+        if not self.active:
+            return
+        if self._held:
+            self._changed.add(item)
             return
         rect = item.sceneBoundingRect()
         if item.far_rect is not None:
@@ -95,9 +125,15 @@ class Overview:
         self._invalidate(rect)
 
     def removed(self, item: FarItem) -> None:
-        if self.active:
-            self._invalidate(item.far_rect if item.far_rect is not None else item.sceneBoundingRect())
-            self._selected.discard(item)
+        if not self.active:
+            return
+        self._changed.discard(item)
+        self._selected.discard(item)
+        place = item.far_rect if item.far_rect is not None else item.sceneBoundingRect()
+        if self._held:
+            self._gone.append(place)
+        else:
+            self._invalidate(place)
 
     def reset(self) -> None:
         """Draw the whole picture again (after a change of theme, or one that touched many items)."""
@@ -106,7 +142,7 @@ class Overview:
             view.viewport().update()
 
     def _selection_changed(self) -> None:
-        if not self.active or self._batching or not isValid(self._scene):  # also emitted as Qt deletes the scene
+        if not self.active or self._held or not isValid(self._scene):  # also emitted as Qt deletes the scene
             return
         now = set(self._scene.selectedItems())
         for item in now ^ self._selected:
