@@ -228,7 +228,8 @@ def _reduce_crossings(part: _Part, order: list[list[int]], sweeps: int) -> list[
     for upper, lower, upper_y, lower_y in part.edges:
         down.setdefault(lower, []).append((upper, _fraction(upper_y, part.heights[upper])))
         up.setdefault(upper, []).append((lower, _fraction(lower_y, part.heights[lower])))
-    best, best_crossings = [list(nodes) for nodes in order], _crossings(part, order)
+    spans = _spans_by_layer(part)
+    best, best_crossings = [list(nodes) for nodes in order], _crossings(spans, order)
     stale = 0
     for sweep in range(2 * sweeps):
         if sweep % 2 == 0:
@@ -237,7 +238,7 @@ def _reduce_crossings(part: _Part, order: list[list[int]], sweeps: int) -> list[
         else:
             for layer in range(len(order) - 2, -1, -1):
                 order[layer] = _by_barycentre(order[layer], order[layer + 1], up)
-        crossings = _crossings(part, order)
+        crossings = _crossings(spans, order)
         if crossings < best_crossings:
             best, best_crossings, stale = [list(nodes) for nodes in order], crossings, 0
         else:
@@ -262,21 +263,32 @@ def _by_barycentre(nodes: list[int], fixed: list[int], neighbours: Mapping[int, 
     return [node for _, _, node in sorted(zip(keys, range(len(nodes)), nodes, strict=True))]
 
 
-def _crossings(part: _Part, order: list[list[int]]) -> int:
+_Span = tuple[int, float, int, float]
+"""A wire between neighbouring layers: upper node, where on it the wire ends (0..1), lower node, and on it."""
+
+
+def _spans_by_layer(part: _Part) -> list[list[_Span]]:
+    """Every wire, grouped by its upper layer: fixed while the sweeps only reorder the nodes."""
+    by_layer: dict[int, list[_Span]] = {}
+    for upper, lower, upper_y, lower_y in part.edges:
+        span = (upper, _fraction(upper_y, part.heights[upper]), lower, _fraction(lower_y, part.heights[lower]))
+        by_layer.setdefault(part.layer[upper], []).append(span)
+    return list(by_layer.values())
+
+
+def _crossings(spans: list[list[_Span]], order: list[list[int]]) -> int:
     """Wire crossings between every pair of neighbouring layers (inversions, with a Fenwick tree).
 
     Ends are compared by the node's place and then the port's height on it, so two wires leaving
     one card's ports in the wrong order count as crossing, as they look.
     """
     place = {node: i for nodes in order for i, node in enumerate(nodes)}
-    by_layer: dict[int, list[tuple[tuple[int, float], tuple[int, float]]]] = {}
-    for upper, lower, upper_y, lower_y in part.edges:
-        ends = (
-            (place[upper], _fraction(upper_y, part.heights[upper])),
-            (place[lower], _fraction(lower_y, part.heights[lower])),
+    return sum(
+        _inversions(
+            [((place[upper], at_upper), (place[lower], at_lower)) for upper, at_upper, lower, at_lower in layer]
         )
-        by_layer.setdefault(part.layer[upper], []).append(ends)
-    return sum(_inversions(pairs) for pairs in by_layer.values())
+        for layer in spans
+    )
 
 
 def _inversions(pairs: list[tuple[tuple[int, float], tuple[int, float]]]) -> int:
