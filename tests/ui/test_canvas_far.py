@@ -110,8 +110,9 @@ def test_far_out_the_scene_draws_the_picture_and_items_paint_nothing(qtbot: QtBo
     assert canvas.scene.node_item("llm_1").flags() & NO_CONTENTS, "a node added far out is drawn by the picture"
 
 
-@pytest.mark.parametrize("zoom", [0.1, 0.2, 0.29])
+@pytest.mark.parametrize("zoom", [0.1, 0.2, 0.29, 0.35, 0.45])
 def test_a_problem_badge_stays_visible_far_out(qtbot: QtBot, zoom: float) -> None:
+    """Under ``LOD_TEXT`` the far picture draws it; up to ``LOD_PORT_LABELS`` the card itself, as large."""
     canvas = far_canvas(qtbot, zoom)
     error = LIGHT.error_port
     broken, healthy = "n_5_3", "n_6_3"

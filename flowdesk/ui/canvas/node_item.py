@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.model.kinds import Direction, KindSpec, NodePorts
 from flowdesk.model.workflow import Node
-from flowdesk.ui.canvas.far import FarCard, draw_far
+from flowdesk.ui.canvas.far import PROBLEM_OUTLINE_PX, FarCard, badge_radius, draw_far
 from flowdesk.ui.canvas.glyphs import draw_problem_badge, draw_state_badge, problem_badge_path
 from flowdesk.ui.canvas.node_layout import LABEL_INSET, METRICS, NodeLayout, PortSlot, fonts, layout_node
 from flowdesk.ui.canvas.theme import LOD_PORT_LABELS, LOD_TEXT, CanvasTheme, NodeState, category_colour
@@ -265,8 +265,8 @@ class NodeItem(CanvasNodeItem):
         self._paint_card(painter)
         self._paint_header(painter, lod)
         self._paint_ports(painter, lod)
-        self._paint_outline(painter)
-        self._paint_badges(painter)
+        self._paint_outline(painter, lod)
+        self._paint_badges(painter, lod)
 
     def _accent(self) -> QColor:
         return category_colour(self.spec.category) if self.spec is not None else self.theme.problem
@@ -274,23 +274,26 @@ class NodeItem(CanvasNodeItem):
     def far_look(self) -> FarCard:
         """Zoomed far out: a card in its category's colour, its body in its run state's once it has one.
 
-        The selection, else the run state, outlines it; a problem outlines it in the problem colour
-        and puts a badge on its corner that stays large enough to see.
+        The selection, else the run state, outlines it. A skipped node keeps an idle body with a
+        dashed outline, as its badge is hollow and dashed closer in: it did not run (and its grey
+        is close to queued's). A problem outlines the card in the problem colour and puts a badge
+        on its corner that stays large enough to see.
         """
-        t, idle = self.theme, self.state == NodeState.IDLE
+        t, state = self.theme, self.state
         accent = self._accent()
-        body = _faded(accent.rgba()) if idle else t.state_colour(self.state)
+        plain = state in (NodeState.IDLE, NodeState.SKIPPED)
+        body = _faded(accent.rgba()) if plain else t.state_colour(state)
         if self.isSelected():
             outline: QColor | None = t.selection
         else:
-            outline = None if idle else t.state_colour(self.state)
+            outline = None if state == NodeState.IDLE else t.state_colour(state)
         return FarCard(
             rect=self._layout.rect.translated(self.pos()),
             body=body,
             header=accent,
             header_height=METRICS.header,
             outline=outline,
-            dashed=self.spec is None,
+            dashed=self.spec is None or state == NodeState.SKIPPED,
             problem=t.problem_colour(self.problems) if self.problems else None,
         )
 
@@ -360,7 +363,7 @@ class NodeItem(CanvasNodeItem):
         align = Qt.AlignmentFlag.AlignLeft if slot.direction == "input" else Qt.AlignmentFlag.AlignRight
         painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, slot.label)
 
-    def _paint_outline(self, painter: QPainter) -> None:
+    def _paint_outline(self, painter: QPainter, lod: float) -> None:
         t, m = self.theme, METRICS
         if self.isSelected():
             pen = QPen(t.selection, 2.4)
@@ -373,6 +376,11 @@ class NodeItem(CanvasNodeItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(self._layout.rect, m.radius, m.radius)
+        if self.problems and lod < LOD_PORT_LABELS:  # zoomed out, as in the far picture: hard to miss
+            problem = QPen(t.problem_colour(self.problems), PROBLEM_OUTLINE_PX)
+            problem.setCosmetic(True)
+            painter.setPen(problem)
+            painter.drawRoundedRect(self._layout.rect, m.radius, m.radius)
         if self.state == NodeState.RUNNING:  # marching dashes around the card while it works
             running = QPen(t.state_colour(self.state), 3.0)
             running.setDashPattern([4.0, 4.0])
@@ -384,7 +392,7 @@ class NodeItem(CanvasNodeItem):
             painter.setBrush(QColor("#dc2626"))
             painter.drawEllipse(QPointF(0, m.header / 2), 5.5, 5.5)
 
-    def _paint_badges(self, painter: QPainter) -> None:
+    def _paint_badges(self, painter: QPainter, lod: float) -> None:
         m, lay = METRICS, self._layout
         with_state = self.state != NodeState.IDLE
         if with_state:
@@ -392,10 +400,10 @@ class NodeItem(CanvasNodeItem):
             draw_state_badge(painter, lay.state_badge_centre(), m.badge_radius, self.state, colour, self.theme.card)
         if self.detail or self.node.pinned is not None:
             self._paint_tag(painter, " · ".join(t for t in (self.detail, "pinned" if self.node.pinned else "") if t))
-        if self.problems:
-            draw_problem_badge(
-                painter, lay.problem_badge_centre(with_state), m.badge_radius, self.theme.problem_colour(self.problems)
-            )
+        if self.problems:  # zoomed out, no smaller than in the far picture (within the header)
+            radius = m.badge_radius if lod >= LOD_PORT_LABELS else min(badge_radius(lod), m.header / 2)
+            centre = lay.problem_badge_centre(with_state, radius)
+            draw_problem_badge(painter, centre, radius, self.theme.problem_colour(self.problems))
 
     def _paint_tag(self, painter: QPainter, text: str) -> None:
         """A small pill under the card's top-right corner: loop passes, map progress, 'pinned'."""

@@ -92,10 +92,11 @@ class NodeLayout:
         m = METRICS
         return QPointF(self.width - m.padding - m.badge_radius, m.header / 2)
 
-    def problem_badge_centre(self, with_state: bool) -> QPointF:
+    def problem_badge_centre(self, with_state: bool, radius: float = METRICS.badge_radius) -> QPointF:
+        """Left of the state badge if there is one; ``radius`` larger than the usual when zoomed out."""
         m = METRICS
         shift = 2 * m.badge_radius + 4 if with_state else 0.0
-        return QPointF(self.width - m.padding - m.badge_radius - shift, m.header / 2)
+        return QPointF(self.width - m.padding - radius - shift, m.header / 2)
 
 
 def port_label(spec: PortSpec) -> str:
