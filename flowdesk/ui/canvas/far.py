@@ -126,13 +126,12 @@ def draw_badges(painter: QPainter, cards: Sequence[FarCard], wires: Sequence[Far
     A card's badge sits on its top-right corner, where the header's badge is closer in.
     """
     radius = badge_radius(zoom)
-    for card in cards:
-        if card.problem is not None:
-            corner = card.rect.topRight()
-            draw_problem_badge(painter, QPointF(corner.x() - radius * 0.6, corner.y()), radius, card.problem)
-    for wire in wires:
-        if wire.problem is not None and wire.badge is not None:
-            draw_problem_badge(painter, wire.badge, radius, wire.problem)
+    centres = [
+        (QPointF(c.rect.right() - radius * 0.6, c.rect.top()), c.problem) for c in cards if c.problem is not None
+    ]
+    centres += [(w.badge, w.problem) for w in wires if w.problem is not None and w.badge is not None]
+    for centre, colour in sorted(centres, key=lambda b: (b[0].y(), b[0].x())):  # overlapping: in a fixed order
+        draw_problem_badge(painter, centre, radius, colour)
 
 
 def draw_far(

@@ -38,6 +38,9 @@ from flowdesk.ui.canvas.note_item import NoteItem
 FarItem = CanvasNodeItem | EdgeItem
 _NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 _BACKGROUND = QGraphicsScene.SceneLayer.BackgroundLayer
+_BOUNDING_RECT = Qt.ItemSelectionMode.IntersectsItemBoundingRect
+_MAX_PATCHES = 64
+"""A repainted region of more rectangles than this is searched as one rectangle (one query, more items)."""
 _MANY = 200
 """More changed items than this in one edit, and the whole picture is drawn again instead of each place."""
 
@@ -159,11 +162,10 @@ class Overview:
         """Draw every item within ``rect`` (and the badges reaching into it) as the far picture shows it."""
         self.zoom = painter.worldTransform().m11() or 1.0
         reach = (BADGE_MIN_PX + 3.0) / self.zoom
-        found = self._scene.items(
-            rect.adjusted(-reach, -reach, reach, reach),
-            Qt.ItemSelectionMode.IntersectsItemBoundingRect,
-            Qt.SortOrder.AscendingOrder,
-        )
+        found: dict[QGraphicsItem, None] = {}
+        for patch in _patches(painter, rect):
+            area = patch.adjusted(-reach, -reach, reach, reach)
+            found.update(dict.fromkeys(self._scene.items(area, _BOUNDING_RECT, Qt.SortOrder.AscendingOrder)))
         notes: list[FarCard] = []
         cards: list[FarCard] = []
         wires: list[FarWire] = []
@@ -177,3 +179,18 @@ class Overview:
                 item.far_rect = card.rect
                 (notes if isinstance(item, NoteItem) else cards).append(card)
         draw_far(painter, self.zoom, cards, wires, notes)
+
+
+def _patches(painter: QPainter, rect: QRectF) -> list[QRectF]:
+    """The parts of ``rect`` that the painter may change, in scene coordinates.
+
+    While a run is followed, a tick repaints the cards whose state changed, scattered over the
+    view; the view draws them in one call, clipped to their places, whose bounding rectangle is
+    most of the view. Asking for the items of each place instead keeps the work to those cards.
+    """
+    if not painter.hasClipping():
+        return [rect]
+    region = painter.clipRegion()
+    if region.rectCount() > _MAX_PATCHES:
+        return [rect]
+    return [QRectF(patch).intersected(rect) for patch in region]
