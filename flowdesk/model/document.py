@@ -9,7 +9,8 @@ so a projection (the Qt scene) can redraw exactly what changed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,8 @@ class WorkflowDocument:
         self._node_index = _index(self._nodes, "node")
         self._edge_index = _index(self._edges, "edge")
         self._listeners: list[Listener] = []
+        self._batch_depth = 0
+        self._batch_listeners: list[Callable[[], None]] = []
         self._node_at: dict[str, int] | None = None
         self._edge_at: dict[str, int] | None = None
         """Index of each node / edge in its list, built on demand and dropped by inserts and removals:
@@ -229,6 +232,34 @@ class WorkflowDocument:
         """Call ``listener`` after every change; returns a function that unsubscribes it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the changes of one edit (the undo stack opens one around every command it does or undoes).
+
+        Changes inside are announced one by one as always; in addition, listeners subscribed with
+        :meth:`subscribe_batch_end` hear when the outermost batch is over, so work that each change
+        would repeat can wait until then: moving 5,000 nodes moves each wire's two ends, and the
+        canvas re-routes the wire once, not once per end. Batches nest.
+        """
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0:
+                for listener in list(self._batch_listeners):
+                    listener()
+
+    @property
+    def in_batch(self) -> bool:
+        """Inside :meth:`batch`: more changes of the same edit may follow."""
+        return self._batch_depth > 0
+
+    def subscribe_batch_end(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` after each outermost batch; returns a function that unsubscribes it."""
+        self._batch_listeners.append(listener)
+        return lambda: self._batch_listeners.remove(listener) if listener in self._batch_listeners else None
 
     def _emit(self, change: Change) -> None:
         self._snapshot = None

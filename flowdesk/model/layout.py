@@ -14,6 +14,7 @@ Each weakly connected part is laid out on its own, one below another; lone nodes
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -234,7 +235,8 @@ def _reduce_crossings(part: _Part, order: list[list[int]], sweeps: int) -> list[
     for upper, lower, upper_y, lower_y in part.edges:
         down.setdefault(lower, []).append((upper, _fraction(upper_y, part.heights[upper])))
         up.setdefault(upper, []).append((lower, _fraction(lower_y, part.heights[lower])))
-    best, best_crossings = [list(nodes) for nodes in order], _crossings(part, order)
+    spans = _spans_by_layer(part)
+    best, best_crossings = [list(nodes) for nodes in order], _crossings(spans, order)
     stale = 0
     for sweep in range(2 * sweeps):
         if sweep % 2 == 0:
@@ -243,7 +245,7 @@ def _reduce_crossings(part: _Part, order: list[list[int]], sweeps: int) -> list[
         else:
             for layer in range(len(order) - 2, -1, -1):
                 order[layer] = _by_barycentre(order[layer], order[layer + 1], up)
-        crossings = _crossings(part, order)
+        crossings = _crossings(spans, order)
         if crossings < best_crossings:
             best, best_crossings, stale = [list(nodes) for nodes in order], crossings, 0
         else:
@@ -268,41 +270,47 @@ def _by_barycentre(nodes: list[int], fixed: list[int], neighbours: Mapping[int, 
     return [node for _, _, node in sorted(zip(keys, range(len(nodes)), nodes, strict=True))]
 
 
-def _crossings(part: _Part, order: list[list[int]]) -> int:
+_Span = tuple[int, float, int, float]
+"""A wire between neighbouring layers: upper node, where on it the wire ends (0..1), lower node, and on it."""
+
+
+def _spans_by_layer(part: _Part) -> list[list[_Span]]:
+    """Every wire, grouped by its upper layer: fixed while the sweeps only reorder the nodes."""
+    by_layer: dict[int, list[_Span]] = {}
+    for upper, lower, upper_y, lower_y in part.edges:
+        span = (upper, _fraction(upper_y, part.heights[upper]), lower, _fraction(lower_y, part.heights[lower]))
+        by_layer.setdefault(part.layer[upper], []).append(span)
+    return list(by_layer.values())
+
+
+def _crossings(spans: list[list[_Span]], order: list[list[int]]) -> int:
     """Wire crossings between every pair of neighbouring layers (inversions, with a Fenwick tree).
 
     Ends are compared by the node's place and then the port's height on it, so two wires leaving
     one card's ports in the wrong order count as crossing, as they look.
     """
     place = {node: i for nodes in order for i, node in enumerate(nodes)}
-    by_layer: dict[int, list[tuple[tuple[int, float], tuple[int, float]]]] = {}
-    for upper, lower, upper_y, lower_y in part.edges:
-        ends = (
-            (place[upper], _fraction(upper_y, part.heights[upper])),
-            (place[lower], _fraction(lower_y, part.heights[lower])),
+    return sum(
+        _inversions(
+            [((place[upper], at_upper), (place[lower], at_lower)) for upper, at_upper, lower, at_lower in layer]
         )
-        by_layer.setdefault(part.layer[upper], []).append(ends)
-    return sum(_inversions(pairs) for pairs in by_layer.values())
+        for layer in spans
+    )
 
 
 def _inversions(pairs: list[tuple[tuple[int, float], tuple[int, float]]]) -> int:
-    """Pairs whose second ends come in the opposite order to their first ends (ties never cross)."""
-    rank = {key: i + 1 for i, key in enumerate(sorted({lower for _, lower in pairs}))}
-    size = len(rank)
-    tree = [0] * (size + 1)
-    total = seen = 0
+    """Pairs whose second ends come in the opposite order to their first ends (ties never cross).
+
+    Wires are taken in the order of their first ends, keeping the second ends seen so far sorted:
+    each new wire crosses the earlier ones that end strictly below it. Bisecting a short sorted
+    list (a layer holds tens of wires) runs in C, where a Fenwick tree would loop in Python.
+    """
+    seen: list[tuple[int, float]] = []
+    total = 0
     for _, lower in sorted(pairs):
-        r = rank[lower]
-        i, not_above = r, 0
-        while i > 0:
-            not_above += tree[i]
-            i -= i & -i
-        total += seen - not_above  # earlier wires that end strictly below this one cross it
-        i = r
-        while i <= size:
-            tree[i] += 1
-            i += i & -i
-        seen += 1
+        at = bisect_right(seen, lower)
+        total += len(seen) - at
+        seen.insert(at, lower)
     return total
 
 

@@ -47,10 +47,12 @@ class ModelUndoCommand(QUndoCommand):
         if self._already_done:  # push() calls redo() at once; the command was done before the push
             self._already_done = False
             return
-        self.command.do(self.document)
+        with self.document.batch():
+            self.command.do(self.document)
 
     def undo(self) -> None:
-        self.command.undo(self.document)
+        with self.document.batch():
+            self.command.undo(self.document)
 
     def id(self) -> int:
         return MERGEABLE_ID if _is_mergeable(self.command) else -1
@@ -83,7 +85,8 @@ class DocumentUndoStack(QUndoStack):
         A refused command changes nothing and leaves no step on the stack.
         """
         try:
-            command.do(self.document)
+            with self.document.batch():  # listeners may put off work until the whole command is done
+                command.do(self.document)
         except CommandRefused as exc:
             message = str(exc)
             log.info("edit refused: %s", message)

@@ -8,7 +8,10 @@ nearest rows of the layer before (as in a laid-out workflow; wires criss-crossin
 cost more to paint, about 1 ms per 15 long wires in view). "open" is document -> scene (every
 item built and added); "first paint" is fitting the view and painting it once (the item caches
 are filled then); "pan" is the median repaint of a 1600x900 viewport while it moves, at 1:1 and
-with everything in view.
+fitted (everything in view, or as much as the smallest zoom, 0.1, shows: about 1,250 nodes).
+Fitted is below the zoom where text goes, so the scene draws its far picture (``overview.py``),
+which the view caches: a pan repaints the strip that came into view. "zoom step" is what that
+cache costs: the median repaint after a wheel notch in and out, far out, when all is drawn anew.
 
     QT_QPA_PLATFORM=offscreen /work/venv/bin/python tests/bench/bench_canvas.py [--sizes 1000 5000] [--repeat 3]
 """
@@ -68,7 +71,20 @@ def _pan_ms(app: QApplication, view: WorkflowView, zoom: float, frames: int = 12
     return statistics.median(times[2:]) * 1000
 
 
-def measure(app: QApplication, size: int) -> tuple[int, float, float, float, float]:
+def _zoom_step_ms(app: QApplication, view: WorkflowView, zoom: float, frames: int = 8) -> float:
+    view.set_zoom(zoom)
+    view.centerOn(view.scene().itemsBoundingRect().center())
+    app.processEvents()
+    times = []
+    for frame in range(frames):
+        view.set_zoom(zoom * 1.2 if frame % 2 == 0 else zoom)
+        start = time.perf_counter()
+        view.viewport().repaint()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def measure(app: QApplication, size: int) -> tuple[int, float, float, float, float, float]:
     workflow = layered(size)
     doc = WorkflowDocument(workflow, builtin_registry())
     stack = DocumentUndoStack(doc)
@@ -84,9 +100,10 @@ def measure(app: QApplication, size: int) -> tuple[int, float, float, float, flo
     first_paint = time.perf_counter() - start
     fitted = view.zoom
     pan_1, pan_fit = _pan_ms(app, view, 1.0), _pan_ms(app, view, fitted)
+    step = _zoom_step_ms(app, view, fitted)
     view.close()
     scene.dispose()
-    return len(workflow.edges), opened, first_paint, pan_1, pan_fit
+    return len(workflow.edges), opened, first_paint, pan_1, pan_fit, step
 
 
 def main() -> None:
@@ -97,7 +114,10 @@ def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication([])
     measure(app, 50)  # warm up fonts and caches
-    header = f"{'nodes':>6} {'edges':>6} {'open s':>8} {'us/node':>8} {'1st paint s':>11} {'pan 1:1 ms':>10} {'pan fit ms':>10}"
+    header = (
+        f"{'nodes':>6} {'edges':>6} {'open s':>8} {'us/node':>8} {'1st paint s':>11}"
+        f" {'pan 1:1 ms':>10} {'pan fit ms':>10} {'zoom step ms':>12}"
+    )
     print(header)
     print("-" * len(header))
     for size in args.sizes:
@@ -107,8 +127,10 @@ def main() -> None:
         paint = min(r[2] for r in runs)
         pan_1 = statistics.median(r[3] for r in runs)
         pan_fit = statistics.median(r[4] for r in runs)
+        step = statistics.median(r[5] for r in runs)
         print(
-            f"{size:>6} {edges:>6} {opened:>8.3f} {opened / size * 1e6:>8.0f} {paint:>11.3f} {pan_1:>10.1f} {pan_fit:>10.1f}"
+            f"{size:>6} {edges:>6} {opened:>8.3f} {opened / size * 1e6:>8.0f} {paint:>11.3f}"
+            f" {pan_1:>10.1f} {pan_fit:>10.1f} {step:>12.1f}"
         )
 
 

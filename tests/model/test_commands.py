@@ -345,3 +345,23 @@ def test_listeners_hear_every_change_in_order(history: History) -> None:
     unsubscribe()
     history.undo()
     assert len(heard) == 7
+
+
+def test_a_batch_tells_its_listeners_once_when_the_outermost_one_ends(history: History) -> None:
+    doc: WorkflowDocument = history.doc
+    a, b = add(history, "transform"), add(history, "transform")
+    heard: list[str] = []
+    doc.subscribe(lambda change: heard.append(f"{type(change).__name__} in batch={doc.in_batch}"))
+    unsubscribe = doc.subscribe_batch_end(lambda: heard.append(f"end in batch={doc.in_batch}"))
+    with doc.batch():
+        with doc.batch():
+            MoveNodes(doc, {a: (10, 10), b: (20, 20)}).do(doc)
+        assert heard[-1] != "end in batch=False", "an inner batch does not end the edit"
+    assert heard == ["NodeChanged in batch=True", "NodeChanged in batch=True", "end in batch=False"]
+    with pytest.raises(CommandRefused), doc.batch():
+        raise CommandRefused("refused half way")
+    assert heard[-1] == "end in batch=False" and not doc.in_batch, "a failed edit still ends its batch"
+    unsubscribe()
+    with doc.batch():
+        pass
+    assert len(heard) == 4

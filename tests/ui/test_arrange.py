@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import random
+from collections import Counter
 
+import pytest
 from editor_support import CTRL, assert_window_scene_matches, open_example, press, status
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QApplication, QGraphicsScene
 from pytestqt.qtbot import QtBot
 
 from flowdesk.model.align import Alignment, Axis
 from flowdesk.model.commands import MoveNodes
+from flowdesk.model.workflow import Edge, Node, Position, Workflow
+from flowdesk.ui.canvas import EdgeItem
+from flowdesk.ui.canvas.batching import BULK
 from flowdesk.ui.main_window import MainWindow
 
 
@@ -97,3 +104,59 @@ def test_too_few_selected_says_what_is_needed(qtbot: QtBot, window: MainWindow) 
     window.editing.distribute_actions[Axis.VERTICAL].trigger()
     assert status(window) == "Select three or more nodes to distribute"
     assert window.stack.count() == count
+
+
+def scrambled_chains(chains: int, length: int, seed: int = 7) -> Workflow:
+    """``chains`` rows of ``length`` transforms wired in a row, each node dropped somewhere at random."""
+    rng = random.Random(seed)
+    nodes = [
+        Node(
+            id=f"n_{c}_{i}",
+            kind="transform",
+            position=Position(x=rng.randrange(0, 8000, 10), y=rng.randrange(0, 6000, 10)),
+        )
+        for c in range(chains)
+        for i in range(length)
+    ]
+    edges = [
+        Edge(id=f"e_{c}_{i}", source=f"n_{c}_{i - 1}", source_port="output", target=f"n_{c}_{i}", target_port="input")
+        for c in range(chains)
+        for i in range(1, length)
+    ]
+    return Workflow(id="wf_scrambled", name="Scrambled", nodes=tuple(nodes), edges=tuple(edges))
+
+
+@pytest.mark.parametrize("zoom", [1.0, 0.1], ids=["near", "far"])
+def test_a_big_auto_layout_routes_each_wire_once_and_stays_one_step(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, zoom: float
+) -> None:
+    window.load(scrambled_chains(15, 16), "library")  # 240 nodes: past BULK changes, the index is dropped
+    assert len(window.document.nodes) > BULK
+    window.view.set_zoom(zoom)
+    window.grab()  # painted once: the scene's index is built, as in a window someone looks at
+    routed: Counter[str] = Counter()
+    set_ends = EdgeItem.set_ends
+
+    def counting(item: EdgeItem, *args: object, **kwargs: object) -> None:
+        routed[item.edge_id] += 1
+        set_ends(item, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(EdgeItem, "set_ends", counting)
+    heap, steps = positions(window), window.stack.count()
+    window.editing.layout_action.trigger()
+    assert window.stack.count() == steps + 1 and window.stack.undoText() == "Auto-layout"
+    assert set(routed.values()) == {1} and len(routed) == len(window.document.edges), "each wire routed once"
+    assert_window_scene_matches(window)
+    scene = window.scene
+    assert scene.itemIndexMethod() == QGraphicsScene.ItemIndexMethod.BspTreeIndex
+    for node in window.document.nodes[::37]:  # the rebuilt index finds each card where it now is
+        centre = card(window, node.id).center()
+        assert scene.node_item_at(centre) is scene.node_item(node.id), node.id
+    routed.clear()
+    window.stack.undo()
+    assert positions(window) == heap
+    assert set(routed.values()) == {1}
+    assert_window_scene_matches(window)
+    window.stack.redo()
+    assert_window_scene_matches(window)
+    QApplication.processEvents()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge
+from flowdesk.ui.canvas.far import FarWire, draw_far
 from flowdesk.ui.canvas.glyphs import draw_problem_badge
 from flowdesk.ui.canvas.theme import LOD_TEXT, CanvasTheme
 
@@ -79,6 +80,8 @@ class EdgeItem(QGraphicsItem):
         self._insert_target = False
         self.problems: tuple[str, ...] = ()
         self._badge = QRectF()
+        self.far_rect: QRectF | None = None
+        """Where the scene's far picture last drew this wire (see ``overview.py``), to repaint that place."""
 
     @property
     def label(self) -> str:
@@ -91,7 +94,7 @@ class EdgeItem(QGraphicsItem):
 
     def set_theme(self, theme: CanvasTheme) -> None:
         self.theme = theme
-        self.update()
+        self.refresh()
 
     def set_problems(self, problems: Iterable[str]) -> None:
         """Show a problem badge on the wire whose tooltip lists ``problems`` (none: no badge)."""
@@ -110,7 +113,7 @@ class EdgeItem(QGraphicsItem):
         """Highlight the wire a node would be inserted into if dropped now."""
         if on != self._insert_target:
             self._insert_target = on
-            self.update()
+            self.refresh()
 
     def set_ends(self, start: QPointF, end: QPointF, value_type: ValueType, below: float | None = None) -> None:
         """Route the wire between two port positions (scene coordinates)."""
@@ -138,7 +141,25 @@ class EdgeItem(QGraphicsItem):
         self._bounds = self._path.controlPointRect().adjusted(-reach, -reach, reach, reach).united(self._label_rect)
         if not self._badge.isNull():
             self._bounds = self._bounds.united(self._badge.adjusted(-2, -2, 2, 2))
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Repaint the wire, and its place in the scene's far picture when that is shown (see ``CanvasNodeItem``)."""
         self.update()
+        scene = self.scene()
+        if scene is not None:
+            scene.far_changed(self)  # type: ignore[attr-defined]
+
+    def far_look(self) -> FarWire:
+        """Zoomed far out: a thin line in the wire's colour, its problem badge kept large enough to see."""
+        return FarWire(
+            path=self._path,
+            colour=self._colour(),
+            dashed=self.edge.loop is not None,
+            strong=self._insert_target or self.isSelected(),
+            problem=self.theme.problem_colour(self.problems) if self.problems else None,
+            badge=None if self._badge.isNull() else self._badge.center(),
+        )
 
     @property
     def path(self) -> QPainterPath:
@@ -173,9 +194,8 @@ class EdgeItem(QGraphicsItem):
         colour = self._colour()
         is_loop = self.edge.loop is not None
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if lod < LOD_TEXT:  # far out: a one-pixel line, whatever the zoom
-            painter.setPen(QPen(colour, 0, Qt.PenStyle.DashLine if is_loop else Qt.PenStyle.SolidLine))
-            painter.drawPath(self._path)
+        if lod < LOD_TEXT:  # only when no far picture is drawn for the scene (it is, in a view zoomed out)
+            draw_far(painter, lod, [], [self.far_look()])
             return
         if self._insert_target:  # a halo under the wire: "drop here to insert"
             halo = QColor(colour)

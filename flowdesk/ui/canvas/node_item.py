@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import Enum
+from functools import cache
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.model.kinds import Direction, KindSpec, NodePorts
 from flowdesk.model.workflow import Node
+from flowdesk.ui.canvas.far import PROBLEM_OUTLINE_PX, FarCard, badge_radius, draw_far
 from flowdesk.ui.canvas.glyphs import draw_problem_badge, draw_state_badge, problem_badge_path
 from flowdesk.ui.canvas.node_layout import LABEL_INSET, METRICS, NodeLayout, PortSlot, fonts, layout_node
 from flowdesk.ui.canvas.theme import LOD_PORT_LABELS, LOD_TEXT, CanvasTheme, NodeState, category_colour
@@ -58,6 +60,8 @@ class CanvasNodeItem(QGraphicsItem):
         self.phase = 0
         """Animation step of a running node's outline (advanced by the scene's timer)."""
         self.problems: tuple[str, ...] = ()
+        self.far_rect: QRectF | None = None
+        """Where the scene's far picture last drew this card (see ``overview.py``), to repaint that place."""
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable | QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
@@ -74,17 +78,34 @@ class CanvasNodeItem(QGraphicsItem):
         target = QPointF(self.node.position.x, self.node.position.y)
         if self.pos() != target:
             self.setPos(target)
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Repaint the card: the item itself, and its place in the scene's far picture when that is shown.
+
+        Far out the item paints nothing (the scene draws every card at once, see ``overview.py``),
+        so every change that shows must come through here, not through ``update`` alone.
+        """
+        self.update()
+        scene = self.scene()
+        if scene is not None:
+            scene_typed: WorkflowScene = scene  # type: ignore[assignment]
+            scene_typed.far_changed(self)
+
+    def far_look(self) -> FarCard:
+        """What the far picture shows of this card."""
+        return FarCard(self.card_rect().translated(self.pos()), self.theme.card)
 
     def set_theme(self, theme: CanvasTheme) -> None:
         self.theme = theme
-        self.update()
+        self.refresh()
 
     def set_state(self, state: NodeState | str) -> None:
         """Paint the run state (idle, queued, running, ...); the run issue drives this from events."""
         state = NodeState(state)
         if state != self.state:
             self.state = state
-            self.update()
+            self.refresh()
 
     def set_detail(self, detail: str) -> None:
         if detail != self.detail:
@@ -101,7 +122,7 @@ class CanvasNodeItem(QGraphicsItem):
         problems = tuple(problems)
         if problems != self.problems:
             self.problems = problems
-            self.update()
+            self.refresh()
 
     def card_rect(self) -> QRectF:
         """The card itself in item coordinates (no port overhang, shadow or badges): what layout arranges."""
@@ -179,7 +200,7 @@ class NodeItem(CanvasNodeItem):
                 self.prepareGeometryChange()
             self._layout = new
             self._title = new.title_for(self._badges())
-            self.update()
+            self.refresh()
         self.sync_position()
 
     def set_state(self, state: NodeState | str) -> None:
@@ -237,37 +258,44 @@ class NodeItem(CanvasNodeItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if lod < LOD_TEXT:
-            self._paint_far(painter)
+        if lod < LOD_TEXT:  # only when no far picture is drawn for the scene (it is, in a view zoomed out)
+            painter.translate(-self.pos())
+            draw_far(painter, lod, [self.far_look()])
             return
         self._paint_card(painter)
         self._paint_header(painter, lod)
         self._paint_ports(painter, lod)
-        self._paint_outline(painter)
-        self._paint_badges(painter)
+        self._paint_outline(painter, lod)
+        self._paint_badges(painter, lod)
 
     def _accent(self) -> QColor:
         return category_colour(self.spec.category) if self.spec is not None else self.theme.problem
 
-    def _paint_far(self, painter: QPainter) -> None:
-        """Zoomed far out: a card in its category's colour, its state (or selection) as the outline."""
-        t, m, rect = self.theme, METRICS, self._layout.rect
-        body = QColor(self._accent())
-        body.setAlpha(110)
-        painter.setBrush(body)
+    def far_look(self) -> FarCard:
+        """Zoomed far out: a card in its category's colour, its body in its run state's once it has one.
+
+        The selection, else the run state, outlines it. A skipped node keeps an idle body with a
+        dashed outline, as its badge is hollow and dashed closer in: it did not run (and its grey
+        is close to queued's). A problem outlines the card in the problem colour and puts a badge
+        on its corner that stays large enough to see.
+        """
+        t, state = self.theme, self.state
+        accent = self._accent()
+        plain = state in (NodeState.IDLE, NodeState.SKIPPED)
+        body = _faded(accent.rgba()) if plain else t.state_colour(state)
         if self.isSelected():
-            painter.setPen(QPen(t.selection, 0))
-        elif self.state != NodeState.IDLE:
-            painter.setPen(QPen(t.state_colour(self.state), 0))
+            outline: QColor | None = t.selection
         else:
-            painter.setPen(Qt.PenStyle.NoPen)
-        painter.drawRoundedRect(rect, m.radius, m.radius)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self._accent())
-        painter.drawRoundedRect(QRectF(0, 0, rect.width(), m.header), m.radius, m.radius)
-        if self.state != NodeState.IDLE:
-            painter.setBrush(t.state_colour(self.state))
-            painter.drawRect(QRectF(0, m.header, rect.width(), rect.height() - m.header))
+            outline = None if state == NodeState.IDLE else t.state_colour(state)
+        return FarCard(
+            rect=self._layout.rect.translated(self.pos()),
+            body=body,
+            header=accent,
+            header_height=METRICS.header,
+            outline=outline,
+            dashed=self.spec is None or state == NodeState.SKIPPED,
+            problem=t.problem_colour(self.problems) if self.problems else None,
+        )
 
     def _paint_card(self, painter: QPainter) -> None:
         t, m, rect = self.theme, METRICS, self._layout.rect
@@ -335,7 +363,7 @@ class NodeItem(CanvasNodeItem):
         align = Qt.AlignmentFlag.AlignLeft if slot.direction == "input" else Qt.AlignmentFlag.AlignRight
         painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, slot.label)
 
-    def _paint_outline(self, painter: QPainter) -> None:
+    def _paint_outline(self, painter: QPainter, lod: float) -> None:
         t, m = self.theme, METRICS
         if self.isSelected():
             pen = QPen(t.selection, 2.4)
@@ -348,6 +376,11 @@ class NodeItem(CanvasNodeItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(self._layout.rect, m.radius, m.radius)
+        if self.problems and lod < LOD_PORT_LABELS:  # zoomed out, as in the far picture: hard to miss
+            problem = QPen(t.problem_colour(self.problems), PROBLEM_OUTLINE_PX)
+            problem.setCosmetic(True)
+            painter.setPen(problem)
+            painter.drawRoundedRect(self._layout.rect, m.radius, m.radius)
         if self.state == NodeState.RUNNING:  # marching dashes around the card while it works
             running = QPen(t.state_colour(self.state), 3.0)
             running.setDashPattern([4.0, 4.0])
@@ -359,7 +392,7 @@ class NodeItem(CanvasNodeItem):
             painter.setBrush(QColor("#dc2626"))
             painter.drawEllipse(QPointF(0, m.header / 2), 5.5, 5.5)
 
-    def _paint_badges(self, painter: QPainter) -> None:
+    def _paint_badges(self, painter: QPainter, lod: float) -> None:
         m, lay = METRICS, self._layout
         with_state = self.state != NodeState.IDLE
         if with_state:
@@ -367,10 +400,10 @@ class NodeItem(CanvasNodeItem):
             draw_state_badge(painter, lay.state_badge_centre(), m.badge_radius, self.state, colour, self.theme.card)
         if self.detail or self.node.pinned is not None:
             self._paint_tag(painter, " · ".join(t for t in (self.detail, "pinned" if self.node.pinned else "") if t))
-        if self.problems:
-            draw_problem_badge(
-                painter, lay.problem_badge_centre(with_state), m.badge_radius, self.theme.problem_colour(self.problems)
-            )
+        if self.problems:  # zoomed out, no smaller than in the far picture (within the header)
+            radius = m.badge_radius if lod >= LOD_PORT_LABELS else min(badge_radius(lod), m.header / 2)
+            centre = lay.problem_badge_centre(with_state, radius)
+            draw_problem_badge(painter, centre, radius, self.theme.problem_colour(self.problems))
 
     def _paint_tag(self, painter: QPainter, text: str) -> None:
         """A small pill under the card's top-right corner: loop passes, map progress, 'pinned'."""
@@ -415,6 +448,14 @@ class NodeItem(CanvasNodeItem):
             lines.append("pinned: not run; its pinned outputs flow on")
         lines.extend(f"⚠ {p}" for p in self.problems)
         return "\n".join(lines)
+
+
+@cache
+def _faded(rgba: int) -> QColor:
+    """A category colour see-through enough that wires show under the card far out."""
+    colour = QColor.fromRgba(rgba)
+    colour.setAlpha(110)
+    return colour
 
 
 def _paint_glow(painter: QPainter, centre: QPointF, colour: QColor, mark: PortMark) -> None:

@@ -7,8 +7,10 @@ hit-test a press) without painting anything.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from types import MappingProxyType
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF
@@ -71,13 +73,15 @@ class NodeLayout:
     title_rect: QRectF
     subtitle_rect: QRectF
     slots: tuple[PortSlot, ...]
+    by_key: Mapping[tuple[Direction, str], PortSlot]
+    """The slots by (direction, port name): routing a wire asks for two, thousands of times in a layout."""
 
     @property
     def rect(self) -> QRectF:
         return QRectF(0.0, 0.0, self.width, self.height)
 
     def slot(self, direction: Direction, name: str) -> PortSlot | None:
-        return next((s for s in self.slots if s.direction == direction and s.spec.name == name), None)
+        return self.by_key.get((direction, name))
 
     def title_for(self, badges: int) -> str:
         """The title elided to leave room for ``badges`` header badges."""
@@ -88,10 +92,11 @@ class NodeLayout:
         m = METRICS
         return QPointF(self.width - m.padding - m.badge_radius, m.header / 2)
 
-    def problem_badge_centre(self, with_state: bool) -> QPointF:
+    def problem_badge_centre(self, with_state: bool, radius: float = METRICS.badge_radius) -> QPointF:
+        """Left of the state badge if there is one; ``radius`` larger than the usual when zoomed out."""
         m = METRICS
         shift = 2 * m.badge_radius + 4 if with_state else 0.0
-        return QPointF(self.width - m.padding - m.badge_radius - shift, m.header / 2)
+        return QPointF(self.width - m.padding - radius - shift, m.header / 2)
 
 
 def port_label(spec: PortSpec) -> str:
@@ -117,6 +122,7 @@ def layout_node(title: str, subtitle: str, ports: NodePorts) -> NodeLayout:
     rows = max(len(ports.inputs), len(ports.outputs))
     height = m.header + (rows * m.row + m.padding if rows else m.padding / 2)
     text_width = width - TEXT_LEFT - m.padding
+    slots, by_key = _slots(ports, width)
     return NodeLayout(
         width=width,
         height=height,
@@ -124,7 +130,8 @@ def layout_node(title: str, subtitle: str, ports: NodePorts) -> NodeLayout:
         subtitle=_elided(1, subtitle, text_width),
         title_rect=QRectF(TEXT_LEFT, 5.0, text_width, 18.0),
         subtitle_rect=QRectF(TEXT_LEFT, 22.0, text_width, 14.0),
-        slots=_slots(ports, width),
+        slots=slots,
+        by_key=by_key,
     )
 
 
@@ -136,8 +143,8 @@ def _ports_width(ports: NodePorts) -> float:
 
 
 @cache
-def _slots(ports: NodePorts, width: float) -> tuple[PortSlot, ...]:
-    """Port positions and labels of a card (shared by every card of the same ports and width)."""
+def _slots(ports: NodePorts, width: float) -> tuple[tuple[PortSlot, ...], Mapping[tuple[Direction, str], PortSlot]]:
+    """Port positions and labels of a card, and the same by key (shared by every card of the same ports and width)."""
     m = METRICS
     top = m.header + m.padding / 2
     room_in, room_out = _label_rooms(ports, width)
@@ -149,7 +156,10 @@ def _slots(ports: NodePorts, width: float) -> tuple[PortSlot, ...]:
         for i, spec in enumerate(specs):
             centre = QPointF(x, top + m.row * (i + 0.5))
             slots.append(PortSlot(direction, spec, centre, _elided(2, port_label(spec), room)))  # type: ignore[arg-type]
-    return tuple(slots)
+    by_key: dict[tuple[Direction, str], PortSlot] = {}
+    for slot in slots:
+        by_key.setdefault(slot.key, slot)  # the first, as a search along the slots finds it
+    return tuple(slots), MappingProxyType(by_key)
 
 
 def _label_rooms(ports: NodePorts, width: float) -> tuple[float, float]:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGraphicsSceneHoverEvent, QStyleOptionGraphicsItem
 
 from flowdesk.model.kinds import NodePorts
 from flowdesk.model.workflow import Node
+from flowdesk.ui.canvas.far import FarCard
 from flowdesk.ui.canvas.node_item import CanvasNodeItem
 from flowdesk.ui.canvas.theme import LOD_TEXT, CanvasTheme
 
@@ -68,8 +69,12 @@ class NoteItem(CanvasNodeItem):
         if self.boundingRect() != old_rect:
             self.prepareGeometryChange()
         self.node = node
-        self.update()
+        self.refresh()
         self.sync_position()
+
+    def far_look(self) -> FarCard:
+        border = self.theme.selection if self.isSelected() else self._colour.darker(135)
+        return FarCard(self.card_rect().translated(self.pos()), self._colour, outline=border)
 
     def boundingRect(self) -> QRectF:
         return QRectF(-2.0, -2.0, self._width + 6.0, self._height + 6.0)

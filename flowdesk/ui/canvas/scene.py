@@ -15,8 +15,8 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QTimer
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtCore import QPointF, QRect, QRectF, QTimer
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from flowdesk.model.commands import Command, CommandRefused, Disconnect, Macro, MoveNodes, RemoveNodes
@@ -36,18 +36,18 @@ from flowdesk.model.kinds import NodePorts
 from flowdesk.model.ports import node_ports
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge, Node
+from flowdesk.ui.canvas.batching import EditBatch
 from flowdesk.ui.canvas.edge_item import EdgeItem
+from flowdesk.ui.canvas.grid import draw_grid
 from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey
 from flowdesk.ui.canvas.note_item import NOTE_KIND, NoteItem
+from flowdesk.ui.canvas.overview import FarItem, Overview
 from flowdesk.ui.canvas.theme import LIGHT, CanvasTheme, NodeState, snap
 
 if TYPE_CHECKING:
     from flowdesk.ui.undo import DocumentUndoStack
 
 log = logging.getLogger(__name__)
-
-_GRID_MAJOR = 100.0
-_GRID_MINOR = 20.0
 
 
 class WorkflowScene(QGraphicsScene):
@@ -68,8 +68,12 @@ class WorkflowScene(QGraphicsScene):
         self._animation.timeout.connect(self._animate)
         self._insert_target: EdgeItem | None = None
         self.setBackgroundBrush(theme.background)
+        self.overview = Overview(self, self._far_items)
+        """The far picture, drawn instead of the items when the view is zoomed far out."""
+        self._batch = EditBatch(self, self.overview, self._route_wires_at)
         self._load()
         self._unsubscribe: Callable[[], None] | None = document.subscribe(self._on_change)
+        self._unsubscribe_batch = document.subscribe_batch_end(self._batch.end)
 
     # ----------------------------------------------------------------- loading
     def _load(self) -> None:
@@ -105,6 +109,7 @@ class WorkflowScene(QGraphicsScene):
         self._animation.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
+            self._unsubscribe_batch()
             self._unsubscribe = None
 
     def _ports(self, node: Node) -> NodePorts:
@@ -121,17 +126,30 @@ class WorkflowScene(QGraphicsScene):
         item = EdgeItem(edge, self.theme)
         self._edges[edge.id] = item
         self._route(item)
+        self.overview.adopt(item)
         self.addItem(item)
+
+    def _far_items(self) -> Iterator[FarItem]:
+        yield from self._nodes.values()
+        yield from self._edges.values()
+
+    def far_changed(self, item: FarItem) -> None:
+        """An item shows something new (its ``refresh``): the far picture repaints its place, if shown."""
+        self.overview.changed(item)
 
     # ------------------------------------------------------- document changes
     def _on_change(self, change: Change) -> None:
+        if self.document.in_batch:
+            self._batch.change()
         match change:
             case NodeAdded(node=node):
                 item = self._make_node_item(node)
                 self._nodes[node.id] = item
+                self.overview.adopt(item)
                 self.addItem(item)
             case NodeRemoved(node=node):
                 self._dragged.discard(node.id)
+                self.overview.removed(self._nodes[node.id])
                 self.removeItem(self._nodes.pop(node.id))
                 self._edges_at.pop(node.id, None)
             case NodeChanged(new=node):
@@ -146,6 +164,7 @@ class WorkflowScene(QGraphicsScene):
                 removed = self._edges.pop(edge.id)
                 if removed is self._insert_target:
                     self._insert_target = None
+                self.overview.removed(removed)
                 self.removeItem(removed)
                 for end in (edge.source, edge.target):
                     self._edges_at.get(end, set()).discard(edge.id)
@@ -182,7 +201,11 @@ class WorkflowScene(QGraphicsScene):
 
     # ------------------------------------------------------------ edge routing
     def _reroute(self, node_id: str) -> None:
-        for edge_id in self._edges_at.get(node_id, ()):
+        if not self._batch.defer_route(node_id):  # in an edit's batch, each wire is routed once at its end
+            self._route_wires_at({node_id})
+
+    def _route_wires_at(self, node_ids: set[str]) -> None:
+        for edge_id in {edge_id for node_id in node_ids for edge_id in self._edges_at.get(node_id, ())}:
             item = self._edges.get(edge_id)
             if item is not None:
                 self._route(item)
@@ -214,6 +237,7 @@ class WorkflowScene(QGraphicsScene):
             position = item.node.position
             if (item.pos().x(), item.pos().y()) != (position.x, position.y):
                 self._dragged.add(item.node_id)
+                self.overview.changed(item)  # Qt moved it: the far picture has not seen it
                 self._reroute(item.node_id)
         target = None
         if len(moving) == 1 and mouse is not None:
@@ -281,11 +305,12 @@ class WorkflowScene(QGraphicsScene):
 
     def select(self, node_ids: Iterable[str] = (), edge_ids: Iterable[str] = ()) -> None:
         """Make exactly these nodes and edges the selection."""
-        self.clearSelection()
-        for node_id in node_ids:
-            self._nodes[node_id].setSelected(True)
-        for edge_id in edge_ids:
-            self._edges[edge_id].setSelected(True)
+        with self.overview.batch():
+            self.clearSelection()
+            for node_id in node_ids:
+                self._nodes[node_id].setSelected(True)
+            for edge_id in edge_ids:
+                self._edges[edge_id].setSelected(True)
 
     def port_at(self, scene_pos: QPointF) -> tuple[CanvasNodeItem, PortKey] | None:
         """The port nearest ``scene_pos`` within its hit area, on whichever node is there."""
@@ -337,11 +362,12 @@ class WorkflowScene(QGraphicsScene):
         self._edges[edge_id].set_problems(problems)
 
     def clear_states(self) -> None:
-        for item in self._nodes.values():
-            item.set_state(NodeState.IDLE)
-            item.set_detail("")
-        for edge in self._edges.values():
-            edge.set_carried(False)
+        with self.overview.batch():
+            for item in self._nodes.values():
+                item.set_state(NodeState.IDLE)
+                item.set_detail("")
+            for edge in self._edges.values():
+                edge.set_carried(False)
         self._running.clear()
 
     def edge_ids_at(self, node_id: str) -> set[str]:
@@ -356,10 +382,11 @@ class WorkflowScene(QGraphicsScene):
         self.theme = theme
         self.setBackgroundBrush(theme.background)
         self.invalidate(QRectF(), QGraphicsScene.SceneLayer.BackgroundLayer)  # views cache the grid
-        for item in self._nodes.values():
-            item.set_theme(theme)
-        for edge in self._edges.values():
-            edge.set_theme(theme)
+        with self.overview.batch():
+            for item in self._nodes.values():
+                item.set_theme(theme)
+            for edge in self._edges.values():
+                edge.set_theme(theme)
 
     # ---------------------------------------------------------------- editing
     def push(self, build: Command | Callable[[], Command]) -> str | None:
@@ -460,29 +487,11 @@ class WorkflowScene(QGraphicsScene):
 
     # ------------------------------------------------------------- background
     def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
-        """A line grid: each set of lines only when they are far enough apart to help."""
+        """The grid; far out also the picture of every card and wire (see ``overview.py``)."""
         rect = QRectF(rect)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # straight lines need none; 3x faster
-        painter.fillRect(rect, self.theme.background)
-        scale = painter.worldTransform().m11()
-        for step, colour, min_px in (
-            (_GRID_MINOR, self.theme.grid_minor, 9.0),
-            (_GRID_MAJOR, self.theme.grid_major, 12.0),
-        ):
-            if step * scale < min_px:
-                continue
-            painter.setPen(QPen(colour, 0))
-            left, top = snap(rect.left(), step) - step, snap(rect.top(), step) - step
-            lines = [QLineF(x, rect.top(), x, rect.bottom()) for x in _frange(left, rect.right(), step)]
-            lines += [QLineF(rect.left(), y, rect.right(), y) for y in _frange(top, rect.bottom(), step)]
-            painter.drawLines(lines)
-
-
-def _frange(start: float, stop: float, step: float) -> Iterator[float]:
-    value = start
-    while value <= stop:
-        yield value
-        value += step
+        draw_grid(painter, rect, self.theme)
+        if self.overview.active:
+            self.overview.paint(painter, rect)
 
 
 def _side(item: QGraphicsItem, *, right: bool) -> QPointF:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 
 from PySide6.QtGui import QColor
 
@@ -173,8 +174,12 @@ CATEGORY_COLOURS = {
 }
 
 
+@cache
 def category_colour(category: str) -> QColor:
-    """A stable accent per kind category (known ones by name, others from a hash of the name)."""
+    """A stable accent per kind category (known ones by name, others from a hash of the name).
+
+    One shared colour per category (made once: cards ask for it on every paint); copy it to change it.
+    """
     if category in CATEGORY_COLOURS:
         return QColor(CATEGORY_COLOURS[category])
     return QColor.fromHsv(sum(map(ord, category)) * 37 % 360, 150, 200)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent, QPainter, QTransform, QWheelEvent
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from flowdesk.ui.canvas.node_item import CanvasNodeItem, PortKey
 from flowdesk.ui.canvas.scene import WorkflowScene
-from flowdesk.ui.canvas.theme import GRID, NUDGE_LARGE
+from flowdesk.ui.canvas.theme import GRID, LOD_TEXT, NUDGE_LARGE
 from flowdesk.ui.canvas.wiring import Outcome, WireDrag
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class WorkflowView(QGraphicsView):
         anchor = self.to_scene(viewport_pos)
         self.setTransform(QTransform.fromScale(new_zoom, new_zoom))
         self._scroll_by(self.to_viewport(anchor) - QPointF(viewport_pos))
-        self.zoom_changed.emit(new_zoom)
+        self._zoomed()
 
     def set_zoom(self, zoom: float) -> None:
         """Zoom about the centre of the view."""
@@ -114,7 +114,19 @@ class WorkflowView(QGraphicsView):
             zoom = min(max(self.zoom, MIN_ZOOM), FIT_MAX_ZOOM)
             self.setTransform(QTransform.fromScale(zoom, zoom))
             self.centerOn(rect.center())
+        self._zoomed()
+
+    def _zoomed(self) -> None:
+        self._sync_far()
         self.zoom_changed.emit(self.zoom)
+
+    def _sync_far(self) -> None:
+        """Far out the scene draws one picture instead of each item painting itself (see ``overview.py``)."""
+        self.workflow_scene.overview.set_active(self.zoom < LOD_TEXT)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._sync_far()  # also after a zoom set by other means than the methods above (setTransform, scale)
+        super().paintEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y()

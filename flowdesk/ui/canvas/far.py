@@ -1,0 +1,151 @@
+"""What a card and a wire look like zoomed far out, and how many of them are drawn at once.
+
+Below ``LOD_TEXT`` no text is legible, so an item is reduced to what still reads at that distance:
+a card is a rectangle in its category's colour (its body in its run state's colour once it has
+one), outlined when selected or in a state; a wire is a one-pixel line in its type's colour. A
+problem must still be found among thousands of nodes, so it outlines the card in the problem
+colour and its badge keeps a minimum size on screen (``BADGE_MIN_PX``) instead of shrinking with
+the zoom.
+
+Items describe themselves as :class:`FarCard` / :class:`FarWire` (they know their state); the
+functions here draw many at once, grouped by colour, so the painter changes pen and brush a few
+times per picture instead of a few times per item (see ``overview.py`` for who calls them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+
+from flowdesk.ui.canvas.glyphs import draw_problem_badge
+from flowdesk.ui.canvas.node_layout import METRICS
+
+BADGE_MIN_PX = 7.0
+"""Radius, in screen pixels, below which a problem badge never shrinks (a card at zoom 0.1 is 17 px wide)."""
+OUTLINE_PX = 1.5
+"""Outline of a selected or running card, in screen pixels."""
+PROBLEM_OUTLINE_PX = 2.5
+WIRE_PX = 1.0
+STRONG_WIRE_PX = 2.5
+"""A selected wire, or the one a dragged node would be inserted into."""
+
+
+class FarCard(NamedTuple):
+    """A node or note card as the far picture shows it (scene coordinates).
+
+    Tuples, not dataclasses: thousands are made for every picture, and a tuple is made fastest.
+    """
+
+    rect: QRectF
+    body: QColor
+    header: QColor | None = None
+    """The band across the top of a node card (its category); notes have none."""
+    header_height: float = 0.0
+    outline: QColor | None = None
+    dashed: bool = False
+    """A node whose kind is not installed has a dashed outline, as closer in."""
+    problem: QColor | None = None
+
+
+class FarWire(NamedTuple):
+    """A wire as the far picture shows it (its path is in scene coordinates)."""
+
+    path: QPainterPath
+    colour: QColor
+    dashed: bool = False
+    strong: bool = False
+    problem: QColor | None = None
+    badge: QPointF | None = None
+    """Where the wire's problem badge sits."""
+
+
+def badge_radius(zoom: float) -> float:
+    """The far badge's radius in scene units at ``zoom``: never under ``BADGE_MIN_PX`` on screen."""
+    return max(METRICS.badge_radius, BADGE_MIN_PX / max(zoom, 1e-6))
+
+
+def _cosmetic(colour: QColor, px: float, dashed: bool = False) -> QPen:
+    pen = QPen(colour, px, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+    pen.setCosmetic(True)  # widths in screen pixels, whatever the zoom
+    return pen
+
+
+def _grouped(pairs: Iterable[tuple[tuple[int, bool], QRectF]]) -> dict[tuple[int, bool], list[QRectF]]:
+    groups: dict[tuple[int, bool], list[QRectF]] = {}
+    for key, rect in pairs:
+        groups.setdefault(key, []).append(rect)
+    return groups
+
+
+def draw_cards(painter: QPainter, cards: Sequence[FarCard]) -> None:
+    """Fill every card, then its header band, then outlines: one brush or pen per colour.
+
+    Colours go in a fixed order, not the order items come in: a strip drawn as the view pans must
+    match the picture drawn whole, where two colours overlap too.
+    """
+    painter.setPen(Qt.PenStyle.NoPen)
+    fills = _grouped(((c.body.rgba(), False), c.rect) for c in cards)
+    fills_top = _grouped(
+        ((c.header.rgba(), False), QRectF(c.rect.left(), c.rect.top(), c.rect.width(), c.header_height))
+        for c in cards
+        if c.header is not None
+    )
+    for groups in (fills, fills_top):
+        for (rgba, _), rects in sorted(groups.items()):
+            painter.setBrush(QColor.fromRgba(rgba))
+            painter.drawRects(rects)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    outlines = _grouped(((c.outline.rgba(), c.dashed), c.rect) for c in cards if c.outline is not None)
+    for (rgba, dashed), rects in sorted(outlines.items()):
+        painter.setPen(_cosmetic(QColor.fromRgba(rgba), OUTLINE_PX, dashed))
+        painter.drawRects(rects)
+    problems = _grouped(((c.problem.rgba(), False), c.rect) for c in cards if c.problem is not None)
+    for (rgba, _), rects in sorted(problems.items()):
+        painter.setPen(_cosmetic(QColor.fromRgba(rgba), PROBLEM_OUTLINE_PX))
+        painter.drawRects(rects)
+
+
+def draw_wires(painter: QPainter, wires: Sequence[FarWire]) -> None:
+    """Every wire as a thin line, one pen per colour and style."""
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    groups: dict[tuple[bool, int, bool], list[QPainterPath]] = {}
+    for wire in wires:
+        groups.setdefault((wire.strong, wire.colour.rgba(), wire.dashed), []).append(wire.path)
+    for (strong, rgba, dashed), paths in sorted(groups.items()):  # strong ones on top
+        painter.setPen(_cosmetic(QColor.fromRgba(rgba), STRONG_WIRE_PX if strong else WIRE_PX, dashed))
+        for path in paths:
+            painter.drawPath(path)
+
+
+def draw_badges(painter: QPainter, cards: Sequence[FarCard], wires: Sequence[FarWire], zoom: float) -> None:
+    """Problem badges over everything else, at least ``BADGE_MIN_PX`` on screen.
+
+    A card's badge sits on its top-right corner, where the header's badge is closer in.
+    """
+    radius = badge_radius(zoom)
+    centres = [
+        (QPointF(c.rect.right() - radius * 0.6, c.rect.top()), c.problem) for c in cards if c.problem is not None
+    ]
+    centres += [(w.badge, w.problem) for w in wires if w.problem is not None and w.badge is not None]
+    for centre, colour in sorted(centres, key=lambda b: (b[0].y(), b[0].x())):  # overlapping: in a fixed order
+        draw_problem_badge(painter, centre, radius, colour)
+
+
+def draw_far(
+    painter: QPainter,
+    zoom: float,
+    cards: Sequence[FarCard],
+    wires: Sequence[FarWire] = (),
+    notes: Sequence[FarCard] = (),
+) -> None:
+    """The far picture of some items: notes under wires under cards, badges on top."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    draw_cards(painter, notes)
+    draw_wires(painter, wires)
+    draw_cards(painter, cards)
+    draw_badges(painter, cards, wires, zoom)
+    painter.restore()
