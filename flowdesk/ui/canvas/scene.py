@@ -304,13 +304,23 @@ class WorkflowScene(QGraphicsScene):
         return [e.id for e in self.document.edges if e.id in chosen]
 
     def select(self, node_ids: Iterable[str] = (), edge_ids: Iterable[str] = ()) -> None:
-        """Make exactly these nodes and edges the selection."""
-        with self.overview.batch():
-            self.clearSelection()
-            for node_id in node_ids:
-                self._nodes[node_id].setSelected(True)
-            for edge_id in edge_ids:
-                self._edges[edge_id].setSelected(True)
+        """Make exactly these nodes and edges the selection, telling listeners once.
+
+        Qt emits ``selectionChanged`` for every item selected; with thousands selected at once
+        (Select all) listeners that look at the whole selection each time made it quadratic.
+        """
+        was_blocked = self.blockSignals(True)
+        try:
+            with self.overview.batch():
+                self.clearSelection()
+                for node_id in node_ids:
+                    self._nodes[node_id].setSelected(True)
+                for edge_id in edge_ids:
+                    self._edges[edge_id].setSelected(True)
+        finally:
+            self.blockSignals(was_blocked)
+        if not was_blocked:
+            self.selectionChanged.emit()
 
     def port_at(self, scene_pos: QPointF) -> tuple[CanvasNodeItem, PortKey] | None:
         """The port nearest ``scene_pos`` within its hit area, on whichever node is there."""
