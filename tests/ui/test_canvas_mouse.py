@@ -59,6 +59,20 @@ def test_dragging_a_selection_keeps_cards_lined_up_off_the_grid(qtbot: QtBot) ->
     assert_scene_matches(canvas)
 
 
+def test_a_wire_between_two_dragged_cards_is_routed_once_per_mouse_move(qtbot: QtBot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    canvas = open_canvas(qtbot, example("ask_llm"))
+    canvas.scene.select(["answer", "result"])
+    (between,) = [e.id for e in canvas.doc.edges if {e.source, e.target} == {"answer", "result"}]
+    routed: list[str] = []
+    route = canvas.scene._route
+    monkeypatch.setattr(canvas.scene, "_route", lambda item: (routed.append(item.edge.id), route(item)))
+    grab = canvas.title_point("result")
+    drag(canvas, grab, grab + QPointF(0, 100), steps=6)
+    assert 1 <= routed.count(between) <= 6 + 1  # once per move, and once on the drop (it was once per end)
+    assert _position(canvas, "result") == (540.0, 100.0)
+    assert_scene_matches(canvas)
+
+
 def test_a_click_without_moving_pushes_nothing(qtbot: QtBot) -> None:
     canvas = open_canvas(qtbot, example("ask_llm"))
     click(canvas, canvas.title_point("answer"))

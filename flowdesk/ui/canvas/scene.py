@@ -233,12 +233,15 @@ class WorkflowScene(QGraphicsScene):
         inserted there (see :meth:`commit_drag`).
         """
         moving = {i for i in self.selectedItems() if isinstance(i, CanvasNodeItem)} | {grabbed}
+        moved: set[str] = set()
         for item in moving:
             position = item.node.position
             if (item.pos().x(), item.pos().y()) != (position.x, position.y):
                 self._dragged.add(item.node_id)
                 self.overview.changed(item)  # Qt moved it: the far picture has not seen it
-                self._reroute(item.node_id)
+                if not self._batch.defer_route(item.node_id):
+                    moved.add(item.node_id)
+        self._route_wires_at(moved)  # a wire between two moving cards is routed once, not once per end
         target = None
         if len(moving) == 1 and mouse is not None:
             target = self.insertable_edge_at(
