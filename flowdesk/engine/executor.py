@@ -266,6 +266,8 @@ class Run(LoopsMixin, ControlMixin):
             if prior.status == "skipped":
                 self._skip(i, "restored from an earlier run", source="restored")
             else:
+                if pn.spec.restore is not None:
+                    pn.spec.restore(self.make_context(pn, self.iteration[i], 0), self.arrived[i], pn.config)
                 self._succeed(i, Outcome(True, dict(prior.outputs), 0, 0.0, NO_USAGE), source="restored")
             return True
         if self.options.use_pins and pn.node.pinned is not None:

@@ -130,6 +130,18 @@ def test_approval_without_a_listener_suspends_the_run_as_waiting_then_resumes_wi
     assert [c[0] for c in calls] == ["src"], "a finished node ran again on resume"
 
 
+def test_a_restored_output_node_puts_its_value_into_the_run_outputs_again(calls: Calls) -> None:
+    """A run's outputs are recorded when it ends: a resume must not lose those set before the interruption."""
+    wf = workflow(
+        [node("a", "t.noop"), node("early", "output", name="early"), node("b", "t.noop"), node("late", "output")],
+        ["a.output -> early.value", "a.output -> b.input", "b.output -> late.value"],
+    )
+    prior = {"a": PriorOutcome("succeeded", {"output": 7}), "early": PriorOutcome("succeeded", {})}
+    result = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices(), {}, prior=prior))
+    assert result.ok and result.outputs == {"early": 7, "result": 7}
+    assert [c[0] for c in calls] == ["b"]
+
+
 def test_retry_backoff_follows_the_policy_with_bounded_jitter(calls: Calls) -> None:
     clock = FakeClock()
     wf = workflow(
