@@ -186,9 +186,12 @@ class NodeCancelled(_NodeEvent):
 
 @_frozen
 class LoopIterated(_NodeEvent):
-    """A loop edge sent a value back: ``node_id`` (its target) starts pass ``iteration``."""
+    """A loop edge sent a value back: ``node_id`` (its target) starts pass ``iteration``.
+
+    ``source`` is 'restored' when a resume replays a pass the record already holds."""
 
     edge_id: str
+    source: Literal["run", "restored"] = "run"
     type: Literal["loop_iterated"] = "loop_iterated"
 
 

@@ -261,7 +261,7 @@ class Run(LoopsMixin, ControlMixin):
     def _resolve_without_running(self, i: int) -> bool:
         """Nodes whose result is already known finish at once: restored (resume/re-run) or pinned."""
         pn = self.plan.nodes[i]
-        prior: PriorOutcome | None = self.options.prior.get(pn.id) if self.iteration[i] == 0 else None
+        prior: PriorOutcome | None = self._prior.get((pn.id, self.iteration[i])) if self._prior else None
         if prior is not None:
             if prior.status == "skipped":
                 self._skip(i, "restored from an earlier run", source="restored")
@@ -334,7 +334,7 @@ class Run(LoopsMixin, ControlMixin):
                 )
             )
         self._propagate(i, outputs)
-        self._fire_loops(i, outputs)
+        self._fire_loops(i, outputs, restored=source == "restored")
 
     def _skip(self, i: int, reason: str, source: str = "run") -> None:
         self.status[i] = "skipped"
@@ -388,7 +388,7 @@ class Run(LoopsMixin, ControlMixin):
                                     node_id=plan_nodes[t].id,
                                     iteration=self.iteration[t],
                                     reason=self.skip_reason[t],
-                                    source="run",
+                                    source="restored" if self._recorded(t) else "run",
                                 )
                             )
                         work.append((t, None))

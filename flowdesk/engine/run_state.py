@@ -76,7 +76,9 @@ class RunState:
         self._ready: deque[int] = deque()
         self._tasks: dict[asyncio.Task[None], int] = {}
         self._waiting: dict[int, asyncio.Future[tuple[bool, str]]] = {}
-        self._pending_loops: list[tuple[int, Any]] = []
+        self._pending_loops: list[tuple[int, Any, bool]] = []
+        """Loop edges that sent a value back: (edge, value, whether the result sending it was restored)."""
+        self._prior = options.prior
         self._paused = False
         self._step_budget: int | None = None
         self._bp_passed: set[tuple[int, int]] = set()
@@ -100,6 +102,11 @@ class RunState:
             self._dirty = True
         if self.bus is not None:
             self.bus.publish(event)
+
+    def _recorded(self, i: int) -> bool:
+        """Does the record a resume started from already hold node ``i``'s current pass? Then what
+        the run derives for it again (a skip, a loop pass) is marked restored, not recorded twice."""
+        return bool(self._prior) and (self.plan.nodes[i].id, self.iteration[i]) in self._prior
 
     def make_context(self, pn: PlanNode, iteration: int, attempt: int) -> RunNodeContext:
         return RunNodeContext(self, pn, iteration, attempt)

@@ -11,6 +11,7 @@ from wfbuild import catalog_with, node, workflow
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.clock import FakeClock
 from flowdesk.engine.events import NodeRetrying, RunPaused
+from flowdesk.engine.journal import MemoryJournal
 from flowdesk.engine.results import PriorOutcome
 from flowdesk.engine.runner import run_workflow, start_run
 from flowdesk.engine.services import EngineServices
@@ -122,7 +123,7 @@ def test_approval_without_a_listener_suspends_the_run_as_waiting_then_resumes_wi
     first = asyncio.run(run_workflow(_approval_wf(), catalog_with(calls), EngineServices(), suspend_on_wait=True))
     assert first.status == "waiting" and first.waiting == ["ask"]
     assert first.node_status["src"] == "succeeded"
-    prior = {nid: PriorOutcome("succeeded", out) for nid, out in first.node_outputs.items()}
+    prior = {(nid, 0): PriorOutcome("succeeded", out) for nid, out in first.node_outputs.items()}
     second = asyncio.run(
         run_workflow(_approval_wf(), catalog_with(calls), EngineServices(), prior=prior, decisions={"ask": (True, "")})
     )
@@ -136,7 +137,7 @@ def test_a_restored_output_node_puts_its_value_into_the_run_outputs_again(calls:
         [node("a", "t.noop"), node("early", "output", name="early"), node("b", "t.noop"), node("late", "output")],
         ["a.output -> early.value", "a.output -> b.input", "b.output -> late.value"],
     )
-    prior = {"a": PriorOutcome("succeeded", {"output": 7}), "early": PriorOutcome("succeeded", {})}
+    prior = {("a", 0): PriorOutcome("succeeded", {"output": 7}), ("early", 0): PriorOutcome("succeeded", {})}
     result = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices(), {}, prior=prior))
     assert result.ok and result.outputs == {"early": 7, "result": 7}
     assert [c[0] for c in calls] == ["b"]
@@ -212,11 +213,13 @@ def test_rerun_from_a_node_reuses_everything_not_downstream(calls: Calls) -> Non
         [node("a", "t.noop"), node("b", "t.noop"), node("side", "t.noop"), node("c", "t.noop")],
         ["a.output -> b.input", "b.output -> c.input"],
     )
-    first = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices()))
+    journal = MemoryJournal()
+    first = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices(), journal=journal))
+    assert first.ok
     from flowdesk.engine.reuse import rerun_prior
 
-    prior = rerun_prior(wf, first.node_status, first.node_outputs, from_node="b")
-    assert set(prior) == {"a", "side"}
+    prior = rerun_prior(wf, journal.recorded_results(), from_node="b")
+    assert set(prior) == {("a", 0), ("side", 0)}
     calls.clear()
     second = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices(), prior=prior))
     assert second.ok and sorted(c[0] for c in calls) == ["b", "c"]
