@@ -356,25 +356,24 @@ class Run(LoopsMixin, ControlMixin):
 
         Iterative (a worklist), so a skip rippling down a 10,000-node chain needs no deep recursion.
         """
-        plan_nodes, edges = self.plan.nodes, self.plan.edges
+        plan = self.plan
+        plan_nodes, source_ports, targets, target_ports = plan.nodes, plan.source_ports, plan.targets, plan.target_ports
         work: list[tuple[int, Mapping[str, Any] | None]] = [(start, fired)]
         while work:
             i, out = work.pop()
             for e in plan_nodes[i].out_edges:
-                edge = edges[e]
-                t = edge.target
-                if out is not None and edge.source_port in out:
+                t, port = targets[e], source_ports[e]
+                if out is not None and port in out:
                     self.edge_state[e] = DELIVERED
-                    self.edge_value[e] = out[edge.source_port]
-                    self.arrived[t][edge.target_port] = out[edge.source_port]
+                    self.edge_value[e] = out[port]
+                    self.arrived[t][target_ports[e]] = out[port]
                 else:
                     self.edge_state[e] = SKIPPED
                     self.skipped_in[t] += 1
                     if not self.skip_reason[t]:
                         src = plan_nodes[i]
                         self.skip_reason[t] = (
-                            f"no value arrived on '{edge.target_port}' "
-                            f"('{src.node.title}'.{edge.source_port} did not fire)"
+                            f"no value arrived on '{target_ports[e]}' ('{src.node.title}'.{port} did not fire)"
                         )
                 self.remaining[t] -= 1
                 if self.remaining[t] == 0:

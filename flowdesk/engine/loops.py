@@ -24,7 +24,7 @@ class LoopsMixin(RunState):
     def _fire_loops(self, i: int, fired: Mapping[str, Any], *, restored: bool = False) -> None:
         """Hold the values node ``i`` sent back on its loop edges; ``restored``: it came from the record."""
         for e in self.plan.nodes[i].loop_out:
-            port = self.plan.edges[e].source_port
+            port = self.plan.source_ports[e]
             if port in fired:
                 self._pending_loops.append((e, fired[port], restored))
         if self._pending_loops:
@@ -48,7 +48,7 @@ class LoopsMixin(RunState):
         return status in ACTIVE or (status == "idle" and 0 < self.remaining[n] < len(self.plan.nodes[n].in_edges))
 
     def _next_pass(self, e: int, value: Any, restored: bool) -> None:
-        edge = self.plan.edges[e]
+        edge = self.plan.edge(e)
         assert edge.loop is not None
         source = self.plan.nodes[edge.source]
         done = self.loop_count.get(e, 0)
@@ -76,13 +76,14 @@ class LoopsMixin(RunState):
         self._reset_body(e, value)
 
     def _reset_body(self, e: int, value: Any) -> None:
-        edge = self.plan.edges[e]
-        body = self.plan.loop_body(e)
-        plan_nodes, edges = self.plan.nodes, self.plan.edges
+        plan = self.plan
+        edge = plan.edge(e)
+        body = plan.loop_body(e)
+        plan_nodes, sources = plan.nodes, plan.sources
         is_merge_head = plan_nodes[edge.target].spec.joins
         for n in body:
             for inner in plan_nodes[n].loop_out:  # loops nested in this body start counting afresh
-                if inner != e and edges[inner].target in body:
+                if inner != e and plan.targets[inner] in body:
                     self.loop_count.pop(inner, None)
             self.iteration[n] += 1
             self.status[n] = "idle"
@@ -90,16 +91,15 @@ class LoopsMixin(RunState):
             arrived: dict[str, Any] = {}
             remaining = skipped = 0
             for ie in plan_nodes[n].in_edges:
-                in_edge = edges[ie]
-                if in_edge.source in body:
+                if sources[ie] in body:
                     self.edge_state[ie] = UNRESOLVED
                     remaining += 1
                 elif self.edge_state[ie] == DELIVERED:
                     # a merge at the loop's head takes the value sent back, not the first pass's again
                     if not (n == edge.target and is_merge_head):
-                        arrived[in_edge.target_port] = self.edge_value[ie]
+                        arrived[plan.target_ports[ie]] = self.edge_value[ie]
                 elif self.edge_state[ie] == SKIPPED:
-                    if not (n == edge.target and in_edge.target_port == edge.target_port):
+                    if not (n == edge.target and plan.target_ports[ie] == edge.target_port):
                         skipped += 1
                 else:
                     remaining += 1

@@ -69,8 +69,8 @@ class RunState:
         self.skipped_in: list[int] = [0] * n
         self.arrived: list[dict[str, Any]] = [{} for _ in range(n)]
         self.skip_reason: list[str] = [""] * n
-        self.edge_state: list[int] = [UNRESOLVED] * len(plan.edges)
-        self.edge_value: list[Any] = [None] * len(plan.edges)
+        self.edge_state: list[int] = [UNRESOLVED] * plan.edge_count
+        self.edge_value: list[Any] = [None] * plan.edge_count
         self.loop_count: dict[int, int] = {}
         self.usage = NO_USAGE
         self._ready: deque[int] = deque()
