@@ -10,6 +10,7 @@ that depends on them starts (DESIGN.md §4, durability).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -157,7 +158,7 @@ class Run(LoopsMixin, ControlMixin):
         ready = self._ready
         while ready and not self._paused and self._stopping is None and len(self._tasks) < limit:
             i = ready.popleft()
-            if self._resolve_without_running(i):
+            if self._resolves_some and self._resolve_without_running(i):
                 if self.journal is not None and ready:
                     self._start_commit()  # its successors wait for the commit, as after a real run
                     return
@@ -200,14 +201,19 @@ class Run(LoopsMixin, ControlMixin):
 
     def _launch(self, i: int) -> None:
         self.status[i] = "running"
-        task = asyncio.get_running_loop().create_task(self._node_task(i))
-        self._tasks[task] = i
-        task.add_done_callback(self._cancelled_before_start)
+        self._tasks[i] = asyncio.get_running_loop().create_task(self._node_task(i))
 
-    def _cancelled_before_start(self, task: asyncio.Task[None]) -> None:
-        """A task cancelled before its first step never ran ``_node_task``: account for it here."""
-        i = self._tasks.pop(task, None)
-        if i is not None:
+    def _cancel_tasks(self) -> None:
+        for i, task in list(self._tasks.items()):
+            task.cancel()
+            # a task cancelled before its first step never runs ``_node_task``, which accounts for
+            # the node; the callback does it then (added here, not to every task: one callback per
+            # node was a tenth of the scheduling cost of a run of quick nodes)
+            task.add_done_callback(functools.partial(self._cancelled_before_start, i))
+
+    def _cancelled_before_start(self, i: int, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(i) is task:
+            del self._tasks[i]
             self._cancelled(i)
             self._pump()
 
@@ -222,7 +228,7 @@ class Run(LoopsMixin, ControlMixin):
             # no copy: arrived[i] is replaced, never mutated, once the node has started (see _reset_body)
             outcome = await run_attempts(self, pn, self.iteration[i], self.arrived[i])
         except asyncio.CancelledError:
-            self._tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+            self._tasks.pop(i, None)
             self._cancelled(i)
             self._pump()
             raise
@@ -236,7 +242,7 @@ class Run(LoopsMixin, ControlMixin):
                 NO_USAGE,
                 ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", error_class="node", node_id=pn.id),
             )
-        self._tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+        self._tasks.pop(i, None)
         self._waiting.pop(i, None)
         try:
             if self._stopping is None:
@@ -277,7 +283,8 @@ class Run(LoopsMixin, ControlMixin):
 
     def _complete(self, i: int, outcome: Outcome) -> None:
         pn = self.plan.nodes[i]
-        self.usage = self.usage + outcome.usage
+        if outcome.usage is not NO_USAGE:
+            self.usage = self.usage + outcome.usage
         if outcome.ok:
             self._succeed(i, outcome)
             return
@@ -334,7 +341,8 @@ class Run(LoopsMixin, ControlMixin):
                 )
             )
         self._propagate(i, outputs)
-        self._fire_loops(i, outputs, restored=source == "restored")
+        if pn.loop_out or self._pending_loops:
+            self._fire_loops(i, outputs, restored=source == "restored")
 
     def _skip(self, i: int, reason: str, source: str = "run") -> None:
         self.status[i] = "skipped"
@@ -413,10 +421,11 @@ class Run(LoopsMixin, ControlMixin):
             if not self._tasks:
                 done.set_result(None)
             return
-        undecided = sum(1 for f in self._waiting.values() if not f.done())
-        if self._tasks and len(self._tasks) == undecided and not self._ready and self.options.suspend_on_wait:
-            self._stop("waiting")
-            return
+        if self._waiting and self.options.suspend_on_wait and not self._ready:
+            undecided = sum(1 for f in self._waiting.values() if not f.done())
+            if self._tasks and len(self._tasks) == undecided:
+                self._stop("waiting")
+                return
         if not self._tasks and not self._ready and not self._paused:
             done.set_result(None)
 
@@ -427,14 +436,12 @@ class Run(LoopsMixin, ControlMixin):
         self._pending_loops = []
         if error is not None:
             self._error = error
-        for task in list(self._tasks):
-            task.cancel()
+        self._cancel_tasks()
         self._check_finished()
 
     async def _drain_tasks(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
+        tasks = list(self._tasks.values())
+        self._cancel_tasks()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 

@@ -67,6 +67,7 @@ class Plan:
         self.loops: list[LoopSettings | None] = list(map(attrgetter("loop"), edges))
         self._link_nodes()
         self._bodies: dict[int, frozenset[int]] = {}
+        self.has_pins = any(pn.node.pinned is not None for pn in self.nodes)
 
     def _add_nodes(self, workflow: Workflow, catalog: Catalog) -> None:
         """The nodes that run, by index; a kind's default config is parsed once (configs are never mutated)."""
