@@ -147,21 +147,25 @@ class Run(LoopsMixin, ControlMixin):
                 )
             )
 
-    def _pump(self) -> None:
-        """Start ready nodes while capacity allows and nothing holds the run back."""
+    def _pump(self, *, task: asyncio.Task[None] | None = None) -> int | None:
+        """Start ready nodes while capacity allows and nothing holds the run back.
+
+        ``task`` is a node task whose node has just finished: the first node to start is handed
+        to it (returned) instead of getting a task of its own (see ``_node_task``).
+        """
         if self._committing:
-            return
+            return None
         if self._dirty and self.journal is not None and self._tasks_depend_on_commit():
             self._start_commit()
-            return
-        limit = self.plan.workflow.settings.max_concurrency
-        ready = self._ready
+            return None
+        ready, limit = self._ready, self._limit
+        handed: int | None = None
         while ready and not self._paused and self._stopping is None and len(self._tasks) < limit:
             i = ready.popleft()
             if self._resolves_some and self._resolve_without_running(i):
                 if self.journal is not None and ready:
                     self._start_commit()  # its successors wait for the commit, as after a real run
-                    return
+                    return handed
                 continue
             pn = self.plan.nodes[i]
             if pn.node.breakpoint and (i, self.iteration[i]) not in self._bp_passed:
@@ -175,8 +179,14 @@ class Run(LoopsMixin, ControlMixin):
                     self._pause("step", pn.id)
                     break
                 self._step_budget -= 1
-            self._launch(i)
+            if task is not None and handed is None:
+                self.status[i] = "running"
+                self._tasks[i] = task
+                handed = i
+            else:
+                self._launch(i)
         self._check_finished()
+        return handed
 
     def _tasks_depend_on_commit(self) -> bool:
         return bool(self._ready)
@@ -218,40 +228,47 @@ class Run(LoopsMixin, ControlMixin):
             self._pump()
 
     async def _node_task(self, i: int) -> None:
-        """Run node ``i`` and handle its outcome inside the same task.
+        """Run node ``i`` and handle its outcome inside the same task; then each node the run hands
+        this task, while it hands one.
 
         Handling the outcome here, rather than in a done callback, lets successors start in the
-        same turn of the event loop: one loop iteration per node instead of two.
+        same turn of the event loop. Handing the task on to the next ready node spares a new task
+        per node, which costs asyncio an object, its registration and its first step scheduled:
+        work that fell between one node's end and the next one's start, and, when many nodes end
+        together (a wave of sleepers at full concurrency), spread their successors' starts. A
+        handed node still waits one turn of the loop first, as a new task would: a long run of
+        quick nodes never keeps the loop, or a cancel, waiting.
         """
-        pn = self.plan.nodes[i]
-        try:
-            # no copy: arrived[i] is replaced, never mutated, once the node has started (see _reset_body)
-            outcome = await run_attempts(self, pn, self.iteration[i], self.arrived[i])
-        except asyncio.CancelledError:
+        task = asyncio.current_task()
+        handed = False
+        while True:
+            pn = self.plan.nodes[i]
+            try:
+                if handed:
+                    await asyncio.sleep(0)
+                # no copy: arrived[i] is replaced, never mutated, once the node has started (see _reset_body)
+                outcome = await run_attempts(self, pn, self.iteration[i], self.arrived[i])
+            except asyncio.CancelledError:
+                self._tasks.pop(i, None)
+                self._cancelled(i)
+                self._pump()
+                raise
+            except Exception as exc:
+                log.error("run %s: internal error in node %s", self.run_id, pn.id, exc_info=exc)
+                error = ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", node_id=pn.id)
+                outcome = Outcome(False, {}, 1, 0.0, NO_USAGE, error)
             self._tasks.pop(i, None)
-            self._cancelled(i)
-            self._pump()
-            raise
-        except Exception as exc:
-            log.error("run %s: internal error in node %s", self.run_id, pn.id, exc_info=exc)
-            outcome = Outcome(
-                False,
-                {},
-                1,
-                0.0,
-                NO_USAGE,
-                ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", error_class="node", node_id=pn.id),
-            )
-        self._tasks.pop(i, None)
-        self._waiting.pop(i, None)
-        try:
-            if self._stopping is None:
-                self._complete(i, outcome)
-        except Exception as exc:
-            log.exception("run %s: internal error after node %s", self.run_id, pn.id)
-            self._stop("failed", ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", node_id=pn.id))
-        finally:
-            self._pump()
+            self._waiting.pop(i, None)
+            try:
+                if self._stopping is None:
+                    self._complete(i, outcome)
+            except Exception as exc:
+                log.exception("run %s: internal error after node %s", self.run_id, pn.id)
+                self._stop("failed", ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", node_id=pn.id))
+            following = self._pump(task=task)
+            if following is None:
+                return
+            i, handed = following, True
 
     def _cancelled(self, i: int) -> None:
         if self.status[i] == "waiting" and self._stopping == "waiting":
@@ -366,6 +383,8 @@ class Run(LoopsMixin, ControlMixin):
         """
         plan = self.plan
         plan_nodes, source_ports, targets, target_ports = plan.nodes, plan.source_ports, plan.targets, plan.target_ports
+        if not plan_nodes[start].out_edges:
+            return
         work: list[tuple[int, Mapping[str, Any] | None]] = [(start, fired)]
         while work:
             i, out = work.pop()

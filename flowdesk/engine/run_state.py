@@ -74,6 +74,7 @@ class RunState:
         self.loop_count: dict[int, int] = {}
         self.usage = NO_USAGE
         self._ready: deque[int] = deque()
+        self._limit = plan.workflow.settings.max_concurrency
         self._tasks: dict[int, asyncio.Task[None]] = {}
         """The running node tasks, by node index (a node runs at most once at a time)."""
         self._waiting: dict[int, asyncio.Future[tuple[bool, str]]] = {}

@@ -53,6 +53,33 @@ def test_cancel_stops_every_running_node_promptly(calls: Calls) -> None:
     assert elapsed < 0.05
 
 
+def test_a_long_chain_of_quick_nodes_lets_the_loop_turn_between_nodes_and_a_cancel_in(calls: Calls) -> None:
+    """A finished node hands its task to the next one; the loop must still turn in between."""
+    n = 2000
+    wf = workflow([node(f"n{i}", "t.noop") for i in range(n)], [f"n{i}.output -> n{i + 1}.input" for i in range(n - 1)])
+
+    async def go() -> tuple[Any, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        other = asyncio.create_task(ticker())
+        handle = start_run(wf, catalog_with(calls), EngineServices())
+        await _settle(handle, lambda: len(calls) >= 100)
+        handle.cancel()
+        result = await handle.wait()
+        other.cancel()
+        return result, ticks
+
+    result, ticks = asyncio.run(go())
+    assert result.status == "cancelled" and 100 <= len(calls) < n, f"{len(calls)} nodes ran"
+    assert ticks >= len(calls) - 1, f"other tasks ran {ticks} times while {len(calls)} nodes ran"
+
+
 def test_pause_holds_new_nodes_and_resume_continues(calls: Calls) -> None:
     async def go() -> Any:
         wf = workflow([node("a", "t.sleep", seconds=0.05), node("b", "t.noop")], ["a.output -> b.input"])
