@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -84,9 +85,7 @@ class Run(LoopsMixin, ControlMixin):
     async def _finish(self, duration: float) -> RunResult:
         status = self._final_status()
         self.run_status = status
-        counts: dict[str, int] = {}
-        for s in self.status:
-            counts[s] = counts.get(s, 0) + 1
+        counts = dict(Counter(self.status))
         self.emit(
             RunFinished(
                 run_id=self.run_id,
