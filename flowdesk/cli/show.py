@@ -113,7 +113,9 @@ def _print_header(store: Store, run: RunInfo, steps: list[StepInfo], children: l
         node = run.error.get("node_id")
         lines.append(("error", (f"at node '{node}': " if node else "") + str(run.error.get("message", ""))))
     if run.segment:
-        lines.append(("continued", f"{run.segment} time(s); {run.restored_nodes} finished node(s) reused last time"))
+        lines.append(
+            ("continued", f"{run.segment} time(s); {run.restored_nodes} finished node result(s) reused last time")
+        )
     if run.idempotency_key:
         lines.append(("key", run.idempotency_key))
     for label, value in lines:

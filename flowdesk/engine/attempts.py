@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.engine.events import NO_USAGE, ErrorInfo, NodeRetrying, NodeStarted, Usage
+from flowdesk.engine.node_context import RunNodeContext
 from flowdesk.engine.sandbox import SandboxError
 from flowdesk.nodes.context import NodeFailure
 from flowdesk.nodes.llm_contract import LLMError
@@ -53,6 +54,8 @@ def _check_outputs(outputs: object, pn: PlanNode) -> dict[str, Any]:
         return {}
     if not isinstance(outputs, dict):
         raise NodeFailure(f"returned {type(outputs).__name__}, expected a dict of output values", "invalid_output")
+    if _flat(outputs):
+        return outputs
     problem = json_problem(outputs)
     if problem:
         raise NodeFailure(f"produced a value that is not JSON: {problem}", "invalid_output")
@@ -60,6 +63,15 @@ def _check_outputs(outputs: object, pn: PlanNode) -> dict[str, Any]:
 
 
 _SCALARS = (str, int, bool, type(None))
+_PLAIN = frozenset(_SCALARS)
+
+
+def _flat(outputs: dict[Any, Any]) -> bool:
+    """The usual outputs, settled without walking them: text, integers, booleans and nulls by name."""
+    for key, value in outputs.items():
+        if type(value) not in _PLAIN or type(key) is not str:
+            return False
+    return True
 
 
 def json_problem(value: Any) -> str | None:
@@ -87,14 +99,14 @@ def json_problem(value: Any) -> str | None:
 async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str, Any]) -> Outcome:
     """Attempt the node until it succeeds, its retries run out, or it is cancelled."""
     node = pn.node
-    policy = node.retry
     run_fn = pn.spec.run
+    timeout_s = node.timeout_s
     clock = run.services.clock
     attempt = 0
     total_usage = NO_USAGE
     while True:
         attempt += 1
-        ctx = run.make_context(pn, iteration, attempt)
+        ctx = RunNodeContext(run, pn, iteration, attempt)
         if run.listening:
             run.emit(
                 NodeStarted(
@@ -110,19 +122,21 @@ async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str,
         try:
             if run_fn is None:
                 raise NodeFailure(f"node kind '{pn.spec.name}' has no run function in this flowdesk")
-            if node.timeout_s is None:
+            if timeout_s is None:
                 result = await run_fn(ctx, inputs, pn.config)
             else:
-                async with asyncio.timeout(node.timeout_s):
+                async with asyncio.timeout(timeout_s):
                     result = await run_fn(ctx, inputs, pn.config)
             outputs = _check_outputs(result, pn)
-            total_usage = total_usage + ctx.usage
+            if ctx.usage is not NO_USAGE:
+                total_usage = total_usage + ctx.usage
             return Outcome(True, outputs, attempt, clock.monotonic() - started, total_usage)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a run function may fail in any way; it becomes a recorded error
+            policy = node.retry
             total_usage = total_usage + ctx.usage
-            error_class, message, retry_after = classify(exc, node.timeout_s)
+            error_class, message, retry_after = classify(exc, timeout_s)
             error = ErrorInfo(message=message, error_class=error_class, node_id=pn.id, exception=type(exc).__name__)
             duration = clock.monotonic() - started
             if attempt >= policy.max_attempts or not policy.retries(error_class):

@@ -75,6 +75,8 @@ class Subscription:
         return self
 
     async def __anext__(self) -> Any:
+        if self._buffer and not self._dropped:  # the usual case: no second coroutine per event
+            return self._buffer.popleft()
         return await self.get()
 
     def close(self) -> None:

@@ -4,9 +4,13 @@ The engine knows none of its listeners (DESIGN.md §4): the store's recorder jou
 GUI paints them, the CLI prints them. Every event names its run, and node events name the node and
 the iteration (loop pass), which is the key of a node's record: (run, node, iteration).
 
-Events are frozen slotted dataclasses, typed for pydantic: ``EVENT_ADAPTER`` validates them when
-read back from JSON and dumps them to JSON. They are plain dataclasses rather than pydantic models
-because the executor builds several per node in its hot path, where a model costs ten times more.
+Events are slotted dataclasses, typed for pydantic: ``EVENT_ADAPTER`` validates them when read
+back from JSON and dumps them to JSON. They are plain dataclasses rather than pydantic models
+because the executor builds several per node in its hot path, where a model costs ten times more;
+and they are not frozen, because a frozen dataclass sets each field through ``object.__setattr__``,
+which made the three events of a no-op node cost about a fifth of its whole run. One event object
+goes to every subscriber: treat it as read-only. The values inside events (``ErrorInfo``,
+``Usage``) are frozen: they are built rarely, and shared further.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ NodeStatus = Literal["idle", "queued", "running", "waiting", "retrying", "succee
 FINAL_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "waiting"})
 
 _frozen = dataclass(frozen=True, slots=True, kw_only=True)
+_event = dataclass(slots=True, kw_only=True)
 
 
 @_frozen
@@ -54,20 +59,20 @@ class Usage:
 NO_USAGE = Usage()
 
 
-@_frozen
+@_event
 class _Event:
     run_id: str
     ts: float
     """Wall-clock time (seconds since the epoch)."""
 
 
-@_frozen
+@_event
 class _NodeEvent(_Event):
     node_id: str
     iteration: int = 0
 
 
-@_frozen
+@_event
 class RunStarted(_Event):
     workflow_id: str
     workflow_name: str
@@ -78,25 +83,25 @@ class RunStarted(_Event):
     type: Literal["run_started"] = "run_started"
 
 
-@_frozen
+@_event
 class RunPaused(_Event):
     reason: Literal["user", "breakpoint", "step"] = "user"
     node_id: str | None = None
     type: Literal["run_paused"] = "run_paused"
 
 
-@_frozen
+@_event
 class RunResumed(_Event):
     type: Literal["run_resumed"] = "run_resumed"
 
 
-@_frozen
+@_event
 class RunWaiting(_Event):
     node_ids: list[str] = field(default_factory=list)
     type: Literal["run_waiting"] = "run_waiting"
 
 
-@_frozen
+@_event
 class RunFinished(_Event):
     status: RunStatus
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -107,33 +112,33 @@ class RunFinished(_Event):
     type: Literal["run_finished"] = "run_finished"
 
 
-@_frozen
+@_event
 class NodeQueued(_NodeEvent):
     type: Literal["node_queued"] = "node_queued"
 
 
-@_frozen
+@_event
 class NodeStarted(_NodeEvent):
     attempt: int = 1
     inputs: dict[str, Any] = field(default_factory=dict)
     type: Literal["node_started"] = "node_started"
 
 
-@_frozen
+@_event
 class NodeLog(_NodeEvent):
     message: str
     level: Literal["debug", "info", "warning", "error"] = "info"
     type: Literal["node_log"] = "node_log"
 
 
-@_frozen
+@_event
 class NodeProgress(_NodeEvent):
     done: int
     total: int
     type: Literal["node_progress"] = "node_progress"
 
 
-@_frozen
+@_event
 class NodeRetrying(_NodeEvent):
     attempt: int
     """The attempt that failed."""
@@ -144,7 +149,7 @@ class NodeRetrying(_NodeEvent):
     type: Literal["node_retrying"] = "node_retrying"
 
 
-@_frozen
+@_event
 class NodeSucceeded(_NodeEvent):
     attempt: int = 1
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -154,7 +159,7 @@ class NodeSucceeded(_NodeEvent):
     type: Literal["node_succeeded"] = "node_succeeded"
 
 
-@_frozen
+@_event
 class NodeFailed(_NodeEvent):
     error: ErrorInfo
     attempt: int = 1
@@ -165,34 +170,37 @@ class NodeFailed(_NodeEvent):
     type: Literal["node_failed"] = "node_failed"
 
 
-@_frozen
+@_event
 class NodeSkipped(_NodeEvent):
     reason: str = ""
     source: Literal["run", "restored"] = "run"
     type: Literal["node_skipped"] = "node_skipped"
 
 
-@_frozen
+@_event
 class NodeWaiting(_NodeEvent):
     message: str = ""
     type: Literal["node_waiting"] = "node_waiting"
 
 
-@_frozen
+@_event
 class NodeCancelled(_NodeEvent):
     attempt: int = 1
     type: Literal["node_cancelled"] = "node_cancelled"
 
 
-@_frozen
+@_event
 class LoopIterated(_NodeEvent):
-    """A loop edge sent a value back: ``node_id`` (its target) starts pass ``iteration``."""
+    """A loop edge sent a value back: ``node_id`` (its target) starts pass ``iteration``.
+
+    ``source`` is 'restored' when a resume replays a pass the record already holds."""
 
     edge_id: str
+    source: Literal["run", "restored"] = "run"
     type: Literal["loop_iterated"] = "loop_iterated"
 
 
-@_frozen
+@_event
 class LLMDelta(_NodeEvent):
     text: str
     type: Literal["llm_delta"] = "llm_delta"

@@ -10,7 +10,9 @@ that depends on them starts (DESIGN.md §4, durability).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,9 +84,7 @@ class Run(LoopsMixin, ControlMixin):
     async def _finish(self, duration: float) -> RunResult:
         status = self._final_status()
         self.run_status = status
-        counts: dict[str, int] = {}
-        for s in self.status:
-            counts[s] = counts.get(s, 0) + 1
+        counts = dict(Counter(self.status))
         self.emit(
             RunFinished(
                 run_id=self.run_id,
@@ -145,21 +145,25 @@ class Run(LoopsMixin, ControlMixin):
                 )
             )
 
-    def _pump(self) -> None:
-        """Start ready nodes while capacity allows and nothing holds the run back."""
+    def _pump(self, *, task: asyncio.Task[None] | None = None) -> int | None:
+        """Start ready nodes while capacity allows and nothing holds the run back.
+
+        ``task`` is a node task whose node has just finished: the first node to start is handed
+        to it (returned) instead of getting a task of its own (see ``_node_task``).
+        """
         if self._committing:
-            return
+            return None
         if self._dirty and self.journal is not None and self._tasks_depend_on_commit():
             self._start_commit()
-            return
-        limit = self.plan.workflow.settings.max_concurrency
-        ready = self._ready
+            return None
+        ready, limit = self._ready, self._limit
+        handed: int | None = None
         while ready and not self._paused and self._stopping is None and len(self._tasks) < limit:
             i = ready.popleft()
-            if self._resolve_without_running(i):
+            if self._resolves_some and self._resolve_without_running(i):
                 if self.journal is not None and ready:
                     self._start_commit()  # its successors wait for the commit, as after a real run
-                    return
+                    return handed
                 continue
             pn = self.plan.nodes[i]
             if pn.node.breakpoint and (i, self.iteration[i]) not in self._bp_passed:
@@ -173,8 +177,14 @@ class Run(LoopsMixin, ControlMixin):
                     self._pause("step", pn.id)
                     break
                 self._step_budget -= 1
-            self._launch(i)
+            if task is not None and handed is None:
+                self.status[i] = "running"
+                self._tasks[i] = task
+                handed = i
+            else:
+                self._launch(i)
         self._check_finished()
+        return handed
 
     def _tasks_depend_on_commit(self) -> bool:
         return bool(self._ready)
@@ -199,52 +209,64 @@ class Run(LoopsMixin, ControlMixin):
 
     def _launch(self, i: int) -> None:
         self.status[i] = "running"
-        task = asyncio.get_running_loop().create_task(self._node_task(i))
-        self._tasks[task] = i
-        task.add_done_callback(self._cancelled_before_start)
+        self._tasks[i] = asyncio.get_running_loop().create_task(self._node_task(i))
 
-    def _cancelled_before_start(self, task: asyncio.Task[None]) -> None:
-        """A task cancelled before its first step never ran ``_node_task``: account for it here."""
-        i = self._tasks.pop(task, None)
-        if i is not None:
+    def _cancel_tasks(self) -> None:
+        for i, task in list(self._tasks.items()):
+            task.cancel()
+            # a task cancelled before its first step never runs ``_node_task``, which accounts for
+            # the node; the callback does it then (added here, not to every task: one callback per
+            # node was a tenth of the scheduling cost of a run of quick nodes)
+            task.add_done_callback(functools.partial(self._cancelled_before_start, i))
+
+    def _cancelled_before_start(self, i: int, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(i) is task:
+            del self._tasks[i]
             self._cancelled(i)
             self._pump()
 
     async def _node_task(self, i: int) -> None:
-        """Run node ``i`` and handle its outcome inside the same task.
+        """Run node ``i`` and handle its outcome inside the same task; then each node the run hands
+        this task, while it hands one.
 
         Handling the outcome here, rather than in a done callback, lets successors start in the
-        same turn of the event loop: one loop iteration per node instead of two.
+        same turn of the event loop. Handing the task on to the next ready node spares a new task
+        per node, which costs asyncio an object, its registration and its first step scheduled:
+        work that fell between one node's end and the next one's start, and, when many nodes end
+        together (a wave of sleepers at full concurrency), spread their successors' starts. A
+        handed node still waits one turn of the loop first, as a new task would: a long run of
+        quick nodes never keeps the loop, or a cancel, waiting.
         """
-        pn = self.plan.nodes[i]
-        try:
-            # no copy: arrived[i] is replaced, never mutated, once the node has started (see _reset_body)
-            outcome = await run_attempts(self, pn, self.iteration[i], self.arrived[i])
-        except asyncio.CancelledError:
-            self._tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
-            self._cancelled(i)
-            self._pump()
-            raise
-        except Exception as exc:
-            log.error("run %s: internal error in node %s", self.run_id, pn.id, exc_info=exc)
-            outcome = Outcome(
-                False,
-                {},
-                1,
-                0.0,
-                NO_USAGE,
-                ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", error_class="node", node_id=pn.id),
-            )
-        self._tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
-        self._waiting.pop(i, None)
-        try:
-            if self._stopping is None:
-                self._complete(i, outcome)
-        except Exception as exc:
-            log.exception("run %s: internal error after node %s", self.run_id, pn.id)
-            self._stop("failed", ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", node_id=pn.id))
-        finally:
-            self._pump()
+        task = asyncio.current_task()
+        handed = False
+        while True:
+            pn = self.plan.nodes[i]
+            try:
+                if handed:
+                    await asyncio.sleep(0)
+                # no copy: arrived[i] is replaced, never mutated, once the node has started (see _reset_body)
+                outcome = await run_attempts(self, pn, self.iteration[i], self.arrived[i])
+            except asyncio.CancelledError:
+                self._tasks.pop(i, None)
+                self._cancelled(i)
+                self._pump()
+                raise
+            except Exception as exc:
+                log.error("run %s: internal error in node %s", self.run_id, pn.id, exc_info=exc)
+                error = ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", node_id=pn.id)
+                outcome = Outcome(False, {}, 1, 0.0, NO_USAGE, error)
+            self._tasks.pop(i, None)
+            self._waiting.pop(i, None)
+            try:
+                if self._stopping is None:
+                    self._complete(i, outcome)
+            except Exception as exc:
+                log.exception("run %s: internal error after node %s", self.run_id, pn.id)
+                self._stop("failed", ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", node_id=pn.id))
+            following = self._pump(task=task)
+            if following is None:
+                return
+            i, handed = following, True
 
     def _cancelled(self, i: int) -> None:
         if self.status[i] == "waiting" and self._stopping == "waiting":
@@ -260,11 +282,13 @@ class Run(LoopsMixin, ControlMixin):
     def _resolve_without_running(self, i: int) -> bool:
         """Nodes whose result is already known finish at once: restored (resume/re-run) or pinned."""
         pn = self.plan.nodes[i]
-        prior: PriorOutcome | None = self.options.prior.get(pn.id) if self.iteration[i] == 0 else None
+        prior: PriorOutcome | None = self._prior.get((pn.id, self.iteration[i])) if self._prior else None
         if prior is not None:
             if prior.status == "skipped":
                 self._skip(i, "restored from an earlier run", source="restored")
             else:
+                if pn.spec.restore is not None:
+                    pn.spec.restore(self.make_context(pn, self.iteration[i], 0), self.arrived[i], pn.config)
                 self._succeed(i, Outcome(True, dict(prior.outputs), 0, 0.0, NO_USAGE), source="restored")
             return True
         if self.options.use_pins and pn.node.pinned is not None:
@@ -274,7 +298,8 @@ class Run(LoopsMixin, ControlMixin):
 
     def _complete(self, i: int, outcome: Outcome) -> None:
         pn = self.plan.nodes[i]
-        self.usage = self.usage + outcome.usage
+        if outcome.usage is not NO_USAGE:
+            self.usage = self.usage + outcome.usage
         if outcome.ok:
             self._succeed(i, outcome)
             return
@@ -331,7 +356,8 @@ class Run(LoopsMixin, ControlMixin):
                 )
             )
         self._propagate(i, outputs)
-        self._fire_loops(i, outputs)
+        if pn.loop_out or self._pending_loops:
+            self._fire_loops(i, outputs, restored=source == "restored")
 
     def _skip(self, i: int, reason: str, source: str = "run") -> None:
         self.status[i] = "skipped"
@@ -353,25 +379,26 @@ class Run(LoopsMixin, ControlMixin):
 
         Iterative (a worklist), so a skip rippling down a 10,000-node chain needs no deep recursion.
         """
-        plan_nodes, edges = self.plan.nodes, self.plan.edges
+        plan = self.plan
+        plan_nodes, source_ports, targets, target_ports = plan.nodes, plan.source_ports, plan.targets, plan.target_ports
+        if not plan_nodes[start].out_edges:
+            return
         work: list[tuple[int, Mapping[str, Any] | None]] = [(start, fired)]
         while work:
             i, out = work.pop()
             for e in plan_nodes[i].out_edges:
-                edge = edges[e]
-                t = edge.target
-                if out is not None and edge.source_port in out:
+                t, port = targets[e], source_ports[e]
+                if out is not None and port in out:
                     self.edge_state[e] = DELIVERED
-                    self.edge_value[e] = out[edge.source_port]
-                    self.arrived[t][edge.target_port] = out[edge.source_port]
+                    self.edge_value[e] = out[port]
+                    self.arrived[t][target_ports[e]] = out[port]
                 else:
                     self.edge_state[e] = SKIPPED
                     self.skipped_in[t] += 1
                     if not self.skip_reason[t]:
                         src = plan_nodes[i]
                         self.skip_reason[t] = (
-                            f"no value arrived on '{edge.target_port}' "
-                            f"('{src.node.title}'.{edge.source_port} did not fire)"
+                            f"no value arrived on '{target_ports[e]}' ('{src.node.title}'.{port} did not fire)"
                         )
                 self.remaining[t] -= 1
                 if self.remaining[t] == 0:
@@ -385,7 +412,7 @@ class Run(LoopsMixin, ControlMixin):
                                     node_id=plan_nodes[t].id,
                                     iteration=self.iteration[t],
                                     reason=self.skip_reason[t],
-                                    source="run",
+                                    source="restored" if self._recorded(t) else "run",
                                 )
                             )
                         work.append((t, None))
@@ -411,10 +438,11 @@ class Run(LoopsMixin, ControlMixin):
             if not self._tasks:
                 done.set_result(None)
             return
-        undecided = sum(1 for f in self._waiting.values() if not f.done())
-        if self._tasks and len(self._tasks) == undecided and not self._ready and self.options.suspend_on_wait:
-            self._stop("waiting")
-            return
+        if self._waiting and self.options.suspend_on_wait and not self._ready:
+            undecided = sum(1 for f in self._waiting.values() if not f.done())
+            if self._tasks and len(self._tasks) == undecided:
+                self._stop("waiting")
+                return
         if not self._tasks and not self._ready and not self._paused:
             done.set_result(None)
 
@@ -425,13 +453,11 @@ class Run(LoopsMixin, ControlMixin):
         self._pending_loops = []
         if error is not None:
             self._error = error
-        for task in list(self._tasks):
-            task.cancel()
+        self._cancel_tasks()
         self._check_finished()
 
     async def _drain_tasks(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
+        tasks = list(self._tasks.values())
+        self._cancel_tasks()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)

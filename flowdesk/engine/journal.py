@@ -10,11 +10,23 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from flowdesk.engine.results import StepKey
+
 
 class RunJournal(Protocol):
     def record(self, event: Any) -> None: ...
 
     async def commit(self) -> None: ...
+
+
+_RESULT_OF_EVENT = {
+    "node_started": "running",
+    "node_waiting": "waiting",
+    "node_succeeded": "succeeded",
+    "node_skipped": "skipped",
+    "node_failed": "failed",
+    "node_cancelled": "cancelled",
+}
 
 
 class MemoryJournal:
@@ -31,3 +43,16 @@ class MemoryJournal:
     async def commit(self) -> None:
         self.commits += 1
         self.committed = len(self.events)
+
+    def recorded_results(self) -> dict[StepKey, tuple[str, dict[str, Any]]]:
+        """What a resume could reuse of what was committed: each (node, iteration)'s last status and
+        outputs in the top-level run, as the store reads them back from its step rows after a crash."""
+        committed = self.events[: self.committed]
+        run_id = committed[0].run_id if committed else None
+        results: dict[StepKey, tuple[str, dict[str, Any]]] = {}
+        for event in committed:
+            status = _RESULT_OF_EVENT.get(event.type)
+            if status is not None and event.run_id == run_id:
+                outputs = event.outputs if status == "succeeded" else {}
+                results[(event.node_id, event.iteration)] = (status, outputs)
+        return results

@@ -4,6 +4,11 @@ A loop edge runs from a node back to one of its ancestors (DESIGN.md §4). Its v
 no node of the loop body (the target and everything downstream of it) is queued or running; then
 the body's state is reset, edges from outside the body keep their values, and the target runs again
 with the value sent back. ``max_iterations`` and ``until`` end the loop.
+
+A resumed run replays the passes its record holds (see ``RunOptions.prior``): the same code makes
+the same decisions on the restored values, so the counts and iteration numbers go on from where
+the interrupted run stopped. What the record already says is not said twice: a replayed pass's
+``LoopIterated`` is marked restored, and the end of a loop is logged only when it is news.
 """
 
 from __future__ import annotations
@@ -16,23 +21,24 @@ from flowdesk.engine.run_state import ACTIVE, DELIVERED, SKIPPED, UNRESOLVED, Ru
 
 
 class LoopsMixin(RunState):
-    def _fire_loops(self, i: int, fired: Mapping[str, Any]) -> None:
+    def _fire_loops(self, i: int, fired: Mapping[str, Any], *, restored: bool = False) -> None:
+        """Hold the values node ``i`` sent back on its loop edges; ``restored``: it came from the record."""
         for e in self.plan.nodes[i].loop_out:
-            port = self.plan.edges[e].source_port
+            port = self.plan.source_ports[e]
             if port in fired:
-                self._pending_loops.append((e, fired[port]))
+                self._pending_loops.append((e, fired[port], restored))
         if self._pending_loops:
             self._try_loops()
 
     def _try_loops(self) -> None:
         """Start the next pass of each pending loop whose previous pass has quiesced."""
-        still: list[tuple[int, Any]] = []
-        for e, value in self._pending_loops:
-            body = self.plan.loop_body(e)
+        still: list[tuple[int, Any, bool]] = []
+        for pending in self._pending_loops:
+            body = self.plan.loop_body(pending[0])
             if any(self._busy(n) for n in body):
-                still.append((e, value))
+                still.append(pending)
             else:
-                self._next_pass(e, value)
+                self._next_pass(*pending)
         self._pending_loops = still
 
     def _busy(self, n: int) -> bool:
@@ -41,8 +47,8 @@ class LoopsMixin(RunState):
         status = self.status[n]
         return status in ACTIVE or (status == "idle" and 0 < self.remaining[n] < len(self.plan.nodes[n].in_edges))
 
-    def _next_pass(self, e: int, value: Any) -> None:
-        edge = self.plan.edges[e]
+    def _next_pass(self, e: int, value: Any, restored: bool) -> None:
+        edge = self.plan.edge(e)
         assert edge.loop is not None
         source = self.plan.nodes[edge.source]
         done = self.loop_count.get(e, 0)
@@ -55,26 +61,29 @@ class LoopsMixin(RunState):
                 self._stop("failed", ErrorInfo(message=str(exc), error_class="node", node_id=source.id))
                 return
             if stop:
-                self._log(edge.source, "info", f"loop edge {edge.id}: 'until' is true, the loop ends")
+                if not restored:  # else the record has it, from the run that produced the value
+                    self._log(edge.source, "info", f"loop edge {edge.id}: 'until' is true, the loop ends")
                 return
         if done + 1 >= edge.loop.max_iterations:
-            self._log(
-                edge.source,
-                "warning",
-                f"loop edge {edge.id} reached its maximum of {edge.loop.max_iterations} iterations; the loop ends",
-            )
+            if not restored:
+                self._log(
+                    edge.source,
+                    "warning",
+                    f"loop edge {edge.id} reached its maximum of {edge.loop.max_iterations} iterations; the loop ends",
+                )
             return
         self.loop_count[e] = done + 1
         self._reset_body(e, value)
 
     def _reset_body(self, e: int, value: Any) -> None:
-        edge = self.plan.edges[e]
-        body = self.plan.loop_body(e)
-        plan_nodes, edges = self.plan.nodes, self.plan.edges
+        plan = self.plan
+        edge = plan.edge(e)
+        body = plan.loop_body(e)
+        plan_nodes, sources = plan.nodes, plan.sources
         is_merge_head = plan_nodes[edge.target].spec.joins
         for n in body:
             for inner in plan_nodes[n].loop_out:  # loops nested in this body start counting afresh
-                if inner != e and edges[inner].target in body:
+                if inner != e and plan.targets[inner] in body:
                     self.loop_count.pop(inner, None)
             self.iteration[n] += 1
             self.status[n] = "idle"
@@ -82,16 +91,15 @@ class LoopsMixin(RunState):
             arrived: dict[str, Any] = {}
             remaining = skipped = 0
             for ie in plan_nodes[n].in_edges:
-                in_edge = edges[ie]
-                if in_edge.source in body:
+                if sources[ie] in body:
                     self.edge_state[ie] = UNRESOLVED
                     remaining += 1
                 elif self.edge_state[ie] == DELIVERED:
                     # a merge at the loop's head takes the value sent back, not the first pass's again
                     if not (n == edge.target and is_merge_head):
-                        arrived[in_edge.target_port] = self.edge_value[ie]
+                        arrived[plan.target_ports[ie]] = self.edge_value[ie]
                 elif self.edge_state[ie] == SKIPPED:
-                    if not (n == edge.target and in_edge.target_port == edge.target_port):
+                    if not (n == edge.target and plan.target_ports[ie] == edge.target_port):
                         skipped += 1
                 else:
                     remaining += 1
@@ -105,12 +113,14 @@ class LoopsMixin(RunState):
                     node_id=plan_nodes[edge.target].id,
                     iteration=self.iteration[edge.target],
                     edge_id=edge.id,
+                    source="restored" if self._recorded(edge.target) else "run",
                 )
             )
         for n in sorted(body):
             if self.remaining[n] == 0 and self.status[n] == "idle":
                 if self._should_skip(n):
-                    self._skip(n, self.skip_reason[n] or "an input was skipped")
+                    source = "restored" if self._recorded(n) else "run"
+                    self._skip(n, self.skip_reason[n] or "an input was skipped", source)
                 else:
                     self._make_ready(n)
 

@@ -1,12 +1,22 @@
 """A validated workflow compiled for execution: nodes and edges by integer index.
 
-Built once per run; the executor's hot path touches only these lists (no networkx, no scans of
+Built once per run; the executor's hot path touches only these arrays (no networkx, no scans of
 the whole graph per step, DESIGN.md §4).
+
+A plan lives as long as its run, and is built in one burst, so it is laid out to cost the garbage
+collector little. Edges are columns (one list per field, indexed by edge) rather than an object
+each, and a node's edge indices are exact tuples of ints, which the collector stops tracking the
+first time it sees them. A 10,000-node, 20,000-edge plan leaves about 10,000 tracked objects (its
+nodes) instead of 60,000; that many new long-lived objects used to set off a full collection of
+everything the process holds in the middle of compiling (a third of the time of a 10,000-node run).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
@@ -14,8 +24,9 @@ from flowdesk.model.kinds import Catalog, KindSpec
 from flowdesk.model.workflow import LoopSettings, Node, Workflow
 
 
-@dataclass(slots=True)
-class PlanEdge:
+class PlanEdge(NamedTuple):
+    """One edge, gathered from the plan's columns (for the code that handles loops, off the hot path)."""
+
     index: int
     id: str
     source: int
@@ -32,9 +43,12 @@ class PlanNode:
     node: Node
     spec: KindSpec
     config: BaseModel
-    in_edges: list[int] = field(default_factory=list)
-    out_edges: list[int] = field(default_factory=list)
-    loop_out: list[int] = field(default_factory=list)
+    in_edges: tuple[int, ...] = ()
+    """Forward edges into this node: its count of unresolved inputs starts at their number."""
+    out_edges: tuple[int, ...] = ()
+    """Forward edges out of it, resolved when it finishes."""
+    loop_out: tuple[int, ...] = ()
+    """Loop edges out of it, back to an ancestor."""
 
 
 class Plan:
@@ -42,29 +56,57 @@ class Plan:
         self.workflow = workflow
         self.nodes: list[PlanNode] = []
         self.by_id: dict[str, int] = {}
-        defaults: dict[str, BaseModel] = {}
-        for node in workflow.nodes:
-            spec = catalog.get(node.kind)
-            if spec is None or not spec.runnable:
-                continue
-            if node.config:
-                config = spec.parse_config(node.config)
-            else:  # many nodes keep every default: parse those once per kind (configs are never mutated)
-                config = defaults.get(spec.name) or defaults.setdefault(spec.name, spec.parse_config({}))
-            self.by_id[node.id] = len(self.nodes)
-            self.nodes.append(PlanNode(len(self.nodes), node.id, node, spec, config))
-        self.edges: list[PlanEdge] = []
-        by_id, nodes, edges = self.by_id, self.nodes, self.edges
-        for edge in workflow.edges:  # the hot loop of compiling a big workflow: kept flat
-            src, dst = by_id[edge.source], by_id[edge.target]
-            index = len(edges)
-            edges.append(PlanEdge(index, edge.id, src, edge.source_port, dst, edge.target_port, edge.loop))
-            if edge.loop is None:
-                nodes[src].out_edges.append(index)
-                nodes[dst].in_edges.append(index)
-            else:
-                nodes[src].loop_out.append(index)
+        self._add_nodes(workflow, catalog)
+        edges, by_id = workflow.edges, self.by_id
+        # whole columns at a time (map and attrgetter loop in C: a 20,000-edge workflow is 120,000 reads)
+        self.edge_ids: list[str] = list(map(attrgetter("id"), edges))
+        self.sources: list[int] = list(map(by_id.__getitem__, map(attrgetter("source"), edges)))
+        self.source_ports: list[str] = list(map(attrgetter("source_port"), edges))
+        self.targets: list[int] = list(map(by_id.__getitem__, map(attrgetter("target"), edges)))
+        self.target_ports: list[str] = list(map(attrgetter("target_port"), edges))
+        self.loops: list[LoopSettings | None] = list(map(attrgetter("loop"), edges))
+        self._link_nodes()
         self._bodies: dict[int, frozenset[int]] = {}
+        self.has_pins = any(pn.node.pinned is not None for pn in self.nodes)
+
+    def _add_nodes(self, workflow: Workflow, catalog: Catalog) -> None:
+        """The nodes that run, by index; a kind's default config is parsed once (configs are never mutated)."""
+        kinds: dict[str, tuple[KindSpec | None, BaseModel | None]] = {}
+        nodes, by_id = self.nodes, self.by_id
+        for node in workflow.nodes:
+            known = kinds.get(node.kind)
+            if known is None:
+                spec = catalog.get(node.kind)
+                known = kinds[node.kind] = (spec, spec.parse_config({}) if spec is not None and spec.runnable else None)
+            spec, default = known
+            if default is None:  # not installed, or never runs (a note)
+                continue
+            assert spec is not None
+            by_id[node.id] = len(nodes)
+            nodes.append(
+                PlanNode(len(nodes), node.id, node, spec, spec.parse_config(node.config) if node.config else default)
+            )
+
+    def _link_nodes(self) -> None:
+        forward = [e for e, loop in enumerate(self.loops) if loop is None]
+        backward = [e for e, loop in enumerate(self.loops) if loop is not None]
+        count = len(self.nodes)
+        into, out = _grouped(forward, self.targets, count), _grouped(forward, self.sources, count)
+        for pn, in_edges, out_edges in zip(self.nodes, into, out, strict=True):
+            pn.in_edges, pn.out_edges = in_edges, out_edges
+        for src, loop_out in enumerate(_grouped(backward, self.sources, count)):
+            if loop_out:
+                self.nodes[src].loop_out = loop_out
+
+    @property
+    def edge_count(self) -> int:
+        return len(self.edge_ids)
+
+    def edge(self, e: int) -> PlanEdge:
+        return PlanEdge(
+            e, self.edge_ids[e], self.sources[e], self.source_ports[e], self.targets[e], self.target_ports[e],
+            self.loops[e],
+        )  # fmt: skip
 
     def descendants(self, start: int) -> set[int]:
         """``start`` and every node reachable from it along forward edges."""
@@ -73,7 +115,7 @@ class Plan:
         while frontier:
             current = frontier.pop()
             for e in self.nodes[current].out_edges:
-                nxt = self.edges[e].target
+                nxt = self.targets[e]
                 if nxt not in seen:
                     seen.add(nxt)
                     frontier.append(nxt)
@@ -83,6 +125,19 @@ class Plan:
         """Nodes a loop edge re-runs: its target and everything downstream of it."""
         body = self._bodies.get(edge_index)
         if body is None:
-            body = frozenset(self.descendants(self.edges[edge_index].target))
+            body = frozenset(self.descendants(self.targets[edge_index]))
             self._bodies[edge_index] = body
         return body
+
+
+def _grouped(edges: list[int], ends: list[int], count: int) -> list[tuple[int, ...]]:
+    """``edges`` grouped by node (``ends[e]`` is edge e's node), in their order, one tuple per node.
+
+    A stable sort and ``groupby``, both in C: no list per node is ever alive (see the module
+    docstring for why that matters).
+    """
+    grouped: list[tuple[int, ...]] = [()] * count
+    end_of = ends.__getitem__
+    for node, group in groupby(sorted(edges, key=end_of), key=end_of):
+        grouped[node] = tuple(group)
+    return grouped

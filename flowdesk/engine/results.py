@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 from flowdesk.engine.events import ErrorInfo, Usage
 
+StepKey = tuple[str, int]
+"""(node id, iteration): what a node's result is recorded and reused by, one per loop pass (DESIGN.md §4)."""
+
 
 @dataclass(frozen=True)
 class PriorOutcome:
@@ -17,12 +20,21 @@ class PriorOutcome:
     outputs: Mapping[str, Any] = field(default_factory=dict)
 
 
+RecordedResults = Mapping[StepKey, tuple[str, Mapping[str, Any]]]
+"""A run's record as a resume reads it: each (node, iteration)'s last status and outputs."""
+
+
 @dataclass(frozen=True)
 class RunOptions:
     run_id: str
     inputs: Mapping[str, Any] = field(default_factory=dict)
-    prior: Mapping[str, PriorOutcome] = field(default_factory=dict)
-    """Results to reuse, by node id (resume of an interrupted run, re-run from a node)."""
+    prior: Mapping[StepKey, PriorOutcome] = field(default_factory=dict)
+    """Results to reuse (resume of an interrupted run, re-run from a node), by node and loop pass.
+
+    Keyed per pass, not per node, so that a resume *replays* the record: the run takes the same
+    path through its loops as before, each pass's results restored instead of run, and carries on
+    live from the first result the record lacks. Loop counts, iteration numbers and the values
+    sent back are then those of the interrupted run, with no loop state of their own to save."""
     decisions: Mapping[str, tuple[bool, str]] = field(default_factory=dict)
     """Approval decisions known in advance, by node id: (approved, comment)."""
     suspend_on_wait: bool = False

@@ -1,11 +1,12 @@
-"""Which earlier results a new run may reuse: re-run from a node, resume an interrupted run."""
+"""Which earlier results a new run may reuse: re-run from a node, resume an interrupted run.
+
+Results are reused per (node, iteration), as they were recorded: a resume replays the recorded
+passes of a loop and goes on from where the record ends (see ``RunOptions.prior``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from flowdesk.engine.results import PriorOutcome
+from flowdesk.engine.results import PriorOutcome, RecordedResults, StepKey
 from flowdesk.model.workflow import Workflow
 
 
@@ -24,26 +25,25 @@ def downstream_of(workflow: Workflow, node_id: str) -> set[str]:
 
 
 def finished_outcomes(
-    node_status: Mapping[str, str],
-    node_outputs: Mapping[str, Mapping[str, Any]],
-    exclude: set[str] | frozenset[str] = frozenset(),
-) -> dict[str, PriorOutcome]:
-    """Reusable results: succeeded nodes with their outputs, and skipped nodes."""
-    prior: dict[str, PriorOutcome] = {}
-    for node_id, status in node_status.items():
-        if node_id in exclude:
+    results: RecordedResults, exclude: set[str] | frozenset[str] = frozenset()
+) -> dict[StepKey, PriorOutcome]:
+    """Reusable results: succeeded nodes with their outputs, and skipped nodes, each for its pass.
+
+    Failed, cancelled, interrupted and waiting ones are left out: those nodes run again.
+    """
+    prior: dict[StepKey, PriorOutcome] = {}
+    for key, (status, outputs) in results.items():
+        if key[0] in exclude:
             continue
         if status == "succeeded":
-            prior[node_id] = PriorOutcome("succeeded", dict(node_outputs.get(node_id, {})))
+            prior[key] = PriorOutcome("succeeded", dict(outputs))
         elif status == "skipped":
-            prior[node_id] = PriorOutcome("skipped")
+            prior[key] = PriorOutcome("skipped")
     return prior
 
 
-def rerun_prior(
-    workflow: Workflow, node_status: Mapping[str, str], node_outputs: Mapping[str, Mapping[str, Any]], *, from_node: str
-) -> dict[str, PriorOutcome]:
+def rerun_prior(workflow: Workflow, results: RecordedResults, *, from_node: str) -> dict[StepKey, PriorOutcome]:
     """Results to reuse when re-running from ``from_node``: everything not downstream of it."""
     if workflow.node(from_node) is None:
         raise KeyError(f"there is no node '{from_node}' in this workflow")
-    return finished_outcomes(node_status, node_outputs, downstream_of(workflow, from_node))
+    return finished_outcomes(results, downstream_of(workflow, from_node))

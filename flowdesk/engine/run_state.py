@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from flowdesk.engine.bus import EventBus
@@ -69,14 +69,20 @@ class RunState:
         self.skipped_in: list[int] = [0] * n
         self.arrived: list[dict[str, Any]] = [{} for _ in range(n)]
         self.skip_reason: list[str] = [""] * n
-        self.edge_state: list[int] = [UNRESOLVED] * len(plan.edges)
-        self.edge_value: list[Any] = [None] * len(plan.edges)
+        self.edge_state: list[int] = [UNRESOLVED] * plan.edge_count
+        self.edge_value: list[Any] = [None] * plan.edge_count
         self.loop_count: dict[int, int] = {}
         self.usage = NO_USAGE
         self._ready: deque[int] = deque()
-        self._tasks: dict[asyncio.Task[None], int] = {}
+        self._limit = plan.workflow.settings.max_concurrency
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        """The running node tasks, by node index (a node runs at most once at a time)."""
         self._waiting: dict[int, asyncio.Future[tuple[bool, str]]] = {}
-        self._pending_loops: list[tuple[int, Any]] = []
+        self._pending_loops: list[tuple[int, Any, bool]] = []
+        """Loop edges that sent a value back: (edge, value, whether the result sending it was restored)."""
+        self._prior = options.prior
+        self._resolves_some = bool(options.prior) or (options.use_pins and plan.has_pins)
+        """Can any node's result be known without running it (restored, pinned)? Else none is asked."""
         self._paused = False
         self._step_budget: int | None = None
         self._bp_passed: set[tuple[int, int]] = set()
@@ -90,6 +96,8 @@ class RunState:
         self._dirty = False
         self._done: asyncio.Future[None] | None = None
         self.run_status = "pending"
+        self._now: Callable[[], float] = services.clock.wall
+        """Wall-clock time for events' timestamps (the clock's own method: one call less per event)."""
         # decided once, when the run is built: subscribe to the bus before starting a run to hear it all
         self.listening = (bus is not None and bus.active) or journal is not None
 
@@ -101,11 +109,13 @@ class RunState:
         if self.bus is not None:
             self.bus.publish(event)
 
+    def _recorded(self, i: int) -> bool:
+        """Does the record a resume started from already hold node ``i``'s current pass? Then what
+        the run derives for it again (a skip, a loop pass) is marked restored, not recorded twice."""
+        return bool(self._prior) and (self.plan.nodes[i].id, self.iteration[i]) in self._prior
+
     def make_context(self, pn: PlanNode, iteration: int, attempt: int) -> RunNodeContext:
         return RunNodeContext(self, pn, iteration, attempt)
-
-    def _now(self) -> float:
-        return self.services.clock.wall()
 
     # Provided by the executor (flowdesk.engine.executor.Run); declared here for the mixins.
     def _make_ready(self, i: int) -> None:

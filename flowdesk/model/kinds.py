@@ -69,6 +69,10 @@ class KindSpec:
     joins: bool = False
     """Runs on the inputs that arrived, skipped only when all were skipped (merge); other kinds are
     skipped as soon as any input was."""
+    restore: Callable[..., None] | None = None
+    """Called like ``run`` (context, inputs, config) when a recorded result is reused instead of
+    running the node (a resume): redoes what the node does to its own run and nothing outside it.
+    The output node puts its value into the run's outputs again, which are recorded only at the end."""
 
     def parse_config(self, config: Mapping[str, Any]) -> BaseModel:
         """The config as the kind's model; raises pydantic's ValidationError when invalid."""

@@ -93,7 +93,8 @@ class ValidationContext:
             ports = by_config.get(key) if key is not None else None
             if ports is None:
                 ports = node_ports(node, self.catalog, touching.get(nid, ()))
-                ports = shared.setdefault(ports, ports)
+                if spec is None or ports is not spec.ports:  # a kind's fixed ports are one object already
+                    ports = shared.setdefault(ports, ports)
                 if key is not None:
                     by_config[key] = ports
             result[nid] = ports

@@ -99,6 +99,8 @@ class RunRecorder:
 
     # ------------------------------------------------------------ RunJournal
     def record(self, event: Any) -> None:
+        if self._continuing and getattr(event, "source", None) == "restored" and event.run_id == self.run_id:
+            return  # a resume replaying its record (a result, a skip, a loop pass): the rows from before stand
         self._events.append(event)
         if event.type in _DURABLE_AT_ONCE:
             # a waiting run may wait for days, with nothing else to commit: make the wait itself
@@ -232,8 +234,6 @@ class RunRecorder:
         return step
 
     def _on_node_succeeded(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
-        if e.source == "restored" and self._continuing and e.run_id == self.run_id:
-            return  # its row from before the interruption stands
         step = self._finish(e, "succeeded", e.attempt if e.source == "run" else 0, dirty, e.usage)
         step.outputs, step.duration_s, step.source, step.error = (
             blobs.value_map(e.outputs),
@@ -249,8 +249,6 @@ class RunRecorder:
         logs.append((e.run_id, e.node_id, e.iteration, e.ts, "error", e.type, f"{how}: {e.error.message}"))
 
     def _on_node_skipped(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
-        if e.source == "restored" and self._continuing and e.run_id == self.run_id:
-            return
         step = self._finish(e, "skipped", 0, dirty, Usage())
         step.source = e.source
         step.error = to_json({"message": e.reason, "error_class": "skipped"}) if e.reason else None

@@ -232,8 +232,7 @@ class RunService:
         """Continue ``run``; ``suspend_on_wait`` None keeps how it was started (whoever continues may differ)."""
         workflow = self.store.runs.document(run.id)
         check_runnable(workflow, self.catalog)  # e.g. a plugin its nodes need was uninstalled since
-        status, outputs = self.store.runs.node_results(run.id)
-        prior = finished_outcomes(status, outputs)
+        prior = finished_outcomes(self.store.runs.step_results(run.id))
         inputs, _ = self.store.runs.run_values(run.id)
         options = dict(run.options)
         options["decisions"] = {**options.get("decisions", {}), **{k: list(v) for k, v in decisions.items()}}
@@ -249,7 +248,7 @@ class RunService:
             conn.exec_driver_sql(
                 "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, NULL, 0, ?, 'info',"
                 " 'run_continued', ?)",
-                (run.id, time.time(), f"continued: {len(prior)} finished node(s) reused, the rest run now"),
+                (run.id, time.time(), f"continued: {len(prior)} finished node result(s) reused, the rest run now"),
             )
         return self._launch(workflow, run.id, inputs, options, run.source, bus=bus, segment=segment, prior=prior)
 
@@ -263,8 +262,7 @@ class RunService:
         if workflow.node(from_node) is None:
             raise NotFoundError(f"there is no node '{from_node}' in the workflow run '{run.id}' ran")
         check_runnable(workflow, self.catalog)
-        status, outputs = self.store.runs.node_results(run.id)
-        prior = rerun_prior(workflow, status, outputs, from_node=from_node)
+        prior = rerun_prior(workflow, self.store.runs.step_results(run.id), from_node=from_node)
         inputs, _ = self.store.runs.run_values(run.id)
         options = dict(run.options)
         redone = downstream_of(workflow, from_node)  # approvals there are asked again, not taken from the parent

@@ -194,8 +194,22 @@ class RunJournalReader:
             text = load_texts(conn, [run.document_hash])[run.document_hash]
         return loads_workflow(text, source=f"run:{run.id}")
 
+    def step_results(self, run_id: str) -> dict[tuple[str, int], tuple[str, dict[str, Any]]]:
+        """Each (node, iteration)'s latest recorded state and outputs: what a resume or re-run can reuse.
+
+        Per loop pass, so that a resume replays the passes recorded and goes on from there."""
+        with self.db.read() as conn:
+            run = self._find(conn, run_id)
+            rows = conn.exec_driver_sql(
+                "SELECT node_id, iteration, status, outputs FROM step WHERE run_id = ? ORDER BY segment, attempt, id",
+                (run.id,),
+            ).all()
+            latest = {(r[0], r[1]): (r[2], r[3]) for r in rows}
+            outputs = load_value_maps(conn, [v[1] if v[0] == "succeeded" else None for v in latest.values()])
+        return {key: (v[0], out) for (key, v), out in zip(latest.items(), outputs, strict=True)}
+
     def node_results(self, run_id: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-        """Each node's latest recorded state and outputs: what a resume or re-run can reuse."""
+        """Each node's latest recorded state and outputs (its last loop pass): what the run shows."""
         with self.db.read() as conn:
             run = self._find(conn, run_id)
             rows = conn.exec_driver_sql(

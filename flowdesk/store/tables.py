@@ -92,7 +92,7 @@ class RunRow(SQLModel, table=True):
     segment: int = 0
     """How many times the run was continued (resume, approval after a restart)."""
     restored_nodes: int = 0
-    """Nodes reused, not run again, when the run was last continued."""
+    """Node results (one per node and loop pass) reused, not run again, when the run was last continued."""
     options: str = "{}"
     """JSON object: how the run was started (use_pins, files_root, decisions), for resume."""
 

@@ -11,6 +11,7 @@ from wfbuild import catalog_with, node, workflow
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.clock import FakeClock
 from flowdesk.engine.events import NodeRetrying, RunPaused
+from flowdesk.engine.journal import MemoryJournal
 from flowdesk.engine.results import PriorOutcome
 from flowdesk.engine.runner import run_workflow, start_run
 from flowdesk.engine.services import EngineServices
@@ -50,6 +51,33 @@ def test_cancel_stops_every_running_node_promptly(calls: Calls) -> None:
     assert result.status == "cancelled"
     assert set(result.node_status.values()) == {"cancelled"}
     assert elapsed < 0.05
+
+
+def test_a_long_chain_of_quick_nodes_lets_the_loop_turn_between_nodes_and_a_cancel_in(calls: Calls) -> None:
+    """A finished node hands its task to the next one; the loop must still turn in between."""
+    n = 2000
+    wf = workflow([node(f"n{i}", "t.noop") for i in range(n)], [f"n{i}.output -> n{i + 1}.input" for i in range(n - 1)])
+
+    async def go() -> tuple[Any, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        other = asyncio.create_task(ticker())
+        handle = start_run(wf, catalog_with(calls), EngineServices())
+        await _settle(handle, lambda: len(calls) >= 100)
+        handle.cancel()
+        result = await handle.wait()
+        other.cancel()
+        return result, ticks
+
+    result, ticks = asyncio.run(go())
+    assert result.status == "cancelled" and 100 <= len(calls) < n, f"{len(calls)} nodes ran"
+    assert ticks >= len(calls) - 1, f"other tasks ran {ticks} times while {len(calls)} nodes ran"
 
 
 def test_pause_holds_new_nodes_and_resume_continues(calls: Calls) -> None:
@@ -122,12 +150,24 @@ def test_approval_without_a_listener_suspends_the_run_as_waiting_then_resumes_wi
     first = asyncio.run(run_workflow(_approval_wf(), catalog_with(calls), EngineServices(), suspend_on_wait=True))
     assert first.status == "waiting" and first.waiting == ["ask"]
     assert first.node_status["src"] == "succeeded"
-    prior = {nid: PriorOutcome("succeeded", out) for nid, out in first.node_outputs.items()}
+    prior = {(nid, 0): PriorOutcome("succeeded", out) for nid, out in first.node_outputs.items()}
     second = asyncio.run(
         run_workflow(_approval_wf(), catalog_with(calls), EngineServices(), prior=prior, decisions={"ask": (True, "")})
     )
     assert second.ok and second.outputs == {"shipped": None}
     assert [c[0] for c in calls] == ["src"], "a finished node ran again on resume"
+
+
+def test_a_restored_output_node_puts_its_value_into_the_run_outputs_again(calls: Calls) -> None:
+    """A run's outputs are recorded when it ends: a resume must not lose those set before the interruption."""
+    wf = workflow(
+        [node("a", "t.noop"), node("early", "output", name="early"), node("b", "t.noop"), node("late", "output")],
+        ["a.output -> early.value", "a.output -> b.input", "b.output -> late.value"],
+    )
+    prior = {("a", 0): PriorOutcome("succeeded", {"output": 7}), ("early", 0): PriorOutcome("succeeded", {})}
+    result = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices(), {}, prior=prior))
+    assert result.ok and result.outputs == {"early": 7, "result": 7}
+    assert [c[0] for c in calls] == ["b"]
 
 
 def test_retry_backoff_follows_the_policy_with_bounded_jitter(calls: Calls) -> None:
@@ -200,11 +240,13 @@ def test_rerun_from_a_node_reuses_everything_not_downstream(calls: Calls) -> Non
         [node("a", "t.noop"), node("b", "t.noop"), node("side", "t.noop"), node("c", "t.noop")],
         ["a.output -> b.input", "b.output -> c.input"],
     )
-    first = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices()))
+    journal = MemoryJournal()
+    first = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices(), journal=journal))
+    assert first.ok
     from flowdesk.engine.reuse import rerun_prior
 
-    prior = rerun_prior(wf, first.node_status, first.node_outputs, from_node="b")
-    assert set(prior) == {"a", "side"}
+    prior = rerun_prior(wf, journal.recorded_results(), from_node="b")
+    assert set(prior) == {("a", 0), ("side", 0)}
     calls.clear()
     second = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices(), prior=prior))
     assert second.ok and sorted(c[0] for c in calls) == ["b", "c"]

@@ -54,6 +54,28 @@ def workflow(
     )
 
 
+def counting_loop(*, stop_below: int, max_iterations: int, slow_s: float = 0.0) -> Workflow:
+    """count -> slow -> more? -> again -> back to count; 'out' takes every pass's count, 'done' the last."""
+    return workflow(
+        [
+            node("count", "transform", expression="(inputs.input if inputs.input is defined else 0) + 1"),
+            node("slow", "t.sleep", seconds=slow_s),
+            node("more", "condition", expression=f"inputs.value < {stop_below}"),
+            node("again", "t.noop"),
+            node("out", "output", name="n"),
+            node("done", "output", name="final"),
+        ],
+        [
+            "count.output -> slow.input",
+            "count.output -> out.value",
+            "slow.output -> more.value",
+            "more.true -> again.input",
+            "more.false -> done.value",
+            edge("again.output -> count.input", loop=max_iterations),
+        ],
+    )
+
+
 class ProbeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     seconds: float = Field(0.0, description="How long to sleep (real time).")

@@ -12,6 +12,7 @@ Modes:
 * ``crash-run LIBRARY TRIAL EXECLOG``: save the crash workflow as a new version, then run it
   (idempotency key ``trial-TRIAL``) with RunService; every node execution appends a line to EXECLOG.
 * ``crash-save LIBRARY TRIAL``: save new versions of the crash workflow in a loop until killed.
+* ``loop-run LIBRARY EXECLOG``: save the loop workflow and run it; the parent kills it mid-loop.
 * ``run-many LIBRARY WORKFLOW_ID RUNS EXECLOG``: run a saved workflow RUNS times, one after another.
 * ``save-many LIBRARY WORKFLOW_ID SAVES``: save SAVES versions of a workflow, reading the list between.
 * ``open LIBRARY``: open the library (creating it if new) and close it again.
@@ -37,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))  # tests/engine, for wfbuild
 
-from wfbuild import catalog_with, node, workflow
+from wfbuild import catalog_with, counting_loop, node, workflow
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.workflow import RunInput, Workflow
@@ -106,6 +107,15 @@ def crash_workflow(description: str, pad: int = 0) -> Workflow:
     return wf.model_copy(update={"id": CRASH_ID, "name": "crash test", "description": description})
 
 
+LOOP_ID = "wf_loop"
+
+
+def loop_workflow(slow_s: float = 0.2) -> Workflow:
+    """Five passes of a counting loop (capped at five), each with a sleep to be killed in."""
+    wf = counting_loop(stop_below=100, max_iterations=5, slow_s=slow_s)
+    return wf.model_copy(update={"id": LOOP_ID, "name": "loop crash test"})
+
+
 def run_version(trial: int) -> Workflow:
     return crash_workflow(f"trial {trial} run")
 
@@ -166,6 +176,23 @@ def crash_run(library: str, trial: int, exec_log: str) -> None:
     store.close()
 
 
+def loop_run(library: str, exec_log: str) -> None:
+    store = open_store(Path(library))
+    saved = store.workflows.save(loop_workflow())
+    wf = store.workflows.load(LOOP_ID, saved.version)
+
+    async def run() -> str:
+        started = RunService(store, catalog(exec_log, "child"), EngineServices()).start(
+            wf, workflow_version=saved.version
+        )
+        say(f"started {started.run_id}")
+        assert started.handle is not None
+        return (await asyncio.wait_for(started.handle.wait(), RUN_TIMEOUT_S)).status
+
+    say(f"finished {asyncio.run(run())}")
+    store.close()
+
+
 def crash_save(library: str, trial: int) -> None:
     store = open_store(Path(library))
     for i in range(10_000):
@@ -209,6 +236,8 @@ def main(argv: list[str]) -> None:
         return  # the parent gave up on us
     if mode == "crash-run":
         crash_run(library, int(rest[0]), rest[1])
+    elif mode == "loop-run":
+        loop_run(library, rest[0])
     elif mode == "crash-save":
         crash_save(library, int(rest[0]))
     elif mode == "run-many":

@@ -8,7 +8,7 @@ from flowdesk.model.ids import ID_PATTERN
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
 from flowdesk.nodes.kinds.widgets import TEMPLATE
-from flowdesk.nodes.runners.basic import run_output, run_start
+from flowdesk.nodes.runners.basic import restore_output, run_output, run_start
 
 
 class OutputConfig(BaseModel):
@@ -37,6 +37,7 @@ START = KindSpec(
 
 OUTPUT = KindSpec(
     run=run_output,
+    restore=restore_output,
     name="output",
     display_name="Output",
     category="Input / Output",

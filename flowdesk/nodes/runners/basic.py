@@ -16,8 +16,14 @@ async def run_start(ctx: NodeContext, inputs: dict[str, Any], config: BaseModel)
 
 
 async def run_output(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> Outputs:
-    ctx.set_run_output(config.name, inputs.get("value"))
+    restore_output(ctx, inputs, config)
     return {}
+
+
+def restore_output(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> None:
+    """The output node's effect, redone when its recorded result is reused: a run's outputs are
+    recorded only when it ends, so a resumed run would otherwise lose the values put in before."""
+    ctx.set_run_output(config.name, inputs.get("value"))
 
 
 async def run_transform(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> Outputs:

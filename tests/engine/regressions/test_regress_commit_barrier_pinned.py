@@ -35,7 +35,7 @@ def test_ran_node_is_committed_first():  # control: passes
 
 
 def test_restored_node_is_committed_before_successor_starts():
-    res, v = _run(prior={"a": PriorOutcome("succeeded", {"output": 1})})
+    res, v = _run(prior={("a", 0): PriorOutcome("succeeded", {"output": 1})})
     assert res.ok and v == [], "b started before a's restored result was committed"
 
 
