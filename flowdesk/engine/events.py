@@ -4,7 +4,7 @@ The engine knows none of its listeners (DESIGN.md §4): the store's recorder jou
 GUI paints them, the CLI prints them. Every event names its run, and node events name the node and
 the iteration (loop pass), which is the key of a node's record: (run, node, iteration).
 
-Events are slotted dataclasses, typed for pydantic: ``EVENT_ADAPTER`` validates them when read
+Events are slotted dataclasses, typed for pydantic: ``event_adapter()`` validates them when read
 back from JSON and dumps them to JSON. They are plain dataclasses rather than pydantic models
 because the executor builds several per node in its hot path, where a model costs ten times more;
 and they are not frozen, because a frozen dataclass sets each field through ``object.__setattr__``,
@@ -16,6 +16,7 @@ goes to every subscriber: treat it as read-only. The values inside events (``Err
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
@@ -234,15 +235,24 @@ RunEvent = Annotated[
     | LLMDelta,
     Field(discriminator="type"),
 ]
-EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(RunEvent)
-"""Reads any run event back from JSON (the store's journal, `flowdesk run --json` output) and writes it."""
-_ANY_ADAPTER: TypeAdapter[Any] = TypeAdapter(RunEvent | EventsDropped)
+@cache
+def event_adapter() -> TypeAdapter[Any]:
+    """Reads any run event back from JSON (the store's journal, `flowdesk run --json` output) and writes it.
+
+    Built on first use: building it costs about 45 ms, which the app's start should not wait for.
+    """
+    return TypeAdapter(RunEvent)
+
+
+@cache
+def _any_adapter() -> TypeAdapter[Any]:
+    return TypeAdapter(RunEvent | EventsDropped)
 
 
 def event_to_json(event: Any) -> dict[str, Any]:
     """The event as a JSON object (a dict of JSON values)."""
-    return _ANY_ADAPTER.dump_python(event, mode="json")
+    return _any_adapter().dump_python(event, mode="json")
 
 
 def event_from_json(data: Any) -> Any:
-    return EVENT_ADAPTER.validate_python(data)
+    return event_adapter().validate_python(data)
