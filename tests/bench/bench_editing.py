@@ -97,6 +97,22 @@ def measure_validation(size: int) -> tuple[float, float]:
     return statistics.median(edits), statistics.median(checks)
 
 
+def measure_select_all(size: int) -> float:
+    """Select all (Ctrl+A) with a listener that reads the whole selection, as the main window does."""
+    doc, _stack, scene, view = open_scene(layered(size))
+    view.show()
+    view.grab()
+    heard: list[int] = []
+    scene.selectionChanged.connect(lambda: heard.append(len(scene.selected_node_ids())))
+    start = time.perf_counter()
+    scene.select([n.id for n in doc.nodes], [e.id for e in doc.edges])
+    took = time.perf_counter() - start
+    assert heard[-1] == size
+    view.close()
+    scene.dispose()
+    return took
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
@@ -125,6 +141,14 @@ def main() -> None:
         runs = [measure_validation(size) for _ in range(args.repeat)]
         edit, check = min(r[0] for r in runs), min(r[1] for r in runs)
         print(f"{size:>6} {edit * 1000:>11.2f} {check * 1000:>13.1f}")
+    print()
+    print("select all, the window listening")
+    header = f"{'nodes':>6} {'select all ms':>13}"
+    print(header)
+    print("-" * len(header))
+    for size in args.sizes:
+        took = min(measure_select_all(size) for _ in range(args.repeat))
+        print(f"{size:>6} {took * 1000:>13.1f}")
 
 
 if __name__ == "__main__":
