@@ -19,7 +19,6 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QTimer
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
-from flowdesk.model.commands import Command, CommandRefused, Disconnect, Macro, MoveNodes, RemoveNodes
 from flowdesk.model.document import (
     Change,
     EdgeAdded,
@@ -31,7 +30,7 @@ from flowdesk.model.document import (
     WorkflowChanged,
     WorkflowDocument,
 )
-from flowdesk.model.edge_insert import insert_on_edge, insertion_ports
+from flowdesk.model.edge_insert import insertion_ports
 from flowdesk.model.kinds import NodePorts
 from flowdesk.model.ports import node_ports
 from flowdesk.model.types import ValueType
@@ -42,7 +41,8 @@ from flowdesk.ui.canvas.grid import draw_grid
 from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey
 from flowdesk.ui.canvas.note_item import NOTE_KIND, NoteItem
 from flowdesk.ui.canvas.overview import FarItem, Overview
-from flowdesk.ui.canvas.theme import LIGHT, CanvasTheme, NodeState, snap
+from flowdesk.ui.canvas.scene_edits import SceneEdits
+from flowdesk.ui.canvas.theme import LIGHT, CanvasTheme, NodeState
 
 if TYPE_CHECKING:
     from flowdesk.ui.undo import DocumentUndoStack
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class WorkflowScene(QGraphicsScene):
+class WorkflowScene(SceneEdits, QGraphicsScene):
     """Items for every node and edge of ``document``; edits go to ``undo_stack``."""
 
     def __init__(self, document: WorkflowDocument, undo_stack: DocumentUndoStack, theme: CanvasTheme = LIGHT) -> None:
@@ -400,103 +400,6 @@ class WorkflowScene(QGraphicsScene):
                 item.set_theme(theme)
             for edge in self._edges.values():
                 edge.set_theme(theme)
-
-    # ---------------------------------------------------------------- editing
-    def push(self, build: Command | Callable[[], Command]) -> str | None:
-        """Build (if needed) and push a command; returns the refusal reason, or None when done."""
-        try:
-            command = build() if callable(build) else build
-        except CommandRefused as exc:
-            self.undo_stack.refused.emit(str(exc))
-            return str(exc)
-        return self.undo_stack.push_command(command)
-
-    def commit_drag(self) -> bool:
-        """End a drag of nodes: one MoveNodes to the snapped positions (or put them back if unmoved).
-
-        One node snaps to the grid; several move by one snapped offset, so cards lined up off the
-        grid (aligned right or on their centres) stay lined up. Dropped on a lit wire, the move and
-        the insertion into that wire are one undo step.
-        """
-        dragged, self._dragged = self._dragged, set()
-        into = self.insert_target
-        self.set_insert_target(None)
-        items = [self._nodes[n] for n in sorted(dragged) if n in self._nodes]
-        if len(items) > 1:
-            moved = items[0].pos() - QPointF(items[0].node.position.x, items[0].node.position.y)
-            offset = QPointF(snap(moved.x()), snap(moved.y()))
-        positions: dict[str, tuple[float, float]] = {}
-        for item in items:
-            node_id = item.node.id
-            if len(items) > 1:
-                target = (item.node.position.x + offset.x(), item.node.position.y + offset.y())
-            else:
-                target = (snap(item.pos().x()), snap(item.pos().y()))
-            if target != (item.node.position.x, item.node.position.y):
-                positions[node_id] = target
-            else:
-                self._sync_position(item)
-        if not positions:
-            return False
-        if into is not None and len(positions) == 1:
-            return self._move_and_insert(positions, into)
-        if self.push(lambda: MoveNodes(self.document, positions)) is not None:
-            for node_id in positions:
-                self._sync_position(self._nodes[node_id])
-            return False
-        return True
-
-    def _move_and_insert(self, positions: dict[str, tuple[float, float]], edge_id: str) -> bool:
-        (node_id,) = positions
-        doc = self.document
-
-        def build(run: Callable[[Command], None]) -> None:
-            run(MoveNodes(doc, positions))
-            insert_on_edge(doc, node_id, edge_id, run, self.card_size)
-
-        if self.push(lambda: Macro.record(doc, f"Insert {doc.node(node_id).title} into a wire", build)) is not None:
-            self._sync_position(self._nodes[node_id])
-            return False
-        return True
-
-    def card_size(self, node_id: str) -> tuple[float, float]:
-        """The drawn size of a node's card (the model has positions only)."""
-        rect = self._nodes[node_id].card_rect()
-        return rect.width(), rect.height()
-
-    def nudge_selection(self, dx: float, dy: float) -> bool:
-        """Move the selected nodes by (dx, dy), as one command."""
-        ids = self.selected_node_ids()
-        if not ids:
-            return False
-        positions = {}
-        for node_id in ids:
-            pos = self.document.node(node_id).position
-            positions[node_id] = (pos.x + dx, pos.y + dy)
-        return self.push(lambda: MoveNodes(self.document, positions)) is None
-
-    def delete_selection(self) -> bool:
-        """Remove the selected nodes (with their edges) and selected edges, as one undo step."""
-        node_ids = self.selected_node_ids()
-        doomed = set(node_ids)
-        edge_ids = [
-            e
-            for e in self.selected_edge_ids()
-            if not {self.document.edge(e).source, self.document.edge(e).target} & doomed
-        ]
-        if not node_ids and not edge_ids:
-            return False
-        if node_ids and edge_ids:
-
-            def build(run: Callable[[Command], None]) -> None:
-                run(Disconnect(edge_ids))
-                run(RemoveNodes(node_ids))
-
-            label = f"Delete {len(node_ids)} nodes and {len(edge_ids)} edges"
-            return self.push(lambda: Macro.record(self.document, label, build)) is None
-        if node_ids:
-            return self.push(RemoveNodes(node_ids)) is None
-        return self.push(Disconnect(edge_ids)) is None
 
     # ------------------------------------------------------------- background
     def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
