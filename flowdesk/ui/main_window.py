@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         self.source = source
         self._update_title()
         if workflow.nodes:
-            self.view.fit_all()
+            self.view.fit_all(readable=True)
         self.view.setFocus()
         self.document_loaded.emit()
         self.runs.document_loaded()

@@ -152,3 +152,24 @@ def test_version_history_restores_an_old_version_as_the_newest(qtbot: QtBot, win
     assert [n.kind for n in window.document.nodes] == ["delay"]
     assert [v.version for v in store.workflows.history(wid)] == [3, 2, 1]
     assert not window.dirty
+
+
+def test_a_wide_workflow_opens_readable_on_its_beginning_and_f_fits_it_all(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtCore import QRectF
+
+    from flowdesk.ui.canvas.theme import LOD_PORT_LABELS
+
+    window.resize(900, 700)  # a canvas too narrow for the whole workflow at a readable size
+    qtbot.waitUntil(lambda: window.view.viewport().width() < 600)
+    assert window.open_workflow(str(examples_dir() / "etl_orders.json"))
+    view = window.view
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    start = window.scene.node_item("start").sceneBoundingRect()
+    assert view.zoom >= LOD_PORT_LABELS and seen.contains(start)  # titles and ports legible, the start in view
+    everything = QRectF()
+    for item in window.scene.node_items():
+        everything = everything.united(item.sceneBoundingRect())
+    assert not seen.contains(everything)  # it does not all fit at that size...
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_F)  # ...and F shows it all
+    assert view.mapToScene(view.viewport().rect()).boundingRect().contains(everything)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from flowdesk.ui.canvas.node_item import CanvasNodeItem, PortKey
 from flowdesk.ui.canvas.scene import WorkflowScene
-from flowdesk.ui.canvas.theme import GRID, LOD_TEXT, NUDGE_LARGE
+from flowdesk.ui.canvas.theme import GRID, LOD_PORT_LABELS, LOD_TEXT, NUDGE_LARGE
 from flowdesk.ui.canvas.wiring import Outcome, WireDrag
 
 log = logging.getLogger(__name__)
@@ -102,8 +102,13 @@ class WorkflowView(QGraphicsView):
         h.setValue(h.value() + round(delta.x()))
         v.setValue(v.value() + round(delta.y()))
 
-    def fit_all(self, margin: float = 40.0) -> None:
-        """Show every item, no larger than 1:1; an empty canvas returns to 1:1 at the origin."""
+    def fit_all(self, margin: float = 40.0, *, readable: bool = False) -> None:
+        """Show every item, no larger than 1:1; an empty canvas returns to 1:1 at the origin.
+
+        ``readable`` (a workflow just opened) never zooms out past the point where port labels
+        go: a wide workflow then opens on its beginning, left to right as it reads, with titles
+        and ports legible, rather than as a strip of unlabelled boxes; F still fits everything.
+        """
         rect = self.scene().itemsBoundingRect()
         if rect.isEmpty():
             self.setTransform(QTransform())
@@ -112,8 +117,13 @@ class WorkflowView(QGraphicsView):
             rect = rect.adjusted(-margin, -margin, margin, margin)
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
             zoom = min(max(self.zoom, MIN_ZOOM), FIT_MAX_ZOOM)
+            centre = rect.center()
+            if readable and zoom < LOD_PORT_LABELS:
+                zoom = LOD_PORT_LABELS
+                seen = self.viewport().width() / zoom
+                centre = QPointF(rect.left() + seen / 2, rect.center().y())
             self.setTransform(QTransform.fromScale(zoom, zoom))
-            self.centerOn(rect.center())
+            self.centerOn(centre)
         self._zoomed()
 
     def _zoomed(self) -> None:
