@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -69,11 +70,15 @@ def register(commands: Any) -> None:
     p = commands.add_parser(
         "rerun",
         help="run a recorded run again from one node",
-        description="Start a new run of the same workflow and inputs that reuses the earlier run's results "
-        "upstream of NODE and runs NODE and everything after it again.",
+        description="Start a new run, with the earlier run's inputs, of the workflow as it is now (its library's "
+        "current version, or its file read again) that runs NODE and everything after it; of the nodes before, "
+        "those unchanged since (with all they depend on) reuse the earlier run's results, the rest run again.",
     )
     p.add_argument("run_id", metavar="RUN_ID", help="the run to start from")
     p.add_argument("--from", dest="from_node", required=True, metavar="NODE", help="the first node to run again")
+    p.add_argument(
+        "--recorded", action="store_true", help="re-run the exact version the earlier run ran (for an audit)"
+    )
     _continuing(p, handle_rerun)
 
 
@@ -134,8 +139,10 @@ def handle_approve(args: argparse.Namespace) -> int:
 
 def handle_rerun(args: argparse.Namespace) -> int:
     def start(service: RunService, bus: EventBus, suspend: bool) -> RunHandle:
-        started = service.rerun(args.run_id, args.from_node, bus=bus, suspend_on_wait=suspend)
+        started = service.rerun(args.run_id, args.from_node, bus=bus, suspend_on_wait=suspend, recorded=args.recorded)
         assert started.handle is not None
+        if not (args.quiet or args.json):
+            print(f"flowdesk: {started.summary}", file=sys.stderr)
         return started.handle
 
     return _continue(args, start)

@@ -54,6 +54,8 @@ class Started:
     run_id: str
     handle: RunHandle | None = None
     existing: RunInfo | None = None
+    summary: str = ""
+    """What a re-run ran and reused, in one line."""
 
 
 class LibraryWorkflowResolver:
@@ -291,9 +293,10 @@ class RunService:
             new_id, workflow, inputs, source=source, version=version, key=None, options=options,
             kind="rerun", parent=run.id, parent_node=from_node, restored=len(plan.prior),
         )  # fmt: skip
-        self._log(new_id, rerun_summary(run, version, from_node, plan.reused, plan.changed, recorded=recorded))
+        summary = rerun_summary(run, version, from_node, plan.reused, plan.changed, recorded=recorded)
+        self._log(new_id, summary)
         handle = self._launch(workflow, new_id, inputs, options, source, bus=bus, segment=0, prior=plan.prior)
-        return Started(new_id, handle=handle)
+        return Started(new_id, handle=handle, summary=summary)
 
     def _current(self, run: RunInfo, recorded: Workflow) -> tuple[Workflow, int | None]:
         """The workflow a run ran, as it is now: its library's current version (or its file, read again)."""
