@@ -14,9 +14,10 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
+from flowdesk.engine.events import Usage
 from flowdesk.engine.results import PriorOutcome, RecordedResults, StepKey
 from flowdesk.model.workflow import Node, Workflow
 
@@ -157,3 +158,26 @@ def rerun_plan(
 
 def _salt(inputs: Mapping[str, Any]) -> str:
     return json.dumps(inputs, sort_keys=True, default=str)
+
+
+# ---------------------------------------------------------------- child runs of a continued run
+@dataclass(frozen=True)
+class EarlierChild:
+    """What the record holds of a sub-workflow or map item run started before the run was continued.
+
+    ``outputs`` is set when that child run succeeded: it is reused whole, not run again. Otherwise
+    ``prior`` holds its finished nodes' results, so it continues as a resumed run does.
+    """
+
+    outputs: Mapping[str, Any] | None = None
+    usage: Usage = field(default_factory=Usage)
+    """What it spent, to count again for its parent node only when the earlier total was lost (a kill)."""
+    prior: Mapping[StepKey, PriorOutcome] = field(default_factory=dict)
+
+
+class EarlierChildren(Protocol):
+    """Looks up a child run by its id in the record of the run being continued (the store implements it)."""
+
+    def earlier(self, child_id: str, inputs: Mapping[str, Any]) -> EarlierChild | None:
+        """The child run recorded under ``child_id`` if it ran with these very ``inputs``; else None."""
+        ...

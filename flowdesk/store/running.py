@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from flowdesk.engine.bus import EventBus
+from flowdesk.engine.events import Usage
 from flowdesk.engine.resolvers import FileWorkflowResolver
-from flowdesk.engine.reuse import finished_outcomes, rerun_plan
+from flowdesk.engine.reuse import EarlierChild, finished_outcomes, rerun_plan
 from flowdesk.engine.runner import RunHandle, check_runnable, new_run_id, prepare_inputs, start_run
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow
@@ -78,6 +79,36 @@ class LibraryWorkflowResolver:
             if stem == ref or not self.store.workflows.exists(stem):
                 raise
             return self.store.workflows.load(stem)
+
+
+class RecordedChildren:
+    """The sub-workflow and map item runs a continued run started before, read from the library.
+
+    A child whose inputs were the same and that succeeded is reused whole; one that did not finish
+    continues with its finished nodes' results. ``count_usage`` is set when the earlier segment was
+    killed: its spending never reached the run's totals, so reused children are counted again there.
+    """
+
+    def __init__(self, store: Store, *, count_usage: bool) -> None:
+        self.store = store
+        self.count_usage = count_usage
+
+    def earlier(self, child_id: str, inputs: Mapping[str, Any]) -> EarlierChild | None:
+        try:
+            run = self.store.runs.get(child_id)
+        except NotFoundError:
+            return None
+        recorded_inputs, outputs = self.store.runs.run_values(run.id)
+        if _canonical(recorded_inputs) != _canonical(inputs):
+            return None  # another item now at this place in the list: it runs
+        if run.status == "succeeded":
+            usage = Usage(input_tokens=run.input_tokens, output_tokens=run.output_tokens, cost_usd=run.cost_usd)
+            return EarlierChild(outputs=outputs, usage=usage if self.count_usage else Usage())
+        return EarlierChild(prior=finished_outcomes(self.store.runs.step_results(run.id)))
+
+
+def _canonical(values: Mapping[str, Any]) -> str:
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
 
 
 class RunService:
@@ -160,13 +191,17 @@ class RunService:
     def _launch(
         self, workflow: Workflow, run_id: str, inputs: dict[str, Any], options: dict[str, Any], source: str, *,
         bus: EventBus | None, segment: int, prior: Mapping[str, Any] | None = None,
+        children: RecordedChildren | None = None,
     ) -> RunHandle:  # fmt: skip
         recorder = RunRecorder(self.store.db, run_id, segment=segment, owner=self.store.owner.token)
         decisions = {k: (bool(v[0]), str(v[1])) for k, v in options.get("decisions", {}).items()}
+        services = self._services_for(source, options)
+        if children is not None:
+            services = replace(services, earlier_children=children)
         return start_run(
             workflow,
             self.catalog,
-            self._services_for(source, options),
+            services,
             inputs,
             run_id=run_id,
             bus=bus,
@@ -254,7 +289,10 @@ class RunService:
                 " 'run_continued', ?)",
                 (run.id, time.time(), f"continued: {len(prior)} finished node result(s) reused, the rest run now"),
             )
-        return self._launch(workflow, run.id, inputs, options, run.source, bus=bus, segment=segment, prior=prior)
+        children = RecordedChildren(self.store, count_usage=run.status == "interrupted")
+        return self._launch(
+            workflow, run.id, inputs, options, run.source, bus=bus, segment=segment, prior=prior, children=children
+        )
 
     # ------------------------------------------------------------ re-run
     def rerun(
