@@ -175,7 +175,8 @@ class RunWorkbench(QObject):
         if window.document is None:
             return
         workflow = window.document.workflow
-        errors = [p for p in validate(workflow, self.registry, for_run=True) if p.severity == "error"]
+        sources = self.window.problems.sources
+        errors = [p for p in validate(workflow, self.registry, for_run=True, sources=sources) if p.severity == "error"]
         if errors:
             first = errors[0]
             more = f" ({len(errors) - 1} more problems)" if len(errors) > 1 else ""
