@@ -28,6 +28,7 @@ _CACHE_SIZE = 20_000
 _GUARDING_TESTS = frozenset({"defined", "undefined"})
 _GUARDING_FILTERS = frozenset({"default", "d"})
 _CHAR_AT = re.compile(r"unexpected char .+ at (?P<offset>\d+)")
+_ONE_CHAR = re.compile(r"unexpected '(?P<char>.)'")
 _NAMED = re.compile(r"No (?:filter|test) named '(?P<name>[^']+)'")
 
 
@@ -121,6 +122,9 @@ def _position(text: str, message: str, line: int, offsets: list[int]) -> tuple[i
         line_start = _line_start(text, line)
         at = text.find(named.group("name"), line_start)
         offset = at if at >= 0 else None
+    elif (char := _ONE_CHAR.match(message)) is not None and offsets:
+        at = text.find(char.group("char"), offsets[-1])  # the lexer stops on it: it is after the last token
+        offset = at if at >= 0 else offsets[-1]
     else:
         offset = offsets[-1] if offsets else None
     if offset is None:
