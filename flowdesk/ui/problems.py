@@ -49,6 +49,9 @@ class ProblemsPanel(QWidget):
         self.summary = QLabel()
         self.list = QListWidget()
         self.list.setAlternatingRowColors(True)
+        self.list.setWordWrap(True)  # a problem is a sentence: read whole in a narrow dock, not scrolled sideways
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.list.itemActivated.connect(self._activated)
         self.list.itemDoubleClicked.connect(self._activated)
         layout = QVBoxLayout(self)
