@@ -13,10 +13,12 @@ caller hands a :class:`SourceReader` in (``validate(..., sources=...)``), as it 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, Protocol
 
+from flowdesk.model.kinds import KindSpec
 from flowdesk.model.problems import Problem
 from flowdesk.model.validation_context import ValidationContext, edge_label, node_label
 from flowdesk.model.workflow import Node
@@ -81,7 +83,7 @@ def reference_problems(ctx: ValidationContext) -> Iterator[Problem]:
             continue
         inputs = frozenset(p.name for p in ctx.ports[node_id].inputs)
         for source in spec.sources(node.config):
-            place = _Place(_node_place(node, source.field), f"config.{source.field}", node_id, None, inputs)
+            place = _Place(_node_place(node, spec, source.field), f"config.{source.field}", node_id, None, inputs)
             yield from _reading_problems(ctx, reader.read(source.text, source.mode), place, declared)
     for edge in ctx.workflow.edges:
         if edge.loop is not None and edge.loop.until:
@@ -90,11 +92,21 @@ def reference_problems(ctx: ValidationContext) -> Iterator[Problem]:
             yield from _reading_problems(ctx, reader.read(edge.loop.until, "expression"), place, declared)
 
 
-def _node_place(node: Node, field: str) -> str:
+def _node_place(node: Node, spec: KindSpec, field: str) -> str:
     top, _, rest = field.partition(".")
-    words = top.replace("_", " ")
+    words = _setting_words(spec, top)
     setting = f"{words} '{rest}'" if rest else f"the {words}"
     return f"{node_label(node)}: {setting} (config.{field})"
+
+
+def _setting_words(spec: KindSpec, name: str) -> str:
+    """What the kind calls a setting: the start of its description when that is a short name ("System
+    prompt (template)." -> "system prompt", "URL (template)." -> "URL"), else its name in words."""
+    info = spec.config_model.model_fields.get(name)
+    described = re.split(r" \(|[;.]", info.description or "", maxsplit=1)[0].strip() if info is not None else ""
+    if described and len(described.split()) <= 3:
+        return described if described.isupper() else described[:1].lower() + described[1:]
+    return name.replace("_", " ")
 
 
 def _reading_problems(
