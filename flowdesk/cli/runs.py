@@ -14,6 +14,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.cli.common import (
+    EXIT_INVALID,
     CliError,
     add_library_options,
     add_live_options,
@@ -162,11 +163,16 @@ def _continue(args: argparse.Namespace, start: Callable[[RunService, EventBus, b
 async def _follow_continued(
     args: argparse.Namespace, store: Store, run: RunInfo, start: Callable[[RunService, EventBus, bool], RunHandle]
 ) -> int:
-    from flowdesk.cli.live import follow, live_options, new_bus, run_service
+    from flowdesk.cli.live import follow, live_options, new_bus, report_invalid, run_service
+    from flowdesk.engine.runner import InvalidWorkflowError, RunInputError
 
     opts = live_options(args)
     async with run_service(store) as service:
         bus, events = new_bus()
         suspends = not opts.interactive  # whoever continues the run answers its approvals, or nobody can
-        handle = start(service, bus, suspends)
+        try:
+            handle = start(service, bus, suspends)
+        except (InvalidWorkflowError, RunInputError) as exc:  # e.g. a re-run of a version that needs a new input
+            report_invalid(exc, f"'{run.workflow_name}'")
+            return EXIT_INVALID
         return await follow(handle, events, opts, suspends=suspends)

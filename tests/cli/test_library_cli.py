@@ -392,3 +392,15 @@ def test_rerun_after_a_fix_runs_the_fixed_version(tmp_path: Path) -> None:
     audit = flowdesk("rerun", first, "--from", "double", "--recorded")
     assert audit.returncode == 1  # the recorded version still has the mistake
     assert "'m'" in audit.stderr and "on the recorded version" in audit.stderr
+
+
+def test_rerun_of_a_version_needing_a_new_input_says_so(tmp_path: Path) -> None:
+    ok("import", str(_fixable(tmp_path, "inputs.input.n * 2")))
+    first = run_id_of(ok("run", "fixable"))
+    document = json.loads((tmp_path / "fixable.json").read_text())
+    document["inputs"].append({"name": "factor", "type": "integer"})  # required, no default
+    (tmp_path / "fixable.json").write_text(json.dumps(document))
+    ok("import", str(tmp_path / "fixable.json"))
+    proc = flowdesk("rerun", first, "--from", "double")
+    assert proc.returncode == 2, proc.stderr
+    assert "input 'factor' is required" in proc.stderr and "internal error" not in proc.stderr
