@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.cli.common import (
+    EXIT_INVALID,
     CliError,
     add_library_options,
     add_live_options,
@@ -69,11 +71,15 @@ def register(commands: Any) -> None:
     p = commands.add_parser(
         "rerun",
         help="run a recorded run again from one node",
-        description="Start a new run of the same workflow and inputs that reuses the earlier run's results "
-        "upstream of NODE and runs NODE and everything after it again.",
+        description="Start a new run, with the earlier run's inputs, of the workflow as it is now (its library's "
+        "current version, or its file read again) that runs NODE and everything after it; of the nodes before, "
+        "those unchanged since (with all they depend on) reuse the earlier run's results, the rest run again.",
     )
     p.add_argument("run_id", metavar="RUN_ID", help="the run to start from")
     p.add_argument("--from", dest="from_node", required=True, metavar="NODE", help="the first node to run again")
+    p.add_argument(
+        "--recorded", action="store_true", help="re-run the exact version the earlier run ran (for an audit)"
+    )
     _continuing(p, handle_rerun)
 
 
@@ -134,8 +140,10 @@ def handle_approve(args: argparse.Namespace) -> int:
 
 def handle_rerun(args: argparse.Namespace) -> int:
     def start(service: RunService, bus: EventBus, suspend: bool) -> RunHandle:
-        started = service.rerun(args.run_id, args.from_node, bus=bus, suspend_on_wait=suspend)
+        started = service.rerun(args.run_id, args.from_node, bus=bus, suspend_on_wait=suspend, recorded=args.recorded)
         assert started.handle is not None
+        if not (args.quiet or args.json):
+            print(f"flowdesk: {started.summary}", file=sys.stderr)
         return started.handle
 
     return _continue(args, start)
@@ -155,11 +163,16 @@ def _continue(args: argparse.Namespace, start: Callable[[RunService, EventBus, b
 async def _follow_continued(
     args: argparse.Namespace, store: Store, run: RunInfo, start: Callable[[RunService, EventBus, bool], RunHandle]
 ) -> int:
-    from flowdesk.cli.live import follow, live_options, new_bus, run_service
+    from flowdesk.cli.live import follow, live_options, new_bus, report_invalid, run_service
+    from flowdesk.engine.runner import InvalidWorkflowError, RunInputError
 
     opts = live_options(args)
     async with run_service(store) as service:
         bus, events = new_bus()
         suspends = not opts.interactive  # whoever continues the run answers its approvals, or nobody can
-        handle = start(service, bus, suspends)
+        try:
+            handle = start(service, bus, suspends)
+        except (InvalidWorkflowError, RunInputError) as exc:  # e.g. a re-run of a version that needs a new input
+            report_invalid(exc, f"'{run.workflow_name}'")
+            return EXIT_INVALID
         return await follow(handle, events, opts, suspends=suspends)

@@ -16,7 +16,8 @@ def register(commands: Any) -> None:
     p: argparse.ArgumentParser = commands.add_parser(
         "validate",
         help="check workflow files",
-        description="Check workflow files: format, graph, config. "
+        description="Check workflow files: format, graph, config, and the templates and expressions in them "
+        "(syntax, and the run inputs, nodes and ports they name). "
         "Exit 0 when every file is valid (warnings allowed), 1 otherwise.",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="workflow JSON files")
@@ -26,7 +27,10 @@ def register(commands: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from flowdesk.engine.source_reader import SourceReader  # Jinja: only for the command that needs it
+
     registry = default_registry()
+    sources = SourceReader()
     report: list[dict[str, Any]] = []
     failed = False
     for path in args.files:
@@ -38,7 +42,7 @@ def handle(args: argparse.Namespace) -> int:
             failed = True
             report.append(entry)
             continue
-        problems = validate(workflow, registry, for_run=True)
+        problems = validate(workflow, registry, for_run=True, sources=sources)
         bad = [p for p in problems if p.severity == "error" or args.strict]
         entry["valid"] = not bad
         entry["problems"] = [p.to_json() for p in problems]

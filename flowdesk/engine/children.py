@@ -1,7 +1,9 @@
 """Workflows run from inside a node: a subworkflow node's one run, a map node's run per item.
 
 A child run is a run of its own (own id, own events, own record) that names its parent run and
-node, shares the parent's services, bus and journal, and is cancelled with its parent.
+node, shares the parent's services, bus and journal, and is cancelled with its parent. Its id is
+made from its parent's, so when the parent is continued (a resume) the same child has the same id:
+a child that had finished is reused from the record instead of run (and paid for) again.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flowdesk.engine.events import Usage
+from flowdesk.engine.events import NodeLog, Usage
+from flowdesk.engine.reuse import EarlierChild
+from flowdesk.engine.services import EngineServices
+from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.context import NodeFailure
 
 if TYPE_CHECKING:
@@ -40,6 +45,11 @@ async def run_child_workflow(
     except (KeyError, LookupError, OSError, ValueError) as exc:
         raise NodeFailure(f"cannot load workflow '{ref}': {exc}") from exc
     child_id = f"{parent.run_id}.{pn.id}.{iteration}.{attempt}.{label.replace(' ', '_')}"
+    earlier = _earlier(services, workflow, child_id, inputs)
+    if earlier is not None and earlier.outputs is not None:
+        _say_reused(parent, pn, iteration, f"{label}: reused the finished run {child_id} of '{ref}'")
+        spent(earlier.usage)
+        return dict(earlier.outputs)
     try:
         handle = start_run(
             workflow,
@@ -53,6 +63,7 @@ async def run_child_workflow(
             parent_node_id=pn.id,
             depth=depth,
             use_pins=False,
+            prior=earlier.prior if earlier is not None else None,
             decisions=parent.options.decisions,
             # a child waits for approvals as its parent does: the parent's handle answers them
             # (decide() routes there); a suspending parent's child stops as 'waiting' instead
@@ -81,3 +92,28 @@ async def run_child_workflow(
         reason = result.error.message if result.error else result.status
         raise NodeFailure(f"{label}: workflow '{ref}' {result.status}: {reason}")
     return result.outputs
+
+
+def _earlier(
+    services: EngineServices, workflow: Workflow, child_id: str, inputs: dict[str, Any]
+) -> EarlierChild | None:
+    """The record of this very child run from before its parent was continued, if it ran these inputs."""
+    from flowdesk.engine.runner import RunInputError, prepare_inputs
+
+    if services.earlier_children is None:
+        return None
+    try:
+        prepared = prepare_inputs(workflow, inputs)
+    except RunInputError:
+        return None  # start_run says why, below
+    return services.earlier_children.earlier(child_id, prepared)
+
+
+def _say_reused(parent: Run, pn: PlanNode, iteration: int, message: str) -> None:
+    if parent.listening:
+        parent.emit(
+            NodeLog(
+                run_id=parent.run_id, ts=parent.services.clock.wall(), node_id=pn.id, iteration=iteration,
+                message=message,
+            )
+        )  # fmt: skip

@@ -42,8 +42,36 @@ class HttpxTransport:
                 return response.status_code, {k.lower(): v for k, v in response.headers.items()}, b"".join(chunks)
         except httpx.TimeoutException as exc:
             raise TimeoutError(f"{method} {url} timed out") from exc
+        except httpx.InvalidURL as exc:
+            raise NodeFailure(f"{method} {url}: the URL is not valid ({_lower(str(exc))})") from exc
+        except httpx.UnsupportedProtocol as exc:
+            raise NodeFailure(
+                f"{method} {url}: the URL must be a full address starting with http:// or https://"
+            ) from exc
         except httpx.HTTPError as exc:
-            raise NodeFailure(f"{method} {url} failed: {type(exc).__name__}: {exc}", "network") from exc
+            raise NodeFailure(f"{method} {url} failed: {http_failure_words(exc)}", "network") from exc
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _lower(text: str) -> str:
+    return (text[:1].lower() + text[1:]).rstrip(".")
+
+
+def http_failure_words(exc: httpx.HTTPError) -> str:
+    """What went wrong on the way to the server, as a person would say it (never httpx's class names)."""
+    text = str(exc)
+    if isinstance(exc, httpx.ConnectError):
+        if any(s in text for s in ("Name or service not known", "nodename nor servname", "getaddrinfo", "not known")):
+            return "the server's host name was not found"
+        return "could not connect to the server (nothing answered at that address and port)"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "the server redirected too many times"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server closed the connection or did not answer in HTTP"
+    if isinstance(exc, httpx.ProxyError):
+        return "the proxy refused the request"
+    if isinstance(exc, httpx.NetworkError):
+        return "the connection broke while talking to the server"
+    return f"the request could not be completed ({_lower(text)})" if text else "the request could not be completed"

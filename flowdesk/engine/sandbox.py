@@ -31,6 +31,7 @@ from flowdesk.engine.sandbox_env import (
     LimitExceeded,
     SandboxLimits,
 )
+from flowdesk.engine.sandbox_words import Mode, syntax_words
 
 __all__ = ["Sandbox", "SandboxError", "SandboxLimits"]
 
@@ -49,10 +50,10 @@ def _quote(source: str) -> str:
     return f'"{text[: QUOTE_CHARS - 3]}..."' if len(text) > QUOTE_CHARS else f'"{text}"'
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, mode: Mode = "template") -> str:
     """What went wrong, in words a workflow author can act on, on one line."""
     if isinstance(exc, TemplateSyntaxError):
-        detail = f"{exc.message} (line {exc.lineno})"
+        detail = f"{syntax_words(exc.message or '', mode)} (line {exc.lineno})"
     elif isinstance(exc, (LimitExceeded, TemplateError)):
         detail = str(exc) or type(exc).__name__
     elif isinstance(exc, RecursionError):
@@ -166,7 +167,7 @@ class Sandbox:
         try:
             compiled = self._compile(source, mode)
         except Exception as exc:  # noqa: BLE001 - a source that cannot compile is the author's error
-            raise _error(field, _describe(exc), source) from None
+            raise _error(field, _describe(exc, "expression" if mode == "expression" else "template"), source) from None
         with self._lock:
             self._compiled_count += 1
             self._cache[key] = compiled

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from time import monotonic
 from typing import Any
 
-from jinja2 import StrictUndefined, nodes, pass_context
+from jinja2 import nodes, pass_context
 from jinja2.exceptions import FilterArgumentError, SecurityError
 from jinja2.filters import FILTERS, do_indent, make_attrgetter
 from jinja2.runtime import LoopContext, Undefined
@@ -29,6 +29,7 @@ from flowdesk.engine.sandbox_rules import (
     VALUE_GUARD,
     Hardener,
 )
+from flowdesk.engine.sandbox_words import WordedUndefined
 
 WORK_FACTOR = 10
 """Text a render may produce in total (buffers included) and the size of any list or dict it may
@@ -105,7 +106,7 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
 
     def __init__(self, limits: SandboxLimits) -> None:
         super().__init__(
-            undefined=StrictUndefined, autoescape=False, loader=None, keep_trailing_newline=True,
+            undefined=WordedUndefined, autoescape=False, loader=None, keep_trailing_newline=True,
             finalize=self._finalize, cache_size=0, auto_reload=False, extensions=["jinja2.ext.loopcontrols"],
         )  # fmt: skip
         self.limits = limits

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flowdesk.engine.clock import Clock, RealClock
+from flowdesk.engine.reuse import EarlierChildren
 from flowdesk.engine.sandbox import Sandbox
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.llm_contract import ProviderResolver
@@ -56,3 +57,5 @@ class EngineServices:
     rng: random.Random = field(default_factory=random.Random)
     max_depth: int = 16
     """How deeply sub-workflows may nest (a workflow calling itself stops here, with a message)."""
+    earlier_children: EarlierChildren | None = None
+    """The record of a run being continued: its finished sub-workflow and map item runs are reused."""

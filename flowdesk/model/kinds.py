@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -47,6 +47,18 @@ class EmptyConfig(BaseModel):
 PortsFn = Callable[[BaseModel], NodePorts]
 
 
+class SourceText(NamedTuple):
+    """A template or expression in a node's config, for validation to read (``KindSpec.sources``)."""
+
+    field: str
+    """Its path inside the config, e.g. ``prompt`` or ``headers.Authorization``."""
+    text: str
+    mode: Literal["template", "expression"]
+
+
+SourcesFn = Callable[[Mapping[str, Any]], Iterable[SourceText]]
+
+
 @dataclass(frozen=True)
 class KindSpec:
     """A node kind as declared by the nodes layer (or a plugin).
@@ -69,6 +81,9 @@ class KindSpec:
     joins: bool = False
     """Runs on the inputs that arrived, skipped only when all were skipped (merge); other kinds are
     skipped as soon as any input was."""
+    sources: SourcesFn | None = None
+    """The templates and expressions in a node's (raw) config, so mistakes in them are found while
+    typing, not at run time. Kinds without any leave it None."""
     restore: Callable[..., None] | None = None
     """Called like ``run`` (context, inputs, config) when a recorded result is reused instead of
     running the node (a resume): redoes what the node does to its own run and nothing outside it.

@@ -18,6 +18,7 @@ from flowdesk.model.problems import Problem, Severity, has_errors, sort_key
 from flowdesk.model.validation_config import config_problems
 from flowdesk.model.validation_context import ValidationContext
 from flowdesk.model.validation_graph import graph_problems
+from flowdesk.model.validation_refs import SourceReader, reference_problems
 from flowdesk.model.validation_rules import (
     duplicate_ids,
     edge_problems,
@@ -52,6 +53,11 @@ CODES: dict[str, str] = {
     "inputs-without-start": "run inputs are declared but there is no Start node (warning)",
     "duplicate-input-name": "two run inputs share a name",
     "duplicate-output-name": "two Output nodes share an output name",
+    "source-syntax": "a template or expression has a syntax error (with its line and column)",
+    "undeclared-run-input": "a template or expression reads run.inputs.X, and X is not a declared run input",
+    "unknown-node-reference": "a template or expression reads nodes.X, and there is no node X",
+    "unknown-port-reference": "a template or expression reads a port its node (or the node it names) does not have",
+    "unknown-name": "a template or expression reads a name that is not defined there",
 }
 """Every problem code validation can report, with what it means: the stable contract for tools."""
 
@@ -66,12 +72,19 @@ RULES: tuple[Rule, ...] = (
     singletons,
     run_shape,
     graph_problems,
+    reference_problems,
 )
 
 
-def validate(workflow: Workflow, catalog: Catalog, *, for_run: bool = True) -> list[Problem]:
-    """All problems of ``workflow``, errors first, then by node id, edge id and code."""
-    ctx = ValidationContext(workflow, catalog, for_run=for_run)
+def validate(
+    workflow: Workflow, catalog: Catalog, *, for_run: bool = True, sources: SourceReader | None = None
+) -> list[Problem]:
+    """All problems of ``workflow``, errors first, then by node id, edge id and code.
+
+    With ``sources`` (the engine's ``SourceReader``) templates and expressions are read too: their
+    syntax, and the run inputs, nodes and ports they name.
+    """
+    ctx = ValidationContext(workflow, catalog, for_run=for_run, sources=sources)
     return sorted_problems(problem for rule in RULES for problem in rule(ctx))
 
 

@@ -58,10 +58,12 @@ class ValidationContext:
     in two flat lists, and parsed configs are not kept at all.
     """
 
-    def __init__(self, workflow: Workflow, catalog: Catalog, *, for_run: bool) -> None:
+    def __init__(self, workflow: Workflow, catalog: Catalog, *, for_run: bool, sources: Any = None) -> None:
         self.workflow = workflow
         self.catalog = catalog
         self.for_run = for_run
+        self.sources = sources
+        """A ``validation_refs.SourceReader``, or None: then templates and expressions are not read."""
         self.nodes: dict[str, Node] = {}
         for node in workflow.nodes:
             self.nodes.setdefault(node.id, node)

@@ -5,7 +5,8 @@ and a recorder journaling it; the exact document it ran is kept with it, so a ru
 or re-run even after its workflow was edited or deleted.
 
 Resuming and deciding an approval continue the *same* run (same id, a new segment), re-running
-only nodes without a recorded success; a re-run from a node is a new child run of the original.
+only nodes without a recorded success; a re-run from a node is a new child run of the original, of
+the workflow as it is now (its library's current version), reusing only results still valid for it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from flowdesk.engine.bus import EventBus
+from flowdesk.engine.events import Usage
 from flowdesk.engine.resolvers import FileWorkflowResolver
-from flowdesk.engine.reuse import downstream_of, finished_outcomes, rerun_prior
+from flowdesk.engine.reuse import EarlierChild, finished_outcomes, rerun_plan
 from flowdesk.engine.runner import RunHandle, check_runnable, new_run_id, prepare_inputs, start_run
 from flowdesk.engine.services import EngineServices
+from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.recorder import RunRecorder
@@ -52,6 +55,8 @@ class Started:
     run_id: str
     handle: RunHandle | None = None
     existing: RunInfo | None = None
+    summary: str = ""
+    """What a re-run ran and reused, in one line."""
 
 
 class LibraryWorkflowResolver:
@@ -74,6 +79,36 @@ class LibraryWorkflowResolver:
             if stem == ref or not self.store.workflows.exists(stem):
                 raise
             return self.store.workflows.load(stem)
+
+
+class RecordedChildren:
+    """The sub-workflow and map item runs a continued run started before, read from the library.
+
+    A child whose inputs were the same and that succeeded is reused whole; one that did not finish
+    continues with its finished nodes' results. ``count_usage`` is set when the earlier segment was
+    killed: its spending never reached the run's totals, so reused children are counted again there.
+    """
+
+    def __init__(self, store: Store, *, count_usage: bool) -> None:
+        self.store = store
+        self.count_usage = count_usage
+
+    def earlier(self, child_id: str, inputs: Mapping[str, Any]) -> EarlierChild | None:
+        try:
+            run = self.store.runs.get(child_id)
+        except NotFoundError:
+            return None
+        recorded_inputs, outputs = self.store.runs.run_values(run.id)
+        if _canonical(recorded_inputs) != _canonical(inputs):
+            return None  # another item now at this place in the list: it runs
+        if run.status == "succeeded":
+            usage = Usage(input_tokens=run.input_tokens, output_tokens=run.output_tokens, cost_usd=run.cost_usd)
+            return EarlierChild(outputs=outputs, usage=usage if self.count_usage else Usage())
+        return EarlierChild(prior=finished_outcomes(self.store.runs.step_results(run.id)))
+
+
+def _canonical(values: Mapping[str, Any]) -> str:
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
 
 
 class RunService:
@@ -156,13 +191,17 @@ class RunService:
     def _launch(
         self, workflow: Workflow, run_id: str, inputs: dict[str, Any], options: dict[str, Any], source: str, *,
         bus: EventBus | None, segment: int, prior: Mapping[str, Any] | None = None,
+        children: RecordedChildren | None = None,
     ) -> RunHandle:  # fmt: skip
         recorder = RunRecorder(self.store.db, run_id, segment=segment, owner=self.store.owner.token)
         decisions = {k: (bool(v[0]), str(v[1])) for k, v in options.get("decisions", {}).items()}
+        services = self._services_for(source, options)
+        if children is not None:
+            services = replace(services, earlier_children=children)
         return start_run(
             workflow,
             self.catalog,
-            self._services_for(source, options),
+            services,
             inputs,
             run_id=run_id,
             bus=bus,
@@ -250,29 +289,93 @@ class RunService:
                 " 'run_continued', ?)",
                 (run.id, time.time(), f"continued: {len(prior)} finished node result(s) reused, the rest run now"),
             )
-        return self._launch(workflow, run.id, inputs, options, run.source, bus=bus, segment=segment, prior=prior)
+        children = RecordedChildren(self.store, count_usage=run.status == "interrupted")
+        return self._launch(
+            workflow, run.id, inputs, options, run.source, bus=bus, segment=segment, prior=prior, children=children
+        )
 
     # ------------------------------------------------------------ re-run
     def rerun(
-        self, run_id: str, from_node: str, *, bus: EventBus | None = None, suspend_on_wait: bool | None = None
-    ) -> Started:
-        """A new run of the same document and inputs that reuses every result not downstream of ``from_node``."""
+        self, run_id: str, from_node: str, *, bus: EventBus | None = None, suspend_on_wait: bool | None = None,
+        recorded: bool = False,
+    ) -> Started:  # fmt: skip
+        """A new run from ``from_node`` of the workflow as it is now, with the run's inputs.
+
+        It reuses the earlier run's result of every node outside ``from_node``'s part whose definition,
+        and that of all it depends on, is unchanged since (``rerun_plan``); the rest runs. ``recorded``
+        re-runs the exact version the run ran instead (an audit).
+        """
         run = self.store.runs.get(run_id)
-        workflow = self.store.runs.document(run.id)
+        then = self.store.runs.document(run.id)
+        workflow, version = (then, run.workflow_version) if recorded else self._current(run, then)
         if workflow.node(from_node) is None:
-            raise NotFoundError(f"there is no node '{from_node}' in the workflow run '{run.id}' ran")
+            where = f"the workflow run '{run.id}' ran" if recorded else _version_name(run, version)
+            raise NotFoundError(f"there is no node '{from_node}' in {where}")
         check_runnable(workflow, self.catalog)
-        prior = rerun_prior(workflow, self.store.runs.step_results(run.id), from_node=from_node)
-        inputs, _ = self.store.runs.run_values(run.id)
+        recorded_inputs, _ = self.store.runs.run_values(run.id)
+        declared = {i.name for i in workflow.inputs}
+        inputs = prepare_inputs(workflow, {k: v for k, v in recorded_inputs.items() if k in declared})
+        plan = rerun_plan(
+            workflow, then, self.store.runs.step_results(run.id), from_node=from_node,
+            inputs_now=inputs, inputs_then=recorded_inputs,
+        )  # fmt: skip
         options = dict(run.options)
-        redone = downstream_of(workflow, from_node)  # approvals there are asked again, not taken from the parent
-        options["decisions"] = {k: v for k, v in options.get("decisions", {}).items() if k not in redone}
+        reused = set(plan.reused)  # approvals that run again are asked again, not taken from the parent
+        options["decisions"] = {k: v for k, v in options.get("decisions", {}).items() if k in reused}
+        options["rerun"] = {"recorded": recorded, "reused": list(plan.reused), "changed": list(plan.changed)}
         if suspend_on_wait is not None:
             options["suspend_on_wait"] = suspend_on_wait
         new_id = new_run_id()
+        source = run.source
         self._insert_run(
-            new_id, workflow, inputs, source=run.source, version=run.workflow_version, key=None, options=options,
-            kind="rerun", parent=run.id, parent_node=from_node, restored=len(prior),
+            new_id, workflow, inputs, source=source, version=version, key=None, options=options,
+            kind="rerun", parent=run.id, parent_node=from_node, restored=len(plan.prior),
         )  # fmt: skip
-        handle = self._launch(workflow, new_id, inputs, options, run.source, bus=bus, segment=0, prior=prior)
-        return Started(new_id, handle=handle)
+        summary = rerun_summary(run, version, from_node, plan.reused, plan.changed, recorded=recorded)
+        self._log(new_id, summary)
+        handle = self._launch(workflow, new_id, inputs, options, source, bus=bus, segment=0, prior=plan.prior)
+        return Started(new_id, handle=handle, summary=summary)
+
+    def _current(self, run: RunInfo, recorded: Workflow) -> tuple[Workflow, int | None]:
+        """The workflow a run ran, as it is now: its library's current version (or its file, read again)."""
+        if run.source == "library":
+            if run.workflow_id is None or not self.store.workflows.exists(run.workflow_id):
+                raise NotFoundError(
+                    f"the workflow run '{run.id}' ran is no longer in the library; re-run the recorded version "
+                    "(`flowdesk rerun --recorded`)"
+                )
+            info = self.store.workflows.get(run.workflow_id)
+            return self.store.workflows.load(info.id), info.current_version
+        if run.source == "child":
+            return recorded, None
+        try:
+            return read_workflow(run.source), None
+        except WorkflowFileError as exc:
+            raise NotFoundError(f"cannot read the workflow file again: {exc}") from exc
+
+    def _log(self, run_id: str, message: str) -> None:
+        with self.store.db.write() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, NULL, 0, ?, 'info',"
+                " 'run_rerun', ?)",
+                (run_id, time.time(), message),
+            )
+
+
+def _version_name(run: RunInfo, version: int | None) -> str:
+    return (
+        f"version {version} of '{run.workflow_name}'" if version is not None else f"'{run.workflow_name}' as it is now"
+    )
+
+
+def rerun_summary(
+    run: RunInfo, version: int | None, from_node: str, reused: tuple[str, ...], changed: tuple[str, ...], *,
+    recorded: bool,
+) -> str:  # fmt: skip
+    """One line saying what a re-run ran and what it took from the run it came from."""
+    ran = "the recorded version" if recorded else (f"version {version}" if version is not None else "the file now")
+    text = f"re-run of {run.id} from '{from_node}' on {ran}: "
+    text += f"reused {len(reused)} node result(s)" + (f" ({', '.join(reused[:20])})" if reused else "")
+    if changed:
+        text += f"; changed since, so run again: {', '.join(changed[:20])}"
+    return text

@@ -18,6 +18,7 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QStyle, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
+from flowdesk.engine.source_reader import SourceReader
 from flowdesk.model.document import Change, EdgeAdded, NodeAdded, WorkflowDocument
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.problems import Problem
@@ -43,9 +44,14 @@ class ProblemsPanel(QWidget):
     def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.catalog = catalog
+        self.sources = SourceReader()
+        """Reads templates and expressions as they are typed; it keeps what it read, by text."""
         self.summary = QLabel()
         self.list = QListWidget()
         self.list.setAlternatingRowColors(True)
+        self.list.setWordWrap(True)  # a problem is a sentence: read whole in a narrow dock, not scrolled sideways
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.list.itemActivated.connect(self._activated)
         self.list.itemDoubleClicked.connect(self._activated)
         layout = QVBoxLayout(self)
@@ -106,7 +112,7 @@ class ProblemsPanel(QWidget):
         if self._document is None:
             return
         start = time.perf_counter()
-        problems = validate(self._document.workflow, self.catalog, for_run=True)
+        problems = validate(self._document.workflow, self.catalog, for_run=True, sources=self.sources)
         self.last_duration_s = time.perf_counter() - start
         log.debug("validated %d nodes in %.1f ms", len(self._document.nodes), self.last_duration_s * 1000)
         changed = problems != self._problems

@@ -61,6 +61,37 @@ def test_validate_reports_problems_with_exit_1_and_json(tmp_path: Path) -> None:
     assert report[0]["valid"] is False and any(p["code"] for p in report[0]["problems"])
 
 
+def test_validate_flags_each_mistake_in_templates_and_expressions_with_the_node_id(tmp_path: Path) -> None:
+    """Issue 13.4: the mistakes the Problems dock shows while typing, from the command line."""
+    data = json.loads((examples_dir() / "feed_discovery.json").read_text())
+    templated = next(n for n in data["nodes"] if n["kind"] == "llm")
+    transform = next(n for n in data["nodes"] if n["kind"] == "transform")
+    wrong_port = "{{ nodes." + transform["id"] + ".output.nope }}"
+    templated["config"]["prompt"] = "{{ run.inputs.topc }} {{ nodes.nowhere.output.text }} " + wrong_port
+    transform["config"]["expression"] = "(inputs.input"
+    bad = tmp_path / "mistakes.json"
+    bad.write_text(json.dumps(data))
+    proc = flowdesk("validate", str(bad))
+    assert proc.returncode == 1, proc.stdout
+    lines = proc.stdout.splitlines()
+
+    def line_of(code_words: str) -> str:
+        found = [line for line in lines if code_words in line]
+        assert found, proc.stdout
+        return found[0]
+
+    assert f"[{templated['id']} config.prompt]" in line_of("reads run.inputs.topc, but 'topc' is not a run input")
+    assert f"[{templated['id']} config.prompt]" in line_of("there is no node 'nowhere'")
+    assert "has no output 'nope'" in line_of(f"reads nodes.{transform['id']}.output.nope")
+    assert f"[{transform['id']} config.expression]" in line_of(
+        "column 14: the expression ends too early: ')' is missing"
+    )
+    report = json.loads(flowdesk("validate", "--json", str(bad)).stdout)
+    codes = {(p["node_id"], p["code"]) for p in report[0]["problems"]}
+    assert {(templated["id"], "undeclared-run-input"), (templated["id"], "unknown-node-reference"),
+            (templated["id"], "unknown-port-reference"), (transform["id"], "source-syntax")} <= codes  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

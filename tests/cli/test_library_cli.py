@@ -358,3 +358,49 @@ def test_a_run_killed_at_the_terminal_prompt_still_waits_and_is_approved_later()
     assert json.loads(proc.stdout)["digest"]["summaries"]
     shown = ok("show", run_id).stdout
     assert "succeeded" in node_line(shown, "approve") and "succeeded" in node_line(shown, "published")
+
+
+def _fixable(tmp_path: Path, expression: str) -> Path:
+    """start -> double (a transform) -> result; the same file name each time, so import makes a new version."""
+    path = tmp_path / "fixable.json"
+    document = {
+        "format": "flowdesk.workflow", "format_version": 1, "id": "fixable", "name": "Fixable",
+        "inputs": [{"name": "n", "type": "integer", "default": 21, "required": False}],
+        "nodes": [
+            {"id": "start", "kind": "start"},
+            {"id": "double", "kind": "transform", "config": {"expression": expression}},
+            {"id": "result", "kind": "output", "config": {"name": "answer"}},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "source_port": "inputs", "target": "double", "target_port": "input"},
+            {"id": "e2", "source": "double", "source_port": "output", "target": "result", "target_port": "value"},
+        ],
+    }  # fmt: skip
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_rerun_after_a_fix_runs_the_fixed_version(tmp_path: Path) -> None:
+    ok("import", str(_fixable(tmp_path, "inputs.input.m * 2")))
+    failed = flowdesk("run", "fixable")
+    assert failed.returncode == 1 and "'m'" in failed.stderr
+    first = run_id_of(failed)
+    ok("import", str(_fixable(tmp_path, "inputs.input.n * 2")))  # the fix, saved as version 2
+    rerun = ok("rerun", first, "--from", "double")
+    assert json.loads(rerun.stdout) == {"answer": 42}
+    assert "on version 2: reused 1 node result(s) (start)" in rerun.stderr
+    audit = flowdesk("rerun", first, "--from", "double", "--recorded")
+    assert audit.returncode == 1  # the recorded version still has the mistake
+    assert "'m'" in audit.stderr and "on the recorded version" in audit.stderr
+
+
+def test_rerun_of_a_version_needing_a_new_input_says_so(tmp_path: Path) -> None:
+    ok("import", str(_fixable(tmp_path, "inputs.input.n * 2")))
+    first = run_id_of(ok("run", "fixable"))
+    document = json.loads((tmp_path / "fixable.json").read_text())
+    document["inputs"].append({"name": "factor", "type": "integer"})  # required, no default
+    (tmp_path / "fixable.json").write_text(json.dumps(document))
+    ok("import", str(tmp_path / "fixable.json"))
+    proc = flowdesk("rerun", first, "--from", "double")
+    assert proc.returncode == 2, proc.stderr
+    assert "input 'factor' is required" in proc.stderr and "internal error" not in proc.stderr

@@ -12,6 +12,7 @@ Modes:
 * ``crash-run LIBRARY TRIAL EXECLOG``: save the crash workflow as a new version, then run it
   (idempotency key ``trial-TRIAL``) with RunService; every node execution appends a line to EXECLOG.
 * ``crash-save LIBRARY TRIAL``: save new versions of the crash workflow in a loop until killed.
+* ``map-run LIBRARY TRIAL EXECLOG``: save the map workflow and its item workflow, run the map over 12 items.
 * ``loop-run LIBRARY EXECLOG``: save the loop workflow and run it; the parent kills it mid-loop.
 * ``run-many LIBRARY WORKFLOW_ID RUNS EXECLOG``: run a saved workflow RUNS times, one after another.
 * ``save-many LIBRARY WORKFLOW_ID SAVES``: save SAVES versions of a workflow, reading the list between.
@@ -116,6 +117,36 @@ def loop_workflow(slow_s: float = 0.2) -> Workflow:
     return wf.model_copy(update={"id": LOOP_ID, "name": "loop crash test"})
 
 
+MAP_ID = "wf_map"
+ITEM_ID = "wf_item"
+MAP_ITEMS = 12
+
+
+def item_workflow() -> Workflow:
+    """One map item: start -> a sleeping probe -> output, so an item is killable and its runs are counted."""
+    wf = workflow(
+        [node("start", "start"), node("work", "t.sleep", seconds=0.1), node("out", "output", name="done")],
+        ["start.inputs -> work.input", "work.output -> out.value"],
+        inputs=[RunInput(name="n", type="integer")],
+    )
+    return wf.model_copy(update={"id": ITEM_ID, "name": "map item"})
+
+
+def map_workflow() -> Workflow:
+    """A map over 12 numbers, three items at a time, each item a run of ``item_workflow``."""
+    wf = workflow(
+        [node("start", "start"), node("xs", "transform", expression="inputs.input.xs"),
+         node("m", "map", workflow=ITEM_ID, item_input="n", concurrency=3), node("out", "output", name="results")],
+        ["start.inputs -> xs.input", "xs.output -> m.items", "m.results -> out.value"],
+        inputs=[RunInput(name="xs", type="array")],
+    )  # fmt: skip
+    return wf.model_copy(update={"id": MAP_ID, "name": "map crash test"})
+
+
+def expected_map_outputs() -> dict[str, Any]:
+    return {"results": [{"done": {"n": n}} for n in range(MAP_ITEMS)]}
+
+
 def run_version(trial: int) -> Workflow:
     return crash_workflow(f"trial {trial} run")
 
@@ -193,6 +224,23 @@ def loop_run(library: str, exec_log: str) -> None:
     store.close()
 
 
+def map_run(library: str, trial: int, exec_log: str) -> None:
+    store = open_store(Path(library))
+    store.workflows.save(item_workflow())
+    saved = store.workflows.save(map_workflow())
+    wf = store.workflows.load(MAP_ID, saved.version)
+
+    async def run() -> str:
+        service = RunService(store, catalog(exec_log, f"child{trial}"), EngineServices())
+        started = service.start(wf, {"xs": list(range(MAP_ITEMS))}, idempotency_key=f"map-{trial}")
+        say(f"started {started.run_id}")
+        assert started.handle is not None
+        return (await asyncio.wait_for(started.handle.wait(), RUN_TIMEOUT_S)).status
+
+    say(f"finished {asyncio.run(run())}")
+    store.close()
+
+
 def crash_save(library: str, trial: int) -> None:
     store = open_store(Path(library))
     for i in range(10_000):
@@ -236,6 +284,8 @@ def main(argv: list[str]) -> None:
         return  # the parent gave up on us
     if mode == "crash-run":
         crash_run(library, int(rest[0]), rest[1])
+    elif mode == "map-run":
+        map_run(library, int(rest[0]), rest[1])
     elif mode == "loop-run":
         loop_run(library, rest[0])
     elif mode == "crash-save":

@@ -108,3 +108,31 @@ def test_a_new_workflow_lists_why_it_cannot_run(qtbot: QtBot, window: MainWindow
     start, out = (n.id for n in window.document.nodes)
     window.stack.push_command(Connect(window.document, start, "inputs", out, "value"))
     assert window.problems.first_error() is None
+
+
+def test_a_mistake_typed_in_a_prompt_is_listed_and_badged_before_any_run(qtbot: QtBot, window: MainWindow) -> None:
+    """Issue 13.4: type a misspelt run input, then a broken template; each shows up while typing."""
+    open_example(window, "ask_llm")
+    window.scene.select(["answer"])
+    editor = window.inspector.form.fields["prompt"].editor
+    editor.setFocus()
+    editor.selectAll()
+    with qtbot.waitSignal(window.problems_changed, timeout=5000):
+        qtbot.keyClicks(editor, "Answer {{ run.inputs.qestion }}")
+    assert any("reads run.inputs.qestion, but 'qestion' is not a run input (its run inputs: question)" in line
+               for line in listed(window))  # fmt: skip
+    assert any("'qestion' is not a run input" in p for p in window.scene.node_item("answer").problems)
+    assert "Run is blocked" in window.problems.summary.text()
+    assert not window.runs.run_action.isEnabled()
+
+    editor.selectAll()
+    with qtbot.waitSignal(window.problems_changed, timeout=5000):
+        qtbot.keyClicks(editor, "Answer {{ run.inputs.question")
+    (problem,) = window.problems.problems
+    assert (problem.code, problem.node_id, problem.field) == ("source-syntax", "answer", "config.prompt")
+    assert "has a mistake at line 1, column 30: the template ends too early: '}}' is missing" in problem.message
+
+    editor.selectAll()
+    with qtbot.waitSignal(window.problems_changed, timeout=5000):
+        qtbot.keyClicks(editor, "Answer {{ run.inputs.question }}")
+    assert window.problems.problems == [] and window.scene.node_item("answer").problems == ()

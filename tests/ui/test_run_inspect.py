@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from test_run_window import activate, click_run_in_dialog, named, press_run, states, wait_finished
 from wfbuild import edge, node, workflow
 
+from flowdesk.model.commands import SetConfig
 from flowdesk.model.workflow import Position, RunInput, Workflow
 from flowdesk.store.store import Store
 from flowdesk.ui.main_window import MainWindow
@@ -124,6 +125,34 @@ def test_rerun_from_a_node_reuses_upstream_and_is_listed_under_its_parent(
     assert tree.topLevelItemCount() == 1
     top = tree.topLevelItem(0)
     assert top.childCount() == 1 and "from plus" in top.child(0).text(0)
+
+
+def test_rerun_saves_and_runs_what_is_on_the_canvas_now(
+    qtbot: QtBot, run_window: MainWindow, answer_dialog: Callable[..., None], run_store: Store
+) -> None:
+    """Edit a node after a run, re-run from a node after it: the edit is saved and runs; 'start' is reused."""
+    win = run_window
+    win.load(chain(), "library")
+    assert run_once(qtbot, win, answer_dialog) == "succeeded"
+    parent = win.runs.shown
+    assert run_store.runs.run_values(parent)[1] == {"value": 41}
+    win.stack.push_command(SetConfig(win.document, "double", {"expression": "inputs.input.n * 3"}))
+    assert win.dirty
+    win.scene.select(["out"])
+    activate(qtbot, win)
+    qtbot.keyClick(win.view, Qt.Key.Key_F5, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert wait_finished(qtbot, win) == "succeeded"
+    child = win.runs.shown
+    assert not win.dirty and run_store.workflows.get("chain").current_version == 2  # saved first, as F5 does
+    assert run_store.runs.run_values(child)[1] == {"value": 61}  # the edited expression ran
+    info = run_store.runs.get(child)
+    assert (info.kind, info.parent_run_id, info.workflow_version) == ("rerun", parent, 2)
+    sources = {s.node_id: s.source for s in run_store.runs.steps(child)}
+    assert sources == {"start": "restored", "double": "run", "plus": "run", "out": "run"}
+    row = win.runs.runs_panel.tree.topLevelItem(0).child(0)
+    assert "from out · 1 reused" in row.text(0) and row.text(5) == "v2"
+    assert "on version 2" in row.toolTip(0) and "reused: start" in row.toolTip(0)
+    assert "changed since, so run again: double, plus" in row.toolTip(0)
 
 
 def test_pin_an_output_from_a_run_and_undo_it(

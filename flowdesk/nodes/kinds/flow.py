@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flowdesk.model.ids import ID_PATTERN
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
+from flowdesk.nodes.kinds.sources import fields
 from flowdesk.nodes.kinds.widgets import TEMPLATE, WORKFLOW_REF
 from flowdesk.nodes.runners.basic import run_approval, run_delay, run_subworkflow
 from flowdesk.nodes.runners.mapping import run_map
@@ -104,6 +105,7 @@ APPROVAL = KindSpec(
     description="Waits for a person to approve or reject; routes its input to 'approved' or 'rejected'.",
     icon="approval",
     config_model=ApprovalConfig,
+    sources=fields(templates=("message",)),
     ports=NodePorts(
         (PortSpec("value", ValueType.ANY, description="The value being approved."),),
         (PortSpec("approved", ValueType.ANY), PortSpec("rejected", ValueType.ANY)),

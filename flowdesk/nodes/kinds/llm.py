@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
+from flowdesk.nodes.kinds.sources import fields
 from flowdesk.nodes.kinds.widgets import CREDENTIAL, TEMPLATE
 from flowdesk.nodes.runners.remote import run_http, run_llm, run_tool
 
@@ -72,6 +73,7 @@ LLM = KindSpec(
     description="Sends a prompt to a language model and emits its reply (streamed into the log).",
     icon="llm",
     config_model=LLMConfig,
+    sources=fields(templates=("system", "prompt")),
     ports=NodePorts(
         inputs=(PortSpec("input", ValueType.ANY, description="Value the prompt template can read as inputs.input."),),
         outputs=(
@@ -89,6 +91,7 @@ HTTP = KindSpec(
     description="Calls an HTTP endpoint and emits the status, headers and body.",
     icon="http",
     config_model=HTTPConfig,
+    sources=fields(templates=("url", "body"), maps=("headers", "query")),
     ports=NodePorts(
         inputs=(PortSpec("input", ValueType.ANY, description="Value the templates can read as inputs.input."),),
         outputs=(
@@ -107,6 +110,7 @@ TOOL = KindSpec(
     description="Calls a Python tool registered through the flowdesk.tools entry points.",
     icon="tool",
     config_model=ToolConfig,
+    sources=fields(maps=("args",)),
     ports=NodePorts(
         inputs=(
             PortSpec("input", ValueType.ANY, description="Value the argument templates can read as inputs.input."),

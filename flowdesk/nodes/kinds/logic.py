@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from flowdesk.model.ids import is_valid_id
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
+from flowdesk.nodes.kinds.sources import fields, transform_sources
 from flowdesk.nodes.kinds.widgets import EXPRESSION, TEMPLATE
 from flowdesk.nodes.runners.basic import run_condition, run_merge, run_switch, run_transform
 
@@ -96,6 +97,7 @@ TRANSFORM = KindSpec(
     description="Computes a new value from its input with a sandboxed expression or template.",
     icon="transform",
     config_model=TransformConfig,
+    sources=transform_sources,
     ports=NodePorts(
         inputs=(PortSpec("input", ValueType.ANY, description="Readable as inputs.input."),),
         outputs=(PortSpec("output", ValueType.ANY),),
@@ -110,6 +112,7 @@ CONDITION = KindSpec(
     description="Routes its input to 'true' or 'false'; the branch not taken is skipped.",
     icon="condition",
     config_model=ConditionConfig,
+    sources=fields(expressions=("expression",)),
     ports=NodePorts((_VALUE_IN,), (PortSpec("true", ValueType.ANY), PortSpec("false", ValueType.ANY))),
 )
 
@@ -121,6 +124,7 @@ SWITCH = KindSpec(
     description="Routes its input to the output named by an expression's result, else 'default'.",
     icon="switch",
     config_model=SwitchConfig,
+    sources=fields(expressions=("expression",)),
     ports=_switch_ports,
 )
 

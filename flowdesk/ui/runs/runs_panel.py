@@ -117,9 +117,14 @@ class RunsPanel(QWidget):
         label = f"{STATUS_MARK.get(run.status, '?')} {run.status}"
         if run.kind == "rerun" and run.parent_node_id:
             label += f" · from {run.parent_node_id}"
+            reused = run.options.get("rerun", {}).get("reused")
+            if reused is not None:
+                label += f" · {len(reused)} reused"
         item.setText(0, label)
         _set_tone(item, STATUS_TONE.get(run.status, "neutral"))
-        item.setToolTip(0, f"run {run.id}" + (f"\n{run.error.get('message', '')}" if run.error else ""))
+        item.setToolTip(
+            0, f"run {run.id}" + _rerun_note(run) + (f"\n{run.error.get('message', '')}" if run.error else "")
+        )
         item.setText(1, when(run.created_at))
         ended = run.finished_at or (time.time() if run.status in ("running", "paused") else None)
         seconds = run.duration_s if run.finished_at else (ended - run.started_at if ended and run.started_at else None)
@@ -162,6 +167,24 @@ class RunsPanel(QWidget):
     def _current_changed(self, current: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None) -> None:
         if current is not None:
             self.run_selected.emit(current.data(0, RUN_ID_ROLE))
+
+
+def _rerun_note(run: RunInfo) -> str:
+    """For a re-run: the version it ran and the results it reused, and what ran again because it changed."""
+    details = run.options.get("rerun") if run.kind == "rerun" else None
+    if details is None:
+        return ""
+    if details.get("recorded"):
+        ran = "the version the earlier run ran"
+    else:
+        ran = f"version {run.workflow_version}" if run.workflow_version else "the workflow file as it was then"
+    note = f"\nre-run of {run.parent_run_id} from '{run.parent_node_id}' on {ran}"
+    reused = details.get("reused") or []
+    note += f"\nreused: {', '.join(reused[:12])}{' …' if len(reused) > 12 else ''}" if reused else "\nreused nothing"
+    changed = details.get("changed") or []
+    if changed:
+        note += f"\nchanged since, so run again: {', '.join(changed[:12])}"
+    return note
 
 
 def _set_tone(item: QTreeWidgetItem, meaning: str) -> None:

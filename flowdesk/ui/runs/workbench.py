@@ -113,7 +113,8 @@ class RunWorkbench(QObject):
         menu.addSeparator()
         self.rerun_action = action(
             "Re-run from selected node", lambda: self.rerun_from(self._selected()), "Ctrl+Shift+F5",
-            "A new run reusing everything upstream of the selected node",
+            "Save, then run the workflow as it is now from the selected node (unchanged results of the shown run "
+            "are reused)",
         )  # fmt: skip
         self.resume_action = action(
             "Resume interrupted run", self.resume_shown, None, "Continue the shown run; finished nodes do not run again"
@@ -174,7 +175,8 @@ class RunWorkbench(QObject):
         if window.document is None:
             return
         workflow = window.document.workflow
-        errors = [p for p in validate(workflow, self.registry, for_run=True) if p.severity == "error"]
+        sources = self.window.problems.sources
+        errors = [p for p in validate(workflow, self.registry, for_run=True, sources=sources) if p.severity == "error"]
         if errors:
             first = errors[0]
             more = f" ({len(errors) - 1} more problems)" if len(errors) > 1 else ""
@@ -205,13 +207,18 @@ class RunWorkbench(QObject):
             window.say(f"Cannot run: {exc}")
 
     def rerun_from(self, node_id: str | None) -> None:
-        if node_id is None or self.shown is None:
-            self.window.say("Select a node, and a run in the Runs panel, to re-run from that node")
+        """Ctrl+Shift+F5: save (as F5 does), then re-run what is on the canvas from ``node_id``."""
+        window = self.window
+        if node_id is None or self.shown is None or window.document is None:
+            window.say("Select a node, and a run in the Runs panel, to re-run from that node")
+            return
+        workflow = window.document.workflow
+        if (window.dirty or not self.store.workflows.exists(workflow.id)) and not window.save():
             return
         try:
             self.controller.rerun(self.shown, node_id)
         except RunStartError as exc:
-            self.window.say(f"Cannot re-run: {exc}")
+            window.say(f"Cannot re-run: {exc}")
 
     def resume_shown(self) -> None:
         if self.shown is None:
