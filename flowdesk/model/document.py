@@ -96,6 +96,9 @@ class WorkflowDocument:
         """Index of each node / edge in its list, built on demand, kept by appends and removals at the end
         and dropped by the others: a move of 5,000 nodes replaces 5,000 nodes, which must not search
         the list 5,000 times, and adding one node or wire after another must not rebuild it each time."""
+        self._ports: dict[str, NodePorts] = {}
+        """Each node's ports, found when first asked and dropped when what decides them changes: a wire
+        drag asks for the ports of every node in view, and a merge's or switch's parse its config."""
         self._snapshot: Workflow | None = workflow
         self._id_hint: dict[str, int] = {}
 
@@ -171,10 +174,13 @@ class WorkflowDocument:
         return found
 
     def ports(self, node_id: str) -> NodePorts:
-        node = self.node(node_id)
-        if self.catalog.get(node.kind) is not None:  # only a placeholder's ports come from its wires
-            return node_ports(node, self.catalog)
-        return node_ports(node, self.catalog, self.edges_of([node_id]))
+        found = self._ports.get(node_id)
+        if found is None:
+            node = self.node(node_id)
+            placeholder = self.catalog.get(node.kind) is None  # only a placeholder's ports come from its wires
+            found = node_ports(node, self.catalog, self.edges_of([node_id]) if placeholder else ())
+            self._ports[node_id] = found
+        return found
 
     def new_node_id(self, stem: str) -> str:
         return self._new_id(id_stem(stem), self._node_index)
@@ -301,6 +307,7 @@ class WorkflowDocument:
         self._nodes.insert(index, node)
         self._node_at = _slots_after_insert(self._node_at, index, len(self._nodes), node.id)
         self._node_index[node.id] = node
+        self._ports.pop(node.id, None)
         self._emit(NodeAdded(node, index))
 
     def _remove_node(self, node_id: str, at: int | None = None) -> tuple[Node, int]:
@@ -309,6 +316,7 @@ class WorkflowDocument:
         index = at if at is not None and self._nodes[at] is node else _position(self._nodes, node, self._node_at)
         del self._nodes[index]
         self._node_at = _slots_after_remove(self._node_at, index, len(self._nodes), node_id)
+        self._ports.pop(node_id, None)
         self._emit(NodeRemoved(node, index))
         return node, index
 
@@ -316,6 +324,8 @@ class WorkflowDocument:
         old = self._node_index[new.id]
         self._nodes[self._node_slot(new.id)] = new
         self._node_index[new.id] = new
+        if _ports_may_differ(old, new):
+            self._ports.pop(new.id, None)
         self._emit(NodeChanged(old, new))
         return old
 
@@ -326,7 +336,7 @@ class WorkflowDocument:
         self._edge_at = _slots_after_insert(self._edge_at, index, len(self._edges), edge.id)
         self._edge_index[edge.id] = edge
         self._wires.add(edge)
-        self._edge_revision += 1
+        self._edges_changed(edge)
         self._emit(EdgeAdded(edge, index))
 
     def _remove_edge(self, edge_id: str, at: int | None = None) -> tuple[Edge, int]:
@@ -336,7 +346,7 @@ class WorkflowDocument:
         del self._edges[index]
         self._edge_at = _slots_after_remove(self._edge_at, index, len(self._edges), edge_id)
         self._wires.remove(edge)
-        self._edge_revision += 1
+        self._edges_changed(edge)
         self._emit(EdgeRemoved(edge, index))
         return edge, index
 
@@ -346,9 +356,16 @@ class WorkflowDocument:
         self._edge_index[new.id] = new
         self._wires.remove(old)
         self._wires.add(new)
-        self._edge_revision += 1
+        self._edges_changed(old, new)
         self._emit(EdgeChanged(old, new))
         return old
+
+    def _edges_changed(self, *edges: Edge) -> None:
+        """A placeholder's ports are its wires; and reachability found before is out of date."""
+        self._edge_revision += 1
+        for edge in edges:
+            self._ports.pop(edge.source, None)
+            self._ports.pop(edge.target, None)
 
     def _set_meta(self, **fields: Any) -> dict[str, Any]:
         """Set workflow-level fields; returns their previous values (for undo)."""
@@ -365,6 +382,15 @@ def _index(items: list[Any], what: str) -> dict[str, Any]:
             raise DuplicateIdError(f"the workflow has two {what}s with id '{item.id}'")
         index[item.id] = item
     return index
+
+
+def _ports_may_differ(old: Node, new: Node) -> bool:
+    """Ports follow the kind, the config and on_error; a move (a new position only) keeps them."""
+    return (
+        old.kind != new.kind
+        or old.on_error != new.on_error
+        or (old.config is not new.config and old.config != new.config)
+    )
 
 
 def _position(items: list[Any], item: Any, slots: dict[str, int] | None) -> int:

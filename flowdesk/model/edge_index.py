@@ -10,7 +10,7 @@ by commands, update both), so each answer costs what it touches.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal
+from typing import Literal, TypeVar
 
 from flowdesk.model.workflow import Edge
 
@@ -33,25 +33,16 @@ class EdgeIndex:
             self.add(edge)
 
     def add(self, edge: Edge) -> None:
-        for key, bucket in self._buckets(edge):
-            bucket.setdefault(key, {})[edge.id] = edge
+        for node_id in {edge.source, edge.target}:
+            self._by_node.setdefault(node_id, {})[edge.id] = edge
+        for key in _port_keys(edge):
+            self._by_port.setdefault(key, {})[edge.id] = edge
 
     def remove(self, edge: Edge) -> None:
-        for key, bucket in self._buckets(edge):
-            found = bucket.get(key)
-            if found is not None:
-                found.pop(edge.id, None)
-                if not found:
-                    del bucket[key]
-
-    def _buckets(self, edge: Edge) -> Iterator[tuple[Any, dict[Any, dict[str, Edge]]]]:
-        by_node: dict[Any, dict[str, Edge]] = self._by_node  # type: ignore[assignment]
-        by_port: dict[Any, dict[str, Edge]] = self._by_port  # type: ignore[assignment]
-        yield edge.source, by_node
-        if edge.target != edge.source:
-            yield edge.target, by_node
-        yield (edge.source, "output", edge.source_port), by_port
-        yield (edge.target, "input", edge.target_port), by_port
+        for node_id in {edge.source, edge.target}:
+            _discard(self._by_node, node_id, edge.id)
+        for key in _port_keys(edge):
+            _discard(self._by_port, key, edge.id)
 
     def touching(self, node_id: str) -> Iterable[Edge]:
         """The wires into and out of ``node_id`` (in no particular order)."""
@@ -99,6 +90,22 @@ class EdgeIndex:
                     seen.add(nxt)
                     frontier.append(nxt)
         return frozenset(seen)
+
+
+_K = TypeVar("_K")
+
+
+def _port_keys(edge: Edge) -> tuple[PortKey, PortKey]:
+    return (edge.source, "output", edge.source_port), (edge.target, "input", edge.target_port)
+
+
+def _discard(buckets: dict[_K, dict[str, Edge]], key: _K, edge_id: str) -> None:
+    """Take an edge out of its bucket, and the bucket out when it empties (a deleted node leaves nothing)."""
+    bucket = buckets.get(key)
+    if bucket is not None:
+        bucket.pop(edge_id, None)
+        if not bucket:
+            del buckets[key]
 
 
 class Reach:

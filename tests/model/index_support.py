@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flowdesk.model.document import WorkflowDocument
+from flowdesk.model.ports import node_ports
 from flowdesk.model.workflow import Edge
 
 
@@ -17,6 +18,7 @@ def index_agrees_with_scan(doc: WorkflowDocument) -> None:
     for node in doc.nodes:
         assert doc.edges_of([node.id]) == scanned(doc, node.id), node.id
         assert doc.edge_ids_at(node.id) == {e.id for e in scanned(doc, node.id)}
+        assert doc.ports(node.id) == node_ports(node, doc.catalog, scanned(doc, node.id)), node.id  # kept ports
     for edge in doc.edges:
         into = [e for e in doc.edges if (e.target, e.target_port) == (edge.target, edge.target_port)]
         out_of = [e for e in doc.edges if (e.source, e.source_port) == (edge.source, edge.source_port)]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from index_support import index_agrees_with_scan  # tests/model is on sys.path (no __init__ files)
 
-from flowdesk.model.commands import AddNode, Connect, Disconnect, RemoveNodes
+from flowdesk.model.commands import AddNode, Connect, Disconnect, MoveNodes, RemoveNodes, SetConfig, SetNodeOptions
 from flowdesk.model.document import WorkflowDocument
 from flowdesk.model.history import History
 from flowdesk.model.workflow import Edge, LoopSettings, Node, Position, Workflow
@@ -143,3 +143,28 @@ def test_adding_through_commands_costs_the_same_per_command_at_any_size(small: i
     command the work must not grow with the workflow: 8 times the nodes, under 1.5 times the lines."""
     ratio = _lines_per_command(large) / _lines_per_command(small)
     assert ratio < 1.5, f"a command at {large} nodes runs {ratio:.1f}x the lines of one at {small}"
+
+
+def test_kept_ports_follow_config_on_error_and_a_placeholders_wires() -> None:
+    workflow = Workflow(
+        id="wf_ports",
+        nodes=(Node(id="m", kind="merge"), Node(id="a", kind="transform"), Node(id="p", kind="some_plugin_kind")),
+        edges=(Edge(id="e1", source="a", source_port="output", target="p", target_port="data"),),
+    )
+    doc = WorkflowDocument(workflow, builtin_registry())
+    history = History(doc)
+    assert [p.name for p in doc.ports("m").inputs] == ["in_1", "in_2"]
+    history.push(SetConfig(doc, "m", {"inputs": 3}))
+    assert [p.name for p in doc.ports("m").inputs] == ["in_1", "in_2", "in_3"]
+    history.push(MoveNodes(doc, {"m": (100.0, 0.0)}))
+    assert [p.name for p in doc.ports("m").inputs] == ["in_1", "in_2", "in_3"]
+    history.push(SetNodeOptions(doc, "a", on_error="continue"))
+    assert [p.name for p in doc.ports("a").outputs] == ["output", "error"]
+    assert [p.name for p in doc.ports("p").inputs] == ["data"]
+    history.push(Disconnect(["e1"]))
+    assert doc.ports("p").inputs == ()
+    while history.undo():
+        pass
+    assert [p.name for p in doc.ports("m").inputs] == ["in_1", "in_2"]
+    assert [p.name for p in doc.ports("a").outputs] == ["output"]
+    assert [p.name for p in doc.ports("p").inputs] == ["data"]

@@ -32,7 +32,6 @@ from flowdesk.model.document import (
 )
 from flowdesk.model.edge_insert import insertion_ports
 from flowdesk.model.kinds import NodePorts
-from flowdesk.model.ports import node_ports
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge, Node
 from flowdesk.ui.canvas.batching import EditBatch
@@ -60,7 +59,6 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         self.theme = theme
         self._nodes: dict[str, CanvasNodeItem] = {}
         self._edges: dict[str, EdgeItem] = {}
-        self._edges_at: dict[str, set[str]] = {}
         self._dragged: set[str] = set()
         self._running: set[str] = set()
         self._animation = QTimer(self)
@@ -87,16 +85,13 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         collecting = gc.isenabled()
         gc.disable()  # thousands of new objects, no garbage: full collections would make the load quadratic
         try:
-            for edge in self.document.edges:
-                self._edges_at.setdefault(edge.source, set()).add(edge.id)
-                self._edges_at.setdefault(edge.target, set()).add(edge.id)
             for node in self.document.nodes:
                 item = self._make_node_item(node)
                 self._nodes[node.id] = item
                 self.addItem(item)
             for edge in self.document.edges:
                 self._add_edge_item(edge)
-            for node_id in self._edges_at:
+            for node_id in {end for edge in self.document.edges for end in (edge.source, edge.target)}:
                 self._refresh_connected(node_id)
         finally:
             if collecting:
@@ -113,9 +108,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
             self._unsubscribe = None
 
     def _ports(self, node: Node) -> NodePorts:
-        if self.document.catalog.get(node.kind) is None:  # a placeholder: its ports come from its edges
-            return self.document.ports(node.id)
-        return node_ports(node, self.document.catalog)
+        return self.document.ports(node.id)
 
     def _make_node_item(self, node: Node) -> CanvasNodeItem:
         if node.kind == NOTE_KIND:
@@ -151,13 +144,10 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
                 self._dragged.discard(node.id)
                 self.overview.removed(self._nodes[node.id])
                 self.removeItem(self._nodes.pop(node.id))
-                self._edges_at.pop(node.id, None)
             case NodeChanged(new=node):
                 self._nodes[node.id].set_node(node, self._ports(node))
                 self._reroute(node.id)  # the card may have moved, or changed size or ports
             case EdgeAdded(edge=edge):
-                self._edges_at.setdefault(edge.source, set()).add(edge.id)
-                self._edges_at.setdefault(edge.target, set()).add(edge.id)
                 self._after_edge_change(edge)
                 self._add_edge_item(edge)
             case EdgeRemoved(edge=edge):
@@ -166,8 +156,6 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
                     self._insert_target = None
                 self.overview.removed(removed)
                 self.removeItem(removed)
-                for end in (edge.source, edge.target):
-                    self._edges_at.get(end, set()).discard(edge.id)
                 self._after_edge_change(edge)
             case EdgeChanged(new=edge):
                 self._edges[edge.id].set_edge(edge)
@@ -191,8 +179,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         if item is None:
             return
         keys: set[PortKey] = set()
-        for edge_id in self._edges_at.get(node_id, ()):
-            edge = self.document.edge(edge_id)
+        for edge in self.document.edges_of([node_id]):
             if edge.source == node_id:
                 keys.add(("output", edge.source_port))
             if edge.target == node_id:
@@ -205,7 +192,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
             self._route_wires_at({node_id})
 
     def _route_wires_at(self, node_ids: set[str]) -> None:
-        for edge_id in {edge_id for node_id in node_ids for edge_id in self._edges_at.get(node_id, ())}:
+        for edge_id in {edge_id for node_id in node_ids for edge_id in self.document.edge_ids_at(node_id)}:
             item = self._edges.get(edge_id)
             if item is not None:
                 self._route(item)
@@ -384,8 +371,8 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         self._running.clear()
 
     def edge_ids_at(self, node_id: str) -> set[str]:
-        """The wires into and out of ``node_id``."""
-        return set(self._edges_at.get(node_id, ()))
+        """The wires into and out of ``node_id`` (the document's index: the scene keeps none of its own)."""
+        return self.document.edge_ids_at(node_id)
 
     def set_edge_carried(self, edge_id: str, carried: bool) -> None:
         if edge_id in self._edges:
