@@ -35,6 +35,7 @@ from flowdesk.model.kinds import NodePorts
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge, Node
 from flowdesk.ui.canvas.batching import EditBatch
+from flowdesk.ui.canvas.drag_wires import DraggedWires
 from flowdesk.ui.canvas.edge_item import EdgeItem
 from flowdesk.ui.canvas.grid import draw_grid
 from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey
@@ -60,6 +61,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         self._nodes: dict[str, CanvasNodeItem] = {}
         self._edges: dict[str, EdgeItem] = {}
         self._dragged: set[str] = set()
+        self._drag_wires = DraggedWires()
         self._running: set[str] = set()
         self._animation = QTimer(self)
         self._animation.setInterval(120)  # a gentle march; only running nodes repaint
@@ -134,6 +136,8 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
     def _on_change(self, change: Change) -> None:
         if self.document.in_batch:
             self._batch.change()
+        if isinstance(change, NodeRemoved | EdgeAdded | EdgeRemoved):
+            self._drag_wires.stop()  # a drag in progress sorts its wires again at its next step
         match change:
             case NodeAdded(node=node):
                 item = self._make_node_item(node)
@@ -192,7 +196,10 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
             self._route_wires_at({node_id})
 
     def _route_wires_at(self, node_ids: set[str]) -> None:
-        for edge_id in {edge_id for node_id in node_ids for edge_id in self.document.edge_ids_at(node_id)}:
+        self._route_edges({edge_id for node_id in node_ids for edge_id in self.document.edge_ids_at(node_id)})
+
+    def _route_edges(self, edge_ids: Iterable[str]) -> None:
+        for edge_id in edge_ids:
             item = self._edges.get(edge_id)
             if item is not None:
                 self._route(item)
@@ -220,15 +227,21 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         inserted there (see :meth:`commit_drag`).
         """
         moving = {i for i in self.selectedItems() if isinstance(i, CanvasNodeItem)} | {grabbed}
-        moved: set[str] = set()
-        for item in moving:
-            position = item.node.position
-            if (item.pos().x(), item.pos().y()) != (position.x, position.y):
-                self._dragged.add(item.node_id)
-                self.overview.changed(item)  # Qt moved it: the far picture has not seen it
-                if not self._batch.defer_route(item.node_id):
-                    moved.add(item.node_id)
-        self._route_wires_at(moved)  # a wire between two moving cards is routed once, not once per end
+        ids = [item.node_id for item in moving]
+        fresh = not self._dragged  # the drag's first step: each wire is still where the document has it
+        with self.overview.batch():  # the far picture repaints the moved cards once, or all at once if many
+            for item in moving:
+                position = item.node.position
+                if (item.pos().x(), item.pos().y()) != (position.x, position.y):
+                    self._dragged.add(item.node_id)
+                    self.overview.changed(item)  # Qt moved it: the far picture has not seen it
+            if fresh:
+                model = grabbed.node.position
+                self._drag_wires.start(self.document, ids, QPointF(model.x, model.y), self._edges.get)
+            elif not self._drag_wires.follows(ids):  # the selection or the wires changed under the drag
+                self._route_wires_at(set(ids))
+                self._drag_wires.start(self.document, ids, grabbed.pos(), self._edges.get)
+            self._route_edges(self._drag_wires.step(grabbed.pos()))
         target = None
         if len(moving) == 1 and mouse is not None:
             target = self.insertable_edge_at(

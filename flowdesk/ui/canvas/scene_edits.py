@@ -18,6 +18,7 @@ from flowdesk.ui.canvas.theme import snap
 
 if TYPE_CHECKING:
     from flowdesk.model.document import WorkflowDocument
+    from flowdesk.ui.canvas.drag_wires import DraggedWires
     from flowdesk.ui.canvas.node_item import CanvasNodeItem
     from flowdesk.ui.undo import DocumentUndoStack
 
@@ -29,6 +30,7 @@ class SceneEdits:
     undo_stack: DocumentUndoStack
     _nodes: dict[str, CanvasNodeItem]
     _dragged: set[str]
+    _drag_wires: DraggedWires
 
     if TYPE_CHECKING:
 
@@ -56,6 +58,7 @@ class SceneEdits:
         the insertion into that wire are one undo step.
         """
         dragged, self._dragged = self._dragged, set()
+        self._drag_wires.stop()
         into = self.insert_target
         self.set_insert_target(None)
         items = [self._nodes[n] for n in sorted(dragged) if n in self._nodes]
