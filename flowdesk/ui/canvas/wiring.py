@@ -156,6 +156,9 @@ class WireDrag:
             return
         specs = item.ports.inputs if self.wanted == "input" else item.ports.outputs
         marks = {(self.wanted, spec.name): _mark(self.verdict(item, spec.name)) for spec in specs}
+        for key in self._marks.get(item.node_id, {}).keys() & marks.keys():  # the mouse got here first
+            if self._marks[item.node_id][key] == PortMark.TARGET:
+                marks[key] = PortMark.TARGET
         self._set_marks(item, marks)
 
     def _set_marks(self, item: CanvasNodeItem, marks: dict[PortKey, PortMark]) -> None:
