@@ -80,6 +80,9 @@ class EdgeItem(QGraphicsItem):
         self._insert_target = False
         self.problems: tuple[str, ...] = ()
         self._badge = QRectF()
+        self.ends_at: tuple[object, QPointF, object, QPointF] | None = None
+        """(source card's layout, its position, target card's layout, its position) the wire was routed
+        for: while both layouts stay and both cards move by one offset, the wire keeps its shape."""
         self.far_rect: QRectF | None = None
         """Where the scene's far picture last drew this wire (see ``overview.py``), to repaint that place."""
 
@@ -135,11 +138,26 @@ class EdgeItem(QGraphicsItem):
         else:
             self._rebuild()
 
+    def follow(self, source_layout: object, source_at: QPointF, target_layout: object, target_at: QPointF) -> bool:
+        """Move along with its two cards if that is all they did (see ``ends_at``); False: route it."""
+        known = self.ends_at
+        if known is None or known[0] is not source_layout or known[2] is not target_layout:
+            return False
+        dx, dy = source_at.x() - known[1].x(), source_at.y() - known[1].y()
+        if (target_at.x() - known[3].x(), target_at.y() - known[3].y()) != (dx, dy):  # exactly, not Qt's fuzzy ==
+            return False
+        if dx or dy:
+            self.shift_by(QPointF(dx, dy))
+        return True
+
     def shift_by(self, shift: QPointF) -> None:
         """Move the whole wire (its two ends moved by ``shift``): no routing, the shape is the same."""
         self.start, self.end = self.start + shift, self.end + shift
         if self._below is not None:
             self._below += shift.y()
+        if self.ends_at is not None:
+            layout_from, source_at, layout_to, target_at = self.ends_at
+            self.ends_at = (layout_from, source_at + shift, layout_to, target_at + shift)
         self.moveBy(shift.x(), shift.y())  # Qt repaints both places
         scene = self.scene()
         if scene is not None:
@@ -177,7 +195,7 @@ class EdgeItem(QGraphicsItem):
 
     def far_look(self) -> FarWire:
         """Zoomed far out: a thin line in the wire's colour, its problem badge kept large enough to see."""
-        offset = self.pos()
+        offset = self.scenePos()  # a dragged selection's inner wires ride on a carrier item
         return FarWire(
             path=self._path.translated(offset),
             colour=self._colour(),
@@ -190,7 +208,7 @@ class EdgeItem(QGraphicsItem):
     @property
     def path(self) -> QPainterPath:
         """The wire in scene coordinates."""
-        return self._path.translated(self.pos())
+        return self._path.translated(self.scenePos())
 
     def boundingRect(self) -> QRectF:
         return self._bounds

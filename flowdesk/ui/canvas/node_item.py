@@ -190,7 +190,11 @@ class NodeItem(CanvasNodeItem):
         return (self.state != NodeState.IDLE) + bool(self.problems)
 
     def set_node(self, node: Node, ports: NodePorts) -> None:
-        relayout = node.title != self.node.title or ports != self.ports or node.kind != self.node.kind
+        relayout = (
+            node.title != self.node.title
+            or (ports is not self.ports and ports != self.ports)
+            or node.kind != self.node.kind
+        )
         marks_changed = node.breakpoint != self.node.breakpoint or node.pinned != self.node.pinned
         self.node = node
         if marks_changed:

@@ -61,7 +61,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         self._nodes: dict[str, CanvasNodeItem] = {}
         self._edges: dict[str, EdgeItem] = {}
         self._dragged: set[str] = set()
-        self._drag_wires = DraggedWires()
+        self._drag_wires = DraggedWires(self)
         self._running: set[str] = set()
         self._animation = QTimer(self)
         self._animation.setInterval(120)  # a gentle march; only running nodes repaint
@@ -163,6 +163,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
                 self._after_edge_change(edge)
             case EdgeChanged(new=edge):
                 self._edges[edge.id].set_edge(edge)
+                self._edges[edge.id].ends_at = None
                 self._route(self._edges[edge.id])
             case WorkflowChanged():
                 pass
@@ -209,6 +210,12 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         source, target = self._nodes.get(edge.source), self._nodes.get(edge.target)
         if source is None or target is None:
             return
+        if isinstance(source, NodeItem) and isinstance(target, NodeItem):
+            if item.follow(source.layout, source.pos(), target.layout, target.pos()):
+                return  # both cards moved by one offset, their ports unchanged: the wire only moves along
+            item.ends_at = (source.layout, source.pos(), target.layout, target.pos())
+        else:
+            item.ends_at = None
         start = source.port_scene_pos("output", edge.source_port) or _side(source, right=True)
         end = target.port_scene_pos("input", edge.target_port) or _side(target, right=False)
         value_type = ValueType.ANY
