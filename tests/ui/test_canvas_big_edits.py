@@ -21,23 +21,23 @@ ROWS, COLUMNS = 4, 8
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
 
 
-def rows_of_chains() -> Workflow:
-    """``ROWS`` chains of ``COLUMNS`` transforms, each chain on its own row: ``r1c3`` is row 1, column 3."""
+def rows_of_chains(rows: int = ROWS, columns: int = COLUMNS) -> Workflow:
+    """``rows`` chains of ``columns`` transforms, each chain on its own row: ``r1c3`` is row 1, column 3."""
     nodes = [
         Node(id=f"r{r}c{c}", kind="transform", position=Position(x=260.0 * c, y=160.0 * r))
-        for r in range(ROWS)
-        for c in range(COLUMNS)
+        for r in range(rows)
+        for c in range(columns)
     ]
     edges = [
         Edge(id=f"w{r}_{c}", source=f"r{r}c{c}", source_port="output", target=f"r{r}c{c + 1}", target_port="input")
-        for r in range(ROWS)
-        for c in range(COLUMNS - 1)
+        for r in range(rows)
+        for c in range(columns - 1)
     ]
     return Workflow(id="wf_rows", nodes=tuple(nodes), edges=tuple(edges))
 
 
-def _opened(qtbot: QtBot) -> Canvas:
-    canvas = open_canvas(qtbot, rows_of_chains(), size=(1400, 900))
+def _opened(qtbot: QtBot, workflow: Workflow | None = None) -> Canvas:
+    canvas = open_canvas(qtbot, workflow or rows_of_chains(), size=(1400, 900))
     canvas.view.set_zoom(0.5)  # a power of two: mouse steps map to exact scene offsets
     canvas.view.centerOn(canvas.scene.itemsBoundingRect().center())
     return canvas
@@ -130,3 +130,26 @@ def test_dragging_a_rubber_band_selection_moves_inner_wires_and_routes_only_the_
     canvas.stack.undo()
     assert canvas.doc.workflow == rows_of_chains()
     assert_scene_matches(canvas)
+
+
+def test_a_drag_of_hundreds_of_cards_lands_where_it_was_dropped_and_stays_clickable(qtbot: QtBot) -> None:
+    """Past 200 cards the drag works without Qt's index of the items; afterwards clicks find the moved cards."""
+    workflow = rows_of_chains(12, 20)
+    canvas = _opened(qtbot, workflow)
+    canvas.view.set_zoom(0.25)
+    canvas.view.centerOn(canvas.scene.itemsBoundingRect().center())
+    canvas.scene.select([n.id for n in canvas.doc.nodes])
+    grab = canvas.title_point("r6c10")
+    _press_move(canvas, grab, grab + QPointF(160, 80), steps=4)
+    QTest.mouseRelease(canvas.view.viewport(), LEFT, NONE, canvas.point(grab + QPointF(160, 80)))
+    QApplication.processEvents()
+    assert canvas.stack.undoText() == "Move 240 nodes"
+    assert (canvas.doc.node("r0c0").position.x, canvas.doc.node("r0c0").position.y) == (160.0, 80.0)
+    assert_scene_matches(canvas)
+    canvas.view.set_zoom(1.0)
+    canvas.view.centerOn(canvas.title_point("r3c4"))
+    QTest.mouseClick(canvas.view.viewport(), LEFT, NONE, canvas.point(canvas.title_point("r3c4")))
+    assert canvas.scene.selected_node_ids() == ["r3c4"]
+    assert canvas.scene.edge_at(canvas.scene.edge_item("w3_4").path.pointAtPercent(0.5)) is canvas.scene.edge_item(
+        "w3_4"
+    )

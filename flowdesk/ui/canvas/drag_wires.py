@@ -100,8 +100,12 @@ class DraggedWires:
                 item.refresh()  # the far picture, when shown, repaints their places
         return self._across
 
-    def stop(self) -> None:
-        """Hand the carried wires back to the scene where they are now, their ends moved by the drag."""
+    def stop(self, *, index: bool = True) -> None:
+        """Hand the carried wires back to the scene where they are now, their ends moved by the drag.
+
+        With ``index`` False the scene stays without its BSP index until :meth:`restore_index`: the
+        drag's end moves every card again (one MoveNodes), and the index is then rebuilt once.
+        """
         carrier, self._carrier = self._carrier, None
         if carrier is not None:
             carried = carrier.pos()
@@ -110,7 +114,11 @@ class DraggedWires:
                     item.setParentItem(None)  # keeps its position relative to the carrier: moved back...
                     item.shift_by(carried)  # ...and forward again, with its ends
             self._scene.removeItem(carrier)
+        if index:
+            self.restore_index()
+        self._moving, self._inside, self._across, self._at = frozenset(), [], set(), None
+
+    def restore_index(self) -> None:
         if self._unindexed:
             self._unindexed = False
             self._scene.setItemIndexMethod(_BSP)
-        self._moving, self._inside, self._across, self._at = frozenset(), [], set(), None
