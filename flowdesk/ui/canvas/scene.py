@@ -136,7 +136,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
     def _on_change(self, change: Change) -> None:
         if self.document.in_batch:
             self._batch.change()
-        if isinstance(change, NodeRemoved | EdgeAdded | EdgeRemoved):
+        if isinstance(change, NodeRemoved | EdgeAdded | EdgeRemoved | EdgeChanged):
             self._drag_wires.stop()  # a drag in progress sorts its wires again at its next step
         match change:
             case NodeAdded(node=node):
