@@ -66,10 +66,10 @@ class _EdgeSweep:
 
 def _remove_edges(doc: WorkflowDocument, edge_ids: Iterable[str]) -> list[tuple[int, Edge]]:
     """Remove edges, highest index first; returns (index, edge) ascending, ready for restore."""
-    ids = set(edge_ids)
-    positions = sorted(((i, e) for i, e in enumerate(doc.edges) if e.id in ids), key=lambda p: p[0])
-    for _, edge in reversed(positions):
-        doc._remove_edge(edge.id)
+    ids = [edge_id for edge_id in dict.fromkeys(edge_ids) if doc.has_edge(edge_id)]
+    positions = sorted(((doc.edge_position(edge_id), doc.edge(edge_id)) for edge_id in ids), key=lambda p: p[0])
+    for index, edge in reversed(positions):  # from the highest: the lower indices stay true
+        doc._remove_edge(edge.id, index)
     return positions
 
 
@@ -104,7 +104,7 @@ class AddNode(Command):
         return cls(node)
 
     def do(self, doc: WorkflowDocument) -> None:
-        doc._insert_node(len(doc.nodes) if self.index is None else self.index, self.node)
+        doc._insert_node(doc.node_count if self.index is None else self.index, self.node)
 
     def undo(self, doc: WorkflowDocument) -> None:
         doc._remove_node(self.node.id)
@@ -124,10 +124,9 @@ class RemoveNodes(Command):
         if missing:
             raise CommandRefused(f"there is no node '{missing[0]}'")
         self._edges = _remove_edges(doc, [e.id for e in doc.edges_of(self.node_ids)])
-        ids = set(self.node_ids)
-        self._nodes = [(i, n) for i, n in enumerate(doc.nodes) if n.id in ids]
-        for _, node in reversed(self._nodes):
-            doc._remove_node(node.id)
+        self._nodes = sorted(((doc.node_position(n), doc.node(n)) for n in self.node_ids), key=lambda p: p[0])
+        for index, node in reversed(self._nodes):
+            doc._remove_node(node.id, index)
 
     def undo(self, doc: WorkflowDocument) -> None:
         for index, node in self._nodes:
@@ -175,11 +174,7 @@ class Connect(Command):
         self.replaced: Edge | None = None
         if replace:
             self.replaced = next(
-                (
-                    e
-                    for e in doc.edges
-                    if e.target == target and e.target_port == target_port and e.is_loop == (loop is not None)
-                ),
+                (e for e in doc.edges_at_port(target, "input", target_port) if e.is_loop == (loop is not None)),
                 None,
             )
         reason = doc.connection_problem(
@@ -206,7 +201,7 @@ class Connect(Command):
     def do(self, doc: WorkflowDocument) -> None:
         if self.replaced is not None:
             self._replaced_at = _remove_edges(doc, [self.replaced.id])
-        doc._insert_edge(len(doc.edges), self.edge)
+        doc._insert_edge(doc.edge_count, self.edge)
 
     def undo(self, doc: WorkflowDocument) -> None:
         doc._remove_edge(self.edge.id)
@@ -458,9 +453,9 @@ class PasteFragment(Command):
 
     def do(self, doc: WorkflowDocument) -> None:
         for node in self.nodes:
-            doc._insert_node(len(doc.nodes), node)
+            doc._insert_node(doc.node_count, node)
         for edge in self.edges:
-            doc._insert_edge(len(doc.edges), edge)
+            doc._insert_edge(doc.edge_count, edge)
 
     def undo(self, doc: WorkflowDocument) -> None:
         for edge in reversed(self.edges):

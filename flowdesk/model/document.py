@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from flowdesk.model.edge_index import EdgeIndex, PortSide, Reach
 from flowdesk.model.ids import id_stem
 from flowdesk.model.kinds import Catalog, NodePorts
 from flowdesk.model.ports import node_ports
@@ -84,13 +85,20 @@ class WorkflowDocument:
         self._edges: list[Edge] = list(workflow.edges)
         self._node_index = _index(self._nodes, "node")
         self._edge_index = _index(self._edges, "edge")
+        self._wires = EdgeIndex(self._edges)
+        self._edge_revision = 0
+        """Counts changes of the edges: a :class:`Reach` found before the last one is out of date."""
         self._listeners: list[Listener] = []
         self._batch_depth = 0
         self._batch_listeners: list[Callable[[], None]] = []
         self._node_at: dict[str, int] | None = None
         self._edge_at: dict[str, int] | None = None
-        """Index of each node / edge in its list, built on demand and dropped by inserts and removals:
-        a move of 5,000 nodes replaces 5,000 nodes, which must not search the list 5,000 times."""
+        """Index of each node / edge in its list, built on demand, kept by appends and removals at the end
+        and dropped by the others: a move of 5,000 nodes replaces 5,000 nodes, which must not search
+        the list 5,000 times, and adding one node or wire after another must not rebuild it each time."""
+        self._ports: dict[str, NodePorts] = {}
+        """Each node's ports, found when first asked and dropped when what decides them changes: a wire
+        drag asks for the ports of every node in view, and a merge's or switch's parse its config."""
         self._snapshot: Workflow | None = workflow
         self._id_hint: dict[str, int] = {}
 
@@ -125,6 +133,9 @@ class WorkflowDocument:
     def node_position(self, node_id: str) -> int:
         return self._node_slot(node_id)
 
+    def edge_position(self, edge_id: str) -> int:
+        return self._edge_slot(edge_id)
+
     def _node_slot(self, node_id: str) -> int:
         if self._node_at is None:
             self._node_at = {n.id: i for i, n in enumerate(self._nodes)}
@@ -135,13 +146,41 @@ class WorkflowDocument:
             self._edge_at = {e.id: i for i, e in enumerate(self._edges)}
         return self._edge_at[edge_id]
 
+    @property
+    def node_count(self) -> int:
+        return len(self._nodes)
+
+    @property
+    def edge_count(self) -> int:
+        return len(self._edges)
+
     def edges_of(self, node_ids: Iterable[str]) -> list[Edge]:
-        """Edges touching any of ``node_ids``, in document order."""
-        ids = set(node_ids)
-        return [e for e in self._edges if e.source in ids or e.target in ids]
+        """Edges touching any of ``node_ids``, in document order (read from the index, not by a scan)."""
+        found = {e.id: e for node_id in node_ids for e in self._wires.touching(node_id)}
+        return self._in_order(found.values())
+
+    def edge_ids_at(self, node_id: str) -> set[str]:
+        """Ids of the wires into and out of ``node_id``."""
+        return set(self._wires.edge_ids_touching(node_id))
+
+    def edges_at_port(self, node_id: str, side: PortSide, port: str) -> list[Edge]:
+        """The wires ending on one port of a node, in document order."""
+        return self._in_order(self._wires.at_port(node_id, side, port))
+
+    def _in_order(self, edges: Iterable[Edge]) -> list[Edge]:
+        found = list(edges)
+        if len(found) > 1:
+            found.sort(key=lambda e: self._edge_slot(e.id))
+        return found
 
     def ports(self, node_id: str) -> NodePorts:
-        return node_ports(self.node(node_id), self.catalog, self.edges_of([node_id]))
+        found = self._ports.get(node_id)
+        if found is None:
+            node = self.node(node_id)
+            placeholder = self.catalog.get(node.kind) is None  # only a placeholder's ports come from its wires
+            found = node_ports(node, self.catalog, self.edges_of([node_id]) if placeholder else ())
+            self._ports[node_id] = found
+        return found
 
     def new_node_id(self, stem: str) -> str:
         return self._new_id(id_stem(stem), self._node_index)
@@ -166,13 +205,15 @@ class WorkflowDocument:
         loop: LoopSettings | None = None,
         *,
         ignore_edge: str | None = None,
+        reach: Reach | None = None,
     ) -> str | None:
         """Why this connection would be invalid, as a sentence; None when it is fine.
 
         An input takes one forward wire and, besides it, one loop edge: the wire brings the first
         value, the loop edge each later one (a loop "phi", as in the code-review example).
 
-        ``ignore_edge`` is an edge about to be replaced (a drop onto an occupied input).
+        ``ignore_edge`` is an edge about to be replaced (a drop onto an occupied input). ``reach``
+        (from :meth:`reach`) answers the cycle check for a gesture that asks about many ports.
         """
         if source not in self._node_index or target not in self._node_index:
             missing = source if source not in self._node_index else target
@@ -192,16 +233,11 @@ class WorkflowDocument:
                 f"{reason} ('{src_title}'.{source_port} is {out_spec.type.value}, "
                 f"'{dst_title}'.{target_port} is {in_spec.type.value})"
             )
-        for edge in self._edges:
-            if (
-                edge.id != ignore_edge
-                and edge.target == target
-                and edge.target_port == target_port
-                and edge.is_loop == (loop is not None)
-            ):
+        for edge in self._wires.at_port(target, "input", target_port):
+            if edge.id != ignore_edge and edge.is_loop == (loop is not None):
                 what = "a loop edge" if loop is not None else "a wire"
                 return f"input '{target_port}' of '{dst_title}' already has {what}"
-        leads_back = self._reaches(target, source)
+        leads_back = self._reaches(target, source, reach)
         if loop is None and leads_back:
             return "this connection would make a cycle; use a loop edge (with a maximum of iterations) to go back"
         if loop is not None and not leads_back:
@@ -210,22 +246,20 @@ class WorkflowDocument:
             )
         return None
 
-    def _reaches(self, start: str, goal: str) -> bool:
-        """Is ``goal`` reachable from ``start`` along forward edges? (Editing-time check, BFS.)"""
-        succ: dict[str, list[str]] = {}
-        for edge in self._edges:
-            if edge.loop is None:
-                succ.setdefault(edge.source, []).append(edge.target)
-        seen, frontier = {start}, [start]
-        while frontier:
-            current = frontier.pop()
-            if current == goal:
-                return True
-            for nxt in succ.get(current, ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    frontier.append(nxt)
-        return False
+    def reach(self, node_id: str) -> Reach:
+        """What leads to and from ``node_id``, to judge many wires ending there in one gesture.
+
+        Valid until the edges change; :meth:`connection_problem` then searches afresh.
+        """
+        return Reach(self._wires, node_id, self._edge_revision)
+
+    def _reaches(self, start: str, goal: str, reach: Reach | None = None) -> bool:
+        """Is ``goal`` reachable from ``start`` along forward edges?"""
+        if reach is not None and reach.revision == self._edge_revision:
+            known = reach.reaches(start, goal)
+            if known is not None:
+                return known
+        return self._wires.reaches(start, goal)
 
     # --------------------------------------------------------------- listening
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -271,15 +305,18 @@ class WorkflowDocument:
         if node.id in self._node_index:
             raise DuplicateIdError(f"a node with id '{node.id}' already exists")
         self._nodes.insert(index, node)
-        self._node_at = None
+        self._node_at = _slots_after_insert(self._node_at, index, len(self._nodes), node.id)
         self._node_index[node.id] = node
+        self._ports.pop(node.id, None)
         self._emit(NodeAdded(node, index))
 
-    def _remove_node(self, node_id: str) -> tuple[Node, int]:
+    def _remove_node(self, node_id: str, at: int | None = None) -> tuple[Node, int]:
+        """Remove a node; ``at`` is where the caller knows it to be (checked), sparing a search."""
         node = self._node_index.pop(node_id)
-        index = _position(self._nodes, node)
+        index = at if at is not None and self._nodes[at] is node else _position(self._nodes, node, self._node_at)
         del self._nodes[index]
-        self._node_at = None
+        self._node_at = _slots_after_remove(self._node_at, index, len(self._nodes), node_id)
+        self._ports.pop(node_id, None)
         self._emit(NodeRemoved(node, index))
         return node, index
 
@@ -287,6 +324,8 @@ class WorkflowDocument:
         old = self._node_index[new.id]
         self._nodes[self._node_slot(new.id)] = new
         self._node_index[new.id] = new
+        if _ports_may_differ(old, new):
+            self._ports.pop(new.id, None)
         self._emit(NodeChanged(old, new))
         return old
 
@@ -294,15 +333,20 @@ class WorkflowDocument:
         if edge.id in self._edge_index:
             raise DuplicateIdError(f"an edge with id '{edge.id}' already exists")
         self._edges.insert(index, edge)
-        self._edge_at = None
+        self._edge_at = _slots_after_insert(self._edge_at, index, len(self._edges), edge.id)
         self._edge_index[edge.id] = edge
+        self._wires.add(edge)
+        self._edges_changed(edge)
         self._emit(EdgeAdded(edge, index))
 
-    def _remove_edge(self, edge_id: str) -> tuple[Edge, int]:
+    def _remove_edge(self, edge_id: str, at: int | None = None) -> tuple[Edge, int]:
+        """Remove an edge; ``at`` is where the caller knows it to be (checked), sparing a search."""
         edge = self._edge_index.pop(edge_id)
-        index = _position(self._edges, edge)
+        index = at if at is not None and self._edges[at] is edge else _position(self._edges, edge, self._edge_at)
         del self._edges[index]
-        self._edge_at = None
+        self._edge_at = _slots_after_remove(self._edge_at, index, len(self._edges), edge_id)
+        self._wires.remove(edge)
+        self._edges_changed(edge)
         self._emit(EdgeRemoved(edge, index))
         return edge, index
 
@@ -310,8 +354,18 @@ class WorkflowDocument:
         old = self._edge_index[new.id]
         self._edges[self._edge_slot(new.id)] = new
         self._edge_index[new.id] = new
+        self._wires.remove(old)
+        self._wires.add(new)
+        self._edges_changed(old, new)
         self._emit(EdgeChanged(old, new))
         return old
+
+    def _edges_changed(self, *edges: Edge) -> None:
+        """A placeholder's ports are its wires; and reachability found before is out of date."""
+        self._edge_revision += 1
+        for edge in edges:
+            self._ports.pop(edge.source, None)
+            self._ports.pop(edge.target, None)
 
     def _set_meta(self, **fields: Any) -> dict[str, Any]:
         """Set workflow-level fields; returns their previous values (for undo)."""
@@ -330,9 +384,37 @@ def _index(items: list[Any], what: str) -> dict[str, Any]:
     return index
 
 
-def _position(items: list[Any], item: Any) -> int:
-    """Index of ``item`` by identity (model equality would compare every field)."""
-    for i, candidate in enumerate(items):
-        if candidate is item:
+def _ports_may_differ(old: Node, new: Node) -> bool:
+    """Ports follow the kind, the config and on_error; a move (a new position only) keeps them."""
+    return (
+        old.kind != new.kind
+        or old.on_error != new.on_error
+        or (old.config is not new.config and old.config != new.config)
+    )
+
+
+def _position(items: list[Any], item: Any, slots: dict[str, int] | None) -> int:
+    """Index of ``item``: from the slot map when there is one, else by identity from the end (model
+    equality would compare every field), where an undo of the last addition finds it at once."""
+    if slots is not None:
+        return slots[item.id]
+    for i in range(len(items) - 1, -1, -1):
+        if items[i] is item:
             return i
     raise ValueError("item is not in the document")
+
+
+def _slots_after_insert(slots: dict[str, int] | None, index: int, length: int, item_id: str) -> dict[str, int] | None:
+    """The slot map after an insert: kept for an append, dropped (rebuilt when next needed) otherwise."""
+    if slots is not None and index == length - 1:
+        slots[item_id] = index
+        return slots
+    return None
+
+
+def _slots_after_remove(slots: dict[str, int] | None, index: int, length: int, item_id: str) -> dict[str, int] | None:
+    """The slot map after a removal: kept when the last item went, dropped otherwise."""
+    if slots is not None and index == length:
+        del slots[item_id]
+        return slots
+    return None

@@ -21,11 +21,15 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from flowdesk.model.commands import SetConfig
+from flowdesk.model.commands import AddNode, Connect, SetConfig
 from flowdesk.model.document import WorkflowDocument
 from flowdesk.model.layout import layered_layout
 from flowdesk.model.workflow import Position, Workflow
@@ -37,6 +41,7 @@ from flowdesk.ui.undo import DocumentUndoStack
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_canvas import layered
+from side_by_side import ratio, run_in, worker_call
 
 
 def scrambled(size: int) -> Workflow:
@@ -118,20 +123,233 @@ def measure_select_all(size: int) -> float:
     return took
 
 
+# ----------------------------------------------------------- gestures (issue 23)
+def _frame(app: QApplication, view: WorkflowView, action: Callable[[], None], *, loop: bool = True) -> float:
+    """Seconds from an input event to the repainted view: the event, then what the event loop runs
+    next (which paints what changed), or with ``loop`` False a paint at once."""
+    start = _clock()
+    action()
+    if loop:
+        app.processEvents()  # delivers the view's update request too: the frame is painted here
+    else:
+        view.viewport().repaint()
+    return _clock() - start
+
+
+def _clock() -> float:
+    """CPU seconds of this process: the machine the figures come from is shared, and the wall clock there
+    counts the other processes' turns too (everything measured here, painting included, runs in-process)."""
+    return time.process_time()
+
+
+def _painted(app: QApplication, view: WorkflowView) -> None:
+    """Paint the view as a window is painted before anyone clicks (this also builds Qt's index of the items)."""
+    view.grab()
+    app.processEvents()
+    view.viewport().repaint()
+
+
+def _shown(size: int, zoom: float) -> tuple[QApplication, WorkflowDocument, WorkflowScene, WorkflowView]:
+    app = QApplication.instance() or QApplication([])
+    doc, _stack, scene, view = open_scene(layered(size))
+    view.show()
+    view.set_zoom(zoom)
+    return app, doc, scene, view  # type: ignore[return-value]
+
+
+def measure_wire_start(size: int, zoom: float) -> dict[str, float]:
+    """Press on an output port in the middle of the workflow, then drag the wire across the view.
+
+    "first" is the press until the view shows the nearest ports lit (the press, a repaint);
+    "worst"/"median" are the frames while the wire moves (each: a mouse move, the event loop,
+    where the other ports are lit in batches, a repaint).
+    """
+    app, doc, scene, view = _shown(size, zoom)
+    anchor = doc.nodes[size // 2].id
+    port = scene.node_item(anchor).port_scene_pos("output", "output")
+    view.centerOn(port)
+    _painted(app, view)
+    viewport = view.viewport()
+    press = view.to_viewport(port).toPoint()
+    first = _frame(
+        app,
+        view,
+        lambda: QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, press),
+        loop=False,
+    )
+    frames = []
+    for step in range(1, 25):
+        at = press + QPoint(12 * step, 5 * step)
+        frames.append(_frame(app, view, lambda at=at: QTest.mouseMove(viewport, at)))
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, press)
+    view.close()
+    scene.dispose()
+    return {"first": first, "worst": max(frames), "median": statistics.median(frames)}
+
+
+def measure_commands(size: int, commands: int = 200) -> float:
+    """Seconds per command adding nodes and wiring each from the workflow, one command at a time,
+    with the canvas shown (what a paste, an import or a macro of many nodes does)."""
+    app, doc, scene, view = _shown(size, 1.0)
+    stack = scene.undo_stack
+    rng = random.Random(size)
+    sources = [n.id for n in doc.nodes]
+    start = _clock()
+    for _ in range(commands // 2):
+        add = AddNode.of_kind(doc, "transform", (rng.randrange(0, 40_000, 10), rng.randrange(0, 3_000, 10)))
+        stack.push_command(add)
+        stack.push_command(Connect(doc, rng.choice(sources), "output", add.node.id, "input"))
+    took = _clock() - start
+    app.processEvents()
+    view.close()
+    scene.dispose()
+    return took / commands
+
+
+def measure_selection_drag(size: int, selected: int, zoom: float) -> dict[str, float]:
+    """Drag ``selected`` nodes (whole layers from the middle) by a header: at 0.5 the cards are drawn,
+    at 0.25 the far picture (``overview.py``) is, and it is drawn anew while many cards move."""
+    app, doc, scene, view = _shown(size, 1.0)
+    first = max(0, (size - selected) // 2 // 20 * 20)
+    chosen = [n.id for n in doc.nodes[first : first + selected]]
+    scene.select(chosen)
+    grab = scene.node_item(chosen[len(chosen) // 2])
+    header = grab.mapToScene(QPointF(grab.boundingRect().center().x(), 12.0))
+    view.set_zoom(zoom)
+    view.centerOn(header)
+    _painted(app, view)
+    viewport = view.viewport()
+    press = view.to_viewport(header).toPoint()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, press)
+    frames = []
+    for step in range(1, 21):
+        at = press + QPoint(7 * step, 3 * step)
+        frames.append(_frame(app, view, lambda at=at: QTest.mouseMove(viewport, at)))
+    end = press + QPoint(140, 60)
+    release = _frame(
+        app, view, lambda: QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+    )
+    moved = doc.node(chosen[0]).position.x != layered(size).nodes[first].position.x
+    view.close()
+    scene.dispose()
+    assert moved, "the drag did not move the selection"
+    return {"median": statistics.median(frames), "worst": max(frames), "release": release}
+
+
+def measure_nudge(size: int) -> float:
+    """Select all, then the arrow key: one MoveNodes of every node, until the view is repainted."""
+    app, doc, scene, view = _shown(size, 1.0)
+    view.fit_all()
+    _painted(app, view)
+    scene.select([n.id for n in doc.nodes])
+    view.setFocus()
+    took = min(_frame(app, view, lambda: QTest.keyClick(view, Qt.Key.Key_Right)) for _ in range(3))
+    view.close()
+    scene.dispose()
+    return took
+
+
+MEASURES = {
+    "wire_start": measure_wire_start,
+    "commands": measure_commands,
+    "selection_drag": measure_selection_drag,
+    "nudge": measure_nudge,
+}
+
+
+def _table(title: str, header: str, rows: list[str]) -> None:
+    print(title)
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(row)
+    print()
+
+
+def gestures(base: Path | None, sizes: list[int], repeat: int) -> None:
+    """The issue-23 gestures, the code before the change (``base``) beside this checkout."""
+    here = Path(__file__).resolve()
+    roots = {"new": here.parents[2]} | ({"old": base} if base is not None else {})
+
+    def best(measure: str, *args: object, key: str | None = None) -> dict[str, Any]:
+        out = {}
+        for name, root in roots.items():
+            runs = [run_in(root, here, measure, *args) for _ in range(repeat)]
+            out[name] = {k: min(r[k] for r in runs) for k in runs[0]} if key else min(runs)
+        return out  # the best of the repetitions, for each figure
+
+    def cells(old_new: dict[str, Any], key: str | None = None, scale: float = 1000.0) -> str:
+        new = old_new["new"][key] if key else old_new["new"]
+        if "old" not in old_new:
+            return f"{new * scale:>10.1f}"
+        old = old_new["old"][key] if key else old_new["old"]
+        return f"{old * scale:>10.1f} {new * scale:>10.1f} {ratio(old, new):>7}"
+
+    pair = f"{'old':>10} {'new':>10} {'ratio':>7}" if base is not None else f"{'new':>10}"
+    rows = []
+    for size in sizes:
+        for zoom in (1.0, 0.5):
+            got = best("wire_start", size, zoom, key="first")
+            rows.append(f"{size:>6} {zoom:>5} | {cells(got, 'first')} | {cells(got, 'worst')}")
+    _table(
+        "wire drag start (ms): press until the nearest ports are lit | worst frame while dragging",
+        f"{'nodes':>6} {'zoom':>5} | {pair} | {pair}",
+        rows,
+    )
+    rows = []
+    for size in sorted({500, 1000, *sizes}):
+        got = best("commands", size)
+        rows.append(f"{size:>6} | {cells(got, scale=1e6)}")
+    _table(
+        "adding one command at a time (us per command: AddNode, Connect from the workflow)",
+        f"{'nodes':>6} | {pair}",
+        rows,
+    )
+    rows = []
+    for size in sizes:
+        for selected in sorted({1000, size}):
+            for zoom in (0.5, 0.25):
+                got = best("selection_drag", size, selected, zoom, key="median")
+                rows.append(
+                    f"{size:>6} {selected:>8} {zoom:>5} | {cells(got, 'median')} | {cells(got, 'worst')}"
+                    f" | {cells(got, 'release')}"
+                )
+    _table(
+        "dragging a selection (ms): median frame | worst frame | release",
+        f"{'nodes':>6} {'selected':>8} {'zoom':>5} | {pair} | {pair} | {pair}",
+        rows,
+    )
+    rows = []
+    for size in sizes:
+        got = best("nudge", size)
+        rows.append(f"{size:>6} | {cells(got)}")
+    _table("arrow-key nudge of every node (ms, until repainted)", f"{'nodes':>6} | {pair}", rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--base", type=Path, help="a checkout of the code before the change, measured beside this one")
+    parser.add_argument("--only", choices=["gestures", "layout"], help="run one half of the bench")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.only != "layout":
+        gestures(args.base, args.sizes, args.repeat)
+    if args.only != "gestures":
+        layout_and_validation(args.sizes, args.repeat)
+
+
+def layout_and_validation(sizes: list[int], repeat: int) -> None:
     _app = QApplication.instance() or QApplication([])
     measure_layout(50)  # warm up fonts and caches
     header = f"{'nodes':>6} {'edges':>6} {'algorithm s':>11} {'us/node':>8} {'command s':>10} {'us/node':>8}"
     print("auto-layout")
     print(header)
     print("-" * len(header))
-    for size in args.sizes:
-        runs = [measure_layout(size) for _ in range(args.repeat)]
+    for size in sizes:
+        runs = [measure_layout(size) for _ in range(repeat)]
         algorithm, whole = min(r[1] for r in runs), min(r[2] for r in runs)
         print(
             f"{size:>6} {runs[0][0]:>6} {algorithm:>11.3f} {algorithm / size * 1e6:>8.0f}"
@@ -142,8 +360,8 @@ def main() -> None:
     header = f"{'nodes':>6} {'one edit ms':>11} {'validation ms':>13}"
     print(header)
     print("-" * len(header))
-    for size in args.sizes:
-        runs = [measure_validation(size) for _ in range(args.repeat)]
+    for size in sizes:
+        runs = [measure_validation(size) for _ in range(repeat)]
         edit, check = min(r[0] for r in runs), min(r[1] for r in runs)
         print(f"{size:>6} {edit * 1000:>11.2f} {check * 1000:>13.1f}")
     print()
@@ -151,10 +369,11 @@ def main() -> None:
     header = f"{'nodes':>6} {'select all ms':>13}"
     print(header)
     print("-" * len(header))
-    for size in args.sizes:
-        took = min(measure_select_all(size) for _ in range(args.repeat))
+    for size in sizes:
+        took = min(measure_select_all(size) for _ in range(repeat))
         print(f"{size:>6} {took * 1000:>13.1f}")
 
 
 if __name__ == "__main__":
-    main()
+    if not worker_call(sys.argv, MEASURES):
+        main()

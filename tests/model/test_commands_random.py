@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from index_support import index_agrees_with_scan  # tests/model is on sys.path (no __init__ files)
 
 from flowdesk.model.commands import (
     AddNode,
@@ -66,6 +67,7 @@ class Mirror:
                 self.edges[edge.id] = edge
 
     def matches(self, doc: WorkflowDocument) -> bool:
+        index_agrees_with_scan(doc)  # the document's own index of its wires never drifts either
         return self.nodes == {n.id: n for n in doc.nodes} and self.edges == {e.id: e for e in doc.edges}
 
 

@@ -80,6 +80,9 @@ class EdgeItem(QGraphicsItem):
         self._insert_target = False
         self.problems: tuple[str, ...] = ()
         self._badge = QRectF()
+        self.ends_at: tuple[object, QPointF, object, QPointF] | None = None
+        """(source card's layout, its position, target card's layout, its position) the wire was routed
+        for: while both layouts stay and both cards move by one offset, the wire keeps its shape."""
         self.far_rect: QRectF | None = None
         """Where the scene's far picture last drew this wire (see ``overview.py``), to repaint that place."""
 
@@ -116,14 +119,54 @@ class EdgeItem(QGraphicsItem):
             self.refresh()
 
     def set_ends(self, start: QPointF, end: QPointF, value_type: ValueType, below: float | None = None) -> None:
-        """Route the wire between two port positions (scene coordinates)."""
+        """Route the wire between two port positions (scene coordinates).
+
+        When both ends moved by the same offset (a wire inside a dragged selection, a nudge) the
+        wire keeps its shape: it is moved, not routed again, which is what lets a drag of a
+        thousand cards keep up with the mouse.
+        """
         if start == self.start and end == self.end and value_type == self.value_type and below == self._below:
             return
+        shift = start - self.start
+        same_shape = value_type == self.value_type and end - self.end == shift and not self._path.isEmpty()
+        if same_shape and (below, self._below) != (None, None):
+            same_shape = below is not None and self._below is not None and below - self._below == shift.y()
         self.start, self.end, self.value_type, self._below = QPointF(start), QPointF(end), value_type, below
-        self._rebuild()
+        if same_shape:
+            self.setPos(self.pos() + shift)
+            self.refresh()
+        else:
+            self._rebuild()
+
+    def follow(self, source_layout: object, source_at: QPointF, target_layout: object, target_at: QPointF) -> bool:
+        """Move along with its two cards if that is all they did (see ``ends_at``); False: route it."""
+        known = self.ends_at
+        if known is None or known[0] is not source_layout or known[2] is not target_layout:
+            return False
+        dx, dy = source_at.x() - known[1].x(), source_at.y() - known[1].y()
+        if (target_at.x() - known[3].x(), target_at.y() - known[3].y()) != (dx, dy):  # exactly, not Qt's fuzzy ==
+            return False
+        if dx or dy:
+            self.shift_by(QPointF(dx, dy))
+        return True
+
+    def shift_by(self, shift: QPointF) -> None:
+        """Move the whole wire (its two ends moved by ``shift``): no routing, the shape is the same."""
+        self.start, self.end = self.start + shift, self.end + shift
+        if self._below is not None:
+            self._below += shift.y()
+        if self.ends_at is not None:
+            layout_from, source_at, layout_to, target_at = self.ends_at
+            self.ends_at = (layout_from, source_at + shift, layout_to, target_at + shift)
+        self.moveBy(shift.x(), shift.y())  # Qt repaints both places
+        scene = self.scene()
+        if scene is not None:
+            scene.far_changed(self)  # type: ignore[attr-defined]
 
     def _rebuild(self) -> None:
+        """Route the wire afresh, in scene coordinates (the item back at the origin)."""
         self.prepareGeometryChange()
+        self.setPos(0.0, 0.0)
         self._path = wire_path(self.start, self.end, below=self._below if self.edge.loop is not None else None)
         self._shape = None
         self._label_rect = QRectF()
@@ -152,18 +195,20 @@ class EdgeItem(QGraphicsItem):
 
     def far_look(self) -> FarWire:
         """Zoomed far out: a thin line in the wire's colour, its problem badge kept large enough to see."""
+        offset = self.scenePos()  # a dragged selection's inner wires ride on a carrier item
         return FarWire(
-            path=self._path,
+            path=self._path.translated(offset),
             colour=self._colour(),
             dashed=self.edge.loop is not None,
             strong=self._insert_target or self.isSelected(),
             problem=self.theme.problem_colour(self.problems) if self.problems else None,
-            badge=None if self._badge.isNull() else self._badge.center(),
+            badge=None if self._badge.isNull() else self._badge.center() + offset,
         )
 
     @property
     def path(self) -> QPainterPath:
-        return self._path
+        """The wire in scene coordinates."""
+        return self._path.translated(self.scenePos())
 
     def boundingRect(self) -> QRectF:
         return self._bounds

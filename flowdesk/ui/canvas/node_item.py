@@ -169,6 +169,8 @@ class NodeItem(CanvasNodeItem):
         self._title = self._layout.title_for(0)
         self._connected: frozenset[PortKey] = frozenset()
         self._marks: dict[PortKey, PortMark] = {}
+        self._bounds = QRectF()
+        self._bounds_of: NodeLayout | None = None
         super().__init__(node, theme)
         self.setZValue(1.0)
 
@@ -188,7 +190,11 @@ class NodeItem(CanvasNodeItem):
         return (self.state != NodeState.IDLE) + bool(self.problems)
 
     def set_node(self, node: Node, ports: NodePorts) -> None:
-        relayout = node.title != self.node.title or ports != self.ports or node.kind != self.node.kind
+        relayout = (
+            node.title != self.node.title
+            or (ports is not self.ports and ports != self.ports)
+            or node.kind != self.node.kind
+        )
         marks_changed = node.breakpoint != self.node.breakpoint or node.pinned != self.node.pinned
         self.node = node
         if marks_changed:
@@ -246,8 +252,12 @@ class NodeItem(CanvasNodeItem):
 
     # ----------------------------------------------------------------- painting
     def boundingRect(self) -> QRectF:
-        grow = METRICS.port_radius + 6
-        return self._layout.rect.adjusted(-grow, -12, grow, 6)  # room for the tag and the running outline
+        """Kept per layout: Qt asks for it about ten times per card on every step of a drag."""
+        if self._bounds_of is not self._layout:
+            grow = METRICS.port_radius + 6
+            self._bounds = self._layout.rect.adjusted(-grow, -12, grow, 6)  # room for the tag and the running outline
+            self._bounds_of = self._layout
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()

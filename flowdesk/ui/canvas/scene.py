@@ -32,10 +32,10 @@ from flowdesk.model.document import (
 )
 from flowdesk.model.edge_insert import insertion_ports
 from flowdesk.model.kinds import NodePorts
-from flowdesk.model.ports import node_ports
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge, Node
 from flowdesk.ui.canvas.batching import EditBatch
+from flowdesk.ui.canvas.drag_wires import DraggedWires
 from flowdesk.ui.canvas.edge_item import EdgeItem
 from flowdesk.ui.canvas.grid import draw_grid
 from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey
@@ -60,8 +60,8 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         self.theme = theme
         self._nodes: dict[str, CanvasNodeItem] = {}
         self._edges: dict[str, EdgeItem] = {}
-        self._edges_at: dict[str, set[str]] = {}
         self._dragged: set[str] = set()
+        self._drag_wires = DraggedWires(self)
         self._running: set[str] = set()
         self._animation = QTimer(self)
         self._animation.setInterval(120)  # a gentle march; only running nodes repaint
@@ -87,16 +87,13 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         collecting = gc.isenabled()
         gc.disable()  # thousands of new objects, no garbage: full collections would make the load quadratic
         try:
-            for edge in self.document.edges:
-                self._edges_at.setdefault(edge.source, set()).add(edge.id)
-                self._edges_at.setdefault(edge.target, set()).add(edge.id)
             for node in self.document.nodes:
                 item = self._make_node_item(node)
                 self._nodes[node.id] = item
                 self.addItem(item)
             for edge in self.document.edges:
                 self._add_edge_item(edge)
-            for node_id in self._edges_at:
+            for node_id in {end for edge in self.document.edges for end in (edge.source, edge.target)}:
                 self._refresh_connected(node_id)
         finally:
             if collecting:
@@ -113,9 +110,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
             self._unsubscribe = None
 
     def _ports(self, node: Node) -> NodePorts:
-        if self.document.catalog.get(node.kind) is None:  # a placeholder: its ports come from its edges
-            return self.document.ports(node.id)
-        return node_ports(node, self.document.catalog)
+        return self.document.ports(node.id)
 
     def _make_node_item(self, node: Node) -> CanvasNodeItem:
         if node.kind == NOTE_KIND:
@@ -141,6 +136,8 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
     def _on_change(self, change: Change) -> None:
         if self.document.in_batch:
             self._batch.change()
+        if isinstance(change, NodeRemoved | EdgeAdded | EdgeRemoved | EdgeChanged):
+            self._drag_wires.stop()  # a drag in progress sorts its wires again at its next step
         match change:
             case NodeAdded(node=node):
                 item = self._make_node_item(node)
@@ -151,13 +148,10 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
                 self._dragged.discard(node.id)
                 self.overview.removed(self._nodes[node.id])
                 self.removeItem(self._nodes.pop(node.id))
-                self._edges_at.pop(node.id, None)
             case NodeChanged(new=node):
                 self._nodes[node.id].set_node(node, self._ports(node))
                 self._reroute(node.id)  # the card may have moved, or changed size or ports
             case EdgeAdded(edge=edge):
-                self._edges_at.setdefault(edge.source, set()).add(edge.id)
-                self._edges_at.setdefault(edge.target, set()).add(edge.id)
                 self._after_edge_change(edge)
                 self._add_edge_item(edge)
             case EdgeRemoved(edge=edge):
@@ -166,11 +160,10 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
                     self._insert_target = None
                 self.overview.removed(removed)
                 self.removeItem(removed)
-                for end in (edge.source, edge.target):
-                    self._edges_at.get(end, set()).discard(edge.id)
                 self._after_edge_change(edge)
             case EdgeChanged(new=edge):
                 self._edges[edge.id].set_edge(edge)
+                self._edges[edge.id].ends_at = None
                 self._route(self._edges[edge.id])
             case WorkflowChanged():
                 pass
@@ -191,8 +184,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         if item is None:
             return
         keys: set[PortKey] = set()
-        for edge_id in self._edges_at.get(node_id, ()):
-            edge = self.document.edge(edge_id)
+        for edge in self.document.edges_of([node_id]):
             if edge.source == node_id:
                 keys.add(("output", edge.source_port))
             if edge.target == node_id:
@@ -205,7 +197,10 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
             self._route_wires_at({node_id})
 
     def _route_wires_at(self, node_ids: set[str]) -> None:
-        for edge_id in {edge_id for node_id in node_ids for edge_id in self._edges_at.get(node_id, ())}:
+        self._route_edges({edge_id for node_id in node_ids for edge_id in self.document.edge_ids_at(node_id)})
+
+    def _route_edges(self, edge_ids: Iterable[str]) -> None:
+        for edge_id in edge_ids:
             item = self._edges.get(edge_id)
             if item is not None:
                 self._route(item)
@@ -215,6 +210,12 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         source, target = self._nodes.get(edge.source), self._nodes.get(edge.target)
         if source is None or target is None:
             return
+        if isinstance(source, NodeItem) and isinstance(target, NodeItem):
+            if item.follow(source.layout, source.pos(), target.layout, target.pos()):
+                return  # both cards moved by one offset, their ports unchanged: the wire only moves along
+            item.ends_at = (source.layout, source.pos(), target.layout, target.pos())
+        else:
+            item.ends_at = None
         start = source.port_scene_pos("output", edge.source_port) or _side(source, right=True)
         end = target.port_scene_pos("input", edge.target_port) or _side(target, right=False)
         value_type = ValueType.ANY
@@ -233,15 +234,21 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         inserted there (see :meth:`commit_drag`).
         """
         moving = {i for i in self.selectedItems() if isinstance(i, CanvasNodeItem)} | {grabbed}
-        moved: set[str] = set()
-        for item in moving:
-            position = item.node.position
-            if (item.pos().x(), item.pos().y()) != (position.x, position.y):
-                self._dragged.add(item.node_id)
-                self.overview.changed(item)  # Qt moved it: the far picture has not seen it
-                if not self._batch.defer_route(item.node_id):
-                    moved.add(item.node_id)
-        self._route_wires_at(moved)  # a wire between two moving cards is routed once, not once per end
+        ids = [item.node_id for item in moving]
+        fresh = not self._dragged  # the drag's first step: each wire is still where the document has it
+        with self.overview.batch():  # the far picture repaints the moved cards once, or all at once if many
+            for item in moving:
+                position = item.node.position
+                if (item.pos().x(), item.pos().y()) != (position.x, position.y):
+                    self._dragged.add(item.node_id)
+                    self.overview.changed(item)  # Qt moved it: the far picture has not seen it
+            if fresh:
+                model = grabbed.node.position
+                self._drag_wires.start(self.document, ids, QPointF(model.x, model.y), self._edges.get)
+            elif not self._drag_wires.follows(ids):  # the selection or the wires changed under the drag
+                self._route_wires_at(set(ids))
+                self._drag_wires.start(self.document, ids, grabbed.pos(), self._edges.get)
+            self._route_edges(self._drag_wires.step(grabbed.pos()))
         target = None
         if len(moving) == 1 and mouse is not None:
             target = self.insertable_edge_at(
@@ -384,8 +391,8 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         self._running.clear()
 
     def edge_ids_at(self, node_id: str) -> set[str]:
-        """The wires into and out of ``node_id``."""
-        return set(self._edges_at.get(node_id, ()))
+        """The wires into and out of ``node_id`` (the document's index: the scene keeps none of its own)."""
+        return self.document.edge_ids_at(node_id)
 
     def set_edge_carried(self, edge_id: str, carried: bool) -> None:
         if edge_id in self._edges:

@@ -18,7 +18,9 @@ from flowdesk.ui.canvas.theme import snap
 
 if TYPE_CHECKING:
     from flowdesk.model.document import WorkflowDocument
+    from flowdesk.ui.canvas.drag_wires import DraggedWires
     from flowdesk.ui.canvas.node_item import CanvasNodeItem
+    from flowdesk.ui.canvas.overview import Overview
     from flowdesk.ui.undo import DocumentUndoStack
 
 
@@ -29,6 +31,8 @@ class SceneEdits:
     undo_stack: DocumentUndoStack
     _nodes: dict[str, CanvasNodeItem]
     _dragged: set[str]
+    _drag_wires: DraggedWires
+    overview: Overview
 
     if TYPE_CHECKING:
 
@@ -55,6 +59,14 @@ class SceneEdits:
         grid (aligned right or on their centres) stay lined up. Dropped on a lit wire, the move and
         the insertion into that wire are one undo step.
         """
+        with self.overview.batch():  # the far picture repaints the moved wires once, not one by one
+            self._drag_wires.stop(index=False)
+            try:
+                return self._commit_drag()
+            finally:
+                self._drag_wires.restore_index()
+
+    def _commit_drag(self) -> bool:
         dragged, self._dragged = self._dragged, set()
         into = self.insert_target
         self.set_insert_target(None)

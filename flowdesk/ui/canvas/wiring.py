@@ -12,17 +12,19 @@ end turns the drop into one command or a reason. Three drags exist:
 A wire that would close a cycle becomes a loop edge (with a default maximum of iterations) when
 the document accepts it as one: that is how a person draws the code-review loop.
 
-Asking the document is linear in the graph's size, so with thousands of nodes only the nodes in
-view are asked, the nearest first, in small batches between repaints.
+The document answers from its index of wires, and whether a wire would close a cycle is found
+once per drag (``WorkflowDocument.reach``), so each port costs the same at any size; still, only
+the nodes in view are asked, the nearest first, the rest in small batches between repaints.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from PySide6.QtCore import QPointF, QRectF, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 
 from flowdesk.model.commands import Command, Connect, Disconnect, Macro
 from flowdesk.model.kinds import Direction
@@ -32,9 +34,12 @@ from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey, Port
 from flowdesk.ui.canvas.scene import WorkflowScene
 
 DEFAULT_LOOP = LoopSettings(max_iterations=3, until=None)
-SYNC_MARKS = 80
-"""Nodes whose ports are judged at once when a drag starts; the rest follow in batches."""
-BATCH = 25
+SYNC_MARKS = 12
+"""Nodes whose ports are lit at once when a drag starts (the nearest); the rest follow in batches."""
+BATCH = 8
+"""Nodes lit per batch at most: each lit card is drawn anew (its cached picture is out of date)."""
+BATCH_BUDGET = 0.006
+"""Seconds of judging per batch at most: with the repaint of what it lit, a batch fits a 16 ms frame."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,8 @@ class WireDrag:
         self.anchor = item
         self.anchor_key: PortKey = (direction, port)
         self.wanted: Direction = "input" if direction == "output" else "output"
+        self._reach = scene.document.reach(item.node_id)
+        """Every wire of this drag starts or ends at the anchor: what leads to and from it is found once."""
         self._verdicts: dict[tuple[str, str], Verdict] = {}
         self._marks: dict[str, dict[PortKey, PortMark]] = {}
         self._marked: dict[str, CanvasNodeItem] = {}
@@ -108,10 +115,10 @@ class WireDrag:
         src, src_port, dst, dst_port = self._ends(node_id, port)
         occupant = _wire_on(self.scene, dst, dst_port)
         ignore = occupant.id if occupant is not None else (self.picked.id if self.picked else None)
-        problem = doc.connection_problem(src, src_port, dst, dst_port, None, ignore_edge=ignore)
+        problem = doc.connection_problem(src, src_port, dst, dst_port, None, ignore_edge=ignore, reach=self._reach)
         if problem is None:
             return Verdict(None, replaces=occupant is not None and occupant != self.picked)
-        if doc.connection_problem(src, src_port, dst, dst_port, DEFAULT_LOOP) is None:
+        if doc.connection_problem(src, src_port, dst, dst_port, DEFAULT_LOOP, reach=self._reach) is None:
             return Verdict(None, loop=DEFAULT_LOOP)
         return Verdict(problem)
 
@@ -119,28 +126,39 @@ class WireDrag:
         """Light up the ports in view: the nearest nodes now, the others in batches after."""
         here = self.anchor_pos
         items: list[CanvasNodeItem] = [
-            i for i in self.scene.items(visible) if isinstance(i, NodeItem) and i is not self.anchor
-        ]
-        items.sort(key=lambda i: (i.sceneBoundingRect().center() - here).manhattanLength())
-        for item in items[:SYNC_MARKS]:
-            self._mark(item)
-        self._queue = items[SYNC_MARKS:]
+            i
+            for i in self.scene.items(visible, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+            if isinstance(i, NodeItem) and i is not self.anchor
+        ]  # by bounding rectangle: asking each wire in view for its exact shape cost more than the judging
+        items.sort(key=lambda i: (i.sceneBoundingRect().center() - here).manhattanLength(), reverse=True)
+        self._queue = items  # nearest last, so taking the next is a pop from the end
+        self._mark_for(SYNC_MARKS, budget=None)
         if self._queue:
             self._timer.start()
 
     def _mark_batch(self) -> None:
-        batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
-        for item in batch:
-            if item.scene() is self.scene:
-                self._mark(item)
+        self._mark_for(BATCH, budget=BATCH_BUDGET)
         if not self._queue:
             self._timer.stop()
+
+    def _mark_for(self, count: int, budget: float | None) -> None:
+        """Light the ports of the ``count`` nearest waiting nodes, stopping early after ``budget`` seconds."""
+        deadline = None if budget is None else time.perf_counter() + budget
+        for _ in range(min(count, len(self._queue))):
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+            item = self._queue.pop()
+            if item.scene() is self.scene:
+                self._mark(item)
 
     def _mark(self, item: CanvasNodeItem) -> None:
         if not isinstance(item, NodeItem):
             return
         specs = item.ports.inputs if self.wanted == "input" else item.ports.outputs
         marks = {(self.wanted, spec.name): _mark(self.verdict(item, spec.name)) for spec in specs}
+        for key in self._marks.get(item.node_id, {}).keys() & marks.keys():  # the mouse got here first
+            if self._marks[item.node_id][key] == PortMark.TARGET:
+                marks[key] = PortMark.TARGET
         self._set_marks(item, marks)
 
     def _set_marks(self, item: CanvasNodeItem, marks: dict[PortKey, PortMark]) -> None:
@@ -280,14 +298,7 @@ def _mark(verdict: Verdict) -> PortMark:
 
 def _wire_on(scene: WorkflowScene, node_id: str, port: str) -> Edge | None:
     """The forward wire on an input, if any."""
-    return next(
-        (
-            e
-            for e in scene.document.edges_of([node_id])
-            if e.target == node_id and e.target_port == port and not e.is_loop
-        ),
-        None,
-    )
+    return next((e for e in scene.document.edges_at_port(node_id, "input", port) if not e.is_loop), None)
 
 
 def _same_direction(item: CanvasNodeItem, direction: Direction, port: str) -> str:
