@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from flowdesk.engine.redaction import Redactor
 from flowdesk.nodes.llm_contract import LLMError
 
 MAX_STREAM_BYTES = 16 * 1024 * 1024
@@ -36,10 +37,19 @@ class Endpoint:
     credential: str
     url: str
     key: str = field(repr=False)
+    redactor: Redactor | None = field(default=None, repr=False, compare=False)
+    params: tuple[tuple[str, str], ...] = ()
+    """Query parameters sent with the call (kept apart from ``url``, which httpx would otherwise mangle)."""
 
     def redact(self, text: str) -> str:
-        """``text`` with the key replaced, for anything a server echoes back (some echo the key on a 401)."""
-        return text.replace(self.key, "[key removed]") if self.key else text
+        """``text`` with the key (in any common encoding) removed: some servers echo it on a 401."""
+        redactor = self.redactor
+        if redactor is None or not redactor.active:
+            if not self.key:
+                return text
+            redactor = Redactor()
+            redactor.add(self.key)
+        return redactor.text(text)
 
     def error(self, message: str, error_class: str, retry_after_s: float | None = None) -> LLMError:
         where = f"{self.provider} (credential '{self.credential}', {self.url})"
@@ -94,7 +104,7 @@ class LLMHttp:
     ) -> AsyncIterator[SseEvent]:
         try:
             async with client.stream(
-                "POST", endpoint.url, headers=headers, json=body, timeout=self.timeout
+                "POST", endpoint.url, headers=headers, json=body, params=endpoint.params or None, timeout=self.timeout
             ) as response:
                 if response.status_code >= 400:
                     raise status_error(endpoint, response.status_code, response.headers, await _head(response))

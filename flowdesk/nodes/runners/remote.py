@@ -71,7 +71,7 @@ async def run_http(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> dic
     headers = {k: ctx.render(v, inputs, field=f"headers.{k}") for k, v in config.headers.items()}
     params = {k: ctx.render(v, inputs, field=f"query.{k}") for k, v in config.query.items()}
     if config.credential:
-        headers["Authorization"] = f"Bearer {ctx.secret(config.credential)}"
+        headers["Authorization"] = f"Bearer {ctx.secret(config.credential, url)}"
     body = ctx.render(config.body, inputs, field="body") if config.body else None
     status, resp_headers, content = await ctx.http_request(
         config.method, url, headers=headers, params=params, content=body.encode() if body is not None else None
