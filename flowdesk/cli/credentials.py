@@ -25,6 +25,7 @@ from flowdesk.providers.credentials import (
     KeyringUnavailableError,
     KeyStore,
 )
+from flowdesk.providers.catalog import PROVIDERS as PROVIDER_SPECS
 from flowdesk.providers.secrets import env_var_for
 from flowdesk.providers.settings import (
     PROVIDERS,
@@ -134,7 +135,7 @@ def _add(args: argparse.Namespace) -> int:
         args.name,
         provider=args.provider,
         base_url=args.base_url,
-        needs_key=not args.no_key,
+        needs_key=PROVIDER_SPECS[args.provider].needs_key and not args.no_key,
         hosts=tuple(args.host),
         headers=_pairs(args.header, ":", "header"),
         query=_pairs(args.query, "=", "query parameter"),
@@ -145,7 +146,7 @@ def _add(args: argparse.Namespace) -> int:
         raise CliError(f"credential '{args.name}': say where its key may go with --host HOST")
     if info.effective_base_url() is None and info.provider != "http":
         raise CliError(f"credential '{args.name}': provider '{info.provider}' needs --base-url")
-    key = None if args.no_key else _read_key(args.name)
+    key = _read_key(args.name) if info.needs_key else None
     _save(settings.with_credential(info))
     keys = KeyStore()
     try:

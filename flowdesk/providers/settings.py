@@ -13,10 +13,11 @@ import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from flowdesk.providers.catalog import PROVIDERS as PROVIDER_SPECS
 
@@ -52,6 +53,16 @@ class CredentialInfo(BaseModel):
     query: dict[str, str] = Field(default_factory=dict, description="Extra query parameters on every call.")
     stream_options: bool = Field(True, description="Send stream_options.include_usage (some servers reject it).")
     api_version: str | None = Field(None, max_length=40, description="Azure OpenAI's api-version.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _key_by_provider(cls, data: Any) -> Any:
+        """Unless said otherwise, a credential needs a key when its provider does (a local Ollama does not)."""
+        if isinstance(data, dict) and "needs_key" not in data:
+            spec = PROVIDER_SPECS.get(str(data.get("provider")))
+            if spec is not None and not spec.needs_key:
+                return {**data, "needs_key": False}
+        return data
 
     @field_validator("provider")
     @classmethod
