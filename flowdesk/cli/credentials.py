@@ -19,13 +19,13 @@ from pydantic import ValidationError
 
 from flowdesk.cli.common import CliError, print_json, print_table
 from flowdesk.nodes.llm_contract import LLMError
+from flowdesk.providers.catalog import PROVIDERS as PROVIDER_SPECS
 from flowdesk.providers.credentials import (
     CredentialError,
     Credentials,
     KeyringUnavailableError,
     KeyStore,
 )
-from flowdesk.providers.catalog import PROVIDERS as PROVIDER_SPECS
 from flowdesk.providers.secrets import env_var_for
 from flowdesk.providers.settings import (
     PROVIDERS,
