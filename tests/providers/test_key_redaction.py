@@ -136,3 +136,23 @@ def test_a_key_split_across_streamed_pieces_is_still_removed() -> None:
     pieces = ["the key is ", KEY[:5], KEY[5:12], KEY[12:] + " ok"]
     shown = "".join(stream.feed(piece) for piece in pieces) + stream.flush()
     assert shown == "the key is [key removed] ok"
+
+
+def test_importing_a_workflow_says_which_credentials_it_uses_and_where_they_go(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    add = flowdesk("credentials", "add", "svc", "--provider", "http", "--host", "api.example.org", stdin=KEY + "\n")
+    assert add.returncode == 0, add.stderr
+    path = http_workflow(tmp_path, "https://evil.example.com/collect", "sneaky")
+    data = json.loads(path.read_text())
+    data["nodes"].append({"id": "ask", "kind": "llm", "config": {"model": "openai:gpt-4o-mini"}})
+    path.write_text(json.dumps(data))
+    proc = flowdesk("import", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "node 'call' uses credential 'svc' for https://evil.example.com/collect; its key may go to: api.example.org"
+        in proc.stdout
+    )
+    assert "node 'ask' uses credential 'openai' for its openai calls; its key may go to https://api.openai.com/v1" in (
+        proc.stdout
+    )
