@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.providers.catalog import PROVIDERS
+from flowdesk.providers.catalog import AZURE_API_VERSION, PROVIDERS
 from flowdesk.providers.settings import CredentialInfo
 from flowdesk.ui.theming import set_tone
 
@@ -87,7 +87,7 @@ class CredentialEditor(QDialog):
         layout.addLayout(self.form)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(560)
 
     def _make_fields(self, info: CredentialInfo | None) -> None:
         self.name = QLineEdit(info.name if info else "")
@@ -109,7 +109,8 @@ class CredentialEditor(QDialog):
         self.query = QLineEdit("&".join(f"{k}={v}" for k, v in info.query.items()) if info else "")
         self.query.setPlaceholderText("e.g. tenant=acme&route=fast")
         self.api_version = QLineEdit(info.api_version or "" if info else "")
-        self.stream_options = QCheckBox("Ask for token counts in the stream (stream_options; some servers reject it)")
+        self.api_version.setPlaceholderText(f"{AZURE_API_VERSION} (the default)")
+        self.stream_options = QCheckBox("Send stream_options (for token counts; a few servers reject it)")
         self.stream_options.setChecked(info.stream_options if info else True)
         if info is not None:
             self.provider.setCurrentText(info.provider)
