@@ -19,7 +19,7 @@ class LLMConfig(BaseModel):
     model: str = Field(
         "offline:echo",
         pattern=MODEL_PATTERN,
-        description="provider:model, e.g. offline:echo, openai:gpt-4o-mini, anthropic:claude-3-5-haiku, ollama:qwen3.",
+        description="provider:model, e.g. offline:echo, openai:gpt-4o-mini, anthropic:claude-3-5-haiku.",
         json_schema_extra=MODEL,
     )
     system: str = Field("", max_length=200_000, description="System prompt (template).", json_schema_extra=TEMPLATE)
