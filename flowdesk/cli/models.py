@@ -29,6 +29,7 @@ def register(commands: Any) -> None:
 
 
 def handle_models(args: argparse.Namespace) -> int:
+    from flowdesk.providers.catalog import PROVIDERS
     from flowdesk.providers.model_list import OFFLINE_MODELS, Listing, ModelCache, fetch, listable, merge
     from flowdesk.providers.settings import SettingsError, load_settings
 
@@ -39,7 +40,8 @@ def handle_models(args: argparse.Namespace) -> int:
     names = listable(settings)
     if args.credential is not None:
         info = settings.credential(args.credential)
-        if info is None and args.credential not in ("openai", "anthropic", "ollama"):
+        public = args.credential in PROVIDERS and PROVIDERS[args.credential].default_base_url is not None
+        if info is None and not public:
             known = ", ".join(names) or "none"
             raise CliError(f"there is no credential '{args.credential}' (known: {known})")
         names = [args.credential]

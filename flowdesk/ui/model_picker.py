@@ -2,7 +2,9 @@
 
 The list comes from the model cache at once (no waiting, no network: it works offline); the
 refresh button, or a credential never listed before, asks the servers in a worker thread and
-fills the list when they answer, so the window never waits on a slow or absent server.
+fills the list when they answer, so the window never waits on a slow or absent server. The
+worker touches no Qt object: it fills a Future that a timer of this widget looks at, so a field
+closed before the servers answer is simply gone (its timer with it).
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Any
+from concurrent.futures import Future
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QToolButton, QWidget
 
 from flowdesk.providers.model_list import Listing, ModelCache, listable
@@ -32,8 +34,6 @@ class ModelPicker(QWidget):
     """An editable list of ``provider:model``; ``edited(text)`` when the person picks or types one."""
 
     edited = Signal(str)
-    _answered = Signal(object)
-    """Listings from the worker thread (delivered on the UI thread, as a queued signal)."""
 
     def __init__(self, parent: QWidget | None = None, *, auto_refresh: bool = True) -> None:
         super().__init__(parent)
@@ -50,7 +50,10 @@ class ModelPicker(QWidget):
         layout.addWidget(self.combo, 1)
         layout.addWidget(self.refresh_button)
         self.combo.currentTextChanged.connect(self._typed)
-        self._answered.connect(self._show_answer)
+        self._pending: Future[list[Listing]] | None = None
+        self._poll = QTimer(self)
+        self._poll.setInterval(50)
+        self._poll.timeout.connect(self._check_answer)
         self._settings = _settings()
         self._cache = ModelCache.load()
         self._filling = False
@@ -101,19 +104,16 @@ class ModelPicker(QWidget):
             return
         self.refresh_button.setEnabled(False)
         self.refresh_button.setToolTip("Asking the servers…")
-        threading.Thread(target=self._ask, args=(self._settings, names), daemon=True, name="model-list").start()
+        self._pending = Future()
+        threading.Thread(target=_ask, args=(self._settings, names, self._pending), daemon=True).start()
+        self._poll.start()
 
-    def _ask(self, settings: LLMSettings, names: list[str]) -> None:
-        from flowdesk.providers.model_list import fetch
-
-        try:
-            listings: Any = asyncio.run(fetch(settings, names))
-        except Exception as exc:  # noqa: BLE001 - whatever failed is shown on the button, never raised in a thread
-            listings = [Listing(name, "", error=str(exc)) for name in names]
-        try:
-            self._answered.emit(listings)
-        except RuntimeError:  # the inspector moved on and this widget is gone
-            log.debug("model list answered after its field closed")
+    def _check_answer(self) -> None:
+        if self._pending is None or not self._pending.done():
+            return
+        self._poll.stop()
+        listings, self._pending = self._pending.result(), None
+        self._show_answer(listings)
 
     def _show_answer(self, listings: list[Listing]) -> None:
         from flowdesk.providers.model_list import merge
@@ -126,3 +126,14 @@ class ModelPicker(QWidget):
         if self.problems:
             tip += "\n\nLast time:\n" + "\n".join(p[:200] for p in self.problems)
         self.refresh_button.setToolTip(tip)
+
+
+def _ask(settings: LLMSettings, names: list[str], answer: Future[list[Listing]]) -> None:
+    """The worker thread: every credential's listing (a failure as its error), into ``answer``."""
+    from flowdesk.providers.model_list import fetch
+
+    try:
+        answer.set_result(asyncio.run(fetch(settings, names)))
+    except Exception as exc:  # whatever failed is shown on the button, never raised in a thread
+        log.debug("the model lists could not be fetched", exc_info=True)
+        answer.set_result([Listing(name, "", error=str(exc) or type(exc).__name__) for name in names])

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.nodes.llm_contract import LLMError
+from flowdesk.providers.catalog import PROVIDERS
 from flowdesk.providers.credentials import CredentialError, Credentials, KeyStore
 from flowdesk.providers.settings import (
     MODEL_REF,
@@ -53,9 +54,7 @@ log = logging.getLogger(__name__)
 SUGGESTED_MODELS = (
     "offline:echo",
     "offline:lorem",
-    "openai:gpt-4o-mini",
-    "anthropic:claude-3-5-haiku-latest",
-    "ollama:llama3.2",
+    *(f"{name}:{spec.example_model}" for name, spec in PROVIDERS.items() if spec.default_base_url and spec.makes_calls),
 )
 Launcher = Callable[[Coroutine[Any, Any, None]], Any]
 
