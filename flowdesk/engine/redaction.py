@@ -22,8 +22,9 @@ from urllib.parse import quote, quote_plus
 MARK = "[key removed]"
 LONG = 8
 """A form this long (or longer) is replaced wherever it occurs; a shorter one only as a whole token."""
-_TOKEN = "A-Za-z0-9"
-_B64 = "[A-Za-z0-9+/_-]"
+_WORD = re.compile(r"[A-Za-z0-9]")
+_B64_RUN = re.compile(r"[A-Za-z0-9+/_-]*")
+_B64_TAIL = re.compile(r"[A-Za-z0-9+/_-]*=*")
 _HEX = re.compile(r"%[0-9A-F]{2}")
 
 
@@ -62,12 +63,17 @@ def b64_cores(secret: str) -> set[str]:
 
 
 class Redactor:
-    """Knows the keys handed out in this process and removes them (in any common encoding) from text."""
+    """Knows the keys handed out in this process and removes them (in any common encoding) from text.
+
+    Linear in the text: each form is looked for with ``str.find`` (most text holds none, and that
+    check takes microseconds for 10 kB); only the places found are then checked and widened.
+    """
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
+        self._kinds: dict[str, str] = {}
+        """Each form -> 'core' (a base64 piece: the whole base64 word around it goes), 'long', 'short'."""
         self._forms: list[str] = []
-        self._pattern: re.Pattern[str] | None = None
 
     @property
     def active(self) -> bool:
@@ -75,30 +81,36 @@ class Redactor:
 
     def add(self, secret: str) -> None:
         """Remember a key that is about to leave the process (before it is sent anywhere)."""
-        if secret and secret not in self._secrets:
-            self._secrets.add(secret)
-            forms: set[str] = set()
-            cores: set[str] = set()
-            for known in self._secrets:
-                forms |= encodings(known)
-                cores |= b64_cores(known)
-            self._forms = sorted(forms | cores, key=len, reverse=True)
-            # the mark itself is matched first and kept, so redacting twice changes nothing; a base64
-            # piece takes the whole base64 word around it (the rest of a Basic user:key pair)
-            alternatives = [re.escape(MARK)]
-            alternatives += [f"{_B64}*{re.escape(core)}{_B64}*=*" for core in sorted(cores, key=len, reverse=True)]
-            alternatives += [_alternative(form) for form in sorted(forms, key=len, reverse=True)]
-            self._pattern = re.compile("|".join(alternatives))
+        if not secret or secret in self._secrets:
+            return
+        self._secrets.add(secret)
+        for form in encodings(secret):
+            self._kinds.setdefault(form, "long" if len(form) >= LONG else "short")
+        for core in b64_cores(secret):
+            self._kinds[core] = "core"
+        self._forms = sorted(self._kinds, key=len, reverse=True)
 
     def text(self, text: str) -> str:
         """``text`` with every known key replaced by ``[key removed]``."""
-        if self._pattern is None or not text:
+        if not self._forms or not text:
             return text
-        return self._pattern.sub(_mark, text)
+        present = [form for form in self._forms if form in text]
+        if not present:
+            return text
+        spans = []
+        for form in present:
+            kind = self._kinds[form]
+            at = text.find(form)
+            while at != -1:
+                span = _span(text, at, at + len(form), kind)
+                if span is not None:
+                    spans.append(span)
+                at = text.find(form, at + 1)
+        return _replace(text, spans)
 
     def value(self, value: Any) -> Any:
-        """A JSON value with every string (keys of objects too) redacted; unchanged values are returned as is."""
-        if self._pattern is None:
+        """A JSON value with every string (keys of objects too) redacted."""
+        if not self._forms:
             return value
         if isinstance(value, str):
             return self.text(value)
@@ -119,15 +131,39 @@ class Redactor:
         return longest
 
 
-def _mark(_match: re.Match[str]) -> str:
-    return MARK
+def _span(text: str, start: int, end: int, kind: str) -> tuple[int, int] | None:
+    """Where a found form is to be removed: a short one only as a whole word, a base64 piece with its word."""
+    if kind == "short":
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        if _WORD.fullmatch(before) or _WORD.fullmatch(after):
+            return None  # part of a longer word: not the key
+    elif kind == "core":
+        back = _B64_RUN.match(text[max(0, start - 4096) : start][::-1])
+        tail = _B64_TAIL.match(text, end)
+        start -= back.end() if back else 0
+        end = tail.end() if tail else end
+    return start, end
 
 
-def _alternative(form: str) -> str:
-    escaped = re.escape(form)
-    if len(form) >= LONG:
-        return escaped
-    return f"(?<![{_TOKEN}]){escaped}(?![{_TOKEN}])"
+def _replace(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the spans (merged where they overlap) replaced by the mark; marks already there stay."""
+    kept = [(m.start(), m.end()) for m in re.finditer(re.escape(MARK), text)]
+    spans = sorted(s for s in spans if not any(s[0] < k_end and k_start < s[1] for k_start, k_end in kept))
+    if not spans:
+        return text
+    out: list[str] = []
+    position = 0
+    merged_start, merged_end = spans[0]
+    for start, end in [*spans[1:], (len(text) + 1, len(text) + 1)]:
+        if start <= merged_end:
+            merged_end = max(merged_end, end)
+            continue
+        out += [text[position:merged_start], MARK]
+        position = merged_end
+        merged_start, merged_end = start, end
+    out.append(text[position:])
+    return "".join(out)
 
 
 class StreamRedactor:
