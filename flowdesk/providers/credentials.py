@@ -217,8 +217,13 @@ class Credentials:
         if host_allowed(url, allowed):
             return
         where = ", ".join(allowed) if allowed else "no host yet"
+        host = url_host(url)
+        fix = (
+            f"`flowdesk credentials hosts {name} --add {host}`"
+            if info is not None
+            else f"`flowdesk credentials add {name} --provider http --host {host}`"
+        )
         raise NodeFailure(
-            f"credential '{name}' may not be sent to {url_host(url) or url[:80]!r} (it may go to: {where}); "
-            f"if that host is meant to get it, add it in Settings or with "
-            f"`flowdesk credentials hosts {name} --add {url_host(url)}`"
+            f"credential '{name}' may not be sent to {host or url[:80]!r} (it may go to: {where}); "
+            f"if that host is meant to get it, add it in Settings or with {fix}"
         )

@@ -156,3 +156,19 @@ def test_importing_a_workflow_says_which_credentials_it_uses_and_where_they_go(
     assert "node 'ask' uses credential 'openai' for its openai calls; its key may go to https://api.openai.com/v1" in (
         proc.stdout
     )
+
+
+def test_a_key_only_in_the_environment_goes_only_to_its_providers_public_api() -> None:
+    from flowdesk.nodes.context import NodeFailure
+    from flowdesk.providers.credentials import Credentials, KeyStore
+    from flowdesk.providers.settings import LLMSettings
+
+    loose = Credentials(LLMSettings(), KeyStore(), {"FLOWDESK_CREDENTIAL_SVC": KEY})
+    with pytest.raises(NodeFailure) as info:
+        loose.get("svc", "https://x.example.org/a")
+    assert "credential 'svc' may not be sent to x.example.org (it may go to: no host yet)" in str(info.value)
+    assert "`flowdesk credentials add svc --provider http --host x.example.org`" in str(info.value)
+    public = Credentials(LLMSettings(), KeyStore(), {"FLOWDESK_CREDENTIAL_OPENAI": KEY})
+    assert public.get("openai", "https://api.openai.com/v1/files") == KEY
+    with pytest.raises(NodeFailure):
+        public.get("openai", "https://api.openai.com.evil.example/v1")
