@@ -166,7 +166,7 @@ def test_a_key_only_in_the_environment_goes_only_to_its_providers_public_api() -
     loose = Credentials(LLMSettings(), KeyStore(), {"FLOWDESK_CREDENTIAL_SVC": KEY})
     with pytest.raises(NodeFailure) as info:
         loose.get("svc", "https://x.example.org/a")
-    assert "credential 'svc' may not be sent to x.example.org (it may go to: no host yet)" in str(info.value)
+    assert "credential 'svc' may not be sent to 'x.example.org' (it may go to: no host yet)" in str(info.value)
     assert "`flowdesk credentials add svc --provider http --host x.example.org`" in str(info.value)
     public = Credentials(LLMSettings(), KeyStore(), {"FLOWDESK_CREDENTIAL_OPENAI": KEY})
     assert public.get("openai", "https://api.openai.com/v1/files") == KEY
