@@ -169,7 +169,8 @@ class FakeLLMServer:
                 if request is None:
                     return
                 self.requests.append(request)
-                keep = await self._answer(request, self._next(), writer)
+                scenario = ok() if request.method == "GET" else self._next()  # a model list takes no scenario
+                keep = await self._answer(request, scenario, writer)
                 if not keep:
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
