@@ -54,20 +54,19 @@ def test_a_reasoning_model_runs_with_the_node_defaults_on_any_server(fake_llm: F
     assert body["max_completion_tokens"] == 1024
 
 
-def test_a_plain_model_elsewhere_keeps_temperature_and_max_tokens(fake_llm: FakeLLMServer) -> None:
-    result, _ = run_node(fake_llm, model="openai:llama3.2", temperature=0.2, stop=["END"])
-    assert result.status == "succeeded"
-    body = fake_llm.requests[-1].body
-    assert (body["temperature"], body["max_tokens"], body["stop"]) == (0.2, 1024, ["END"])
-    assert "reasoning_effort" not in body
-
-
 def test_reasoning_effort_is_sent_and_stop_is_left_out_with_a_warning(fake_llm: FakeLLMServer) -> None:
     result, logs = run_node(fake_llm, model="openai:o4-mini", reasoning_effort="high", stop=["END"])
     assert result.status == "succeeded", result.error
     body = fake_llm.requests[-1].body
     assert body["reasoning_effort"] == "high" and "stop" not in body
     assert any(log.level == "warning" and "takes no stop sequences" in log.message for log in logs)
+    # a plain model behind the same server keeps its temperature, stop and max_tokens; the effort is not sent
+    result, logs = run_node(fake_llm, model="openai:llama3.2", temperature=0.2, stop=["END"], reasoning_effort="high")
+    assert result.status == "succeeded"
+    body = fake_llm.requests[-1].body
+    assert (body["temperature"], body["max_tokens"], body["stop"]) == (0.2, 1024, ["END"])
+    assert "reasoning_effort" not in body
+    assert any("llama3.2 is not a reasoning model; reasoning_effort was not sent" in log.message for log in logs)
 
 
 def test_the_connection_test_works_for_a_reasoning_model(fake_llm: FakeLLMServer) -> None:
