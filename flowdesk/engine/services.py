@@ -67,5 +67,7 @@ class EngineServices:
     @property
     def redactor(self) -> Redactor | None:
         """The secret store's redactor, when it has keys to hide (else None: nothing to scrub)."""
+        if self.secrets is None:  # the usual test and offline case: no lookup at all (this is asked per attempt)
+            return None
         redactor = getattr(self.secrets, "redactor", None)
         return redactor if redactor is not None and redactor.active else None
