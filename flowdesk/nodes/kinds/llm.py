@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
 from flowdesk.nodes.kinds.widgets import CREDENTIAL, MODEL, TEMPLATE
-from flowdesk.nodes.runners.remote import run_http, run_llm, run_tool
+from flowdesk.nodes.runners.llm_runner import run_llm
+from flowdesk.nodes.runners.remote import run_http, run_tool
 
 MODEL_PATTERN = r"^[a-z][a-z0-9_-]*:\S.*$"
 
