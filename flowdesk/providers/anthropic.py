@@ -13,6 +13,7 @@ from typing import Any
 from flowdesk.nodes.llm_contract import DeltaSink, LLMRequest, LLMResult
 from flowdesk.providers.credentials import ResolvedCredential
 from flowdesk.providers.http_llm import Endpoint, LLMHttp, decode_event, endpoint_for, request_headers
+from flowdesk.providers.models import THINKING_BUDGET, rules_for
 from flowdesk.providers.prices import PriceTable
 from flowdesk.providers.transcript import Transcript
 
@@ -59,8 +60,8 @@ class AnthropicProvider:
             body["system"] = system
         if request.stop:
             body["stop_sequences"] = list(request.stop)
-        if request.reasoning_effort and notes is not None:
-            notes.append("reasoning_effort applies to OpenAI reasoning models; it was not sent")
+        if request.reasoning_effort:
+            _think(request, body, notes if notes is not None else [])
         return body
 
     async def complete(self, request: LLMRequest, on_delta: DeltaSink) -> LLMResult:
@@ -124,3 +125,16 @@ def _usage(transcript: Transcript, usage: dict[str, Any]) -> None:
         transcript.set_usage(fresh + read + written, None)
         transcript.set_details(read or None, None)
     transcript.set_usage(None, usage.get("output_tokens"))
+
+
+def _think(request: LLMRequest, body: dict[str, Any], notes: list[str]) -> None:
+    """The node's reasoning effort as extended thinking, for the Claude models that have it."""
+    if not rules_for(request.model).reasoning_effort:
+        notes.append(f"{request.model} has no extended thinking; reasoning_effort was not sent")
+        return
+    budget = min(THINKING_BUDGET[str(request.reasoning_effort)], request.max_tokens - 1)
+    if budget < THINKING_BUDGET["minimal"]:
+        notes.append(f"thinking needs max_tokens above 1024 (it is {request.max_tokens}); the model did not think")
+        return
+    body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+    body.pop("temperature", None)  # thinking takes only the default temperature

@@ -25,12 +25,18 @@ class ModelRules:
 
 
 REASONING = ModelRules(temperature=False, stop=False, limit_field="max_completion_tokens", reasoning_effort=True)
+THINKING = ModelRules(reasoning_effort=True)
+"""Claude models with extended thinking: the effort becomes a thinking budget (and then no temperature)."""
 PLAIN = ModelRules()
 
 RULES: tuple[tuple[re.Pattern[str], ModelRules], ...] = (
     (re.compile(r"^gpt-5(\.\d+)?-chat"), PLAIN),  # the chat variant of gpt-5 is not a reasoning model
     (re.compile(r"^(gpt-5|o1|o3|o4)(\b|[-.])"), REASONING),
+    (re.compile(r"^claude-(3-7-sonnet|sonnet-4|opus-4|haiku-4)"), THINKING),
 )
+
+THINKING_BUDGET = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 16384}
+"""Anthropic's thinking budget (tokens) for each reasoning effort; at least 1,024, below max_tokens."""
 """First match wins; a model no rule names is a plain chat model."""
 
 

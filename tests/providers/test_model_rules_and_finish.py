@@ -135,3 +135,16 @@ def test_counts_a_server_did_not_report_are_marked_estimated(fake_llm: FakeLLMSe
 def test_a_small_cost_is_not_shown_as_zero() -> None:
     assert cost_text(0.0000123) == "$0.000012"
     assert (cost_text(0.00135), cost_text(0), cost_text(12.5)) == ("$0.0014", "$0", "$12.50")
+
+
+def test_reasoning_effort_is_a_thinking_budget_for_claude_models_that_think(fake_llm: FakeLLMServer) -> None:
+    result, _ = run_node(
+        fake_llm, "anthropic", model="anthropic:claude-sonnet-4-5", reasoning_effort="medium", max_tokens=16000
+    )
+    assert result.status == "succeeded"
+    body = fake_llm.requests[-1].body
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 8192} and "temperature" not in body
+    result, logs = run_node(fake_llm, "anthropic", model="anthropic:claude-3-5-haiku", reasoning_effort="high")
+    body = fake_llm.requests[-1].body
+    assert "thinking" not in body and body["temperature"] == 0.7
+    assert any("claude-3-5-haiku has no extended thinking" in log.message for log in logs)
