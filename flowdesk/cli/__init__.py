@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from flowdesk import __version__
-from flowdesk.cli import credentials, info, library, run, runs, show, validate
+from flowdesk.cli import credentials, info, library, models, run, runs, show, validate
 from flowdesk.cli.common import add_library_options, user_error
 
 log = logging.getLogger("flowdesk")
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.register(commands)
     info.register(commands)
     credentials.register(commands)
+    models.register(commands)
     opener = commands.add_parser(
         "open",
         help="open the desktop app on a workflow",

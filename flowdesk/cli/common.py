@@ -15,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
+from flowdesk.nodes.llm_contract import cost_text
+
 if TYPE_CHECKING:
     from flowdesk.store.store import Store
 
@@ -123,7 +125,7 @@ def fmt_tokens(input_tokens: int, output_tokens: int) -> str:
 
 
 def fmt_cost(cost: float) -> str:
-    return f"${cost:.4f}" if cost else "-"
+    return cost_text(cost) if cost else "-"
 
 
 def shorten(text: str, limit: int = 70) -> str:

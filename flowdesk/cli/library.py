@@ -84,11 +84,25 @@ def handle_import(args: argparse.Namespace) -> int:
         info = store.workflows.get(saved.workflow_id)
         for name in also:
             print(f"imported {name} too: '{info.name}' calls it")
+        uses = _credential_uses(store.workflows.load(saved.workflow_id))
     if saved.created:
         print(f"imported '{info.name}' as {info.slug} (version {saved.version})")
     else:
         print(f"'{info.name}' ({info.slug}) is unchanged: still version {saved.version}, nothing imported")
+    for line in uses:
+        print(line)
     return 0
+
+
+def _credential_uses(workflow: Any) -> list[str]:
+    """What the workflow would do with this machine's credentials (nothing when the settings cannot be read)."""
+    from flowdesk.providers.credential_uses import credential_uses
+    from flowdesk.providers.settings import SettingsError, load_settings
+
+    try:
+        return credential_uses(workflow, load_settings())
+    except SettingsError as exc:
+        return [f"(which credentials it uses could not be checked: {exc})"]
 
 
 def handle_export(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from flowdesk.cli.common import (
     resolve_run_id,
     shorten,
 )
+from flowdesk.nodes.llm_contract import cost_text
 
 if TYPE_CHECKING:
     from flowdesk.model.workflow import Workflow
@@ -133,7 +134,7 @@ def _totals(steps: list[StepInfo], children: list[RunInfo]) -> list[tuple[str, s
     tout = sum(s.output_tokens for s in steps)
     cost = sum(s.cost_usd for s in steps)
     tokens = f"{tin:,} in + {tout:,} out" if tin + tout else "-"
-    money = f"${cost:.4f}" if cost else "$0"
+    money = cost_text(cost)
     if children:
         tokens += f" (with its {len(children)} sub-run(s))"
         money += " (with its sub-runs)"

@@ -128,6 +128,9 @@ async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str,
                 async with asyncio.timeout(timeout_s):
                     result = await run_fn(ctx, inputs, pn.config)
             outputs = _check_outputs(result, pn)
+            redactor = run.services.redactor
+            if redactor is not None:
+                outputs = redactor.value(outputs)
             if ctx.usage is not NO_USAGE:
                 total_usage = total_usage + ctx.usage
             return Outcome(True, outputs, attempt, clock.monotonic() - started, total_usage)
@@ -137,6 +140,9 @@ async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str,
             policy = node.retry
             total_usage = total_usage + ctx.usage
             error_class, message, retry_after = classify(exc, timeout_s)
+            redactor = run.services.redactor
+            if redactor is not None:
+                message = redactor.text(message)
             error = ErrorInfo(message=message, error_class=error_class, node_id=pn.id, exception=type(exc).__name__)
             duration = clock.monotonic() - started
             if attempt >= policy.max_attempts or not policy.retries(error_class):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flowdesk.nodes.llm_contract import cost_text
+
 LEVEL_OF = {"node_failed": "error", "node_retrying": "warning", "node_waiting": "warning", "run_paused": "info"}
 
 
@@ -22,7 +24,7 @@ def usage_text(usage: Any) -> str:
     """ ", 12+30 tokens, $0.0004" (the cost only when there is one); nothing when no model was called."""
     if not (usage.input_tokens or usage.output_tokens):
         return ""
-    cost = f", ${usage.cost_usd:.4f}" if usage.cost_usd else ""
+    cost = f", {cost_text(usage.cost_usd)}" if usage.cost_usd else ""
     return f", {usage.input_tokens}+{usage.output_tokens} tokens{cost}"
 
 

@@ -58,6 +58,9 @@ class RunNodeContext:
     def log(self, message: str, level: LogLevel = "info") -> None:
         run = self._run
         if run.listening:
+            redactor = run.services.redactor
+            if redactor is not None:
+                message = redactor.text(message)
             run.emit(
                 NodeLog(
                     run_id=run.run_id,
@@ -92,6 +95,9 @@ class RunNodeContext:
     def llm_delta(self, text: str) -> None:
         run = self._run
         if run.listening:
+            redactor = run.services.redactor
+            if redactor is not None:  # a key split across pieces is held back by the provider's transcript
+                text = redactor.text(text)
             run.emit(
                 LLMDelta(
                     run_id=run.run_id,
@@ -146,12 +152,12 @@ class RunNodeContext:
             method, url, headers=headers, params=params, content=content, timeout_s=self._pn.node.timeout_s
         )
 
-    def secret(self, credential: str) -> str:
+    def secret(self, credential: str, url: str | None = None) -> str:
         secrets = self._run.services.secrets
         if secrets is None:
             raise NodeFailure(f"credential '{credential}' cannot be looked up: no credential store is configured")
         try:
-            return secrets.get(credential)
+            return secrets.get(credential, url)
         except KeyError:
             raise NodeFailure(
                 f"credential '{credential}' is not set: add it in Settings or with `flowdesk credentials add`"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flowdesk.engine.clock import Clock, RealClock
+from flowdesk.engine.redaction import Redactor
 from flowdesk.engine.reuse import EarlierChildren
 from flowdesk.engine.sandbox import Sandbox
 from flowdesk.model.workflow import Workflow
@@ -25,9 +26,15 @@ class WorkflowResolver(Protocol):
 
 
 class SecretStore(Protocol):
-    """Looks up the value of a named credential (OS keyring, environment); raises KeyError if unknown."""
+    """Looks up the value of a named credential (OS keyring, environment); raises KeyError if unknown.
 
-    def get(self, name: str) -> str: ...
+    ``url`` is where the value will be sent: a store may refuse a host the credential is not for
+    (raising :class:`flowdesk.nodes.context.NodeFailure` naming both). A store may also have a
+    ``redactor`` (:class:`flowdesk.engine.redaction.Redactor`) that knows every key it handed out;
+    the engine then scrubs them from whatever a node produces.
+    """
+
+    def get(self, name: str, url: str | None = None) -> str: ...
 
 
 class HttpTransport(Protocol):
@@ -59,3 +66,11 @@ class EngineServices:
     """How deeply sub-workflows may nest (a workflow calling itself stops here, with a message)."""
     earlier_children: EarlierChildren | None = None
     """The record of a run being continued: its finished sub-workflow and map item runs are reused."""
+
+    @property
+    def redactor(self) -> Redactor | None:
+        """The secret store's redactor, when it has keys to hide (else None: nothing to scrub)."""
+        if self.secrets is None:  # the usual test and offline case: no lookup at all (this is asked per attempt)
+            return None
+        redactor = getattr(self.secrets, "redactor", None)
+        return redactor if redactor is not None and redactor.active else None

@@ -22,7 +22,7 @@ Identifier = Annotated[
     str, Field(pattern=ID_PATTERN, description="A stable id: letters, digits, _; not starting with a digit.")
 ]
 PortName = Annotated[str, Field(pattern=ID_PATTERN, description="A port name of the node's kind.")]
-ErrorClass = Literal["any", "timeout", "network", "rate_limit", "server", "invalid_output", "node"]
+ErrorClass = Literal["any", "timeout", "network", "rate_limit", "server", "invalid_output", "truncated", "node"]
 """What went wrong in an attempt, as the engine classifies it; retry policies choose among these."""
 
 

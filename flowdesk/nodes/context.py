@@ -84,6 +84,9 @@ class NodeContext(Protocol):
         """Make an HTTP request through the engine's client (so tests can point it at a local server)."""
         ...
 
-    def secret(self, credential: str) -> str:
-        """The value of a named credential; never log or return it."""
+    def secret(self, credential: str, url: str | None = None) -> str:
+        """The value of a named credential, to be sent to ``url``; never log or return it.
+
+        Fails (NodeFailure naming the credential and the host) when ``url``'s host is not one the
+        credential may go to."""
         ...

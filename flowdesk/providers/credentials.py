@@ -16,14 +16,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowdesk.engine.redaction import Redactor
+from flowdesk.nodes.context import NodeFailure
+from flowdesk.providers.catalog import PROVIDERS
 from flowdesk.providers.secrets import env_var_for
-from flowdesk.providers.settings import LLMSettings
+from flowdesk.providers.settings import CredentialInfo, LLMSettings, host_allowed, url_host
 
 log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "flowdesk"
-DEFAULT_BASE_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
-PROVIDER_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+DEFAULT_BASE_URLS = {name: spec.default_base_url for name, spec in PROVIDERS.items() if spec.default_base_url}
+PROVIDER_KEY_ENV = {name: spec.key_env for name, spec in PROVIDERS.items() if spec.key_env}
 
 
 class CredentialError(Exception):
@@ -100,6 +103,10 @@ class ResolvedCredential:
     key: str = field(repr=False)
     source: str = ""
     """Where the key came from: 'keyring', an environment variable's name, or 'none needed'."""
+    info: CredentialInfo | None = None
+    """The settings entry (extra headers, query parameters, stream_options); None for an environment-only one."""
+    redactor: Redactor | None = field(default=None, repr=False, compare=False)
+    """Knows this key (and every other handed out), for whatever the server sends back."""
 
 
 class Credentials:
@@ -111,6 +118,8 @@ class Credentials:
         self.settings = settings
         self._keys = keys if keys is not None else KeyStore()
         self._environ = os.environ if environ is None else environ
+        self.redactor = Redactor()
+        """Every key this object hands out is added before it leaves; the engine scrubs node results with it."""
 
     def resolve(self, name: str | None, provider: str) -> ResolvedCredential:
         """The credential ``name`` for ``provider``; None means the provider's default (a credential named
@@ -126,14 +135,20 @@ class Credentials:
                 f"there is no credential '{name}': add it in Settings or with "
                 f"`flowdesk credentials add {name} --provider {provider}`, or set {env_var_for(name)}"
             )
-        base_url = (info.base_url if info else None) or DEFAULT_BASE_URLS[provider]
-        if info is not None and not info.needs_key:
-            return ResolvedCredential(label, provider, base_url, "", "none needed")
+        base_url = (info.effective_base_url() if info else None) or DEFAULT_BASE_URLS.get(provider)
+        if base_url is None:
+            raise CredentialError(
+                f"credential '{label}' has no base URL; provider '{provider}' has no public API to default to"
+            )
+        spec = PROVIDERS[provider]
+        if (info is not None and not info.needs_key) or (info is None and not spec.needs_key):
+            return ResolvedCredential(label, provider, base_url, "", "none needed", info, self.redactor)
         public = info is None or info.base_url is None
         key, source, problem = self._find_key(label, provider if public else None, stored=info is not None)
         if key is None:
             raise CredentialError(self._missing_message(label, provider, public, problem))
-        return ResolvedCredential(label, provider, base_url, key, source)
+        self.redactor.add(key)
+        return ResolvedCredential(label, provider, base_url, key, source, info, self.redactor)
 
     def _find_key(self, name: str, provider: str | None, *, stored: bool) -> tuple[str | None, str, str]:
         """(key, where it came from, why the keyring could not say): keyring, then the environment."""
@@ -146,7 +161,7 @@ class Credentials:
             if key:
                 return key, "keyring", ""
         variables = [env_var_for(name)]
-        if provider is not None:
+        if provider is not None and provider in PROVIDER_KEY_ENV:
             variables.append(PROVIDER_KEY_ENV[provider])
         for variable in variables:
             value = self._environ.get(variable)
@@ -155,7 +170,8 @@ class Credentials:
         return None, "", problem
 
     def _missing_message(self, name: str, provider: str, public: bool, problem: str) -> str:
-        variables = env_var_for(name) + (f" or {PROVIDER_KEY_ENV[provider]}" if public else "")
+        shared = PROVIDER_KEY_ENV.get(provider) if public else None
+        variables = env_var_for(name) + (f" or {shared}" if shared else "")
         message = (
             f"credential '{name}' has no key: store one with `flowdesk credentials add {name} --provider {provider}` "
             f"or in Settings (it goes to the OS keyring), or set {variables} in the environment"
@@ -173,10 +189,41 @@ class Credentials:
             return "missing" + (f" ({problem})" if problem else "")
         return source if source == "keyring" else f"environment ${source}"
 
-    def get(self, name: str) -> str:
-        """The key of credential ``name`` (the http node's Bearer token); KeyError if there is none."""
+    def get(self, name: str, url: str | None = None) -> str:
+        """The key of credential ``name`` (the http node's Bearer token) for a request to ``url``.
+
+        KeyError if there is none; NodeFailure, before anything is sent, when ``url``'s host is not
+        one the credential may go to (a workflow, imported ones too, cannot send a key anywhere).
+        """
         info = self.settings.credential(name)
+        if url is not None:
+            self.check_host(name, info, url)
         key, _, _ = self._find_key(name, None, stored=info is not None)
         if not key:
             raise KeyError(name)
+        self.redactor.add(key)
         return key
+
+    def allowed_hosts(self, name: str) -> tuple[str, ...]:
+        """Where credential ``name`` may be sent (for messages, listings and imports)."""
+        info = self.settings.credential(name)
+        if info is not None:
+            return info.allowed_hosts()
+        spec = PROVIDERS.get(name)  # an unsaved credential named like a provider: its public API
+        return (url_host(spec.default_base_url),) if spec is not None and spec.default_base_url else ()
+
+    def check_host(self, name: str, info: CredentialInfo | None, url: str) -> None:
+        allowed = info.allowed_hosts() if info is not None else self.allowed_hosts(name)
+        if host_allowed(url, allowed):
+            return
+        where = ", ".join(allowed) if allowed else "no host yet"
+        host = url_host(url)
+        fix = (
+            f"`flowdesk credentials hosts {name} --add {host}`"
+            if info is not None
+            else f"`flowdesk credentials add {name} --provider http --host {host}`"
+        )
+        raise NodeFailure(
+            f"credential '{name}' may not be sent to {host or url[:80]!r} (it may go to: {where}); "
+            f"if that host is meant to get it, add it in Settings or with {fix}"
+        )

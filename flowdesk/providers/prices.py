@@ -26,9 +26,15 @@ class Price:
 
     input_per_mtok: float
     output_per_mtok: float
+    cached_input_per_mtok: float | None = None
+    """Prompt tokens read from the provider's cache; None: no discount known (the input price)."""
 
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / PER
+    def cost(self, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0) -> float:
+        """``input_tokens`` counts all prompt tokens, the cached ones among them."""
+        cached = min(max(cached_input_tokens, 0), input_tokens)
+        cached_price = self.input_per_mtok if self.cached_input_per_mtok is None else self.cached_input_per_mtok
+        fresh = input_tokens - cached
+        return (fresh * self.input_per_mtok + cached * cached_price + output_tokens * self.output_per_mtok) / PER
 
 
 class PriceTable:
@@ -43,7 +49,11 @@ class PriceTable:
         path = path or resources_dir() / "prices.json"
         data = json.loads(path.read_text(encoding="utf-8"))
         prices = {
-            name: Price(float(entry["input_per_mtok"]), float(entry["output_per_mtok"]))
+            name: Price(
+                float(entry["input_per_mtok"]),
+                float(entry["output_per_mtok"]),
+                float(entry["cached_input_per_mtok"]) if "cached_input_per_mtok" in entry else None,
+            )
             for name, entry in data["models"].items()
         }
         for name, override in (overrides or {}).items():
@@ -64,10 +74,10 @@ class PriceTable:
                 return self._prices[max(matches, key=len)]
         return None
 
-    def cost(self, model: str, input_tokens: int, output_tokens: int) -> float:
+    def cost(self, model: str, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0) -> float:
         """The call's cost in USD; 0 for a model the table does not know (a local model, say)."""
         price = self.price_of(model)
         if price is None:
             log.debug("no price for model %r; its cost is recorded as 0", model)
             return 0.0
-        return price.cost(input_tokens, output_tokens)
+        return price.cost(input_tokens, output_tokens, cached_input_tokens)

@@ -10,6 +10,8 @@ import os
 import re
 from collections.abc import Mapping
 
+from flowdesk.engine.redaction import Redactor
+
 PREFIX = "FLOWDESK_CREDENTIAL_"
 
 
@@ -20,9 +22,12 @@ def env_var_for(name: str) -> str:
 class EnvironmentSecrets:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = os.environ if environ is None else environ
+        self.redactor = Redactor()
 
-    def get(self, name: str) -> str:
+    def get(self, name: str, url: str | None = None) -> str:
+        """The value; ``url`` is not checked here (:class:`Credentials` scopes keys to hosts)."""
         value = self._environ.get(env_var_for(name))
         if not value:
             raise KeyError(name)
+        self.redactor.add(value)
         return value

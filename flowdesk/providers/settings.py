@@ -13,15 +13,20 @@ import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from flowdesk.providers.catalog import PROVIDERS as PROVIDER_SPECS
 
 CONFIG_ENV = "FLOWDESK_CONFIG"
 SETTINGS_NAME = "settings.json"
-PROVIDERS = ("openai", "anthropic")
-"""The real providers a credential can be for (the offline one needs none)."""
+PROVIDERS = tuple(PROVIDER_SPECS)
+"""The providers a credential can be for (the offline one needs none)."""
+HOST = re.compile(r"^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]{0,252}[a-z0-9])?)(:[0-9]{1,5})?$")
+HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 
 CREDENTIAL_NAME = r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"
 MODEL_REF = r"^[a-z][a-z0-9_-]*:\S.*$"
@@ -36,9 +41,35 @@ class CredentialInfo(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(pattern=CREDENTIAL_NAME, description="What nodes call it, e.g. 'openai' or 'local-ollama'.")
-    provider: Literal["openai", "anthropic"]
+    provider: str = Field(description="One of the providers in flowdesk.providers.catalog.")
     base_url: str | None = Field(None, max_length=2000, description="None for the provider's public API.")
     needs_key: bool = Field(True, description="False for a local server that takes no key (Ollama, llama.cpp).")
+    hosts: tuple[str, ...] = Field(
+        (), max_length=50, description="Hosts (host or host:port) the key may go to besides the base URL's."
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra request headers; '{key}' in a value stands for the key."
+    )
+    query: dict[str, str] = Field(default_factory=dict, description="Extra query parameters on every call.")
+    stream_options: bool = Field(True, description="Send stream_options.include_usage (some servers reject it).")
+    api_version: str | None = Field(None, max_length=40, description="Azure OpenAI's api-version.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _key_by_provider(cls, data: Any) -> Any:
+        """Unless said otherwise, a credential needs a key when its provider does (a local Ollama does not)."""
+        if isinstance(data, dict) and "needs_key" not in data:
+            spec = PROVIDER_SPECS.get(str(data.get("provider")))
+            if spec is not None and not spec.needs_key:
+                return {**data, "needs_key": False}
+        return data
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        if value not in PROVIDER_SPECS:
+            raise ValueError(f"unknown provider {value!r}; known: {', '.join(PROVIDER_SPECS)}")
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -46,9 +77,65 @@ class CredentialInfo(BaseModel):
         if value is None or not value.strip():
             return None
         value = value.strip().rstrip("/")
-        if not re.match(r"^https?://[^\s/]+", value):
+        if not re.match(r"^https?://[^\s/?#]+", value):
             raise ValueError(f"base URL must start with http:// or https://, got {value[:80]!r}")
         return value
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = []
+        for given in value:
+            host = given.strip().lower()
+            if not HOST.match(host):
+                raise ValueError(f"{host[:80]!r} is not a host name (write it as host or host:port, no scheme)")
+            cleaned.append(host)
+        return tuple(dict.fromkeys(cleaned))
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not HEADER_NAME.match(name) or "\n" in text or "\r" in text:
+                raise ValueError(f"header {name[:60]!r} is not a valid HTTP header")
+        return value
+
+    def effective_base_url(self) -> str | None:
+        """The base URL calls go to: the configured one, else the provider's public API (None if it has none)."""
+        return self.base_url or PROVIDER_SPECS[self.provider].default_base_url
+
+    def allowed_hosts(self) -> tuple[str, ...]:
+        """Where the key may be sent: the base URL's host, then the hosts the user added."""
+        base = self.effective_base_url()
+        own = (url_host(base),) if base else ()
+        return tuple(dict.fromkeys(own + self.hosts))
+
+
+def url_host(url: str) -> str:
+    """``host`` or ``host:port`` (lower case) of a URL; the port only when the URL names one."""
+    host, port = _host_port(url)
+    return f"{host}:{port}" if port is not None else host
+
+
+def _host_port(url: str) -> tuple[str, int | None]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        return host, parts.port
+    except ValueError:
+        return host, None
+
+
+def host_allowed(url: str, allowed: tuple[str, ...]) -> bool:
+    """Is ``url``'s host one of ``allowed``? An entry without a port allows any port of that host."""
+    host, port = _host_port(url)
+    for entry in allowed:
+        entry_host, entry_port = _host_port(f"//{entry}")
+        if entry_host == host and (entry_port is None or entry_port == port):
+            return True
+    return False
 
 
 class PriceOverride(BaseModel):

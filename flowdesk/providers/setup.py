@@ -1,4 +1,4 @@
-"""The providers a run (CLI or app) gets: offline, OpenAI-compatible and Anthropic, wired to the user's settings.
+"""The providers a run (CLI or app) gets: offline and every provider in the catalog, wired to the user's settings.
 
 One function builds them for both front ends, so the CLI and the app can never disagree about
 which credential, base URL or price applies. Credentials are looked up when a node asks for its
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flowdesk.nodes.llm_contract import LLMError, LLMProvider, LLMRequest, LLMResult
+from flowdesk.providers.catalog import load_class, model_providers, provider_spec
 from flowdesk.providers.credentials import CredentialError, Credentials, KeyStore, ResolvedCredential
+from flowdesk.providers.models import rules_for
 from flowdesk.providers.prices import PriceTable
 from flowdesk.providers.resolver import ProviderFactory, ProviderRegistry, default_providers
 from flowdesk.providers.settings import LLMSettings
@@ -23,20 +25,12 @@ from flowdesk.providers.settings import LLMSettings
 if TYPE_CHECKING:
     from flowdesk.providers.http_llm import LLMHttp
 
-REAL_PROVIDERS = ("openai", "anthropic")
+REAL_PROVIDERS = tuple(model_providers())
 
 
 def provider_class(name: str) -> type:
     """The class of the real provider ``name`` (one of REAL_PROVIDERS), imported on first use."""
-    if name == "openai":
-        from flowdesk.providers.openai import OpenAICompatibleProvider
-
-        return OpenAICompatibleProvider
-    if name == "anthropic":
-        from flowdesk.providers.anthropic import AnthropicProvider
-
-        return AnthropicProvider
-    raise KeyError(name)
+    return load_class(provider_spec(name))
 
 
 @dataclass
@@ -104,6 +98,22 @@ def _factory(name: str, services: LLMServices) -> ProviderFactory:
 
 
 async def check_connection(services: LLMServices, credential: ResolvedCredential, model: str) -> LLMResult:
-    """One small real request through ``credential`` (raises LLMError with the exact problem)."""
-    request = LLMRequest(model=model, prompt="Reply with the word OK.", max_tokens=8, temperature=0.0)
+    """One small real request through ``credential`` (raises LLMError with the exact problem).
+
+    It asks with a node's defaults, as a run would (a reasoning model refuses a set temperature, so
+    the test must not set one), and leaves a reasoning model room to think before it answers.
+    """
+    reasoning = rules_for(model).reasoning_effort
+    request = LLMRequest(
+        model=model,
+        prompt="Reply with the word OK.",
+        max_tokens=512 if reasoning else 16,
+        reasoning_effort="low" if reasoning else None,
+    )
     return await services.provider_for(credential).complete(request, lambda _delta: None)
+
+
+async def list_models(services: LLMServices, credential: ResolvedCredential) -> list[str]:
+    """The models the server behind ``credential`` offers (raises LLMError when it cannot say)."""
+    provider: Any = services.provider_for(credential)
+    return list(await provider.list_models())

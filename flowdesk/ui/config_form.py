@@ -2,7 +2,8 @@
 
 Each field gets the editor its JSON Schema asks for: text (a monospace multi-line editor for
 templates), numbers with the model's bounds, a checkbox, a choice list, a credential picker that
-offers names only (a secret is never shown), and a JSON editor for lists and objects. A value is
+offers names only (a secret is never shown), a model picker (model_picker.py) and a JSON editor
+for lists and objects. A value is
 sent on (``changed(field, value)``, which the inspector turns into an undoable command) only
 when the whole config validates with it; otherwise the field shows the model's message inline
 and nothing is changed.
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.ui.model_picker import ModelPicker
 from flowdesk.ui.theming import set_tone
 
 _BIG = 2_000_000_000
@@ -121,6 +123,10 @@ class ConfigForm(QWidget):
             return self._choice(name, [str(v) for v in prop.get("enum", [prop.get("const")])])
         if widget == "credential":
             return self._credential(name)
+        if widget == "model":
+            picker = ModelPicker()
+            picker.edited.connect(lambda _=None, n=name: self._edited(n))
+            return _Field(name, picker, picker.text, lambda v, p=picker: p.set_text(str(v or "")))
         if kind == "string" and widget == "template":
             return self._text(name, multiline=True, nullable=nullable)
         if kind == "string":

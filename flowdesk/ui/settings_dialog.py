@@ -18,7 +18,6 @@ from typing import Any
 from pydantic import ValidationError
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -36,10 +35,10 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.nodes.llm_contract import LLMError
-from flowdesk.providers.credentials import DEFAULT_BASE_URLS, CredentialError, Credentials, KeyStore
+from flowdesk.providers.catalog import PROVIDERS
+from flowdesk.providers.credentials import CredentialError, Credentials, KeyStore
 from flowdesk.providers.settings import (
     MODEL_REF,
-    PROVIDERS,
     CredentialInfo,
     LLMSettings,
     PriceOverride,
@@ -47,18 +46,17 @@ from flowdesk.providers.settings import (
     save_settings,
 )
 from flowdesk.providers.setup import check_connection, llm_services
+from flowdesk.ui.credential_editor import CredentialEditor
 from flowdesk.ui.theming import set_tone
 
 log = logging.getLogger(__name__)
 
-SUGGESTED_MODELS = ("offline:echo", "offline:lorem", "openai:gpt-4o-mini", "anthropic:claude-3-5-haiku-latest")
+SUGGESTED_MODELS = (
+    "offline:echo",
+    "offline:lorem",
+    *(f"{name}:{spec.example_model}" for name, spec in PROVIDERS.items() if spec.default_base_url and spec.makes_calls),
+)
 Launcher = Callable[[Coroutine[Any, Any, None]], Any]
-
-
-def _first_problem(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"])
-    return f"{field}: {str(first['msg']).removeprefix('Value error, ')}"
 
 
 class _PendingKeys(KeyStore):
@@ -71,72 +69,6 @@ class _PendingKeys(KeyStore):
 
     def get(self, name: str) -> str | None:
         return self._pending.get(name) or self._stored.get(name)
-
-
-class CredentialEditor(QDialog):
-    """Add or edit one credential. The key field is empty when editing: empty keeps the stored key."""
-
-    def __init__(self, info: CredentialInfo | None, taken: set[str], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Edit credential" if info else "Add credential")
-        self._taken = taken
-        self.result_info: CredentialInfo | None = None
-        self.key = ""
-        self.name = QLineEdit(info.name if info else "")
-        self.name.setPlaceholderText("e.g. openai, anthropic, local-ollama")
-        self.provider = QComboBox()
-        self.provider.addItems(PROVIDERS)
-        self.base_url = QLineEdit(info.base_url or "" if info else "")
-        self.key_field = QLineEdit()
-        self.key_field.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_field.setPlaceholderText("leave empty to keep the stored key" if info else "API key")
-        self.no_key = QCheckBox("The server takes no key (a local Ollama, llama.cpp, ...)")
-        if info is not None:
-            self.provider.setCurrentText(info.provider)
-            self.no_key.setChecked(not info.needs_key)
-        self.provider.currentTextChanged.connect(self._placeholder)
-        self.no_key.toggled.connect(lambda off: self.key_field.setEnabled(not off))
-        self.key_field.setEnabled(not self.no_key.isChecked())
-        self._placeholder(self.provider.currentText())
-        self.problem = QLabel()
-        set_tone(self.problem, "error")
-        self.problem.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("Name", self.name)
-        form.addRow("Provider", self.provider)
-        form.addRow("Base URL", self.base_url)
-        form.addRow("Key", self.key_field)
-        form.addRow("", self.no_key)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.problem)
-        layout.addWidget(buttons)
-        self.setMinimumWidth(460)
-
-    def _placeholder(self, provider: str) -> None:
-        self.base_url.setPlaceholderText(f"{DEFAULT_BASE_URLS.get(provider, '')} (the public API)")
-
-    def _accept(self) -> None:
-        name = self.name.text().strip()
-        if name in self._taken:
-            self.problem.setText(f"there is already a credential '{name}'")
-            return
-        try:
-            info = CredentialInfo(
-                name=name,
-                provider=self.provider.currentText(),
-                base_url=self.base_url.text().strip() or None,
-                needs_key=not self.no_key.isChecked(),
-            )
-        except ValidationError as exc:
-            self.problem.setText(_first_problem(exc))
-            return
-        self.result_info = info
-        self.key = self.key_field.text().strip()
-        self.accept()
 
 
 class SettingsDialog(QDialog):
@@ -188,8 +120,8 @@ class SettingsDialog(QDialog):
 
     def _credentials_group(self) -> QGroupBox:
         group = QGroupBox("Credentials")
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Name", "Provider", "Base URL", "Key"])
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Name", "Provider", "Base URL", "Key", "May go to"])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -197,7 +129,7 @@ class SettingsDialog(QDialog):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column in (0, 1, 3):
+        for column in (0, 1, 3, 4):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
@@ -258,7 +190,8 @@ class SettingsDialog(QDialog):
         for info in self.settings.credentials:
             source = "new key, saved on Save" if info.name in self._new_keys else credentials.key_source(info.name)
             short, _, why = source.partition(" (")  # the keyring's trouble goes to the tooltip, not the column
-            cells = [info.name, info.provider, info.base_url or DEFAULT_BASE_URLS[info.provider], short]
+            hosts = ", ".join(info.allowed_hosts())
+            cells = [info.name, info.provider, info.effective_base_url() or "", short, hosts]
             row = self.table.rowCount()
             self.table.insertRow(row)
             for column, text in enumerate(cells):

@@ -1,8 +1,11 @@
 """A fake LLM server on 127.0.0.1 that speaks both wire protocols, for tests that must use real HTTP.
 
-It answers ``POST .../chat/completions`` the way OpenAI-compatible servers do and ``POST
-.../v1/messages`` the way Anthropic does, always as a server-sent event stream in chunked encoding,
-and misbehaves on request: a slow first byte, a stream cut mid-way, malformed JSON, an HTTP error
+It answers ``POST .../chat/completions`` the way OpenAI-compatible servers do (Azure's deployment
+paths too), ``POST .../v1/messages`` the way Anthropic does, both as server-sent event streams in
+chunked encoding, and ``POST /api/chat`` the way Ollama does (newline-delimited JSON); ``GET
+.../models`` and ``GET /api/tags`` list :attr:`FakeLLMServer.models`. Like OpenAI, it refuses
+``temperature``, ``stop`` and ``max_tokens`` for reasoning models (gpt-5, o3, o4-mini). It
+misbehaves on request: a slow first byte, a stream cut mid-way, malformed JSON, an HTTP error
 with headers, 50 MB of reply, or no answer at all. It runs its own asyncio loop in a thread, so it
 serves the test process and the flowdesk subprocesses a test starts alike.
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -34,10 +38,39 @@ class Scenario:
     cut_after: int = 2
     size: int = 0
     usage: tuple[int, int] | None = (11, 7)
+    finish: str = "stop"
+    """stop, length (cut at max_tokens) or tool_calls (a tool call and no text)."""
+    details: tuple[int, int] = (0, 0)
+    """(cached prompt tokens, reasoning tokens) in the usage report."""
 
 
-def ok(text: str = DEFAULT_TEXT, usage: tuple[int, int] | None = (11, 7)) -> Scenario:
-    return Scenario("ok", text=text, usage=usage)
+def ok(
+    text: str = DEFAULT_TEXT,
+    usage: tuple[int, int] | None = (11, 7),
+    finish: str = "stop",
+    details: tuple[int, int] = (0, 0),
+) -> Scenario:
+    return Scenario("ok", text=text, usage=usage, finish=finish, details=details)
+
+
+def tool_call_only() -> Scenario:
+    return Scenario("ok", text="", finish="tool_calls")
+
+
+REASONING = re.compile(r"^(gpt-5(?!-chat)|o1|o3|o4)")
+
+
+def openai_refusal(body: dict[str, Any]) -> str | None:
+    """What OpenAI says to a reasoning model's request with a parameter it does not take."""
+    if not REASONING.match(str(body.get("model", "")).rsplit("/", 1)[-1]):
+        return None
+    if "temperature" in body and body["temperature"] != 1:
+        return f"Unsupported value: 'temperature' does not support {body['temperature']} with this model."
+    if "stop" in body:
+        return "Unsupported parameter: 'stop' is not supported with this model."
+    if "max_tokens" in body:
+        return "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens'."
+    return None
 
 
 def slow_first_byte(delay_s: float, text: str = DEFAULT_TEXT) -> Scenario:
@@ -78,6 +111,7 @@ class FakeLLMServer:
     host: str = "127.0.0.1"
     port: int = 0
     requests: list[Recorded] = field(default_factory=list)
+    models: list[str] = field(default_factory=lambda: ["model-a", "model-b"])
     _queue: deque[Scenario] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -135,7 +169,8 @@ class FakeLLMServer:
                 if request is None:
                     return
                 self.requests.append(request)
-                keep = await self._answer(request, self._next(), writer)
+                scenario = ok() if request.method == "GET" else self._next()  # a model list takes no scenario
+                keep = await self._answer(request, scenario, writer)
                 if not keep:
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -146,6 +181,12 @@ class FakeLLMServer:
 
     async def _answer(self, request: Recorded, scenario: Scenario, writer: asyncio.StreamWriter) -> bool:
         """Serve one scenario; False when the connection must not be reused."""
+        path = request.path.split("?", 1)[0]
+        if request.method == "GET" and scenario.kind == "ok":
+            return await self._list(path, writer)
+        refusal = openai_refusal(request.body) if path.endswith("/chat/completions") else None
+        if refusal and scenario.kind == "ok":
+            scenario = status(400, json.dumps({"error": {"message": refusal, "type": "invalid_request_error"}}))
         if scenario.kind == "hang":
             await asyncio.Event().wait()  # until the client goes away or the server stops
         if scenario.delay_s:
@@ -158,20 +199,40 @@ class FakeLLMServer:
             writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
             await writer.drain()
             return True
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
-        anthropic = request.path.endswith("/messages")
+        ollama = path.endswith("/api/chat")
+        kind = "application/x-ndjson" if ollama else "text/event-stream"
+        writer.write(f"HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ntransfer-encoding: chunked\r\n\r\n".encode())
         if scenario.kind == "huge":
             await _flood(writer, scenario.size)
             return False
-        events = (anthropic_events if anthropic else openai_events)(scenario, request.body)
+        make = ollama_lines if ollama else anthropic_events if path.endswith("/messages") else openai_events
+        events = make(scenario, request.body)
         for index, event in enumerate(events):
             if scenario.kind == "cut" and index == scenario.cut_after + 1:
                 writer.write(b"5\r\nda")  # half a chunk, then the connection drops
                 await writer.drain()
                 return False
             broken = scenario.kind == "malformed" and index == 2
-            await _chunk(writer, 'data: {"choices": [{"delta": {"content": "oops"\n\n' if broken else event)
+            bad = (
+                '{"message": {"content": "oops"\n' if ollama else 'data: {"choices": [{"delta": {"content": "oops"\n\n'
+            )
+            await _chunk(writer, bad if broken else event)
         writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        return True
+
+    async def _list(self, path: str, writer: asyncio.StreamWriter) -> bool:
+        """A model list: Ollama's /api/tags, else the OpenAI/Anthropic /models shape."""
+        if path.endswith("/api/tags"):
+            data: dict[str, Any] = {"models": [{"name": m, "model": m, "size": 1} for m in self.models]}
+        elif path.endswith("/models") or path.endswith("/deployments"):
+            data = {"object": "list", "data": [{"id": m, "object": "model"} for m in self.models]}
+        else:
+            data = {"error": {"message": f"no route {path}"}}
+        body = json.dumps(data).encode()
+        code = "404 Not Found" if "error" in data else "200 OK"
+        head = f"HTTP/1.1 {code}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
+        writer.write(head.encode() + body)
         await writer.drain()
         return True
 
@@ -228,13 +289,19 @@ def openai_events(scenario: Scenario, body: dict[str, Any]) -> list[str]:
             "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
         }
         events.append(f"data: {json.dumps(chunk)}\n\n")
-    done = {"id": "c1", "model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    if scenario.finish == "tool_calls":
+        call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+        chunk = {"id": "c1", "model": model, "choices": [{"index": 0, "delta": {"tool_calls": [call]}}]}
+        events.append(f"data: {json.dumps(chunk)}\n\n")
+    done = {"id": "c1", "model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": scenario.finish}]}
     events.append(f"data: {json.dumps(done)}\n\n")
     if scenario.usage and (body.get("stream_options") or {}).get("include_usage"):
         usage = {
             "prompt_tokens": scenario.usage[0],
             "completion_tokens": scenario.usage[1],
             "total_tokens": sum(scenario.usage),
+            "prompt_tokens_details": {"cached_tokens": scenario.details[0]},
+            "completion_tokens_details": {"reasoning_tokens": scenario.details[1]},
         }
         events.append(f"data: {json.dumps({'id': 'c1', 'choices': [], 'usage': usage})}\n\n")
     events.append("data: [DONE]\n\n")
@@ -247,6 +314,8 @@ def anthropic_events(scenario: Scenario, body: dict[str, Any]) -> list[str]:
 
     tokens_in, tokens_out = scenario.usage or (None, None)
     start_usage = {"input_tokens": tokens_in, "output_tokens": 1} if scenario.usage else {}
+    if scenario.usage and scenario.details[0]:  # Anthropic counts cache reads apart from input_tokens
+        start_usage |= {"input_tokens": tokens_in - scenario.details[0], "cache_read_input_tokens": scenario.details[0]}
     events = [
         event(
             "message_start",
@@ -267,8 +336,31 @@ def anthropic_events(scenario: Scenario, body: dict[str, Any]) -> list[str]:
     ]
     events.append(event("content_block_stop", {"type": "content_block_stop", "index": 0}))
     delta_usage = {"output_tokens": tokens_out} if scenario.usage else {}
+    reason = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}[scenario.finish]
     events.append(
-        event("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": delta_usage})
+        event("message_delta", {"type": "message_delta", "delta": {"stop_reason": reason}, "usage": delta_usage})
     )
     events.append(event("message_stop", {"type": "message_stop"}))
     return events
+
+
+def ollama_lines(scenario: Scenario, body: dict[str, Any]) -> list[str]:
+    """Ollama's /api/chat stream: one JSON object per line, the last with ``done`` and the counts."""
+    model = body.get("model", "fake")
+    lines = [
+        json.dumps({"model": model, "message": {"role": "assistant", "content": piece}, "done": False}) + "\n"
+        for piece in _pieces(scenario.text)
+    ]
+    last: dict[str, Any] = {
+        "model": model,
+        "message": {"role": "assistant", "content": ""},
+        "done": True,
+        "done_reason": scenario.finish,
+    }
+    if scenario.finish == "tool_calls":
+        last["done_reason"] = "stop"
+        last["message"]["tool_calls"] = [{"function": {"name": "lookup", "arguments": {}}}]
+    if scenario.usage:
+        last |= {"prompt_eval_count": scenario.usage[0], "eval_count": scenario.usage[1]}
+    lines.append(json.dumps(last) + "\n")
+    return lines

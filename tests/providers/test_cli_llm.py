@@ -95,7 +95,13 @@ def test_credentials_list_and_remove(fake_llm: FakeLLMServer, cli_env: dict[str,
     add_fake_credential(fake_llm, "openai")
     listed = flowdesk("credentials", "list", "--json")
     assert json.loads(listed.stdout) == [
-        {"name": "fake", "provider": "openai", "base_url": fake_llm.url + "/v1", "key": "keyring"}
+        {
+            "name": "fake",
+            "provider": "openai",
+            "base_url": fake_llm.url + "/v1",
+            "key": "keyring",
+            "hosts": [f"127.0.0.1:{fake_llm.port}"],
+        }
     ]
     assert flowdesk("credentials", "remove", "fake").returncode == 0
     assert json.loads(flowdesk("credentials", "list", "--json").stdout) == []

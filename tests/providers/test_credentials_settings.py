@@ -151,7 +151,9 @@ def test_the_price_table_says_where_its_figures_come_from() -> None:
 
     data = json.loads((resources_dir() / "prices.json").read_text())
     assert "openai.com" in data["comment"] and "anthropic.com" in data["comment"] and data["updated"]
-    assert all(set(p) == {"input_per_mtok", "output_per_mtok"} for p in data["models"].values())
+    assert all(
+        set(p) == {"input_per_mtok", "output_per_mtok", "cached_input_per_mtok"} for p in data["models"].values()
+    )
 
 
 # --- structured output through every provider --------------------------------------------------------

@@ -73,7 +73,7 @@ def test_an_invalid_value_changes_nothing_and_says_why(qtbot: QtBot, doc: Workfl
     node_id = _add(stack, "llm")
     inspector.show_node(node_id)
     before = stack.count()
-    model = inspector.form.fields["model"].editor
+    model = inspector.form.fields["model"].editor.combo.lineEdit()
     model.selectAll()
     qtbot.keyClicks(model, "gpt4")  # not provider:model
     assert stack.count() == before

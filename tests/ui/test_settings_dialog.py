@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from flowdesk.providers.settings import CredentialInfo, LLMSettings, load_settings, save_settings
-from flowdesk.ui.settings_dialog import CredentialEditor, SettingsDialog
+from flowdesk.ui.credential_editor import CredentialEditor
+from flowdesk.ui.settings_dialog import SettingsDialog
 
 KEY = "sk-dialog-secret-777"
 
@@ -175,3 +176,32 @@ def test_screenshot(qtbot: QtBot, tmp_path: Path) -> None:
     qtbot.waitExposed(dialog)
     image = dialog.grab()
     assert image.save(str(tmp_path / "settings.png")) and image.width() >= 600
+
+
+def test_a_key_for_http_nodes_asks_where_it_may_go_and_shows_its_hosts(qtbot: QtBot) -> None:
+    dialog = dialog_for(qtbot)
+    editor = dialog.edit_credential(None)
+    editor.name.setText("github")
+    editor.provider.setCurrentText("http")
+    assert editor.hosts.isVisibleTo(editor) and not editor.base_url.isVisibleTo(editor)
+    qtbot.keyClicks(editor.key_field, KEY)
+    editor._accept()
+    assert "say where the key may go" in editor.problem.text() and editor.isVisible()
+    qtbot.keyClicks(editor.hosts, "api.github.com, uploads.github.com")
+    editor._accept()
+    assert dialog.table.item(0, 4).text() == "api.github.com, uploads.github.com"
+    dialog.save()
+    assert load_settings().credential("github").hosts == ("api.github.com", "uploads.github.com")
+
+
+def test_azure_shows_its_api_version_and_ollama_needs_no_key(qtbot: QtBot) -> None:
+    dialog = dialog_for(qtbot)
+    editor = dialog.edit_credential(None)
+    editor.provider.setCurrentText("azure")
+    assert editor.api_version.isVisibleTo(editor) and not editor.no_key.isChecked()
+    editor.provider.setCurrentText("ollama")
+    assert not editor.api_version.isVisibleTo(editor) and editor.no_key.isChecked()
+    assert "http://localhost:11434" in editor.base_url.placeholderText()
+    editor.name.setText("local")
+    editor._accept()
+    assert dialog.table.item(0, 4).text() == "localhost:11434"

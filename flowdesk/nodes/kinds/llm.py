@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.model.types import ValueType
 from flowdesk.nodes.kinds.sources import fields
-from flowdesk.nodes.kinds.widgets import CREDENTIAL, TEMPLATE
-from flowdesk.nodes.runners.remote import run_http, run_llm, run_tool
+from flowdesk.nodes.kinds.widgets import CREDENTIAL, MODEL, TEMPLATE
+from flowdesk.nodes.runners.llm_runner import run_llm
+from flowdesk.nodes.runners.remote import run_http, run_tool
 
 MODEL_PATTERN = r"^[a-z][a-z0-9_-]*:\S.*$"
 
@@ -21,6 +22,7 @@ class LLMConfig(BaseModel):
         "offline:echo",
         pattern=MODEL_PATTERN,
         description="provider:model, e.g. offline:echo, openai:gpt-4o-mini, anthropic:claude-3-5-haiku.",
+        json_schema_extra=MODEL,
     )
     system: str = Field("", max_length=200_000, description="System prompt (template).", json_schema_extra=TEMPLATE)
     prompt: str = Field(
@@ -30,14 +32,35 @@ class LLMConfig(BaseModel):
         description="User prompt (template); may read inputs, run.inputs and nodes.<id>.output.",
         json_schema_extra=TEMPLATE,
     )
-    temperature: float = Field(0.7, ge=0, le=2, description="Sampling temperature.")
-    max_tokens: int = Field(1024, ge=1, le=1_000_000, description="Upper bound on generated tokens.")
+    temperature: float = Field(
+        0.7, ge=0, le=2, description="Sampling temperature (reasoning models such as gpt-5 and o3 take none)."
+    )
+    max_tokens: int = Field(
+        1024,
+        ge=1,
+        le=1_000_000,
+        description="Upper bound on generated tokens (reasoning included, where a model reasons).",
+    )
+    reasoning_effort: Literal["default", "minimal", "low", "medium", "high"] = Field(
+        "default", description="How hard a reasoning model (gpt-5, o3, o4-mini) thinks; others ignore it."
+    )
     stop: list[str] = Field(default_factory=list, max_length=16, description="Stop sequences.")
     output_schema: dict[str, JsonValue] | None = Field(
         None, description="JSON Schema the reply must match; the parsed reply goes out of the 'json' port."
     )
     credential: str | None = Field(
         None, max_length=200, description="Named credential holding the API key.", json_schema_extra=CREDENTIAL
+    )
+    num_ctx: int = Field(
+        0, ge=0, le=10_000_000, description="Ollama: the context window in tokens (0 = the server's default)."
+    )
+    keep_alive: str = Field(
+        "",
+        pattern=r"^$|^-?[0-9]+(\.[0-9]+)?(ms|s|m|h)?$",
+        description="Ollama: how long the model stays loaded, e.g. 5m, 1h, 0 (empty = the server's default).",
+    )
+    think: Literal["default", "on", "off", "low", "medium", "high"] = Field(
+        "default", description="Ollama: whether a thinking model thinks (low/medium/high for gpt-oss)."
     )
 
 

@@ -15,3 +15,5 @@ CREDENTIAL: dict[str, Any] = {"widget": "credential"}
 """The name of a stored credential; the inspector offers names and never shows a value."""
 WORKFLOW_REF: dict[str, Any] = {"widget": "workflow"}
 """A reference to another workflow: a library id or slug, or a file path relative to this one."""
+MODEL: dict[str, Any] = {"widget": "model"}
+"""A provider:model reference; the inspector lists the models of the configured credentials."""

@@ -1,4 +1,4 @@
-"""Run functions of the kinds that reach outside: llm, http, tool."""
+"""Run functions of the kinds that reach outside: http and tool (the llm node's is in llm_runner.py)."""
 
 from __future__ import annotations
 
@@ -7,55 +7,8 @@ import re
 from typing import Any
 
 from flowdesk.nodes.context import NodeContext, NodeFailure
-from flowdesk.nodes.llm_contract import LLMError, LLMRequest
-from flowdesk.nodes.runners.structured import checker, problem_with, retry_prompt
 
 MAX_RESPONSE_BYTES = 50 * 1024 * 1024
-SCHEMA_TRIES = 3
-"""Calls per attempt when the reply misses the output schema: the first, then two corrections."""
-
-
-async def run_llm(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> dict[str, Any]:
-    """Ask the model; with an output schema, check the reply and ask again (bounded) when it does not match."""
-    provider_name, _, model = config.model.partition(":")
-    validator = checker(config.output_schema) if config.output_schema is not None else None
-    provider = ctx.llm(provider_name, config.credential)
-    prompt = ctx.render(config.prompt, inputs, field="prompt")
-    request = LLMRequest(
-        model=model,
-        system=ctx.render(config.system, inputs, field="system") if config.system else "",
-        prompt=prompt,
-        temperature=config.temperature,
-        max_tokens=config.max_tokens,
-        stop=tuple(config.stop),
-        output_schema=config.output_schema,
-        attempt=getattr(ctx, "attempt", 1),
-    )
-    for ask in range(1, SCHEMA_TRIES + 1):
-        result = await _complete(ctx, provider, request)
-        if validator is None:
-            return {"text": result.text}
-        value, problem = problem_with(result.text, validator)
-        if problem is None:
-            return {"text": result.text, "json": value}
-        if ask < SCHEMA_TRIES:
-            ctx.log(f"the reply does not match the output schema ({problem}); asking again", "warning")
-            request = request.model_copy(update={"prompt": retry_prompt(prompt, result.text, problem)})
-    raise NodeFailure(
-        f"the reply did not match the output schema after {SCHEMA_TRIES} tries: {problem}", "invalid_output"
-    )
-
-
-async def _complete(ctx: NodeContext, provider: Any, request: LLMRequest) -> Any:
-    """One call; its usage is counted even when it fails part-way (a cut stream is still billed)."""
-    try:
-        result = await provider.complete(request, ctx.llm_delta)
-    except LLMError as exc:
-        if exc.usage is not None:
-            ctx.add_usage(exc.usage)
-        raise
-    ctx.add_usage(result.usage)
-    return result
 
 
 def _status_class(status: int) -> str:
@@ -71,7 +24,7 @@ async def run_http(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> dic
     headers = {k: ctx.render(v, inputs, field=f"headers.{k}") for k, v in config.headers.items()}
     params = {k: ctx.render(v, inputs, field=f"query.{k}") for k, v in config.query.items()}
     if config.credential:
-        headers["Authorization"] = f"Bearer {ctx.secret(config.credential)}"
+        headers["Authorization"] = f"Bearer {ctx.secret(config.credential, url)}"
     body = ctx.render(config.body, inputs, field="body") if config.body else None
     status, resp_headers, content = await ctx.http_request(
         config.method, url, headers=headers, params=params, content=body.encode() if body is not None else None

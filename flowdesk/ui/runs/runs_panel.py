@@ -11,6 +11,7 @@ import time
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from flowdesk.nodes.llm_contract import cost_text
 from flowdesk.store.runs import RunInfo
 from flowdesk.store.store import Store
 from flowdesk.ui.runs.trace import RunTrace
@@ -43,7 +44,7 @@ TONE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def money(cost: float) -> str:
-    return "—" if not cost else (f"${cost:.4f}" if cost < 1 else f"${cost:.2f}")
+    return "—" if not cost else cost_text(cost)
 
 
 def duration_text(seconds: float | None) -> str:
