@@ -22,7 +22,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter
 
 RunStatus = Literal["pending", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "interrupted"]
-NodeStatus = Literal["idle", "queued", "running", "waiting", "retrying", "succeeded", "failed", "skipped", "cancelled"]
+NodeStatus = Literal[
+    "idle", "queued", "running", "waiting", "retrying", "succeeded", "failed", "skipped", "cancelled", "not_run"
+]
 FINAL_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "waiting"})
 
 _frozen = dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,6 +237,8 @@ RunEvent = Annotated[
     | LLMDelta,
     Field(discriminator="type"),
 ]
+
+
 @cache
 def event_adapter() -> TypeAdapter[Any]:
     """Reads any run event back from JSON (the store's journal, `flowdesk run --json` output) and writes it.

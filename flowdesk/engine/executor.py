@@ -31,7 +31,7 @@ from flowdesk.engine.events import (
 from flowdesk.engine.loops import LoopsMixin
 from flowdesk.engine.results import PriorOutcome, RunResult
 from flowdesk.engine.run_control import ControlMixin
-from flowdesk.engine.run_state import DELIVERED, SKIPPED, TERMINAL
+from flowdesk.engine.run_state import DELIVERED, NOT_STARTED, SKIPPED, TERMINAL
 from flowdesk.model.kinds import ERROR_PORT
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,8 @@ class Run(LoopsMixin, ControlMixin):
     async def _finish(self, duration: float) -> RunResult:
         status = self._final_status()
         self.run_status = status
+        if status != "waiting":  # a suspended run's later nodes are still to run; a stopped run's never will
+            self.status[:] = ["not_run" if s in NOT_STARTED else s for s in self.status]
         counts = dict(Counter(self.status))
         self.emit(
             RunFinished(

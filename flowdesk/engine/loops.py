@@ -81,7 +81,9 @@ class LoopsMixin(RunState):
         body = plan.loop_body(e)
         plan_nodes, sources = plan.nodes, plan.sources
         is_merge_head = plan_nodes[edge.target].spec.joins
+        this_pass, nested = self.loop_count.get(e, 0), plan.nested_bodies(e)
         for n in body:
+            self.loop_pass[n] = 0 if n in nested else this_pass
             for inner in plan_nodes[n].loop_out:  # loops nested in this body start counting afresh
                 if inner != e and plan.targets[inner] in body:
                     self.loop_count.pop(inner, None)

@@ -18,13 +18,15 @@ if TYPE_CHECKING:
 class RunNodeContext:
     """One attempt of one node. Cheap to build: the executor makes one per attempt."""
 
-    __slots__ = ("_pn", "_run", "attempt", "iteration", "node_id", "usage")
+    __slots__ = ("_pn", "_run", "attempt", "iteration", "loop_pass", "node_id", "usage")
 
     def __init__(self, run: Run, pn: PlanNode, iteration: int, attempt: int) -> None:
         self._run = run
         self._pn = pn
         self.node_id = pn.id
         self.iteration = iteration
+        self.loop_pass = run.loop_pass[pn.index]
+        """The pass of the innermost loop around the node (``loop.index0``), which restarts with an outer pass."""
         self.attempt = attempt
         self.usage = NO_USAGE
 
@@ -46,7 +48,7 @@ class RunNodeContext:
             "inputs": inputs,
             "run": {"inputs": self._run.inputs, "id": self._run.run_id},
             "nodes": self._run.nodes_scope,
-            "loop": {"index": self.iteration + 1, "index0": self.iteration, "first": self.iteration == 0},
+            "loop": {"index": self.loop_pass + 1, "index0": self.loop_pass, "first": self.loop_pass == 0},
         }
 
     def render(self, template: str, inputs: Mapping[str, Any], *, field: str = "template") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from flowdesk.engine.bus import EventBus
@@ -13,30 +13,14 @@ from flowdesk.engine.journal import RunJournal
 from flowdesk.engine.node_context import RunNodeContext
 from flowdesk.engine.plan import Plan, PlanNode
 from flowdesk.engine.results import RunOptions
+from flowdesk.engine.scope import NodesScope
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.kinds import Catalog
 
 UNRESOLVED, DELIVERED, SKIPPED = 0, 1, 2
 ACTIVE = frozenset({"queued", "running", "waiting"})
-TERMINAL = frozenset({"succeeded", "failed", "skipped", "cancelled"})
-
-
-class NodesScope(Mapping[str, Mapping[str, Any]]):
-    """``nodes.<id>.output`` in templates: a live view of finished nodes' outputs, built on demand."""
-
-    __slots__ = ("_outputs",)
-
-    def __init__(self, outputs: dict[str, dict[str, Any]]) -> None:
-        self._outputs = outputs
-
-    def __getitem__(self, node_id: str) -> Mapping[str, Any]:
-        return {"output": self._outputs[node_id]}
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._outputs)
-
-    def __len__(self) -> int:
-        return len(self._outputs)
+NOT_STARTED = frozenset({"idle", "queued"})
+TERMINAL = frozenset({"succeeded", "failed", "skipped", "cancelled", "not_run"})
 
 
 class RunState:
@@ -61,14 +45,16 @@ class RunState:
         self.journal = journal
         self.outputs: dict[str, Any] = {}
         self.node_outputs: dict[str, dict[str, Any]] = {}
-        self.nodes_scope = NodesScope(self.node_outputs)
         n = len(plan.nodes)
         self.status: list[str] = ["idle"] * n
-        self.iteration: list[int] = [0] * n
+        self.iteration: list[int] = [0] * n  # each node's pass over the whole run: with it, its record's key
+        self.loop_pass: list[int] = [0] * n
+        """Each node's pass of the innermost loop around it (``loop.index0``): restarts with an enclosing pass."""
         self.remaining: list[int] = [len(pn.in_edges) for pn in plan.nodes]
         self.skipped_in: list[int] = [0] * n
         self.arrived: list[dict[str, Any]] = [{} for _ in range(n)]
         self.skip_reason: list[str] = [""] * n
+        self.nodes_scope = NodesScope(self.node_outputs, plan.by_id, self.status, self.skip_reason)
         self.edge_state: list[int] = [UNRESOLVED] * plan.edge_count
         self.edge_value: list[Any] = [None] * plan.edge_count
         self.loop_count: dict[int, int] = {}
