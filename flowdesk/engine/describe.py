@@ -1,4 +1,4 @@
-"""Run events in words: the one phrasing the terminal and the app's log both show.
+"""Run events and states in words: the one phrasing the terminal, the app's log and `flowdesk show` show.
 
 ``describe`` leaves the node out of the sentence (the terminal puts it in front, the app's log
 has a column for it), so the two read alike without either re-wording the engine's events.
@@ -9,7 +9,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+STATUS_WORDS: dict[str, str] = {"idle": "not started", "not_run": "not run"}
+"""How a node's or run's state reads where it differs from its name (the rest read as they are)."""
+
 LEVEL_OF = {"node_failed": "error", "node_retrying": "warning", "node_waiting": "warning", "run_paused": "info"}
+
+
+def status_text(status: str) -> str:
+    """A node's or a run's state in words: 'not run', 'succeeded'."""
+    return STATUS_WORDS.get(status, status)
 
 
 def short_json(value: Any, limit: int = 100) -> str:

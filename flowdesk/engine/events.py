@@ -249,6 +249,12 @@ def event_adapter() -> TypeAdapter[Any]:
 
 
 @cache
+def journal_adapter() -> TypeAdapter[list[Any]]:
+    """Writes a batch of events as one JSON array and reads it back (the store's event journal)."""
+    return TypeAdapter(list[RunEvent])
+
+
+@cache
 def _any_adapter() -> TypeAdapter[Any]:
     return TypeAdapter(RunEvent | EventsDropped)
 

@@ -6,19 +6,27 @@ it before a node whose inputs just finished may start, so a finished result is o
 anything depends on it, and results that finish together share one commit.
 
 One row per node attempt and iteration (``step``), upserted by its natural key, so a node that
-starts and finishes between two commits costs one insert. Values go to ``blob`` by hash. Only
-events worth keeping become ``log`` rows (node logs, retries, failures, pauses, waits, loop
-passes); queued, progress and token deltas are for live displays only.
+starts and finishes between two commits costs one insert: what a resume reuses. Values go to
+``blob`` by hash. The events themselves go to ``run_event``, one row per commit, for the read
+model (``flowdesk.engine.readmodel``): reopening a run replays them through the live view's fold.
+There a result's outputs are kept as their hashes (the reader puts the values back), the inputs
+of a node and of a run are left out (the step and run rows have them) and an LLM's streamed text
+is one event per node pass and commit. ``log`` rows keep the lines worth keeping, for
+`flowdesk show --json`.
+
+A run that waits on a slow node commits nothing until that node ends; events still reach the
+library within ``TRICKLE_S`` (a timer flushes them), so `flowdesk show` of a live run is current.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flowdesk.engine.events import ErrorInfo, Usage
+from flowdesk.engine.events import ErrorInfo, Usage, journal_adapter
 from flowdesk.store.database import Database, LibraryError
 from flowdesk.store.values import BlobBatch, to_json
 
@@ -37,6 +45,9 @@ ON CONFLICT (run_id, node_id, iteration, attempt, segment) DO UPDATE SET
 _DURABLE_AT_ONCE = frozenset({"run_waiting"})
 _MAX_REMEMBERED = 100_000
 """Hashes of values this recorder wrote that it remembers, to skip writing them again."""
+_INSERT_EVENTS = "INSERT INTO run_event (run_id, seq, data) VALUES (?, ?, ?)"
+TRICKLE_S = 0.2
+"""At most this long between an event and its journal row, when no commit comes sooner."""
 _INSERT_LOG = "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -96,12 +107,16 @@ class RunRecorder:
             name[4:]: getattr(self, name) for name in dir(self) if name.startswith("_on_")
         }  # event type -> handler; types without one (queued, progress, token deltas) are not kept
         self.commits = 0
+        self._seq: int | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------ RunJournal
     def record(self, event: Any) -> None:
         if self._continuing and getattr(event, "source", None) == "restored" and event.run_id == self.run_id:
             return  # a resume replaying its record (a result, a skip, a loop pass): the rows from before stand
         self._events.append(event)
+        if self._timer is None:
+            self._start_timer()
         if event.type in _DURABLE_AT_ONCE:
             # a waiting run may wait for days, with nothing else to commit: make the wait itself
             # durable, so a restart finds it waiting (and decidable) rather than interrupted
@@ -112,6 +127,19 @@ class RunRecorder:
 
     async def commit(self) -> None:
         self.flush()
+
+    def _start_timer(self) -> None:
+        try:
+            self._timer = asyncio.get_running_loop().call_later(TRICKLE_S, self._trickle)
+        except RuntimeError:  # no loop (a test feeding events by hand): commits alone write
+            pass
+
+    def _trickle(self) -> None:
+        self._timer = None
+        try:
+            self.flush()
+        except LibraryError as exc:  # the next commit tries again, and reports what it cannot write
+            log.warning("run %s: events not recorded yet: %s", self.run_id, exc)
 
     # ------------------------------------------------------------ writing
     def flush(self) -> None:
@@ -140,11 +168,33 @@ class RunRecorder:
                 handler = handlers.get(event.type)
                 if handler is not None:
                     handler(event, raw, blobs, dirty, logs)
+            self._write_events(raw, events, blobs)
             blobs.flush(raw)
             if dirty:
                 raw.executemany(_UPSERT_STEP, [s.row() for s in dirty.values()])
             if logs:
                 raw.executemany(_INSERT_LOG, logs)
+
+    def _write_events(self, raw: Any, events: list[Any], blobs: BlobBatch) -> None:
+        """The batch as one ``run_event`` row (see the module docstring for what is left out)."""
+        if self._seq is None:
+            row = raw.execute("SELECT max(seq) FROM run_event WHERE run_id = ?", (self.run_id,)).fetchone()
+            self._seq = 0 if row[0] is None else row[0] + 1
+        lean: list[Any] = []
+        streams: dict[tuple[str, str, int], int] = {}
+        for event in events:
+            if event.type == "llm_delta":
+                key = (event.run_id, event.node_id, event.iteration)
+                at = streams.get(key)
+                if at is None:
+                    streams[key] = len(lean)
+                    lean.append(event)
+                else:
+                    lean[at] = replace(lean[at], text=lean[at].text + event.text)
+            else:
+                lean.append(_lean(event, blobs))
+        raw.execute(_INSERT_EVENTS, (self.run_id, self._seq, journal_adapter().dump_json(lean)))
+        self._seq += 1
 
     # ------------------------------------------------------------ run events
     def _on_run_started(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
@@ -270,6 +320,18 @@ class RunRecorder:
     def _latest_attempt(self, e: Any) -> int:
         attempts = [k[3] for k in self._open if k[:3] == (e.run_id, e.node_id, e.iteration)]
         return max(attempts, default=1)
+
+
+def _lean(event: Any, blobs: BlobBatch) -> Any:
+    """The event as the journal keeps it: a result's outputs by hash, inputs left to the step and run rows."""
+    kind = event.type
+    if kind == "node_succeeded":
+        return replace(event, outputs=blobs.value_hashes(event.outputs))
+    if kind in ("node_started", "run_started") and event.inputs:
+        return replace(event, inputs={})
+    if kind == "run_finished" and event.outputs:
+        return replace(event, outputs={})
+    return event
 
 
 def decode_error(text: str | None) -> dict[str, Any] | None:

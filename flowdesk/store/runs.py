@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from flowdesk.engine.events import journal_adapter
+from flowdesk.engine.readmodel import RunView
 from flowdesk.model.fileformat import loads_workflow
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.database import Database
@@ -182,6 +184,27 @@ class RunJournalReader:
                 (run.id,),
             ).all()
         return [LogInfo(*r) for r in rows]
+
+    def events(self, run_id: str) -> list[Any]:
+        """The run's events as the journal kept them (its sub-runs' too), values put back by hash."""
+        with self.db.read() as conn:
+            run = self._find(conn, run_id)
+            top = run
+            while top.parent_run_id is not None and top.kind == "child":
+                top = self._find(conn, top.parent_run_id)
+            rows = conn.exec_driver_sql("SELECT data FROM run_event WHERE run_id = ? ORDER BY seq", (top.id,)).all()
+            adapter = journal_adapter()
+            events = [event for row in rows for event in adapter.validate_json(row[0])]
+            results = [e for e in events if e.type == "node_succeeded" and e.outputs]
+            texts = load_texts(conn, (h for e in results for h in e.outputs.values()))
+        for event in results:
+            event.outputs = {name: json.loads(texts[h]) if h in texts else None for name, h in event.outputs.items()}
+        return events
+
+    def view(self, run_id: str) -> RunView:
+        """The run's read model: its journal's events folded exactly as a live view folds them."""
+        run = self.get(run_id)
+        return RunView.replay(run.id, self.events(run.id))
 
     def document(self, run_id: str) -> Workflow:
         """The exact workflow the run ran."""
