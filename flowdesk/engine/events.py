@@ -1,6 +1,6 @@
 """Typed run events: what the engine tells the world while a run happens.
 
-The engine knows none of its listeners (DESIGN.md §4): the store's recorder journals these, the
+The engine knows none of its listeners (docs/architecture.md §3): the store's recorder journals these, the
 GUI paints them, the CLI prints them. Every event names its run, and node events name the node and
 the iteration (loop pass), which is the key of a node's record: (run, node, iteration).
 

@@ -4,7 +4,7 @@ One :class:`Run` executes one compiled plan. It is callback-driven: a node task'
 resolves the node's outgoing edges, which counts down its successors' unresolved inputs; a
 successor whose count reaches zero is queued (or skipped, if an input was skipped). No scan of the
 whole graph happens per step. When a journal is attached, results are committed before any node
-that depends on them starts (DESIGN.md §4, durability).
+that depends on them starts (docs/architecture.md §3).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Loop edges: when a pass has quiesced, reset the loop body and start the next pass.
 
-A loop edge runs from a node back to one of its ancestors (DESIGN.md §4). Its value is held until
+A loop edge runs from a node back to one of its ancestors (docs/architecture.md §3). Its value is held until
 no node of the loop body (the target and everything downstream of it) is queued or running; then
 the body's state is reset, edges from outside the body keep their values, and the target runs again
 with the value sent back. ``max_iterations`` and ``until`` end the loop.

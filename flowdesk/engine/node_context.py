@@ -43,7 +43,7 @@ class RunNodeContext:
         return self._run.services.files_root
 
     def scope(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """What templates and expressions can read (DESIGN.md §4)."""
+        """What templates and expressions can read (docs/architecture.md §3)."""
         return {
             "inputs": inputs,
             "run": {"inputs": self._run.inputs, "id": self._run.run_id},

@@ -1,7 +1,7 @@
 """A validated workflow compiled for execution: nodes and edges by integer index.
 
 Built once per run; the executor's hot path touches only these arrays (no networkx, no scans of
-the whole graph per step, DESIGN.md §4).
+the whole graph per step, docs/architecture.md §3).
 
 A plan lives as long as its run, and is built in one burst, so it is laid out to cost the garbage
 collector little. Edges are columns (one list per field, indexed by edge) rather than an object

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from flowdesk.engine.events import ErrorInfo, Usage
 
 StepKey = tuple[str, int]
-"""(node id, iteration): what a node's result is recorded and reused by, one per loop pass (DESIGN.md §4)."""
+"""(node id, iteration): what a node's result is recorded and reused by, one per loop pass (docs/architecture.md §3)."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from wfbuild import catalog_with, node, workflow
+from support.wfbuild import catalog_with, node, workflow
 
 from flowdesk.cli import main
 from flowdesk.engine.services import EngineServices

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from wfbuild import catalog_with, edge, node, workflow
+from support.wfbuild import catalog_with, edge, node, workflow
 
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import NodeSucceeded, RunFinished
