@@ -1,4 +1,4 @@
-"""The executor's semantics (docs/architecture.md §4): ordering, concurrency, branches and skips, merge, loops, failure."""
+"""The executor's semantics (docs/architecture.md §3): ordering, concurrency, branches and skips, merge, loops, failure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Resuming from recorded results (docs/architecture.md §4): a run cut short inside a loop
+"""Resuming from recorded results (docs/architecture.md §3): a run cut short inside a loop
 continues that loop where it stopped.
 
 A crash is simulated with a journal that dies at its k-th commit: what it committed before is
