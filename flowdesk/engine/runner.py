@@ -9,35 +9,25 @@ approve or reject.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from flowdesk.engine.bus import EventBus
+from flowdesk.engine.children import run_child_workflow
 from flowdesk.engine.executor import Run
 from flowdesk.engine.journal import RunJournal
 from flowdesk.engine.plan import Plan
-from flowdesk.engine.results import PriorOutcome, RunOptions, RunResult
+from flowdesk.engine.results import InvalidWorkflowError, PriorOutcome, RunInputError, RunOptions, RunResult
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.types import ValueType
 from flowdesk.model.validation import Problem, has_errors, validate
+
+__all__ = ["InvalidWorkflowError", "RunHandle", "RunInputError", "prepare_inputs", "run_workflow", "start_run"]
 from flowdesk.model.workflow import Workflow
-
-
-class InvalidWorkflowError(ValueError):
-    """The workflow cannot run; ``problems`` lists why, each located."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        errors = [p for p in problems if p.severity == "error"]
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        super().__init__(f"{errors[0].message}{more}" if errors else "the workflow is invalid")
-        self.problems = problems
-
-
-class RunInputError(ValueError):
-    """A run input is missing or not of its declared type."""
 
 
 def new_run_id() -> str:
@@ -182,7 +172,8 @@ def start_run(
         parent_node_id=parent_node_id,
         depth=depth,
     )
-    run = Run(Plan(workflow, catalog), catalog, services, options, bus, journal)
+    child_runner = functools.partial(run_child_workflow, start_run=start_run)
+    run = Run(Plan(workflow, catalog), catalog, services, options, bus, journal, child_runner)
     task = asyncio.get_running_loop().create_task(run.execute())
     return RunHandle(run, task)
 

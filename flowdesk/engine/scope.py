@@ -14,6 +14,19 @@ from typing import Any
 from jinja2 import StrictUndefined
 
 
+def template_scope(
+    inputs: Mapping[str, Any], run_inputs: Mapping[str, Any], run_id: str, nodes: NodesScope, loop_pass: int
+) -> dict[str, Any]:
+    """What templates and expressions can read (docs/architecture.md §3): the node's inputs, the run's
+    inputs and id, other nodes' outputs, and the pass of the innermost loop around the node."""
+    return {
+        "inputs": inputs,
+        "run": {"inputs": run_inputs, "id": run_id},
+        "nodes": nodes,
+        "loop": {"index": loop_pass + 1, "index0": loop_pass, "first": loop_pass == 0},
+    }
+
+
 class NodesScope(Mapping[str, Any]):
     """A live view of the run's finished nodes' outputs, built on demand (never copied per node)."""
 
