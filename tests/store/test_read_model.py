@@ -143,3 +143,34 @@ def test_a_regression_case_reopened_reads_as_it_did_live(
             assert_same(live, store.runs.view(run_id))
             compared += 1
     assert compared, "the case finished no run to compare"
+
+
+def test_a_run_recorded_before_the_library_kept_events_reopens_from_its_steps(store: Store) -> None:
+    """Libraries upgraded from schema 2 hold runs with step rows only: they still show each node's end."""
+    from support.wfbuild import catalog_with, node, workflow
+
+    wf = workflow(
+        [node("a", "t.noop"), node("b", "t.flaky", fail_times=1, retry={"max_attempts": 2, "initial_delay_s": 0.0}),
+         node("c", "condition", expression="false"), node("d", "t.noop")],
+        ["a.output -> b.input", "b.output -> c.value", "c.true -> d.input"],
+    )  # fmt: skip
+    service = RunService(store, catalog_with([]), EngineServices())
+
+    async def go() -> tuple[str, RunView]:
+        bus = EventBus()
+        subscription = bus.subscribe()
+        store.workflows.save(wf)
+        started = service.start(wf, bus=bus)
+        assert started.handle is not None
+        await started.handle.wait()
+        return started.run_id, RunView.replay(started.run_id, subscription.drain())
+
+    run_id, live = asyncio.run(go())
+    with store.db.write() as conn:
+        conn.exec_driver_sql("DELETE FROM run_event")
+    old = store.runs.view(run_id)
+    assert {k: n.status for k, n in old.nodes.items()} == {k: n.status for k, n in live.nodes.items()}
+    assert [(s.node_id, s.attempt, s.status) for s in old.spans] == [
+        (s.node_id, s.attempt, s.status) for s in live.spans
+    ]
+    assert old.status == "succeeded" and old.passes[("d", 0)].note.startswith("no value arrived")
