@@ -338,8 +338,10 @@ def compare(against: Path, rounds: int, quick: bool) -> list[tuple[str, ...]]:
             for row in rows[1:]:
                 for column in (1, 2):
                     value = _first_number(row[column])
-                    if value is not None:
-                        figures.setdefault(f"{row[0]} [{rows[0][column]}]", {}).setdefault(label, []).append(value)
+                    if value is not None:  # a bare figure is in its column's unit; else the cell says it
+                        unit = re.sub(r"[-+]?[\d,]+(?:\.\d+)?", "#", row[column])
+                        what = rows[0][column] if unit == "#" else unit
+                        figures.setdefault(f"{row[0]} [{what}]", {}).setdefault(label, []).append(value)
     table = [("case [column]", "this checkout", against.name, "this / that")]
     for case, by_tree in figures.items():
         new, old = (statistics.median(by_tree.get(k, [float("nan")])) for k in ("new", "old"))
