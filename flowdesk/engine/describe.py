@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-STATUS_WORDS: dict[str, str] = {"idle": "not started", "not_run": "not run"}
+from flowdesk.engine.events import NodeState
+
+STATUS_WORDS: dict[str, str] = {NodeState.IDLE: "not started", NodeState.NOT_RUN: "not run"}
 """How a node's or run's state reads where it differs from its name (the rest read as they are)."""
 
 LEVEL_OF = {"node_failed": "error", "node_retrying": "warning", "node_waiting": "warning", "run_paused": "info"}

@@ -16,8 +16,9 @@ goes to every subscriber: treat it as read-only. The values inside events (``Err
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, TypeAdapter
 
@@ -25,6 +26,10 @@ RunStatus = Literal["pending", "running", "paused", "waiting", "succeeded", "fai
 NodeStatus = Literal[
     "idle", "queued", "running", "waiting", "retrying", "succeeded", "failed", "skipped", "cancelled", "not_run"
 ]
+NodeState = StrEnum("NodeState", [(name.upper(), name) for name in get_args(NodeStatus)])  # type: ignore[misc]
+"""Every state a node can be in, made from the events' own literal (one list, not one per consumer)."""
+RunPhase = StrEnum("RunPhase", [(name.upper(), name) for name in get_args(RunStatus)])  # type: ignore[misc]
+"""Every state a run can be in."""
 FINAL_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "waiting"})
 
 _frozen = dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,31 +13,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, get_args
+from typing import Any
 
 from flowdesk.engine.describe import describe, level_of
-from flowdesk.engine.events import NodeStatus, RunStatus
+from flowdesk.engine.events import NodeState, RunPhase
 
-NodeState = StrEnum("NodeState", [(name.upper(), name) for name in get_args(NodeStatus)])  # type: ignore[misc]
-"""Every state a node can be in, from the events' own literal (one list, not four maps)."""
-RunPhase = StrEnum("RunPhase", [(name.upper(), name) for name in get_args(RunStatus)])  # type: ignore[misc]
-"""Every state a run can be in."""
+__all__ = ["FINISHED_NODE", "AttemptSpan", "LogLine", "NodeState", "NodeView", "PassView", "RunPhase", "RunView"]
 
-FINISHED_NODE = frozenset({"succeeded", "failed", "skipped", "cancelled", "not_run"})
+FINISHED_NODE = frozenset(
+    {NodeState.SUCCEEDED, NodeState.FAILED, NodeState.SKIPPED, NodeState.CANCELLED, NodeState.NOT_RUN}
+)
 """Node states that count as done for a progress bar."""
 MAX_LINES = 200_000
 """Oldest lines go first beyond this many (the journal keeps every event; this is what is shown)."""
 
-_STATE_OF_EVENT: dict[str, str] = {
-    "node_queued": "queued",
-    "node_started": "running",
-    "node_retrying": "running",
-    "node_succeeded": "succeeded",
-    "node_failed": "failed",
-    "node_skipped": "skipped",
-    "node_waiting": "waiting",
-    "node_cancelled": "cancelled",
+_STATE_OF_EVENT: dict[str, NodeState] = {
+    "node_queued": NodeState.QUEUED,
+    "node_started": NodeState.RUNNING,
+    "node_retrying": NodeState.RUNNING,
+    "node_succeeded": NodeState.SUCCEEDED,
+    "node_failed": NodeState.FAILED,
+    "node_skipped": NodeState.SKIPPED,
+    "node_waiting": NodeState.WAITING,
+    "node_cancelled": NodeState.CANCELLED,
 }
 
 

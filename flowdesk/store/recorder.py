@@ -26,6 +26,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from flowdesk.engine.describe import describe, level_of
 from flowdesk.engine.events import ErrorInfo, Usage, journal_adapter
 from flowdesk.store.database import Database, LibraryError
 from flowdesk.store.values import BlobBatch, to_json
@@ -221,16 +222,15 @@ class RunRecorder:
 
     def _on_run_paused(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         raw.execute("UPDATE run SET status = 'paused' WHERE id = ? AND status = 'running'", (e.run_id,))
-        where = f" before '{e.node_id}'" if e.node_id else ""
-        logs.append((e.run_id, e.node_id, 0, e.ts, "info", e.type, f"paused ({e.reason}){where}"))
+        logs.append(_kept(e, e.node_id, 0))
 
     def _on_run_resumed(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         raw.execute("UPDATE run SET status = 'running' WHERE id = ? AND status IN ('paused', 'waiting')", (e.run_id,))
-        logs.append((e.run_id, None, 0, e.ts, "info", e.type, "resumed"))
+        logs.append(_kept(e, None, 0))
 
     def _on_run_waiting(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         raw.execute("UPDATE run SET status = 'waiting' WHERE id = ?", (e.run_id,))
-        logs.append((e.run_id, None, 0, e.ts, "info", e.type, f"waiting for approval at {', '.join(e.node_ids)}"))
+        logs.append(_kept(e, None, 0))
 
     def _on_run_finished(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         u = e.usage
@@ -242,7 +242,7 @@ class RunRecorder:
              u.output_tokens, u.cost_usd, to_json(e.node_counts), e.run_id),
         )  # fmt: skip
         if e.error is not None:
-            logs.append((e.run_id, e.error.node_id, 0, e.ts, "error", e.type, f"run {e.status}: {e.error.message}"))
+            logs.append(_kept(e, e.error.node_id, 0))
 
     # ------------------------------------------------------------ node events
     def _step(self, e: Any, attempt: int, dirty: dict[Any, _Step]) -> _Step:
@@ -265,10 +265,7 @@ class RunRecorder:
         step.duration_s, step.usage = e.duration_s, e.usage
         key = (e.run_id, e.node_id, e.iteration)
         self._retried_usage[key] = self._retried_usage.get(key, Usage()) + e.usage
-        logs.append(
-            (e.run_id, e.node_id, e.iteration, e.ts, "warning", e.type,
-             f"attempt {e.attempt} failed: {e.error.message}; retrying in {e.delay_s:.2f} s")
-        )  # fmt: skip
+        logs.append(_kept(e, e.node_id, e.iteration))
 
     def _finish(self, e: Any, status: str, attempt: int, dirty: Any, usage: Usage) -> _Step:
         step = self._step(e, attempt, dirty)
@@ -295,8 +292,7 @@ class RunRecorder:
     def _on_node_failed(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._finish(e, "failed", e.attempt, dirty, e.usage)
         step.error, step.duration_s = error_json(e.error), e.duration_s
-        how = "handled: sent on through its error port" if e.handled else "failed"
-        logs.append((e.run_id, e.node_id, e.iteration, e.ts, "error", e.type, f"{how}: {e.error.message}"))
+        logs.append(_kept(e, e.node_id, e.iteration))
 
     def _on_node_skipped(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._finish(e, "skipped", 0, dirty, Usage())
@@ -306,20 +302,25 @@ class RunRecorder:
     def _on_node_waiting(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._step(e, self._latest_attempt(e), dirty)
         step.status = "waiting"
-        logs.append((e.run_id, e.node_id, e.iteration, e.ts, "info", e.type, e.message or "waiting for approval"))
+        logs.append(_kept(e, e.node_id, e.iteration))
 
     def _on_node_cancelled(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         self._finish(e, "cancelled", e.attempt, dirty, Usage())
 
     def _on_node_log(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
-        logs.append((e.run_id, e.node_id, e.iteration, e.ts, e.level, e.type, e.message))
+        logs.append(_kept(e, e.node_id, e.iteration))
 
     def _on_loop_iterated(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
-        logs.append((e.run_id, e.node_id, e.iteration, e.ts, "info", e.type, f"loop pass {e.iteration + 1} begins"))
+        logs.append(_kept(e, e.node_id, e.iteration))
 
     def _latest_attempt(self, e: Any) -> int:
         attempts = [k[3] for k in self._open if k[:3] == (e.run_id, e.node_id, e.iteration)]
         return max(attempts, default=1)
+
+
+def _kept(event: Any, node_id: str | None, iteration: int) -> tuple[Any, ...]:
+    """A ``log`` row: the event in the words every display uses (``flowdesk.engine.describe``)."""
+    return (event.run_id, node_id, iteration, event.ts, level_of(event), event.type, describe(event) or event.type)
 
 
 def _lean(event: Any, blobs: BlobBatch) -> Any:
