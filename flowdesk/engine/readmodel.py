@@ -39,6 +39,10 @@ _STATE_OF_EVENT: dict[str, NodeState] = {
 }
 
 
+_REUSED = frozenset({NodeState.SUCCEEDED, NodeState.SKIPPED})
+"""Pass states a resume reuses instead of running the node again."""
+
+
 @dataclass(slots=True)
 class LogLine:
     """One line of a run's log: the same line in the window's Log panel, `flowdesk run` and `flowdesk show`."""
@@ -141,6 +145,8 @@ class RunView:
         """Fold one event in; a sub-run's events add log lines under the node that started it."""
         kind = event.type
         run_id = getattr(event, "run_id", self.run_id)
+        if run_id == self.run_id and self._replayed(event):
+            return
         if run_id != self.run_id:
             if kind == "run_started" and event.parent_run_id in (self.run_id, *self.children):
                 self.children[event.run_id] = self.children.get(event.parent_run_id, event.parent_node_id or "")
@@ -159,6 +165,15 @@ class RunView:
             node.iteration = max(node.iteration, event.iteration)
             self._changed.add(event.node_id)
         self._line(event)
+
+    def _replayed(self, event: Any) -> bool:
+        """Is this a resumed run going over a result its record already gave this view? (It queues the
+        node again and restores the result: neither is news, and the journal keeps neither.)"""
+        kind = event.type
+        if kind == "node_queued" or getattr(event, "source", "run") == "restored":
+            done = self.passes.get((event.node_id, event.iteration))
+            return done is not None and done.status in _REUSED
+        return False
 
     def _apply_run_event(self, event: Any) -> None:
         kind = event.type

@@ -174,3 +174,37 @@ def test_a_run_recorded_before_the_library_kept_events_reopens_from_its_steps(st
         (s.node_id, s.attempt, s.status) for s in live.spans
     ]
     assert old.status == "succeeded" and old.passes[("d", 0)].note.startswith("no value arrived")
+
+
+def test_a_resumed_run_followed_live_reads_as_it_does_reopened(store: Store) -> None:
+    """The window follows a resumed run from its record on: what the resume replays is not shown twice."""
+    from support.wfbuild import catalog_with, node, workflow
+
+    calls: list[tuple[str, int, int]] = []
+    wf = workflow(
+        [node("a", "t.noop"), node("b", "t.sleep", seconds=0.2), node("c", "t.noop")],
+        ["a.output -> b.input", "b.output -> c.input"],
+    )
+    service = RunService(store, catalog_with(calls), EngineServices())
+
+    async def go() -> tuple[str, RunView]:
+        store.workflows.save(wf)
+        started = service.start(wf)
+        assert started.handle is not None
+        while ("b", 0, 1) not in calls:
+            await asyncio.sleep(0.005)
+        started.handle.cancel()
+        await started.handle.wait()
+        live = store.runs.view(started.run_id)  # as the window starts following a resumed run
+        bus = EventBus()
+        subscription = bus.subscribe()
+        result = await service.resume(started.run_id, bus=bus).wait()
+        assert result.status == "succeeded"
+        for event in subscription.drain():
+            live.apply(event)
+        return started.run_id, live
+
+    run_id, live = asyncio.run(go())
+    assert_same(live, store.runs.view(run_id))
+    assert {k: n.status for k, n in live.nodes.items()} == dict.fromkeys("abc", "succeeded")
+    assert sum(1 for line in live.lines if line.node_id == "a" and line.kind == "node_succeeded") == 1
