@@ -61,6 +61,7 @@ class Run:
         self.outlet = EventOutlet(bus, journal)
         self.state = state = RunState(plan, options.inputs, options.prior)
         self.status, self.iteration, self.arrived = state.status, state.iteration, state.arrived
+        self.loop_pass = state.loop_pass
         self._now: Callable[[], float] = services.clock.wall
         self.step = Transitions(state, self.outlet, self.run_id, self._now, services.sandbox, self._stop)
         self._child_runner = child_runner
@@ -97,9 +98,6 @@ class Run:
     @property
     def outputs(self) -> dict[str, Any]:
         return self.state.outputs
-
-    def loop_pass_of(self, i: int) -> int:
-        return self.state.loop_pass[i]
 
     def set_run_output(self, name: str, value: Any) -> None:
         self.state.outputs[name] = value

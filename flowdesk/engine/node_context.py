@@ -7,7 +7,7 @@ outputs), not through the whole executor: a node cannot schedule, stop or reset 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,14 +26,14 @@ class NodeHost(Protocol):
     run_id: str
     services: EngineServices
     outlet: EventOutlet
+    loop_pass: Sequence[int]
+    """Each node's pass of the innermost loop around it, by node index (read-only here)."""
 
     @property
     def run_inputs(self) -> Mapping[str, Any]: ...
 
     @property
     def nodes_scope(self) -> NodesScope: ...
-
-    def loop_pass_of(self, i: int) -> int: ...
 
     def set_run_output(self, name: str, value: Any) -> None: ...
 
@@ -55,7 +55,7 @@ class RunNodeContext:
         self._pn = pn
         self.node_id = pn.id
         self.iteration = iteration
-        self.loop_pass = run.loop_pass_of(pn.index)
+        self.loop_pass = run.loop_pass[pn.index]
         """The pass of the innermost loop around the node (``loop.index0``), which restarts with an outer pass."""
         self.attempt = attempt
         self.usage = NO_USAGE

@@ -335,13 +335,17 @@ def compare(against: Path, rounds: int, quick: bool) -> list[tuple[str, ...]]:
                 env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(path), env.get("PYTHONPATH")]))
             argv = [sys.executable, str(here), "--json", *(["--quick"] if quick else [])]
             rows = json.loads(subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout)
+            parent = ""
             for row in rows[1:]:
+                if not row[0].startswith(" "):
+                    parent = row[0]
+                case = row[0] if not row[0].startswith(" ") else f"{parent}, {row[0].strip()}"
                 for column in (1, 2):
                     value = _first_number(row[column])
                     if value is not None:  # a bare figure is in its column's unit; else the cell says it
                         unit = re.sub(r"[-+]?[\d,]+(?:\.\d+)?", "#", row[column])
                         what = rows[0][column] if unit == "#" else unit
-                        figures.setdefault(f"{row[0]} [{what}]", {}).setdefault(label, []).append(value)
+                        figures.setdefault(f"{case} [{what}]", {}).setdefault(label, []).append(value)
     table = [("case [column]", "this checkout", against.name, "this / that")]
     for case, by_tree in figures.items():
         new, old = (statistics.median(by_tree.get(k, [float("nan")])) for k in ("new", "old"))
