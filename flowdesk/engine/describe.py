@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flowdesk.engine.events import NodeState
+from flowdesk.engine.events import Event, EventsDropped, NodeState
 
 STATUS_WORDS: dict[str, str] = {NodeState.IDLE: "not started", NodeState.NOT_RUN: "not run"}
 """How a node's or run's state reads where it differs from its name (the rest read as they are)."""
@@ -36,7 +36,7 @@ def usage_text(usage: Any) -> str:
     return f", {usage.input_tokens}+{usage.output_tokens} tokens{cost}"
 
 
-def level_of(event: Any) -> str:
+def level_of(event: Event | EventsDropped) -> str:
     """debug / info / warning / error, for filtering a log."""
     if event.type == "node_log":
         return str(event.level)
@@ -45,7 +45,7 @@ def level_of(event: Any) -> str:
     return LEVEL_OF.get(event.type, "info")
 
 
-def describe(e: Any) -> str | None:
+def describe(e: Event | EventsDropped) -> str | None:
     """The event as a sentence without its node; None for events that are not shown (LLM deltas)."""
     match e.type:
         case "run_started":

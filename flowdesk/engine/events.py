@@ -222,7 +222,7 @@ class EventsDropped:
     type: Literal["events_dropped"] = "events_dropped"
 
 
-RunEvent = Annotated[
+Event = (
     RunStarted
     | RunPaused
     | RunResumed
@@ -239,9 +239,10 @@ RunEvent = Annotated[
     | NodeWaiting
     | NodeCancelled
     | LoopIterated
-    | LLMDelta,
-    Field(discriminator="type"),
-]
+    | LLMDelta
+)
+"""Any run event: what the engine emits and every listener (journal, read model, printer) takes."""
+RunEvent = Annotated[Event, Field(discriminator="type")]
 
 
 @cache

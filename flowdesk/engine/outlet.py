@@ -7,9 +7,8 @@ tells the outlet when someone subscribes, so a listener that joins a run late he
 
 from __future__ import annotations
 
-from typing import Any
-
 from flowdesk.engine.bus import EventBus
+from flowdesk.engine.events import Event
 from flowdesk.engine.journal import RunJournal
 
 
@@ -25,7 +24,7 @@ class EventOutlet:
         if bus is not None and not self.listening:
             bus.watch(self._hear)
 
-    def emit(self, event: Any) -> None:
+    def emit(self, event: Event) -> None:
         if self.journal is not None:
             self.journal.record(event)
             self.dirty = True

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowdesk.engine.describe import describe, level_of
-from flowdesk.engine.events import NodeState, RunPhase
+from flowdesk.engine.events import Event, EventsDropped, NodeState, RunPhase
 
 __all__ = ["FINISHED_NODE", "AttemptSpan", "LogLine", "NodeState", "NodeView", "PassView", "RunPhase", "RunView"]
 
@@ -133,7 +133,7 @@ class RunView:
     _grown: dict[int, LogLine] = field(default_factory=dict)
 
     @classmethod
-    def replay(cls, run_id: str, events: Iterable[Any]) -> RunView:
+    def replay(cls, run_id: str, events: Iterable[Event | EventsDropped]) -> RunView:
         """The view of a recorded run: its journal's events through the same fold as a live run."""
         view = cls(run_id)
         for event in events:
@@ -141,7 +141,7 @@ class RunView:
         return view
 
     # ------------------------------------------------------------ folding
-    def apply(self, event: Any) -> None:
+    def apply(self, event: Event | EventsDropped) -> None:
         """Fold one event in; a sub-run's events add log lines under the node that started it."""
         kind = event.type
         run_id = getattr(event, "run_id", self.run_id)
