@@ -208,3 +208,39 @@ def test_a_resumed_run_followed_live_reads_as_it_does_reopened(store: Store) -> 
     assert_same(live, store.runs.view(run_id))
     assert {k: n.status for k, n in live.nodes.items()} == dict.fromkeys("abc", "succeeded")
     assert sum(1 for line in live.lines if line.node_id == "a" and line.kind == "node_succeeded") == 1
+
+
+def test_the_run_of_the_issue_retry_error_port_and_skip_reads_the_same_reopened(store: Store) -> None:
+    """A retry, an error sent on through the error port and a skipped node: once 13 lines live and 10
+    reopened, in other words, and a bar on the timeline for the node that never ran."""
+    from support.wfbuild import catalog_with, node, workflow
+
+    wf = workflow(
+        [
+            node("a", "t.flaky", fail_times=1, retry={"max_attempts": 2, "initial_delay_s": 0.0}),
+            node("b", "t.flaky", fail_times=9, on_error="continue"),
+            node("handled", "t.noop"),
+            node("result", "t.noop"),
+        ],
+        ["a.output -> b.input", "b.error -> handled.input", "b.output -> result.input"],
+    )
+    service = RunService(store, catalog_with([]), EngineServices())
+
+    async def go() -> tuple[str, RunView]:
+        bus = EventBus()
+        subscription = bus.subscribe()
+        store.workflows.save(wf)
+        started = service.start(wf, bus=bus)
+        assert started.handle is not None
+        assert (await started.handle.wait()).status == "succeeded"
+        return started.run_id, RunView.replay(started.run_id, subscription.drain())
+
+    run_id, live = asyncio.run(go())
+    reopened = store.runs.view(run_id)
+    assert_same(live, reopened)
+    result = [line.text for line in reopened.lines if line.node_id == "result"]
+    assert result == ["skipped: no value arrived on 'input' ('b'.output did not fire)"]
+    assert not [span for span in reopened.spans if span.node_id == "result"]
+    assert [line.text for line in reopened.lines if line.node_id == "b"][-1].startswith(
+        "FAILED (sent to its error port)"
+    )
