@@ -41,7 +41,9 @@ def level_of(event: Event | EventsDropped) -> str:
     if event.type == "node_log":
         return str(event.level)
     if event.type == "run_finished":
-        return {"failed": "error", "cancelled": "warning", "waiting": "warning"}.get(event.status, "info")
+        return {"failed": "error", "cancelled": "warning", "waiting": "warning", "interrupted": "warning"}.get(
+            event.status, "info"
+        )
     return LEVEL_OF.get(event.type, "info")
 
 
@@ -79,6 +81,8 @@ def describe(e: Event | EventsDropped) -> str | None:
             return "run resumed"
         case "run_waiting":
             return f"run waiting for approval at {', '.join(e.node_ids)}"
+        case "run_finished" if e.status == "interrupted":  # its process died: it never measured its end
+            return "run interrupted" + (f": {e.error.message}" if e.error is not None else "")
         case "run_finished":
             error = f": {e.error.message}" if e.error is not None and e.status == "failed" else ""
             return f"run {e.status} in {e.duration_s:.3f}s{usage_text(e.usage)}{error}"

@@ -24,7 +24,17 @@ from pydantic import Field, TypeAdapter
 
 RunStatus = Literal["pending", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "interrupted"]
 NodeStatus = Literal[
-    "idle", "queued", "running", "waiting", "retrying", "succeeded", "failed", "skipped", "cancelled", "not_run"
+    "idle",
+    "queued",
+    "running",
+    "waiting",
+    "retrying",
+    "succeeded",
+    "failed",
+    "skipped",
+    "cancelled",
+    "not_run",
+    "interrupted",
 ]
 NodeState = StrEnum("NodeState", [(name.upper(), name) for name in get_args(NodeStatus)])  # type: ignore[misc]
 """Every state a node can be in, made from the events' own literal (one list, not one per consumer)."""

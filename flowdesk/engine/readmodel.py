@@ -194,9 +194,15 @@ class RunView:
         self.status, self.finished_at, self.paused_at = event.status, event.ts, None
         if event.error is not None:
             self.error, self.error_node = event.error.message, event.error.node_id
+        cut = NodeState.INTERRUPTED if event.status == "interrupted" else NodeState.CANCELLED
         for span in self._open.values():  # an attempt cut off by the end of the run
-            span.end, span.status = event.ts, "cancelled" if span.status == "running" else span.status
+            span.end, span.status = event.ts, cut if span.status == "running" else span.status
         self._open.clear()
+        if event.status == "interrupted":  # its process died: what was running was cut off
+            for key, step in self.passes.items():
+                if step.status == NodeState.RUNNING:
+                    step.status = self.nodes[key[0]].status = NodeState.INTERRUPTED
+                    self._changed.add(key[0])
         if event.status != "waiting":  # a stopped run's nodes that never started never will
             for node_id, node in self.nodes.items():
                 if node.status in ("idle", "queued"):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flowdesk.engine.describe import describe, level_of
-from flowdesk.engine.events import ErrorInfo, Usage, journal_adapter
+from flowdesk.engine.events import ErrorInfo, RunFinished, Usage, journal_adapter
 from flowdesk.store.database import Database, LibraryError
 from flowdesk.store.values import BlobBatch, to_json
 
@@ -316,6 +316,20 @@ class RunRecorder:
     def _latest_attempt(self, e: Any) -> int:
         attempts = [k[3] for k in self._open if k[:3] == (e.run_id, e.node_id, e.iteration)]
         return max(attempts, default=1)
+
+
+def journal_interruption(conn: Any, run_id: str, ts: float) -> None:
+    """A run whose process died ends in its journal as its row says: interrupted (``conn``: SQLAlchemy)."""
+    top = run_id
+    while True:  # a sub-run's events are in its top-level run's journal
+        row = conn.exec_driver_sql("SELECT kind, parent_run_id FROM run WHERE id = ?", (top,)).first()
+        if row is None or row[0] != "child" or row[1] is None:
+            break
+        top = row[1]
+    seq = conn.exec_driver_sql("SELECT coalesce(max(seq) + 1, 0) FROM run_event WHERE run_id = ?", (top,)).scalar()
+    error = ErrorInfo(message="the process running it stopped", error_class="interrupted")
+    event = RunFinished(run_id=run_id, ts=ts, status="interrupted", error=error)
+    conn.exec_driver_sql(_INSERT_EVENTS, (top, seq, journal_adapter().dump_json([event])))
 
 
 def _kept(event: Any, node_id: str | None, iteration: int) -> tuple[Any, ...]:

@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import inspect
 import shutil
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -244,3 +245,40 @@ def test_the_run_of_the_issue_retry_error_port_and_skip_reads_the_same_reopened(
     assert [line.text for line in reopened.lines if line.node_id == "b"][-1].startswith(
         "FAILED (sent to its error port)"
     )
+
+
+def test_a_run_whose_process_died_reopens_as_interrupted(tmp_path: Path) -> None:
+    """The window offers Resume by the reopened run's state; a dead process's run must not read 'running'."""
+    from support.wfbuild import catalog_with, node, workflow
+
+    store = open_store(tmp_path / "lib.db")
+    calls: list[tuple[str, int, int]] = []
+    wf = workflow([node("a", "t.noop"), node("b", "t.sleep", seconds=30)], ["a.output -> b.input"])
+
+    async def go() -> str:
+        store.workflows.save(wf)
+        started = RunService(store, catalog_with(calls), EngineServices()).start(wf)
+        assert started.handle is not None
+        while ("b", 0, 1) not in calls:
+            await asyncio.sleep(0.005)
+        for _ in range(100):  # until the journal holds b's start
+            if getattr(store.runs.view(started.run_id).nodes.get("b"), "status", "") == "running":
+                break
+            await asyncio.sleep(0.01)
+        with sqlite3.connect(tmp_path / "copy.db") as copy:  # the library as a process killed now leaves it
+            store.db.raw().backup(copy)
+        started.handle.cancel()
+        await started.handle.wait()
+        return started.run_id
+
+    run_id = asyncio.run(go())
+    store.close()  # its owner (this process, in the copy too) goes with this store: the copy's run is a dead one
+    other = open_store(tmp_path / "copy.db")
+    try:
+        view = other.runs.view(run_id)
+    finally:
+        other.close()
+    assert view.status == "interrupted"
+    assert view.nodes["a"].status == "succeeded" and view.nodes["b"].status == "interrupted"
+    assert [s.status for s in view.spans if s.node_id == "b"] == ["interrupted"]
+    assert view.lines[-1].text == "run interrupted: the process running it stopped"
