@@ -14,8 +14,11 @@ of a node and of a run are left out (the step and run rows have them) and an LLM
 is one event per node pass and commit. ``log`` rows keep the lines worth keeping, for
 `flowdesk show --json`.
 
-A run that waits on a slow node commits nothing until that node ends; events still reach the
-library within ``TRICKLE_S`` (a timer flushes them), so `flowdesk show` of a live run is current.
+A run that waits on a slow node commits nothing until that node ends; its events still reach the
+library once the run has been quiet for ``TRICKLE_S`` (a timer flushes them), so `flowdesk show` of a
+live run is current. A busy run is not interrupted for that (its commits come soon enough, or its end
+does), unless its oldest unwritten event is ``TRICKLE_MAX_S`` old: a flush blocks the event loop, and
+the window shares that loop.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -48,7 +52,9 @@ _MAX_REMEMBERED = 100_000
 """Hashes of values this recorder wrote that it remembers, to skip writing them again."""
 _INSERT_EVENTS = "INSERT INTO run_event (run_id, seq, data) VALUES (?, ?, ?)"
 TRICKLE_S = 0.2
-"""At most this long between an event and its journal row, when no commit comes sooner."""
+"""How long a run must be quiet before the events it recorded since its last commit are written."""
+TRICKLE_MAX_S = 5.0
+"""The oldest an unwritten event may get while a run stays busy without committing."""
 _INSERT_LOG = "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -110,6 +116,9 @@ class RunRecorder:
         self.commits = 0
         self._seq: int | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_seen = 0
+        """Events buffered when the timer was set: more when it fires means the run is busy."""
+        self._oldest = 0.0
 
     # ------------------------------------------------------------ RunJournal
     def record(self, event: Any) -> None:
@@ -131,12 +140,21 @@ class RunRecorder:
 
     def _start_timer(self) -> None:
         try:
-            self._timer = asyncio.get_running_loop().call_later(TRICKLE_S, self._trickle)
+            loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop (a test feeding events by hand): commits alone write
-            pass
+            return
+        self._oldest, self._timer_seen = loop.time(), len(self._events)
+        self._timer = loop.call_later(TRICKLE_S, self._trickle)
 
     def _trickle(self) -> None:
         self._timer = None
+        if not self._events:
+            return  # a commit wrote them
+        loop = asyncio.get_running_loop()
+        if len(self._events) > self._timer_seen and loop.time() - self._oldest < TRICKLE_MAX_S:
+            self._timer_seen = len(self._events)  # still busy: look again later
+            self._timer = loop.call_later(TRICKLE_S, self._trickle)
+            return
         try:
             self.flush()
         except LibraryError as exc:  # the next commit tries again, and reports what it cannot write
@@ -148,6 +166,7 @@ class RunRecorder:
         if not self._events:
             return
         events, self._events = self._events, []
+        self._timer_seen, self._oldest = 0, time.monotonic()  # (the loop's clock) for the timer, if one is set
         blobs = BlobBatch(self._stored)
         dirty: dict[tuple[str, str, int, int], _Step] = {}
         logs: list[tuple[Any, ...]] = []
