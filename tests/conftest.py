@@ -12,7 +12,7 @@ import keyring
 import keyring.backend
 import keyring.errors
 import pytest
-from fake_llm_server import FakeLLMServer
+from support.fake_llm_server import FakeLLMServer
 
 from flowdesk.model.document import WorkflowDocument
 from flowdesk.model.history import History

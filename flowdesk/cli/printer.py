@@ -8,7 +8,7 @@ import time
 from typing import Any, TextIO
 
 from flowdesk.engine.describe import describe, usage_text
-from flowdesk.engine.events import event_to_json
+from flowdesk.engine.events import Event, EventsDropped, event_to_json
 
 
 class EventPrinter:
@@ -20,7 +20,7 @@ class EventPrinter:
         self.stream_llm = out.isatty() if stream_llm is None else stream_llm
         self._in_delta: str | None = None
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: Event | EventsDropped) -> None:
         if self.json_lines:
             self.out.write(json.dumps(event_to_json(event), ensure_ascii=False) + "\n")
             self.out.flush()

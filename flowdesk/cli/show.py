@@ -1,9 +1,11 @@
-"""`flowdesk show RUN_ID`: one recorded run, readable: a header, a per-node table, the kept log lines.
+"""`flowdesk show RUN_ID`: one recorded run, readable: a header, a per-node table, the run's log.
 
-The journal has one step per node attempt, iteration and segment (a resumed run adds a segment);
-the table folds them into one row per node (one per pass for nodes inside a loop), so a person
-sees what each node did, how many attempts it took and what it cost. Map items and sub-workflow
-calls are runs of their own; their node's row counts them. `--json` prints everything unfolded.
+The table and the log come from the run's read model (``flowdesk.engine.readmodel``), replayed from
+the journal: the states and lines the window shows, in the same words, for a finished run and
+for one still going. One row per node (one per pass for nodes inside a loop) says what it did,
+how many attempts it took and what it cost; nodes that never ran say so. Map items and
+sub-workflow calls are runs of their own; their node's row counts them. `--json` prints the
+journal's rows unfolded.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from flowdesk.cli.common import (
     resolve_run_id,
     shorten,
 )
+from flowdesk.engine.describe import status_text
 from flowdesk.nodes.llm_contract import cost_text
 
 if TYPE_CHECKING:
+    from flowdesk.engine.readmodel import PassView, RunView
     from flowdesk.model.workflow import Workflow
-    from flowdesk.store.runs import RunInfo, StepInfo
+    from flowdesk.store.runs import RunInfo
     from flowdesk.store.store import Store
 
 
@@ -47,9 +51,9 @@ class NodeRow:
     def cells(self) -> list[str]:
         return [
             self.label,
-            self.status,
+            status_text(self.status),
             str(self.attempts) if self.attempts else "-",
-            fmt_duration(self.duration_s) if self.status != "not run" else "-",
+            fmt_duration(self.duration_s) if self.attempts else "-",
             fmt_tokens(self.input_tokens, self.output_tokens),
             fmt_cost(self.cost_usd),
             self.note,
@@ -75,20 +79,19 @@ def handle(args: argparse.Namespace) -> int:
         if args.json:
             print_json(run_json(store, run))
             return 0
-        steps = store.runs.steps(run.id)
+        view = store.runs.view(run.id)
         children = [c for c in store.runs.list(parent_run_id=run.id, limit=None) if c.kind == "child"]
         document = _document(store, run)
-        _print_header(store, run, steps, children)
+        _print_header(store, run, view, children)
         print()
         origin = f"run {run.parent_run_id}" if run.kind == "rerun" else "an earlier run"
-        rows = node_rows(steps, document, children, origin)
+        rows = node_rows(view, document, children, origin)
         print_table(["NODE", "STATUS", "ATTEMPTS", "DURATION", "TOKENS", "COST", "NOTE"], [r.cells() for r in rows])
-        logs = store.runs.logs(run.id)
-    if logs:
+    if view.lines:
         print("\nlog:")
-        for line in logs:
-            where = f"{line.node_id}{f' #{line.iteration + 1}' if line.iteration else ''}  " if line.node_id else ""
-            print(f"  {fmt_time(line.ts)}  {line.level:<7}  {where}{line.message}")
+        for line in view.lines:
+            where = f"{line.label}  " if line.label else ""
+            print(f"  {fmt_time(line.ts)}  {line.level:<7}  {where}{line.text}")
     return 0
 
 
@@ -102,14 +105,15 @@ def _document(store: Store, run: RunInfo) -> Workflow | None:
         return None
 
 
-def _print_header(store: Store, run: RunInfo, steps: list[StepInfo], children: list[RunInfo]) -> None:
+def _print_header(store: Store, run: RunInfo, view: RunView, children: list[RunInfo]) -> None:
     lines = [("run", run.id + _lineage(run)), ("workflow", _workflow_line(store, run)), ("status", run.status)]
     lines.append(("started", fmt_time(run.started_at or run.created_at)))
     if run.finished_at:
         lines.append(("ended", f"{fmt_time(run.finished_at)} (ran {fmt_duration(run.duration_s)})"))
     if run.node_counts:
-        lines.append(("nodes", ", ".join(f"{n} {status}" for status, n in sorted(run.node_counts.items()))))
-    lines += _totals(steps, children)
+        counts = sorted(run.node_counts.items())
+        lines.append(("nodes", ", ".join(f"{n} {status_text(status)}" for status, n in counts)))
+    lines += _totals(view, children)
     if run.error:
         node = run.error.get("node_id")
         lines.append(("error", (f"at node '{node}': " if node else "") + str(run.error.get("message", ""))))
@@ -123,16 +127,14 @@ def _print_header(store: Store, run: RunInfo, steps: list[StepInfo], children: l
         print(f"{label:<10} {value}")
 
 
-def _totals(steps: list[StepInfo], children: list[RunInfo]) -> list[tuple[str, str]]:
+def _totals(view: RunView, children: list[RunInfo]) -> list[tuple[str, str]]:
     """Tokens and cost of the run, its map items and sub-workflow runs included.
 
-    Summed from the steps, like the table below: the run's own totals are written when a segment
+    Summed over the nodes, like the table below: the run's own totals are written when a segment
     finishes, so they miss the work of a segment whose process was killed. A map or sub-workflow
-    node's step counts what its child runs spent, so the children are not added again.
+    node counts what its child runs spent, so the children are not added again.
     """
-    tin = sum(s.input_tokens for s in steps)
-    tout = sum(s.output_tokens for s in steps)
-    cost = sum(s.cost_usd for s in steps)
+    tin, tout, cost = view.totals()
     tokens = f"{tin:,} in + {tout:,} out" if tin + tout else "-"
     money = cost_text(cost)
     if children:
@@ -165,54 +167,52 @@ def _workflow_line(store: Store, run: RunInfo) -> str:
 
 
 def node_rows(
-    steps: list[StepInfo], document: Workflow | None, children: list[RunInfo], origin: str = "an earlier run"
+    view: RunView, document: Workflow | None, children: list[RunInfo], origin: str = "an earlier run"
 ) -> list[NodeRow]:
-    """One row per node (per pass for a node that ran more than once in a loop), in the order they ran.
+    """One row per node (per pass for a node that ran more than once in a loop), in the order they ran,
+    then the nodes that never ran.
 
     ``origin`` names where reused results came from (the run a re-run was made from).
     """
-    groups: dict[tuple[str, int], list[StepInfo]] = {}
-    for step in steps:
-        groups.setdefault((step.node_id, step.iteration), []).append(step)
-    passes = Counter(node for node, _ in groups)
+    passes = Counter(node for node, _ in view.passes)
     items: dict[str, list[RunInfo]] = {}
     for child in children:
         items.setdefault(child.parent_node_id or "", []).append(child)
     rows = [
-        _fold(f"{node} #{it + 1}" if passes[node] > 1 else node, group, items.get(node) if it == 0 else None, origin)
-        for (node, it), group in groups.items()
+        _row(f"{node} #{it + 1}" if passes[node] > 1 else node, step, items.get(node) if it == 0 else None, origin)
+        for (node, it), step in view.passes.items()
     ]
-    for node in document.nodes if document is not None else ():
-        if node.id not in passes and node.kind != "note":
-            rows.append(NodeRow(node.id, "not run", 0, 0.0, 0, 0, 0.0, ""))
+    known = {n.id for n in document.nodes if n.kind != "note"} if document is not None else set(view.nodes)
+    for node_id, node in view.nodes.items():
+        if node_id not in passes and node_id in known:
+            rows.append(NodeRow(node_id, node.status, 0, 0.0, 0, 0, 0.0, ""))
+    for node_id in sorted(known - set(view.nodes) - set(passes)):
+        rows.append(NodeRow(node_id, "not_run" if view.finished else "idle", 0, 0.0, 0, 0, 0.0, ""))
     return rows
 
 
-def _fold(label: str, group: list[StepInfo], children: list[RunInfo] | None, origin: str) -> NodeRow:
-    last = group[-1]
-    # a step left 'waiting' when the run suspended is the same attempt the decision later finished
-    tried = [s for s in group if s.attempt > 0 and s.source == "run" and (s is last or s.status != "waiting")]
+def _row(label: str, step: PassView, children: list[RunInfo] | None, origin: str) -> NodeRow:
     row = NodeRow(
         label=label,
-        status=last.status,
-        attempts=len(tried),
-        duration_s=sum(s.duration_s for s in group),
-        input_tokens=sum(s.input_tokens for s in group),  # a map's step counts its items' tokens
-        output_tokens=sum(s.output_tokens for s in group),
-        cost_usd=sum(s.cost_usd for s in group),
+        status=step.status,
+        attempts=len(step.attempts) if step.source == "run" else 0,
+        duration_s=step.duration_s,
+        input_tokens=step.input_tokens,  # a map's node counts its items' tokens
+        output_tokens=step.output_tokens,
+        cost_usd=step.cost_usd,
         note="",
     )
     notes = []
-    if last.source == "restored":
+    if step.source == "restored":
         notes.append(f"reused from {origin}")
-    elif last.source == "pinned":
+    elif step.source == "pinned":
         notes.append("pinned output")
     if children:
         counts = Counter(c.status for c in children)
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         notes.append(f"{len(children)} sub-run{'s' * (len(children) != 1)}: {summary}")
-    if last.error and last.status in ("failed", "skipped", "cancelled", "interrupted"):
-        notes.append(str(last.error.get("message") or ""))
+    if step.note and step.status in ("failed", "skipped", "cancelled", "waiting"):
+        notes.append(step.note)
     row.note = shorten("; ".join(n for n in notes if n), 90)
     return row
 

@@ -1,1 +1,1 @@
-"""engine layer (see DESIGN.md §2)."""
+"""engine layer (see docs/architecture.md §1)."""

@@ -8,29 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flowdesk.engine.events import NO_USAGE, ErrorInfo, NodeRetrying, NodeStarted, Usage
-from flowdesk.engine.node_context import RunNodeContext
+from flowdesk.engine.events import NO_USAGE, ErrorInfo, NodeRetrying, NodeStarted
+from flowdesk.engine.node_context import NodeHost, RunNodeContext
+from flowdesk.engine.plan import PlanNode
+from flowdesk.engine.results import Outcome
 from flowdesk.engine.sandbox import SandboxError
 from flowdesk.nodes.context import NodeFailure
 from flowdesk.nodes.llm_contract import LLMError
 
-if TYPE_CHECKING:
-    from flowdesk.engine.executor import Run
-    from flowdesk.engine.plan import PlanNode
-
-
-@dataclass(slots=True)
-class Outcome:
-    ok: bool
-    outputs: dict[str, Any]
-    attempt: int
-    duration_s: float
-    usage: Usage
-    error: ErrorInfo | None = None
-    logs: list[str] = field(default_factory=list)
+__all__ = ["Outcome", "classify", "json_problem", "run_attempts"]
 
 
 def classify(exc: BaseException, timeout_s: float | None) -> tuple[str, str, float | None]:
@@ -96,19 +84,20 @@ def json_problem(value: Any) -> str | None:
     return None
 
 
-async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str, Any]) -> Outcome:
+async def run_attempts(run: NodeHost, pn: PlanNode, iteration: int, inputs: dict[str, Any]) -> Outcome:
     """Attempt the node until it succeeds, its retries run out, or it is cancelled."""
     node = pn.node
     run_fn = pn.spec.run
     timeout_s = node.timeout_s
     clock = run.services.clock
+    outlet = run.outlet
     attempt = 0
     total_usage = NO_USAGE
     while True:
         attempt += 1
         ctx = RunNodeContext(run, pn, iteration, attempt)
-        if run.listening:
-            run.emit(
+        if outlet.listening:
+            outlet.emit(
                 NodeStarted(
                     run_id=run.run_id,
                     ts=clock.wall(),
@@ -148,8 +137,8 @@ async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str,
             if attempt >= policy.max_attempts or not policy.retries(error_class):
                 return Outcome(False, {}, attempt, duration, total_usage, error)
             delay = _backoff(run, policy.delay_before(attempt + 1), policy.jitter, retry_after, policy.max_delay_s)
-            if run.listening:
-                run.emit(
+            if outlet.listening:
+                outlet.emit(
                     NodeRetrying(
                         run_id=run.run_id,
                         ts=clock.wall(),
@@ -165,7 +154,7 @@ async def run_attempts(run: Run, pn: PlanNode, iteration: int, inputs: dict[str,
             await clock.sleep(delay)
 
 
-def _backoff(run: Run, nominal: float, jitter: float, retry_after: float | None, cap: float) -> float:
+def _backoff(run: NodeHost, nominal: float, jitter: float, retry_after: float | None, cap: float) -> float:
     """The wait before the next attempt: nominal +- jitter, but never less than a server's Retry-After."""
     delay = nominal * (1.0 + run.services.rng.uniform(-jitter, jitter)) if jitter else nominal
     if retry_after is not None:

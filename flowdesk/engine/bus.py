@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from flowdesk.engine.events import EventsDropped
@@ -91,6 +91,7 @@ class Subscription:
 class EventBus:
     def __init__(self) -> None:
         self._subscriptions: list[Subscription] = []
+        self._watchers: list[Callable[[], None]] = []
 
     @property
     def active(self) -> bool:
@@ -100,7 +101,18 @@ class EventBus:
     def subscribe(self, maxsize: int = DEFAULT_BUFFER) -> Subscription:
         subscription = Subscription(self, maxsize)
         self._subscriptions.append(subscription)
+        for watcher in list(self._watchers):
+            watcher()
         return subscription
+
+    def watch(self, on_subscribe: Callable[[], None]) -> None:
+        """Call ``on_subscribe`` whenever someone subscribes: a run that built no events for nobody
+        starts building them, so a listener that joins late hears what follows."""
+        self._watchers.append(on_subscribe)
+
+    def unwatch(self, on_subscribe: Callable[[], None]) -> None:
+        if on_subscribe in self._watchers:
+            self._watchers.remove(on_subscribe)
 
     def publish(self, event: Any) -> None:
         for subscription in self._subscriptions:

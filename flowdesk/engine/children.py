@@ -10,30 +10,31 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flowdesk.engine.events import NodeLog, Usage
+from flowdesk.engine.plan import PlanNode
+from flowdesk.engine.results import InvalidWorkflowError, RunInputError
 from flowdesk.engine.reuse import EarlierChild
+from flowdesk.engine.run_inputs import prepare_inputs
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.context import NodeFailure
 
-if TYPE_CHECKING:
-    from flowdesk.engine.executor import Run
-    from flowdesk.engine.plan import PlanNode
+StartRun = Callable[..., Any]
+"""``runner.start_run``, handed in by the runner (this module sits below it: no import circle)."""
 
 
 async def run_child_workflow(
-    parent: Run, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str,
-    spent: Callable[[Usage], None],
+    parent: Any, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str,
+    spent: Callable[[Usage], None], *, start_run: StartRun,
 ) -> dict[str, Any]:  # fmt: skip
-    """Run ``ref`` as a child of ``pn`` and return its outputs; its tokens and cost go to ``spent``.
+    """Run ``ref`` as a child of ``pn`` (a node of ``parent``, the executor's ``Run``) and return its
+    outputs; its tokens and cost go to ``spent``.
 
     ``spent`` hears the child's usage whether it succeeded or not (a failed child's tokens were
     paid for all the same), so the calling node, and through it the parent run, count them.
     """
-    from flowdesk.engine.runner import InvalidWorkflowError, RunInputError, start_run
-
     services = parent.services
     depth = parent.options.depth + 1
     if depth > services.max_depth:
@@ -98,8 +99,6 @@ def _earlier(
     services: EngineServices, workflow: Workflow, child_id: str, inputs: dict[str, Any]
 ) -> EarlierChild | None:
     """The record of this very child run from before its parent was continued, if it ran these inputs."""
-    from flowdesk.engine.runner import RunInputError, prepare_inputs
-
     if services.earlier_children is None:
         return None
     try:
@@ -109,9 +108,9 @@ def _earlier(
     return services.earlier_children.earlier(child_id, prepared)
 
 
-def _say_reused(parent: Run, pn: PlanNode, iteration: int, message: str) -> None:
-    if parent.listening:
-        parent.emit(
+def _say_reused(parent: Any, pn: PlanNode, iteration: int, message: str) -> None:
+    if parent.outlet.listening:
+        parent.outlet.emit(
             NodeLog(
                 run_id=parent.run_id, ts=parent.services.clock.wall(), node_id=pn.id, iteration=iteration,
                 message=message,

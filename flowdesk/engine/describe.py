@@ -1,4 +1,4 @@
-"""Run events in words: the one phrasing the terminal and the app's log both show.
+"""Run events and states in words: the one phrasing the terminal, the app's log and `flowdesk show` show.
 
 ``describe`` leaves the node out of the sentence (the terminal puts it in front, the app's log
 has a column for it), so the two read alike without either re-wording the engine's events.
@@ -9,9 +9,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flowdesk.engine.events import Event, EventsDropped, NodeState
 from flowdesk.nodes.llm_contract import cost_text
 
+STATUS_WORDS: dict[str, str] = {NodeState.IDLE: "not started", NodeState.NOT_RUN: "not run"}
+"""How a node's or run's state reads where it differs from its name (the rest read as they are)."""
+
 LEVEL_OF = {"node_failed": "error", "node_retrying": "warning", "node_waiting": "warning", "run_paused": "info"}
+
+
+def status_text(status: str) -> str:
+    """A node's or a run's state in words: 'not run', 'succeeded'."""
+    return STATUS_WORDS.get(status, status)
 
 
 def short_json(value: Any, limit: int = 100) -> str:
@@ -28,16 +37,18 @@ def usage_text(usage: Any) -> str:
     return f", {usage.input_tokens}+{usage.output_tokens} tokens{cost}"
 
 
-def level_of(event: Any) -> str:
+def level_of(event: Event | EventsDropped) -> str:
     """debug / info / warning / error, for filtering a log."""
     if event.type == "node_log":
         return str(event.level)
     if event.type == "run_finished":
-        return {"failed": "error", "cancelled": "warning", "waiting": "warning"}.get(event.status, "info")
+        return {"failed": "error", "cancelled": "warning", "waiting": "warning", "interrupted": "warning"}.get(
+            event.status, "info"
+        )
     return LEVEL_OF.get(event.type, "info")
 
 
-def describe(e: Any) -> str | None:
+def describe(e: Event | EventsDropped) -> str | None:
     """The event as a sentence without its node; None for events that are not shown (LLM deltas)."""
     match e.type:
         case "run_started":
@@ -71,6 +82,8 @@ def describe(e: Any) -> str | None:
             return "run resumed"
         case "run_waiting":
             return f"run waiting for approval at {', '.join(e.node_ids)}"
+        case "run_finished" if e.status == "interrupted":  # its process died: it never measured its end
+            return "run interrupted" + (f": {e.error.message}" if e.error is not None else "")
         case "run_finished":
             error = f": {e.error.message}" if e.error is not None and e.status == "failed" else ""
             return f"run {e.status} in {e.duration_s:.3f}s{usage_text(e.usage)}{error}"

@@ -1,6 +1,6 @@
 """Typed run events: what the engine tells the world while a run happens.
 
-The engine knows none of its listeners (DESIGN.md §4): the store's recorder journals these, the
+The engine knows none of its listeners (docs/architecture.md §3): the store's recorder journals these, the
 GUI paints them, the CLI prints them. Every event names its run, and node events name the node and
 the iteration (loop pass), which is the key of a node's record: (run, node, iteration).
 
@@ -16,13 +16,30 @@ goes to every subscriber: treat it as read-only. The values inside events (``Err
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, TypeAdapter
 
 RunStatus = Literal["pending", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "interrupted"]
-NodeStatus = Literal["idle", "queued", "running", "waiting", "retrying", "succeeded", "failed", "skipped", "cancelled"]
+NodeStatus = Literal[
+    "idle",
+    "queued",
+    "running",
+    "waiting",
+    "retrying",
+    "succeeded",
+    "failed",
+    "skipped",
+    "cancelled",
+    "not_run",
+    "interrupted",
+]
+NodeState = StrEnum("NodeState", [(name.upper(), name) for name in get_args(NodeStatus)])  # type: ignore[misc]
+"""Every state a node can be in, made from the events' own literal (one list, not one per consumer)."""
+RunPhase = StrEnum("RunPhase", [(name.upper(), name) for name in get_args(RunStatus)])  # type: ignore[misc]
+"""Every state a run can be in."""
 FINAL_RUN_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "waiting"})
 
 _frozen = dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,7 +232,7 @@ class EventsDropped:
     type: Literal["events_dropped"] = "events_dropped"
 
 
-RunEvent = Annotated[
+Event = (
     RunStarted
     | RunPaused
     | RunResumed
@@ -232,9 +249,10 @@ RunEvent = Annotated[
     | NodeWaiting
     | NodeCancelled
     | LoopIterated
-    | LLMDelta,
-    Field(discriminator="type"),
-]
+    | LLMDelta
+)
+"""Any run event: what the engine emits and every listener (journal, read model, printer) takes."""
+RunEvent = Annotated[Event, Field(discriminator="type")]
 
 
 @cache
@@ -244,6 +262,12 @@ def event_adapter() -> TypeAdapter[Any]:
     Built on first use: building it costs about 45 ms, which the app's start should not wait for.
     """
     return TypeAdapter(RunEvent)
+
+
+@cache
+def journal_adapter() -> TypeAdapter[list[Any]]:
+    """Writes a batch of events as one JSON array and reads it back (the store's event journal)."""
+    return TypeAdapter(list[RunEvent])
 
 
 @cache

@@ -1,10 +1,12 @@
-"""The run state machine: dependency counting, skips, loops, concurrency, durability barriers.
+"""The loop that runs a plan: node tasks, the concurrency limit, the commit barrier, the end.
 
-One :class:`Run` executes one compiled plan. It is callback-driven: a node task's completion
-resolves the node's outgoing edges, which counts down its successors' unresolved inputs; a
-successor whose count reaches zero is queued (or skipped, if an input was skipped). No scan of the
-whole graph happens per step. When a journal is attached, results are committed before any node
-that depends on them starts (DESIGN.md §4, durability).
+One :class:`Run` executes one compiled plan. What moves the run on when a node ends is decided by
+the pure transitions (``transitions.py``), which leave the nodes that became ready in
+``state.ready``; this loop only does the I/O: it starts ready nodes as tasks while capacity
+allows, awaits the journal's commit before any node that depends on a new result starts
+(docs/architecture.md §3, durability), enforces the run's time limit, and ends the run. It is
+also steered from outside (cancel, pause, step, breakpoints, approvals), and a node reaches it only
+through the narrow :class:`~flowdesk.engine.node_context.NodeHost` it provides.
 """
 
 from __future__ import annotations
@@ -13,32 +15,103 @@ import asyncio
 import functools
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from flowdesk.engine.attempts import Outcome, run_attempts
+from flowdesk.engine.attempts import run_attempts
+from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import (
     NO_USAGE,
     ErrorInfo,
-    NodeCancelled,
-    NodeFailed,
-    NodeQueued,
-    NodeSkipped,
-    NodeSucceeded,
+    NodeWaiting,
     RunFinished,
+    RunPaused,
+    RunResumed,
     RunStarted,
+    RunWaiting,
+    Usage,
 )
-from flowdesk.engine.loops import LoopsMixin
-from flowdesk.engine.results import PriorOutcome, RunResult
-from flowdesk.engine.run_control import ControlMixin
-from flowdesk.engine.run_state import DELIVERED, SKIPPED, TERMINAL
-from flowdesk.model.kinds import ERROR_PORT
+from flowdesk.engine.journal import RunJournal
+from flowdesk.engine.node_context import RunNodeContext
+from flowdesk.engine.outlet import EventOutlet
+from flowdesk.engine.plan import Plan, PlanNode
+from flowdesk.engine.results import Outcome, PriorOutcome, RunOptions, RunResult
+from flowdesk.engine.run_state import TERMINAL, RunState
+from flowdesk.engine.scope import NodesScope
+from flowdesk.engine.services import EngineServices
+from flowdesk.engine.transitions import Transitions
+from flowdesk.model.kinds import Catalog
 
 log = logging.getLogger(__name__)
 
+ChildRunner = Callable[..., Any]
+"""Runs a sub-workflow for a node (``children.run_child_workflow`` with the runner's start_run)."""
 
-class Run(LoopsMixin, ControlMixin):
+
+class Run:
     """Executes one compiled plan; see the module docstring."""
+
+    def __init__(
+        self, plan: Plan, catalog: Catalog, services: EngineServices, options: RunOptions,
+        bus: EventBus | None = None, journal: RunJournal | None = None, child_runner: ChildRunner | None = None,
+    ) -> None:  # fmt: skip
+        self.plan, self.catalog, self.services, self.options = plan, catalog, services, options
+        self.run_id = options.run_id
+        self.bus, self.journal = bus, journal
+        self.outlet = EventOutlet(bus, journal)
+        self.state = state = RunState(plan, options.inputs, options.prior)
+        self.status, self.iteration, self.arrived = state.status, state.iteration, state.arrived
+        self.loop_pass = state.loop_pass
+        self._now: Callable[[], float] = services.clock.wall
+        self.step = Transitions(state, self.outlet, self.run_id, self._now, services.sandbox, self._stop)
+        self._child_runner = child_runner
+        self._ready = state.ready
+        self._limit = plan.workflow.settings.max_concurrency
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        """The running node tasks, by node index (a node runs at most once at a time)."""
+        self._resolves_some = bool(options.prior) or (options.use_pins and plan.has_pins)
+        """Can any node's result be known without running it (restored, pinned)? Else none is asked."""
+        self._stopping: str | None = None
+        self._error: ErrorInfo | None = None
+        self._committing = False
+        self._commit_task: asyncio.Task[None] | None = None
+        self._done: asyncio.Future[None] | None = None
+        self.run_status = "pending"
+        self.children: dict[str, Any] = {}
+        """Runs started by this run's subworkflow and map nodes, by run id (their RunHandles)."""
+        self._paused = False
+        self._step_budget: int | None = None
+        self._has_breakpoints = any(pn.node.breakpoint for pn in plan.nodes)
+        self._bp_passed: set[tuple[int, int]] = set()
+        self._bp_at: tuple[int, int] | None = None
+        self._waiting: dict[int, asyncio.Future[tuple[bool, str]]] = {}
+
+    # ------------------------------------------------------------ the node host (node_context.NodeHost)
+    @property
+    def run_inputs(self) -> Mapping[str, Any]:
+        return self.state.inputs
+
+    @property
+    def nodes_scope(self) -> NodesScope:
+        return self.state.nodes_scope
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self.state.outputs
+
+    def set_run_output(self, name: str, value: Any) -> None:
+        self.state.outputs[name] = value
+
+    async def run_child(
+        self, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str,
+        spent: Callable[[Usage], None],
+    ) -> dict[str, Any]:  # fmt: skip
+        if self._child_runner is None:
+            raise RuntimeError("this run cannot start sub-workflows")
+        return await self._child_runner(self, pn, iteration, attempt, ref, inputs, label, spent)  # type: ignore[no-any-return]
+
+    def make_context(self, pn: PlanNode, iteration: int, attempt: int) -> RunNodeContext:
+        return RunNodeContext(self, pn, iteration, attempt)
 
     # ------------------------------------------------------------------ run
     async def execute(self) -> RunResult:
@@ -47,21 +120,14 @@ class Run(LoopsMixin, ControlMixin):
         self._done = asyncio.get_running_loop().create_future()
         self.run_status = "running"
         wf = self.plan.workflow
-        self.emit(
-            RunStarted(
-                run_id=self.run_id,
-                ts=self._now(),
-                workflow_id=wf.id,
-                workflow_name=wf.name,
-                inputs=self.inputs,
-                node_count=len(self.plan.nodes),
-                parent_run_id=self.options.parent_run_id,
-                parent_node_id=self.options.parent_node_id,
-            )
-        )
+        self.outlet.emit(
+            RunStarted(run_id=self.run_id, ts=self._now(), workflow_id=wf.id, workflow_name=wf.name,
+                       inputs=self.state.inputs, node_count=len(self.plan.nodes),
+                       parent_run_id=self.options.parent_run_id, parent_node_id=self.options.parent_node_id)
+        )  # fmt: skip
         for pn in self.plan.nodes:
             if not pn.in_edges:
-                self._make_ready(pn.index)
+                self.step.make_ready(pn.index)
         try:
             self._pump()
             timeout = wf.settings.run_timeout_s
@@ -69,10 +135,8 @@ class Run(LoopsMixin, ControlMixin):
                 async with asyncio.timeout(timeout):
                     await asyncio.shield(self._done)
             except TimeoutError:
-                self._stop(
-                    "failed",
-                    ErrorInfo(message=f"the run took longer than its limit of {timeout:g} s", error_class="timeout"),
-                )
+                message = f"the run took longer than its limit of {timeout:g} s"
+                self._stop("failed", ErrorInfo(message=message, error_class="timeout"))
                 await self._drain_tasks()
         except asyncio.CancelledError:
             self._stop("cancelled")
@@ -82,21 +146,16 @@ class Run(LoopsMixin, ControlMixin):
         return await self._finish(clock.monotonic() - started)
 
     async def _finish(self, duration: float) -> RunResult:
+        self.outlet.close()
         status = self._final_status()
         self.run_status = status
-        counts = dict(Counter(self.status))
-        self.emit(
-            RunFinished(
-                run_id=self.run_id,
-                ts=self._now(),
-                status=status,
-                outputs=self.outputs,
-                error=self._error,
-                duration_s=duration,
-                usage=self.usage,
-                node_counts=counts,
-            )
-        )
+        if status != "waiting":  # a suspended run's later nodes are still to run; a stopped run's never will
+            self.step.never_started()
+        state = self.state
+        self.outlet.emit(
+            RunFinished(run_id=self.run_id, ts=self._now(), status=status, outputs=state.outputs, error=self._error,
+                        duration_s=duration, usage=state.usage, node_counts=dict(Counter(self.status)))
+        )  # fmt: skip
         if self.journal is not None:
             try:
                 await self.journal.commit()
@@ -105,46 +164,25 @@ class Run(LoopsMixin, ControlMixin):
                 log.debug("details", exc_info=True)
                 if status == "succeeded":  # the record is incomplete: do not report a clean success
                     status = self.run_status = "failed"
-                self._error = self._error or ErrorInfo(
-                    message=f"the run record could not be saved: {exc}", error_class="node"
-                )
+                self._error = self._error or ErrorInfo(message=f"the run record could not be saved: {exc}")
+        nodes = self.plan.nodes
         return RunResult(
-            run_id=self.run_id,
-            status=status,
-            outputs=dict(self.outputs),
-            error=self._error,
-            duration_s=duration,
-            usage=self.usage,
-            node_status={pn.id: self.status[pn.index] for pn in self.plan.nodes},
-            node_outputs=dict(self.node_outputs),
-            iterations={pn.id: self.iteration[pn.index] for pn in self.plan.nodes},
-            waiting=[pn.id for pn in self.plan.nodes if self.status[pn.index] == "waiting"]
-            if status == "waiting"
-            else [],
-        )
+            run_id=self.run_id, status=status, outputs=dict(state.outputs), error=self._error, duration_s=duration,
+            usage=state.usage, node_status={pn.id: self.status[pn.index] for pn in nodes},
+            node_outputs=dict(state.node_outputs), iterations={pn.id: self.iteration[pn.index] for pn in nodes},
+            waiting=[pn.id for pn in nodes if self.status[pn.index] == "waiting"] if status == "waiting" else [],
+        )  # fmt: skip
 
     def _final_status(self) -> str:
         if self._stopping:
             return self._stopping
         never = [pn.id for pn in self.plan.nodes if self.status[pn.index] not in TERMINAL]
         if never:
-            self._error = ErrorInfo(
-                message=f"internal error: nodes never ran: {', '.join(never[:5])}", error_class="node"
-            )
+            self._error = ErrorInfo(message=f"internal error: nodes never ran: {', '.join(never[:5])}")
             return "failed"
         return "succeeded"
 
     # ------------------------------------------------------------ scheduling
-    def _make_ready(self, i: int) -> None:
-        self.status[i] = "queued"
-        self._ready.append(i)
-        if self.listening:
-            self.emit(
-                NodeQueued(
-                    run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id, iteration=self.iteration[i]
-                )
-            )
-
     def _pump(self, *, task: asyncio.Task[None] | None = None) -> int | None:
         """Start ready nodes while capacity allows and nothing holds the run back.
 
@@ -153,7 +191,7 @@ class Run(LoopsMixin, ControlMixin):
         """
         if self._committing:
             return None
-        if self._dirty and self.journal is not None and self._tasks_depend_on_commit():
+        if self.outlet.dirty and self.journal is not None and self._ready:
             self._start_commit()
             return None
         ready, limit = self._ready, self._limit
@@ -165,29 +203,18 @@ class Run(LoopsMixin, ControlMixin):
                     self._start_commit()  # its successors wait for the commit, as after a real run
                     return handed
                 continue
-            pn = self.plan.nodes[i]
-            if pn.node.breakpoint and (i, self.iteration[i]) not in self._bp_passed:
+            if (self._step_budget is not None or self._has_breakpoints) and self._held(i):
                 ready.appendleft(i)
-                self._bp_at = (i, self.iteration[i])
-                self._pause("breakpoint", pn.id)
                 break
-            if self._step_budget is not None:
-                if self._step_budget == 0:
-                    ready.appendleft(i)
-                    self._pause("step", pn.id)
-                    break
-                self._step_budget -= 1
             if task is not None and handed is None:
                 self.status[i] = "running"
                 self._tasks[i] = task
                 handed = i
             else:
-                self._launch(i)
+                self.status[i] = "running"
+                self._tasks[i] = asyncio.get_running_loop().create_task(self._node_task(i))
         self._check_finished()
         return handed
-
-    def _tasks_depend_on_commit(self) -> bool:
-        return bool(self._ready)
 
     def _start_commit(self) -> None:
         self._committing = True
@@ -197,19 +224,15 @@ class Run(LoopsMixin, ControlMixin):
     async def _commit_then_pump(self) -> None:
         assert self.journal is not None
         try:
-            self._dirty = False
+            self.outlet.dirty = False
             await self.journal.commit()
         except Exception as exc:
             log.error("run %s: the run journal could not be written: %s", self.run_id, exc)
             log.debug("details", exc_info=True)
-            self._stop("failed", ErrorInfo(message=f"the run record could not be saved: {exc}", error_class="node"))
+            self._stop("failed", ErrorInfo(message=f"the run record could not be saved: {exc}"))
         finally:
             self._committing = False
         self._pump()
-
-    def _launch(self, i: int) -> None:
-        self.status[i] = "running"
-        self._tasks[i] = asyncio.get_running_loop().create_task(self._node_task(i))
 
     def _cancel_tasks(self) -> None:
         for i, task in list(self._tasks.items()):
@@ -222,7 +245,7 @@ class Run(LoopsMixin, ControlMixin):
     def _cancelled_before_start(self, i: int, task: asyncio.Task[None]) -> None:
         if self._tasks.get(i) is task:
             del self._tasks[i]
-            self._cancelled(i)
+            self.step.cancelled(i, suspending=self._stopping == "waiting")
             self._pump()
 
     async def _node_task(self, i: int) -> None:
@@ -248,7 +271,7 @@ class Run(LoopsMixin, ControlMixin):
                 outcome = await run_attempts(self, pn, self.iteration[i], self.arrived[i])
             except asyncio.CancelledError:
                 self._tasks.pop(i, None)
-                self._cancelled(i)
+                self.step.cancelled(i, suspending=self._stopping == "waiting")
                 self._pump()
                 raise
             except Exception as exc:
@@ -259,7 +282,7 @@ class Run(LoopsMixin, ControlMixin):
             self._waiting.pop(i, None)
             try:
                 if self._stopping is None:
-                    self._complete(i, outcome)
+                    self.step.complete(i, outcome)
             except Exception as exc:
                 log.exception("run %s: internal error after node %s", self.run_id, pn.id)
                 self._stop("failed", ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", node_id=pn.id))
@@ -268,169 +291,30 @@ class Run(LoopsMixin, ControlMixin):
                 return
             i, handed = following, True
 
-    def _cancelled(self, i: int) -> None:
-        if self.status[i] == "waiting" and self._stopping == "waiting":
-            return  # suspended at an approval: it stays 'waiting', to be decided later
-        self.status[i] = "cancelled"
-        if self.listening:
-            self.emit(
-                NodeCancelled(
-                    run_id=self.run_id, ts=self._now(), node_id=self.plan.nodes[i].id, iteration=self.iteration[i]
-                )
-            )
-
     def _resolve_without_running(self, i: int) -> bool:
         """Nodes whose result is already known finish at once: restored (resume/re-run) or pinned."""
         pn = self.plan.nodes[i]
-        prior: PriorOutcome | None = self._prior.get((pn.id, self.iteration[i])) if self._prior else None
+        prior: PriorOutcome | None = self.state.prior.get((pn.id, self.iteration[i])) if self.state.prior else None
         if prior is not None:
             if prior.status == "skipped":
-                self._skip(i, "restored from an earlier run", source="restored")
+                self.step.skip(i, "restored from an earlier run", source="restored")
             else:
                 if pn.spec.restore is not None:
                     pn.spec.restore(self.make_context(pn, self.iteration[i], 0), self.arrived[i], pn.config)
-                self._succeed(i, Outcome(True, dict(prior.outputs), 0, 0.0, NO_USAGE), source="restored")
+                self.step.succeed(i, Outcome(True, dict(prior.outputs), 0, 0.0, NO_USAGE), source="restored")
             return True
         if self.options.use_pins and pn.node.pinned is not None:
-            self._succeed(i, Outcome(True, dict(pn.node.pinned.outputs), 0, 0.0, NO_USAGE), source="pinned")
+            self.step.succeed(i, Outcome(True, dict(pn.node.pinned.outputs), 0, 0.0, NO_USAGE), source="pinned")
             return True
         return False
-
-    def _complete(self, i: int, outcome: Outcome) -> None:
-        pn = self.plan.nodes[i]
-        if outcome.usage is not NO_USAGE:
-            self.usage = self.usage + outcome.usage
-        if outcome.ok:
-            self._succeed(i, outcome)
-            return
-        error = outcome.error or ErrorInfo(message="failed", node_id=pn.id)
-        handled = pn.node.on_error == "continue"
-        self.status[i] = "failed"
-        if self.listening:
-            self.emit(
-                NodeFailed(
-                    run_id=self.run_id,
-                    ts=self._now(),
-                    node_id=pn.id,
-                    iteration=self.iteration[i],
-                    attempt=outcome.attempt,
-                    error=error,
-                    duration_s=outcome.duration_s,
-                    handled=handled,
-                    usage=outcome.usage,
-                )
-            )
-        if not handled:
-            title = pn.node.title
-            self._stop("failed", error.with_message(f"node '{title}' ({pn.id}) failed: {error.message}"))
-            return
-        fired = {
-            ERROR_PORT: {
-                "message": error.message,
-                "error_class": error.error_class,
-                "node_id": pn.id,
-                "attempts": outcome.attempt,
-            }
-        }
-        self.node_outputs[pn.id] = fired
-        self._propagate(i, fired)
-        self._fire_loops(i, fired)
-
-    def _succeed(self, i: int, outcome: Outcome, source: str = "run") -> None:
-        pn = self.plan.nodes[i]
-        self.status[i] = "succeeded"
-        outputs = outcome.outputs
-        self.node_outputs[pn.id] = outputs
-        if self.listening:
-            self.emit(
-                NodeSucceeded(
-                    run_id=self.run_id,
-                    ts=self._now(),
-                    node_id=pn.id,
-                    iteration=self.iteration[i],
-                    attempt=outcome.attempt,
-                    outputs=outputs,
-                    duration_s=outcome.duration_s,
-                    usage=outcome.usage,
-                    source=source,
-                )
-            )
-        self._propagate(i, outputs)
-        if pn.loop_out or self._pending_loops:
-            self._fire_loops(i, outputs, restored=source == "restored")
-
-    def _skip(self, i: int, reason: str, source: str = "run") -> None:
-        self.status[i] = "skipped"
-        if self.listening:
-            self.emit(
-                NodeSkipped(
-                    run_id=self.run_id,
-                    ts=self._now(),
-                    node_id=self.plan.nodes[i].id,
-                    iteration=self.iteration[i],
-                    reason=reason,
-                    source=source,
-                )
-            )
-        self._propagate(i, None)
-
-    def _propagate(self, start: int, fired: Mapping[str, Any] | None) -> None:
-        """Resolve the forward edges leaving ``start``: delivered where its port fired, else skipped.
-
-        Iterative (a worklist), so a skip rippling down a 10,000-node chain needs no deep recursion.
-        """
-        plan = self.plan
-        plan_nodes, source_ports, targets, target_ports = plan.nodes, plan.source_ports, plan.targets, plan.target_ports
-        if not plan_nodes[start].out_edges:
-            return
-        work: list[tuple[int, Mapping[str, Any] | None]] = [(start, fired)]
-        while work:
-            i, out = work.pop()
-            for e in plan_nodes[i].out_edges:
-                t, port = targets[e], source_ports[e]
-                if out is not None and port in out:
-                    self.edge_state[e] = DELIVERED
-                    self.edge_value[e] = out[port]
-                    self.arrived[t][target_ports[e]] = out[port]
-                else:
-                    self.edge_state[e] = SKIPPED
-                    self.skipped_in[t] += 1
-                    if not self.skip_reason[t]:
-                        src = plan_nodes[i]
-                        self.skip_reason[t] = (
-                            f"no value arrived on '{target_ports[e]}' ('{src.node.title}'.{port} did not fire)"
-                        )
-                self.remaining[t] -= 1
-                if self.remaining[t] == 0:
-                    if self._should_skip(t):
-                        self.status[t] = "skipped"
-                        if self.listening:
-                            self.emit(
-                                NodeSkipped(
-                                    run_id=self.run_id,
-                                    ts=self._now(),
-                                    node_id=plan_nodes[t].id,
-                                    iteration=self.iteration[t],
-                                    reason=self.skip_reason[t],
-                                    source="restored" if self._recorded(t) else "run",
-                                )
-                            )
-                        work.append((t, None))
-                    else:
-                        self._make_ready(t)
-
-    def _should_skip(self, t: int) -> bool:
-        if self.plan.nodes[t].spec.joins:
-            return not self.arrived[t]
-        return self.skipped_in[t] > 0
 
     # ------------------------------------------------------------ finishing
     def _check_finished(self) -> None:
         done = self._done
         if done is None or done.done() or self._committing:
             return
-        if self._pending_loops and not self._tasks and self._stopping is None:
-            self._try_loops()
+        if self.state.pending_loops and not self._tasks and self._stopping is None:
+            self.step.try_loops()
             if self._ready:
                 self._pump()
                 return
@@ -450,7 +334,7 @@ class Run(LoopsMixin, ControlMixin):
         if self._stopping is not None:
             return
         self._stopping = status
-        self._pending_loops = []
+        self.state.pending_loops = []
         if error is not None:
             self._error = error
         self._cancel_tasks()
@@ -461,3 +345,90 @@ class Run(LoopsMixin, ControlMixin):
         self._cancel_tasks()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ------------------------------------------------------------ steering from outside
+    def _held(self, i: int) -> bool:
+        """Does a breakpoint, or a step that is used up, hold node ``i`` back? Then the run pauses."""
+        pn = self.plan.nodes[i]
+        if pn.node.breakpoint and (i, self.iteration[i]) not in self._bp_passed:
+            self._bp_at = (i, self.iteration[i])
+            self._pause("breakpoint", pn.id)
+            return True
+        if self._step_budget is not None:
+            if self._step_budget == 0:
+                self._pause("step", pn.id)
+                return True
+            self._step_budget -= 1
+        return False
+
+    def cancel(self) -> None:
+        self._stop("cancelled")
+
+    @property
+    def is_paused(self) -> bool:
+        return self._paused
+
+    def pause(self) -> None:
+        if not self._paused and self._stopping is None:
+            self._pause("user", None)
+            for child in list(self.children.values()):
+                child.pause()
+
+    def waiting_nodes(self) -> list[str]:
+        """Approval nodes waiting for a decision, in this run and in the runs it started."""
+        own = [pn.id for pn in self.plan.nodes if self.status[pn.index] == "waiting"]
+        return own + [n for child in list(self.children.values()) for n in child.waiting_for]
+
+    def _pause(self, reason: str, node_id: str | None) -> None:
+        self._paused = True
+        self.run_status = "paused"
+        self._step_budget = None
+        self.outlet.emit(RunPaused(run_id=self.run_id, ts=self._now(), reason=reason, node_id=node_id))
+
+    def resume(self, *, step: bool = False) -> None:
+        """Continue after a pause or a breakpoint; with ``step``, pause again before the next node."""
+        if not self._paused:
+            return
+        if self._bp_at is not None:  # only the node the breakpoint stopped may pass it
+            self._bp_passed.add(self._bp_at)
+            self._bp_at = None
+        self._paused = False
+        for child in list(self.children.values()):
+            child.resume()
+        self._step_budget = 1 if step else None
+        self.run_status = "waiting" if self._waiting else "running"
+        self.outlet.emit(RunResumed(run_id=self.run_id, ts=self._now()))
+        self._pump()
+
+    async def wait_for_approval(self, i: int, message: str) -> tuple[bool, str]:
+        pn = self.plan.nodes[i]
+        decided = self.options.decisions.get(pn.id)
+        if decided is not None:
+            return decided
+        future: asyncio.Future[tuple[bool, str]] = asyncio.get_running_loop().create_future()
+        self._waiting[i] = future
+        self.status[i] = "waiting"
+        self.run_status = "waiting"
+        now, emit = self._now(), self.outlet.emit
+        emit(NodeWaiting(run_id=self.run_id, ts=now, node_id=pn.id, iteration=self.iteration[i], message=message))
+        emit(RunWaiting(run_id=self.run_id, ts=now, node_ids=[self.plan.nodes[w].id for w in self._waiting]))
+        self._check_finished()
+        try:
+            return await future
+        finally:
+            self._waiting.pop(i, None)
+            if self._stopping is None:
+                self.status[i] = "running"
+
+    def decide(self, node_id: str, approved: bool, comment: str = "") -> bool:
+        """Answer a waiting approval node; False when that node is not waiting."""
+        i = self.plan.by_id.get(node_id)
+        future = self._waiting.get(i) if i is not None else None
+        if future is None or future.done():  # perhaps a node of a sub-workflow this run started
+            children = list(self.children.values())
+            return any((c.approve if approved else c.reject)(node_id, comment) for c in children)
+        future.set_result((approved, comment))
+        if len(self._waiting) == 1 and not self._paused:
+            self.run_status = "running"
+            self.outlet.emit(RunResumed(run_id=self.run_id, ts=self._now()))
+        return True

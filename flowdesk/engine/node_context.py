@@ -1,30 +1,62 @@
-"""The engine's side of :class:`flowdesk.nodes.context.NodeContext`: what a run function can reach."""
+"""The engine's side of :class:`flowdesk.nodes.context.NodeContext`: what a run function can reach.
+
+A node's context reaches its run through :class:`NodeHost`, a narrow interface (the run's id and
+inputs, the services, other nodes' outputs, the event outlet, approvals, child runs, the run's
+outputs), not through the whole executor: a node cannot schedule, stop or reset anything.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flowdesk.engine.events import NO_USAGE, LLMDelta, NodeLog, NodeProgress, Usage
+from flowdesk.engine.outlet import EventOutlet
+from flowdesk.engine.plan import PlanNode
+from flowdesk.engine.scope import NodesScope, template_scope
+from flowdesk.engine.services import EngineServices
 from flowdesk.nodes.context import LogLevel, NodeFailure
 from flowdesk.nodes.llm_contract import LLMError, LLMProvider, LLMUsage
 
-if TYPE_CHECKING:
-    from flowdesk.engine.executor import Run
-    from flowdesk.engine.plan import PlanNode
+
+class NodeHost(Protocol):
+    """What one node's attempt may reach of the run it is part of (the executor's ``Run`` is one)."""
+
+    run_id: str
+    services: EngineServices
+    outlet: EventOutlet
+    loop_pass: Sequence[int]
+    """Each node's pass of the innermost loop around it, by node index (read-only here)."""
+
+    @property
+    def run_inputs(self) -> Mapping[str, Any]: ...
+
+    @property
+    def nodes_scope(self) -> NodesScope: ...
+
+    def set_run_output(self, name: str, value: Any) -> None: ...
+
+    async def wait_for_approval(self, i: int, message: str) -> tuple[bool, str]: ...
+
+    async def run_child(
+        self, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str,
+        spent: Callable[[Usage], None],
+    ) -> dict[str, Any]: ...  # fmt: skip
 
 
 class RunNodeContext:
     """One attempt of one node. Cheap to build: the executor makes one per attempt."""
 
-    __slots__ = ("_pn", "_run", "attempt", "iteration", "node_id", "usage")
+    __slots__ = ("_pn", "_run", "attempt", "iteration", "loop_pass", "node_id", "usage")
 
-    def __init__(self, run: Run, pn: PlanNode, iteration: int, attempt: int) -> None:
+    def __init__(self, run: NodeHost, pn: PlanNode, iteration: int, attempt: int) -> None:
         self._run = run
         self._pn = pn
         self.node_id = pn.id
         self.iteration = iteration
+        self.loop_pass = run.loop_pass[pn.index]
+        """The pass of the innermost loop around the node (``loop.index0``), which restarts with an outer pass."""
         self.attempt = attempt
         self.usage = NO_USAGE
 
@@ -34,20 +66,16 @@ class RunNodeContext:
 
     @property
     def run_inputs(self) -> Mapping[str, Any]:
-        return self._run.inputs
+        return self._run.run_inputs
 
     @property
     def files_root(self) -> Path | None:
         return self._run.services.files_root
 
     def scope(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """What templates and expressions can read (DESIGN.md §4)."""
-        return {
-            "inputs": inputs,
-            "run": {"inputs": self._run.inputs, "id": self._run.run_id},
-            "nodes": self._run.nodes_scope,
-            "loop": {"index": self.iteration + 1, "index0": self.iteration, "first": self.iteration == 0},
-        }
+        """What templates and expressions can read (docs/architecture.md §3)."""
+        run = self._run
+        return template_scope(inputs, run.run_inputs, run.run_id, run.nodes_scope, self.loop_pass)
 
     def render(self, template: str, inputs: Mapping[str, Any], *, field: str = "template") -> str:
         return self._run.services.sandbox.render(template, self.scope(inputs), field=field)
@@ -57,11 +85,11 @@ class RunNodeContext:
 
     def log(self, message: str, level: LogLevel = "info") -> None:
         run = self._run
-        if run.listening:
+        if run.outlet.listening:
             redactor = run.services.redactor
             if redactor is not None:
                 message = redactor.text(message)
-            run.emit(
+            run.outlet.emit(
                 NodeLog(
                     run_id=run.run_id,
                     ts=run.services.clock.wall(),
@@ -74,8 +102,8 @@ class RunNodeContext:
 
     def progress(self, done: int, total: int) -> None:
         run = self._run
-        if run.listening:
-            run.emit(
+        if run.outlet.listening:
+            run.outlet.emit(
                 NodeProgress(
                     run_id=run.run_id,
                     ts=run.services.clock.wall(),
@@ -94,11 +122,11 @@ class RunNodeContext:
 
     def llm_delta(self, text: str) -> None:
         run = self._run
-        if run.listening:
+        if run.outlet.listening:
             redactor = run.services.redactor
-            if redactor is not None:  # a key split across pieces is held back by the provider's transcript
+            if redactor is not None:
                 text = redactor.text(text)
-            run.emit(
+            run.outlet.emit(
                 LLMDelta(
                     run_id=run.run_id,
                     ts=run.services.clock.wall(),
@@ -121,18 +149,15 @@ class RunNodeContext:
 
     async def run_workflow(self, ref: str, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
         """A child run; what it spends counts as this node's usage (a map's items add up)."""
-        from flowdesk.engine.children import run_child_workflow
-
-        return await run_child_workflow(
-            self._run, self._pn, self.iteration, self.attempt, ref, dict(inputs), label, self._child_spent
-        )
+        return await self._run.run_child(self._pn, self.iteration, self.attempt, ref, dict(inputs), label,
+                                         self._child_spent)  # fmt: skip
 
     def _child_spent(self, usage: Usage) -> None:
         self.usage = self.usage + usage
 
     def set_run_output(self, name: str, value: Any) -> None:
         """Put a value into the run's outputs (what the output node does)."""
-        self._run.outputs[name] = value
+        self._run.set_run_output(name, value)
 
     def tool(self, name: str) -> Any:
         tools = self._run.services.tools

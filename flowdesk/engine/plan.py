@@ -1,7 +1,7 @@
 """A validated workflow compiled for execution: nodes and edges by integer index.
 
 Built once per run; the executor's hot path touches only these arrays (no networkx, no scans of
-the whole graph per step, DESIGN.md §4).
+the whole graph per step, docs/architecture.md §3).
 
 A plan lives as long as its run, and is built in one burst, so it is laid out to cost the garbage
 collector little. Edges are columns (one list per field, indexed by edge) rather than an object
@@ -67,6 +67,7 @@ class Plan:
         self.loops: list[LoopSettings | None] = list(map(attrgetter("loop"), edges))
         self._link_nodes()
         self._bodies: dict[int, frozenset[int]] = {}
+        self._nested: dict[int, frozenset[int]] = {}
         self.has_pins = any(pn.node.pinned is not None for pn in self.nodes)
 
     def _add_nodes(self, workflow: Workflow, catalog: Catalog) -> None:
@@ -128,6 +129,21 @@ class Plan:
             body = frozenset(self.descendants(self.targets[edge_index]))
             self._bodies[edge_index] = body
         return body
+
+    def nested_bodies(self, edge_index: int) -> frozenset[int]:
+        """Nodes of ``edge_index``'s body that are inside a loop nested in it: their ``loop.index``
+        follows that inner loop, which starts again at its first pass on each pass of this one."""
+        nested = self._nested.get(edge_index)
+        if nested is None:
+            body = self.loop_body(edge_index)
+            inner: set[int] = set()
+            for e, loop in enumerate(self.loops):
+                if loop is not None and e != edge_index and self.sources[e] in body and self.targets[e] in body:
+                    inner_body = self.loop_body(e)
+                    if inner_body < body:
+                        inner |= inner_body
+            nested = self._nested[edge_index] = frozenset(inner)
+        return nested
 
 
 def _grouped(edges: list[int], ends: list[int], count: int) -> list[tuple[int, ...]]:

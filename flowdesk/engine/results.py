@@ -7,9 +7,37 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flowdesk.engine.events import ErrorInfo, Usage
+from flowdesk.model.validation import Problem
 
 StepKey = tuple[str, int]
-"""(node id, iteration): what a node's result is recorded and reused by, one per loop pass (DESIGN.md §4)."""
+"""(node id, iteration): what a node's result is recorded and reused by, one per loop pass (docs/architecture.md §3)."""
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How one node ended, after all its attempts: what the transitions take (``transitions.py``)."""
+
+    ok: bool
+    outputs: dict[str, Any]
+    attempt: int
+    duration_s: float
+    usage: Usage
+    error: ErrorInfo | None = None
+    logs: list[str] = field(default_factory=list)
+
+
+class InvalidWorkflowError(ValueError):
+    """The workflow cannot run; ``problems`` lists why, each located."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        errors = [p for p in problems if p.severity == "error"]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(f"{errors[0].message}{more}" if errors else "the workflow is invalid")
+        self.problems = problems
+
+
+class RunInputError(ValueError):
+    """A run input is missing or not of its declared type."""
 
 
 @dataclass(frozen=True)

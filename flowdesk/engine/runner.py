@@ -9,89 +9,28 @@ approve or reject.
 from __future__ import annotations
 
 import asyncio
-import json
+import functools
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from flowdesk.engine.bus import EventBus
+from flowdesk.engine.children import run_child_workflow
 from flowdesk.engine.executor import Run
 from flowdesk.engine.journal import RunJournal
 from flowdesk.engine.plan import Plan
-from flowdesk.engine.results import PriorOutcome, RunOptions, RunResult
+from flowdesk.engine.results import InvalidWorkflowError, PriorOutcome, RunInputError, RunOptions, RunResult
+from flowdesk.engine.run_inputs import prepare_inputs
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.kinds import Catalog
-from flowdesk.model.types import ValueType
 from flowdesk.model.validation import Problem, has_errors, validate
+
+__all__ = ["InvalidWorkflowError", "RunHandle", "RunInputError", "prepare_inputs", "run_workflow", "start_run"]
 from flowdesk.model.workflow import Workflow
-
-
-class InvalidWorkflowError(ValueError):
-    """The workflow cannot run; ``problems`` lists why, each located."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        errors = [p for p in problems if p.severity == "error"]
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        super().__init__(f"{errors[0].message}{more}" if errors else "the workflow is invalid")
-        self.problems = problems
-
-
-class RunInputError(ValueError):
-    """A run input is missing or not of its declared type."""
 
 
 def new_run_id() -> str:
     return uuid.uuid4().hex[:16]
-
-
-def prepare_inputs(workflow: Workflow, given: Mapping[str, Any], *, from_text: bool = False) -> dict[str, Any]:
-    """The run's inputs: declared ones checked and converted, defaults filled in.
-
-    With ``from_text`` (values typed on a command line) strings are converted to the declared
-    type: numbers, booleans, and JSON for objects and arrays.
-    """
-    declared = {i.name: i for i in workflow.inputs}
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        names = ", ".join(declared) or "none"
-        raise RunInputError(f"'{unknown[0]}' is not an input of this workflow (its inputs: {names})")
-    values: dict[str, Any] = {}
-    for name, spec in declared.items():
-        if name in given:
-            values[name] = _convert(name, spec.type, given[name], from_text)
-        elif spec.required and spec.default is None:
-            raise RunInputError(f"input '{name}' is required" + (f": {spec.description}" if spec.description else ""))
-        else:
-            values[name] = spec.default
-    return values
-
-
-_PY_TYPES: dict[ValueType, tuple[type, ...]] = {
-    ValueType.STRING: (str,),
-    ValueType.NUMBER: (int, float),
-    ValueType.INTEGER: (int,),
-    ValueType.BOOLEAN: (bool,),
-    ValueType.OBJECT: (dict,),
-    ValueType.ARRAY: (list,),
-}
-
-
-def _convert(name: str, value_type: ValueType, value: Any, from_text: bool) -> Any:
-    if from_text and isinstance(value, str) and value_type not in (ValueType.STRING, ValueType.ANY):
-        try:
-            if value_type == ValueType.BOOLEAN and value.lower() in ("true", "false", "yes", "no", "1", "0"):
-                value = value.lower() in ("true", "yes", "1")
-            else:
-                value = json.loads(value)
-        except ValueError:
-            raise RunInputError(f"input '{name}' must be {value_type.value}, got {value!r}") from None
-    if value_type == ValueType.ANY:
-        return value
-    expected = _PY_TYPES[value_type]
-    is_bool = isinstance(value, bool)
-    if not isinstance(value, expected) or (is_bool and value_type != ValueType.BOOLEAN):
-        raise RunInputError(f"input '{name}' must be {value_type.value}, got {type(value).__name__} {value!r:.60}")
-    return value
 
 
 class RunHandle:
@@ -182,7 +121,8 @@ def start_run(
         parent_node_id=parent_node_id,
         depth=depth,
     )
-    run = Run(Plan(workflow, catalog), catalog, services, options, bus, journal)
+    child_runner = functools.partial(run_child_workflow, start_run=start_run)
+    run = Run(Plan(workflow, catalog), catalog, services, options, bus, journal, child_runner)
     task = asyncio.get_running_loop().create_task(run.execute())
     return RunHandle(run, task)
 

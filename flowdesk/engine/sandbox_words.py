@@ -92,10 +92,9 @@ def undefined_words(obj: Any, name: Any) -> str:
     """Why ``obj.name`` (or ``obj[name]``) has no value: what is missing, and what is there instead."""
     if obj is missing:
         return f"'{name}' is not defined here ({_READABLE})"
-    if type(obj).__name__ == "NodesScope":  # nodes.<id>: only finished nodes are there
-        done = sorted(str(k) for k in obj)
-        there = f"finished so far: {_names(done)}" if done else "none has finished yet"
-        return f"node '{name}' has no output in this run ({there}); nodes.<id> needs a node that ran before this one"
+    missing_words = getattr(obj, "missing", None)  # nodes.<id>: the run's scope knows why a node has no output
+    if callable(missing_words) and type(obj).__name__ == "NodesScope":
+        return str(missing_words(str(name)))
     if isinstance(obj, Mapping):
         keys = [str(k) for k in obj]
         return f"no '{name}' here: " + (f"the object has {_names(keys)}" if keys else "the object is empty")

@@ -1,6 +1,6 @@
 """Every edit of a workflow, as a command with do and undo.
 
-Commands are the one way the document changes (DESIGN.md §2). The GUI wraps them in a
+Commands are the one way the document changes (docs/architecture.md §1). The GUI wraps them in a
 QUndoStack, tests and the CLI use :class:`flowdesk.model.history.History`; either way ``do`` may be
 called again after ``undo`` (redo) and must produce the same result, so everything a command
 creates (ids included) is decided when the command is built, not when it runs.

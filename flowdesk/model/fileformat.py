@@ -1,4 +1,4 @@
-"""The workflow file: reading, writing, and the clipboard fragment (DESIGN.md §3).
+"""The workflow file: reading, writing, and the clipboard fragment (docs/architecture.md §2).
 
 Reading takes untrusted bytes to a :class:`Workflow` in stages (size, UTF-8, JSON, a safety walk
 of the parsed tree, format header, migrations, pydantic) so that every way a file can be wrong ends

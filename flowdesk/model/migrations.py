@@ -1,6 +1,6 @@
 """Upgrading workflow files written by an older flowdesk, one format version at a time.
 
-A file records the ``format_version`` it was written in (DESIGN.md §3). When the format changes,
+A file records the ``format_version`` it was written in (docs/architecture.md §2). When the format changes,
 the change gets a step here that turns a version-N document into a version-N+1 document, so any
 older file reaches the current version by running the steps in order, and no step ever has to know
 about more than one change. Steps work on the raw JSON dict, before the pydantic models see it,

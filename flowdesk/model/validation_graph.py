@@ -2,7 +2,7 @@
 
 The engine schedules by counting unresolved forward edges, which only terminates on a DAG, and
 runs a loop by resetting the loop edge's target and everything downstream of it; both promises
-are checked here, once, before the run (DESIGN.md §4).
+are checked here, once, before the run (docs/architecture.md §3).
 
 Almost every graph that is validated is a DAG, so the common case is settled by one pass of
 Kahn's algorithm over plain integer lists (about a fifth of the time of building a networkx

@@ -1,6 +1,6 @@
 """The workflow document as data: pydantic models of a workflow, its nodes, edges and inputs.
 
-These models are the file format (DESIGN.md §3) and the in-memory document at once, so what the
+These models are the file format (docs/architecture.md §2) and the in-memory document at once, so what the
 editor shows, what the CLI runs and what is saved can never disagree. They know nothing of node
 kinds: a node's ``config`` is kept as raw JSON here and checked against its kind by validation,
 which is what lets a file with an uninstalled plugin kind load, show and save unchanged.

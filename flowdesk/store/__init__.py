@@ -1,1 +1,1 @@
-"""store layer (see DESIGN.md §2)."""
+"""store layer (see docs/architecture.md §1)."""

@@ -129,9 +129,21 @@ _V2 = (
     "CREATE INDEX run_by_created ON run (created_at)",
 )
 
+# The run's events themselves, for the read model (flowdesk.engine.readmodel): reopening a run replays
+# them through the same fold as the live view. One row per journal commit, keyed by the top-level run.
+_V3 = (
+    """CREATE TABLE run_event (
+        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "workflows, versions, runs, steps and values by hash", _V1),
     Migration(2, "kept run events (log) and the index that lists runs newest first", _V2),
+    Migration(3, "the run's events, batch by batch, replayed to reopen a run", _V3),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -6,19 +6,32 @@ it before a node whose inputs just finished may start, so a finished result is o
 anything depends on it, and results that finish together share one commit.
 
 One row per node attempt and iteration (``step``), upserted by its natural key, so a node that
-starts and finishes between two commits costs one insert. Values go to ``blob`` by hash. Only
-events worth keeping become ``log`` rows (node logs, retries, failures, pauses, waits, loop
-passes); queued, progress and token deltas are for live displays only.
+starts and finishes between two commits costs one insert: what a resume reuses. Values go to
+``blob`` by hash. The events themselves go to ``run_event``, one row per commit, for the read
+model (``flowdesk.engine.readmodel``): reopening a run replays them through the live view's fold.
+There a result's outputs are kept as their hashes (the reader puts the values back), the inputs
+of a node and of a run are left out (the step and run rows have them) and an LLM's streamed text
+is one event per node pass and commit. ``log`` rows keep the lines worth keeping, for
+`flowdesk show --json`.
+
+A run that waits on a slow node commits nothing until that node ends; its events still reach the
+library once the run has been quiet for ``TRICKLE_S`` (a timer flushes them), so `flowdesk show` of a
+live run is current. A busy run is not interrupted for that (its commits come soon enough, or its end
+does), unless its oldest unwritten event is ``TRICKLE_MAX_S`` old: a flush blocks the event loop, and
+the window shares that loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flowdesk.engine.events import ErrorInfo, Usage
+from flowdesk.engine.describe import describe, level_of
+from flowdesk.engine.events import ErrorInfo, RunFinished, Usage, journal_adapter
 from flowdesk.store.database import Database, LibraryError
 from flowdesk.store.values import BlobBatch, to_json
 
@@ -37,6 +50,11 @@ ON CONFLICT (run_id, node_id, iteration, attempt, segment) DO UPDATE SET
 _DURABLE_AT_ONCE = frozenset({"run_waiting"})
 _MAX_REMEMBERED = 100_000
 """Hashes of values this recorder wrote that it remembers, to skip writing them again."""
+_INSERT_EVENTS = "INSERT INTO run_event (run_id, seq, data) VALUES (?, ?, ?)"
+TRICKLE_S = 0.2
+"""How long a run must be quiet before the events it recorded since its last commit are written."""
+TRICKLE_MAX_S = 5.0
+"""The oldest an unwritten event may get while a run stays busy without committing."""
 _INSERT_LOG = "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -96,12 +114,19 @@ class RunRecorder:
             name[4:]: getattr(self, name) for name in dir(self) if name.startswith("_on_")
         }  # event type -> handler; types without one (queued, progress, token deltas) are not kept
         self.commits = 0
+        self._seq: int | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_seen = 0
+        """Events buffered when the timer was set: more when it fires means the run is busy."""
+        self._oldest = 0.0
 
     # ------------------------------------------------------------ RunJournal
     def record(self, event: Any) -> None:
         if self._continuing and getattr(event, "source", None) == "restored" and event.run_id == self.run_id:
             return  # a resume replaying its record (a result, a skip, a loop pass): the rows from before stand
         self._events.append(event)
+        if self._timer is None:
+            self._start_timer()
         if event.type in _DURABLE_AT_ONCE:
             # a waiting run may wait for days, with nothing else to commit: make the wait itself
             # durable, so a restart finds it waiting (and decidable) rather than interrupted
@@ -113,12 +138,35 @@ class RunRecorder:
     async def commit(self) -> None:
         self.flush()
 
+    def _start_timer(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a test feeding events by hand): commits alone write
+            return
+        self._oldest, self._timer_seen = loop.time(), len(self._events)
+        self._timer = loop.call_later(TRICKLE_S, self._trickle)
+
+    def _trickle(self) -> None:
+        self._timer = None
+        if not self._events:
+            return  # a commit wrote them
+        loop = asyncio.get_running_loop()
+        if len(self._events) > self._timer_seen and loop.time() - self._oldest < TRICKLE_MAX_S:
+            self._timer_seen = len(self._events)  # still busy: look again later
+            self._timer = loop.call_later(TRICKLE_S, self._trickle)
+            return
+        try:
+            self.flush()
+        except LibraryError as exc:  # the next commit tries again, and reports what it cannot write
+            log.warning("run %s: events not recorded yet: %s", self.run_id, exc)
+
     # ------------------------------------------------------------ writing
     def flush(self) -> None:
         """Write everything recorded so far in one transaction."""
         if not self._events:
             return
         events, self._events = self._events, []
+        self._timer_seen, self._oldest = 0, time.monotonic()  # (the loop's clock) for the timer, if one is set
         blobs = BlobBatch(self._stored)
         dirty: dict[tuple[str, str, int, int], _Step] = {}
         logs: list[tuple[Any, ...]] = []
@@ -140,11 +188,33 @@ class RunRecorder:
                 handler = handlers.get(event.type)
                 if handler is not None:
                     handler(event, raw, blobs, dirty, logs)
+            self._write_events(raw, events, blobs)
             blobs.flush(raw)
             if dirty:
                 raw.executemany(_UPSERT_STEP, [s.row() for s in dirty.values()])
             if logs:
                 raw.executemany(_INSERT_LOG, logs)
+
+    def _write_events(self, raw: Any, events: list[Any], blobs: BlobBatch) -> None:
+        """The batch as one ``run_event`` row (see the module docstring for what is left out)."""
+        if self._seq is None:
+            row = raw.execute("SELECT max(seq) FROM run_event WHERE run_id = ?", (self.run_id,)).fetchone()
+            self._seq = 0 if row[0] is None else row[0] + 1
+        lean: list[Any] = []
+        streams: dict[tuple[str, str, int], int] = {}
+        for event in events:
+            if event.type == "llm_delta":
+                key = (event.run_id, event.node_id, event.iteration)
+                at = streams.get(key)
+                if at is None:
+                    streams[key] = len(lean)
+                    lean.append(event)
+                else:
+                    lean[at] = replace(lean[at], text=lean[at].text + event.text)
+            else:
+                lean.append(_lean(event, blobs))
+        raw.execute(_INSERT_EVENTS, (self.run_id, self._seq, journal_adapter().dump_json(lean)))
+        self._seq += 1
 
     # ------------------------------------------------------------ run events
     def _on_run_started(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
@@ -171,16 +241,15 @@ class RunRecorder:
 
     def _on_run_paused(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         raw.execute("UPDATE run SET status = 'paused' WHERE id = ? AND status = 'running'", (e.run_id,))
-        where = f" before '{e.node_id}'" if e.node_id else ""
-        logs.append((e.run_id, e.node_id, 0, e.ts, "info", e.type, f"paused ({e.reason}){where}"))
+        logs.append(_kept(e, e.node_id, 0))
 
     def _on_run_resumed(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         raw.execute("UPDATE run SET status = 'running' WHERE id = ? AND status IN ('paused', 'waiting')", (e.run_id,))
-        logs.append((e.run_id, None, 0, e.ts, "info", e.type, "resumed"))
+        logs.append(_kept(e, None, 0))
 
     def _on_run_waiting(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         raw.execute("UPDATE run SET status = 'waiting' WHERE id = ?", (e.run_id,))
-        logs.append((e.run_id, None, 0, e.ts, "info", e.type, f"waiting for approval at {', '.join(e.node_ids)}"))
+        logs.append(_kept(e, None, 0))
 
     def _on_run_finished(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         u = e.usage
@@ -192,7 +261,7 @@ class RunRecorder:
              u.output_tokens, u.cost_usd, to_json(e.node_counts), e.run_id),
         )  # fmt: skip
         if e.error is not None:
-            logs.append((e.run_id, e.error.node_id, 0, e.ts, "error", e.type, f"run {e.status}: {e.error.message}"))
+            logs.append(_kept(e, e.error.node_id, 0))
 
     # ------------------------------------------------------------ node events
     def _step(self, e: Any, attempt: int, dirty: dict[Any, _Step]) -> _Step:
@@ -215,10 +284,7 @@ class RunRecorder:
         step.duration_s, step.usage = e.duration_s, e.usage
         key = (e.run_id, e.node_id, e.iteration)
         self._retried_usage[key] = self._retried_usage.get(key, Usage()) + e.usage
-        logs.append(
-            (e.run_id, e.node_id, e.iteration, e.ts, "warning", e.type,
-             f"attempt {e.attempt} failed: {e.error.message}; retrying in {e.delay_s:.2f} s")
-        )  # fmt: skip
+        logs.append(_kept(e, e.node_id, e.iteration))
 
     def _finish(self, e: Any, status: str, attempt: int, dirty: Any, usage: Usage) -> _Step:
         step = self._step(e, attempt, dirty)
@@ -245,8 +311,7 @@ class RunRecorder:
     def _on_node_failed(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._finish(e, "failed", e.attempt, dirty, e.usage)
         step.error, step.duration_s = error_json(e.error), e.duration_s
-        how = "handled: sent on through its error port" if e.handled else "failed"
-        logs.append((e.run_id, e.node_id, e.iteration, e.ts, "error", e.type, f"{how}: {e.error.message}"))
+        logs.append(_kept(e, e.node_id, e.iteration))
 
     def _on_node_skipped(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._finish(e, "skipped", 0, dirty, Usage())
@@ -256,20 +321,51 @@ class RunRecorder:
     def _on_node_waiting(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._step(e, self._latest_attempt(e), dirty)
         step.status = "waiting"
-        logs.append((e.run_id, e.node_id, e.iteration, e.ts, "info", e.type, e.message or "waiting for approval"))
+        logs.append(_kept(e, e.node_id, e.iteration))
 
     def _on_node_cancelled(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         self._finish(e, "cancelled", e.attempt, dirty, Usage())
 
     def _on_node_log(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
-        logs.append((e.run_id, e.node_id, e.iteration, e.ts, e.level, e.type, e.message))
+        logs.append(_kept(e, e.node_id, e.iteration))
 
     def _on_loop_iterated(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
-        logs.append((e.run_id, e.node_id, e.iteration, e.ts, "info", e.type, f"loop pass {e.iteration + 1} begins"))
+        logs.append(_kept(e, e.node_id, e.iteration))
 
     def _latest_attempt(self, e: Any) -> int:
         attempts = [k[3] for k in self._open if k[:3] == (e.run_id, e.node_id, e.iteration)]
         return max(attempts, default=1)
+
+
+def journal_interruption(conn: Any, run_id: str, ts: float) -> None:
+    """A run whose process died ends in its journal as its row says: interrupted (``conn``: SQLAlchemy)."""
+    top = run_id
+    while True:  # a sub-run's events are in its top-level run's journal
+        row = conn.exec_driver_sql("SELECT kind, parent_run_id FROM run WHERE id = ?", (top,)).first()
+        if row is None or row[0] != "child" or row[1] is None:
+            break
+        top = row[1]
+    seq = conn.exec_driver_sql("SELECT coalesce(max(seq) + 1, 0) FROM run_event WHERE run_id = ?", (top,)).scalar()
+    error = ErrorInfo(message="the process running it stopped", error_class="interrupted")
+    event = RunFinished(run_id=run_id, ts=ts, status="interrupted", error=error)
+    conn.exec_driver_sql(_INSERT_EVENTS, (top, seq, journal_adapter().dump_json([event])))
+
+
+def _kept(event: Any, node_id: str | None, iteration: int) -> tuple[Any, ...]:
+    """A ``log`` row: the event in the words every display uses (``flowdesk.engine.describe``)."""
+    return (event.run_id, node_id, iteration, event.ts, level_of(event), event.type, describe(event) or event.type)
+
+
+def _lean(event: Any, blobs: BlobBatch) -> Any:
+    """The event as the journal keeps it: a result's outputs by hash, inputs left to the step and run rows."""
+    kind = event.type
+    if kind == "node_succeeded":
+        return replace(event, outputs=blobs.value_hashes(event.outputs))
+    if kind in ("node_started", "run_started") and event.inputs:
+        return replace(event, inputs={})
+    if kind == "run_finished" and event.outputs:
+        return replace(event, outputs={})
+    return event
 
 
 def decode_error(text: str | None) -> dict[str, Any] | None:

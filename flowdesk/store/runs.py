@@ -12,6 +12,21 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from flowdesk.engine.events import (
+    ErrorInfo,
+    NodeCancelled,
+    NodeFailed,
+    NodeRetrying,
+    NodeSkipped,
+    NodeStarted,
+    NodeSucceeded,
+    NodeWaiting,
+    RunFinished,
+    RunStarted,
+    Usage,
+    journal_adapter,
+)
+from flowdesk.engine.readmodel import RunView
 from flowdesk.model.fileformat import loads_workflow
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.database import Database
@@ -183,6 +198,33 @@ class RunJournalReader:
             ).all()
         return [LogInfo(*r) for r in rows]
 
+    def events(self, run_id: str) -> list[Any]:
+        """The run's events as the journal kept them (its sub-runs' too), values put back by hash."""
+        with self.db.read() as conn:
+            run = self._find(conn, run_id)
+            top = run
+            while top.parent_run_id is not None and top.kind == "child":
+                top = self._find(conn, top.parent_run_id)
+            rows = conn.exec_driver_sql("SELECT data FROM run_event WHERE run_id = ? ORDER BY seq", (top.id,)).all()
+            adapter = journal_adapter()
+            events = [event for row in rows for event in adapter.validate_json(row[0])]
+            results = [e for e in events if e.type == "node_succeeded" and e.outputs]
+            texts = load_texts(conn, (h for e in results for h in e.outputs.values()))
+        for event in results:
+            event.outputs = {name: json.loads(texts[h]) if h in texts else None for name, h in event.outputs.items()}
+        return events
+
+    def view(self, run_id: str) -> RunView:
+        """The run's read model: its journal's events folded exactly as a live view folds them.
+
+        A run recorded before the library kept events (schema 2) is read from its step rows instead,
+        put as the events they record, through the same fold."""
+        run = self.get(run_id)
+        events = self.events(run.id)
+        if not events and run.status != "pending":
+            events = events_from_steps(run, self.steps(run.id))
+        return RunView.replay(run.id, events)
+
     def document(self, run_id: str) -> Workflow:
         """The exact workflow the run ran."""
         with self.db.read() as conn:
@@ -220,3 +262,63 @@ class RunJournalReader:
             outputs = load_value_maps(conn, [v[1] if v[0] == "succeeded" else None for v in latest.values()])
         status = {node: v[0] for node, v in latest.items()}
         return status, dict(zip(latest, outputs, strict=True))
+
+
+# ---------------------------------------------------------------- runs recorded before schema 3
+# A run recorded before the library kept events reopens through the same fold as any other: each
+# step row (one node attempt and pass) becomes the start and end it records, the run row its start
+# and end. What the rows never kept (nodes' log lines, loop passes) stays unknown.
+def events_from_steps(run: RunInfo, steps: list[StepInfo]) -> list[Any]:
+    """The events the step rows of ``run`` record, in time order."""
+    started = run.started_at or run.created_at
+    events: list[Any] = [
+        RunStarted(run_id=run.id, ts=started, workflow_id=run.workflow_id or "", workflow_name=run.workflow_name,
+                   node_count=run.node_count, parent_run_id=run.parent_run_id, parent_node_id=run.parent_node_id)
+    ]  # fmt: skip
+    last_attempt: dict[tuple[str, int], int] = {}
+    for step in steps:
+        key = (step.node_id, step.iteration)
+        last_attempt[key] = max(last_attempt.get(key, 0), step.attempt)
+    for step in steps:
+        events += _step_events(run.id, step, retried=step.attempt < last_attempt[(step.node_id, step.iteration)])
+    if run.finished_at is not None and run.status not in ("running", "paused", "pending"):
+        error = _error(run.error)
+        usage = Usage(input_tokens=run.input_tokens, output_tokens=run.output_tokens, cost_usd=run.cost_usd)
+        events.append(RunFinished(run_id=run.id, ts=run.finished_at, status=run.status, error=error,  # type: ignore[arg-type]
+                                  duration_s=run.duration_s, usage=usage, node_counts=run.node_counts))  # fmt: skip
+    events[1:] = sorted(events[1:], key=lambda e: e.ts)
+    return events
+
+
+def _step_events(run_id: str, step: StepInfo, *, retried: bool) -> list[Any]:
+    common: dict[str, Any] = {"run_id": run_id, "node_id": step.node_id, "iteration": step.iteration}
+    out: list[Any] = []
+    if step.started_at is not None and step.source == "run" and step.attempt > 0:  # (a skip has attempt 0)
+        out.append(NodeStarted(ts=step.started_at, attempt=step.attempt, **common))
+    end = step.finished_at or step.started_at or 0.0
+    usage = Usage(input_tokens=step.input_tokens, output_tokens=step.output_tokens, cost_usd=step.cost_usd)
+    error = _error(step.error) or ErrorInfo(message="")
+    if step.status == "succeeded":
+        out.append(NodeSucceeded(ts=end, attempt=step.attempt, duration_s=step.duration_s, usage=usage,
+                                 source=step.source, **common))  # type: ignore[arg-type]  # fmt: skip
+    elif step.status == "failed" and retried:
+        out.append(NodeRetrying(ts=end, attempt=step.attempt, delay_s=0.0, error=error, duration_s=step.duration_s,
+                                usage=usage, **common))  # fmt: skip
+    elif step.status == "failed":
+        out.append(NodeFailed(ts=end, attempt=step.attempt, error=error, duration_s=step.duration_s, usage=usage,
+                              **common))  # fmt: skip
+    elif step.status == "skipped":
+        source = "restored" if step.source == "restored" else "run"
+        out.append(NodeSkipped(ts=end, reason=error.message, source=source, **common))
+    elif step.status == "waiting":
+        out.append(NodeWaiting(ts=end, **common))
+    elif step.status == "cancelled":
+        out.append(NodeCancelled(ts=end, attempt=step.attempt, **common))
+    return out
+
+
+def _error(data: dict[str, Any] | None) -> ErrorInfo | None:
+    if not data:
+        return None
+    return ErrorInfo(message=str(data.get("message", "")), error_class=str(data.get("error_class", "node")),
+                     node_id=data.get("node_id"), exception=data.get("exception"))  # fmt: skip

@@ -15,6 +15,7 @@ from pathlib import Path
 from flowdesk.store.database import Database, LibraryError
 from flowdesk.store.location import library_path
 from flowdesk.store.owners import Owner, owner_is_alive, owners_folder
+from flowdesk.store.recorder import journal_interruption
 from flowdesk.store.runs import LIVE_STATUSES, RunJournalReader
 from flowdesk.store.workflows import WorkflowLibrary
 
@@ -86,6 +87,7 @@ class Store:
                     " (?, NULL, 0, ?, 'warning', 'run_interrupted', 'interrupted: the process running it stopped')",
                     (run_id, now),
                 )
+                journal_interruption(conn, run_id, now)  # the run's read model (its events) says so too
 
     def close(self) -> None:
         if self._owner is not None:

@@ -134,3 +134,16 @@ class LogRow(SQLModel, table=True):
     kind: str
     """The event type it came from (node_log, node_retrying, run_paused, ...)."""
     message: str
+
+
+# ---------------------------------------------------------------- added for the run read model (schema 3)
+class RunEventRow(SQLModel, table=True):
+    """The run's events, one row per journal commit: reopening a run folds them as a live view does."""
+
+    __tablename__ = "run_event"
+
+    run_id: str = Field(foreign_key="run.id", ondelete="CASCADE", primary_key=True)
+    """The top-level run; its sub-runs' events are in its rows."""
+    seq: int = Field(primary_key=True)
+    data: bytes
+    """A JSON array of events (``flowdesk.engine.events.journal_adapter``); values by hash (see the recorder)."""

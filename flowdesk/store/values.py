@@ -32,6 +32,8 @@ class BlobBatch:
         self._known = known if known is not None else set()
         """Hashes already in the library (written by earlier commits): not sent again."""
         self.written: list[str] = []
+        self._maps: dict[int, tuple[Mapping[str, Any], dict[str, str]]] = {}
+        """Hashes of value maps seen in this batch, by the map's identity (a step row and its event share one)."""
 
     def __bool__(self) -> bool:
         return bool(self._pending)
@@ -52,7 +54,16 @@ class BlobBatch:
 
     def value_map(self, values: Mapping[str, Any]) -> str:
         """``{name: value}`` as the JSON text of ``{name: hash}``."""
-        return to_json({name: self.value(v) for name, v in values.items()})
+        return to_json(self.value_hashes(values))
+
+    def value_hashes(self, values: Mapping[str, Any]) -> dict[str, str]:
+        """``{name: value}`` as ``{name: hash}``, each value stored once."""
+        known = self._maps.get(id(values))
+        if known is not None and known[0] is values:
+            return known[1]
+        hashes = {name: self.value(v) for name, v in values.items()}
+        self._maps[id(values)] = (values, hashes)
+        return hashes
 
     def flush(self, conn: sqlite3.Connection) -> None:
         if self._pending:

@@ -1,4 +1,4 @@
-"""ui layer (see DESIGN.md §2): everything that imports Qt lives under this package.
+"""ui layer (see docs/architecture.md §1): everything that imports Qt lives under this package.
 
 Importing it first applies the PySide6 workaround in ``pyside_fix`` (a reference leak that aborts
 Python 3.11), so no Qt call of the app runs without it.

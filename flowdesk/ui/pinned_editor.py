@@ -1,6 +1,6 @@
 """The inspector's "Pinned output" box: see, write, change or remove a node's pinned outputs.
 
-A pinned node is not run; its pinned values flow on (DESIGN.md §4), which lets a person work on
+A pinned node is not run; its pinned values flow on (docs/architecture.md §3), which lets a person work on
 the nodes after an expensive LLM call without paying for it each run. Pins usually come from a
 run (Run data > Pin this output), but a person may also type one, e.g. to try a downstream node on
 an answer the model has not given yet. What they type is JSON, one value per output port, checked

@@ -1,6 +1,6 @@
 """Qt's undo stack over the document's commands.
 
-The document changes only through :class:`~flowdesk.model.commands.Command` objects (DESIGN.md §2).
+The document changes only through :class:`~flowdesk.model.commands.Command` objects (docs/architecture.md §1).
 In the GUI they live on a :class:`QUndoStack`, which gives Edit > Undo/Redo their labels, the
 History view (QUndoView) and the clean/dirty signal behind the unsaved-changes marker, for free.
 

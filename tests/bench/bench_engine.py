@@ -1,8 +1,10 @@
 """Engine benchmarks (issue 3): per-node overhead, side by side with LangGraph, and run control.
 
-Run:  python tests/bench/bench_engine.py [--quick]
+Run:  python tests/bench/bench_engine.py [--quick] [--against OTHER_CHECKOUT]
 Prints one table; compare the ratios (the same process, the same machine, interleaved repetitions,
-medians), not the absolute numbers, which move with the machine's load.
+medians), not the absolute numbers, which move with the machine's load. With ``--against`` it runs
+the whole bench in turns, this checkout then the other one (e.g. a worktree of main), each in a
+process of its own, and prints both side by side with their ratio.
 LangGraph is optional (`pip install -e '.[bench]'`); without it its columns say "n/a".
 """
 
@@ -11,11 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
+import os
 import random
+import re
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from flowdesk.engine.bus import EventBus
@@ -312,15 +319,58 @@ def bench_sleepers(reps: int) -> list[tuple[str, ...]]:
     ]
 
 
+def _first_number(cell: str) -> float | None:
+    found = re.search(r"[-+]?\d+(?:\.\d+)?", cell.replace(",", ""))
+    return float(found.group()) if found else None
+
+
+def compare(against: Path, rounds: int, quick: bool) -> list[tuple[str, ...]]:
+    """The bench run in turns here and in ``against``; each case's median of its first two figures."""
+    here = Path(__file__).resolve()
+    figures: dict[str, dict[str, list[float]]] = {}
+    for _ in range(rounds):
+        for label, path in (("new", None), ("old", against)):
+            env = dict(os.environ)
+            if path is not None:  # the other checkout's package wins over the installed (editable) one
+                env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(path), env.get("PYTHONPATH")]))
+            argv = [sys.executable, str(here), "--json", *(["--quick"] if quick else [])]
+            rows = json.loads(subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout)
+            parent = ""
+            for row in rows[1:]:
+                if not row[0].startswith(" "):
+                    parent = row[0]
+                case = row[0] if not row[0].startswith(" ") else f"{parent}, {row[0].strip()}"
+                for column in (1, 2):
+                    value = _first_number(row[column])
+                    if value is not None:  # a bare figure is in its column's unit; else the cell says it
+                        unit = re.sub(r"[-+]?[\d,]+(?:\.\d+)?", "#", row[column])
+                        what = rows[0][column] if unit == "#" else unit
+                        figures.setdefault(f"{case} [{what}]", {}).setdefault(label, []).append(value)
+    table = [("case [column]", "this checkout", against.name, "this / that")]
+    for case, by_tree in figures.items():
+        new, old = (statistics.median(by_tree.get(k, [float("nan")])) for k in ("new", "old"))
+        table.append((case, f"{new:.3f}", f"{old:.3f}", f"{new / old:.3f}" if old else "n/a"))
+    return table
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--json", action="store_true", help="print the table as JSON (for --against)")
+    parser.add_argument("--against", type=Path, help="also run the bench on the flowdesk in this checkout")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of each checkout with --against")
     args = parser.parse_args()
-    reps = 3 if args.quick else 7
-    rows = [("case", "flowdesk us/node", "with events us/node", "LangGraph us/node", "LangGraph / flowdesk")]
-    rows += bench_chains([100, 1_000, 10_000], reps)
-    rows += bench_shapes(reps)
-    rows += bench_sleepers(max(3, reps // 2))
+    if args.against is not None:
+        rows = compare(args.against.resolve(), args.rounds, args.quick)
+    else:
+        reps = 3 if args.quick else 7
+        rows = [("case", "flowdesk us/node", "with events us/node", "LangGraph us/node", "LangGraph / flowdesk")]
+        rows += bench_chains([100, 1_000, 10_000], reps)
+        rows += bench_shapes(reps)
+        rows += bench_sleepers(max(3, reps // 2))
+        if args.json:
+            sys.stdout.write(json.dumps(rows) + "\n")
+            return 0
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for i, row in enumerate(rows):
         sys.stdout.write(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")

@@ -260,7 +260,7 @@ def test_loop_passes_and_retries_show_per_pass(tmp_path: Path) -> None:
     for label in ("review #1", "review #2", "review #3", "fix #3"):
         assert label in shown
     assert "skipped" in node_line(shown, "accept")
-    assert "loop pass 2 begins" in shown
+    assert "loop pass 2 (via " in shown  # the same words as the live log
     assert "note" not in [line.split()[0] for line in shown.splitlines() if line.strip()]
 
 

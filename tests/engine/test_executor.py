@@ -1,4 +1,4 @@
-"""The executor's semantics (DESIGN.md §4): ordering, concurrency, branches and skips, merge, loops, failure."""
+"""The executor's semantics (docs/architecture.md §3): ordering, concurrency, branches and skips, merge, loops, failure."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from wfbuild import catalog_with, edge, node, workflow
+from support.wfbuild import catalog_with, edge, node, workflow
 
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import LoopIterated, NodeLog, NodeSkipped, NodeSucceeded, RunFinished

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from flowdesk.engine.http import HttpxTransport, http_failure_words
-from flowdesk.engine.run_state import NodesScope
+from flowdesk.engine.scope import NodesScope
 from flowdesk.engine.sandbox import Sandbox, SandboxError
 from flowdesk.nodes.context import NodeFailure
 
@@ -22,14 +22,15 @@ FORBIDDEN = ("dict object", "NodesScope", "end of template", "has no attribute",
 SCOPE: dict[str, Any] = {
     "inputs": {"text": "hi", "items": [1, 2]},
     "run": {"inputs": {"topic": "owls"}, "id": "r1"},
-    "nodes": NodesScope({"fetch": {"body": "B", "status": 200}}),
+    "nodes": NodesScope({"fetch": {"body": "B", "status": 200}}, {"fetch": 0, "late": 1}, ["succeeded", "running"], ["", ""]),
     "loop": {"index": 1},
 }
 
 RUNTIME = [
     ("inputs.txt", "expression", "no 'txt' here: the object has 'text', 'items'"),
     ("run.inputs.topc", "expression", "no 'topc' here: the object has 'topic'"),
-    ("nodes.fech.output.body", "expression", "node 'fech' has no output in this run (finished so far: 'fetch')"),
+    ("nodes.fech.output.body", "expression", "there is no node 'fech' in this workflow"),
+    ("nodes.late.output.body", "expression", "node 'late' has not finished yet (it is running)"),
     ("nodes.fetch.output.bdy", "expression", "no 'bdy' here: the object has 'body', 'status'"),
     ("inputs['items'][5]", "expression", "the list has no item 5 (it has 2 items)"),
     ("inputs.text.size", "expression", "a text has no 'size'"),

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from wfbuild import catalog_with, node, workflow
+from support.wfbuild import catalog_with, node, workflow
 
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.clock import FakeClock

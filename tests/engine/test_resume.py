@@ -1,4 +1,4 @@
-"""Resuming from recorded results (DESIGN.md §4, durability): a run cut short inside a loop
+"""Resuming from recorded results (docs/architecture.md §3): a run cut short inside a loop
 continues that loop where it stopped.
 
 A crash is simulated with a journal that dies at its k-th commit: what it committed before is
@@ -15,7 +15,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from wfbuild import catalog_with, counting_loop, edge, node, workflow
+from support.wfbuild import catalog_with, counting_loop, edge, node, workflow
 
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import LoopIterated, NodeLog, NodeSucceeded

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from wfbuild import catalog_with, node, workflow
+from support.wfbuild import catalog_with, node, workflow
 
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.clock import FakeClock

@@ -1,5 +1,5 @@
 """The workflow file: lossless, deterministic writing, atomic saving, and one clear located error
-for every way a file can be wrong (DESIGN.md §3)."""
+for every way a file can be wrong (docs/architecture.md §2)."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ def only(problems: list[Problem], code: str) -> Problem:
 
 
 def code_review() -> Workflow:
-    """DESIGN.md §4's example: review -> condition -> approve | fix -> back to review (a loop edge)."""
+    """The code review example: review -> condition -> approve | fix -> back to review (a loop edge)."""
     return workflow(
         [
             node("start", "start", "Start"),

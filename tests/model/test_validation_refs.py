@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from wfbuild import edge, node, workflow
+from support.wfbuild import edge, node, workflow
 
 from flowdesk.engine.source_reader import SourceReader
 from flowdesk.model.validation import CODES, validate

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_llm_server import FakeLLMServer, ok, status
+from support.fake_llm_server import FakeLLMServer, ok, status
 
 from flowdesk.paths import examples_dir
 
@@ -22,9 +22,11 @@ KEY = "sk-LEAKCANARY-5f2a9c1e7b3d"
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Subprocesses share a file keyring kept in tmp_path (never the user's)."""
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "file_keyring.FileKeyring")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "support.file_keyring.FileKeyring")
     monkeypatch.setenv("FLOWDESK_TEST_KEYRING", str(tmp_path / "keyring.json"))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])
+    )  # tests/: support
     return dict(os.environ)
 
 

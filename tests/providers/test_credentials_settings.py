@@ -10,8 +10,8 @@ from typing import Any
 import keyring
 import keyring.errors
 import pytest
-from fake_llm_server import FakeLLMServer, ok
-from wfbuild import node, workflow
+from support.fake_llm_server import FakeLLMServer, ok
+from support.wfbuild import node, workflow
 
 from flowdesk.engine.runner import run_workflow
 from flowdesk.engine.services import EngineServices

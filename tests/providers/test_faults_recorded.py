@@ -9,8 +9,8 @@ from typing import Any
 
 import keyring
 import pytest
-from fake_llm_server import FakeLLMServer, cut, hang, huge, malformed, ok, slow_first_byte, status
-from wfbuild import node, workflow
+from support.fake_llm_server import FakeLLMServer, cut, hang, huge, malformed, ok, slow_first_byte, status
+from support.wfbuild import node, workflow
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.nodes.registry import builtin_registry

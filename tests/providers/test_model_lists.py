@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fake_llm_server import FakeLLMServer
+from support.fake_llm_server import FakeLLMServer
 from test_key_redaction import flowdesk
 
 from flowdesk.providers.model_list import ModelCache

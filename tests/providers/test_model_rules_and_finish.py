@@ -8,8 +8,8 @@ from typing import Any
 
 import keyring
 import pytest
-from fake_llm_server import FakeLLMServer, ok, tool_call_only
-from wfbuild import node, workflow
+from support.fake_llm_server import FakeLLMServer, ok, tool_call_only
+from support.wfbuild import node, workflow
 
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import NodeLog

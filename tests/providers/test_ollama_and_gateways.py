@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from fake_llm_server import FakeLLMServer, cut, malformed, ok
+from support.fake_llm_server import FakeLLMServer, cut, malformed, ok
 from test_model_rules_and_finish import run_node
 
 from flowdesk.nodes.llm_contract import LLMError, LLMRequest

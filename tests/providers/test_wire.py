@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_llm_server import FakeLLMServer, cut, huge, malformed, ok, slow_first_byte, status
+from support.fake_llm_server import FakeLLMServer, cut, huge, malformed, ok, slow_first_byte, status
 
 from flowdesk.nodes.llm_contract import LLMError, LLMRequest, LLMResult
 from flowdesk.providers.anthropic import AnthropicProvider

@@ -18,7 +18,7 @@ Modes:
 * ``save-many LIBRARY WORKFLOW_ID SAVES``: save SAVES versions of a workflow, reading the list between.
 * ``open LIBRARY``: open the library (creating it if new) and close it again.
 
-The node kinds are the engine tests' probes (tests/engine/wfbuild.py); the list they report
+The node kinds are the engine tests' probes (tests/support/wfbuild.py); the list they report
 their calls to is a file here, so executions are seen across processes and kills.
 """
 
@@ -37,9 +37,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))  # tests/engine, for wfbuild
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for support (run as a script too)
 
-from wfbuild import catalog_with, counting_loop, node, workflow
+from support.wfbuild import catalog_with, counting_loop, node, workflow
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.workflow import RunInput, Workflow

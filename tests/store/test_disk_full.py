@@ -28,9 +28,7 @@ from typing import Any
 
 import pytest
 from store_child import catalog, many_workflow, padding, read_exec_log
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))  # tests/engine, for wfbuild
-from wfbuild import node, workflow
+from support.wfbuild import node, workflow
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.workflow import RunInput, Workflow

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wfbuild import catalog_with, node, workflow
+from support.wfbuild import catalog_with, node, workflow
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.workflow import RunInput

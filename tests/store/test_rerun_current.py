@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wfbuild import catalog_with, node, workflow
+from support.wfbuild import catalog_with, node, workflow
 
 from flowdesk.engine.http import HttpxTransport
 from flowdesk.engine.reuse import definition_hashes

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from store_child import LOOP_ID, Child, catalog, loop_workflow
-from wfbuild import catalog_with
+from support.wfbuild import catalog_with
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.store.running import RunService

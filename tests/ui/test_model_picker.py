@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fake_llm_server import FakeLLMServer
+from support.fake_llm_server import FakeLLMServer
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 

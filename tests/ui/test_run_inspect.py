@@ -13,8 +13,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
+from support.wfbuild import edge, node, workflow
 from test_run_window import activate, click_run_in_dialog, named, press_run, states, wait_finished
-from wfbuild import edge, node, workflow
 
 from flowdesk.model.commands import SetConfig
 from flowdesk.model.workflow import Position, RunInput, Workflow

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fake_llm_server import DEFAULT_TEXT, FakeLLMServer
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
+from support.fake_llm_server import DEFAULT_TEXT, FakeLLMServer
 from test_run_window import click_run_in_dialog, press_run, wait_finished
 
 from flowdesk.engine.services import EngineServices

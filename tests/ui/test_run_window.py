@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 from pytestqt.qtbot import QtBot
-from wfbuild import node, workflow
+from support.wfbuild import node, workflow
 
 from flowdesk.model.commands import AddNode, Connect
 from flowdesk.model.workflow import RunInput, Workflow

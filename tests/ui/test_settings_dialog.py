@@ -11,10 +11,10 @@ from pathlib import Path
 import keyring
 import pytest
 import qasync
-from fake_llm_server import FakeLLMServer, ok, status
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
+from support.fake_llm_server import FakeLLMServer, ok, status
 
 from flowdesk.providers.settings import CredentialInfo, LLMSettings, load_settings, save_settings
 from flowdesk.ui.credential_editor import CredentialEditor

@@ -1,4 +1,4 @@
-"""The built-in node kinds (DESIGN.md §4), declared: ports, config model, presentation.
+"""The built-in node kinds (docs/architecture.md §5), declared: ports, config model, presentation.
 
 Their run functions are attached by ``flowdesk.nodes.runners`` once the engine exists; a kind
 without one is shown and validated but refused by the executor.

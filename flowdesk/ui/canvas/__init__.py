@@ -1,4 +1,4 @@
-"""The node-graph canvas: a Qt projection of a workflow document (DESIGN.md §2, §6).
+"""The node-graph canvas: a Qt projection of a workflow document (docs/architecture.md §1).
 
 ``WorkflowScene`` keeps one item per node and edge in step with the document's change events;
 ``WorkflowView`` turns mouse and keys into commands on the undo stack. Nothing here edits the

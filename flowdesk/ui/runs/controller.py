@@ -3,7 +3,8 @@
 Qt and asyncio share one loop (qasync), so a run is an asyncio task beside the widgets and the
 window never waits for it. The engine publishes events on a bus; this controller drains each
 live run's subscription on a timer (about 30 times a second), folds them into the run's
-:class:`RunTrace` and tells the widgets once per tick, so a run of thousands of nodes costs the
+:class:`RunTrace` (the engine's read model, which a reopened run replays from the journal) and
+tells the widgets once per tick, so a run of thousands of nodes costs the
 window a handful of repaints a second rather than one per event.
 """
 
@@ -176,7 +177,7 @@ class RunController(QObject):
 
     def _recorded_trace(self, run_id: str) -> RunTrace | None:
         try:
-            return RunTrace.from_record(self.store.runs.get(run_id), self.store.runs.steps(run_id))
+            return self.store.runs.view(run_id)
         except (NotFoundError, LibraryError) as exc:
             log.info("no recorded run %s: %s", run_id, exc)
             return None

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.ui.runs.log_model import LEVELS, LogFilter, LogModel
+from flowdesk.ui.runs.log_model import LEVELS, LogFilter, LogModel, line_text
 
 ALL_NODES = "All nodes"
 
@@ -155,13 +155,13 @@ class LogPanel(QWidget):
         if model is None:
             return []
         rows = (self.proxy.mapToSource(self.proxy.index(r, 0)).row() for r in range(self.proxy.rowCount()))
-        return [model.lines[row].as_text() for row in rows]
+        return [line_text(model.lines[row]) for row in rows]
 
     def copy_selected(self) -> None:
         if self.model is None:
             return
         rows = sorted({self.proxy.mapToSource(index).row() for index in self.table.selectionModel().selectedRows()})
-        text = "\n".join(self.model.lines[row].as_text() for row in rows)
+        text = "\n".join(line_text(self.model.lines[row]) for row in rows)
         if text:
             QGuiApplication.clipboard().setText(text)
 

@@ -29,7 +29,7 @@ from flowdesk.store.store import Store
 from flowdesk.ui.runs.canvas_paint import paint_trace
 from flowdesk.ui.runs.controller import RunController, RunStartError
 from flowdesk.ui.runs.inputs_dialog import RunInputsDialog, example_files_folder, uses_files
-from flowdesk.ui.runs.log_model import LogModel, recorded_lines
+from flowdesk.ui.runs.log_model import LogModel
 from flowdesk.ui.runs.log_panel import LogPanel
 from flowdesk.ui.runs.node_menu import node_menu
 from flowdesk.ui.runs.node_record import NodeRecord
@@ -309,9 +309,7 @@ class RunWorkbench(QObject):
     # ------------------------------------------------------------ following
     def _on_started(self, run_id: str) -> None:
         live = self.controller.live[run_id]
-        model = self.logs.get(run_id)
-        if model is None:
-            model = self.logs[run_id] = self._recorded_log(run_id)
+        self.logs[run_id] = LogModel(live.trace, self)  # the live view (it starts from the record of a resumed run)
         document = self.window.document
         if document is not None and live.workflow_id == document.workflow.id:
             self.runs_panel.workflow_id = live.workflow_id  # the first run of a workflow saved just now
@@ -322,7 +320,7 @@ class RunWorkbench(QObject):
     def _on_events(self, run_id: str, events: list[Any]) -> None:
         model = self.logs.get(run_id)
         if model is not None:
-            model.append_events(events)
+            model.sync()
         if run_id == self.shown:
             for event in events:
                 if event.type == "node_waiting" and event.run_id == run_id:
@@ -413,12 +411,9 @@ class RunWorkbench(QObject):
         self.update_actions()
 
     def _recorded_log(self, run_id: str) -> LogModel:
-        model = LogModel(run_id, self)
-        try:
-            model.append_lines(recorded_lines(self.store.runs.logs(run_id), self.store.runs.steps(run_id)))
-        except LibraryError as exc:
-            log.info("cannot read the log of run %s: %s", run_id, exc)
-        return model
+        """The run's log: its read model's lines (the live one while this window follows the run)."""
+        view = self.controller.trace(run_id)
+        return LogModel(view if view is not None else run_id, self)
 
     def _paint(self, trace: RunTrace, node_ids: set[str]) -> None:
         if self.window.scene is not None and self.window.document is not None:

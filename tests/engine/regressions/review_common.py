@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/engine, for wfbuild
-
-from wfbuild import catalog_with, edge, node, workflow  # noqa: F401
+from support.wfbuild import catalog_with, edge, node, workflow  # noqa: F401
 
 from flowdesk.engine.bus import EventBus  # noqa: F401
 from flowdesk.engine.journal import MemoryJournal  # noqa: F401

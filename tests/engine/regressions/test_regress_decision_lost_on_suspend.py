@@ -4,7 +4,7 @@ _check_finished counts the decided-but-not-yet-resumed approval as still waiting
 import asyncio
 
 from review_common import *
-from wfbuild import ProbeConfig, probe_kinds
+from support.wfbuild import ProbeConfig, probe_kinds
 
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
 from flowdesk.nodes.kinds import BUILTIN_KINDS

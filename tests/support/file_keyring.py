@@ -1,7 +1,7 @@
 """A keyring backend kept in a JSON file ($FLOWDESK_TEST_KEYRING), for tests that run flowdesk subprocesses.
 
 Subprocesses cannot share the in-memory test keyring; this one they can, and it never touches the
-user's real OS keyring. Selected with PYTHON_KEYRING_BACKEND=file_keyring.FileKeyring.
+user's real OS keyring. Selected with PYTHON_KEYRING_BACKEND=support.file_keyring.FileKeyring.
 """
 
 from __future__ import annotations
