@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from flowdesk.engine.http import HttpxTransport, http_failure_words
-from flowdesk.engine.scope import NodesScope
 from flowdesk.engine.sandbox import Sandbox, SandboxError
+from flowdesk.engine.scope import NodesScope
 from flowdesk.nodes.context import NodeFailure
 
 FORBIDDEN = ("dict object", "NodesScope", "end of template", "has no attribute", "Error:", "httpx", "Jinja")
@@ -22,7 +22,9 @@ FORBIDDEN = ("dict object", "NodesScope", "end of template", "has no attribute",
 SCOPE: dict[str, Any] = {
     "inputs": {"text": "hi", "items": [1, 2]},
     "run": {"inputs": {"topic": "owls"}, "id": "r1"},
-    "nodes": NodesScope({"fetch": {"body": "B", "status": 200}}, {"fetch": 0, "late": 1}, ["succeeded", "running"], ["", ""]),
+    "nodes": NodesScope(
+        {"fetch": {"body": "B", "status": 200}}, {"fetch": 0, "late": 1}, ["succeeded", "running"], ["", ""]
+    ),
     "loop": {"index": 1},
 }
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support.fake_llm_server import FakeLLMServer
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
+from support.fake_llm_server import FakeLLMServer
 
 from flowdesk.nodes.kinds.llm import LLMConfig
 from flowdesk.providers.model_list import Listing, ModelCache
