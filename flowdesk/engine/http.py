@@ -29,8 +29,11 @@ class HttpxTransport:
         timeout_s: float | None,
     ) -> tuple[int, dict[str, str], bytes]:
         try:
+            target = httpx.URL(url)
+            if params:  # merged into the URL's own query (httpx's params= would replace it, even when empty)
+                target = target.copy_merge_params(dict(params))
             async with self._client.stream(
-                method, url, headers=dict(headers), params=dict(params), content=content, timeout=timeout_s or 60.0
+                method, target, headers=dict(headers), content=content, timeout=timeout_s or 60.0
             ) as response:
                 chunks: list[bytes] = []
                 size = 0
@@ -44,6 +47,18 @@ class HttpxTransport:
             raise TimeoutError(f"{method} {url} timed out") from exc
         except httpx.HTTPError as exc:
             raise NodeFailure(f"{method} {url} failed: {type(exc).__name__}: {exc}", "network") from exc
+        except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: raised while building the request
+            raise NodeFailure(f"{method} {url[:200]!r} cannot be sent: {_unsendable(exc)}") from None
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _unsendable(exc: Exception) -> str:
+    """Why a request could not be built, in words (a header or URL holding what HTTP cannot carry)."""
+    if isinstance(exc, UnicodeEncodeError):
+        return (
+            f"it holds {exc.object[exc.start : exc.end]!r}, which a URL or header cannot carry "
+            "(headers take ASCII only; a lone surrogate is not text)"
+        )
+    return str(exc)
