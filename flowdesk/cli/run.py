@@ -64,6 +64,11 @@ def register(commands: Any) -> None:
     )
     p.add_argument("--reject", nargs="+", default=[], metavar="NODE", help="reject these approval nodes in advance")
     p.add_argument("--use-pins", action="store_true", help="use pinned outputs instead of running pinned nodes")
+    p.add_argument(
+        "--breakpoints",
+        action="store_true",
+        help="stop at the workflow's breakpoints (asked at a terminal); without it they are passed",
+    )
     p.add_argument("--files-root", metavar="DIR", help="folder the file tools may read and write")
     p.add_argument(
         "--idempotency-key",
