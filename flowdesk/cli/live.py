@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flowdesk.cli.common import CliError
-from flowdesk.cli.printer import EventPrinter
+from flowdesk.cli.printer import EventPrinter, terminal_json, terminal_text
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import ErrorInfo, Usage
 from flowdesk.engine.http import HttpxTransport
@@ -210,7 +210,7 @@ async def _at_breakpoint(handle: RunHandle, node_id: str | None, interactive: bo
 async def _ask(node_id: str, message: str) -> bool:
     """Ask on the terminal; the question goes to stderr so stdout stays the run's JSON result."""
     while True:
-        sys.stderr.write(f"\n{message}\nApprove '{node_id}'? [y/n] ")
+        sys.stderr.write(f"\n{terminal_text(message, one_line=False)}\nApprove '{node_id}'? [y/n] ")
         sys.stderr.flush()
         answer = await asyncio.to_thread(sys.stdin.readline)
         if not answer:  # end of input: nobody can answer, so do not approve
@@ -224,12 +224,12 @@ async def _ask(node_id: str, message: str) -> bool:
 # ---------------------------------------------------------------- reporting
 def report_invalid(exc: Exception, label: str) -> None:
     if isinstance(exc, InvalidWorkflowError):
-        print(f"flowdesk: {label} cannot run:", file=sys.stderr)
+        print(f"flowdesk: {terminal_text(label)} cannot run:", file=sys.stderr)
         for problem in exc.problems:
             if problem.severity == "error":
-                print(f"  error: {problem.message}", file=sys.stderr)
+                print(f"  error: {terminal_text(problem.message)}", file=sys.stderr)
     else:
-        print(f"flowdesk: {exc}", file=sys.stderr)
+        print(f"flowdesk: {terminal_text(str(exc))}", file=sys.stderr)
 
 
 def report_result(result: RunResult, as_json: bool) -> None:
@@ -244,11 +244,11 @@ def report_result(result: RunResult, as_json: bool) -> None:
             "duration_s": result.duration_s,
             "nodes": result.node_status,
         }
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.write(terminal_json(json.dumps(payload, indent=2, ensure_ascii=False, default=str)) + "\n")
         return
-    sys.stdout.write(json.dumps(result.outputs, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(terminal_json(json.dumps(result.outputs, indent=2, ensure_ascii=False, default=str)) + "\n")
     if result.status == "failed" and result.error:
-        print(f"flowdesk: run failed: {result.error.message}", file=sys.stderr)
+        print(f"flowdesk: run failed: {terminal_text(result.error.message)}", file=sys.stderr)
     elif result.status == "waiting":
         nodes = result.waiting or ["NODE"]
         print(

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flowdesk.nodes.context import NodeFailure
-from flowdesk.nodes.tool_context import ToolContext
+from flowdesk.nodes.tool_context import ToolContext, quote
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -52,11 +52,11 @@ def file_read(path: str, *, context: ToolContext) -> str:
             finally:
                 os.close(fd)
     except OSError as exc:
-        raise NodeFailure(f"file_read: cannot read {path!r}: {_reason(exc)}") from exc
+        raise NodeFailure(f"file_read: cannot read {quote(path)}: {_reason(exc)}") from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise NodeFailure(f"file_read: {path!r} is not UTF-8 text") from exc
+        raise NodeFailure(f"file_read: {quote(path)} is not UTF-8 text") from exc
 
 
 def _read_regular(fd: int, path: str) -> bytes:
@@ -64,9 +64,9 @@ def _read_regular(fd: int, path: str) -> bytes:
     info = os.fstat(fd)
     refused = _kind(info.st_mode)
     if refused:
-        raise NodeFailure(f"file_read: {path!r} is {refused}, not a regular file; only files can be read")
+        raise NodeFailure(f"file_read: {quote(path)} is {refused}, not a regular file; only files can be read")
     if info.st_size > MAX_FILE_BYTES:
-        raise NodeFailure(f"file_read: {path!r} is {info.st_size} bytes; the limit is 10 MB")
+        raise NodeFailure(f"file_read: {quote(path)} is {info.st_size} bytes; the limit is 10 MB")
     chunks, size = [], 0
     while size <= MAX_FILE_BYTES:
         chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
@@ -75,7 +75,7 @@ def _read_regular(fd: int, path: str) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     if size > MAX_FILE_BYTES:  # the file grew after fstat
-        raise NodeFailure(f"file_read: {path!r} is over 10 MB")
+        raise NodeFailure(f"file_read: {quote(path)} is over 10 MB")
     return b"".join(chunks)
 
 
@@ -92,9 +92,9 @@ def file_write(path: str, content: str, *, context: ToolContext) -> str:
             _refuse_special(parent, name, path, "file_write", missing_ok=True)
             _write_beside(parent, name, content)
     except FileNotFoundError as exc:
-        raise NodeFailure(f"file_write: the folder of {path!r} does not exist") from exc
+        raise NodeFailure(f"file_write: the folder of {quote(path)} does not exist") from exc
     except OSError as exc:
-        raise NodeFailure(f"file_write: cannot write {path!r}: {_reason(exc)}") from exc
+        raise NodeFailure(f"file_write: cannot write {quote(path)}: {_reason(exc)}") from exc
     context.log(f"wrote {len(content)} characters to {path}")
     return "/".join(parts)
 
@@ -126,9 +126,11 @@ def _refuse_special(parent: int, name: str, path: str, tool: str, *, missing_ok:
         raise
     refused = _kind(info.st_mode)
     if refused == "a link":
-        raise NodeFailure(f"{tool}: {path!r} changed while it was being opened (it became a link); nothing was done")
+        raise NodeFailure(
+            f"{tool}: {quote(path)} changed while it was being opened (it became a link); nothing was done"
+        )
     if refused:
-        raise NodeFailure(f"{tool}: {path!r} is {refused}, not a regular file; only files can be read or written")
+        raise NodeFailure(f"{tool}: {quote(path)} is {refused}, not a regular file; only files can be read or written")
 
 
 @contextmanager
@@ -144,7 +146,7 @@ def _parent(root: Path, parts: list[str], path: str, tool: str) -> Iterator[int]
                 if exc.errno != errno.ELOOP:
                     raise
                 raise NodeFailure(
-                    f"{tool}: {path!r} changed while it was being opened (a folder on the way became a link); "
+                    f"{tool}: {quote(path)} changed while it was being opened (a folder on the way became a link); "
                     "nothing was done"
                 ) from exc
             os.close(fd)
@@ -164,16 +166,16 @@ def _inside_root(path: str, context: ToolContext, tool: str) -> tuple[Path, list
     if context.files_root is None:
         raise NodeFailure(f"{tool}: file access is off for this run (no files folder is set)")
     if not path or "\x00" in path:
-        raise NodeFailure(f"{tool}: {path!r} is not a usable path")
+        raise NodeFailure(f"{tool}: {quote(path)} is not a usable path")
     try:
         root = context.files_root.resolve()
         target = (root / path).resolve()  # an absolute path replaces root here and is then checked
     except (OSError, RuntimeError) as exc:  # a link loop, or a link removed while it was followed
-        raise NodeFailure(f"{tool}: cannot follow {path!r}: {exc}") from exc
+        raise NodeFailure(f"{tool}: cannot follow {quote(path)}: {exc}") from exc
     if target != root and root not in target.parents:
         raise NodeFailure(
-            f"{tool}: {path!r} is outside the files folder {str(root)!r}; only paths inside it are allowed"
+            f"{tool}: {quote(path)} is outside the files folder {str(root)!r}; only paths inside it are allowed"
         )
     if target == root or target.is_dir():
-        raise NodeFailure(f"{tool}: {path!r} is a folder, not a file")
+        raise NodeFailure(f"{tool}: {quote(path)} is a folder, not a file")
     return root, list(target.relative_to(root).parts)

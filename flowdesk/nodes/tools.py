@@ -25,7 +25,7 @@ from typing import Any
 
 from flowdesk.nodes.context import NodeFailure
 from flowdesk.nodes.registry import PluginError
-from flowdesk.nodes.tool_context import ToolContext
+from flowdesk.nodes.tool_context import MAX_MESSAGE_CHARS, ToolContext, cut_message, quote
 from flowdesk.nodes.tool_files import MAX_FILE_BYTES, file_read, file_write
 
 __all__ = ["Tool", "ToolContext", "ToolRegistry", "builtin_tools", "call_tool", "default_tools"]
@@ -132,10 +132,12 @@ async def call_tool(tool: Tool, args: Mapping[str, Any], context: ToolContext) -
             result = await _in_daemon_thread(tool, kwargs)
             if inspect.isawaitable(result):
                 result = await result
-    except NodeFailure:
-        raise
+    except NodeFailure as exc:
+        if len(str(exc)) <= MAX_MESSAGE_CHARS:
+            raise
+        raise NodeFailure(cut_message(str(exc)), exc.error_class) from exc
     except Exception as exc:  # a tool's own bug or error: name the tool, keep the cause chained
-        raise NodeFailure(f"tool {tool.name!r} failed: {type(exc).__name__}: {exc}") from exc
+        raise NodeFailure(cut_message(f"tool {tool.name!r} failed: {type(exc).__name__}: {exc}")) from exc
     return _as_json(tool, result)
 
 
@@ -208,9 +210,11 @@ def _check_arguments(tool: Tool, kwargs: Mapping[str, Any]) -> None:
         has_var_kw = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
         unknown = [] if has_var_kw else [k for k in kwargs if k not in accepted]
         if missing:
-            detail = f"missing argument {missing[0]!r}"
+            detail = f"missing argument {quote(missing[0])}"
         elif unknown:
-            detail = f"unknown argument {unknown[0]!r} (accepts: {', '.join(p for p in accepted if p != 'context')})"
+            detail = (
+                f"unknown argument {quote(unknown[0])} (accepts: {', '.join(p for p in accepted if p != 'context')})"
+            )
         else:
             detail = str(exc)
         raise NodeFailure(f"tool {tool.name!r}: {detail}") from None
@@ -227,7 +231,7 @@ def json_pick(data: Any, path: str) -> Any:
     while pos < len(path):
         match = _PATH_PART.match(path, pos)
         if match is None:
-            raise NodeFailure(f"json_pick: cannot read the path {path!r} at character {pos + 1}")
+            raise NodeFailure(f"json_pick: cannot read the path {quote(path)} at character {pos + 1}")
         key, index, quoted_a, quoted_b = match.groups()
         step: str | int = (
             int(index) if index is not None else next(k for k in (key, quoted_a, quoted_b) if k is not None)
@@ -245,7 +249,7 @@ def _step(value: Any, step: str | int, walked: str, path: str) -> Any:
             return value[step]
     elif isinstance(value, Mapping) and step in value:
         return value[step]
-    raise NodeFailure(f"json_pick: nothing at {walked!r} (path {path!r})")
+    raise NodeFailure(f"json_pick: nothing at {quote(walked)} (path {quote(path)})")
 
 
 def regex_extract(text: str, pattern: str, group: int | str = 0, all: bool = False) -> Any:
@@ -267,7 +271,7 @@ def regex_extract(text: str, pattern: str, group: int | str = 0, all: bool = Fal
         match = compiled.search(text)
         return match.group(group) if match else None
     except IndexError as exc:
-        raise NodeFailure(f"regex_extract: the pattern has no group {group!r}") from exc
+        raise NodeFailure(f"regex_extract: the pattern has no group {quote(group)}") from exc
 
 
 def _linear_pattern(pattern: str) -> Any:
@@ -277,7 +281,7 @@ def _linear_pattern(pattern: str) -> Any:
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise NodeFailure(f"regex_extract: bad pattern {pattern!r}: {exc}") from exc
+        raise NodeFailure(f"regex_extract: bad pattern {quote(pattern)}: {exc}") from exc
     options = re2.Options()
     options.log_errors = False  # RE2 would print its own copy of the error on stderr
     try:
@@ -285,7 +289,7 @@ def _linear_pattern(pattern: str) -> Any:
     except re2.error as exc:
         detail = b" ".join(a for a in exc.args if isinstance(a, bytes)).decode("utf-8", "replace") or str(exc)
         raise NodeFailure(
-            f"regex_extract: the pattern {pattern!r} needs backtracking ({detail}); backreferences and "
+            f"regex_extract: the pattern {quote(pattern)} needs backtracking ({detail}); backreferences and "
             "lookahead/lookbehind are not supported, so that every search ends in time"
         ) from exc
 
