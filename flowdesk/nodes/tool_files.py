@@ -25,6 +25,8 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_HANDLES = {os.open, os.stat, os.rename, os.unlink} <= os.supports_dir_fd and bool(_NOFOLLOW and _DIRECTORY)
+"""Whether folders can be opened as handles and files opened relative to them (not on Windows)."""
 _KINDS = {
     stat.S_IFIFO: "a FIFO (named pipe)",
     stat.S_IFSOCK: "a socket",
@@ -46,7 +48,7 @@ def file_read(path: str, *, context: ToolContext) -> str:
     try:
         with _parent(root, parts, path, "file_read") as parent:
             _refuse_special(parent, parts[-1], path, "file_read", missing_ok=False)
-            fd = os.open(parts[-1], os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, dir_fd=parent)
+            fd = _open_at(parent, parts[-1], os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC)
             try:
                 data = _read_regular(fd, path)
             finally:
@@ -101,16 +103,22 @@ def file_write(path: str, content: str, *, context: ToolContext) -> str:
 
 def _write_beside(parent: int, name: str, content: str) -> None:
     temp = f".{name}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o666, dir_fd=parent)
+    fd = _open_at(parent, temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, name, src_dir_fd=parent, dst_dir_fd=parent)
+        if isinstance(parent, int):
+            os.replace(temp, name, src_dir_fd=parent, dst_dir_fd=parent)
+        else:
+            os.replace(os.path.join(parent, temp), os.path.join(parent, name))
     except BaseException:
         try:
-            os.unlink(temp, dir_fd=parent)
+            if isinstance(parent, int):
+                os.unlink(temp, dir_fd=parent)
+            else:
+                os.unlink(os.path.join(parent, temp))
         except OSError:
             pass
         raise
@@ -119,7 +127,11 @@ def _write_beside(parent: int, name: str, content: str) -> None:
 def _refuse_special(parent: int, name: str, path: str, tool: str, *, missing_ok: bool) -> None:
     """Refuse a FIFO, device, socket, folder or link by its entry, before opening it (a FIFO would block)."""
     try:
-        info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+        info = (
+            os.stat(name, dir_fd=parent, follow_symlinks=False)
+            if isinstance(parent, int)
+            else os.lstat(os.path.join(parent, name))
+        )
     except FileNotFoundError:
         if missing_ok:
             return
@@ -134,9 +146,13 @@ def _refuse_special(parent: int, name: str, path: str, tool: str, *, missing_ok:
 
 
 @contextmanager
-def _parent(root: Path, parts: list[str], path: str, tool: str) -> Iterator[int]:
+def _parent(root: Path, parts: list[str], path: str, tool: str) -> Iterator[int | str]:
     """A handle on the folder that holds the target, reached from ``root`` one folder at a time
-    without following links: a folder replaced by a link since the name check stops here."""
+    without following links: a folder replaced by a link since the name check stops here. Where the
+    system has no directory handles (Windows) it is the folder's path, checked by name only."""
+    if not _HANDLES:
+        yield os.path.join(root, *parts[:-1])
+        return
     fd = os.open(root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
     try:
         for part in parts[:-1]:
@@ -154,6 +170,12 @@ def _parent(root: Path, parts: list[str], path: str, tool: str) -> Iterator[int]
         yield fd
     finally:
         os.close(fd)
+
+
+def _open_at(parent: int | str, name: str, flags: int, mode: int = 0o777) -> int:
+    if isinstance(parent, int):
+        return os.open(name, flags, mode, dir_fd=parent)
+    return os.open(os.path.join(parent, name), flags, mode)
 
 
 def _reason(exc: OSError) -> str:
