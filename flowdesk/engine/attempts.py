@@ -40,7 +40,7 @@ def classify(exc: BaseException, timeout_s: float | None) -> tuple[str, str, flo
     if isinstance(exc, LLMError):
         return exc.error_class, str(exc), exc.retry_after_s
     if isinstance(exc, NodeFailure):
-        return exc.error_class, str(exc), None
+        return exc.error_class, str(exc), getattr(exc, "retry_after_s", None)
     if isinstance(exc, SandboxError):
         return "node", str(exc), None
     if isinstance(exc, (ConnectionError, OSError)):

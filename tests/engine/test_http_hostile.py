@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from wfbuild import catalog_with, node, workflow
 
+from flowdesk.engine.clock import FakeClock
 from flowdesk.engine.http import HttpxTransport
 from flowdesk.engine.runner import run_workflow
 from flowdesk.engine.services import EngineServices
@@ -67,6 +68,12 @@ class _Hostile(BaseHTTPRequestHandler):
             self._send(b"[" * 100_000 + b"]" * 100_000)
         elif path == "/huge-int":
             self._send(b'{"n": ' + b"9" * 5000 + b"}")
+        elif path == "/limited":
+            self.send_response(429)
+            self.send_header("Retry-After", dict(parse_qsl(urlsplit(self.path).query))["wait"])
+            self.send_header("Content-Length", "4")
+            self.end_headers()
+            self.wfile.write(b"slow")
         elif path == "/surrogate":
             self._send(b'{"text": "a\\ud800b"}')
         else:
@@ -84,11 +91,11 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
-def _run(wf: Any) -> Any:
+def _run(wf: Any, clock: FakeClock | None = None) -> Any:
     async def go() -> Any:
         transport = HttpxTransport()
         try:
-            services = EngineServices(http=transport)
+            services = EngineServices(http=transport, clock=clock) if clock else EngineServices(http=transport)
             return await asyncio.wait_for(run_workflow(wf, catalog_with([]), services), GUARD_S)
         finally:
             await transport.aclose()
@@ -168,3 +175,22 @@ def test_a_lone_surrogate_in_a_request_is_a_sentence(server: str) -> None:
     result = _run(header_wf)
     assert result.status == "failed"
     assert "cannot be sent: it holds" in result.error.message and "Traceback" not in result.error.message
+
+
+RETRY = {"max_attempts": 3, "initial_delay_s": 0.5, "max_delay_s": 60, "jitter": 0, "retry_on": ["rate_limit"]}
+
+
+def test_an_http_429s_retry_after_is_waited_within_the_cap(server: str) -> None:
+    clock = FakeClock()
+    result = _run(workflow([node("get", "http", url=server + "/limited?wait=7", retry=RETRY)]), clock)
+    assert result.status == "failed" and clock.sleeps == [7.0, 7.0]  # two retries, each after 7 s
+
+
+def test_an_http_429s_retry_after_past_the_cap_fails_at_once(server: str) -> None:
+    clock = FakeClock()
+    result = _run(workflow([node("get", "http", url=server + "/limited?wait=3600", retry=RETRY)]), clock)
+    assert result.status == "failed" and clock.sleeps == []
+    assert result.error.message.endswith(
+        "answered HTTP 429: slow; the server asked to wait 3600 s before trying again (Retry-After), longer than "
+        "the retry policy's max_delay_s (60 s), so the node does not retry"
+    )

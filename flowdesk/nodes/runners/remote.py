@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
+import math
 import re
 import sys
+import time
 from typing import Any
 
 from flowdesk.nodes.context import NodeContext, NodeFailure
@@ -91,8 +94,26 @@ async def run_http(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> dic
         ) from exc
     if config.fail_on_status and status >= 400:
         snippet = content[:200].decode("utf-8", "replace")
-        raise NodeFailure(f"{config.method} {url} answered HTTP {status}: {snippet}", _status_class(status))
+        raise NodeFailure(
+            f"{config.method} {url} answered HTTP {status}: {snippet}",
+            _status_class(status),
+            retry_after_s=_retry_after(resp_headers.get("retry-after")),
+        )
     return {"body": _decode(content, resp_headers, config.response), "status": status, "headers": resp_headers}
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (a number, or an HTTP date); None if absent or unreadable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _encoded(body: str) -> bytes:
