@@ -303,11 +303,13 @@ class GuardedEnvironment(NativeGuards, ImmutableSandboxedEnvironment):
         """A filter behind the deadline whose result is admitted; one that turns its value into
         text first checks that the value can be shown."""
 
+        at = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0  # after the environment/context
+
         @functools.wraps(func)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             self.tick()
-            if makes_text and args and not isinstance(args[0], str):
-                self.text_size(args[0])
+            if makes_text and len(args) > at and not isinstance(args[at], str):
+                self.text_size(args[at])
             return self.admit(func(*args, **kwargs))
 
         return guarded

@@ -114,6 +114,7 @@ INTERNALS: list[tuple[str, str, Any]] = [
     (T, "{{ range|lower }}", REFUSED),
     (T, "{{ self|upper }}", REFUSED),
     (T, "{{ range|trim }}", REFUSED),
+    (T, "{{ range|truncate(5) }}", REFUSED),
     (T, "{{ range ~ '' }}", REFUSED),
     (T, "{{ '{0!r}'.format(range) }}", REFUSED),
     (T, "{{ '{}'.format(self) }}", REFUSED),
@@ -134,6 +135,8 @@ INTERNALS: list[tuple[str, str, Any]] = [
     (T, "{{ cycler }}", REFUSED),
     (T, "{% include 'x' %}", REFUSED),
     (T, "{{ inputs.name|upper }} {{ [1, 'a', none, true]|join(',') }}", "ANN 1,a,None,True"),
+    (T, "{{ ('word ' * 10)|truncate(12) }} {{ [1, 2]|truncate(5) }} {{ 42|lower }}", "word... [1, 2] 42"),
+    (T, "{{ 'a b'|wordcount }} {{ 'a b'|title }} {{ ' x '|trim }} {{ 'a b'|urlencode }}", "2 A B x a%20b"),
 ]
 
 CASES: list[tuple[str, str, Any]] = CPU_AND_MEMORY + INTERNALS
