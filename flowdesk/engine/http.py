@@ -11,6 +11,16 @@ from flowdesk.nodes.context import NodeFailure
 MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 
 
+def _unsendable(exc: Exception) -> str:
+    """Why a request could not be built, in words (a header or URL holding what HTTP cannot carry)."""
+    if isinstance(exc, UnicodeEncodeError):
+        return (
+            f"it holds {exc.object[exc.start : exc.end]!r}, which a URL or header cannot carry "
+            "(headers take ASCII only; a lone surrogate is not text)"
+        )
+    return str(exc)
+
+
 class HttpxTransport:
     """One shared client per run owner (connection reuse); closed with ``aclose``."""
 
@@ -43,22 +53,12 @@ class HttpxTransport:
                         raise NodeFailure(f"the response from {url} is larger than {self._max_bytes // 2**20} MB")
                     chunks.append(chunk)
                 return response.status_code, {k.lower(): v for k, v in response.headers.items()}, b"".join(chunks)
+        except UnicodeError as exc:  # not an HTTPError: raised while building the request
+            raise NodeFailure(f"{method} {url[:200]!r} cannot be sent: {_unsendable(exc)}") from None
         except httpx.TimeoutException as exc:
             raise TimeoutError(f"{method} {url} timed out") from exc
         except httpx.HTTPError as exc:
             raise NodeFailure(f"{method} {url} failed: {type(exc).__name__}: {exc}", "network") from exc
-        except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: raised while building the request
-            raise NodeFailure(f"{method} {url[:200]!r} cannot be sent: {_unsendable(exc)}") from None
 
     async def aclose(self) -> None:
         await self._client.aclose()
-
-
-def _unsendable(exc: Exception) -> str:
-    """Why a request could not be built, in words (a header or URL holding what HTTP cannot carry)."""
-    if isinstance(exc, UnicodeEncodeError):
-        return (
-            f"it holds {exc.object[exc.start : exc.end]!r}, which a URL or header cannot carry "
-            "(headers take ASCII only; a lone surrogate is not text)"
-        )
-    return str(exc)
