@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from flowdesk.cli.common import CliError
-from flowdesk.cli.printer import EventPrinter, terminal_json, terminal_text
+from flowdesk.cli.printer import EventPrinter
+from flowdesk.cli.terminal import terminal_json, terminal_text
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import ErrorInfo, Usage
 from flowdesk.engine.http import HttpxTransport

@@ -79,3 +79,14 @@ def test_an_error_quoting_a_megabyte_is_cut_to_a_readable_length() -> None:
     else:
         raise AssertionError("json_pick found a key that is not there")
     assert len(message) < 300 and message.startswith("json_pick: nothing at 'kkkk")
+
+
+def test_a_stored_workflows_name_is_escaped_in_tables(tmp_path: Path) -> None:
+    nodes = [{"id": "make", "kind": "transform", "config": {"expression": "1"}}]
+    path = _file(tmp_path, nodes, [])
+    db = str(tmp_path / "lib.db")
+    imported = flowdesk("import", path, "--db", db)
+    assert imported.returncode == 0, imported.stderr
+    listed = flowdesk("list", "--db", db)
+    assert listed.returncode == 0, listed.stderr
+    assert _raw_controls(listed.stdout) == [] and "\\x1b]0;owned\\x07" in listed.stdout
