@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
+from flowdesk.cli.terminal import terminal_json, terminal_text
 from flowdesk.nodes.llm_contract import cost_text
 
 if TYPE_CHECKING:
@@ -135,15 +136,16 @@ def shorten(text: str, limit: int = 70) -> str:
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO | None = None) -> None:
     """Columns padded to their widest cell; the last column is left ragged (it holds free text)."""
-    out = out or sys.stdout
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    for row in [headers, *rows]:
-        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths, strict=False)]
-        out.write("  ".join([*cells, str(row[-1])]).rstrip() + "\n")
+    out = out or sys.stdout  # a stored name may hold ESC sequences from its file: cells are escaped
+    table = [[terminal_text(str(c)) for c in r] for r in [headers, *rows]]
+    widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
+    for row in table:
+        cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)]
+        out.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(terminal_json(json.dumps(value, indent=2, ensure_ascii=False, default=str)) + "\n")
 
 
 def resolve_run_id(store: Store, ref: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 from flowdesk.cli.common import CliError
 from flowdesk.cli.printer import EventPrinter
+from flowdesk.cli.terminal import terminal_json, terminal_text
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import ErrorInfo, Usage
 from flowdesk.engine.http import HttpxTransport
@@ -45,10 +46,17 @@ class LiveOptions:
     quiet: bool
     interactive: bool
     """A person at a terminal answers approvals; otherwise a run suspends at them."""
+    breakpoints: bool = False
+    """Stop at the workflow's breakpoints (``--breakpoints``); headless runs pass them by default."""
 
 
 def live_options(args: argparse.Namespace) -> LiveOptions:
-    return LiveOptions(json=args.json, quiet=args.quiet, interactive=sys.stdin.isatty() and not args.json)
+    return LiveOptions(
+        json=args.json,
+        quiet=args.quiet,
+        interactive=sys.stdin.isatty() and not args.json,
+        breakpoints=bool(getattr(args, "breakpoints", False)),
+    )
 
 
 # ---------------------------------------------------------------- the run service
@@ -92,7 +100,7 @@ async def follow(handle: RunHandle, events: Any, opts: LiveOptions, *, suspends:
         print(f"run {handle.run_id}", file=sys.stderr)
     interrupted = _on_ctrl_c(handle)
     printer = None if opts.quiet else EventPrinter(sys.stderr, json_lines=opts.json)
-    unanswerable = await _follow(events, printer, handle, opts.interactive, suspends)
+    unanswerable = await _follow(events, printer, handle, opts, suspends)
     result = await handle.wait()
     report_result(result, opts.json)
     if interrupted.is_set():
@@ -117,15 +125,22 @@ def _on_ctrl_c(handle: RunHandle) -> asyncio.Event:
 
 
 async def _follow(
-    events: Any, printer: EventPrinter | None, handle: RunHandle, interactive: bool, suspends: bool
+    events: Any, printer: EventPrinter | None, handle: RunHandle, opts: LiveOptions, suspends: bool
 ) -> bool:
-    """Print events until the run finishes; True if it was cancelled at an approval nobody here can give."""
+    """Print events until the run finishes; True if it was cancelled at an approval or a breakpoint
+    nobody here can answer."""
     unanswerable = False
+    breakpoints = _Breakpoints(handle, opts, printer)
     async for event in events:
+        if event.run_id == handle.run_id and event.type in ("run_paused", "run_resumed"):
+            handled, cancelled = await breakpoints.on(event)
+            unanswerable = unanswerable or cancelled
+            if handled:
+                continue
         if printer is not None:
             printer(event)
         if event.type == "node_waiting":
-            if interactive:
+            if opts.interactive:
                 approved = await _ask(event.node_id, event.message)
                 (handle.approve if approved else handle.reject)(event.node_id, "decided at the terminal")
             elif not suspends:
@@ -141,10 +156,62 @@ async def _follow(
     return unanswerable
 
 
+class _Breakpoints:
+    """What a foreground run does at the workflow's breakpoints: passes them (the default: one saved
+    in a file must never hang a headless run), or stops with ``--breakpoints`` and asks."""
+
+    def __init__(self, handle: RunHandle, opts: LiveOptions, printer: EventPrinter | None) -> None:
+        self._handle, self._opts, self._printer = handle, opts, printer
+        self._passing = False
+
+    async def on(self, event: Any) -> tuple[bool, bool]:
+        """(the event is dealt with and not to be printed, the run was cancelled for want of a terminal)."""
+        if event.type == "run_resumed":
+            return self._passing, False
+        if event.reason != "breakpoint":
+            return False, False
+        if not self._opts.breakpoints:
+            if not self._passing and self._printer is not None and not self._opts.json:
+                print("flowdesk: passing the workflow's breakpoints (--breakpoints stops at them)", file=sys.stderr)
+            self._passing = True
+            self._handle.resume()
+            return True, False
+        if self._printer is not None:
+            self._printer(event)
+        return True, not await _at_breakpoint(self._handle, event.node_id, self._opts.interactive)
+
+
+async def _at_breakpoint(handle: RunHandle, node_id: str | None, interactive: bool) -> bool:
+    """Stopped at a breakpoint with ``--breakpoints``: ask what to do at a terminal; without one,
+    say how to go on and cancel (False), since nobody here could ever continue the run."""
+    if not interactive:
+        print(
+            f"flowdesk: run {handle.run_id} stopped at the breakpoint before '{node_id}' and there is no terminal "
+            f"to continue it here; it is cancelled: finish it with `flowdesk resume {handle.run_id}` "
+            "(which passes breakpoints), or run without --breakpoints",
+            file=sys.stderr,
+        )
+        handle.cancel()
+        return False
+    while True:
+        sys.stderr.write(f"\nStopped before '{node_id}'. [c]ontinue, [s]tep or [q]uit? ")
+        sys.stderr.flush()
+        answer = (await asyncio.to_thread(sys.stdin.readline)).strip().lower()
+        if answer in ("c", "continue"):
+            handle.resume()
+        elif answer in ("s", "step"):
+            handle.step()
+        elif answer in ("", "q", "quit"):  # "" is the end of input: nobody is left to answer
+            handle.cancel()
+        else:
+            continue
+        return True
+
+
 async def _ask(node_id: str, message: str) -> bool:
     """Ask on the terminal; the question goes to stderr so stdout stays the run's JSON result."""
     while True:
-        sys.stderr.write(f"\n{message}\nApprove '{node_id}'? [y/n] ")
+        sys.stderr.write(f"\n{terminal_text(message, one_line=False)}\nApprove '{node_id}'? [y/n] ")
         sys.stderr.flush()
         answer = await asyncio.to_thread(sys.stdin.readline)
         if not answer:  # end of input: nobody can answer, so do not approve
@@ -158,12 +225,12 @@ async def _ask(node_id: str, message: str) -> bool:
 # ---------------------------------------------------------------- reporting
 def report_invalid(exc: Exception, label: str) -> None:
     if isinstance(exc, InvalidWorkflowError):
-        print(f"flowdesk: {label} cannot run:", file=sys.stderr)
+        print(f"flowdesk: {terminal_text(label)} cannot run:", file=sys.stderr)
         for problem in exc.problems:
             if problem.severity == "error":
-                print(f"  error: {problem.message}", file=sys.stderr)
+                print(f"  error: {terminal_text(problem.message)}", file=sys.stderr)
     else:
-        print(f"flowdesk: {exc}", file=sys.stderr)
+        print(f"flowdesk: {terminal_text(str(exc))}", file=sys.stderr)
 
 
 def report_result(result: RunResult, as_json: bool) -> None:
@@ -178,11 +245,11 @@ def report_result(result: RunResult, as_json: bool) -> None:
             "duration_s": result.duration_s,
             "nodes": result.node_status,
         }
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.write(terminal_json(json.dumps(payload, indent=2, ensure_ascii=False, default=str)) + "\n")
         return
-    sys.stdout.write(json.dumps(result.outputs, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(terminal_json(json.dumps(result.outputs, indent=2, ensure_ascii=False, default=str)) + "\n")
     if result.status == "failed" and result.error:
-        print(f"flowdesk: run failed: {result.error.message}", file=sys.stderr)
+        print(f"flowdesk: run failed: {terminal_text(result.error.message)}", file=sys.stderr)
     elif result.status == "waiting":
         nodes = result.waiting or ["NODE"]
         print(

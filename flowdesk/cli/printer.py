@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from flowdesk.cli.terminal import terminal_json, terminal_text
 from flowdesk.engine.describe import describe, usage_text
 from flowdesk.engine.events import Event, EventsDropped, event_to_json
 
@@ -22,7 +23,7 @@ class EventPrinter:
 
     def __call__(self, event: Event | EventsDropped) -> None:
         if self.json_lines:
-            self.out.write(json.dumps(event_to_json(event), ensure_ascii=False) + "\n")
+            self.out.write(terminal_json(json.dumps(event_to_json(event), ensure_ascii=False)) + "\n")
             self.out.flush()
             return
         kind = event.type
@@ -32,13 +33,13 @@ class EventPrinter:
                     self._end_delta()
                     self.out.write(f"{self._stamp(event)}  {event.node_id} > ")
                     self._in_delta = event.node_id
-                self.out.write(event.text)
+                self.out.write(terminal_text(event.text, one_line=False, limit=None))
                 self.out.flush()
             return
         line = self._line(event)
         if line is not None:
             self._end_delta()
-            self.out.write(f"{self._stamp(event)}  {line}\n")
+            self.out.write(f"{self._stamp(event)}  {terminal_text(line)}\n")
             self.out.flush()
 
     def _end_delta(self) -> None:

@@ -64,6 +64,11 @@ def register(commands: Any) -> None:
     )
     p.add_argument("--reject", nargs="+", default=[], metavar="NODE", help="reject these approval nodes in advance")
     p.add_argument("--use-pins", action="store_true", help="use pinned outputs instead of running pinned nodes")
+    p.add_argument(
+        "--breakpoints",
+        action="store_true",
+        help="stop at the workflow's breakpoints (asked at a terminal); without it they are passed",
+    )
     p.add_argument("--files-root", metavar="DIR", help="folder the file tools may read and write")
     p.add_argument(
         "--idempotency-key",
@@ -84,11 +89,48 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     with open_library(args) as store:
         target = from_file or _stored_target(store, args.target)
+        problem = files_root_problem(target.workflow, args.files_root)
+        if problem is not None:
+            print(f"flowdesk: {problem}", file=sys.stderr)
+            return 2
         # One process, one run: everything loaded so far (modules, the workflow) lives until exit, so
         # take it out of the collector's sight; full collections during a big run then stay cheap.
         gc.collect()
         gc.freeze()
         return asyncio.run(_run(args, store, target, given))
+
+
+FILE_TOOLS = ("file_read", "file_write")
+
+
+def files_root_problem(workflow: Workflow, files_root: str | None) -> str | None:
+    """Why the run cannot start with this ``--files-root`` (or without one), before any node runs.
+
+    Without the flag a file tool fails on every attempt of its node (and its retries), so say so at
+    once, naming the flag. With it, the folder must exist and must not be inside flowdesk's own
+    resources: the examples' data folder is part of the installation, and a run writing its report
+    there changes what every later user (and test) of the examples sees."""
+    from flowdesk.paths import resources_dir
+
+    if files_root is None:
+        for node in workflow.nodes:
+            tool = node.config.get("tool") if node.kind == "tool" else None
+            if tool in FILE_TOOLS:
+                return (
+                    f"node '{node.id}' uses {tool}, which only works inside a folder you choose: "
+                    "give it with --files-root DIR"
+                )
+        return None
+    root = Path(files_root).resolve()
+    if not root.is_dir():
+        return f"--files-root {files_root}: there is no such folder"
+    resources = resources_dir().resolve()
+    if root == resources or resources in root.parents:
+        return (
+            f"--files-root {files_root} is inside flowdesk's installed resources, which a run must not write "
+            "into; copy the files the workflow needs to a folder of your own and name that folder"
+        )
+    return None
 
 
 def _looks_like_path(text: str) -> bool:

@@ -28,7 +28,7 @@ def classify(exc: BaseException, timeout_s: float | None) -> tuple[str, str, flo
     if isinstance(exc, LLMError):
         return exc.error_class, str(exc), exc.retry_after_s
     if isinstance(exc, NodeFailure):
-        return exc.error_class, str(exc), None
+        return exc.error_class, str(exc), getattr(exc, "retry_after_s", None)
     if isinstance(exc, SandboxError):
         return "node", str(exc), None
     if isinstance(exc, (ConnectionError, OSError)):
@@ -136,7 +136,11 @@ async def run_attempts(run: NodeHost, pn: PlanNode, iteration: int, inputs: dict
             duration = clock.monotonic() - started
             if attempt >= policy.max_attempts or not policy.retries(error_class):
                 return Outcome(False, {}, attempt, duration, total_usage, error)
-            delay = _backoff(run, policy.delay_before(attempt + 1), policy.jitter, retry_after, policy.max_delay_s)
+            refusal = _too_long_to_wait(run, pn, retry_after)
+            if refusal is not None:
+                error = error.with_message(f"{message}; {refusal}")
+                return Outcome(False, {}, attempt, duration, total_usage, error)
+            delay = _backoff(run, policy.delay_before(attempt + 1), policy.jitter, retry_after)
             if outlet.listening:
                 outlet.emit(
                     NodeRetrying(
@@ -154,9 +158,33 @@ async def run_attempts(run: NodeHost, pn: PlanNode, iteration: int, inputs: dict
             await clock.sleep(delay)
 
 
-def _backoff(run: NodeHost, nominal: float, jitter: float, retry_after: float | None, cap: float) -> float:
-    """The wait before the next attempt: nominal +- jitter, but never less than a server's Retry-After."""
+def _backoff(run: NodeHost, nominal: float, jitter: float, retry_after: float | None) -> float:
+    """The wait before the next attempt: nominal +- jitter, but never less than a server's Retry-After
+    (which ``_too_long_to_wait`` has already held to the limits)."""
     delay = nominal * (1.0 + run.services.rng.uniform(-jitter, jitter)) if jitter else nominal
     if retry_after is not None:
-        delay = max(delay, min(retry_after, max(cap, retry_after)))
+        delay = max(delay, retry_after)
     return max(0.0, delay)
+
+
+def _too_long_to_wait(run: NodeHost, pn: PlanNode, retry_after: float | None) -> str | None:
+    """Why the node gives up instead of waiting what the server asked (Retry-After), or None.
+
+    A server's ``Retry-After: 3600`` must not park a node for an hour: the wait may be at most the
+    retry policy's ``max_delay_s``, the node's ``timeout_s`` and the run's time limit. Waiting only
+    the cap and trying early would just be refused again, so a longer request fails the attempt."""
+    if retry_after is None:
+        return None
+    limits = [(pn.node.retry.max_delay_s, "the retry policy's max_delay_s")]
+    if pn.node.timeout_s is not None:
+        limits.append((pn.node.timeout_s, "the node's timeout_s"))
+    run_limit = run.time_limit_s
+    if run_limit is not None:
+        limits.append((run_limit, "the run's time limit"))
+    limit, name = min(limits)
+    if retry_after <= limit:
+        return None
+    return (
+        f"the server asked to wait {retry_after:g} s before trying again (Retry-After), longer than "
+        f"{name} ({limit:g} s), so the node does not retry"
+    )

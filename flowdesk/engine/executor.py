@@ -96,6 +96,10 @@ class Run:
         return self.state.nodes_scope
 
     @property
+    def time_limit_s(self) -> float | None:
+        return self.plan.workflow.settings.run_timeout_s
+
+    @property
     def outputs(self) -> dict[str, Any]:
         return self.state.outputs
 

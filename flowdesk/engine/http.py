@@ -11,6 +11,16 @@ from flowdesk.nodes.context import NodeFailure
 MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 
 
+def _unsendable(exc: Exception) -> str:
+    """Why a request could not be built, in words (a header or URL holding what HTTP cannot carry)."""
+    if isinstance(exc, UnicodeEncodeError):
+        return (
+            f"it holds {exc.object[exc.start : exc.end]!r}, which a URL or header cannot carry "
+            "(headers take ASCII only; a lone surrogate is not text)"
+        )
+    return str(exc)
+
+
 class HttpxTransport:
     """One shared client per run owner (connection reuse); closed with ``aclose``."""
 
@@ -29,8 +39,11 @@ class HttpxTransport:
         timeout_s: float | None,
     ) -> tuple[int, dict[str, str], bytes]:
         try:
+            target = httpx.URL(url)
+            if params:  # merged into the URL's own query (httpx's params= would replace it, even when empty)
+                target = target.copy_merge_params(dict(params))
             async with self._client.stream(
-                method, url, headers=dict(headers), params=dict(params), content=content, timeout=timeout_s or 60.0
+                method, target, headers=dict(headers), content=content, timeout=timeout_s or 60.0
             ) as response:
                 chunks: list[bytes] = []
                 size = 0
@@ -40,6 +53,8 @@ class HttpxTransport:
                         raise NodeFailure(f"the response from {url} is larger than {self._max_bytes // 2**20} MB")
                     chunks.append(chunk)
                 return response.status_code, {k.lower(): v for k, v in response.headers.items()}, b"".join(chunks)
+        except UnicodeError as exc:  # not an HTTPError: raised while building the request
+            raise NodeFailure(f"{method} {url[:200]!r} cannot be sent: {_unsendable(exc)}") from None
         except httpx.TimeoutException as exc:
             raise TimeoutError(f"{method} {url} timed out") from exc
         except httpx.InvalidURL as exc:

@@ -35,6 +35,10 @@ class NodeHost(Protocol):
     @property
     def nodes_scope(self) -> NodesScope: ...
 
+    @property
+    def time_limit_s(self) -> float | None:
+        """The whole run's time limit (a retry never waits past it)."""
+
     def set_run_output(self, name: str, value: Any) -> None: ...
 
     async def wait_for_approval(self, i: int, message: str) -> tuple[bool, str]: ...

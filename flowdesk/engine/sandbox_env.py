@@ -5,11 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import math
-import re
 import threading
 import types
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
-from dataclasses import dataclass
 from time import monotonic
 from typing import Any
 
@@ -20,44 +18,30 @@ from jinja2.runtime import LoopContext, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 from jinja2.utils import Namespace
 
+from flowdesk.engine.sandbox_limits import LimitExceeded, SandboxLimits, cannot_show, not_json
+from flowdesk.engine.sandbox_native import MAX_INT_BITS, NativeGuards, check_int
 from flowdesk.engine.sandbox_rules import (
     ALLOWED_ATTRS,
     CONCAT_GUARD,
     GENERIC_FILTERS,
     ITER_GUARD,
     STR_ATTRS,
+    TEXT_FILTERS,
     VALUE_GUARD,
     Hardener,
 )
 from flowdesk.engine.sandbox_words import WordedUndefined
+
+__all__ = ["MAX_INT_BITS", "GuardedEnvironment", "LimitExceeded", "SandboxLimits"]
 
 WORK_FACTOR = 10
 """Text a render may produce in total (buffers included) and the size of any list or dict it may
 build, as a multiple of ``max_output_chars``: room for macros and ``{% set %}`` blocks whose text
 is counted twice, but not for memory bombs."""
 
-MAX_INT_BITS = 10_000
-"""Largest integer an operator may create (~3,000 digits): big-number arithmetic is not interruptible."""
-
 QUOTE_CHARS = 80
 _NUMBERS = (int, float, bool)
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
-_DIGITS = re.compile(r"\d+")
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    """Bounds on one render/evaluate call; the defaults suit interactive workflows."""
-
-    timeout_s: float = 2.0
-    max_output_chars: int = 1_000_000
-    max_range: int = 100_000
-    max_cache: int = 512
-
-
-class LimitExceeded(Exception):
-    """A limit was hit inside rendering; turned into a SandboxError at the edge."""
 
 
 class _State(threading.local):
@@ -90,6 +74,10 @@ class _GuardedFormatter(SandboxedFormatter):
         super().__init__(env)
         self._guard, self._size = env, 0
 
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        self._guard.text_size(value)  # ``{0!r}`` of a function would print the sandbox's internals
+        return super().convert_field(value, conversion)
+
     def format_field(self, value: Any, format_spec: str) -> Any:
         self._guard.check_spec(format_spec)
         self._guard.check_size(self._guard.text_size(value))
@@ -99,7 +87,7 @@ class _GuardedFormatter(SandboxedFormatter):
         return text
 
 
-class GuardedEnvironment(ImmutableSandboxedEnvironment):
+class GuardedEnvironment(NativeGuards, ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox plus allow-lists, a per-call deadline and size limits."""
 
     intercepted_binops = frozenset({"*", "**", "+", "%"})
@@ -114,7 +102,7 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         self.state = _State()
         self.globals.clear()
         self.globals.update(range=self._range, dict=dict, namespace=Namespace)
-        self.filters = {name: self._wrap(FILTERS[name]) for name in GENERIC_FILTERS}
+        self.filters = {name: self._wrap(FILTERS[name], name in TEXT_FILTERS) for name in GENERIC_FILTERS}
         custom = {
             "join": self._join,
             "replace": self._replace,
@@ -123,7 +111,9 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
             "string": self._text,
             "sum": self._sum,
             "tojson": self._tojson,
-            "fromjson": self._fromjson,
+            "fromjson": self.fromjson,
+            "round": self.round_filter,
+            "int": self.int_filter,
         }
         self.filters.update({name: self._wrap(func) for name, func in custom.items()})
         self.filters.update(
@@ -154,19 +144,12 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
             yield item
 
     # -- sizes --------------------------------------------------------------------------------
-    def check_size(self, size: int, what: str = "characters") -> None:
-        if size > self.limits.max_output_chars:
-            raise LimitExceeded(f"a value would have {size:,} {what} (limit {self.limits.max_output_chars:,})")
-
-    def check_spec(self, spec: str) -> None:
-        """Refuse format widths/precisions that would build a huge string before we can see it."""
-        for digits in _DIGITS.findall(spec):
-            self.check_size(int(digits) if len(digits) < 30 else 10**30)
-
-    def weigh(self, value: Any, cap: int) -> int:
+    def weigh(self, value: Any, cap: int, *, strict: bool = False) -> int:
         """Size of ``value`` written out (chars of strings, one per other item), counting shared
         sub-lists once per reference. Memoised per call, so ``[x, x]`` nested 60 times is refused
-        in 60 steps instead of printed for ever; raises once the size passes ``cap``."""
+        in 60 steps instead of printed for ever; raises once the size passes ``cap``. ``strict``
+        (the value is about to become text) also refuses what is not data: functions, classes,
+        the loop object, whose text would be the sandbox's internals."""
         memo: dict[int, int] = {}
 
         def visit(item: Any) -> int:
@@ -178,12 +161,18 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
             if isinstance(item, range):
                 return len(item)
             if isinstance(item, Namespace):
+                if strict:
+                    raise cannot_show(item)
                 item = item._Namespace__attrs  # its repr prints this dict
             if isinstance(item, (Mapping, ItemsView)):
                 pairs = item.items() if isinstance(item, Mapping) else item
                 children: Iterable[Any] = (part for pair in pairs for part in pair)
             elif isinstance(item, (list, tuple, KeysView, ValuesView)):
                 children = item
+            elif strict:
+                if isinstance(item, Undefined):
+                    item._fail_with_undefined_error()
+                raise cannot_show(item)
             else:
                 return 1
             known = memo.get(id(item))
@@ -203,11 +192,15 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         return visit(value)
 
     def text_size(self, value: Any) -> int:
-        return len(value) if isinstance(value, str) else self.weigh(value, self.work_limit)
+        """Size of ``value`` as text; refuses a value that is not data (see ``weigh``)."""
+        return len(value) if isinstance(value, str) else self.weigh(value, self.work_limit, strict=True)
 
     def admit(self, value: Any) -> Any:
         """Check a value that sandboxed code just produced (a call, filter or operator result)."""
         kind = type(value)
+        if kind is int:
+            check_int(value)
+            return value
         if kind in _NUMBERS or value is None:
             return value
         if isinstance(value, str):
@@ -228,7 +221,9 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         elif kind in _NUMBERS or value is None or isinstance(value, Undefined):
             size = 1  # str() of an Undefined raises the undefined error
         else:
-            size = len(value) if isinstance(value, str) else self.weigh(value, self.limits.max_output_chars)
+            size = (
+                len(value) if isinstance(value, str) else self.weigh(value, self.limits.max_output_chars, strict=True)
+            )
         state = self.state
         state.produced += size
         if state.produced > self.work_limit:
@@ -267,89 +262,15 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         if not self.is_safe_callable(obj):
             raise SecurityError(f"{obj!r} is not safely callable")
         if isinstance(obj, types.BuiltinMethodType) and isinstance(obj.__self__, str):
-            args = self._check_str_method(obj.__name__, obj.__self__, args)
+            args = self.check_str_method(obj.__name__, obj.__self__, args, kwargs)
         elif isinstance(obj, LoopContext) and args:  # a recursive loop: loop(children)
             args = (_GuardedIterable(self, args[0]), *args[1:])
         return self.admit(context.call(obj, *args, **kwargs))
 
-    def _check_str_method(self, name: str, text: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
-        """Refuse string methods whose result size is driven by an argument, before they run."""
-        if name in ("center", "ljust", "rjust", "zfill") and args and isinstance(args[0], int):
-            self.check_size(args[0])
-        elif name == "expandtabs":
-            size = args[0] if args and isinstance(args[0], int) else 8
-            self.check_size(len(text) + text.count("\t") * max(size, 0))
-        elif name == "replace" and len(args) >= 2:
-            self._check_replace(text, args[0], args[1], args[2] if len(args) > 2 else -1)
-        elif name == "join" and args:
-            items = list(args[0])
-            self.check_size(len(text) * max(len(items) - 1, 0) + sum(map(self.text_size, items)))
-            args = (items, *args[1:])
-        elif name in ("format", "format_map"):
-            raise SecurityError("str.format reached without the sandbox's formatter")
-        return args
-
-    def _check_replace(self, text: str, old: Any, new: Any, count: Any) -> None:
-        if isinstance(old, str) and isinstance(new, str):
-            hits = text.count(old) if old else len(text) + 1
-            if isinstance(count, int) and count >= 0:
-                hits = min(hits, count)
-            self.check_size(len(text) + hits * (len(new) - len(old)))
-
-    def _check_percent(self, fmt: str, values: Any) -> None:
-        """``fmt % values``: bound each conversion by its width or its widest argument."""
-        specs = _PERCENT_SPEC.findall(fmt)
-        if not specs:
-            return
-        flat = (
-            list(values.values())
-            if isinstance(values, Mapping)
-            else (list(values) if isinstance(values, tuple) else [values])
-        )
-        widest = max((self.text_size(v) for v in flat), default=0)
-        for part in (p for spec in specs for p in spec if p):
-            if part == "*":
-                widest = max([widest, *(v for v in flat if type(v) is int)])
-            else:
-                widest = max(widest, int(part) if len(part) <= 9 else 10**9)
-        self.check_size(len(fmt) + len(specs) * widest)
-
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         self.tick()
-        if operator == "*":
-            self._check_repeat(left, right)
-        elif operator == "**":
-            if (
-                type(left) in (int, bool)
-                and type(right) in (int, bool)
-                and right > 1
-                and abs(left) > 1
-                and (right > MAX_INT_BITS or right * math.log2(abs(left)) > MAX_INT_BITS)
-            ):
-                raise LimitExceeded(f"a number would have more than {MAX_INT_BITS:,} bits")
-        elif operator == "+":
-            if isinstance(left, str) and isinstance(right, str):
-                self.check_size(len(left) + len(right))
-            elif isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
-                self.check_size(len(left) + len(right), "items")
-        elif operator == "%" and isinstance(left, str):
-            self._check_percent(left, right)
+        self.check_binop(operator, left, right)
         return self.admit(self.binop_table[operator](left, right))
-
-    def _check_repeat(self, left: Any, right: Any) -> None:
-        if isinstance(left, int) and isinstance(right, int):
-            if left.bit_length() + right.bit_length() > MAX_INT_BITS:
-                raise LimitExceeded(f"a number would have more than {MAX_INT_BITS:,} bits")
-            return
-        seq, times = (left, right) if isinstance(right, int) else (right, left)
-        if not isinstance(times, int) or not isinstance(seq, (str, list, tuple)) or times <= 0:
-            return
-        if isinstance(seq, str):
-            self.check_size(len(seq) * times)
-        else:
-            self.check_size(len(seq) * times, "items")
-            if self.weigh(seq, self.work_limit) * times > self.work_limit:
-                raise LimitExceeded(f"a value is too large (more than {self.work_limit:,} characters or items)")
 
     def wrap_str_format(self, value: Any) -> Any:
         if (
@@ -379,10 +300,17 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
             raise LimitExceeded(f"range() of more than {self.limits.max_range:,} numbers")
         return numbers
 
-    def _wrap(self, func: Any) -> Any:
+    def _wrap(self, func: Any, makes_text: bool = False) -> Any:
+        """A filter behind the deadline whose result is admitted; one that turns its value into
+        text first checks that the value can be shown."""
+
+        at = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0  # after the environment/context
+
         @functools.wraps(func)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             self.tick()
+            if makes_text and len(args) > at and not isinstance(args[at], str):
+                self.text_size(args[at])
             return self.admit(func(*args, **kwargs))
 
         return guarded
@@ -416,14 +344,14 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
 
     def _replace(self, s: Any, old: Any, new: Any, count: int | None = None) -> str:
         text, old, new = self._text(s), str(old), str(new)
-        self._check_replace(text, old, new, -1 if count is None else count)
+        self.check_replace(text, old, new, -1 if count is None else count)
         return text.replace(old, new, -1 if count is None else count)
 
     def _format(self, value: Any, *args: Any, **kwargs: Any) -> str:
         if args and kwargs:
             raise FilterArgumentError("can't handle positional and keyword arguments at the same time")
         text, values = self._text(value), kwargs or args
-        self._check_percent(text, values)
+        self.check_percent(text, values)
         return text % values
 
     def _indent(self, s: Any, width: int | str = 4, first: bool = False, blank: bool = False) -> str:
@@ -451,11 +379,6 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         self.check_size(self.text_size(value))  # before json.dumps, which cannot be interrupted
         return json.dumps(self.to_json(value), ensure_ascii=False, indent=indent, sort_keys=bool(sort_keys))
 
-    def _fromjson(self, text: Any) -> Any:
-        if not isinstance(text, str):
-            raise TypeError(f"fromjson needs a string, not {type(text).__name__}")
-        return json.loads(text)
-
     # -- results ------------------------------------------------------------------------------
     def to_json(self, value: Any) -> Any:
         """A fresh plain-JSON copy of ``value`` (never a reference into the scope)."""
@@ -482,7 +405,7 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
                 isinstance(item, Iterator) and not isinstance(item, LoopContext)
             ):
                 return [convert(x) for x in item]
-            raise TypeError(f"a {type(item).__name__} is not a JSON value")
+            raise not_json(item)
 
         return convert(value)
 

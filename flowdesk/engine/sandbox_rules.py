@@ -20,6 +20,8 @@ GENERIC_FILTERS = (
     "reverse", "round", "select", "selectattr", "sort", "title", "trim", "truncate", "unique", "upper",
     "urlencode", "wordcount",
 )  # fmt: skip
+TEXT_FILTERS = frozenset({"capitalize", "lower", "title", "trim", "truncate", "upper", "urlencode", "wordcount"})
+"""Generic filters that turn their value into text first (so they must not be handed a function)."""
 # No encode/translate/maketrans (they amplify); format is reached only through wrap_str_format.
 STR_ATTRS = frozenset({
     "capitalize", "casefold", "center", "count", "endswith", "expandtabs", "find", "index", "isalnum",

@@ -21,9 +21,11 @@ LogLevel = Literal["debug", "info", "warning", "error"]
 class NodeFailure(Exception):
     """A node failed for a reason its run function understands; ``error_class`` steers retries."""
 
-    def __init__(self, message: str, error_class: str = "node") -> None:
+    def __init__(self, message: str, error_class: str = "node", retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.error_class = error_class
+        self.retry_after_s = retry_after_s
+        """Seconds a server asked to wait before trying again (its ``Retry-After``), if it said."""
 
 
 class NodeContext(Protocol):

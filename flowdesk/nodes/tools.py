@@ -12,35 +12,30 @@ A broken plugin never stops flowdesk: its error is logged and kept in ``plugin_e
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import json
 import logging
-import os
 import re
-import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib.metadata import EntryPoint, entry_points
-from pathlib import Path
 from typing import Any
 
 from flowdesk.nodes.context import NodeFailure
 from flowdesk.nodes.registry import PluginError
+from flowdesk.nodes.tool_context import MAX_MESSAGE_CHARS, ToolContext, cut_message, quote
+from flowdesk.nodes.tool_files import MAX_FILE_BYTES, file_read, file_write
+
+__all__ = ["Tool", "ToolContext", "ToolRegistry", "builtin_tools", "call_tool", "default_tools"]
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "flowdesk.tools"
 MAX_PATTERN_CHARS = 1_000
-MAX_TEXT_BYTES = 10 * 1024 * 1024
+MAX_TEXT_BYTES = MAX_FILE_BYTES
 """Cap on text a regex scans and on a file read: keeps a tool from stalling or flooding a run."""
-
-
-@dataclass(frozen=True)
-class ToolContext:
-    """What a running tool may use: the allowed files folder (None = no file access) and a log."""
-
-    files_root: Path | None
-    log: Callable[[str], None] = field(default=lambda _message: None)
 
 
 @dataclass(frozen=True)
@@ -134,14 +129,48 @@ async def call_tool(tool: Tool, args: Mapping[str, Any], context: ToolContext) -
         if is_async:
             result = await tool.fn(**kwargs)
         else:
-            result = await asyncio.to_thread(tool.fn, **kwargs)
+            result = await _in_daemon_thread(tool, kwargs)
             if inspect.isawaitable(result):
                 result = await result
-    except NodeFailure:
-        raise
+    except NodeFailure as exc:
+        if len(str(exc)) <= MAX_MESSAGE_CHARS:
+            raise
+        raise NodeFailure(cut_message(str(exc)), exc.error_class) from exc
     except Exception as exc:  # a tool's own bug or error: name the tool, keep the cause chained
-        raise NodeFailure(f"tool {tool.name!r} failed: {type(exc).__name__}: {exc}") from exc
+        raise NodeFailure(cut_message(f"tool {tool.name!r} failed: {type(exc).__name__}: {exc}")) from exc
     return _as_json(tool, result)
+
+
+async def _in_daemon_thread(tool: Tool, kwargs: dict[str, Any]) -> Any:
+    """``tool.fn(**kwargs)`` in a thread of its own that never holds up the process's exit.
+
+    ``asyncio.to_thread``'s pool threads are joined when the loop shuts down and again at exit,
+    so a tool stuck in a blocking call (a pipe, a socket) kept ``flowdesk run`` from ending after
+    its node had timed out. A cancelled await leaves the thread to finish (or not) on its own."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    call = contextvars.copy_context().run
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+
+    def work() -> None:
+        try:
+            result, error = call(tool.fn, **kwargs), None
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine, which classifies it
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop is closed: nobody waits for this result any more
+            pass
+
+    threading.Thread(target=work, name=f"tool {tool.name}", daemon=True).start()
+    return await future
 
 
 def _thread_safe(context: ToolContext) -> ToolContext:
@@ -181,9 +210,11 @@ def _check_arguments(tool: Tool, kwargs: Mapping[str, Any]) -> None:
         has_var_kw = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
         unknown = [] if has_var_kw else [k for k in kwargs if k not in accepted]
         if missing:
-            detail = f"missing argument {missing[0]!r}"
+            detail = f"missing argument {quote(missing[0])}"
         elif unknown:
-            detail = f"unknown argument {unknown[0]!r} (accepts: {', '.join(p for p in accepted if p != 'context')})"
+            detail = (
+                f"unknown argument {quote(unknown[0])} (accepts: {', '.join(p for p in accepted if p != 'context')})"
+            )
         else:
             detail = str(exc)
         raise NodeFailure(f"tool {tool.name!r}: {detail}") from None
@@ -200,7 +231,7 @@ def json_pick(data: Any, path: str) -> Any:
     while pos < len(path):
         match = _PATH_PART.match(path, pos)
         if match is None:
-            raise NodeFailure(f"json_pick: cannot read the path {path!r} at character {pos + 1}")
+            raise NodeFailure(f"json_pick: cannot read the path {quote(path)} at character {pos + 1}")
         key, index, quoted_a, quoted_b = match.groups()
         step: str | int = (
             int(index) if index is not None else next(k for k in (key, quoted_a, quoted_b) if k is not None)
@@ -218,30 +249,49 @@ def _step(value: Any, step: str | int, walked: str, path: str) -> Any:
             return value[step]
     elif isinstance(value, Mapping) and step in value:
         return value[step]
-    raise NodeFailure(f"json_pick: nothing at {walked!r} (path {path!r})")
+    raise NodeFailure(f"json_pick: nothing at {quote(walked)} (path {quote(path)})")
 
 
 def regex_extract(text: str, pattern: str, group: int | str = 0, all: bool = False) -> Any:
     """Finds a regular expression in text; the first match's group (or every match's with all=true).
 
-    Returns null when nothing matches (or an empty list with all=true). Patterns over 1,000
-    characters and text over 10 MB are refused, so a workflow can't stall on a runaway search.
+    Returns null when nothing matches (or an empty list with all=true). The search runs on RE2,
+    whose time grows linearly with the text whatever the pattern (so a node's timeout holds: Python's
+    ``re`` can take days on ``(a+)+$``); backreferences and lookaround, which need backtracking, are
+    refused. Patterns over 1,000 characters and text over 10 MB are refused too.
     """
     if len(pattern) > MAX_PATTERN_CHARS:
         raise NodeFailure(f"regex_extract: the pattern is {len(pattern)} characters; the limit is {MAX_PATTERN_CHARS}")
     if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
         raise NodeFailure("regex_extract: the text is over 10 MB")
-    try:
-        compiled = re.compile(pattern)
-    except re.error as exc:
-        raise NodeFailure(f"regex_extract: bad pattern {pattern!r}: {exc}") from exc
+    compiled = _linear_pattern(pattern)
     try:
         if all:
             return [m.group(group) for m in compiled.finditer(text)]
         match = compiled.search(text)
         return match.group(group) if match else None
-    except (IndexError, re.error) as exc:
-        raise NodeFailure(f"regex_extract: the pattern has no group {group!r}") from exc
+    except IndexError as exc:
+        raise NodeFailure(f"regex_extract: the pattern has no group {quote(group)}") from exc
+
+
+def _linear_pattern(pattern: str) -> Any:
+    """``pattern`` compiled for RE2; Python's own parser first, for its familiar syntax errors."""
+    import re2  # lazily: only workflows that search pay for loading it
+
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise NodeFailure(f"regex_extract: bad pattern {quote(pattern)}: {exc}") from exc
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print its own copy of the error on stderr
+    try:
+        return re2.compile(pattern, options=options)
+    except re2.error as exc:
+        detail = b" ".join(a for a in exc.args if isinstance(a, bytes)).decode("utf-8", "replace") or str(exc)
+        raise NodeFailure(
+            f"regex_extract: the pattern {quote(pattern)} needs backtracking ({detail}); backreferences and "
+            "lookahead/lookbehind are not supported, so that every search ends in time"
+        ) from exc
 
 
 def text_split(text: str, separator: str = "\n", max_parts: int = -1) -> list[str]:
@@ -256,70 +306,6 @@ def text_split(text: str, separator: str = "\n", max_parts: int = -1) -> list[st
 def text_join(items: list[Any], separator: str = "\n") -> str:
     """Joins a list into one text with a separator; non-text items are written as JSON."""
     return separator.join(i if isinstance(i, str) else json.dumps(i, ensure_ascii=False) for i in items)
-
-
-def file_read(path: str, *, context: ToolContext) -> str:
-    """Reads a UTF-8 text file inside the workflow's files folder (at most 10 MB)."""
-    target = _inside_root(path, context, "file_read")
-    try:
-        size = target.stat().st_size
-        if size > MAX_TEXT_BYTES:
-            raise NodeFailure(f"file_read: {path!r} is {size} bytes; the limit is 10 MB")
-        with target.open("rb") as handle:
-            data = handle.read(MAX_TEXT_BYTES + 1)
-    except OSError as exc:
-        raise NodeFailure(f"file_read: cannot read {path!r}: {exc.strerror or exc}") from exc
-    if len(data) > MAX_TEXT_BYTES:  # the file grew after stat
-        raise NodeFailure(f"file_read: {path!r} is over 10 MB")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise NodeFailure(f"file_read: {path!r} is not UTF-8 text") from exc
-
-
-def file_write(path: str, content: str, *, context: ToolContext) -> str:
-    """Writes text to a file inside the workflow's files folder, atomically; returns the path written.
-
-    The text goes to a temporary file beside the target first and is then moved over it, so a
-    crash mid-write leaves the old file or the new one, never half of one.
-    """
-    target = _inside_root(path, context, "file_write")
-    if not target.parent.is_dir():
-        raise NodeFailure(f"file_write: the folder of {path!r} does not exist")
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise NodeFailure(f"file_write: cannot write {path!r}: {exc.strerror or exc}") from exc
-    context.log(f"wrote {len(content)} characters to {path}")
-    return target.relative_to(_root(context)).as_posix()
-
-
-def _inside_root(path: str, context: ToolContext, tool: str) -> Path:
-    """``path`` resolved (symlinks and ``..`` followed) if it stays inside files_root; else NodeFailure."""
-    if context.files_root is None:
-        raise NodeFailure(f"{tool}: file access is off for this run (no files folder is set)")
-    if not path or "\x00" in path:
-        raise NodeFailure(f"{tool}: {path!r} is not a usable path")
-    root = _root(context)
-    target = (root / path).resolve()  # an absolute path replaces root here and is then checked
-    if target != root and root not in target.parents:
-        raise NodeFailure(
-            f"{tool}: {path!r} is outside the files folder {str(root)!r}; only paths inside it are allowed"
-        )
-    if target == root or target.is_dir():
-        raise NodeFailure(f"{tool}: {path!r} is a folder, not a file")
-    return target
-
-
-def _root(context: ToolContext) -> Path:
-    assert context.files_root is not None
-    return context.files_root.resolve()
 
 
 BUILTIN_FUNCTIONS: tuple[Callable[..., Any], ...] = (

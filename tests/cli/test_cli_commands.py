@@ -139,7 +139,11 @@ def test_etl_example_reads_and_writes_inside_the_files_root(tmp_path: Path) -> N
     assert report["revenue_by_customer"] == {"acme": 184.75, "globex": 134.99, "initech": 410.0}
     assert report["large_orders"] == ["o-1001", "o-1004"]
     without_root = flowdesk("run", str(examples_dir() / "etl_orders.json"))
-    assert without_root.returncode == 1 and "no files folder is set" in without_root.stderr
+    assert without_root.returncode == 2, without_root.stderr
+    assert "uses file_read, which only works inside a folder you choose: give it with --files-root DIR" in (
+        without_root.stderr
+    )
+    assert "retry" not in without_root.stderr  # refused before any node ran, not after four attempts
 
 
 def test_approval_example_waits_without_a_terminal_and_runs_when_approved() -> None:

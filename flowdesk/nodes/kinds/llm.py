@@ -14,6 +14,7 @@ from flowdesk.nodes.runners.llm_runner import run_llm
 from flowdesk.nodes.runners.remote import run_http, run_tool
 
 MODEL_PATTERN = r"^[a-z][a-z0-9_-]*:\S.*$"
+DEFAULT_HTTP_DEADLINE_S = 300.0
 
 
 class LLMConfig(BaseModel):
@@ -77,6 +78,13 @@ class HTTPConfig(BaseModel):
     fail_on_status: bool = Field(True, description="Treat a 4xx/5xx status as an error.")
     credential: str | None = Field(
         None, max_length=200, description="Named credential sent as a Bearer token.", json_schema_extra=CREDENTIAL
+    )
+    deadline_s: float = Field(
+        DEFAULT_HTTP_DEADLINE_S,
+        gt=0,
+        le=86_400,
+        description="Whole-request limit in seconds (connect, headers and body together), whatever the "
+        "per-attempt timeout: a server that trickles its answer cannot hold the node for ever.",
     )
 
 

@@ -1,0 +1,73 @@
+"""Benchmark: reading a workflow file (text -> checked JSON -> pydantic models), old vs new (on demand).
+
+The old reader walked every parsed value in pure Python (``_jsoncheck._check_tree``) to refuse what
+``json`` lets through (duplicate keys, NaN, lone surrogates, deep nesting). The new one notes those
+cases in the C parser's hooks and checks depth over the containers only, running the full walk only
+when something is suspect (to say where). "old" below is that old pipeline, rebuilt from the same
+functions, so both columns run on this machine at once; the ratio is what matters under load.
+
+    .venv/bin/python tests/bench/bench_read_workflow.py [--sizes 1000 10000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+from flowdesk.model import _jsoncheck
+from flowdesk.model.fileformat import MAX_FILE_BYTES, dumps_workflow, loads_workflow
+from flowdesk.model.workflow import Edge, Node, Position, Workflow
+
+
+def chain_file(n: int) -> str:
+    nodes = [
+        Node(
+            id=f"n{i}",
+            kind="transform",
+            name=f"step {i}",
+            config={"expression": f"inputs.input + {i}", "mode": "expression"},
+            position=Position(x=i * 220.0, y=(i % 7) * 90.0),
+        )
+        for i in range(n)
+    ]
+    edges = [
+        Edge(id=f"e{i}", source=f"n{i}", source_port="output", target=f"n{i + 1}", target_port="input")
+        for i in range(n - 1)
+    ]
+    return dumps_workflow(Workflow(id="bench", name="bench", nodes=tuple(nodes), edges=tuple(edges)))
+
+
+def old_read(text: str) -> Workflow:
+    """The reader before the change: parse, then the pure-Python walk over every value, then pydantic."""
+    root = _jsoncheck._loads(_jsoncheck._decode(text, MAX_FILE_BYTES, "file"))
+    _jsoncheck._check_tree(root, text)
+    return Workflow.model_validate(root)
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    print(f"{'nodes':>7} {'MB':>6} {'old s':>8} {'new s':>8} {'old/new':>8}")
+    for size in args.sizes:
+        text = chain_file(size)
+        assert old_read(text) == loads_workflow(text)
+        old = best_of(args.repeat, lambda text=text: old_read(text))
+        new = best_of(args.repeat, lambda text=text: loads_workflow(text))
+        print(f"{size:>7} {len(text) / 2**20:>6.1f} {old:>8.3f} {new:>8.3f} {old / new:>7.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
