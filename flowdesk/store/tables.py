@@ -134,3 +134,11 @@ class LogRow(SQLModel, table=True):
     kind: str
     """The event type it came from (node_log, node_retrying, run_paused, ...)."""
     message: str
+
+
+TABLES: tuple[type[SQLModel], ...] = (BlobRow, WorkflowRow, WorkflowVersionRow, RunRow, StepRow, LogRow)
+
+
+def declared_columns() -> dict[str, tuple[str, ...]]:
+    """Each table's name and column names, as the classes above declare them."""
+    return {cls.__table__.name: tuple(c.name for c in cls.__table__.columns) for cls in TABLES}  # type: ignore[attr-defined]

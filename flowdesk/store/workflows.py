@@ -18,9 +18,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from flowdesk.model.fileformat import dumps_workflow, loads_workflow, read_workflow, write_workflow
+from flowdesk.model.fileformat import WorkflowFileError, dumps_workflow, loads_workflow, read_workflow, write_workflow
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.database import Database
+from flowdesk.store.files import is_library_file
 from flowdesk.store.values import BlobBatch, load_texts, text_hash
 
 STATUSES = ("draft", "active", "archived")
@@ -248,6 +249,7 @@ class WorkflowLibrary:
     # ------------------------------------------------------------ files
     def import_file(self, path: str | Path, *, as_new: bool = False) -> SaveResult:
         """Read and validate a workflow file, then save it (a new version if its id is already here)."""
+        refuse_library_file(self.db.path, path)
         wf = read_workflow(path)
         if as_new and self.exists(wf.id):
             wf = wf.model_copy(update={"id": f"wf_{uuid.uuid4().hex[:12]}"})
@@ -281,6 +283,12 @@ class WorkflowLibrary:
         if path is not None:
             write_workflow(wf, path)
         return dumps_workflow(wf)
+
+
+def refuse_library_file(library: Path, path: str | Path) -> None:
+    """Reading the library (or its -wal, -shm) as a workflow file would drop this process's locks on it."""
+    if is_library_file(library, path):
+        raise WorkflowFileError(f"{path} is the library's own file, not a workflow file; it was not read", str(path))
 
 
 def drop_unused_blobs(conn: Connection) -> None:
