@@ -24,7 +24,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -45,11 +44,12 @@ from flowdesk.nodes.registry import Registry
 from flowdesk.providers.setup import LLMServices
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import Store
-from flowdesk.store.workflows import NotFoundError
+from flowdesk.store.workflows import NotFoundError, refuse_library_file
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.theme import snap
 from flowdesk.ui.canvas.view import WorkflowView
 from flowdesk.ui.edit_actions import EditActions
+from flowdesk.ui.file_dialogs import open_file_name, save_file_name
 from flowdesk.ui.help_menu import HelpMenu
 from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
@@ -254,6 +254,7 @@ class MainWindow(QMainWindow):
         path = Path(ref)
         try:
             if path.suffix == ".json" or path.is_file():
+                refuse_library_file(self.store.path, path)  # reading it would drop the library's locks
                 self.load(read_workflow(path), str(path))
             else:
                 self.load(self.store.workflows.load(ref), "library")
@@ -274,7 +275,7 @@ class MainWindow(QMainWindow):
     def import_file(self) -> None:
         if not self._may_discard():
             return
-        name, _ = QFileDialog.getOpenFileName(self, "Import a workflow", "", "Workflow files (*.json)")
+        name = open_file_name(self, "Import a workflow", "", "Workflow files (*.json)", self.store.path)
         if name:
             self.open_workflow(name)
 
@@ -282,7 +283,7 @@ class MainWindow(QMainWindow):
         if self.document is None:
             return
         default = f"{id_stem(self.document.workflow.name) or 'workflow'}.json"
-        name, _ = QFileDialog.getSaveFileName(self, "Export the workflow", default, "Workflow files (*.json)")
+        name = save_file_name(self, "Export the workflow", default, "Workflow files (*.json)", self.store.path)
         if name:
             try:
                 write_workflow(self.document.workflow, name)
