@@ -101,6 +101,33 @@ def _foreign_header(header: Header) -> bool:
     return header.application_id != APPLICATION_ID and bool(header.schema_cookie or header.user_version)
 
 
+def inspect_library(path: Path) -> int:
+    """The library's schema version, after checking (read-only) that it is ours and whole."""
+    probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:  # in one read transaction: another process may be creating the library right now
+        probe.execute("BEGIN")
+        app_id = probe.execute("PRAGMA application_id").fetchone()[0]
+        version = probe.execute("PRAGMA user_version").fetchone()[0]
+        found = read_schema(probe)
+        probe.execute("ROLLBACK")
+    finally:
+        probe.close()
+    if app_id != APPLICATION_ID and (found or version):
+        raise LibraryError(f"{path} is an SQLite database but not a flowdesk library; it was left untouched")
+    if version < 0:
+        raise LibraryError(
+            f"the library {path} declares schema version {version}, which no flowdesk writes: it is "
+            f"damaged; it was left untouched"
+        )
+    problem = schema_problem(found, version) if 0 < version <= LATEST else None
+    if problem:
+        raise LibraryError(
+            f"the library {path} is damaged: its tables do not match its schema version {version} "
+            f"({problem}; changed by hand?); it was left untouched"
+        )
+    return version
+
+
 class Database:
     """One library file: its engine, one connection, and read/write transactions."""
 
@@ -237,32 +264,7 @@ class Database:
             conn.close()
 
     def _inspect(self) -> int:
-        """The library's schema version, after checking (read-only) that it is ours and whole."""
-        probe = sqlite3.connect(
-            f"file:{self.path}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
-        )
-        try:  # in one read transaction: another process may be creating the library right now
-            probe.execute("BEGIN")
-            app_id = probe.execute("PRAGMA application_id").fetchone()[0]
-            version = probe.execute("PRAGMA user_version").fetchone()[0]
-            found = read_schema(probe)
-            probe.execute("ROLLBACK")
-        finally:
-            probe.close()
-        if app_id != APPLICATION_ID and (found or version):
-            raise LibraryError(f"{self.path} is an SQLite database but not a flowdesk library; it was left untouched")
-        if version < 0:
-            raise LibraryError(
-                f"the library {self.path} declares schema version {version}, which no flowdesk writes: it is "
-                f"damaged; it was left untouched"
-            )
-        problem = schema_problem(found, version) if 0 < version <= LATEST else None
-        if problem:
-            raise LibraryError(
-                f"the library {self.path} is damaged: its tables do not match its schema version {version} "
-                f"({problem}; changed by hand?); it was left untouched"
-            )
-        return version
+        return inspect_library(self.path)
 
     def _refuse_newer(self, version: int) -> None:
         if version > LATEST:

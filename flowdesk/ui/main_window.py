@@ -53,6 +53,7 @@ from flowdesk.ui.file_dialogs import open_file_name, save_file_name
 from flowdesk.ui.help_menu import HelpMenu
 from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
+from flowdesk.ui.library_backup import LibraryBackup
 from flowdesk.ui.library_dialog import LibraryDialog
 from flowdesk.ui.naming_actions import NamingActions
 from flowdesk.ui.palette import KIND_MIME, Palette
@@ -177,6 +178,7 @@ class MainWindow(QMainWindow):
         self._action("File", "Se&ttings…", self.show_settings, "Ctrl+,")
         self._menus["File"].addSeparator()
         self._action("File", "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.library_backup = LibraryBackup.install(self, self.store, self._menus["File"])
         self.undo_action = self._action("Edit", "&Undo", lambda: self.stack and self.stack.undo(), "Ctrl+Z")
         self.redo_action = self._action("Edit", "&Redo", lambda: self.stack and self.stack.redo(), "Ctrl+Shift+Z")
         self._action("Edit", "Select &all", self._select_all, QKeySequence.StandardKey.SelectAll)
