@@ -20,7 +20,7 @@ from typing import Any
 
 from flowdesk.engine.events import ErrorInfo, Usage
 from flowdesk.store.database import Database, LibraryError
-from flowdesk.store.values import BlobBatch, to_json
+from flowdesk.store.values import BlobBatch, storable_text, to_json
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +143,8 @@ class RunRecorder:
             blobs.flush(raw)
             if dirty:
                 raw.executemany(_UPSERT_STEP, [s.row() for s in dirty.values()])
-            if logs:
-                raw.executemany(_INSERT_LOG, logs)
+            if logs:  # a message may quote odd text (a lone surrogate from a response): kept, escaped
+                raw.executemany(_INSERT_LOG, [(*row[:-1], storable_text(row[-1])) for row in logs])
 
     # ------------------------------------------------------------ run events
     def _on_run_started(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
