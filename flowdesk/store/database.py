@@ -101,9 +101,13 @@ def _foreign_header(header: Header) -> bool:
     return header.application_id != APPLICATION_ID and bool(header.schema_cookie or header.user_version)
 
 
-def inspect_library(path: Path) -> int:
-    """The library's schema version, after checking (read-only) that it is ours and whole."""
-    probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+def inspect_library(path: Path, *, immutable: bool = False) -> int:
+    """The library's schema version, after checking (read-only) that it is ours and whole.
+
+    ``immutable`` for a library in a read-only place, where SQLite could not make its -shm.
+    """
+    uri = f"file:{path}?mode=ro{'&immutable=1' if immutable else ''}"
+    probe = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:  # in one read transaction: another process may be creating the library right now
         probe.execute("BEGIN")
         app_id = probe.execute("PRAGMA application_id").fetchone()[0]
@@ -133,6 +137,8 @@ class Database:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser().absolute()
+        self.read_only = self.path.exists() and _read_only_place(self.path)
+        """In a read-only place (read-only disk, no permission): opened to be read only, as it is."""
         self.backup_path: Path | None = None
         self.upgraded: list[int] = []
         self._prepare()
@@ -151,6 +157,12 @@ class Database:
 
     # ------------------------------------------------------------ opening
     def _connect(self) -> sqlite3.Connection:
+        if self.read_only:  # nothing can change it, and SQLite could not make its -shm: read the file as it is
+            conn = sqlite3.connect(
+                f"file:{self.path}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA foreign_keys = ON")
+            return conn
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._use_wal(conn)
@@ -264,7 +276,21 @@ class Database:
             conn.close()
 
     def _inspect(self) -> int:
-        return inspect_library(self.path)
+        if not self.read_only:
+            return inspect_library(self.path)
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise LibraryError(
+                f"the library {self.path} is in a read-only place and part of it is still in {wal.name}, which "
+                f"only a writable place can take in; copy both files to a writable folder to open it"
+            )
+        version = inspect_library(self.path, immutable=True)
+        if version != LATEST:
+            raise LibraryError(
+                f"the library {self.path} is in a read-only place and needs an upgrade (schema {version}, this "
+                f"flowdesk uses {LATEST}), which cannot be written there; copy it to a writable folder to open it"
+            )
+        return version
 
     def _refuse_newer(self, version: int) -> None:
         if version > LATEST:
