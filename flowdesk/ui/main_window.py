@@ -39,6 +39,7 @@ from flowdesk.model.commands import AddNode, CommandRefused
 from flowdesk.model.document import WorkflowDocument
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow, write_workflow
 from flowdesk.model.ids import id_stem
+from flowdesk.model.repair import with_unique_ids
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.registry import Registry
 from flowdesk.providers.setup import LLMServices
@@ -257,14 +258,21 @@ class MainWindow(QMainWindow):
         try:
             if path.suffix == ".json" or path.is_file():
                 refuse_library_file(self.store.path, path)  # reading it would drop the library's locks
-                self.load(read_workflow(path), str(path))
+                workflow, source = read_workflow(path), str(path)
             else:
-                self.load(self.store.workflows.load(ref), "library")
+                workflow, source = self.store.workflows.load(ref), "library"
+            workflow, renamed = with_unique_ids(workflow)  # a stored workflow with colliding ids still opens
+            self.load(workflow, source)
         except (WorkflowFileError, NotFoundError, LibraryError, OSError) as exc:
             self._warn("Cannot open", str(exc))
             self.session.forget(ref)
             return False
         self.session.opened(ref if self.source != "library" else self.document.workflow.id)
+        if renamed:
+            self._warn(
+                "Ids made unique",
+                f"This workflow had ids used twice; renamed: {', '.join(renamed)}. Save to keep it so.",
+            )
         return True
 
     def open_from_library(self) -> None:

@@ -112,3 +112,24 @@ def test_restore_refuses_a_foreign_damaged_or_newer_file_and_changes_nothing(tmp
 def test_the_commands_have_help() -> None:
     for command in ("backup", "restore-library"):
         assert "--db" in ok(command, "--help").stdout
+
+
+def test_import_refuses_a_file_validate_calls_invalid_or_stores_it_saying_so(tmp_path: Path) -> None:
+    """A file with a node id used twice imported fine and then stopped the app (DuplicateIdError)."""
+    import json
+
+    data = json.loads(Path(example("ask_llm")).read_text(encoding="utf-8"))
+    data["nodes"].append(dict(data["nodes"][0]))
+    twice = tmp_path / "twice.json"
+    twice.write_text(json.dumps(data), encoding="utf-8")
+    assert flowdesk("validate", str(twice)).returncode == 1
+    library = tmp_path / "library.db"
+    ok("--db", str(library), "import", example("summarise_document"))
+    digest = _digest(library)
+    done = flowdesk("--db", str(library), "import", str(twice))
+    assert done.returncode == 2 and str(twice) in done.stderr and "not imported" in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert _digest(library) == digest and _ids(library) == {"summarise_document"}
+    kept = ok("--db", str(library), "import", str(twice), "--keep-invalid")
+    assert "error(s)" in kept.stdout and "imported" in kept.stdout
+    assert data["id"] in _ids(library)

@@ -9,6 +9,7 @@ and then the app and another process both write: each sees the other's work, the
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -21,9 +22,9 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QLine
 from pytestqt.qtbot import QtBot
 
 import flowdesk.ui
-from flowdesk.model.fileformat import write_workflow
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.registry import builtin_registry
+from flowdesk.paths import examples_dir
 from flowdesk.store.store import Store, open_store
 from flowdesk.ui.main_window import MainWindow
 
@@ -90,7 +91,7 @@ def test_the_import_dialog_on_the_librarys_folder_leaves_the_library_shared(
 ) -> None:
     store: Store = app_window.store
     store.workflows.save(Workflow(id="wf_before", name="saved before"))
-    write_workflow(Workflow(id="wf_cli", name="from the command line"), library.parent / "cli.json")
+    shutil.copy(examples_dir() / "ask_llm.json", library.parent / "cli.json")
     seen: list[set[str]] = []
 
     def look_then_cancel(dialog: QFileDialog) -> None:
@@ -113,7 +114,7 @@ def test_the_import_dialog_on_the_librarys_folder_leaves_the_library_shared(
     assert app_window.save()  # the app writes
     listed = _flowdesk(library, "list")
     assert "saved before" in listed and "Untitled workflow" in listed, "the app's writes are invisible to others"
-    assert "wf_cli" in {w.id for w in store.workflows.list()}, "the other process's write is invisible to the app"
+    assert "ask_llm" in {w.id for w in store.workflows.list()}, "the other process's write is invisible to the app"
     assert _wal(library).exists()
     assert not {"library.db", "library.db-wal", "library.db-shm"} & seen[0], "the library's files are offered"
 
