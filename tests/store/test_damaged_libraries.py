@@ -102,11 +102,9 @@ def test_a_library_whose_tables_do_not_match_its_version_is_refused_untouched(
 
 
 def _a_workflow_file(folder: Path) -> Path:
-    from flowdesk.model.fileformat import write_workflow
+    from flowdesk.paths import examples_dir
 
-    path = folder / "some.json"
-    write_workflow(Workflow(id="wf_new", name="new"), path)
-    return path
+    return examples_dir() / "ask_llm.json"
 
 
 def test_an_empty_file_is_not_silently_made_a_library(tmp_path: Path) -> None:
