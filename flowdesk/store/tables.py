@@ -14,7 +14,12 @@ once.
 
 from __future__ import annotations
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+
+STEP_KEY = ("run_id", "node_id", "iteration", "attempt", "segment")
+"""A step's natural key: one row per node attempt, loop pass and run segment."""
 
 
 class WorkflowRow(SQLModel, table=True):
@@ -35,6 +40,7 @@ class WorkflowRow(SQLModel, table=True):
 
 class WorkflowVersionRow(SQLModel, table=True):
     __tablename__ = "workflow_version"
+    __table_args__ = (UniqueConstraint("workflow_id", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
     workflow_id: str = Field(foreign_key="workflow.id", ondelete="CASCADE")
@@ -101,6 +107,7 @@ class RunRow(SQLModel, table=True):
 
 class StepRow(SQLModel, table=True):
     __tablename__ = "step"
+    __table_args__ = (UniqueConstraint(*STEP_KEY),)
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="run.id", ondelete="CASCADE")
@@ -144,10 +151,6 @@ TABLES: tuple[type[SQLModel], ...] = (BlobRow, WorkflowRow, WorkflowVersionRow, 
 def declared_columns() -> dict[str, tuple[str, ...]]:
     """Each table's name and column names, as the classes above declare them."""
     return {cls.__table__.name: tuple(c.name for c in cls.__table__.columns) for cls in TABLES}  # type: ignore[attr-defined]
-
-
-STEP_KEY = ("run_id", "node_id", "iteration", "attempt", "segment")
-"""A step's natural key: one row per node attempt, loop pass and run segment."""
 
 
 def compiled_upsert(
