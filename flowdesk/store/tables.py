@@ -17,7 +17,6 @@ from __future__ import annotations
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
 STEP_KEY = ("run_id", "node_id", "iteration", "attempt", "segment")
 """A step's natural key: one row per node attempt, loop pass and run segment."""
 
