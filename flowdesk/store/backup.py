@@ -93,7 +93,10 @@ def restore_library(library: str | Path, source: str | Path) -> Path:
     """Make the library the backup ``source``; returns where the library as it was is kept."""
     path = Path(library).expanduser().absolute()
     backup = check_backup(path, source)
-    current = Database(path)
+    try:
+        current = Database(path)
+    except LibraryError:  # damaged, or not a library at all: what a restore is most often for
+        return _replace_unusable(path, backup)
     try:
         kept = backup_library(current, kept_copy_name(path))
         copy = sqlite3.connect(f"file:{backup}?mode=ro", uri=True, isolation_level=None)
@@ -106,4 +109,25 @@ def restore_library(library: str | Path, source: str | Path) -> Path:
     finally:
         current.close()
     Database(path).close()  # an older backup is upgraded now (with its own backup first), not on next use
+    return kept
+
+
+def _replace_unusable(path: Path, backup: Path) -> Path:
+    """A library flowdesk cannot open is moved aside (its bytes as they are, -wal too) and the backup copied in."""
+    kept = kept_copy_name(path)
+    try:
+        os.replace(path, kept)
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(path.with_name(path.name + suffix), kept.with_name(kept.name + suffix))
+        source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True, isolation_level=None)
+        target = sqlite3.connect(path, isolation_level=None)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+    except (OSError, sqlite3.Error) as exc:
+        raise LibraryError(f"cannot restore {path} from {backup}: {exc}") from exc
+    Database(path).close()
     return kept

@@ -133,3 +133,16 @@ def test_import_refuses_a_file_validate_calls_invalid_or_stores_it_saying_so(tmp
     kept = ok("--db", str(library), "import", str(twice), "--keep-invalid")
     assert "error(s)" in kept.stdout and "imported" in kept.stdout
     assert data["id"] in _ids(library)
+
+
+def test_a_library_flowdesk_cannot_open_is_restored_and_kept_as_it_was(tmp_path: Path) -> None:
+    """A damaged library is when a restore is needed most: it must not be refused because the library is damaged."""
+    library = tmp_path / "library.db"
+    ok("--db", str(library), "import", example("ask_llm"))
+    ok("--db", str(library), "backup", str(tmp_path / "good.db"))
+    library.write_bytes(b"SQLite format 3\x00" + b"\x07" * 5000)  # damaged since
+    damaged = _digest(library)
+    done = ok("--db", str(library), "restore-library", str(tmp_path / "good.db"))
+    [kept] = tmp_path.glob("library-before-restore-*.db")
+    assert kept.name in done.stdout and _digest(kept) == damaged
+    assert _ids(library) == {"ask_llm"}
