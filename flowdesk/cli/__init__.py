@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from flowdesk import __version__
-from flowdesk.cli import credentials, info, library, models, run, runs, show, validate
+from flowdesk.cli import backup, credentials, info, library, models, run, runs, show, validate
 from flowdesk.cli.common import add_library_options, user_error
 
 log = logging.getLogger("flowdesk")
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.register(commands)
     run.register(commands)
     library.register(commands)
+    backup.register(commands)
     runs.register(commands)
     show.register(commands)
     info.register(commands)

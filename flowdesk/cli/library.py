@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.cli.common import CliError, add_library_options, fmt_time, open_library, print_json, print_table, shorten
-from flowdesk.model.fileformat import WorkflowFileError
+from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 
 if TYPE_CHECKING:
     from flowdesk.store.workflows import WorkflowInfo
@@ -29,6 +29,11 @@ def register(commands: Any) -> None:
     )
     p.add_argument("file", metavar="FILE", help="workflow JSON file")
     p.add_argument("--as-new", action="store_true", help="save as a new workflow even if its id is in the library")
+    p.add_argument(
+        "--keep-invalid",
+        action="store_true",
+        help="store it even if `flowdesk validate` finds errors in it (it says how many)",
+    )
     _finish(p, handle_import)
 
     p = commands.add_parser(
@@ -74,7 +79,26 @@ def _finish(p: argparse.ArgumentParser, handler: Any) -> None:
     p.set_defaults(handler=handler)
 
 
+def _errors_in(path: str) -> list[str]:
+    """What `flowdesk validate` calls an error in the file, one line each (where: what)."""
+    from flowdesk.model.validation import validate
+    from flowdesk.nodes.registry import default_registry
+
+    try:
+        workflow = read_workflow(path)
+    except WorkflowFileError as exc:
+        raise CliError(str(exc)) from exc
+    problems = validate(workflow, default_registry(), for_run=True)
+    return [f"{p.node_id or p.edge_id or 'workflow'}: {p.message}" for p in problems if p.severity == "error"]
+
+
 def handle_import(args: argparse.Namespace) -> int:
+    errors = _errors_in(args.file)
+    if errors and not args.keep_invalid:
+        raise CliError(
+            f"{args.file} was not imported: it has {len(errors)} error(s), the first {errors[0]} (see `flowdesk "
+            f"validate {args.file}`; --keep-invalid stores it anyway)"
+        )
     with open_library(args) as store:
         try:
             saved = store.workflows.import_file(args.file, as_new=args.as_new)
@@ -85,6 +109,8 @@ def handle_import(args: argparse.Namespace) -> int:
         for name in also:
             print(f"imported {name} too: '{info.name}' calls it")
         uses = _credential_uses(store.workflows.load(saved.workflow_id))
+    if errors:
+        print(f"note: '{info.name}' is stored with {len(errors)} error(s) (see `flowdesk validate {args.file}`)")
     if saved.created:
         print(f"imported '{info.name}' as {info.slug} (version {saved.version})")
     else:

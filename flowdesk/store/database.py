@@ -12,6 +12,7 @@ begin IMMEDIATE, so two processes queue for the write lock up front instead of f
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -25,13 +26,22 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
+from flowdesk.store.files import (
+    Header,
+    WalLost,
+    WalWatch,
+    held_here,
+    read_header,
+    read_header_through_sqlite,
+    regular_file_problem,
+)
 from flowdesk.store.migrations import APPLICATION_ID, LATEST, backup, upgrade
+from flowdesk.store.schema import read_schema, schema_problem
 
 log = logging.getLogger(__name__)
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-SQLITE_HEADER_SIZE = 100
 BUSY_TIMEOUT_MS = 15_000
+EMPTY_GRACE_S = 1.0
 
 
 class LibraryError(Exception):
@@ -80,20 +90,46 @@ def _read_only_place(path: Path) -> bool:
     return not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK))
 
 
-def _foreign_header(header: bytes) -> bool:
+def _foreign_header(header: Header) -> bool:
     """True when an SQLite file's own header shows it is another application's database.
 
-    Read from the file's bytes, so a foreign database is recognised without SQLite opening it
-    (opening even read-only can write to the -shm file of a WAL database). A flowdesk library
-    gets its application id in the transaction that creates its first table, so a header with a
-    schema (a non-zero schema cookie) or a user_version but another application id is not ours.
+    Read from the main file alone, so a foreign database is recognised without SQLite opening it
+    for real (opening even read-only can write to the -shm file of a WAL database). A flowdesk
+    library gets its application id in the transaction that creates its first table, so a header
+    with a schema (a non-zero schema cookie) or a user_version but another application id is not ours.
     """
-    if len(header) < SQLITE_HEADER_SIZE:
-        return False
-    cookie = int.from_bytes(header[40:44], "big")
-    user_version = int.from_bytes(header[60:64], "big")
-    app_id = int.from_bytes(header[68:72], "big")
-    return app_id != APPLICATION_ID and bool(cookie or user_version)
+    return header.application_id != APPLICATION_ID and bool(header.schema_cookie or header.user_version)
+
+
+def inspect_library(path: Path, *, immutable: bool = False) -> int:
+    """The library's schema version, after checking (read-only) that it is ours and whole.
+
+    ``immutable`` for a library in a read-only place, where SQLite could not make its -shm.
+    """
+    uri = f"file:{path}?mode=ro{'&immutable=1' if immutable else ''}"
+    probe = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:  # in one read transaction: another process may be creating the library right now
+        probe.execute("BEGIN")
+        app_id = probe.execute("PRAGMA application_id").fetchone()[0]
+        version = probe.execute("PRAGMA user_version").fetchone()[0]
+        found = read_schema(probe)
+        probe.execute("ROLLBACK")
+    finally:
+        probe.close()
+    if app_id != APPLICATION_ID and (found or version):
+        raise LibraryError(f"{path} is an SQLite database but not a flowdesk library; it was left untouched")
+    if version < 0:
+        raise LibraryError(
+            f"the library {path} declares schema version {version}, which no flowdesk writes: it is "
+            f"damaged; it was left untouched"
+        )
+    problem = schema_problem(found, version) if 0 < version <= LATEST else None
+    if problem:
+        raise LibraryError(
+            f"the library {path} is damaged: its tables do not match its schema version {version} "
+            f"({problem}; changed by hand?); it was left untouched"
+        )
+    return version
 
 
 class Database:
@@ -101,6 +137,8 @@ class Database:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser().absolute()
+        self.read_only = self.path.exists() and _read_only_place(self.path)
+        """In a read-only place (read-only disk, no permission): opened to be read only, as it is."""
         self.backup_path: Path | None = None
         self.upgraded: list[int] = []
         self._prepare()
@@ -112,9 +150,19 @@ class Database:
             self.engine.dispose()
             raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
         self._depth = 0
+        self.wal = WalWatch(self.path)
+        with contextlib.suppress(sqlite3.Error):  # a first read opens the -wal (a read-only library may have none)
+            self.raw().execute("SELECT count(*) FROM sqlite_master").fetchone()
+        self.wal.remember()
 
     # ------------------------------------------------------------ opening
     def _connect(self) -> sqlite3.Connection:
+        if self.read_only:  # nothing can change it, and SQLite could not make its -shm: read the file as it is
+            conn = sqlite3.connect(
+                f"file:{self.path}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA foreign_keys = ON")
+            return conn
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._use_wal(conn)
@@ -141,23 +189,19 @@ class Database:
                 time.sleep(random.uniform(0.005, 0.03))
 
     def _prepare(self) -> None:
-        """Check the file is ours (or empty), then bring its schema up to date."""
+        """Check the file is ours (or new), then bring its schema up to date.
+
+        Its header is read here only while this process does not hold the file: see
+        ``flowdesk.store.files`` for why nothing but SQLite may open a library that is in use.
+        """
         if self.path.exists():
-            if self.path.is_dir():
-                raise LibraryError(f"the library path {self.path} is a folder, not a file")
-            try:
-                with self.path.open("rb") as fh:
-                    header = fh.read(SQLITE_HEADER_SIZE)
-            except OSError as exc:
-                raise LibraryError(f"cannot read the library {self.path}: {exc.strerror}") from exc
-            if header and header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
-                raise LibraryError(
-                    f"{self.path} is not a flowdesk library (not an SQLite database); it was left untouched"
-                )
-            if _foreign_header(header):
-                raise LibraryError(
-                    f"{self.path} is an SQLite database but not a flowdesk library; it was left untouched"
-                )
+            problem = regular_file_problem(self.path)
+            if problem:
+                raise LibraryError(problem)
+            self._refuse_empty_file()
+            self._check_header()
+        elif self.path.is_symlink():
+            raise LibraryError(f"the library path {self.path} is a link to {self.path.resolve()}, which is not there")
         else:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -168,24 +212,42 @@ class Database:
         except sqlite3.Error as exc:
             raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
 
+    def _check_header(self) -> None:
+        if held_here(self.path):  # this process has it open already: only SQLite may read it now
+            header = read_header_through_sqlite(self.path)
+            if header is None:
+                return  # left to the read-only look that follows
+        else:
+            try:
+                header = read_header(self.path)
+            except OSError as exc:
+                raise LibraryError(f"cannot read the library {self.path}: {exc.strerror}") from exc
+        if not header.sqlite:
+            raise LibraryError(f"{self.path} is not a flowdesk library (not an SQLite database); it was left untouched")
+        if _foreign_header(header):
+            raise LibraryError(f"{self.path} is an SQLite database but not a flowdesk library; it was left untouched")
+
+    def _refuse_empty_file(self) -> None:
+        """An empty file is not silently made a library: it may be a file given by mistake.
+
+        Another flowdesk creating the library this very moment leaves it empty for a few
+        milliseconds (SQLite makes the file, then writes its first page): a new file is given a
+        moment to fill before it is refused.
+        """
+        deadline = time.monotonic() + EMPTY_GRACE_S
+        while self.path.stat().st_size == 0:
+            fresh = time.time() - self.path.stat().st_mtime < EMPTY_GRACE_S
+            if not fresh or time.monotonic() > deadline:
+                raise LibraryError(
+                    f"{self.path} is an empty file, not a flowdesk library; it was left untouched (remove it, "
+                    f"or give another path, and flowdesk makes a new library there)"
+                )
+            time.sleep(0.02)
+
     def _check_and_upgrade(self) -> None:
         # Inspect read-only first: setting WAL on someone else's database would change it.
         if self.path.exists() and self.path.stat().st_size > 0:
-            probe = sqlite3.connect(
-                f"file:{self.path}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
-            )
-            try:  # in one read transaction: another process may be creating the library right now
-                probe.execute("BEGIN")
-                app_id = probe.execute("PRAGMA application_id").fetchone()[0]
-                version = probe.execute("PRAGMA user_version").fetchone()[0]
-                tables = probe.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-                probe.execute("ROLLBACK")
-            finally:
-                probe.close()
-            if app_id != APPLICATION_ID and (tables or version):
-                raise LibraryError(
-                    f"{self.path} is an SQLite database but not a flowdesk library; it was left untouched"
-                )
+            version = self._inspect()
         else:
             version = 0
         self._refuse_newer(version)
@@ -212,6 +274,23 @@ class Database:
                     version = now
         finally:
             conn.close()
+
+    def _inspect(self) -> int:
+        if not self.read_only:
+            return inspect_library(self.path)
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise LibraryError(
+                f"the library {self.path} is in a read-only place and part of it is still in {wal.name}, which "
+                f"only a writable place can take in; copy both files to a writable folder to open it"
+            )
+        version = inspect_library(self.path, immutable=True)
+        if version != LATEST:
+            raise LibraryError(
+                f"the library {self.path} is in a read-only place and needs an upgrade (schema {version}, this "
+                f"flowdesk uses {LATEST}), which cannot be written there; copy it to a writable folder to open it"
+            )
+        return version
 
     def _refuse_newer(self, version: int) -> None:
         if version > LATEST:
@@ -250,6 +329,8 @@ class Database:
         self._depth = 1
         try:
             with conn.begin():
+                if mode == "IMMEDIATE":
+                    self._check_wal()
                 yield conn
         except DBAPIError as exc:
             if isinstance(exc.orig, sqlite3.Error):
@@ -275,6 +356,7 @@ class Database:
         try:
             raw.execute("BEGIN IMMEDIATE")
             try:
+                self._check_wal()
                 yield raw
             except BaseException:
                 if raw.in_transaction:
@@ -287,6 +369,14 @@ class Database:
             raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
         finally:
             self._depth = 0
+
+    def _check_wal(self) -> None:
+        """Inside a write transaction, before anything is written: is our -wal still the library's?"""
+        try:
+            self.wal.check()
+        except WalLost as exc:
+            log.error("%s", exc)
+            raise LibraryError(str(exc)) from exc
 
     def raw(self) -> sqlite3.Connection:
         """The driver connection, for the recorder's batched inserts (inside ``write()`` only)."""

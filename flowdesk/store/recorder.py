@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import operator
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -33,20 +34,16 @@ from typing import Any
 from flowdesk.engine.describe import describe, level_of
 from flowdesk.engine.events import ErrorInfo, RunFinished, Usage, journal_adapter
 from flowdesk.store.database import Database, LibraryError
-from flowdesk.store.values import BlobBatch, to_json
+from flowdesk.store.tables import STEP_KEY, LogRow, StepRow, compiled_insert, compiled_upsert
+from flowdesk.store.values import BlobBatch, storable_text, to_json
 
 log = logging.getLogger(__name__)
 
-_UPSERT_STEP = """
-INSERT INTO step (run_id, node_id, iteration, attempt, segment, status, source, inputs, outputs, error,
-                  started_at, finished_at, duration_s, input_tokens, output_tokens, cost_usd)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (run_id, node_id, iteration, attempt, segment) DO UPDATE SET
-  status = excluded.status, source = excluded.source, inputs = coalesce(excluded.inputs, step.inputs),
-  outputs = excluded.outputs, error = excluded.error, finished_at = excluded.finished_at,
-  duration_s = excluded.duration_s, input_tokens = excluded.input_tokens,
-  output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd
-"""
+_UPSERT_STEP, _STEP_PARAMETERS = compiled_upsert(
+    StepRow, STEP_KEY, keep_if_null=frozenset({"inputs"}), set_once=frozenset({"started_at"})
+)
+_step_values = operator.attrgetter(*_STEP_PARAMETERS)
+"""A step's values in the statement's order, by column name."""
 _DURABLE_AT_ONCE = frozenset({"run_waiting"})
 _MAX_REMEMBERED = 100_000
 """Hashes of values this recorder wrote that it remembers, to skip writing them again."""
@@ -55,7 +52,9 @@ TRICKLE_S = 0.2
 """How long a run must be quiet before the events it recorded since its last commit are written."""
 TRICKLE_MAX_S = 5.0
 """The oldest an unwritten event may get while a run stays busy without committing."""
-_INSERT_LOG = "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_LOG_FIELDS = ("run_id", "node_id", "iteration", "ts", "level", "kind", "message")
+"""The order of the log rows the handlers below append."""
+_INSERT_LOG = compiled_insert(LogRow, _LOG_FIELDS)
 
 
 def error_json(error: ErrorInfo | None) -> str | None:
@@ -88,13 +87,22 @@ class _Step:
     duration_s: float = 0.0
     usage: Usage = field(default_factory=Usage)
 
+    # the step table's usage columns, by their names
+    @property
+    def input_tokens(self) -> int:
+        return self.usage.input_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        return self.usage.output_tokens
+
+    @property
+    def cost_usd(self) -> float:
+        return self.usage.cost_usd
+
     def row(self) -> tuple[Any, ...]:
-        u = self.usage
-        return (
-            self.run_id, self.node_id, self.iteration, self.attempt, self.segment, self.status, self.source,
-            self.inputs, self.outputs, self.error, self.started_at, self.finished_at, self.duration_s,
-            u.input_tokens, u.output_tokens, u.cost_usd,
-        )  # fmt: skip
+        """The values of the step's columns, in the upsert's order."""
+        return _step_values(self)  # type: ignore[no-any-return]
 
 
 class RunRecorder:
@@ -192,8 +200,8 @@ class RunRecorder:
             blobs.flush(raw)
             if dirty:
                 raw.executemany(_UPSERT_STEP, [s.row() for s in dirty.values()])
-            if logs:
-                raw.executemany(_INSERT_LOG, logs)
+            if logs:  # a message may quote odd text (a lone surrogate from a response): kept, escaped
+                raw.executemany(_INSERT_LOG, [(*row[:-1], storable_text(row[-1])) for row in logs])
 
     def _write_events(self, raw: Any, events: list[Any], blobs: BlobBatch) -> None:
         """The batch as one ``run_event`` row (see the module docstring for what is left out)."""

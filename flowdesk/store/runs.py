@@ -7,10 +7,10 @@ or run a person looks at.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row, Select, literal_column, select
 
 from flowdesk.engine.events import (
     ErrorInfo,
@@ -30,17 +30,32 @@ from flowdesk.engine.readmodel import RunView
 from flowdesk.model.fileformat import loads_workflow
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.database import Database
+from flowdesk.store.tables import LogRow, RunRow, StepRow
 from flowdesk.store.values import load_texts, load_value_maps
 from flowdesk.store.workflows import NotFoundError
 
 RUN_STATUSES = ("pending", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "interrupted")
 LIVE_STATUSES = ("pending", "running", "paused")
 
-_RUN_COLUMNS = (
-    "id, workflow_id, workflow_version, workflow_name, source, kind, parent_run_id, parent_node_id, status, error,"
-    " created_at, started_at, finished_at, duration_s, input_tokens, output_tokens, cost_usd, node_count,"
-    " node_counts, idempotency_key, owner, segment, restored_nodes, options, document_hash"
-)
+RUN = RunRow.__table__  # type: ignore[attr-defined]
+STEP = StepRow.__table__  # type: ignore[attr-defined]
+LOG = LogRow.__table__  # type: ignore[attr-defined]
+_JSON_FIELDS = {"error": None, "node_counts": "{}", "options": "{}"}
+"""Columns holding JSON text, decoded into the info objects (with what an empty one reads as)."""
+
+
+def _selecting(table: Any, info: type) -> Select[Any]:
+    """A select of the table's columns an info class shows, by its field names."""
+    return select(*(table.c[f.name] for f in fields(info)))
+
+
+def _decoded(row: Row[Any]) -> dict[str, Any]:
+    values = dict(row._mapping)
+    for name, empty in _JSON_FIELDS.items():
+        if name in values:
+            text = values[name] or empty
+            values[name] = json.loads(text) if text else None
+    return values
 
 
 @dataclass(frozen=True)
@@ -72,12 +87,8 @@ class RunInfo:
     document_hash: str | None
 
 
-def _run(row: Any) -> RunInfo:
-    values = list(row)
-    values[9] = json.loads(values[9]) if values[9] else None
-    values[18] = json.loads(values[18] or "{}")
-    values[23] = json.loads(values[23] or "{}")
-    return RunInfo(*values)
+def _run(row: Row[Any]) -> RunInfo:
+    return RunInfo(**_decoded(row))
 
 
 @dataclass(frozen=True)
@@ -108,17 +119,20 @@ class LogInfo:
     message: str
 
 
+_RUNS = _selecting(RUN, RunInfo)
+_STEPS = _selecting(STEP, StepInfo)
+_LOGS = _selecting(LOG, LogInfo)
+
+
 class RunJournalReader:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def _find(self, conn: Connection, run_id: str) -> RunInfo:
-        row = conn.exec_driver_sql(f"SELECT {_RUN_COLUMNS} FROM run WHERE id = ?", (run_id,)).first()
+        row = conn.execute(_RUNS.where(RUN.c.id == run_id)).first()
         if row is None and len(run_id) >= 4:  # a unique prefix of a top-level run, as git allows for commits
-            rows = conn.exec_driver_sql(
-                f"SELECT {_RUN_COLUMNS} FROM run WHERE id LIKE ? ESCAPE '\\' AND kind != 'child' LIMIT 2",
-                (run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
-            ).all()
+            prefix = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = conn.execute(_RUNS.where(RUN.c.id.like(prefix, escape="\\"), RUN.c.kind != "child").limit(2)).all()
             row = rows[0] if len(rows) == 1 else None
         if row is None:
             raise NotFoundError(f"there is no run '{run_id}' in the library (see `flowdesk runs`)")
@@ -130,7 +144,7 @@ class RunJournalReader:
 
     def find_by_key(self, key: str) -> RunInfo | None:
         with self.db.read() as conn:
-            row = conn.exec_driver_sql(f"SELECT {_RUN_COLUMNS} FROM run WHERE idempotency_key = ?", (key,)).first()
+            row = conn.execute(_RUNS.where(RUN.c.idempotency_key == key)).first()
         return _run(row) if row else None
 
     def list(
@@ -138,65 +152,51 @@ class RunJournalReader:
         include_children: bool = False, parent_run_id: str | None = None,
     ) -> list[RunInfo]:  # fmt: skip
         """Newest first."""
-        clauses, params = [], []
+        query = _RUNS.order_by(RUN.c.created_at.desc(), literal_column("rowid").desc())
         if workflow_id is not None:
-            clauses.append("workflow_id = ?")
-            params.append(workflow_id)
+            query = query.where(RUN.c.workflow_id == workflow_id)
         if status is not None:
-            clauses.append("status = ?")
-            params.append(status)
+            query = query.where(RUN.c.status == status)
         if parent_run_id is not None:
-            clauses.append("parent_run_id = ?")
-            params.append(parent_run_id)
+            query = query.where(RUN.c.parent_run_id == parent_run_id)
         elif not include_children:
-            clauses.append("kind != 'child'")
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        tail = f" LIMIT {int(limit)}" if limit else ""
+            query = query.where(RUN.c.kind != "child")
+        if limit:
+            query = query.limit(int(limit))
         with self.db.read() as conn:
-            rows = conn.exec_driver_sql(
-                f"SELECT {_RUN_COLUMNS} FROM run {where} ORDER BY created_at DESC, rowid DESC{tail}", tuple(params)
-            ).all()
+            rows = conn.execute(query).all()
         return [_run(r) for r in rows]
 
     def steps(self, run_id: str) -> list[StepInfo]:
         """Every attempt of every node, in the order they started."""
         with self.db.read() as conn:
             run = self._find(conn, run_id)
-            rows = conn.exec_driver_sql(
-                "SELECT id, node_id, iteration, attempt, segment, status, source, error, started_at, finished_at,"
-                " duration_s, input_tokens, output_tokens, cost_usd FROM step WHERE run_id = ? ORDER BY id",
-                (run.id,),
-            ).all()
-        return [
-            StepInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None, *r[8:]) for r in rows
-        ]
+            rows = conn.execute(_STEPS.where(STEP.c.run_id == run.id).order_by(STEP.c.id)).all()
+        return [StepInfo(**_decoded(r)) for r in rows]
 
     def step_values(self, step_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
         """A step's (inputs, outputs), in full."""
         with self.db.read() as conn:
-            row = conn.exec_driver_sql("SELECT inputs, outputs FROM step WHERE id = ?", (step_id,)).first()
+            row = conn.execute(select(STEP.c.inputs, STEP.c.outputs).where(STEP.c.id == step_id)).first()
             if row is None:
                 raise NotFoundError(f"there is no step {step_id}")
-            inputs, outputs = load_value_maps(conn, [row[0], row[1]])
+            inputs, outputs = load_value_maps(conn, [row.inputs, row.outputs])
         return inputs, outputs
 
     def run_values(self, run_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """A run's (inputs, outputs)."""
         with self.db.read() as conn:
             run = self._find(conn, run_id)
-            row = conn.exec_driver_sql("SELECT inputs, outputs FROM run WHERE id = ?", (run.id,)).first()
-            inputs, outputs = load_value_maps(conn, [row[0], row[1]])
+            row = conn.execute(select(RUN.c.inputs, RUN.c.outputs).where(RUN.c.id == run.id)).one()
+            inputs, outputs = load_value_maps(conn, [row.inputs, row.outputs])
         return inputs, outputs
 
     def logs(self, run_id: str, *, limit: int | None = None) -> list[LogInfo]:
         with self.db.read() as conn:
             run = self._find(conn, run_id)
-            tail = f" LIMIT {int(limit)}" if limit else ""
-            rows = conn.exec_driver_sql(
-                f"SELECT node_id, iteration, ts, level, kind, message FROM log WHERE run_id = ? ORDER BY id{tail}",
-                (run.id,),
-            ).all()
-        return [LogInfo(*r) for r in rows]
+            query = _LOGS.where(LOG.c.run_id == run.id).order_by(LOG.c.id)
+            rows = conn.execute(query.limit(int(limit)) if limit else query).all()
+        return [LogInfo(**r._mapping) for r in rows]
 
     def events(self, run_id: str) -> list[Any]:
         """The run's events as the journal kept them (its sub-runs' too), values put back by hash."""
@@ -242,11 +242,12 @@ class RunJournalReader:
         Per loop pass, so that a resume replays the passes recorded and goes on from there."""
         with self.db.read() as conn:
             run = self._find(conn, run_id)
-            rows = conn.exec_driver_sql(
-                "SELECT node_id, iteration, status, outputs FROM step WHERE run_id = ? ORDER BY segment, attempt, id",
-                (run.id,),
+            rows = conn.execute(
+                select(STEP.c.node_id, STEP.c.iteration, STEP.c.status, STEP.c.outputs)
+                .where(STEP.c.run_id == run.id)
+                .order_by(STEP.c.segment, STEP.c.attempt, STEP.c.id)
             ).all()
-            latest = {(r[0], r[1]): (r[2], r[3]) for r in rows}
+            latest = {(r.node_id, r.iteration): (r.status, r.outputs) for r in rows}
             outputs = load_value_maps(conn, [v[1] if v[0] == "succeeded" else None for v in latest.values()])
         return {key: (v[0], out) for (key, v), out in zip(latest.items(), outputs, strict=True)}
 
@@ -254,11 +255,12 @@ class RunJournalReader:
         """Each node's latest recorded state and outputs (its last loop pass): what the run shows."""
         with self.db.read() as conn:
             run = self._find(conn, run_id)
-            rows = conn.exec_driver_sql(
-                "SELECT node_id, status, outputs FROM step WHERE run_id = ? ORDER BY segment, iteration, attempt, id",
-                (run.id,),
+            rows = conn.execute(
+                select(STEP.c.node_id, STEP.c.status, STEP.c.outputs)
+                .where(STEP.c.run_id == run.id)
+                .order_by(STEP.c.segment, STEP.c.iteration, STEP.c.attempt, STEP.c.id)
             ).all()
-            latest = {r[0]: (r[1], r[2]) for r in rows}
+            latest = {r.node_id: (r.status, r.outputs) for r in rows}
             outputs = load_value_maps(conn, [v[1] if v[0] == "succeeded" else None for v in latest.values()])
         status = {node: v[0] for node, v in latest.items()}
         return status, dict(zip(latest, outputs, strict=True))

@@ -1,8 +1,10 @@
-"""The library's tables, as SQLModel classes: what a workflow, a version, a run and a step are on disk.
+"""The library's tables, as SQLModel classes: the one declaration of every table and column.
 
-The schema itself is created and changed only by ``flowdesk.store.migrations`` (frozen DDL per
-schema version); these classes are the typed view the repository reads and writes through, and
-a test checks that the two agree column for column.
+The schema on disk is created and changed only by ``flowdesk.store.migrations`` (frozen DDL per
+schema version, as a migration must be); a test replays them and checks the result against
+these classes (names, types, nullability, keys), and every open checks a library's tables
+against them (``flowdesk.store.schema``). Reads select these classes' columns and read rows by
+name; the journal's batched statements are compiled from them once (``compiled_upsert``).
 
 Values live in ``blob`` by content hash, one row per distinct value: a step's inputs and outputs
 and a run's are small maps of port name to hash. A value passed down a chain of nodes (one
@@ -12,7 +14,11 @@ once.
 
 from __future__ import annotations
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+STEP_KEY = ("run_id", "node_id", "iteration", "attempt", "segment")
+"""A step's natural key: one row per node attempt, loop pass and run segment."""
 
 
 class WorkflowRow(SQLModel, table=True):
@@ -33,6 +39,7 @@ class WorkflowRow(SQLModel, table=True):
 
 class WorkflowVersionRow(SQLModel, table=True):
     __tablename__ = "workflow_version"
+    __table_args__ = (UniqueConstraint("workflow_id", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
     workflow_id: str = Field(foreign_key="workflow.id", ondelete="CASCADE")
@@ -99,6 +106,7 @@ class RunRow(SQLModel, table=True):
 
 class StepRow(SQLModel, table=True):
     __tablename__ = "step"
+    __table_args__ = (UniqueConstraint(*STEP_KEY),)
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="run.id", ondelete="CASCADE")
@@ -147,3 +155,47 @@ class RunEventRow(SQLModel, table=True):
     seq: int = Field(primary_key=True)
     data: bytes
     """A JSON array of events (``flowdesk.engine.events.journal_adapter``); values by hash (see the recorder)."""
+
+
+TABLES: tuple[type[SQLModel], ...] = (BlobRow, WorkflowRow, WorkflowVersionRow, RunRow, StepRow, LogRow, RunEventRow)
+
+
+def declared_columns() -> dict[str, tuple[str, ...]]:
+    """Each table's name and column names, as the classes above declare them."""
+    return {cls.__table__.name: tuple(c.name for c in cls.__table__.columns) for cls in TABLES}  # type: ignore[attr-defined]
+
+
+def compiled_upsert(
+    table: type[SQLModel], key: tuple[str, ...], *, keep_if_null: frozenset[str], set_once: frozenset[str]
+) -> tuple[str, tuple[str, ...]]:
+    """(SQL, parameter names in order) of an insert of every column but ``id`` that updates the row ``key``
+    names instead when it is there: ``keep_if_null`` columns keep their stored value when the new one is
+    NULL, ``set_once`` columns keep the first value written.
+
+    Compiled once: the journal runs it through the driver's ``executemany`` (SQLAlchemy's per-row
+    execution would cost more than the journal's whole budget).
+    """
+    from sqlalchemy import bindparam, func
+    from sqlalchemy.dialects import sqlite
+
+    t = table.__table__  # type: ignore[attr-defined]
+    names = tuple(c.name for c in t.columns if c.name != "id")
+    stmt = sqlite.insert(t).values({name: bindparam(name) for name in names})
+    updated = {
+        name: func.coalesce(stmt.excluded[name], t.c[name]) if name in keep_if_null else stmt.excluded[name]
+        for name in names
+        if name not in key and name not in set_once
+    }
+    compiled = stmt.on_conflict_do_update(index_elements=list(key), set_=updated).compile(
+        dialect=sqlite.dialect(paramstyle="qmark")
+    )
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+def compiled_insert(table: type[SQLModel], names: tuple[str, ...]) -> str:
+    """The SQL of an insert of ``names`` (in that order, as ``?`` parameters): for the driver's ``executemany``."""
+    from sqlalchemy import bindparam, insert
+    from sqlalchemy.dialects import sqlite
+
+    stmt = insert(table.__table__).values({name: bindparam(name) for name in names})  # type: ignore[attr-defined]
+    return str(stmt.compile(dialect=sqlite.dialect(paramstyle="qmark")))

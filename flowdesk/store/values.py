@@ -8,6 +8,7 @@ copy per row; the same holds for the document behind many runs of one workflow v
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Mapping
 from hashlib import blake2b
@@ -16,8 +17,37 @@ from typing import Any
 _INSERT = "INSERT OR IGNORE INTO blob (hash, size, data) VALUES (?, ?, ?)"
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return storable(json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+
+
+def storable(json_text: str) -> str:
+    """JSON text that UTF-8 can hold: a lone surrogate (from a response's ``"\\ud800"``) written as its escape.
+
+    Outside string literals JSON text is ASCII, so every such character is inside one, where
+    its ``\\uXXXX`` escape reads back as the very same string: nothing is lost.
+    """
+    if text_is_utf8(json_text):
+        return json_text
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
+
+
+def storable_text(text: str) -> str:
+    """Free text (a log line, a message) that UTF-8 can hold: lone surrogates shown as ``\\udXXX``."""
+    return text if text_is_utf8(text) else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def text_is_utf8(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def text_hash(text: str) -> str:
@@ -39,7 +69,8 @@ class BlobBatch:
         return bool(self._pending)
 
     def text(self, text: str) -> str:
-        """Store a text as it is (a workflow document); returns its hash."""
+        """Store a JSON text as it is (a workflow document); returns its hash."""
+        text = storable(text)
         digest = text_hash(text)
         if digest not in self._known:
             self._pending[digest] = text

@@ -12,15 +12,17 @@ import json
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row, delete, insert, or_, select, update
 
-from flowdesk.model.fileformat import dumps_workflow, loads_workflow, read_workflow, write_workflow
+from flowdesk.model.fileformat import WorkflowFileError, dumps_workflow, loads_workflow, read_workflow, write_workflow
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.database import Database
+from flowdesk.store.files import is_library_file
+from flowdesk.store.tables import RunRow, WorkflowRow, WorkflowVersionRow
 from flowdesk.store.values import BlobBatch, load_texts, text_hash
 
 STATUSES = ("draft", "active", "archived")
@@ -75,18 +77,33 @@ def content_hash(wf: Workflow) -> str:
     return text_hash(dumps_workflow(wf.model_copy(update={"version": 1})))
 
 
-_INFO_COLUMNS = (
-    "w.id, w.slug, w.name, w.description, w.tags, w.status, w.current_version, w.created_at, w.updated_at, "
-    "(SELECT status FROM run r WHERE r.workflow_id = w.id AND r.kind != 'child' ORDER BY created_at DESC LIMIT 1), "
-    "(SELECT created_at FROM run r WHERE r.workflow_id = w.id AND r.kind != 'child' ORDER BY created_at DESC LIMIT 1)"
+WORKFLOW = WorkflowRow.__table__  # type: ignore[attr-defined]
+VERSION = WorkflowVersionRow.__table__  # type: ignore[attr-defined]
+_RUN = RunRow.__table__  # type: ignore[attr-defined]
+
+
+def _last_run(column: str) -> Any:
+    """The workflow's latest top-level run's ``column``, as a scalar subquery."""
+    return (
+        select(_RUN.c[column])
+        .where(_RUN.c.workflow_id == WORKFLOW.c.id, _RUN.c.kind != "child")
+        .order_by(_RUN.c.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+_INFO = select(
+    *(WORKFLOW.c[f.name] for f in fields(WorkflowInfo) if f.name in WORKFLOW.c),
+    _last_run("status").label("last_run_status"),
+    _last_run("created_at").label("last_run_at"),
 )
 
 
-def _info(row: Any) -> WorkflowInfo:
-    return WorkflowInfo(
-        id=row[0], slug=row[1], name=row[2], description=row[3], tags=tuple(json.loads(row[4])), status=row[5],
-        current_version=row[6], created_at=row[7], updated_at=row[8], last_run_status=row[9], last_run_at=row[10],
-    )  # fmt: skip
+def _info(row: Row[Any]) -> WorkflowInfo:
+    values = dict(row._mapping)
+    values["tags"] = tuple(json.loads(values["tags"]))
+    return WorkflowInfo(**values)
 
 
 class WorkflowLibrary:
@@ -95,9 +112,7 @@ class WorkflowLibrary:
 
     # ------------------------------------------------------------ finding
     def _find(self, conn: Connection, ref: str) -> WorkflowInfo:
-        row = conn.exec_driver_sql(
-            f"SELECT {_INFO_COLUMNS} FROM workflow w WHERE w.id = ? OR w.slug = ?", (ref, ref)
-        ).first()
+        row = conn.execute(_INFO.where(or_(WORKFLOW.c.id == ref, WORKFLOW.c.slug == ref))).first()
         if row is None:
             raise NotFoundError(f"there is no workflow '{ref}' in the library (see `flowdesk list`)")
         return _info(row)
@@ -108,27 +123,23 @@ class WorkflowLibrary:
 
     def exists(self, ref: str) -> bool:
         with self.db.read() as conn:
-            found = conn.exec_driver_sql("SELECT 1 FROM workflow WHERE id = ? OR slug = ?", (ref, ref)).first()
+            found = conn.execute(select(WORKFLOW.c.id).where(or_(WORKFLOW.c.id == ref, WORKFLOW.c.slug == ref))).first()
         return found is not None
 
     def list(
         self, search: str = "", *, include_archived: bool = False, status: str | None = None
     ) -> list[WorkflowInfo]:
         """Newest change first; ``search`` matches name, slug, description and tags (any case)."""
-        clauses, params = [], []
+        query = _INFO.order_by(WORKFLOW.c.updated_at.desc())
         if status:
-            clauses.append("w.status = ?")
-            params.append(status)
+            query = query.where(WORKFLOW.c.status == status)
         elif not include_archived:
-            clauses.append("w.status != 'archived'")
+            query = query.where(WORKFLOW.c.status != "archived")
         if search:
-            clauses.append("(w.name LIKE ? OR w.slug LIKE ? OR w.description LIKE ? OR w.tags LIKE ?)")
-            params.extend([f"%{search}%"] * 4)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+            pattern = f"%{search}%"
+            query = query.where(or_(*(WORKFLOW.c[c].like(pattern) for c in ("name", "slug", "description", "tags"))))
         with self.db.read() as conn:
-            rows = conn.exec_driver_sql(
-                f"SELECT {_INFO_COLUMNS} FROM workflow w {where} ORDER BY w.updated_at DESC", tuple(params)
-            ).all()
+            rows = conn.execute(query).all()
         return [_info(r) for r in rows]
 
     # ------------------------------------------------------------ documents
@@ -137,14 +148,14 @@ class WorkflowLibrary:
         with self.db.read() as conn:
             info = self._find(conn, ref)
             number = version or info.current_version
-            row = conn.exec_driver_sql(
-                "SELECT document_hash FROM workflow_version WHERE workflow_id = ? AND version = ?", (info.id, number)
-            ).first()
-            if row is None:
+            document = conn.execute(
+                select(VERSION.c.document_hash).where(VERSION.c.workflow_id == info.id, VERSION.c.version == number)
+            ).scalar()
+            if document is None:
                 raise NotFoundError(
                     f"workflow '{info.slug}' has no version {number} (it has 1 to {info.current_version})"
                 )
-            text = load_texts(conn, [row[0]])[row[0]]
+            text = load_texts(conn, [document])[document]
         return loads_workflow(text, source=f"library:{info.slug}@{number}")
 
     def save(
@@ -154,45 +165,48 @@ class WorkflowLibrary:
         digest = content_hash(wf)
         now = time.time()
         with self.db.write() as conn:
-            row = conn.exec_driver_sql("SELECT current_version FROM workflow WHERE id = ?", (wf.id,)).first()
-            if row is None:
+            current = conn.execute(select(WORKFLOW.c.current_version).where(WORKFLOW.c.id == wf.id)).scalar()
+            if current is None:
                 slug = self._free_slug(conn, slugify(wf.name))
-                conn.exec_driver_sql(
-                    "INSERT INTO workflow (id, slug, name, description, tags, status, current_version, created_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, 'draft', 0, ?, ?)",
-                    (wf.id, slug, wf.name, wf.description, json.dumps(list(tags or ())), now, now),
-                )
+                conn.execute(
+                    insert(WORKFLOW).values(
+                        id=wf.id, slug=slug, name=wf.name, description=wf.description,
+                        tags=json.dumps(list(tags or ())), status="draft", current_version=0, created_at=now,
+                        updated_at=now,
+                    )
+                )  # fmt: skip
                 current = 0
             else:
-                current = row[0]
-                last = conn.exec_driver_sql(
-                    "SELECT content_hash FROM workflow_version WHERE workflow_id = ? AND version = ?", (wf.id, current)
-                ).first()
-                if last is not None and last[0] == digest:
+                last = conn.execute(
+                    select(VERSION.c.content_hash).where(VERSION.c.workflow_id == wf.id, VERSION.c.version == current)
+                ).scalar()
+                if last == digest:
                     self._set_tags(conn, wf.id, tags)
                     return SaveResult(wf.id, current, created=False)
             version = current + 1
             blobs = BlobBatch()
             document = blobs.text(dumps_workflow(wf.model_copy(update={"version": version})))
             blobs.flush(self.db.raw())
-            conn.exec_driver_sql(
-                "INSERT INTO workflow_version (workflow_id, version, created_at, author, summary, document_hash,"
-                " content_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (wf.id, version, now, author, summary, document, digest),
-            )
-            conn.exec_driver_sql(
-                "UPDATE workflow SET name = ?, description = ?, current_version = ?, updated_at = ? WHERE id = ?",
-                (wf.name, wf.description, version, now, wf.id),
+            conn.execute(
+                insert(VERSION).values(
+                    workflow_id=wf.id, version=version, created_at=now, author=author, summary=summary,
+                    document_hash=document, content_hash=digest,
+                )
+            )  # fmt: skip
+            conn.execute(
+                update(WORKFLOW)
+                .where(WORKFLOW.c.id == wf.id)
+                .values(name=wf.name, description=wf.description, current_version=version, updated_at=now)
             )
             self._set_tags(conn, wf.id, tags)
         return SaveResult(wf.id, version, created=True)
 
     def _set_tags(self, conn: Connection, workflow_id: str, tags: tuple[str, ...] | None) -> None:
         if tags is not None:
-            conn.exec_driver_sql("UPDATE workflow SET tags = ? WHERE id = ?", (json.dumps(list(tags)), workflow_id))
+            conn.execute(update(WORKFLOW).where(WORKFLOW.c.id == workflow_id).values(tags=json.dumps(list(tags))))
 
     def _free_slug(self, conn: Connection, base: str) -> str:
-        taken = {r[0] for r in conn.exec_driver_sql("SELECT slug FROM workflow WHERE slug LIKE ?", (f"{base}%",))}
+        taken = set(conn.execute(select(WORKFLOW.c.slug).where(WORKFLOW.c.slug.like(f"{base}%"))).scalars())
         slug, n = base, 1
         while slug in taken:
             n += 1
@@ -209,9 +223,7 @@ class WorkflowLibrary:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
         with self.db.write() as conn:
             info = self._find(conn, ref)
-            conn.exec_driver_sql(
-                "UPDATE workflow SET status = ?, updated_at = ? WHERE id = ?", (status, time.time(), info.id)
-            )
+            conn.execute(update(WORKFLOW).where(WORKFLOW.c.id == info.id).values(status=status, updated_at=time.time()))
 
     def duplicate(self, ref: str, name: str | None = None) -> SaveResult:
         wf = self.load(ref)
@@ -224,8 +236,8 @@ class WorkflowLibrary:
             info = self._find(conn, ref)
             deleted = 0
             if with_runs:
-                deleted = conn.exec_driver_sql("DELETE FROM run WHERE workflow_id = ?", (info.id,)).rowcount
-            conn.exec_driver_sql("DELETE FROM workflow WHERE id = ?", (info.id,))
+                deleted = conn.execute(delete(_RUN).where(_RUN.c.workflow_id == info.id)).rowcount
+            conn.execute(delete(WORKFLOW).where(WORKFLOW.c.id == info.id))
             drop_unused_blobs(conn)
         return deleted
 
@@ -233,12 +245,12 @@ class WorkflowLibrary:
         """Every saved version, newest first."""
         with self.db.read() as conn:
             info = self._find(conn, ref)
-            rows = conn.exec_driver_sql(
-                "SELECT version, created_at, author, summary FROM workflow_version WHERE workflow_id = ?"
-                " ORDER BY version DESC",
-                (info.id,),
+            rows = conn.execute(
+                select(VERSION.c.version, VERSION.c.created_at, VERSION.c.author, VERSION.c.summary)
+                .where(VERSION.c.workflow_id == info.id)
+                .order_by(VERSION.c.version.desc())
             ).all()
-        return [VersionInfo(r[0], r[1], r[2], r[3], r[0] == info.current_version) for r in rows]
+        return [VersionInfo(**r._mapping, current=r.version == info.current_version) for r in rows]
 
     def restore(self, ref: str, version: int) -> SaveResult:
         """Make an old version current again, as a new version (history is never rewritten)."""
@@ -248,6 +260,7 @@ class WorkflowLibrary:
     # ------------------------------------------------------------ files
     def import_file(self, path: str | Path, *, as_new: bool = False) -> SaveResult:
         """Read and validate a workflow file, then save it (a new version if its id is already here)."""
+        refuse_library_file(self.db.path, path)
         wf = read_workflow(path)
         if as_new and self.exists(wf.id):
             wf = wf.model_copy(update={"id": f"wf_{uuid.uuid4().hex[:12]}"})
@@ -281,6 +294,12 @@ class WorkflowLibrary:
         if path is not None:
             write_workflow(wf, path)
         return dumps_workflow(wf)
+
+
+def refuse_library_file(library: Path, path: str | Path) -> None:
+    """Reading the library (or its -wal, -shm) as a workflow file would drop this process's locks on it."""
+    if is_library_file(library, path):
+        raise WorkflowFileError(f"{path} is the library's own file, not a workflow file; it was not read", str(path))
 
 
 def drop_unused_blobs(conn: Connection) -> None:

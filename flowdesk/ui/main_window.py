@@ -24,7 +24,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -40,19 +39,22 @@ from flowdesk.model.commands import AddNode, CommandRefused
 from flowdesk.model.document import WorkflowDocument
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow, write_workflow
 from flowdesk.model.ids import id_stem
+from flowdesk.model.repair import with_unique_ids
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.registry import Registry
 from flowdesk.providers.setup import LLMServices
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import Store
-from flowdesk.store.workflows import NotFoundError
+from flowdesk.store.workflows import NotFoundError, refuse_library_file
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.theme import snap
 from flowdesk.ui.canvas.view import WorkflowView
 from flowdesk.ui.edit_actions import EditActions
+from flowdesk.ui.file_dialogs import open_file_name, save_file_name
 from flowdesk.ui.help_menu import HelpMenu
 from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
+from flowdesk.ui.library_backup import LibraryBackup
 from flowdesk.ui.library_dialog import LibraryDialog
 from flowdesk.ui.naming_actions import NamingActions
 from flowdesk.ui.palette import KIND_MIME, Palette
@@ -177,6 +179,7 @@ class MainWindow(QMainWindow):
         self._action("File", "Se&ttings…", self.show_settings, "Ctrl+,")
         self._menus["File"].addSeparator()
         self._action("File", "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.library_backup = LibraryBackup.install(self, self.store, self._menus["File"])
         self.undo_action = self._action("Edit", "&Undo", lambda: self.stack and self.stack.undo(), "Ctrl+Z")
         self.redo_action = self._action("Edit", "&Redo", lambda: self.stack and self.stack.redo(), "Ctrl+Shift+Z")
         self._action("Edit", "Select &all", self._select_all, QKeySequence.StandardKey.SelectAll)
@@ -254,14 +257,22 @@ class MainWindow(QMainWindow):
         path = Path(ref)
         try:
             if path.suffix == ".json" or path.is_file():
-                self.load(read_workflow(path), str(path))
+                refuse_library_file(self.store.path, path)  # reading it would drop the library's locks
+                workflow, source = read_workflow(path), str(path)
             else:
-                self.load(self.store.workflows.load(ref), "library")
+                workflow, source = self.store.workflows.load(ref), "library"
+            workflow, renamed = with_unique_ids(workflow)  # a stored workflow with colliding ids still opens
+            self.load(workflow, source)
         except (WorkflowFileError, NotFoundError, LibraryError, OSError) as exc:
             self._warn("Cannot open", str(exc))
             self.session.forget(ref)
             return False
         self.session.opened(ref if self.source != "library" else self.document.workflow.id)
+        if renamed:
+            self._warn(
+                "Ids made unique",
+                f"This workflow had ids used twice; renamed: {', '.join(renamed)}. Save to keep it so.",
+            )
         return True
 
     def open_from_library(self) -> None:
@@ -274,7 +285,7 @@ class MainWindow(QMainWindow):
     def import_file(self) -> None:
         if not self._may_discard():
             return
-        name, _ = QFileDialog.getOpenFileName(self, "Import a workflow", "", "Workflow files (*.json)")
+        name = open_file_name(self, "Import a workflow", "", "Workflow files (*.json)", self.store.path)
         if name:
             self.open_workflow(name)
 
@@ -282,7 +293,7 @@ class MainWindow(QMainWindow):
         if self.document is None:
             return
         default = f"{id_stem(self.document.workflow.name) or 'workflow'}.json"
-        name, _ = QFileDialog.getSaveFileName(self, "Export the workflow", default, "Workflow files (*.json)")
+        name = save_file_name(self, "Export the workflow", default, "Workflow files (*.json)", self.store.path)
         if name:
             try:
                 write_workflow(self.document.workflow, name)

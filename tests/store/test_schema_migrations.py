@@ -104,3 +104,51 @@ def test_reopening_keeps_everything(tmp_path: Path) -> None:
     assert [w.id for w in store.workflows.list()] == ["wf_a"]
     assert store.db.upgraded == []
     store.close()
+
+
+def _affinity(declared: str) -> str:
+    """SQLite's type affinity of a declared type (the rules of its documentation, section 3.1)."""
+    upper = declared.upper()
+    if "INT" in upper:
+        return "INTEGER"
+    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
+def test_the_frozen_migrations_make_exactly_the_tables_the_classes_declare() -> None:
+    """The classes are the one declaration; the migrations, frozen DDL, must make what they say, column by column."""
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+    from flowdesk.store.tables import TABLES
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrations.upgrade(conn, 0)
+    made = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert made == {cls.__table__.name for cls in TABLES}  # type: ignore[attr-defined]
+    dialect = sqlite_dialect.dialect()
+    for cls in TABLES:
+        table = cls.__table__  # type: ignore[attr-defined]
+        info = {row[1]: row for row in conn.execute(f"PRAGMA table_info({table.name})")}
+        assert list(info) == [c.name for c in table.columns], table.name  # same columns, same order
+        for column in table.columns:
+            _, name, declared, notnull, _, pk = info[column.name]
+            where = f"{table.name}.{name}"
+            assert _affinity(declared) == _affinity(column.type.compile(dialect=dialect)), where
+            assert bool(pk) == column.primary_key, where
+            if not column.primary_key:
+                assert bool(notnull) == (not column.nullable), where
+        foreign = {(row[3], row[2], row[4]) for row in conn.execute(f"PRAGMA foreign_key_list({table.name})")}
+        declared_fks = {(fk.parent.name, fk.column.table.name, fk.column.name) for fk in table.foreign_keys}
+        assert foreign == declared_fks, table.name
+        unique = set()
+        for row in conn.execute(f"PRAGMA index_list({table.name})"):
+            if row[2] and row[3] == "u":  # a UNIQUE constraint of the table (not a separate index)
+                unique.add(tuple(r[2] for r in conn.execute(f"PRAGMA index_info('{row[1]}')")))
+        declared_unique = {(c.name,) for c in table.columns if c.unique}
+        declared_unique |= {
+            tuple(c.name for c in u.columns) for u in table.constraints if type(u).__name__ == "UniqueConstraint"
+        }
+        assert unique == declared_unique, table.name

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -33,6 +32,7 @@ from flowdesk.engine.runner import RunInputError, prepare_inputs
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import RunInput, Workflow
 from flowdesk.paths import examples_dir
+from flowdesk.ui.file_dialogs import existing_directory
 from flowdesk.ui.theming import set_tone
 
 FILE_TOOLS = ("file_read", "file_write")
@@ -137,7 +137,7 @@ class RunInputsDialog(QDialog):
         return data if isinstance(data, dict) else {}
 
     def _choose_folder(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Folder the file tools may use", self.folder.text())
+        chosen = existing_directory(self, "Folder the file tools may use", self.folder.text())
         if chosen:
             self.folder.setText(chosen)
 
