@@ -55,6 +55,7 @@ from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_dialog import LibraryDialog
 from flowdesk.ui.naming_actions import NamingActions
+from flowdesk.ui.open_document import OpenDocument
 from flowdesk.ui.palette import KIND_MIME, Palette
 from flowdesk.ui.quick_add import QuickAdd
 from flowdesk.ui.quick_add_actions import QuickAddActions
@@ -68,8 +69,10 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
+    document_opened = Signal(object)
+    """A workflow was opened: the new :class:`OpenDocument` (its parts are new; the old one is closed)."""
     document_loaded = Signal()
-    """A workflow was opened: ``document``, ``scene``, ``view`` and ``stack`` are new."""
+    """A workflow was opened (for listeners that read ``current``)."""
     problems_changed = Signal(list)
     """The open workflow's validation problems changed (``self.problems.first_error()``: why Run is blocked)."""
 
@@ -82,13 +85,9 @@ class MainWindow(QMainWindow):
         self.store = store
         self.registry = registry
         self.settings = settings or QSettings("flowdesk", "flowdesk")
-        self.document: WorkflowDocument | None = None
-        self.stack: DocumentUndoStack | None = None
-        self.scene: WorkflowScene | None = None
+        self.current: OpenDocument | None = None
+        """The open workflow's parts (document, undo stack, scene, view, source), closed as one."""
         self._error_noticed = False
-        self.source: str | None = None
-        """Where the open workflow came from: 'library', or a file path until it is saved."""
-        self.view: WorkflowView | None = None
         self._canvas_holder = QStackedWidget()
         self.setCentralWidget(self._canvas_holder)
         self.palette = Palette(registry)
@@ -197,52 +196,77 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ documents
     def load(self, workflow: Workflow, source: str) -> None:
         """Show ``workflow`` (replacing the open one, which the caller has saved or given up)."""
-        old_view = self.view
-        if self.scene is not None:
-            self.scene.dispose()
+        old = self.current
         if self.inspector is not None:
             self.inspector.dispose()
-        self.document = WorkflowDocument(workflow, self.registry)
-        self.stack = DocumentUndoStack(self.document, self)
-        self.stack.refused.connect(self._say)
-        self.stack.cleanChanged.connect(self._update_title)
-        self.stack.cleanChanged.connect(self._clean_changed)
-        self.stack.canUndoChanged.connect(self.undo_action.setEnabled)
-        self.stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        doc = OpenDocument(workflow, self.registry, source)
+        self.current = doc
+        doc.link(doc.stack.refused, self._say)
+        doc.link(doc.stack.cleanChanged, self._update_title)
+        doc.link(doc.stack.cleanChanged, self._clean_changed)
+        doc.link(doc.stack.canUndoChanged, self.undo_action.setEnabled)
+        doc.link(doc.stack.canRedoChanged, self.redo_action.setEnabled)
         self.undo_action.setEnabled(False)
         self.redo_action.setEnabled(False)
-        self.document.subscribe(self._document_changed)
-        self.scene = WorkflowScene(self.document, self.stack)
-        self.scene.selectionChanged.connect(self._selection_changed)
-        self.view = WorkflowView(self.scene)
-        self.view.setAcceptDrops(True)
-        self.view.viewport().setAcceptDrops(True)
-        self.view.viewport().installEventFilter(self)
-        self.view.connection_refused.connect(self._say)
-        self.view.wire_dropped.connect(self.quick_add.from_wire)
-        tab = QShortcut(QKeySequence(Qt.Key.Key_Tab), self.view, context=Qt.ShortcutContext.WidgetShortcut)
+        doc.subscribe(self._document_changed)
+        doc.link(doc.scene.selectionChanged, self._selection_changed)
+        view = doc.view
+        view.setAcceptDrops(True)
+        view.viewport().setAcceptDrops(True)
+        view.viewport().installEventFilter(self)
+        doc.link(view.connection_refused, self._say)
+        doc.link(view.wire_dropped, self.quick_add.from_wire)
+        tab = QShortcut(QKeySequence(Qt.Key.Key_Tab), view, context=Qt.ShortcutContext.WidgetShortcut)
         tab.activated.connect(self.quick_add.at_cursor)
         # swapped inside a fixed central holder: replacing the central widget itself would make the
         # window lay its docks out afresh around a new, small view
-        if old_view is not None:
-            self._canvas_holder.removeWidget(old_view)
-            old_view.deleteLater()
-        self._canvas_holder.addWidget(self.view)
-        self._canvas_holder.setCurrentWidget(self.view)
-        self.inspector = Inspector(self.stack)
+        self._canvas_holder.addWidget(view)
+        self._canvas_holder.setCurrentWidget(view)
+        self.inspector = Inspector(doc.stack)
         old_inspector = self.inspector_tabs.widget(0)
         self.inspector_tabs.removeTab(0)
+        old_inspector.setParent(None)
         old_inspector.deleteLater()
         self.inspector_tabs.insertTab(0, self.inspector, "Settings")
         self.inspector_tabs.setCurrentIndex(0)
-        self.history_view.setStack(self.stack)
-        self.source = source
+        self.history_view.setStack(doc.stack)
+        if old is not None:
+            self._canvas_holder.removeWidget(old.view)
+            old.close()
         self._update_title()
         if workflow.nodes:
-            self.view.fit_all(readable=True)
-        self.view.setFocus()
+            view.fit_all(readable=True)
+        view.setFocus()
+        self.document_opened.emit(doc)
         self.document_loaded.emit()
         self.runs.document_loaded()
+
+    # the open document's parts, for reading (tests, the app); helpers are handed the OpenDocument itself
+    @property
+    def document(self) -> WorkflowDocument | None:
+        return self.current.document if self.current is not None else None
+
+    @property
+    def stack(self) -> DocumentUndoStack | None:
+        return self.current.stack if self.current is not None else None
+
+    @property
+    def scene(self) -> WorkflowScene | None:
+        return self.current.scene if self.current is not None else None
+
+    @property
+    def view(self) -> WorkflowView | None:
+        return self.current.view if self.current is not None else None
+
+    @property
+    def source(self) -> str | None:
+        """Where the open workflow came from: 'library', or a file path until it is saved."""
+        return self.current.source if self.current is not None else None
+
+    @source.setter
+    def source(self, value: str) -> None:
+        if self.current is not None:
+            self.current.source = value
 
     def new_workflow(self) -> None:
         if not self._may_discard():
@@ -379,7 +403,7 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self) -> None:
         if self.scene is None or self.inspector is None or not isValid(self.scene) or not isValid(self.inspector):
-            return  # also called while Qt tears the scene down
+            return  # the window itself is being torn down (a closed document's scene never gets here)
         nodes = self.scene.selected_node_ids()
         self.inspector.show_node(nodes[0] if len(nodes) == 1 else None)
         self.runs.selection_changed(nodes)
