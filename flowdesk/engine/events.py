@@ -235,6 +235,8 @@ RunEvent = Annotated[
     | LLMDelta,
     Field(discriminator="type"),
 ]
+
+
 @cache
 def event_adapter() -> TypeAdapter[Any]:
     """Reads any run event back from JSON (the store's journal, `flowdesk run --json` output) and writes it.

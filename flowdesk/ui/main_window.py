@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QTabWidget,
@@ -162,6 +163,14 @@ class MainWindow(QMainWindow):
         self._menus[menu_name].addAction(action)
         return action
 
+    def menu(self, name: str) -> QMenu:
+        """The menu bar's menu ``name`` ("File", "Edit", "View", "Run", "Arrange"), for helpers to extend."""
+        return self._menus[name]
+
+    def add_menu(self, name: str, menu: QMenu) -> None:
+        """A helper's own menu, placed in the menu bar by the helper and known here by ``name``."""
+        self._menus[name] = menu
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self._menus = {name: bar.addMenu(f"&{name}") for name in ("File", "Edit", "View", "Run")}
@@ -202,7 +211,7 @@ class MainWindow(QMainWindow):
         doc = OpenDocument(workflow, self.registry, source)
         self.current = doc
         doc.link(doc.stack.refused, self._say)
-        doc.link(doc.stack.cleanChanged, self._update_title)
+        doc.link(doc.stack.cleanChanged, self.update_title)
         doc.link(doc.stack.cleanChanged, self._clean_changed)
         doc.link(doc.stack.canUndoChanged, self.undo_action.setEnabled)
         doc.link(doc.stack.canRedoChanged, self.redo_action.setEnabled)
@@ -233,7 +242,7 @@ class MainWindow(QMainWindow):
         if old is not None:
             self._canvas_holder.removeWidget(old.view)
             old.close()
-        self._update_title()
+        self.update_title()
         if workflow.nodes:
             view.fit_all(readable=True)
         view.setFocus()
@@ -269,7 +278,7 @@ class MainWindow(QMainWindow):
             self.current.source = value
 
     def new_workflow(self) -> None:
-        if not self._may_discard():
+        if not self.may_discard():
             return
         self.load(Workflow(id=f"wf_{uuid.uuid4().hex[:12]}", name="Untitled workflow"), "library")
 
@@ -289,14 +298,14 @@ class MainWindow(QMainWindow):
         return True
 
     def open_from_library(self) -> None:
-        if not self._may_discard():
+        if not self.may_discard():
             return
         dialog = LibraryDialog(self.store, self, open_id=self.document.workflow.id if self.document else None)
         if dialog.exec() and dialog.chosen:
             self.open_workflow(dialog.chosen)
 
     def import_file(self) -> None:
-        if not self._may_discard():
+        if not self.may_discard():
             return
         name, _ = QFileDialog.getOpenFileName(self, "Import a workflow", "", "Workflow files (*.json)")
         if name:
@@ -337,7 +346,7 @@ class MainWindow(QMainWindow):
                 said += f"; also imported {', '.join(also)}, which it calls"
         self._say(said)
         self.session.opened(info.id)
-        self._update_title()
+        self.update_title()
         return True
 
     def show_history(self) -> None:
@@ -345,7 +354,7 @@ class MainWindow(QMainWindow):
         if self.document is None or not self.store.workflows.exists(self.document.workflow.id):
             self._say("This workflow has no saved versions yet: save it first (Ctrl+S)")
             return
-        if not self._may_discard():
+        if not self.may_discard():
             return
         dialog = HistoryDialog(self.store, self.document.workflow.id, self)
         if dialog.exec() and dialog.restore_version is not None:
@@ -390,7 +399,7 @@ class MainWindow(QMainWindow):
             self.session.discarded(self.document.workflow.id)
 
     def _document_changed(self, _change: object) -> None:
-        self._update_title()
+        self.update_title()
         self.session.changed()
 
     @property
@@ -431,7 +440,7 @@ class MainWindow(QMainWindow):
     def dirty(self) -> bool:
         return self.stack is not None and isValid(self.stack) and not self.stack.isClean()
 
-    def _update_title(self, *_: object) -> None:
+    def update_title(self, *_: object) -> None:
         name = self.document.workflow.name if self.document else "flowdesk"
         where = "" if self.source in (None, "library") else f" — {Path(self.source).name}"
         self.setWindowTitle(f"{'*' if self.dirty else ''}{name}{where} — flowdesk")
@@ -476,7 +485,7 @@ class MainWindow(QMainWindow):
         log.info("%s: %s", title, message)
         QMessageBox.warning(self, title, message)
 
-    def _may_discard(self) -> bool:
+    def may_discard(self) -> bool:
         """Ask before unsaved edits are dropped: Save, Discard or Cancel."""
         if not self.dirty:
             return True
@@ -493,7 +502,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._may_discard() or not self.runs.may_close():
+        if not self.may_discard() or not self.runs.may_close():
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -77,3 +77,33 @@ class OpenDocument(QObject):
         self.scene.deleteLater()
         self.stack.clear()
         self.deleteLater()
+
+
+class FollowsDocument:
+    """For the window's helpers: the open document they were handed (``follow``), and its parts by name."""
+
+    doc: OpenDocument | None = None
+
+    def follow(self, doc: OpenDocument) -> None:
+        """``doc`` is the open document now (the previous one was closed with every link it gave)."""
+        self.doc = doc
+
+    @property
+    def document(self) -> WorkflowDocument | None:
+        return self.doc.document if self.doc is not None else None
+
+    @property
+    def stack(self) -> DocumentUndoStack | None:
+        return self.doc.stack if self.doc is not None else None
+
+    @property
+    def scene(self) -> WorkflowScene | None:
+        return self.doc.scene if self.doc is not None else None
+
+    @property
+    def view(self) -> WorkflowView | None:
+        return self.doc.view if self.doc is not None else None
+
+    @property
+    def source(self) -> str | None:
+        return self.doc.source if self.doc is not None else None

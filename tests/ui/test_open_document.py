@@ -149,7 +149,9 @@ def test_random_new_open_select_type_undo_change_only_the_shown_node(
             typed = editor.toPlainText() if isinstance(editor, QPlainTextEdit) else editor.text()
             assert window.document.node(shown).config[TYPED_FIELD[kind]] == typed
             assert {n.id: n.config for n in window.document.nodes if n.id != shown} == others
-            assert set(window.document.node(shown).config) <= set(window.document.catalog.get(kind).config_model.model_fields)
+            assert set(window.document.node(shown).config) <= set(
+                window.document.catalog.get(kind).config_model.model_fields
+            )
         elif action == "undo":
             window.stack.undo()
         _settle()
@@ -157,5 +159,8 @@ def test_random_new_open_select_type_undo_change_only_the_shown_node(
         if shown is not None:
             assert window.scene.selected_node_ids() == [shown]
             assert window.inspector.form is not None
-            assert window.inspector.form.model is window.document.catalog.get(window.document.node(shown).kind).config_model
+            assert (
+                window.inspector.form.model
+                is window.document.catalog.get(window.document.node(shown).kind).config_model
+            )
     QTest.keyClick(window.view, Qt.Key.Key_Escape)

@@ -26,6 +26,7 @@ from flowdesk.providers.setup import LLMServices, llm_services
 from flowdesk.store.database import LibraryError
 from flowdesk.store.running import RunService
 from flowdesk.store.store import Store
+from flowdesk.ui.open_document import FollowsDocument
 from flowdesk.ui.runs.canvas_paint import paint_trace
 from flowdesk.ui.runs.controller import RunController, RunStartError
 from flowdesk.ui.runs.inputs_dialog import RunInputsDialog, example_files_folder, uses_files
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class RunWorkbench(QObject):
+class RunWorkbench(FollowsDocument, QObject):
     def __init__(
         self, window: MainWindow, store: Store, registry: Registry, services: EngineServices,
         llm: LLMServices | None = None,
@@ -52,6 +53,7 @@ class RunWorkbench(QObject):
         super().__init__(window)
         self.llm = llm
         self.window = window
+        window.document_opened.connect(self.follow)  # handed each open document
         self.store = store
         self.registry = registry
         self.controller = RunController(store, RunService(store, registry, services), self)
@@ -127,10 +129,11 @@ class RunWorkbench(QObject):
     # ------------------------------------------------------------ the open workflow
     def document_loaded(self) -> None:
         """Another workflow is open: list its runs; show its live run if one is going."""
-        document, view = self.window.document, self.window.view
+        document, view = self.document, self.view
         if view is not None:
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-            view.customContextMenuRequested.connect(self._canvas_menu)
+            assert self.doc is not None
+            self.doc.link(view.customContextMenuRequested, self._canvas_menu)
         workflow_id = document.workflow.id if document is not None else None
         stored = workflow_id is not None and self.store.workflows.exists(workflow_id)
         self.runs_panel.show_workflow(workflow_id if stored else None)
@@ -148,20 +151,20 @@ class RunWorkbench(QObject):
         self.update_actions()
 
     def _node_title(self, node_id: str) -> str:
-        document = self.window.document
+        document = self.document
         node = document.node(node_id) if document is not None else None
         return f"{node.title} ({node_id})" if node is not None and node.title != node_id else node_id
 
     def _selected(self) -> str | None:
-        scene = self.window.scene
+        scene = self.scene
         nodes = scene.selected_node_ids() if scene is not None else []
         return nodes[0] if len(nodes) == 1 else None
 
     def select_node(self, node_id: str) -> None:
-        scene, view = self.window.scene, self.window.view
-        if scene is None or view is None or self.window.document is None:
+        scene, view = self.scene, self.view
+        if scene is None or view is None or self.document is None:
             return
-        if self.window.document.node(node_id) is None:
+        if self.document.node(node_id) is None:
             self.window.say(f"'{node_id}' is not in the open workflow any more")
             return
         scene.select([node_id])
@@ -171,9 +174,9 @@ class RunWorkbench(QObject):
     def run_workflow(self) -> None:
         """F5: check, ask for inputs, save, start a recorded run and show it."""
         window = self.window
-        if window.document is None:
+        if self.document is None:
             return
-        workflow = window.document.workflow
+        workflow = self.document.workflow
         errors = [p for p in validate(workflow, self.registry, for_run=True) if p.severity == "error"]
         if errors:
             first = errors[0]
@@ -197,7 +200,7 @@ class RunWorkbench(QObject):
             values, files_root = dialog.values, dialog.files_root
         if (window.dirty or not self.store.workflows.exists(workflow.id)) and not window.save():
             return
-        workflow = window.document.workflow  # saving may have stamped a new version on it
+        workflow = self.document.workflow  # saving may have stamped a new version on it
         try:
             version = self.store.workflows.get(workflow.id).current_version
             self.controller.start(workflow, values, version=version, files_root=files_root, validated=True)
@@ -250,26 +253,25 @@ class RunWorkbench(QObject):
 
     def toggle_breakpoint(self) -> None:
         node_id, window = self._selected(), self.window
-        if node_id is None or window.document is None or window.stack is None:
+        if node_id is None or self.document is None or self.stack is None:
             window.say("Select one node to toggle its breakpoint")
             return
-        node = window.document.node(node_id)
-        window.stack.push_command(SetNodeOptions(window.document, node_id, breakpoint=not node.breakpoint))
+        node = self.document.node(node_id)
+        self.stack.push_command(SetNodeOptions(self.document, node_id, breakpoint=not node.breakpoint))
 
     def pin_output(self, node_id: str, outputs: dict[str, Any], run_id: str) -> None:
         window = self.window
-        if window.document is None or window.stack is None or window.document.node(node_id) is None:
+        if self.document is None or self.stack is None or self.document.node(node_id) is None:
             window.say(f"'{node_id}' is not in the open workflow; nothing pinned")
             return
         pinned = PinnedOutput(outputs=outputs, source_run=run_id)
-        refused = window.stack.push_command(SetNodeOptions(window.document, node_id, pinned=pinned))
+        refused = self.stack.push_command(SetNodeOptions(self.document, node_id, pinned=pinned))
         if refused is None:
             window.say(f"Pinned the outputs of '{node_id}' from run {run_id[:8]}: it is not run while pinned")
 
     def unpin(self, node_id: str) -> None:
-        window = self.window
-        if window.document is not None and window.stack is not None:
-            window.stack.push_command(SetNodeOptions(window.document, node_id, pinned=None))
+        if self.document is not None and self.stack is not None:
+            self.stack.push_command(SetNodeOptions(self.document, node_id, pinned=None))
 
     def update_actions(self) -> None:
         if not hasattr(self, "run_action"):
@@ -305,7 +307,7 @@ class RunWorkbench(QObject):
         model = self.logs.get(run_id)
         if model is None:
             model = self.logs[run_id] = self._recorded_log(run_id)
-        document = self.window.document
+        document = self.document
         if document is not None and live.workflow_id == document.workflow.id:
             self.runs_panel.workflow_id = live.workflow_id  # the first run of a workflow saved just now
             self.runs_panel.refresh(select=run_id)
@@ -380,8 +382,8 @@ class RunWorkbench(QObject):
             self._show_nothing()
             return
         self.shown = run_id
-        if self.window.scene is not None:
-            self.window.scene.clear_states()
+        if self.scene is not None:
+            self.scene.clear_states()
         self._paint(trace, set(trace.nodes))
         trace.take_changes()
         model = self.logs.get(run_id)
@@ -395,8 +397,8 @@ class RunWorkbench(QObject):
 
     def _show_nothing(self) -> None:
         self.shown = None
-        if self.window.scene is not None:
-            self.window.scene.clear_states()
+        if self.scene is not None:
+            self.scene.clear_states()
         self.log_panel.show_model(None, "No run shown")
         self.timeline.chart.set_trace(None)
         self.record.show_node(None, None)
@@ -414,8 +416,8 @@ class RunWorkbench(QObject):
         return model
 
     def _paint(self, trace: RunTrace, node_ids: set[str]) -> None:
-        if self.window.scene is not None and self.window.document is not None:
-            paint_trace(self.window.scene, self.window.document, trace, node_ids)
+        if self.scene is not None and self.document is not None:
+            paint_trace(self.scene, self.document, trace, node_ids)
 
     def _show_progress(self, trace: RunTrace) -> None:
         total = max(trace.node_count, len(trace.nodes), 1)
@@ -438,9 +440,9 @@ class RunWorkbench(QObject):
     def _canvas_menu(self, pos: QPoint) -> None:
         """Right-click on a node: run actions for it (see ``node_menu.py``)."""
         menu = node_menu(self, pos)
-        if menu is not None and self.window.view is not None:
+        if menu is not None and self.view is not None:
             self.context_menu = menu  # kept for tests
-            menu.popup(self.window.view.viewport().mapToGlobal(pos))
+            menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def pin_from_shown(self, node_id: str) -> None:
         """Pin the outputs ``node_id`` produced (last) in the shown run."""
