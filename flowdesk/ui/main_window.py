@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragMoveEvent,
     QDropEvent,
+    QGuiApplication,
     QKeySequence,
     QShortcut,
     QShowEvent,
@@ -25,6 +26,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QLayout,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -127,6 +129,11 @@ class MainWindow(QMainWindow):
         self.session = WindowSession(self, self._canvas_holder)  # autosave, recovery, recent, welcome
         self.statusBar().showMessage(f"Library: {store.path}", 5000)
         self.resize(1280, 800)
+        if QGuiApplication.platformName() == "offscreen":
+            # the layout's default constraint sets the window's minimum size from its docks, which asks the
+            # platform to propagate size hints; the offscreen platform (tests, screenshots, headless runs)
+            # has no window manager to tell and printed a warning at every start
+            self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self._restore_layout()
         self.theming = ThemeSwitcher.install(self, self._menus["View"])  # View > Theme; palette and canvas
         self.help = HelpMenu(self)  # shortcuts (read from the menus) and About

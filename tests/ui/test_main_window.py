@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, qInstallMessageHandler
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from flowdesk.nodes.registry import builtin_registry
@@ -173,3 +173,20 @@ def test_a_wide_workflow_opens_readable_on_its_beginning_and_f_fits_it_all(qtbot
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_F)  # ...and F shows it all
     assert view.mapToScene(view.viewport().rect()).boundingRect().contains(everything)
+
+
+def test_starting_on_the_offscreen_platform_prints_no_size_hint_warning(
+    qtbot: QtBot, store: Store, tmp_path: Path
+) -> None:
+    heard: list[str] = []
+    previous = qInstallMessageHandler(lambda _mode, _context, message: heard.append(message))
+    try:
+        settings = QSettings(str(tmp_path / "quiet.ini"), QSettings.Format.IniFormat)
+        win = MainWindow(store, builtin_registry(), settings)
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitExposed(win)
+        QApplication.processEvents()
+    finally:
+        qInstallMessageHandler(previous)
+    assert not [m for m in heard if "propagateSizeHints" in m]
