@@ -114,8 +114,14 @@ class WindowSession(FollowsDocument, QObject):
     def opened(self, ref: str) -> None:
         document = self.document
         name = document.workflow.name if document is not None else ref
-        self.recent.add(ref, f"{name} ({Path(ref).name})" if ref.endswith(".json") else name)
+        label = f"{name} ({Path(ref).name})" if ref.endswith(".json") else name
+        self.recent.add(ref, label, document.workflow.id if document is not None else "")
         self.hide_welcome()
+
+    def reopen_last(self) -> bool:
+        """At start-up with nothing else to open: the workflow the person had open last; True if opened."""
+        items = self.recent.items()
+        return bool(items) and self.window.open_workflow(items[0][0])
 
     def forget(self, ref: str) -> None:
         self.recent.remove(ref)
