@@ -399,6 +399,8 @@ class MainWindow(QMainWindow):
             return
         if self.stack.push_command(command) is None and self.scene is not None:
             self.scene.select([command.node.id])
+            self.inspector_tabs.setCurrentIndex(0)  # a new node has no run data: its settings are what to see
+            self.palette.search.clear()  # the next node is looked for afresh
 
     def _clean_changed(self, clean: bool) -> None:
         """Saved (or undone back to the saved state): no recovery copy is needed any more."""

@@ -190,3 +190,15 @@ def test_starting_on_the_offscreen_platform_prints_no_size_hint_warning(
     finally:
         qInstallMessageHandler(previous)
     assert not [m for m in heard if "propagateSizeHints" in m]
+
+
+def test_adding_from_the_palette_clears_its_filter_and_shows_the_new_nodes_settings(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.show_run_data()  # the inspector was left on Run data
+    qtbot.keyClicks(window.palette.search, "http")
+    qtbot.keyClick(window.palette.search, Qt.Key.Key_Return)
+    assert [n.kind for n in window.document.nodes] == ["http"]
+    assert window.palette.search.text() == ""
+    assert "llm" in window.palette.visible_kinds()
+    assert window.inspector_tabs.currentWidget() is window.inspector
