@@ -78,7 +78,10 @@ def main() -> None:
         f"tenth/first: open {opens[-1] / opens[0]:.2f}x, RSS {memory[-1] / memory[0]:.2f}x "
         f"(+{memory[-1] - memory[0]:.0f} MB over {args.cycles - 1} cycles)"
     )
+    window.stack.setClean()
     window.close()
+    window.deleteLater()
+    settle(app)  # torn down while Qt is still there (not left to the interpreter's exit)
     store.close()
 
 
