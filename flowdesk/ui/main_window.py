@@ -57,7 +57,7 @@ from flowdesk.ui.help_menu import HelpMenu
 from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_dialog import LibraryDialog
-from flowdesk.ui.naming_actions import NamingActions
+from flowdesk.ui.naming_actions import UNTITLED, NamingActions
 from flowdesk.ui.open_document import OpenDocument
 from flowdesk.ui.palette import KIND_MIME, Palette
 from flowdesk.ui.quick_add import QuickAdd
@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
         self._action("File", "&Open from library…", self.open_from_library, QKeySequence.StandardKey.Open)
         self._action("File", "&Import JSON…", self.import_file, "Ctrl+I")
         self._action("File", "&Export JSON…", self.export_file, "Ctrl+E")
-        self._action("File", "&Save", self.save, QKeySequence.StandardKey.Save)
+        self._action("File", "&Save", self.save_asking_a_name, QKeySequence.StandardKey.Save)
         self.naming = NamingActions(self)  # Save As, Rename, F2
         self._menus["File"].addActions([self.naming.save_as_action, self.naming.rename_action])
         self._action("File", "&Version history…", self.show_history, "Ctrl+Shift+H")
@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
     def new_workflow(self) -> None:
         if not self.may_discard():
             return
-        self.load(Workflow(id=f"wf_{uuid.uuid4().hex[:12]}", name="Untitled workflow"), "library")
+        self.load(Workflow(id=f"wf_{uuid.uuid4().hex[:12]}", name=UNTITLED), "library")
 
     def open_workflow(self, ref: str) -> bool:
         """Open a library workflow (id or slug) or a workflow file; False (and a message) if neither."""
@@ -330,6 +330,10 @@ class MainWindow(QMainWindow):
                 self._warn("Cannot export", str(exc))
                 return
             self._say(f"Exported to {name}")
+
+    def save_asking_a_name(self) -> bool:
+        """File > Save (Ctrl+S): an untitled workflow is named first; cancelling saves nothing."""
+        return self.naming.name_if_untitled() and self.save()
 
     def save(self) -> bool:
         """Save to the library (a new version if anything changed); True when saved."""

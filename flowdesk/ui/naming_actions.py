@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from flowdesk.ui.main_window import MainWindow
 
 
+UNTITLED = "Untitled workflow"
+"""The name of a new workflow until the person gives it one."""
+
+
 class NamingActions(FollowsDocument):
     """The actions (the window puts them in its File and Edit menus) and what they do."""
 
@@ -46,6 +50,19 @@ class NamingActions(FollowsDocument):
         text, ok = QInputDialog.getText(self.window, title, label, QLineEdit.EchoMode.Normal, proposed)
         text = text.strip()
         return text if ok and text else None
+
+    def name_if_untitled(self) -> bool:
+        """Before the first save of a workflow still called "Untitled workflow": ask its name (a rename,
+        one undo step); False if the person cancels, so no second silent "Untitled workflow" is kept."""
+        document = self.document
+        if document is None or self.stack is None or document.workflow.name != UNTITLED:
+            return True
+        if self.window.store.workflows.exists(document.workflow.id):
+            return True
+        name = self._ask_name("Save the workflow", "Name:", "")
+        if name is None:
+            return False
+        return self.stack.push_command(SetWorkflowProps(document, name=name)) is None
 
     def rename(self) -> None:
         window = self.window
