@@ -324,9 +324,13 @@ class MainWindow(QMainWindow):
         default = f"{id_stem(self.document.workflow.name) or 'workflow'}.json"
         name, _ = QFileDialog.getSaveFileName(self, "Export the workflow", default, "Workflow files (*.json)")
         if name:
+            workflow = self.document.workflow
             try:
-                write_workflow(self.document.workflow, name)
-            except (OSError, ValueError, WorkflowFileError) as exc:
+                if self.store.workflows.exists(workflow.id):  # the file says which library version it is
+                    version = self.store.workflows.get(workflow.id).current_version
+                    workflow = workflow.model_copy(update={"version": version})
+                write_workflow(workflow, name)
+            except (OSError, ValueError, WorkflowFileError, LibraryError) as exc:
                 self._warn("Cannot export", str(exc))
                 return
             self._say(f"Exported to {name}")

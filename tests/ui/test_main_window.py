@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, qInstallMessageHandler
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from flowdesk.model.commands import SetWorkflowProps
+from flowdesk.model.fileformat import read_workflow
 from flowdesk.nodes.registry import builtin_registry
 from flowdesk.paths import examples_dir
 from flowdesk.store.store import Store, open_store
@@ -202,3 +204,16 @@ def test_adding_from_the_palette_clears_its_filter_and_shows_the_new_nodes_setti
     assert window.palette.search.text() == ""
     assert "llm" in window.palette.visible_kinds()
     assert window.inspector_tabs.currentWidget() is window.inspector
+
+
+def test_export_writes_the_library_version_number(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert window.open_workflow(str(examples_dir() / "ask_llm.json"))
+    assert window.save()
+    window.stack.push_command(SetWorkflowProps(window.document, name="Ask again"))
+    assert window.save()  # version 2
+    target = tmp_path / "out.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
+    window.export_file()
+    assert read_workflow(target).version == 2
