@@ -52,6 +52,7 @@ from flowdesk.store.workflows import NotFoundError
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.theme import snap
 from flowdesk.ui.canvas.view import WorkflowView
+from flowdesk.ui.canvas_hint import EmptyCanvasHint
 from flowdesk.ui.edit_actions import EditActions
 from flowdesk.ui.help_menu import HelpMenu
 from flowdesk.ui.history_dialog import HistoryDialog
@@ -205,7 +206,7 @@ class MainWindow(QMainWindow):
         self.runs.build_menu(self._menus["Run"])
         toolbar = QToolBar("Run")
         toolbar.setObjectName("toolbar-run")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addActions(self.runs.toolbar_actions())
         self.addToolBar(toolbar)
 
@@ -226,6 +227,7 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(False)
         doc.subscribe(self._document_changed)
         doc.link(doc.scene.selectionChanged, self._selection_changed)
+        self.empty_hint = EmptyCanvasHint(doc)
         view = doc.view
         view.setAcceptDrops(True)
         view.viewport().setAcceptDrops(True)

@@ -217,3 +217,16 @@ def test_export_writes_the_library_version_number(
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
     window.export_file()
     assert read_workflow(target).version == 2
+
+
+def test_an_empty_canvas_says_how_to_add_the_first_node(qtbot: QtBot, window: MainWindow) -> None:
+    hint = window.empty_hint.label
+    assert hint.isVisible() and "Tab" in hint.text()
+    window.add_node_at_centre("llm")
+    assert not hint.isVisible()
+    window.stack.undo()
+    assert hint.isVisible()
+
+
+def test_the_run_toolbar_shows_icons(window: MainWindow) -> None:
+    assert all(not action.icon().isNull() for action in window.runs.toolbar_actions())

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMenu, QMessageBox, QProgressBar, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QMessageBox, QProgressBar, QPushButton, QStyle
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.commands import SetNodeOptions
@@ -124,7 +124,18 @@ class RunWorkbench(FollowsDocument, QObject):
         self.update_actions()
 
     def toolbar_actions(self) -> list[QAction]:
-        return [self.run_action, self.stop_action, self.pause_action, self.continue_action, self.step_action]
+        """The toolbar's actions, each with the usual media icon beside its text."""
+        style = QApplication.style()
+        icons = {
+            self.run_action: QStyle.StandardPixmap.SP_MediaPlay,
+            self.stop_action: QStyle.StandardPixmap.SP_MediaStop,
+            self.pause_action: QStyle.StandardPixmap.SP_MediaPause,
+            self.continue_action: QStyle.StandardPixmap.SP_MediaSeekForward,
+            self.step_action: QStyle.StandardPixmap.SP_MediaSkipForward,
+        }
+        for action, icon in icons.items():
+            action.setIcon(style.standardIcon(icon))
+        return list(icons)
 
     # ------------------------------------------------------------ the open workflow
     def document_loaded(self) -> None:
