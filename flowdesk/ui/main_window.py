@@ -40,18 +40,14 @@ from shiboken6 import isValid
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.commands import AddNode, CommandRefused
-from flowdesk.model.document import WorkflowDocument
-from flowdesk.model.fileformat import WorkflowFileError, read_workflow, write_workflow
-from flowdesk.model.ids import id_stem
+from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.registry import Registry
 from flowdesk.providers.setup import LLMServices
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import Store
 from flowdesk.store.workflows import NotFoundError
-from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.theme import snap
-from flowdesk.ui.canvas.view import WorkflowView
 from flowdesk.ui.canvas_hint import EmptyCanvasHint
 from flowdesk.ui.edit_actions import EditActions
 from flowdesk.ui.help_menu import HelpMenu
@@ -59,7 +55,7 @@ from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_dialog import LibraryDialog
 from flowdesk.ui.naming_actions import UNTITLED, NamingActions
-from flowdesk.ui.open_document import OpenDocument
+from flowdesk.ui.open_document import FollowsDocument, OpenDocument
 from flowdesk.ui.palette import KIND_MIME, Palette
 from flowdesk.ui.quick_add import QuickAdd
 from flowdesk.ui.quick_add_actions import QuickAddActions
@@ -67,12 +63,11 @@ from flowdesk.ui.runs.workbench import RunWorkbench
 from flowdesk.ui.session import WindowSession
 from flowdesk.ui.settings_dialog import open_settings
 from flowdesk.ui.theming import ThemeSwitcher
-from flowdesk.ui.undo import DocumentUndoStack
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FollowsDocument, QMainWindow):
     document_opened = Signal(object)
     """A workflow was opened: the new :class:`OpenDocument` (its parts are new; the old one is closed)."""
     document_loaded = Signal()
@@ -89,8 +84,9 @@ class MainWindow(QMainWindow):
         self.store = store
         self.registry = registry
         self.settings = settings or QSettings("flowdesk", "flowdesk")
-        self.current: OpenDocument | None = None
-        """The open workflow's parts (document, undo stack, scene, view, source), closed as one."""
+        self.doc: OpenDocument | None = None
+        """The open workflow's parts (document, undo stack, scene, view, source), closed as one; read
+        through ``document``, ``stack``, ``scene``, ``view`` and ``source``."""
         self._error_noticed = False
         self._canvas_holder = QStackedWidget()
         self.setCentralWidget(self._canvas_holder)
@@ -182,12 +178,12 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self._menus = {name: bar.addMenu(f"&{name}") for name in ("File", "Edit", "View", "Run")}
+        self.naming = NamingActions(self)  # Save As, Rename, F2, Export
         self._action("File", "&New", self.new_workflow, QKeySequence.StandardKey.New)
         self._action("File", "&Open from library…", self.open_from_library, QKeySequence.StandardKey.Open)
         self._action("File", "&Import JSON…", self.import_file, "Ctrl+I")
-        self._action("File", "&Export JSON…", self.export_file, "Ctrl+E")
+        self._action("File", "&Export JSON…", self.naming.export_file, "Ctrl+E")
         self._action("File", "&Save", self.save_asking_a_name, QKeySequence.StandardKey.Save)
-        self.naming = NamingActions(self)  # Save As, Rename, F2
         self._menus["File"].addActions([self.naming.save_as_action, self.naming.rename_action])
         self._action("File", "&Version history…", self.show_history, "Ctrl+Shift+H")
         self._action("File", "Se&ttings…", self.show_settings, "Ctrl+,")
@@ -213,11 +209,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ documents
     def load(self, workflow: Workflow, source: str) -> None:
         """Show ``workflow`` (replacing the open one, which the caller has saved or given up)."""
-        old = self.current
+        old = self.doc
         if self.inspector is not None:
             self.inspector.dispose()
         doc = OpenDocument(workflow, self.registry, source)
-        self.current = doc
+        self.doc = doc
         doc.link(doc.stack.refused, self._say)
         doc.link(doc.stack.cleanChanged, self.update_title)
         doc.link(doc.stack.cleanChanged, self._clean_changed)
@@ -259,33 +255,6 @@ class MainWindow(QMainWindow):
         self.document_loaded.emit()
         self.runs.document_loaded()
 
-    # the open document's parts, for reading (tests, the app); helpers are handed the OpenDocument itself
-    @property
-    def document(self) -> WorkflowDocument | None:
-        return self.current.document if self.current is not None else None
-
-    @property
-    def stack(self) -> DocumentUndoStack | None:
-        return self.current.stack if self.current is not None else None
-
-    @property
-    def scene(self) -> WorkflowScene | None:
-        return self.current.scene if self.current is not None else None
-
-    @property
-    def view(self) -> WorkflowView | None:
-        return self.current.view if self.current is not None else None
-
-    @property
-    def source(self) -> str | None:
-        """Where the open workflow came from: 'library', or a file path until it is saved."""
-        return self.current.source if self.current is not None else None
-
-    @source.setter
-    def source(self, value: str) -> None:
-        if self.current is not None:
-            self.current.source = value
-
     def new_workflow(self) -> None:
         if not self.may_discard():
             return
@@ -320,23 +289,6 @@ class MainWindow(QMainWindow):
         if name:
             self.open_workflow(name)
 
-    def export_file(self) -> None:
-        if self.document is None:
-            return
-        default = f"{id_stem(self.document.workflow.name) or 'workflow'}.json"
-        name, _ = QFileDialog.getSaveFileName(self, "Export the workflow", default, "Workflow files (*.json)")
-        if name:
-            workflow = self.document.workflow
-            try:
-                if self.store.workflows.exists(workflow.id):  # the file says which library version it is
-                    version = self.store.workflows.get(workflow.id).current_version
-                    workflow = workflow.model_copy(update={"version": version})
-                write_workflow(workflow, name)
-            except (OSError, ValueError, WorkflowFileError, LibraryError) as exc:
-                self._warn("Cannot export", str(exc))
-                return
-            self._say(f"Exported to {name}")
-
     def save_asking_a_name(self) -> bool:
         """File > Save (Ctrl+S): an untitled workflow is named first; cancelling saves nothing."""
         return self.naming.name_if_untitled() and self.save()
@@ -350,7 +302,7 @@ class MainWindow(QMainWindow):
         except (LibraryError, ValueError) as exc:
             self._warn("Cannot save", str(exc))
             return False
-        came_from, self.source = self.source, "library"
+        came_from, self.doc.source = self.source, "library"
         self.stack.setClean()
         info = self.store.workflows.get(result.workflow_id)
         said = f"Saved '{info.name}' as version {result.version}" if result.created else "No changes to save"

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QLineEdit
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
 from flowdesk.model.commands import SetWorkflowProps
-from flowdesk.model.fileformat import WorkflowFileError
+from flowdesk.model.fileformat import WorkflowFileError, write_workflow
+from flowdesk.model.ids import id_stem
 from flowdesk.store.database import LibraryError
 from flowdesk.ui.open_document import FollowsDocument
 
@@ -63,6 +64,25 @@ class NamingActions(FollowsDocument):
         if name is None:
             return False
         return self.stack.push_command(SetWorkflowProps(document, name=name)) is None
+
+    def export_file(self) -> None:
+        """File > Export JSON: the open workflow as a file, stamped with its library version number."""
+        if self.document is None:
+            return
+        default = f"{id_stem(self.document.workflow.name) or 'workflow'}.json"
+        name, _ = QFileDialog.getSaveFileName(self.window, "Export the workflow", default, "Workflow files (*.json)")
+        if not name:
+            return
+        workflow = self.document.workflow
+        store = self.window.store
+        try:
+            if store.workflows.exists(workflow.id):  # the file says which library version it is
+                workflow = workflow.model_copy(update={"version": store.workflows.get(workflow.id).current_version})
+            write_workflow(workflow, name)
+        except (OSError, ValueError, WorkflowFileError, LibraryError) as exc:
+            self.window.warn("Cannot export", str(exc))
+            return
+        self.window.say(f"Exported to {name}")
 
     def rename(self) -> None:
         window = self.window

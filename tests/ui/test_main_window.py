@@ -215,7 +215,7 @@ def test_export_writes_the_library_version_number(
     assert window.save()  # version 2
     target = tmp_path / "out.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
-    window.export_file()
+    window.naming.export_file()
     assert read_workflow(target).version == 2
 
 
