@@ -34,7 +34,8 @@ from flowdesk.ui.runs.log_model import LogModel, recorded_lines
 from flowdesk.ui.runs.log_panel import LogPanel
 from flowdesk.ui.runs.node_menu import node_menu
 from flowdesk.ui.runs.node_record import NodeRecord
-from flowdesk.ui.runs.runs_panel import STATUS_MARK, RunsPanel, duration_text, money
+from flowdesk.ui.runs.runs_panel import STATUS_MARK, RunsPanel, money
+from flowdesk.ui.runs.summary import run_summary
 from flowdesk.ui.runs.timeline import Timeline
 from flowdesk.ui.runs.trace import RunTrace
 
@@ -60,7 +61,7 @@ class RunWorkbench(FollowsDocument, QObject):
         self.log_panel = LogPanel()
         self.runs_panel = RunsPanel(store)
         self.timeline = Timeline()
-        self.record = NodeRecord(store, self._node_title)
+        self.record = NodeRecord(store, self._node_title, delivers=self._output_name)
         self.logs: dict[str, LogModel] = {}
         self.shown: str | None = None
         self._build_status_bar()
@@ -165,6 +166,13 @@ class RunWorkbench(FollowsDocument, QObject):
         document = self.document
         node = document.node(node_id) if document is not None else None
         return f"{node.title} ({node_id})" if node is not None and node.title != node_id else node_id
+
+    def _output_name(self, node_id: str) -> str | None:
+        """The run output an Output node of the open workflow fills (None for any other node)."""
+        node = self.document.node(node_id) if self.document is not None else None
+        if node is None or node.kind != "output":
+            return None
+        return str(node.config.get("name", "result"))
 
     def _selected(self) -> str | None:
         scene = self.scene
@@ -367,20 +375,7 @@ class RunWorkbench(FollowsDocument, QObject):
                 self._show_progress(trace)
                 self.timeline.chart.refresh()
             self.update_actions()
-        self.window.say(self._summary(run_id, status, trace))
-
-    def _summary(self, run_id: str, status: str, trace: RunTrace | None) -> str:
-        words = f"Run {run_id[:8]} {status}"
-        if trace is None:
-            return words
-        if trace.started_at and trace.finished_at:
-            words += f" in {duration_text(trace.finished_at - trace.started_at)}"
-        if status == "failed" and trace.error:
-            where = f" at '{trace.error_node}'" if trace.error_node else ""
-            return f"{words}{where}: {trace.error}"
-        if status == "waiting":
-            return f"{words}: approve or reject {', '.join(trace.waiting_nodes())} in Run data"
-        return words
+        self.window.say(run_summary(self.store, run_id, status, trace))
 
     # ------------------------------------------------------------ showing a run
     def show_run(self, run_id: str | None) -> None:

@@ -1,0 +1,47 @@
+"""The line the status bar shows when a run ends: its status and time, and its result or where it failed."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flowdesk.store.database import LibraryError
+from flowdesk.store.store import Store
+from flowdesk.ui.runs.runs_panel import duration_text
+from flowdesk.ui.runs.trace import RunTrace
+
+log = logging.getLogger(__name__)
+RESULT_CHARS = 160
+"""How much of a finished run's outputs the status bar shows (the Run data tab has them all)."""
+
+
+def run_summary(store: Store, run_id: str, status: str, trace: RunTrace | None) -> str:
+    """The status bar's line when a run ends: how it ended, how long it took, and its answer or its error."""
+    words = f"Run {run_id[:8]} {status}"
+    if trace is None:
+        return words
+    if trace.started_at and trace.finished_at:
+        words += f" in {duration_text(trace.finished_at - trace.started_at)}"
+    if status == "failed" and trace.error:
+        where = f" at '{trace.error_node}'" if trace.error_node else ""
+        return f"{words}{where}: {trace.error}"
+    if status == "waiting":
+        return f"{words}: approve or reject {', '.join(trace.waiting_nodes())} in Run data"
+    if status == "succeeded":
+        return words + result_text(store, run_id)
+    return words
+
+
+def result_text(store: Store, run_id: str) -> str:
+    """The run's outputs in a line (the answer is what a person looks for when a run ends)."""
+    try:
+        _, outputs = store.runs.run_values(run_id)
+    except LibraryError as exc:
+        log.info("cannot read the outputs of run %s: %s", run_id, exc)
+        return ""
+    if not outputs:
+        return ": no outputs (the run reached no Output node)"
+    shown = "; ".join(
+        f"{name} = {json.dumps(value, ensure_ascii=False, default=str)}" for name, value in outputs.items()
+    )
+    return f": {shown[: RESULT_CHARS - 1]}…" if len(shown) > RESULT_CHARS else f": {shown}"
