@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import Store
@@ -15,7 +16,9 @@ RESULT_CHARS = 160
 """How much of a finished run's outputs the status bar shows (the Run data tab has them all)."""
 
 
-def run_summary(store: Store, run_id: str, status: str, trace: RunTrace | None) -> str:
+def run_summary(
+    store: Store, run_id: str, status: str, trace: RunTrace | None, title_of: Callable[[str], str] = str
+) -> str:
     """The status bar's line when a run ends: how it ended, how long it took, and its answer or its error."""
     words = f"Run {run_id[:8]} {status}"
     if trace is None:
@@ -23,7 +26,7 @@ def run_summary(store: Store, run_id: str, status: str, trace: RunTrace | None) 
     if trace.started_at and trace.finished_at:
         words += f" in {duration_text(trace.finished_at - trace.started_at)}"
     if status == "failed" and trace.error:
-        where = f" at '{trace.error_node}'" if trace.error_node else ""
+        where = f" at '{title_of(trace.error_node)}'" if trace.error_node else ""
         return f"{words}{where}: {trace.error}"
     if status == "waiting":
         return f"{words}: approve or reject {', '.join(trace.waiting_nodes())} in Run data"

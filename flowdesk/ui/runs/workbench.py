@@ -375,7 +375,7 @@ class RunWorkbench(FollowsDocument, QObject):
                 self._show_progress(trace)
                 self.timeline.chart.refresh()
             self.update_actions()
-        self.window.say(run_summary(self.store, run_id, status, trace))
+        self.window.say(run_summary(self.store, run_id, status, trace, self._node_title))
 
     # ------------------------------------------------------------ showing a run
     def show_run(self, run_id: str | None) -> None:
@@ -441,6 +441,7 @@ class RunWorkbench(FollowsDocument, QObject):
         trace = self.controller.trace(self.shown) if self.shown else None
         if trace is not None and trace.error_node:
             self.select_node(trace.error_node)
+            self.window.show_run_data()  # where its error and what it received are
 
     # ------------------------------------------------------------ context menu
     def _canvas_menu(self, pos: QPoint) -> None:
