@@ -15,13 +15,14 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -73,15 +74,22 @@ class InputsTable(QWidget):
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(DESCRIPTION, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()  # columns never widen the inspector: the table scrolls instead
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setMinimumSectionSize(40)
+        for column, width in ((NAME, 90), (TYPE, 80), (REQUIRED, 64), (DEFAULT, 90)):
+            self.table.setColumnWidth(column, width)
+        self.table.setMinimumWidth(120)
+        self.table.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustIgnored)
         self.table.setMinimumHeight(self.table.fontMetrics().lineSpacing() * 7)
         self.table.itemChanged.connect(self._cell_edited)
-        self.add_button = QPushButton("Add")
-        self.remove_button = QPushButton("Remove")
-        self.up_button = QPushButton("Up")
-        self.down_button = QPushButton("Down")
+        self.add_button = QToolButton(text="Add")
+        self.remove_button = QToolButton(text="Remove")
+        self.up_button = QToolButton(text="↑")
+        self.down_button = QToolButton(text="↓")  # tool buttons: no push button's 80-pixel minimum
+        self.up_button.setToolTip("Move the selected input up")
+        self.down_button.setToolTip("Move the selected input down")
         self.add_button.clicked.connect(self.add_input)
         self.remove_button.clicked.connect(self.remove_selected)
         self.up_button.clicked.connect(lambda: self.move_selected(-1))

@@ -65,7 +65,9 @@ class WorkflowPanel(QGroupBox):
         box = QVBoxLayout(self)
         box.addLayout(form)
         box.addWidget(self.message)
-        box.addWidget(QLabel("<b>Inputs</b> (what a run is given: F5 asks for them)"))
+        heading = QLabel("<b>Inputs</b> (what a run is given: F5 asks for them)")
+        heading.setWordWrap(True)  # never wider than the dock
+        box.addWidget(heading)
         box.addWidget(self.inputs)
         self._unsubscribe = self.document.subscribe(self._document_changed)
         self._show(self.document.workflow)

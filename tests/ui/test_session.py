@@ -132,3 +132,19 @@ def test_the_next_start_reopens_the_last_workflow(qtbot: QtBot, window: MainWind
     qtbot.addWidget(again)
     assert again.session.reopen_last()
     assert again.document.workflow.id == window.store.workflows.list()[0].id
+
+
+def test_the_welcome_view_shows_each_template_as_a_card_with_its_description(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from flowdesk.ui.welcome import templates
+
+    window.session.show_welcome()
+    cards = window.session.welcome.list
+    shown = []
+    for row in range(cards.count()):
+        card = cards.itemWidget(cards.item(row))
+        assert card is not None
+        shown.append(" ".join(label.text() for label in card.findChildren(QLabel)))
+    for template in templates():
+        assert any(template.name in text and template.description in text for text in shown)
