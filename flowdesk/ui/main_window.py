@@ -62,6 +62,7 @@ from flowdesk.ui.quick_add_actions import QuickAddActions
 from flowdesk.ui.runs.workbench import RunWorkbench
 from flowdesk.ui.session import WindowSession
 from flowdesk.ui.settings_dialog import open_settings
+from flowdesk.ui.start_inputs import follow_start_inputs
 from flowdesk.ui.theming import ThemeSwitcher
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,7 @@ class MainWindow(FollowsDocument, QMainWindow):
         doc.subscribe(self._document_changed)
         doc.link(doc.scene.selectionChanged, self._selection_changed)
         self.empty_hint = EmptyCanvasHint(doc)
+        follow_start_inputs(doc)
         view = doc.view
         view.setAcceptDrops(True)
         view.viewport().setAcceptDrops(True)

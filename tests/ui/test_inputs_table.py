@@ -91,3 +91,20 @@ def test_f5_asks_for_the_declared_inputs(qtbot: QtBot, window: MainWindow, answe
     answer_dialog(look)
     window.runs.run_workflow()
     assert seen == [["topic"]]
+
+
+def test_the_start_card_lists_the_declared_inputs(qtbot: QtBot, window: MainWindow) -> None:
+    window.add_node_at_centre("start")
+    start = window.document.nodes[0].id
+    item = window.scene.node_item(start)
+    assert "no inputs declared" in item.layout.subtitle
+    window.scene.clearSelection()
+    panel = window.inspector.workflow.inputs
+    qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(QApplication.focusWidget(), "topic")
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    QApplication.processEvents()
+    assert "topic" in item.toolTip() and "inputs: topic" in item.layout.subtitle
+    window.stack.undo()
+    window.stack.undo()
+    assert "no inputs declared" in item.layout.subtitle
