@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import Store
+from flowdesk.store.workflows import NotFoundError
 from flowdesk.ui.runs.runs_panel import duration_text
 from flowdesk.ui.runs.trace import RunTrace
 
@@ -43,8 +44,30 @@ def result_text(store: Store, run_id: str) -> str:
         log.info("cannot read the outputs of run %s: %s", run_id, exc)
         return ""
     if not outputs:
-        return ": no outputs (the run reached no Output node)"
+        return f": no outputs: {_loop_at_limit(store, run_id) or 'the run reached no Output node'}"
     shown = "; ".join(
         f"{name} = {json.dumps(value, ensure_ascii=False, default=str)}" for name, value in outputs.items()
     )
     return f": {shown[: RESULT_CHARS - 1]}…" if len(shown) > RESULT_CHARS else f": {shown}"
+
+
+def _loop_at_limit(store: Store, run_id: str) -> str | None:
+    """Why a run ended without outputs when a loop ran out of passes (else None)."""
+    try:
+        workflow = store.runs.document(run_id)
+        steps = store.runs.steps(run_id)
+    except (LibraryError, NotFoundError) as exc:
+        log.info("cannot read run %s: %s", run_id, exc)
+        return None
+    passes: dict[str, int] = {}
+    for step in steps:
+        passes[step.node_id] = max(passes.get(step.node_id, 0), step.iteration + 1)
+    for edge in workflow.edges:
+        if edge.loop is not None and passes.get(edge.target, 0) >= edge.loop.max_iterations:
+            node = workflow.node(edge.target)
+            title = node.title if node is not None else edge.target
+            return (
+                f"the loop back to '{title}' stopped at its limit of {edge.loop.max_iterations} passes "
+                "before reaching an Output node"
+            )
+    return None
