@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from flowdesk.model.document import WorkflowDocument
-from flowdesk.model.workflow import Edge, LoopSettings, Node, Position, Workflow
+from flowdesk.model.workflow import Edge, LoopSettings, Node, Position, RunInput, Workflow
 
 NODE_OPTION_FIELDS = frozenset({"retry", "timeout_s", "on_error", "breakpoint", "pinned"})
 WORKFLOW_FIELDS = frozenset({"name", "description", "inputs", "settings", "version"})
@@ -468,3 +468,21 @@ def _stem_of(node_id: str) -> str:
     """``llm_12`` -> ``llm``: pasted copies get ids of the same family."""
     head, sep, tail = node_id.rpartition("_")
     return head if sep and tail.isdigit() and head else node_id
+
+
+class SetInputs(SetWorkflowProps):
+    """Declare the run inputs (the app's Inputs table): each change is one undo step, named for what it did.
+
+    Never merged with the next change: adding an input and then typing its description are two steps.
+    """
+
+    def __init__(self, doc: WorkflowDocument, inputs: Sequence[RunInput], label: str = "Edit the inputs") -> None:
+        super().__init__(doc, inputs=tuple(inputs))
+        names = [spec.name for spec in self.new["inputs"]]
+        twice = next((name for name in names if names.count(name) > 1), None)
+        if twice is not None:
+            raise CommandRefused(f"input '{twice}' is declared twice; each input needs its own name")
+        self.label = label
+
+    def merge(self, other: Command) -> bool:
+        return False

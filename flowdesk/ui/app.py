@@ -93,7 +93,7 @@ def run_app(
     recovered = window.session.offer_recovery()
     if open_ref and not recovered:
         window.open_workflow(open_ref)
-    elif not recovered:
+    elif not recovered and not window.session.reopen_last():  # where the person left off
         window.session.show_welcome_if_new()
     probe.mark("shown")
     closed = asyncio.Event()

@@ -37,6 +37,7 @@ from flowdesk.ui.clipboard import (
     read_fragment,
     selection_fragment,
 )
+from flowdesk.ui.open_document import FollowsDocument
 from flowdesk.ui.problems import ProblemsPanel
 
 if TYPE_CHECKING:
@@ -47,12 +48,13 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
 
 
-class EditActions(QObject):
+class EditActions(FollowsDocument, QObject):
     """Installs the clipboard actions, the Arrange menu and the Problems dock into ``window``."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        window.document_opened.connect(self.follow)  # handed each open document
         self.cascade = PasteCascade()
         self.watcher: CanvasWatcher | None = None
         self.problems = ProblemsPanel(window.registry)
@@ -60,14 +62,14 @@ class EditActions(QObject):
         self.problems_dock.setObjectName("dock-problems")
         self.problems_dock.setWidget(self.problems)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
-        window._menus["View"].addAction(self.problems_dock.toggleViewAction())
-        self._install_edit_menu(window._menus["Edit"])
+        window.menu("View").addAction(self.problems_dock.toggleViewAction())
+        self._install_edit_menu(window.menu("Edit"))
         arrange = QMenu("&Arrange", window)
-        window.menuBar().insertMenu(window._menus["View"].menuAction(), arrange)
-        window._menus["Arrange"] = arrange
+        window.menuBar().insertMenu(window.menu("View").menuAction(), arrange)
+        window.add_menu("Arrange", arrange)
         self._install_arrange_menu(arrange)
         window.document_loaded.connect(self.document_loaded)
-        if window.document is not None:
+        if self.document is not None:
             self.document_loaded()
 
     def _add(self, menu: QMenu, text: str, slot: Callable[[], object], shortcut: object = None) -> QAction:
@@ -103,36 +105,35 @@ class EditActions(QObject):
 
     def document_loaded(self) -> None:
         """A workflow was opened: follow its document, scene and view."""
-        w = self.window
-        if w.document is None or w.scene is None or w.view is None:
+        if self.document is None or self.scene is None or self.view is None:
             return
         if self.watcher is not None:
             self.watcher.deleteLater()
-        self.watcher = CanvasWatcher(w.view, w._say, self)
+        self.watcher = CanvasWatcher(self.view, self.window.say, self)
         self.cascade.reset()
-        self.problems.attach(w.document, w.scene, w.view)
+        self.problems.attach(self.document, self.scene, self.view)
 
     # ------------------------------------------------------------------ clipboard
     def _push(self, command: Command) -> bool:
-        assert self.window.scene is not None
-        return self.window.scene.push(command) is None
+        assert self.scene is not None
+        return self.scene.push(command) is None
 
     def _selected(self, verb: str) -> list[str]:
         """The selected node ids; says what to do when there are none."""
-        scene = self.window.scene
+        scene = self.scene
         ids = scene.selected_node_ids() if scene is not None else []
         if not ids:
-            self.window._say(f"Select nodes to {verb} first")
+            self.window.say(f"Select nodes to {verb} first")
         return ids
 
     def copy(self) -> bool:
         """Copy the selected nodes and the wires between them to the clipboard as JSON."""
         ids = self._selected("copy")
-        if not ids or self.window.document is None:
+        if not ids or self.document is None:
             return False
-        put_on_clipboard(fragment_text(self.window.document, ids))
+        put_on_clipboard(fragment_text(self.document, ids))
         self.cascade.reset()
-        self.window._say(f"Copied {_count(len(ids), 'node')}")
+        self.window.say(f"Copied {_count(len(ids), 'node')}")
         return True
 
     def cut(self) -> bool:
@@ -146,41 +147,41 @@ class EditActions(QObject):
 
     def paste(self) -> bool:
         """Paste the clipboard's nodes: under the mouse if it is on the canvas, else beside the originals."""
-        if self.window.document is None:
+        if self.document is None:
             return False
         text = clipboard_text()
         try:
             fragment = read_fragment(text)
         except WorkflowFileError as exc:
-            self.window._say(f"Nothing pasted: {_reason(exc)}")
+            self.window.say(f"Nothing pasted: {_reason(exc)}")
             return False
         if not fragment.nodes:
-            self.window._say("Nothing pasted: the copied selection holds no nodes")
+            self.window.say("Nothing pasted: the copied selection holds no nodes")
             return False
         return self._paste(fragment, self._paste_offset(fragment, text), "Paste")
 
     def duplicate(self) -> bool:
         """Copies of the selected nodes (and the wires between them) beside them; the clipboard is untouched."""
         ids = self._selected("duplicate")
-        if not ids or self.window.document is None:
+        if not ids or self.document is None:
             return False
-        nodes, edges = selection_fragment(self.window.document, ids)
+        nodes, edges = selection_fragment(self.document, ids)
         return self._paste(Fragment(tuple(nodes), tuple(edges)), (40.0, 40.0), "Duplicate")
 
     def _paste(self, fragment: Fragment, offset: tuple[float, float], verb: str) -> bool:
-        doc, scene = self.window.document, self.window.scene
+        doc, scene = self.document, self.scene
         assert doc is not None and scene is not None
         command = PasteFragment(doc, fragment.nodes, fragment.edges, offset)
         left_out = f"; left out {', '.join(command.skipped)} (a workflow has only one)" if command.skipped else ""
         if not command.nodes:
-            self.window._say(f"Nothing pasted{left_out}")
+            self.window.say(f"Nothing pasted{left_out}")
             return False
         if verb != "Paste":
             command.label = f"{verb} {_count(len(command.nodes), 'node')}"
         if not self._push(command):
             return False
         scene.select(command.created_node_ids)
-        self.window._say(
+        self.window.say(
             f"{'Pasted' if verb == 'Paste' else 'Duplicated'} {_count(len(command.nodes), 'node')}{left_out}"
         )
         return True
@@ -191,7 +192,7 @@ class EditActions(QObject):
         Pasted where the originals are not in view (another workflow, another corner), the nodes
         come to the middle of the view instead, so a paste is never out of sight.
         """
-        view = self.window.view
+        view = self.view
         assert view is not None
         bounds = fragment_bounds(fragment.nodes)
         mouse = self.watcher.mouse if self.watcher is not None else None
@@ -205,54 +206,54 @@ class EditActions(QObject):
         return snap(centre.x() - bounds.center().x()), snap(centre.y() - bounds.center().y())
 
     def delete(self) -> bool:
-        scene = self.window.scene
+        scene = self.scene
         if scene is None or not scene.delete_selection():
-            self.window._say("Select nodes or wires to delete first")
+            self.window.say("Select nodes or wires to delete first")
             return False
         return True
 
     # ------------------------------------------------------------------ arrange
     def auto_layout(self) -> bool:
         """Lay out the selection (two or more nodes) or, failing that, the whole workflow; one undo step."""
-        scene, view = self.window.scene, self.window.view
+        scene, view = self.scene, self.view
         if scene is None or view is None:
             return False
         scope = layout_scope(scene)
         whole = len(scope) == len(scene.document.nodes)
         command = auto_layout(scene, scope)
         if command is None:
-            self.window._say("Nothing to move: already laid out")
+            self.window.say("Nothing to move: already laid out")
             return False
         if not self._push(command):
             return False
         if whole:
             view.fit_all()
-        self.window._say(f"Laid out {_count(len(command.new), 'node')}{'' if whole else ' (the selection)'}")
+        self.window.say(f"Laid out {_count(len(command.new), 'node')}{'' if whole else ' (the selection)'}")
         return True
 
     def align(self, how: Alignment) -> bool:
-        scene = self.window.scene
+        scene = self.scene
         if scene is None:
             return False
         if len(scene.selected_node_ids()) < 2:
-            self.window._say("Select two or more nodes to align")
+            self.window.say("Select two or more nodes to align")
             return False
         command = align_selection(scene, how)
         if command is None:
-            self.window._say("Already aligned")
+            self.window.say("Already aligned")
             return False
         return self._push(command)
 
     def distribute(self, axis: Axis) -> bool:
-        scene = self.window.scene
+        scene = self.scene
         if scene is None:
             return False
         if len(scene.selected_node_ids()) < 3:
-            self.window._say("Select three or more nodes to distribute")
+            self.window.say("Select three or more nodes to distribute")
             return False
         command = distribute_selection(scene, axis)
         if command is None:
-            self.window._say("Already evenly spaced")
+            self.window.say("Already evenly spaced")
             return False
         return self._push(command)
 

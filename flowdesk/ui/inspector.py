@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -107,6 +107,9 @@ class Inspector(QScrollArea):
         self._credential_names = credential_names
         self.node_id: str | None = None
         self.form: ConfigForm | None = None
+        self._editing = False
+        """True while the form's own edit is being applied: it is not rebuilt then."""
+        self._pending: tuple[str | None] | None = None
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fields wrap to the dock's width
         body = QWidget()
@@ -140,8 +143,16 @@ class Inspector(QScrollArea):
 
     # ------------------------------------------------------------ showing
     def show_node(self, node_id: str | None) -> None:
+        """Show ``node_id`` (None: the workflow's panel). Asked while the form handles its own edit, the
+        form is rebuilt just after that edit, never from inside it (its keystroke would be lost)."""
+        if self._editing:
+            self._pending = (node_id,)
+            QTimer.singleShot(0, self._show_pending)
+            return
         if node_id is not None and not self.document.has_node(node_id):
             node_id = None
+        if node_id != self.node_id:
+            self.verticalScrollBar().setValue(0)  # each node's settings start from their top
         self.node_id = node_id
         self.message.clear()
         editing = node_id is not None
@@ -150,7 +161,10 @@ class Inspector(QScrollArea):
         for widget in (self.title, self.name, self._form_box, self.options, self.pinned):
             widget.setVisible(editing)
         self._naming.setRowVisible(0, editing)
-        if self.form is not None:
+        if self.form is not None:  # cut off at once: a form left for Qt to delete must not write anywhere
+            self.form.changed.disconnect(self._config_edited)
+            self.form.hide()
+            self.form.setParent(None)
             self.form.deleteLater()
             self.form = None
         if node_id is None:
@@ -171,6 +185,12 @@ class Inspector(QScrollArea):
             self._form_box.setVisible(False)
             if spec is None:
                 self.message.setText("This node's kind is not installed: it is kept as it is and cannot be edited.")
+
+    def _show_pending(self) -> None:
+        if self._pending is not None and not self._editing:
+            (node_id,) = self._pending
+            self._pending = None
+            self.show_node(node_id)
 
     def _document_changed(self, change: Change) -> None:
         if self.node_id is None:
@@ -193,9 +213,13 @@ class Inspector(QScrollArea):
             self._push(lambda: Rename(self.document, node_id, text))
 
     def _config_edited(self, field: str, value: Any) -> None:
-        if self.node_id is not None:
+        if self.node_id is not None and self.sender() is self.form:
             node_id = self.node_id
-            self._push(lambda: SetConfig(self.document, node_id, {field: value}))
+            self._editing = True
+            try:
+                self._push(lambda: SetConfig(self.document, node_id, {field: value}))
+            finally:
+                self._editing = False
 
     def _show_pin(self, node: Node) -> None:
         outputs = [p.name for p in self.document.ports(node.id).outputs if p.name != ERROR_PORT]

@@ -18,13 +18,16 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragMoveEvent,
     QDropEvent,
+    QGuiApplication,
     QKeySequence,
     QShortcut,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
     QDockWidget,
+    QLayout,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QTabWidget,
@@ -36,9 +39,7 @@ from shiboken6 import isValid
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.commands import AddNode, CommandRefused
-from flowdesk.model.document import WorkflowDocument
-from flowdesk.model.fileformat import WorkflowFileError, read_workflow, write_workflow
-from flowdesk.model.ids import id_stem
+from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.model.repair import with_unique_ids
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.registry import Registry
@@ -46,32 +47,34 @@ from flowdesk.providers.setup import LLMServices
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import Store
 from flowdesk.store.workflows import NotFoundError, refuse_library_file
-from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.theme import snap
-from flowdesk.ui.canvas.view import WorkflowView
+from flowdesk.ui.canvas_hint import EmptyCanvasHint
 from flowdesk.ui.edit_actions import EditActions
-from flowdesk.ui.file_dialogs import open_file_name, save_file_name
+from flowdesk.ui.file_dialogs import open_file_name
 from flowdesk.ui.help_menu import HelpMenu
 from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_backup import LibraryBackup
 from flowdesk.ui.library_dialog import LibraryDialog
-from flowdesk.ui.naming_actions import NamingActions
+from flowdesk.ui.naming_actions import UNTITLED, NamingActions
+from flowdesk.ui.open_document import FollowsDocument, OpenDocument
 from flowdesk.ui.palette import KIND_MIME, Palette
 from flowdesk.ui.quick_add import QuickAdd
 from flowdesk.ui.quick_add_actions import QuickAddActions
 from flowdesk.ui.runs.workbench import RunWorkbench
 from flowdesk.ui.session import WindowSession
 from flowdesk.ui.settings_dialog import open_settings
+from flowdesk.ui.start_inputs import follow_start_inputs
 from flowdesk.ui.theming import ThemeSwitcher
-from flowdesk.ui.undo import DocumentUndoStack
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FollowsDocument, QMainWindow):
+    document_opened = Signal(object)
+    """A workflow was opened: the new :class:`OpenDocument` (its parts are new; the old one is closed)."""
     document_loaded = Signal()
-    """A workflow was opened: ``document``, ``scene``, ``view`` and ``stack`` are new."""
+    """A workflow was opened (for listeners that read ``current``)."""
     problems_changed = Signal(list)
     """The open workflow's validation problems changed (``self.problems.first_error()``: why Run is blocked)."""
 
@@ -84,13 +87,10 @@ class MainWindow(QMainWindow):
         self.store = store
         self.registry = registry
         self.settings = settings or QSettings("flowdesk", "flowdesk")
-        self.document: WorkflowDocument | None = None
-        self.stack: DocumentUndoStack | None = None
-        self.scene: WorkflowScene | None = None
+        self.doc: OpenDocument | None = None
+        """The open workflow's parts (document, undo stack, scene, view, source), closed as one; read
+        through ``document``, ``stack``, ``scene``, ``view`` and ``source``."""
         self._error_noticed = False
-        self.source: str | None = None
-        """Where the open workflow came from: 'library', or a file path until it is saved."""
-        self.view: WorkflowView | None = None
         self._canvas_holder = QStackedWidget()
         self.setCentralWidget(self._canvas_holder)
         self.palette = Palette(registry)
@@ -129,6 +129,11 @@ class MainWindow(QMainWindow):
         self.session = WindowSession(self, self._canvas_holder)  # autosave, recovery, recent, welcome
         self.statusBar().showMessage(f"Library: {store.path}", 5000)
         self.resize(1280, 800)
+        if QGuiApplication.platformName() == "offscreen":
+            # the layout's default constraint sets the window's minimum size from its docks, which asks the
+            # platform to propagate size hints; the offscreen platform (tests, screenshots, headless runs)
+            # has no window manager to tell and printed a warning at every start
+            self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self._restore_layout()
         self.theming = ThemeSwitcher.install(self, self._menus["View"])  # View > Theme; palette and canvas
         self.help = HelpMenu(self)  # shortcuts (read from the menus) and About
@@ -165,15 +170,23 @@ class MainWindow(QMainWindow):
         self._menus[menu_name].addAction(action)
         return action
 
+    def menu(self, name: str) -> QMenu:
+        """The menu bar's menu ``name`` ("File", "Edit", "View", "Run", "Arrange"), for helpers to extend."""
+        return self._menus[name]
+
+    def add_menu(self, name: str, menu: QMenu) -> None:
+        """A helper's own menu, placed in the menu bar by the helper and known here by ``name``."""
+        self._menus[name] = menu
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self._menus = {name: bar.addMenu(f"&{name}") for name in ("File", "Edit", "View", "Run")}
+        self.naming = NamingActions(self)  # Save As, Rename, F2, Export
         self._action("File", "&New", self.new_workflow, QKeySequence.StandardKey.New)
         self._action("File", "&Open from library…", self.open_from_library, QKeySequence.StandardKey.Open)
         self._action("File", "&Import JSON…", self.import_file, "Ctrl+I")
-        self._action("File", "&Export JSON…", self.export_file, "Ctrl+E")
-        self._action("File", "&Save", self.save, QKeySequence.StandardKey.Save)
-        self.naming = NamingActions(self)  # Save As, Rename, F2
+        self._action("File", "&Export JSON…", self.naming.export_file, "Ctrl+E")
+        self._action("File", "&Save", self.save_asking_a_name, QKeySequence.StandardKey.Save)
         self._menus["File"].addActions([self.naming.save_as_action, self.naming.rename_action])
         self._action("File", "&Version history…", self.show_history, "Ctrl+Shift+H")
         self._action("File", "Se&ttings…", self.show_settings, "Ctrl+,")
@@ -193,64 +206,64 @@ class MainWindow(QMainWindow):
         self.runs.build_menu(self._menus["Run"])
         toolbar = QToolBar("Run")
         toolbar.setObjectName("toolbar-run")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addActions(self.runs.toolbar_actions())
         self.addToolBar(toolbar)
 
     # ------------------------------------------------------------ documents
     def load(self, workflow: Workflow, source: str) -> None:
         """Show ``workflow`` (replacing the open one, which the caller has saved or given up)."""
-        old_view = self.view
-        if self.scene is not None:
-            self.scene.dispose()
+        old = self.doc
         if self.inspector is not None:
             self.inspector.dispose()
-        self.document = WorkflowDocument(workflow, self.registry)
-        self.stack = DocumentUndoStack(self.document, self)
-        self.stack.refused.connect(self._say)
-        self.stack.cleanChanged.connect(self._update_title)
-        self.stack.cleanChanged.connect(self._clean_changed)
-        self.stack.canUndoChanged.connect(self.undo_action.setEnabled)
-        self.stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        doc = OpenDocument(workflow, self.registry, source)
+        self.doc = doc
+        doc.link(doc.stack.refused, self._say)
+        doc.link(doc.stack.cleanChanged, self.update_title)
+        doc.link(doc.stack.cleanChanged, self._clean_changed)
+        doc.link(doc.stack.canUndoChanged, self.undo_action.setEnabled)
+        doc.link(doc.stack.canRedoChanged, self.redo_action.setEnabled)
         self.undo_action.setEnabled(False)
         self.redo_action.setEnabled(False)
-        self.document.subscribe(self._document_changed)
-        self.scene = WorkflowScene(self.document, self.stack)
-        self.scene.selectionChanged.connect(self._selection_changed)
-        self.view = WorkflowView(self.scene)
-        self.view.setAcceptDrops(True)
-        self.view.viewport().setAcceptDrops(True)
-        self.view.viewport().installEventFilter(self)
-        self.view.connection_refused.connect(self._say)
-        self.view.wire_dropped.connect(self.quick_add.from_wire)
-        tab = QShortcut(QKeySequence(Qt.Key.Key_Tab), self.view, context=Qt.ShortcutContext.WidgetShortcut)
+        doc.subscribe(self._document_changed)
+        doc.link(doc.scene.selectionChanged, self._selection_changed)
+        self.empty_hint = EmptyCanvasHint(doc)
+        follow_start_inputs(doc)
+        view = doc.view
+        view.setAcceptDrops(True)
+        view.viewport().setAcceptDrops(True)
+        view.viewport().installEventFilter(self)
+        doc.link(view.connection_refused, self._say)
+        doc.link(view.wire_dropped, self.quick_add.from_wire)
+        tab = QShortcut(QKeySequence(Qt.Key.Key_Tab), view, context=Qt.ShortcutContext.WidgetShortcut)
         tab.activated.connect(self.quick_add.at_cursor)
         # swapped inside a fixed central holder: replacing the central widget itself would make the
         # window lay its docks out afresh around a new, small view
-        if old_view is not None:
-            self._canvas_holder.removeWidget(old_view)
-            old_view.deleteLater()
-        self._canvas_holder.addWidget(self.view)
-        self._canvas_holder.setCurrentWidget(self.view)
-        self.inspector = Inspector(self.stack)
+        self._canvas_holder.addWidget(view)
+        self._canvas_holder.setCurrentWidget(view)
+        self.inspector = Inspector(doc.stack)
         old_inspector = self.inspector_tabs.widget(0)
         self.inspector_tabs.removeTab(0)
+        old_inspector.setParent(None)
         old_inspector.deleteLater()
         self.inspector_tabs.insertTab(0, self.inspector, "Settings")
         self.inspector_tabs.setCurrentIndex(0)
-        self.history_view.setStack(self.stack)
-        self.source = source
-        self._update_title()
+        self.history_view.setStack(doc.stack)
+        if old is not None:
+            self._canvas_holder.removeWidget(old.view)
+            old.close()
+        self.update_title()
         if workflow.nodes:
-            self.view.fit_all(readable=True)
-        self.view.setFocus()
+            view.fit_all(readable=True)
+        view.setFocus()
+        self.document_opened.emit(doc)
         self.document_loaded.emit()
         self.runs.document_loaded()
 
     def new_workflow(self) -> None:
-        if not self._may_discard():
+        if not self.may_discard():
             return
-        self.load(Workflow(id=f"wf_{uuid.uuid4().hex[:12]}", name="Untitled workflow"), "library")
+        self.load(Workflow(id=f"wf_{uuid.uuid4().hex[:12]}", name=UNTITLED), "library")
 
     def open_workflow(self, ref: str) -> bool:
         """Open a library workflow (id or slug) or a workflow file; False (and a message) if neither."""
@@ -276,31 +289,22 @@ class MainWindow(QMainWindow):
         return True
 
     def open_from_library(self) -> None:
-        if not self._may_discard():
+        if not self.may_discard():
             return
         dialog = LibraryDialog(self.store, self, open_id=self.document.workflow.id if self.document else None)
         if dialog.exec() and dialog.chosen:
             self.open_workflow(dialog.chosen)
 
     def import_file(self) -> None:
-        if not self._may_discard():
+        if not self.may_discard():
             return
         name = open_file_name(self, "Import a workflow", "", "Workflow files (*.json)", self.store.path)
         if name:
             self.open_workflow(name)
 
-    def export_file(self) -> None:
-        if self.document is None:
-            return
-        default = f"{id_stem(self.document.workflow.name) or 'workflow'}.json"
-        name = save_file_name(self, "Export the workflow", default, "Workflow files (*.json)", self.store.path)
-        if name:
-            try:
-                write_workflow(self.document.workflow, name)
-            except (OSError, ValueError, WorkflowFileError) as exc:
-                self._warn("Cannot export", str(exc))
-                return
-            self._say(f"Exported to {name}")
+    def save_asking_a_name(self) -> bool:
+        """File > Save (Ctrl+S): an untitled workflow is named first; cancelling saves nothing."""
+        return self.naming.name_if_untitled() and self.save()
 
     def save(self) -> bool:
         """Save to the library (a new version if anything changed); True when saved."""
@@ -311,7 +315,7 @@ class MainWindow(QMainWindow):
         except (LibraryError, ValueError) as exc:
             self._warn("Cannot save", str(exc))
             return False
-        came_from, self.source = self.source, "library"
+        came_from, self.doc.source = self.source, "library"
         self.stack.setClean()
         info = self.store.workflows.get(result.workflow_id)
         said = f"Saved '{info.name}' as version {result.version}" if result.created else "No changes to save"
@@ -324,7 +328,7 @@ class MainWindow(QMainWindow):
                 said += f"; also imported {', '.join(also)}, which it calls"
         self._say(said)
         self.session.opened(info.id)
-        self._update_title()
+        self.update_title()
         return True
 
     def show_history(self) -> None:
@@ -332,7 +336,7 @@ class MainWindow(QMainWindow):
         if self.document is None or not self.store.workflows.exists(self.document.workflow.id):
             self._say("This workflow has no saved versions yet: save it first (Ctrl+S)")
             return
-        if not self._may_discard():
+        if not self.may_discard():
             return
         dialog = HistoryDialog(self.store, self.document.workflow.id, self)
         if dialog.exec() and dialog.restore_version is not None:
@@ -370,6 +374,8 @@ class MainWindow(QMainWindow):
             return
         if self.stack.push_command(command) is None and self.scene is not None:
             self.scene.select([command.node.id])
+            self.inspector_tabs.setCurrentIndex(0)  # a new node has no run data: its settings are what to see
+            self.palette.search.clear()  # the next node is looked for afresh
 
     def _clean_changed(self, clean: bool) -> None:
         """Saved (or undone back to the saved state): no recovery copy is needed any more."""
@@ -377,7 +383,7 @@ class MainWindow(QMainWindow):
             self.session.discarded(self.document.workflow.id)
 
     def _document_changed(self, _change: object) -> None:
-        self._update_title()
+        self.update_title()
         self.session.changed()
 
     @property
@@ -390,7 +396,7 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self) -> None:
         if self.scene is None or self.inspector is None or not isValid(self.scene) or not isValid(self.inspector):
-            return  # also called while Qt tears the scene down
+            return  # the window itself is being torn down (a closed document's scene never gets here)
         nodes = self.scene.selected_node_ids()
         self.inspector.show_node(nodes[0] if len(nodes) == 1 else None)
         self.runs.selection_changed(nodes)
@@ -418,7 +424,7 @@ class MainWindow(QMainWindow):
     def dirty(self) -> bool:
         return self.stack is not None and isValid(self.stack) and not self.stack.isClean()
 
-    def _update_title(self, *_: object) -> None:
+    def update_title(self, *_: object) -> None:
         name = self.document.workflow.name if self.document else "flowdesk"
         where = "" if self.source in (None, "library") else f" — {Path(self.source).name}"
         self.setWindowTitle(f"{'*' if self.dirty else ''}{name}{where} — flowdesk")
@@ -463,7 +469,7 @@ class MainWindow(QMainWindow):
         log.info("%s: %s", title, message)
         QMessageBox.warning(self, title, message)
 
-    def _may_discard(self) -> bool:
+    def may_discard(self) -> bool:
         """Ask before unsaved edits are dropped: Save, Discard or Cancel."""
         if not self.dirty:
             return True
@@ -480,7 +486,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._may_discard() or not self.runs.may_close():
+        if not self.may_discard() or not self.runs.may_close():
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -16,18 +16,26 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QLineEdit
 
 from flowdesk.model.commands import SetWorkflowProps
-from flowdesk.model.fileformat import WorkflowFileError
+from flowdesk.model.fileformat import WorkflowFileError, write_workflow
+from flowdesk.model.ids import id_stem
 from flowdesk.store.database import LibraryError
+from flowdesk.ui.file_dialogs import save_file_name
+from flowdesk.ui.open_document import FollowsDocument
 
 if TYPE_CHECKING:
     from flowdesk.ui.main_window import MainWindow
 
 
-class NamingActions:
+UNTITLED = "Untitled workflow"
+"""The name of a new workflow until the person gives it one."""
+
+
+class NamingActions(FollowsDocument):
     """The actions (the window puts them in its File and Edit menus) and what they do."""
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
+        window.document_opened.connect(self.follow)  # handed each open document
         self.save_as_action = self._make("Save &as…", self.save_as, QKeySequence.StandardKey.SaveAs)
         self.rename_action = self._make("&Rename workflow…", self.rename)
         self.rename_node_action = self._make("Re&name node", self.rename_node, QKeySequence("F2"))
@@ -45,23 +53,57 @@ class NamingActions:
         text = text.strip()
         return text if ok and text else None
 
+    def name_if_untitled(self) -> bool:
+        """Before the first save of a workflow still called "Untitled workflow": ask its name (a rename,
+        one undo step); False if the person cancels, so no second silent "Untitled workflow" is kept."""
+        document = self.document
+        if document is None or self.stack is None or document.workflow.name != UNTITLED:
+            return True
+        if self.window.store.workflows.exists(document.workflow.id):
+            return True
+        name = self._ask_name("Save the workflow", "Name:", "")
+        if name is None:
+            return False
+        return self.stack.push_command(SetWorkflowProps(document, name=name)) is None
+
+    def export_file(self) -> None:
+        """File > Export JSON: the open workflow as a file, stamped with its library version number."""
+        if self.document is None:
+            return
+        default = f"{id_stem(self.document.workflow.name) or 'workflow'}.json"
+        name = save_file_name(
+            self.window, "Export the workflow", default, "Workflow files (*.json)", self.window.store.path
+        )
+        if not name:
+            return
+        workflow = self.document.workflow
+        store = self.window.store
+        try:
+            if store.workflows.exists(workflow.id):  # the file says which library version it is
+                workflow = workflow.model_copy(update={"version": store.workflows.get(workflow.id).current_version})
+            write_workflow(workflow, name)
+        except (OSError, ValueError, WorkflowFileError, LibraryError) as exc:
+            self.window.warn("Cannot export", str(exc))
+            return
+        self.window.say(f"Exported to {name}")
+
     def rename(self) -> None:
         window = self.window
-        if window.document is None or window.stack is None:
+        if self.document is None or self.stack is None:
             return
-        current = window.document.workflow.name
+        current = self.document.workflow.name
         name = self._ask_name("Rename the workflow", "Name:", current)
         if name is None or name == current:
             return
-        if window.stack.push_command(SetWorkflowProps(window.document, name=name)) is None:
+        if self.stack.push_command(SetWorkflowProps(self.document, name=name)) is None:
             window.say(f"Renamed to '{name}': save (Ctrl+S) to keep it in the library")
 
     def save_as(self) -> bool:
         """Save the open workflow, edits and all, as a new library workflow and open that; True when saved."""
         window = self.window
-        if window.document is None:
+        if self.document is None:
             return False
-        original = window.document.workflow
+        original = self.document.workflow
         name = self._ask_name("Save as a new workflow", "Name of the copy:", f"{original.name} (copy)")
         if name is None:
             return False
@@ -73,19 +115,19 @@ class NamingActions:
             window.warn("Cannot save a copy", str(exc))
             return False
         said = f"Saved as '{name}' (version 1); '{original.name}' keeps its last saved version"
-        if window.source not in (None, "library"):  # opened from a file: the files it calls come along
+        if self.source not in (None, "library"):  # opened from a file: the files it calls come along
             try:
-                window.store.workflows.import_references(saved, Path(window.source).parent)
+                window.store.workflows.import_references(saved, Path(self.source).parent)
             except (WorkflowFileError, LibraryError, OSError) as exc:
                 said += f"; a workflow it calls could not be imported: {exc}"
         window.session.discarded(original.id)  # its unsaved edits went into the copy
-        view = window.view
+        view = self.view
         looking_at = view.mapToScene(view.viewport().rect().center()) if view is not None else None
         zoom = view.zoom if view is not None else None
         window.load(saved, "library")
-        if looking_at is not None and zoom is not None and window.view is not None:  # the same picture as before
-            window.view.set_zoom(zoom)
-            window.view.centerOn(looking_at)
+        if looking_at is not None and zoom is not None and self.view is not None:  # the same picture as before
+            self.view.set_zoom(zoom)
+            self.view.centerOn(looking_at)
         window.session.opened(saved.id)
         window.say(said)
         return True
@@ -93,9 +135,9 @@ class NamingActions:
     def rename_node(self) -> None:
         """Bring the inspector forward with the selected node's name ready to type over."""
         window = self.window
-        if window.scene is None or window.inspector is None:
+        if self.scene is None or window.inspector is None:
             return
-        nodes = window.scene.selected_node_ids()
+        nodes = self.scene.selected_node_ids()
         if len(nodes) != 1:
             window.say("Select one node to rename it")
             return

@@ -15,20 +15,22 @@ from PySide6.QtGui import QCursor
 from flowdesk.model.commands import AddNode, Command, CommandRefused, Connect, Macro
 from flowdesk.model.kinds import KindSpec
 from flowdesk.ui.canvas.theme import snap
+from flowdesk.ui.open_document import FollowsDocument
 from flowdesk.ui.quick_add import QuickAdd, first_compatible_input
 
 if TYPE_CHECKING:
     from flowdesk.ui.main_window import MainWindow
 
 
-class QuickAddActions:
+class QuickAddActions(FollowsDocument):
     def __init__(self, window: MainWindow) -> None:
         self.window = window
+        window.document_opened.connect(self.follow)  # handed each open document
         self.popup: QuickAdd | None = None
         """The open (or last) popup: kept so Python does not collect it while open, and for tests."""
 
     def _show(self, kinds: list[KindSpec], scene_pos: QPointF, chosen: Callable[[str], None]) -> QuickAdd:
-        view = self.window.view
+        view = self.view
         assert view is not None
         popup = QuickAdd(kinds, self.window)
         popup.chosen.connect(chosen)
@@ -38,7 +40,7 @@ class QuickAddActions:
 
     def at_cursor(self) -> None:
         """Tab on the canvas: search the node kinds, add the chosen one under the mouse."""
-        view = self.window.view
+        view = self.view
         if view is None:
             return
         inside = view.viewport().mapFromGlobal(QCursor.pos())
@@ -50,7 +52,7 @@ class QuickAddActions:
 
     def from_wire(self, source: str, source_port: str, scene_pos: QPointF) -> None:
         """A wire dropped on empty canvas: offer the kinds it can feed, add and connect in one step."""
-        document = self.window.document
+        document = self.document
         if document is None:
             return
         out = next((p for p in document.ports(source).outputs if p.name == source_port), None)
@@ -61,7 +63,7 @@ class QuickAddActions:
 
     def _add_connected(self, kind: str, source: str, source_port: str, scene_pos: QPointF) -> None:
         window = self.window
-        doc, stack = window.document, window.stack
+        doc, stack = self.document, self.stack
         if doc is None or stack is None:
             return
         spec = doc.catalog.get(kind)
@@ -82,5 +84,5 @@ class QuickAddActions:
             window.say(str(exc))
             return
         stack.push_command(macro)
-        if window.scene is not None:
-            window.scene.select(added)
+        if self.scene is not None:
+            self.scene.select(added)

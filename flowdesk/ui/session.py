@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QMessageBox, QStackedWidget
 
 from flowdesk.store.database import LibraryError
+from flowdesk.ui.open_document import FollowsDocument
 from flowdesk.ui.recent import RecentWorkflows
 from flowdesk.ui.recovery import RecoveredCopy, RecoveryFolder
 from flowdesk.ui.welcome import WelcomeView
@@ -28,10 +29,11 @@ log = logging.getLogger(__name__)
 AUTOSAVE_MS = 2000
 
 
-class WindowSession(QObject):
+class WindowSession(FollowsDocument, QObject):
     def __init__(self, window: MainWindow, holder: QStackedWidget) -> None:
         super().__init__(window)
         self.window = window
+        window.document_opened.connect(self.follow)  # handed each open document
         self.holder = holder
         self.recent = RecentWorkflows(window.settings)
         self.recovery = RecoveryFolder(window.store.path.parent / "recovery", window.store.owner.token)
@@ -43,7 +45,7 @@ class WindowSession(QObject):
         self._add_menus()
 
     def _add_menus(self) -> None:
-        file_menu = self.window._menus["File"]
+        file_menu = self.window.menu("File")
         first = file_menu.actions()[2] if len(file_menu.actions()) > 2 else None  # after New and Open
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(lambda: self.recent.fill(self.recent_menu, self._open_recent))
@@ -61,12 +63,12 @@ class WindowSession(QObject):
 
     def write_recovery(self) -> None:
         window = self.window
-        if window.document is None or not window.dirty:
+        if self.document is None or not window.dirty:
             return
         try:
-            self.recovery.write(window.document.workflow, window.source)
+            self.recovery.write(self.document.workflow, self.source)
         except OSError as exc:  # a full or read-only disk must not interrupt editing
-            log.warning("cannot write the recovery copy of %s: %s", window.document.workflow.id, exc)
+            log.warning("cannot write the recovery copy of %s: %s", self.document.workflow.id, exc)
 
     def discarded(self, workflow_id: str) -> None:
         """Saved or given up: the copy has nothing left to recover."""
@@ -101,25 +103,31 @@ class WindowSession(QObject):
     def _recover(self, copy: RecoveredCopy) -> None:
         window = self.window
         window.load(copy.workflow, copy.source or "library")
-        assert window.stack is not None
-        window.stack.resetClean()  # unsaved again: the title shows it and closing asks
-        window._update_title()
+        assert self.stack is not None
+        self.stack.resetClean()  # unsaved again: the title shows it and closing asks
+        window.update_title()
         self.recovery.drop(copy)
         self.write_recovery()  # kept again, now as this process's copy
         window.say(f"Recovered the unsaved changes to '{copy.workflow.name}'; save them with Ctrl+S")
 
     # ------------------------------------------------------------ recent
     def opened(self, ref: str) -> None:
-        document = self.window.document
+        document = self.document
         name = document.workflow.name if document is not None else ref
-        self.recent.add(ref, f"{name} ({Path(ref).name})" if ref.endswith(".json") else name)
+        label = f"{name} ({Path(ref).name})" if ref.endswith(".json") else name
+        self.recent.add(ref, label, document.workflow.id if document is not None else "")
         self.hide_welcome()
+
+    def reopen_last(self) -> bool:
+        """At start-up with nothing else to open: the workflow the person had open last; True if opened."""
+        items = self.recent.items()
+        return bool(items) and self.window.open_workflow(items[0][0])
 
     def forget(self, ref: str) -> None:
         self.recent.remove(ref)
 
     def _open_recent(self, ref: str) -> None:
-        if self.window._may_discard():
+        if self.window.may_discard():
             self.window.open_workflow(ref)
 
     # ------------------------------------------------------------ welcome
@@ -142,15 +150,15 @@ class WindowSession(QObject):
         self.holder.setCurrentWidget(self.welcome)
 
     def hide_welcome(self) -> None:
-        if self.window.view is not None:
-            self.holder.setCurrentWidget(self.window.view)
+        if self.view is not None:
+            self.holder.setCurrentWidget(self.view)
 
     def _open_template(self, path: str) -> None:
-        if self.window._may_discard():
+        if self.window.may_discard():
             self.window.open_workflow(path)
 
     def _run_example(self, path: str) -> None:
-        if self.window._may_discard() and self.window.open_workflow(path):
+        if self.window.may_discard() and self.window.open_workflow(path):
             self.window.runs.run_workflow()
 
     def _blank(self) -> None:

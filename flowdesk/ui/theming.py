@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QGuiApplication, QPalet
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from flowdesk.ui.canvas.theme import DARK, LIGHT, CanvasTheme
+from flowdesk.ui.open_document import FollowsDocument
 
 if TYPE_CHECKING:
     from flowdesk.ui.main_window import MainWindow
@@ -109,12 +110,13 @@ def scheme_name(scheme: Qt.ColorScheme) -> str:
     return "dark" if scheme == Qt.ColorScheme.Dark else "light"
 
 
-class ThemeSwitcher(QObject):
+class ThemeSwitcher(FollowsDocument, QObject):
     """Owns the window's theme: the saved choice, the View > Theme menu, the palette and the canvas theme."""
 
     def __init__(self, window: MainWindow, menu: QMenu) -> None:
         super().__init__(window)
         self.window = window
+        window.document_opened.connect(self.follow)  # handed each open document
         self.settings: QSettings = window.settings
         saved = str(self.settings.value(SETTING, "system"))
         self.mode = saved if saved in MODES else "system"
@@ -182,6 +184,6 @@ class ThemeSwitcher(QObject):
         self._theme_scene()
 
     def _theme_scene(self) -> None:
-        scene = self.window.scene
+        scene = self.scene
         if scene is not None and scene.theme is not self.theme:
             scene.set_theme(self.theme)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -46,6 +47,25 @@ def templates() -> list[Template]:
     return sorted(found, key=lambda t: t.name.lower())
 
 
+CARD = QSize(232, 128)
+"""One template card: room for its name, its size and three or four lines of description."""
+
+
+def _card(template: Template) -> QWidget:
+    """A card for ``template``; clicks go through to the list (which selects and opens it)."""
+    card = QWidget()
+    card.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+    title = QLabel(f"<b>{template.name}</b><br><small>{template.nodes} nodes</small>")
+    text = QLabel(template.description)
+    text.setWordWrap(True)
+    text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    layout = QVBoxLayout(card)
+    layout.setContentsMargins(8, 6, 8, 6)
+    layout.addWidget(title)
+    layout.addWidget(text, 1)
+    return card
+
+
 class WelcomeView(QWidget):
     template_chosen = Signal(str)
     """Open this template (a path) as a new workflow."""
@@ -62,13 +82,19 @@ class WelcomeView(QWidget):
             "and produced. The examples run offline, with no key and no network."
         )
         intro.setWordWrap(True)
-        self.list = QListWidget()
-        self.list.setAlternatingRowColors(True)
-        self.list.setWordWrap(True)
+        self.list = QListWidget()  # the templates as cards: name, size and what each one does
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setMovement(QListView.Movement.Static)
+        self.list.setSpacing(6)
+        self.list.setSelectionRectVisible(False)
         for template in templates():
-            item = QListWidgetItem(f"{template.name}  ·  {template.nodes} nodes\n{template.description}")
+            item = QListWidgetItem()
             item.setData(Qt.ItemDataRole.UserRole, str(template.path))
+            item.setToolTip(template.description)
+            item.setSizeHint(CARD)
             self.list.addItem(item)
+            self.list.setItemWidget(item, _card(template))
             if template.path.name == FIRST_EXAMPLE:
                 self.list.setCurrentItem(item)
         self.list.itemDoubleClicked.connect(lambda item: self.template_chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
@@ -89,7 +115,7 @@ class WelcomeView(QWidget):
         column.addWidget(heading)
         column.addWidget(intro)
         column.addSpacing(8)
-        column.addWidget(QLabel("<b>Templates</b> (double-click to open one)"))
+        column.addWidget(QLabel("<b>Templates</b> (double-click a card to open it)"))
         column.addWidget(self.list, 1)
         column.addLayout(buttons)
         holder = QWidget()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from flowdesk.model.commands import CommandRefused, SetWorkflowProps
 from flowdesk.model.document import Change, WorkflowChanged
 from flowdesk.model.workflow import Settings, Workflow
+from flowdesk.ui.inputs_table import InputsTable
 from flowdesk.ui.theming import set_tone
 from flowdesk.ui.undo import DocumentUndoStack
 
@@ -30,7 +31,7 @@ NO_LIMIT = "none"
 
 
 class WorkflowPanel(QGroupBox):
-    """Name, description, nodes at once and run time limit of the open workflow."""
+    """Name, description, nodes at once, run time limit and declared inputs of the open workflow."""
 
     def __init__(self, stack: DocumentUndoStack) -> None:
         super().__init__("Workflow")
@@ -60,9 +61,14 @@ class WorkflowPanel(QGroupBox):
         form.addRow("Description", self.description)
         form.addRow("Nodes at once", self.concurrency)
         form.addRow("Run time limit", self.timeout)
+        self.inputs = InputsTable(stack)
         box = QVBoxLayout(self)
         box.addLayout(form)
         box.addWidget(self.message)
+        heading = QLabel("<b>Inputs</b> (what a run is given: F5 asks for them)")
+        heading.setWordWrap(True)  # never wider than the dock
+        box.addWidget(heading)
+        box.addWidget(self.inputs)
         self._unsubscribe = self.document.subscribe(self._document_changed)
         self._show(self.document.workflow)
 
@@ -108,3 +114,4 @@ class WorkflowPanel(QGroupBox):
 
     def dispose(self) -> None:
         self._unsubscribe()
+        self.inputs.dispose()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, qInstallMessageHandler
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from flowdesk.model.commands import SetWorkflowProps
+from flowdesk.model.fileformat import read_workflow
 from flowdesk.nodes.registry import builtin_registry
 from flowdesk.paths import examples_dir
 from flowdesk.store.store import Store, open_store
@@ -173,3 +175,58 @@ def test_a_wide_workflow_opens_readable_on_its_beginning_and_f_fits_it_all(qtbot
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_F)  # ...and F shows it all
     assert view.mapToScene(view.viewport().rect()).boundingRect().contains(everything)
+
+
+def test_starting_on_the_offscreen_platform_prints_no_size_hint_warning(
+    qtbot: QtBot, store: Store, tmp_path: Path
+) -> None:
+    heard: list[str] = []
+    previous = qInstallMessageHandler(lambda _mode, _context, message: heard.append(message))
+    try:
+        settings = QSettings(str(tmp_path / "quiet.ini"), QSettings.Format.IniFormat)
+        win = MainWindow(store, builtin_registry(), settings)
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitExposed(win)
+        QApplication.processEvents()
+    finally:
+        qInstallMessageHandler(previous)
+    assert not [m for m in heard if "propagateSizeHints" in m]
+
+
+def test_adding_from_the_palette_clears_its_filter_and_shows_the_new_nodes_settings(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.show_run_data()  # the inspector was left on Run data
+    qtbot.keyClicks(window.palette.search, "http")
+    qtbot.keyClick(window.palette.search, Qt.Key.Key_Return)
+    assert [n.kind for n in window.document.nodes] == ["http"]
+    assert window.palette.search.text() == ""
+    assert "llm" in window.palette.visible_kinds()
+    assert window.inspector_tabs.currentWidget() is window.inspector
+
+
+def test_export_writes_the_library_version_number(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert window.open_workflow(str(examples_dir() / "ask_llm.json"))
+    assert window.save()
+    window.stack.push_command(SetWorkflowProps(window.document, name="Ask again"))
+    assert window.save()  # version 2
+    target = tmp_path / "out.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
+    window.naming.export_file()
+    assert read_workflow(target).version == 2
+
+
+def test_an_empty_canvas_says_how_to_add_the_first_node(qtbot: QtBot, window: MainWindow) -> None:
+    hint = window.empty_hint.label
+    assert hint.isVisible() and "Tab" in hint.text()
+    window.add_node_at_centre("llm")
+    assert not hint.isVisible()
+    window.stack.undo()
+    assert hint.isVisible()
+
+
+def test_the_run_toolbar_shows_icons(window: MainWindow) -> None:
+    assert all(not action.icon().isNull() for action in window.runs.toolbar_actions())

@@ -141,3 +141,28 @@ def test_f2_renames_the_selected_node(qtbot: QtBot, window: MainWindow) -> None:
     window.scene.clearSelection()
     qtbot.keyClick(window.view, Qt.Key.Key_F2)
     assert "Select one node" in window.statusBar().currentMessage()
+
+
+def _ctrl_s(qtbot: QtBot, window: MainWindow) -> None:
+    window.activateWindow()
+    qtbot.keyClick(window.view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_ctrl_s_on_an_untitled_workflow_asks_its_name_first(
+    qtbot: QtBot, window: MainWindow, store: Store, answer_dialog: Callable[..., None]
+) -> None:
+    add_from_palette(qtbot, window, "llm")
+    answer_dialog(type_into_dialog("Translate"))
+    _ctrl_s(qtbot, window)
+    assert [w.name for w in store.workflows.list()] == ["Translate"]
+    assert window.windowTitle().startswith("Translate")
+
+
+def test_cancelling_the_name_of_an_untitled_workflow_saves_nothing(
+    qtbot: QtBot, window: MainWindow, store: Store, answer_dialog: Callable[..., None]
+) -> None:
+    add_from_palette(qtbot, window, "llm")
+    answer_dialog(type_into_dialog(None))
+    _ctrl_s(qtbot, window)
+    assert store.workflows.list() == []
+    assert window.document.workflow.name == "Untitled workflow" and window.dirty

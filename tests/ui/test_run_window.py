@@ -215,6 +215,7 @@ def test_a_failed_run_names_the_node_and_the_button_selects_it(qtbot: QtBot, run
     win.scene.clearSelection()
     qtbot.mouseClick(win.runs.failed_button, Qt.MouseButton.LeftButton)
     assert win.scene.selected_node_ids() == ["boom"]
+    assert win.inspector_tabs.currentWidget() is win.runs.record  # its error, not its settings
     assert "FAILED" in log_text(win)
     item = win.scene.node_item("boom")
     assert item.state == NodeState.FAILED

@@ -109,3 +109,42 @@ def test_a_library_with_workflows_does_not_show_the_welcome(window: MainWindow) 
     assert window.save()
     window.session.show_welcome_if_new()
     assert window.session.welcome is None
+
+
+def test_open_recent_lists_a_workflow_once_after_its_file_was_saved_into_the_library(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    assert window.open_workflow(str(examples_dir() / "code_review_loop.json"))
+    assert window.save()
+    window.new_workflow()
+    assert window.open_workflow("code_review_loop")
+    menu = window.session.recent_menu
+    menu.aboutToShow.emit()
+    labels = [a.text() for a in menu.actions() if "Code review loop" in a.text()]
+    assert len(labels) == 1
+
+
+def test_the_next_start_reopens_the_last_workflow(qtbot: QtBot, window: MainWindow, store: Store) -> None:
+    assert window.open_workflow(str(examples_dir() / "ask_llm.json"))
+    assert window.save()
+    window.new_workflow()
+    again = MainWindow(store, window.registry, window.settings)  # same library and settings: the next start
+    qtbot.addWidget(again)
+    assert again.session.reopen_last()
+    assert again.document.workflow.id == window.store.workflows.list()[0].id
+
+
+def test_the_welcome_view_shows_each_template_as_a_card_with_its_description(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from flowdesk.ui.welcome import templates
+
+    window.session.show_welcome()
+    cards = window.session.welcome.list
+    shown = []
+    for row in range(cards.count()):
+        card = cards.itemWidget(cards.item(row))
+        assert card is not None
+        shown.append(" ".join(label.text() for label in card.findChildren(QLabel)))
+    for template in templates():
+        assert any(template.name in text and template.description in text for text in shown)

@@ -146,7 +146,7 @@ def test_the_main_window_has_file_settings(qtbot: QtBot, tmp_path: Path) -> None
     window = MainWindow(store, builtin_registry(), QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     try:
-        action = next(a for a in window._menus["File"].actions() if a.text() == "Se&ttings…")
+        action = next(a for a in window.menu("File").actions() if a.text() == "Se&ttings…")
         assert action.shortcut().toString() == "Ctrl+,"
         action.trigger()
         dialog = window.findChild(SettingsDialog)

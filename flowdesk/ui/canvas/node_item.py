@@ -165,6 +165,8 @@ class NodeItem(CanvasNodeItem):
     def __init__(self, node: Node, spec: KindSpec | None, ports: NodePorts, theme: CanvasTheme) -> None:
         self.spec = spec
         self.ports = ports
+        self.note = ""
+        """Said after the kind in the subtitle (the Start card lists the run's declared inputs)."""
         self._layout = layout_node(node.title, self._subtitle(node), ports)
         self._title = self._layout.title_for(0)
         self._connected: frozenset[PortKey] = frozenset()
@@ -184,7 +186,17 @@ class NodeItem(CanvasNodeItem):
         return self.node.title
 
     def _subtitle(self, node: Node) -> str:
-        return self.spec.display_name if self.spec is not None else f"not installed: {node.kind}"
+        if self.spec is None:
+            return f"not installed: {node.kind}"
+        return f"{self.spec.display_name} · {self.note}" if self.note else self.spec.display_name
+
+    def set_note(self, note: str) -> None:
+        """Show ``note`` after the kind (elided to the card's width, in full in the tooltip)."""
+        if note != self.note:
+            self.note = note
+            self._layout = layout_node(self.node.title, self._subtitle(self.node), self.ports)
+            self.setToolTip(f"{self.spec.display_name if self.spec else self.node.kind}: {note}" if note else "")
+            self.update()
 
     def _badges(self) -> int:
         return (self.state != NodeState.IDLE) + bool(self.problems)

@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -113,6 +114,17 @@ class RunInputsDialog(QDialog):
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
         self.resize(460, self.sizeHint().height())
+        for child in self.findChildren(QWidget):  # Ctrl+Enter runs from any field, a multi-line one too
+            child.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            if ctrl and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.accept()
+                return True
+        return super().eventFilter(watched, event)
 
     def _field(self, spec: RunInput, value: Any) -> QLineEdit | QPlainTextEdit | QCheckBox:
         if spec.type == ValueType.BOOLEAN:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def node_menu(bench: RunWorkbench, pos: QPoint) -> QMenu | None:
     """The menu for the node under ``pos`` (viewport coordinates), which becomes the selection; None off a node."""
     window = bench.window
-    scene, view, document = window.scene, window.view, window.document
+    scene, view, document = bench.scene, bench.view, bench.document
     if scene is None or view is None or document is None:
         return None
     item = scene.node_item_at(view.mapToScene(pos))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -49,11 +50,16 @@ class NodeRecord(QWidget):
     decision = Signal(str, bool, str)
     """(node id, approved, comment) for a waiting approval node."""
 
-    def __init__(self, store: Store, title_of: Callable[[str], str] = str, parent: QWidget | None = None) -> None:
-        """``title_of`` names a node for a person (its title and id) from the open document."""
+    def __init__(
+        self, store: Store, title_of: Callable[[str], str] = str, parent: QWidget | None = None,
+        delivers: Callable[[str], str | None] = lambda _node_id: None,
+    ) -> None:  # fmt: skip
+        """``title_of`` names a node for a person (its title and id) from the open document; ``delivers``
+        says under which run output an Output node puts its value (None for other nodes)."""
         super().__init__(parent)
         self.store = store
         self.title_of = title_of
+        self.delivers = delivers
         self.run_id: str | None = None
         self.node_id: str | None = None
         self.pages: list[Page] = []
@@ -204,9 +210,17 @@ class NodeRecord(QWidget):
         self.error.setVisible(bool(message))
         self.approval.setVisible(step.status == "waiting")
         self.inputs.set_value(inputs)
-        self.outputs.set_value(outputs)
+        self.outputs.set_value(outputs or self._delivered(step))
         self.pin_button.setEnabled(step.status == "succeeded" and bool(outputs))
         self.rerun_button.setEnabled(True)
+
+    def _delivered(self, step: StepInfo) -> dict[str, Any]:
+        """An Output node has no output ports: what it produced is its entry in the run's outputs."""
+        name = self.delivers(step.node_id)
+        if name is None or step.status != "succeeded" or self.run_id is None:
+            return {}
+        _, run_outputs = self.store.runs.run_values(self.run_id)
+        return {name: run_outputs[name]} if name in run_outputs else {}
 
     def _show_item(self, item_run: str) -> None:
         info = self.store.runs.get(item_run)

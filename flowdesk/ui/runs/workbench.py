@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMenu, QMessageBox, QProgressBar, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QMessageBox, QProgressBar, QPushButton, QStyle
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.commands import SetNodeOptions
@@ -26,6 +26,7 @@ from flowdesk.providers.setup import LLMServices, llm_services
 from flowdesk.store.database import LibraryError
 from flowdesk.store.running import RunService
 from flowdesk.store.store import Store
+from flowdesk.ui.open_document import FollowsDocument
 from flowdesk.ui.runs.canvas_paint import paint_trace
 from flowdesk.ui.runs.controller import RunController, RunStartError
 from flowdesk.ui.runs.inputs_dialog import RunInputsDialog, example_files_folder, uses_files
@@ -33,7 +34,8 @@ from flowdesk.ui.runs.log_model import LogModel
 from flowdesk.ui.runs.log_panel import LogPanel
 from flowdesk.ui.runs.node_menu import node_menu
 from flowdesk.ui.runs.node_record import NodeRecord
-from flowdesk.ui.runs.runs_panel import STATUS_MARK, RunsPanel, duration_text, money
+from flowdesk.ui.runs.runs_panel import STATUS_MARK, RunsPanel, money
+from flowdesk.ui.runs.summary import run_summary
 from flowdesk.ui.runs.timeline import Timeline
 from flowdesk.ui.runs.trace import RunTrace
 
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class RunWorkbench(QObject):
+class RunWorkbench(FollowsDocument, QObject):
     def __init__(
         self, window: MainWindow, store: Store, registry: Registry, services: EngineServices,
         llm: LLMServices | None = None,
@@ -52,13 +54,14 @@ class RunWorkbench(QObject):
         super().__init__(window)
         self.llm = llm
         self.window = window
+        window.document_opened.connect(self.follow)  # handed each open document
         self.store = store
         self.registry = registry
         self.controller = RunController(store, RunService(store, registry, services), self)
         self.log_panel = LogPanel()
         self.runs_panel = RunsPanel(store)
         self.timeline = Timeline()
-        self.record = NodeRecord(store, self._node_title)
+        self.record = NodeRecord(store, self._node_title, delivers=self._output_name)
         self.logs: dict[str, LogModel] = {}
         self.shown: str | None = None
         self._build_status_bar()
@@ -123,15 +126,27 @@ class RunWorkbench(QObject):
         self.update_actions()
 
     def toolbar_actions(self) -> list[QAction]:
-        return [self.run_action, self.stop_action, self.pause_action, self.continue_action, self.step_action]
+        """The toolbar's actions, each with the usual media icon beside its text."""
+        style = QApplication.style()
+        icons = {
+            self.run_action: QStyle.StandardPixmap.SP_MediaPlay,
+            self.stop_action: QStyle.StandardPixmap.SP_MediaStop,
+            self.pause_action: QStyle.StandardPixmap.SP_MediaPause,
+            self.continue_action: QStyle.StandardPixmap.SP_MediaSeekForward,
+            self.step_action: QStyle.StandardPixmap.SP_MediaSkipForward,
+        }
+        for action, icon in icons.items():
+            action.setIcon(style.standardIcon(icon))
+        return list(icons)
 
     # ------------------------------------------------------------ the open workflow
     def document_loaded(self) -> None:
         """Another workflow is open: list its runs; show its live run if one is going."""
-        document, view = self.window.document, self.window.view
+        document, view = self.document, self.view
         if view is not None:
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-            view.customContextMenuRequested.connect(self._canvas_menu)
+            assert self.doc is not None
+            self.doc.link(view.customContextMenuRequested, self._canvas_menu)
         workflow_id = document.workflow.id if document is not None else None
         stored = workflow_id is not None and self.store.workflows.exists(workflow_id)
         self.runs_panel.show_workflow(workflow_id if stored else None)
@@ -149,20 +164,27 @@ class RunWorkbench(QObject):
         self.update_actions()
 
     def _node_title(self, node_id: str) -> str:
-        document = self.window.document
+        document = self.document
         node = document.node(node_id) if document is not None else None
         return f"{node.title} ({node_id})" if node is not None and node.title != node_id else node_id
 
+    def _output_name(self, node_id: str) -> str | None:
+        """The run output an Output node of the open workflow fills (None for any other node)."""
+        node = self.document.node(node_id) if self.document is not None else None
+        if node is None or node.kind != "output":
+            return None
+        return str(node.config.get("name", "result"))
+
     def _selected(self) -> str | None:
-        scene = self.window.scene
+        scene = self.scene
         nodes = scene.selected_node_ids() if scene is not None else []
         return nodes[0] if len(nodes) == 1 else None
 
     def select_node(self, node_id: str) -> None:
-        scene, view = self.window.scene, self.window.view
-        if scene is None or view is None or self.window.document is None:
+        scene, view = self.scene, self.view
+        if scene is None or view is None or self.document is None:
             return
-        if self.window.document.node(node_id) is None:
+        if self.document.node(node_id) is None:
             self.window.say(f"'{node_id}' is not in the open workflow any more")
             return
         scene.select([node_id])
@@ -172,9 +194,9 @@ class RunWorkbench(QObject):
     def run_workflow(self) -> None:
         """F5: check, ask for inputs, save, start a recorded run and show it."""
         window = self.window
-        if window.document is None:
+        if self.document is None:
             return
-        workflow = window.document.workflow
+        workflow = self.document.workflow
         sources = self.window.problems.sources
         errors = [p for p in validate(workflow, self.registry, for_run=True, sources=sources) if p.severity == "error"]
         if errors:
@@ -199,7 +221,7 @@ class RunWorkbench(QObject):
             values, files_root = dialog.values, dialog.files_root
         if (window.dirty or not self.store.workflows.exists(workflow.id)) and not window.save():
             return
-        workflow = window.document.workflow  # saving may have stamped a new version on it
+        workflow = self.document.workflow  # saving may have stamped a new version on it
         try:
             version = self.store.workflows.get(workflow.id).current_version
             self.controller.start(workflow, values, version=version, files_root=files_root, validated=True)
@@ -209,10 +231,10 @@ class RunWorkbench(QObject):
     def rerun_from(self, node_id: str | None) -> None:
         """Ctrl+Shift+F5: save (as F5 does), then re-run what is on the canvas from ``node_id``."""
         window = self.window
-        if node_id is None or self.shown is None or window.document is None:
+        if node_id is None or self.shown is None or self.document is None:
             window.say("Select a node, and a run in the Runs panel, to re-run from that node")
             return
-        workflow = window.document.workflow
+        workflow = self.document.workflow
         if (window.dirty or not self.store.workflows.exists(workflow.id)) and not window.save():
             return
         try:
@@ -257,26 +279,25 @@ class RunWorkbench(QObject):
 
     def toggle_breakpoint(self) -> None:
         node_id, window = self._selected(), self.window
-        if node_id is None or window.document is None or window.stack is None:
+        if node_id is None or self.document is None or self.stack is None:
             window.say("Select one node to toggle its breakpoint")
             return
-        node = window.document.node(node_id)
-        window.stack.push_command(SetNodeOptions(window.document, node_id, breakpoint=not node.breakpoint))
+        node = self.document.node(node_id)
+        self.stack.push_command(SetNodeOptions(self.document, node_id, breakpoint=not node.breakpoint))
 
     def pin_output(self, node_id: str, outputs: dict[str, Any], run_id: str) -> None:
         window = self.window
-        if window.document is None or window.stack is None or window.document.node(node_id) is None:
+        if self.document is None or self.stack is None or self.document.node(node_id) is None:
             window.say(f"'{node_id}' is not in the open workflow; nothing pinned")
             return
         pinned = PinnedOutput(outputs=outputs, source_run=run_id)
-        refused = window.stack.push_command(SetNodeOptions(window.document, node_id, pinned=pinned))
+        refused = self.stack.push_command(SetNodeOptions(self.document, node_id, pinned=pinned))
         if refused is None:
             window.say(f"Pinned the outputs of '{node_id}' from run {run_id[:8]}: it is not run while pinned")
 
     def unpin(self, node_id: str) -> None:
-        window = self.window
-        if window.document is not None and window.stack is not None:
-            window.stack.push_command(SetNodeOptions(window.document, node_id, pinned=None))
+        if self.document is not None and self.stack is not None:
+            self.stack.push_command(SetNodeOptions(self.document, node_id, pinned=None))
 
     def update_actions(self) -> None:
         if not hasattr(self, "run_action"):
@@ -310,7 +331,7 @@ class RunWorkbench(QObject):
     def _on_started(self, run_id: str) -> None:
         live = self.controller.live[run_id]
         self.logs[run_id] = LogModel(live.trace, self)  # the live view (it starts from the record of a resumed run)
-        document = self.window.document
+        document = self.document
         if document is not None and live.workflow_id == document.workflow.id:
             self.runs_panel.workflow_id = live.workflow_id  # the first run of a workflow saved just now
             self.runs_panel.refresh(select=run_id)
@@ -359,20 +380,7 @@ class RunWorkbench(QObject):
                 self._show_progress(trace)
                 self.timeline.chart.refresh()
             self.update_actions()
-        self.window.say(self._summary(run_id, status, trace))
-
-    def _summary(self, run_id: str, status: str, trace: RunTrace | None) -> str:
-        words = f"Run {run_id[:8]} {status}"
-        if trace is None:
-            return words
-        if trace.started_at and trace.finished_at:
-            words += f" in {duration_text(trace.finished_at - trace.started_at)}"
-        if status == "failed" and trace.error:
-            where = f" at '{trace.error_node}'" if trace.error_node else ""
-            return f"{words}{where}: {trace.error}"
-        if status == "waiting":
-            return f"{words}: approve or reject {', '.join(trace.waiting_nodes())} in Run data"
-        return words
+        self.window.say(run_summary(self.store, run_id, status, trace, self._node_title))
 
     # ------------------------------------------------------------ showing a run
     def show_run(self, run_id: str | None) -> None:
@@ -385,8 +393,8 @@ class RunWorkbench(QObject):
             self._show_nothing()
             return
         self.shown = run_id
-        if self.window.scene is not None:
-            self.window.scene.clear_states()
+        if self.scene is not None:
+            self.scene.clear_states()
         self._paint(trace, set(trace.nodes))
         trace.take_changes()
         model = self.logs.get(run_id)
@@ -400,8 +408,8 @@ class RunWorkbench(QObject):
 
     def _show_nothing(self) -> None:
         self.shown = None
-        if self.window.scene is not None:
-            self.window.scene.clear_states()
+        if self.scene is not None:
+            self.scene.clear_states()
         self.log_panel.show_model(None, "No run shown")
         self.timeline.chart.set_trace(None)
         self.record.show_node(None, None)
@@ -416,8 +424,8 @@ class RunWorkbench(QObject):
         return LogModel(view if view is not None else run_id, self)
 
     def _paint(self, trace: RunTrace, node_ids: set[str]) -> None:
-        if self.window.scene is not None and self.window.document is not None:
-            paint_trace(self.window.scene, self.window.document, trace, node_ids)
+        if self.scene is not None and self.document is not None:
+            paint_trace(self.scene, self.document, trace, node_ids)
 
     def _show_progress(self, trace: RunTrace) -> None:
         total = max(trace.node_count, len(trace.nodes), 1)
@@ -435,14 +443,15 @@ class RunWorkbench(QObject):
         trace = self.controller.trace(self.shown) if self.shown else None
         if trace is not None and trace.error_node:
             self.select_node(trace.error_node)
+            self.window.show_run_data()  # where its error and what it received are
 
     # ------------------------------------------------------------ context menu
     def _canvas_menu(self, pos: QPoint) -> None:
         """Right-click on a node: run actions for it (see ``node_menu.py``)."""
         menu = node_menu(self, pos)
-        if menu is not None and self.window.view is not None:
+        if menu is not None and self.view is not None:
             self.context_menu = menu  # kept for tests
-            menu.popup(self.window.view.viewport().mapToGlobal(pos))
+            menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def pin_from_shown(self, node_id: str) -> None:
         """Pin the outputs ``node_id`` produced (last) in the shown run."""

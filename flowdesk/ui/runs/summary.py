@@ -1,0 +1,73 @@
+"""The line the status bar shows when a run ends: its status and time, and its result or where it failed."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from flowdesk.store.database import LibraryError
+from flowdesk.store.store import Store
+from flowdesk.store.workflows import NotFoundError
+from flowdesk.ui.runs.runs_panel import duration_text
+from flowdesk.ui.runs.trace import RunTrace
+
+log = logging.getLogger(__name__)
+RESULT_CHARS = 160
+"""How much of a finished run's outputs the status bar shows (the Run data tab has them all)."""
+
+
+def run_summary(
+    store: Store, run_id: str, status: str, trace: RunTrace | None, title_of: Callable[[str], str] = str
+) -> str:
+    """The status bar's line when a run ends: how it ended, how long it took, and its answer or its error."""
+    words = f"Run {run_id[:8]} {status}"
+    if trace is None:
+        return words
+    if trace.started_at and trace.finished_at:
+        words += f" in {duration_text(trace.finished_at - trace.started_at)}"
+    if status == "failed" and trace.error:
+        where = f" at '{title_of(trace.error_node)}'" if trace.error_node else ""
+        return f"{words}{where}: {trace.error}"
+    if status == "waiting":
+        return f"{words}: approve or reject {', '.join(trace.waiting_nodes())} in Run data"
+    if status == "succeeded":
+        return words + result_text(store, run_id)
+    return words
+
+
+def result_text(store: Store, run_id: str) -> str:
+    """The run's outputs in a line (the answer is what a person looks for when a run ends)."""
+    try:
+        _, outputs = store.runs.run_values(run_id)
+    except LibraryError as exc:
+        log.info("cannot read the outputs of run %s: %s", run_id, exc)
+        return ""
+    if not outputs:
+        return f": no outputs: {_loop_at_limit(store, run_id) or 'the run reached no Output node'}"
+    shown = "; ".join(
+        f"{name} = {json.dumps(value, ensure_ascii=False, default=str)}" for name, value in outputs.items()
+    )
+    return f": {shown[: RESULT_CHARS - 1]}…" if len(shown) > RESULT_CHARS else f": {shown}"
+
+
+def _loop_at_limit(store: Store, run_id: str) -> str | None:
+    """Why a run ended without outputs when a loop ran out of passes (else None)."""
+    try:
+        workflow = store.runs.document(run_id)
+        steps = store.runs.steps(run_id)
+    except (LibraryError, NotFoundError) as exc:
+        log.info("cannot read run %s: %s", run_id, exc)
+        return None
+    passes: dict[str, int] = {}
+    for step in steps:
+        passes[step.node_id] = max(passes.get(step.node_id, 0), step.iteration + 1)
+    for edge in workflow.edges:
+        if edge.loop is not None and passes.get(edge.target, 0) >= edge.loop.max_iterations:
+            node = workflow.node(edge.target)
+            title = node.title if node is not None else edge.target
+            return (
+                f"the loop back to '{title}' stopped at its limit of {edge.loop.max_iterations} passes "
+                "before reaching an Output node"
+            )
+    return None
