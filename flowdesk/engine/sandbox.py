@@ -1,4 +1,4 @@
-"""The sandbox every template and expression runs in (DESIGN.md §4).
+"""The sandbox every template and expression runs in (docs/architecture.md §3).
 
 Workflows may come from strangers (imported files), so this module is a security boundary. It
 builds on Jinja2's ``ImmutableSandboxedEnvironment`` (no private or internal attributes, no

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, qInstallMessageHandler
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from flowdesk.model.commands import SetWorkflowProps
@@ -15,6 +15,7 @@ from flowdesk.model.fileformat import read_workflow
 from flowdesk.nodes.registry import builtin_registry
 from flowdesk.paths import examples_dir
 from flowdesk.store.store import Store, open_store
+from flowdesk.ui import naming_actions
 from flowdesk.ui.main_window import MainWindow
 from flowdesk.ui.palette import KIND_MIME
 
@@ -214,7 +215,7 @@ def test_export_writes_the_library_version_number(
     window.stack.push_command(SetWorkflowProps(window.document, name="Ask again"))
     assert window.save()  # version 2
     target = tmp_path / "out.json"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
+    monkeypatch.setattr(naming_actions, "save_file_name", lambda *_a, **_k: str(target))
     window.naming.export_file()
     assert read_workflow(target).version == 2
 
