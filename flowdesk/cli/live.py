@@ -61,26 +61,48 @@ def live_options(args: argparse.Namespace) -> LiveOptions:
 
 # ---------------------------------------------------------------- the run service
 @asynccontextmanager
-async def run_service(store: Store, files_root: str | None = None) -> AsyncIterator[RunService]:
+async def run_service(
+    store: Store, files_root: str | None = None, *, executor: str | None = None
+) -> AsyncIterator[RunService]:
     """A RunService with the real providers (as the settings file configures them), tools and HTTP;
-    the HTTP clients are closed afterwards."""
+    the HTTP clients are closed afterwards. ``executor`` (dask://HOST:PORT) sends child runs to a
+    Dask cluster; the connection is checked before the run starts."""
     try:
         llm = llm_services(load_settings())
     except SettingsError as exc:
         raise CliError(str(exc)) from None
+    root = Path(files_root).resolve() if files_root else None
+    remote = await _connect_cluster(executor, llm, root) if executor else None
     http = HttpxTransport()
     services = EngineServices(
         providers=llm.providers,
         secrets=llm.credentials,
         tools=default_tools(),
         http=http,
-        files_root=Path(files_root).resolve() if files_root else None,
+        files_root=root,
+        remote=remote,
     )
     try:
         yield RunService(store, default_registry(), services)
     finally:
+        if remote is not None:
+            await remote.close()
         await http.aclose()
         await llm.aclose()
+
+
+async def _connect_cluster(executor: str, llm: Any, files_root: Path | None) -> Any:
+    from flowdesk.engine.remote import RemoteError
+
+    try:
+        from flowdesk.cluster.dask_children import connect
+    except ImportError as exc:
+        raise CliError(f"--executor needs the dask extra: pip install 'flowdesk[dask]' ({exc})") from None
+    try:
+        return await connect(executor, llm.credentials, files_root=str(files_root) if files_root else None)
+    except RemoteError as exc:
+        await llm.aclose()
+        raise CliError(str(exc)) from None
 
 
 def new_bus() -> tuple[EventBus, Any]:

@@ -71,6 +71,11 @@ def register(commands: Any) -> None:
     )
     p.add_argument("--files-root", metavar="DIR", help="folder the file tools may read and write")
     p.add_argument(
+        "--executor",
+        metavar="dask://HOST:PORT",
+        help="run map items and sub-workflow calls on a Dask cluster (needs flowdesk[dask]); default: this process",
+    )
+    p.add_argument(
         "--idempotency-key",
         metavar="KEY",
         help="if a run with this key was started before, report that run instead of starting another",
@@ -199,7 +204,7 @@ async def _run(args: argparse.Namespace, store: Store, target: Target, given: di
     from flowdesk.engine.runner import InvalidWorkflowError, RunInputError
 
     opts = live_options(args)
-    async with run_service(store, args.files_root) as service:
+    async with run_service(store, args.files_root, executor=args.executor) as service:
         try:
             bus, events = new_bus()
             started = service.start(

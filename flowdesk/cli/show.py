@@ -225,12 +225,22 @@ def run_json(store: Store, run: RunInfo) -> dict[str, Any]:
         step_inputs, step_outputs = store.runs.step_values(step.id)
         steps.append({**asdict(step), "inputs": step_inputs, "outputs": step_outputs})
     children = [c for c in store.runs.list(parent_run_id=run.id, limit=None, include_children=True)]
+    workers = _workers(store, run.id) if any(c.kind == "child" for c in children) else {}
     return {
         "run": asdict(run),
         "inputs": inputs,
         "outputs": outputs,
         "steps": steps,
         "logs": [asdict(line) for line in store.runs.logs(run.id)],
-        "children": [asdict(c) for c in children if c.kind == "child"],
+        "children": [{**asdict(c), "worker": workers.get(c.id)} for c in children if c.kind == "child"],
         "reruns": [c.id for c in children if c.kind == "rerun"],
+    }
+
+
+def _workers(store: Store, run_id: str) -> dict[str, str]:
+    """Which cluster worker ran each sub-run (``flowdesk run --executor``), as the journal says."""
+    return {
+        event.run_id: event.worker
+        for event in store.runs.events(run_id)
+        if event.type == "run_started" and getattr(event, "worker", None)
     }

@@ -14,6 +14,8 @@ from typing import Any
 
 from flowdesk.engine.events import NodeLog, Usage
 from flowdesk.engine.plan import PlanNode
+from flowdesk.engine.remote import ChildJob
+from flowdesk.engine.remote_children import nested_workflows, run_remote_child
 from flowdesk.engine.results import InvalidWorkflowError, RunInputError
 from flowdesk.engine.reuse import EarlierChild
 from flowdesk.engine.run_inputs import prepare_inputs
@@ -51,6 +53,11 @@ async def run_child_workflow(
         _say_reused(parent, pn, iteration, f"{label}: reused the finished run {child_id} of '{ref}'")
         spent(earlier.usage)
         return dict(earlier.outputs)
+    if services.remote is not None:
+        workflows = nested_workflows(workflow, services.workflows)
+        if services.remote.takes(workflow, workflows):
+            job = ChildJob(child_id, parent.run_id, pn.id, depth, workflow, dict(inputs), workflows)
+            return await run_remote_child(parent, pn, iteration, job, ref, label, services.remote, spent)
     try:
         handle = start_run(
             workflow,

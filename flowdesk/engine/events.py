@@ -98,6 +98,8 @@ class RunStarted(_Event):
     node_count: int = 0
     parent_run_id: str | None = None
     parent_node_id: str | None = None
+    worker: str | None = None
+    """Where a child run ran when it was sent to a cluster (the worker's address); None: in this process."""
     type: Literal["run_started"] = "run_started"
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from flowdesk.engine.clock import Clock, RealClock
 from flowdesk.engine.redaction import Redactor
+from flowdesk.engine.remote import RemoteChildren
 from flowdesk.engine.reuse import EarlierChildren
 from flowdesk.engine.sandbox import Sandbox
 from flowdesk.model.workflow import Workflow
@@ -66,6 +67,8 @@ class EngineServices:
     """How deeply sub-workflows may nest (a workflow calling itself stops here, with a message)."""
     earlier_children: EarlierChildren | None = None
     """The record of a run being continued: its finished sub-workflow and map item runs are reused."""
+    remote: RemoteChildren | None = None
+    """Where child runs (map items, sub-workflow calls) go instead of this process: a cluster; None runs them here."""
 
     @property
     def redactor(self) -> Redactor | None:

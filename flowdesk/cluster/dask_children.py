@@ -1,0 +1,127 @@
+"""Sending child runs to a Dask cluster: connect, check the workers, submit, cancel.
+
+One :class:`DaskChildren` per run process, made by :func:`connect` and closed with ``close``.
+Each child is one task (a name of its own, no secret in it); a cancelled parent node releases
+the task, which the worker notices and stops. A cluster problem (scheduler gone, a worker that
+cannot import flowdesk) fails the node with one sentence; the run can be resumed, and children
+that finished are reused then, not sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+import flowdesk
+from flowdesk.cluster.payload import PayloadMaker
+from flowdesk.cluster.worker_task import flowdesk_version, run_child_task
+from flowdesk.engine.remote import ChildJob, ChildOutcome, RemoteError
+from flowdesk.model.workflow import Workflow
+from flowdesk.providers.credentials import Credentials
+
+log = logging.getLogger(__name__)
+
+SCHEMES = ("dask://", "tcp://", "tls://")
+LOCAL_ONLY_KINDS = frozenset({"approval"})
+"""Kinds that never run on a worker: an approval waits for a person at the coordinator."""
+
+
+def scheduler_address(text: str) -> str:
+    """``dask://HOST:PORT`` (or Dask's own ``tcp://``/``tls://``) as the address Dask connects to."""
+    text = text.strip()
+    if not text.startswith(SCHEMES):
+        raise ValueError(f"an executor is dask://HOST:PORT (a Dask scheduler's address), not {text[:80]!r}")
+    rest = text.split("://", 1)[1]
+    host, _, port = rest.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"the Dask scheduler's address needs a host and a port: dask://HOST:PORT, not {text[:80]!r}")
+    return ("tcp://" + rest) if text.startswith("dask://") else text
+
+
+class DaskChildren:
+    """Runs child runs as Dask tasks (``EngineServices.remote``)."""
+
+    def __init__(self, client: Any, address: str, payloads: PayloadMaker) -> None:
+        self._client = client
+        self.address = address
+        self._payloads = payloads
+
+    def takes(self, workflow: Workflow, workflows: dict[str, Workflow]) -> bool:
+        return not any(node.kind in LOCAL_ONLY_KINDS for wf in (workflow, *workflows.values()) for node in wf.nodes)
+
+    async def run(self, job: ChildJob) -> ChildOutcome:
+        payload = self._payloads.payload(job)
+        future = self._client.submit(run_child_task, payload, key=f"flowdesk-child-{uuid.uuid4().hex}", pure=False)
+        try:
+            data = await future
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):  # the cluster may be gone too; the node is cancelled anyway
+                await self._client.cancel([future], force=True)
+            raise
+        except Exception as exc:  # whatever the cluster or the task raised, said in one sentence
+            raise RemoteError(self._problem(exc)) from exc
+        return ChildOutcome(**data)
+
+    def _problem(self, exc: BaseException) -> str:
+        if self._client.status not in ("running", "connecting"):
+            gone = type(exc).__name__
+            return f"the Dask scheduler at {self.address} went away ({gone}); resume the run when it is back"
+        text = str(exc).strip() or type(exc).__name__
+        if isinstance(exc, ModuleNotFoundError | ImportError):
+            version = flowdesk.__version__
+            return f"a Dask worker cannot run flowdesk ({text}): install flowdesk {version} on every worker"
+        return f"the Dask task failed on the cluster at {self.address}: {text}"
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing a client whose scheduler died must not fail the run's end
+            await self._client.close()
+
+
+async def connect(
+    executor: str, credentials: Credentials, *, files_root: str | None = None, max_depth: int = 16,
+    timeout_s: float = 10.0,
+) -> DaskChildren:  # fmt: skip
+    """Connect to the scheduler at ``executor`` and check its workers (RemoteError says what is wrong)."""
+    try:
+        address = scheduler_address(executor)
+    except ValueError as exc:
+        raise RemoteError(str(exc)) from None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RemoteError("running on a Dask cluster needs the dask extra: pip install 'flowdesk[dask]'") from None
+    try:
+        client = await Client(address, asynchronous=True, timeout=timeout_s)
+    except (OSError, TimeoutError) as exc:
+        raise RemoteError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        await _check_workers(client, address, timeout_s)
+    except RemoteError:
+        await client.close()
+        raise
+    payloads = PayloadMaker(credentials, files_root, max_depth, flowdesk.__version__)
+    return DaskChildren(client, address, payloads)
+
+
+async def _check_workers(client: Any, address: str, timeout_s: float) -> None:
+    try:
+        await client.wait_for_workers(1, timeout=timeout_s)
+    except (TimeoutError, OSError):
+        raise RemoteError(
+            f"the Dask cluster at {address} has no workers (start some with `dask worker {address}`)"
+        ) from None
+    try:
+        versions = await client.run(flowdesk_version)
+    except Exception as exc:  # noqa: BLE001 - a worker that cannot load the function has no flowdesk: say so
+        raise RemoteError(
+            f"a Dask worker at {address} cannot run flowdesk ({type(exc).__name__}: {exc}); "
+            f"install flowdesk {flowdesk.__version__} on every worker"
+        ) from None
+    wrong = {worker: version for worker, version in versions.items() if version != flowdesk.__version__}
+    if wrong:
+        named = ", ".join(f"{worker} has {version}" for worker, version in sorted(wrong.items()))
+        raise RemoteError(f"Dask workers run another flowdesk than this {flowdesk.__version__} ({named})")
+    log.info("connected to the Dask scheduler at %s (%d workers)", address, len(versions))

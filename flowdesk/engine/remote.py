@@ -1,0 +1,52 @@
+"""What the engine asks of a cluster that runs child runs (map items, sub-workflow calls) elsewhere.
+
+The engine stays free of any cluster library: it hands a :class:`ChildJob` (plain JSON values) to
+whatever :class:`RemoteChildren` the caller put in ``EngineServices.remote`` and gets back a
+:class:`ChildOutcome` carrying the child's events. The coordinator then writes those events into
+its own journal, so a child that ran on a worker is recorded exactly as one that ran here, and
+workers never need the library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flowdesk.model.workflow import Workflow
+
+
+class RemoteError(Exception):
+    """The cluster could not run a child (unreachable, gone, a worker without flowdesk): one sentence."""
+
+
+@dataclass(frozen=True)
+class ChildJob:
+    """One child run to make on a worker, as JSON values (nothing here may be a secret)."""
+
+    run_id: str
+    parent_run_id: str
+    parent_node_id: str
+    depth: int
+    workflow: Workflow
+    inputs: dict[str, Any]
+    workflows: dict[str, Workflow] = field(default_factory=dict)
+    """Every workflow the child calls in turn (by the reference its nodes use), resolved here."""
+
+
+@dataclass(frozen=True)
+class ChildOutcome:
+    """How the child ended on the worker; ``events`` are its run events as JSON objects, in order."""
+
+    status: str
+    outputs: dict[str, Any] | None
+    error: str | None
+    events: list[dict[str, Any]]
+    worker: str
+
+
+class RemoteChildren(Protocol):
+    """A cluster that runs child runs; ``takes`` says whether this one should go there."""
+
+    def takes(self, workflow: Workflow, workflows: dict[str, Workflow]) -> bool: ...
+
+    async def run(self, job: ChildJob) -> ChildOutcome: ...

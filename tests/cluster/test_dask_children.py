@@ -1,0 +1,244 @@
+"""Map items and sub-workflow calls on a real Dask cluster (a LocalCluster of worker processes).
+
+The coordinator (this process) keeps the journal; the workers run flowdesk's engine and send the
+child's events back. What a person relies on: the outputs equal a local run's, each child says
+which worker ran it, a cancel stops the cluster's work, keys never show in what the scheduler
+sees, and a bad cluster gives one sentence instead of a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import pickle
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+distributed = pytest.importorskip("distributed", reason="the dask extra (flowdesk[dask]) is part of the test install")
+
+from flowdesk.cluster.dask_children import connect, scheduler_address  # noqa: E402
+from flowdesk.cluster.payload import SealedKeys, gather_keys  # noqa: E402
+from flowdesk.engine.bus import EventBus  # noqa: E402
+from flowdesk.engine.remote import RemoteError  # noqa: E402
+from flowdesk.engine.runner import run_workflow, start_run  # noqa: E402
+from flowdesk.engine.services import EngineServices  # noqa: E402
+from flowdesk.model.fileformat import write_workflow  # noqa: E402
+from flowdesk.nodes.registry import default_registry  # noqa: E402
+from flowdesk.providers.credentials import Credentials  # noqa: E402
+from flowdesk.providers.settings import CredentialInfo, LLMSettings  # noqa: E402
+from tests.support.wfbuild import node, workflow  # noqa: E402
+
+
+class _Library:
+    def __init__(self, workflows: dict[str, Any]) -> None:
+        self.workflows = workflows
+
+    def resolve(self, ref: str) -> Any:
+        return self.workflows[ref]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None, host="127.0.0.1"
+    ) as local:
+        yield local
+
+
+def _credentials(keys: dict[str, str] | None = None, settings: LLMSettings | None = None) -> Credentials:
+    return Credentials(settings or LLMSettings(), keys=SealedKeys(keys), environ={})  # type: ignore[arg-type]
+
+
+def _doubler() -> Any:
+    return workflow(
+        [node("twice", "transform", expression="run.inputs.item * 2"), node("o", "output", name="value")],
+        ["twice.output -> o.value"],
+        inputs=[{"name": "item", "type": "any"}],
+    )  # type: ignore[list-item]
+
+
+def _mapping(count: int, child: str = "double", concurrency: int = 3) -> Any:
+    return workflow(
+        [
+            node("src", "transform", expression=str(list(range(count)))),
+            node("each", "map", workflow=child, concurrency=concurrency),
+            node("out", "output", name="all"),
+        ],
+        ["src.output -> each.items", "each.results -> out.value"],
+    )
+
+
+async def _run(wf: Any, library: dict[str, Any], address: str | None) -> tuple[Any, list[Any]]:
+    remote = await connect(address, _credentials()) if address else None
+    bus = EventBus()
+    sub = bus.subscribe(maxsize=100_000)
+    try:
+        result = await run_workflow(
+            wf, default_registry(), EngineServices(workflows=_Library(library), remote=remote), bus=bus
+        )
+    finally:
+        if remote is not None:
+            await remote.close()
+    return result, sub.drain()
+
+
+def test_map_items_run_on_the_workers_with_the_outputs_of_a_local_run(cluster: Any) -> None:
+    library = {"double": _doubler()}
+    local, _ = asyncio.run(_run(_mapping(8), library, None))
+    remote, events = asyncio.run(_run(_mapping(8), library, cluster.scheduler_address))
+    assert remote.status == "succeeded", remote.error
+    assert remote.outputs == local.outputs == {"all": [{"value": i * 2} for i in range(8)]}
+    started = [e for e in events if e.type == "run_started" and e.run_id != remote.run_id]
+    workers = set(cluster.scheduler_info["workers"])
+    assert len(started) == 8 and all(e.worker in workers for e in started)
+    finished = [e for e in events if e.type == "run_finished" and e.run_id != remote.run_id]
+    assert sorted(e.status for e in finished) == ["succeeded"] * 8
+    said = [e.message for e in events if e.type == "node_log" and e.node_id == "each"]
+    assert sum("ran on worker tcp://127.0.0.1:" in line for line in said) == 8
+
+
+def test_a_sub_workflow_and_what_it_calls_run_on_a_worker(cluster: Any) -> None:
+    """The child calls a map in turn: the nested workflow travels with it (the worker has no library)."""
+    inner = _mapping(3)
+    parent = workflow(
+        [node("call", "subworkflow", workflow="inner"), node("out", "output", name="r")],
+        ["call.outputs -> out.value"],
+    )
+    library = {"inner": inner, "double": _doubler()}
+    result, events = asyncio.run(_run(parent, library, cluster.scheduler_address))
+    assert result.status == "succeeded", result.error
+    assert result.outputs == {"r": {"all": [{"value": 0}, {"value": 2}, {"value": 4}]}}
+    started = [e for e in events if e.type == "run_started" and e.parent_run_id == result.run_id]
+    assert len(started) == 1 and started[0].worker is not None
+    # the grandchildren ran on that worker, inside the child: their events came back with it
+    nested = [e for e in events if e.type == "run_started" and e.parent_run_id == started[0].run_id]
+    assert len(nested) == 3
+
+
+def test_a_failing_item_fails_the_node_with_the_workers_sentence(cluster: Any) -> None:
+    broken = workflow(
+        [node("bad", "transform", expression="1 / run.inputs.item"), node("o", "output", name="value")],
+        ["bad.output -> o.value"],
+        inputs=[{"name": "item", "type": "any"}],
+    )  # type: ignore[list-item]
+    result, _ = asyncio.run(_run(_mapping(3, "broken"), {"broken": broken}, cluster.scheduler_address))
+    assert result.status == "failed"
+    assert "item 0" in result.error.message and "division" in result.error.message.lower()
+
+
+def test_cancelling_the_run_stops_the_clusters_tasks_within_a_second(cluster: Any) -> None:
+    sleeper = workflow(
+        [
+            node("item", "transform", expression="run.inputs.item"),
+            node("wait", "delay", seconds=60),
+            node("o", "output", name="value"),
+        ],
+        ["item.output -> wait.value", "wait.value -> o.value"],
+        inputs=[{"name": "item", "type": "any"}],
+    )  # type: ignore[list-item]
+    wf = workflow(
+        [
+            node("src", "transform", expression="[0, 1, 2, 3]"),
+            node("each", "map", workflow="sleeper", concurrency=4),
+        ],
+        ["src.output -> each.items"],
+    )
+
+    async def scenario() -> tuple[str, float, int]:
+        remote = await connect(cluster.scheduler_address, _credentials())
+        client = remote._client
+        try:
+            handle = start_run(
+                wf, default_registry(), EngineServices(workflows=_Library({"sleeper": sleeper}), remote=remote)
+            )
+            for _ in range(200):  # until the four items are running on the workers
+                processing = await client.processing()
+                if sum(len(keys) for keys in processing.values()) == 4:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the items never ran on the cluster")
+            cancelled_at = time.monotonic()
+            handle.cancel()
+            result = await handle.wait()
+            while (
+                sum(len(keys) for keys in (await client.processing()).values()) and time.monotonic() - cancelled_at < 5
+            ):
+                await asyncio.sleep(0.05)
+            left = sum(len(keys) for keys in (await client.processing()).values())
+            return result.status, time.monotonic() - cancelled_at, left
+        finally:
+            await remote.close()
+
+    status, took, left = asyncio.run(scenario())
+    assert status == "cancelled"
+    assert left == 0 and took < 1.5
+
+
+def test_keys_go_only_inside_the_task_that_needs_them() -> None:
+    settings = LLMSettings().with_credential(
+        CredentialInfo(name="gw", provider="openai", base_url="http://127.0.0.1:9/v1", hosts=("127.0.0.1",))
+    )
+    credentials = _credentials({"gw": "sk-secret-123"}, settings)
+    asks = workflow([node("ask", "llm", model="openai:gpt-4o-mini", credential="gw", prompt="hi")])
+    quiet = workflow([node("t", "transform", expression="1")])
+    keys = gather_keys([asks], credentials)
+    assert keys.get("gw") == "sk-secret-123" and gather_keys([quiet], credentials).names() == []
+    assert "sk-secret" not in repr(keys) and "sk-secret" not in str(keys)
+    assert pickle.loads(pickle.dumps(keys)).get("gw") == "sk-secret-123"
+
+
+def test_an_unreachable_scheduler_is_one_sentence_and_no_hang() -> None:
+    started = time.monotonic()
+    with pytest.raises(RemoteError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
+        asyncio.run(connect("dask://127.0.0.1:9", _credentials(), timeout_s=2))
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("bad", ["127.0.0.1:8786", "dask://nohost", "http://x:1"])
+def test_an_executor_that_is_not_a_scheduler_address_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="dask://HOST:PORT"):
+        scheduler_address(bad)
+    assert scheduler_address("dask://10.0.0.5:8786") == "tcp://10.0.0.5:8786"
+
+
+def _flowdesk(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flowdesk", *args], capture_output=True, text=True, timeout=180, input="",
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+
+
+def test_flowdesk_run_on_a_cluster_records_the_run_and_which_worker_ran_each_item(cluster: Any, tmp_path: Path) -> None:
+    write_workflow(_doubler(), tmp_path / "double.json")
+    write_workflow(_mapping(5, child="double.json"), tmp_path / "batch.json")
+    db = str(tmp_path / "library.db")
+    executor = cluster.scheduler_address.replace("tcp://", "dask://")
+    proc = _flowdesk("run", str(tmp_path / "batch.json"), "--executor", executor, "--db", db, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"all": [{"value": i * 2} for i in range(5)]}
+    run_id = next(line.split()[1] for line in proc.stderr.splitlines() if line.startswith("run "))
+    shown = _flowdesk("show", run_id, "--json", "--db", db)
+    assert shown.returncode == 0, shown.stderr
+    children = json.loads(shown.stdout)["children"]
+    workers = set(cluster.scheduler_info["workers"])
+    assert len(children) == 5 and all(child["worker"] in workers for child in children)
+    assert {child["status"] for child in children} == {"succeeded"}
+
+
+def test_flowdesk_run_with_an_unreachable_cluster_says_so_in_one_line(tmp_path: Path) -> None:
+    write_workflow(_doubler(), tmp_path / "double.json")
+    write_workflow(_mapping(2, child="double.json"), tmp_path / "batch.json")
+    proc = _flowdesk(
+        "run", str(tmp_path / "batch.json"), "--executor", "dask://127.0.0.1:9", "--db", str(tmp_path / "l.db")
+    )
+    assert proc.returncode == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in proc.stderr
+    assert "Traceback" not in proc.stderr
