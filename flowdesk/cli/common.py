@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 EXIT_INVALID = 2
 
 
+def add_executor_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--executor",
+        metavar="dask://HOST:PORT",
+        help="run map items and sub-workflow calls on a Dask cluster (needs flowdesk[dask]); default: this process",
+    )
+
+
 class CliError(Exception):
     """A problem the user can fix (a name that does not exist, a bad file): one line, then exit ``code``."""
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowdesk.cli.common import CliError, add_library_options, add_live_options, open_library
+from flowdesk.cli.common import CliError, add_executor_option, add_library_options, add_live_options, open_library
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.model.workflow import Workflow
 
@@ -70,11 +70,7 @@ def register(commands: Any) -> None:
         help="stop at the workflow's breakpoints (asked at a terminal); without it they are passed",
     )
     p.add_argument("--files-root", metavar="DIR", help="folder the file tools may read and write")
-    p.add_argument(
-        "--executor",
-        metavar="dask://HOST:PORT",
-        help="run map items and sub-workflow calls on a Dask cluster (needs flowdesk[dask]); default: this process",
-    )
+    add_executor_option(p)
     p.add_argument(
         "--idempotency-key",
         metavar="KEY",

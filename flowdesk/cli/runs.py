@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flowdesk.cli.common import (
     EXIT_INVALID,
     CliError,
+    add_executor_option,
     add_library_options,
     add_live_options,
     fmt_cost,
@@ -84,6 +85,7 @@ def register(commands: Any) -> None:
 
 
 def _continuing(p: argparse.ArgumentParser, handler: Callable[[argparse.Namespace], int]) -> None:
+    add_executor_option(p)
     add_live_options(p)
     add_library_options(p)
     p.set_defaults(handler=handler)
@@ -167,7 +169,7 @@ async def _follow_continued(
     from flowdesk.engine.runner import InvalidWorkflowError, RunInputError
 
     opts = live_options(args)
-    async with run_service(store) as service:
+    async with run_service(store, executor=args.executor) as service:
         bus, events = new_bus()
         suspends = not opts.interactive  # whoever continues the run answers its approvals, or nobody can
         try:

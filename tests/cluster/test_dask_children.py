@@ -9,9 +9,12 @@ sees, and a bad cluster gives one sentence instead of a hang.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import pickle
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -33,6 +36,7 @@ from flowdesk.model.fileformat import write_workflow  # noqa: E402
 from flowdesk.nodes.registry import default_registry  # noqa: E402
 from flowdesk.providers.credentials import Credentials  # noqa: E402
 from flowdesk.providers.settings import CredentialInfo, LLMSettings  # noqa: E402
+from flowdesk.store.store import open_store  # noqa: E402
 from tests.support.wfbuild import node, workflow  # noqa: E402
 
 
@@ -242,3 +246,111 @@ def test_flowdesk_run_with_an_unreachable_cluster_says_so_in_one_line(tmp_path: 
     assert proc.returncode == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_resume_after_the_coordinator_was_killed_never_sends_a_finished_item_again(
+    cluster: Any, tmp_path: Path
+) -> None:
+    """SIGKILL `flowdesk run` mid-map; `flowdesk resume` on the cluster reuses every finished item."""
+    slow = workflow(
+        [
+            node("item", "transform", expression="run.inputs.item"),
+            node("wait", "delay", seconds=0.6),
+            node("o", "output", name="value"),
+        ],
+        ["item.output -> wait.value", "wait.value -> o.value"],
+        inputs=[{"name": "item", "type": "any"}],
+    )  # type: ignore[list-item]
+    write_workflow(slow, tmp_path / "slow.json")
+    write_workflow(_mapping(8, child="slow.json", concurrency=2), tmp_path / "batch.json")
+    db = tmp_path / "library.db"
+    executor = cluster.scheduler_address.replace("tcp://", "dask://")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flowdesk", "run", str(tmp_path / "batch.json"), "--executor", executor,
+         "--db", str(db), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while _finished_children(db) < 3:
+            assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=10)
+    before = _finished_children(db)
+    run_id = _top_run(db)
+    resumed = _flowdesk("resume", run_id, "--executor", executor, "--db", str(db), "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout) == {"all": [{"value": i} for i in range(8)]}
+    store = open_store(db)
+    try:
+        events = store.runs.events(run_id)
+    finally:
+        store.close()
+    starts: dict[str, int] = {}
+    for event in events:
+        if event.type == "run_started" and event.run_id != run_id:
+            starts[event.run_id] = starts.get(event.run_id, 0) + 1
+    assert len(starts) == 8
+    again = sorted(child for child, count in starts.items() if count > 1)
+    reused = [e for e in events if e.type == "node_log" and "reused the finished run" in e.message]
+    assert len(reused) >= before >= 3
+    assert len(again) <= 8 - before  # only items that had not finished may run again (those cut mid-way)
+
+
+def _finished_children(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+        try:
+            row = conn.execute("SELECT count(*) FROM run WHERE kind = 'child' AND status = 'succeeded'").fetchone()
+        except sqlite3.OperationalError:  # the library is being created
+            return 0
+    return int(row[0])
+
+
+def _top_run(db: Path) -> str:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+        (run_id,) = conn.execute("SELECT id FROM run WHERE parent_run_id IS NULL").fetchone()
+    return str(run_id)
+
+
+def test_a_worker_killed_mid_map_costs_a_retry_elsewhere_not_the_run(tmp_path: Path) -> None:
+    """A worker process SIGKILLed while it runs items: Dask runs them again elsewhere; the run succeeds."""
+    slow = workflow(
+        [
+            node("item", "transform", expression="run.inputs.item"),
+            node("wait", "delay", seconds=1.0),
+            node("o", "output", name="value"),
+        ],
+        ["item.output -> wait.value", "wait.value -> o.value"],
+        inputs=[{"name": "item", "type": "any"}],
+    )  # type: ignore[list-item]
+    wf = _mapping(6, child="slow", concurrency=6)
+
+    async def scenario(address: str) -> Any:
+        remote = await connect(address, _credentials())
+        client = remote._client
+        try:
+            handle = start_run(
+                wf, default_registry(), EngineServices(workflows=_Library({"slow": slow}), remote=remote)
+            )
+            for _ in range(200):
+                busy = {w: keys for w, keys in (await client.processing()).items() if keys}
+                if sum(len(keys) for keys in busy.values()) == 6:
+                    break
+                await asyncio.sleep(0.05)
+            victim = next(iter(busy))
+            pids = await client.run(os.getpid, workers=[victim])
+            os.kill(pids[victim], signal.SIGKILL)
+            return await asyncio.wait_for(handle.wait(), 60)
+        finally:
+            await remote.close()
+
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=3, processes=True, dashboard_address=None, host="127.0.0.1"
+    ) as local:
+        result = asyncio.run(scenario(local.scheduler_address))
+    assert result.status == "succeeded", result.error
+    assert result.outputs == {"all": [{"value": i} for i in range(6)]}
