@@ -17,6 +17,7 @@ from typing import Any
 
 import flowdesk
 from flowdesk.cluster.payload import PayloadMaker
+from flowdesk.cluster.worker_runtime import PLUGIN_NAME, FlowdeskWorkerPlugin
 from flowdesk.cluster.worker_task import flowdesk_version, run_child_task
 from flowdesk.engine.remote import ChildJob, ChildOutcome, RemoteError
 from flowdesk.model.workflow import Workflow
@@ -99,6 +100,7 @@ async def connect(
         raise RemoteError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     try:
         await _check_workers(client, address, timeout_s)
+        await client.register_plugin(FlowdeskWorkerPlugin(), name=PLUGIN_NAME)
     except RemoteError:
         await client.close()
         raise

@@ -15,15 +15,13 @@ from typing import Any
 
 import flowdesk
 from flowdesk.cluster.payload import ChildPayload
+from flowdesk.cluster.worker_runtime import PLUGIN_NAME, WorkerRuntime
 from flowdesk.engine.events import event_to_json
-from flowdesk.engine.http import HttpxTransport
 from flowdesk.engine.journal import MemoryJournal
 from flowdesk.engine.runner import start_run
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.fileformat import loads_workflow
 from flowdesk.model.workflow import Workflow
-from flowdesk.nodes.registry import default_registry
-from flowdesk.nodes.tools import default_tools
 from flowdesk.providers.settings import LLMSettings
 from flowdesk.providers.setup import llm_services
 
@@ -55,17 +53,23 @@ def run_child_task(payload: ChildPayload) -> dict[str, Any]:
     """The Dask task: run one child to its end and hand back how it ended, with its events."""
     if payload.version != flowdesk.__version__:
         raise RuntimeError(f"this worker runs flowdesk {flowdesk.__version__}, the coordinator {payload.version}")
-    return asyncio.run(_run(payload, _task_gone()))
+    runtime = _runtime()
+    if runtime is not None:
+        return runtime.run(_run(payload, runtime, _task_gone()))
+    own = WorkerRuntime()  # called outside a worker with the plugin (a plain call): a runtime for this child
+    try:
+        return own.run(_run(payload, own, _task_gone()))
+    finally:
+        own.close()
 
 
-async def _run(payload: ChildPayload, gone: Any) -> dict[str, Any]:
+async def _run(payload: ChildPayload, runtime: WorkerRuntime, gone: Any) -> dict[str, Any]:
     llm = llm_services(LLMSettings.model_validate(payload.settings), keys=payload.keys, environ=payload.keys.environ())  # type: ignore[arg-type]
-    http = HttpxTransport()
     services = EngineServices(
         providers=llm.providers,
         secrets=llm.credentials,
-        tools=default_tools(),
-        http=http,
+        tools=runtime.tools,
+        http=runtime.http,
         workflows=_Workflows(payload.workflows),
         files_root=Path(payload.files_root) if payload.files_root else None,
         max_depth=payload.max_depth,
@@ -74,7 +78,7 @@ async def _run(payload: ChildPayload, gone: Any) -> dict[str, Any]:
     try:
         handle = start_run(
             loads_workflow(payload.workflow, source=payload.run_id),
-            default_registry(),
+            runtime.registry,
             services,
             payload.inputs,
             run_id=payload.run_id,
@@ -93,7 +97,6 @@ async def _run(payload: ChildPayload, gone: Any) -> dict[str, Any]:
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
     finally:
-        await http.aclose()
         await llm.aclose()
     return {
         "status": result.status,
@@ -125,6 +128,16 @@ def _task_gone() -> Any:
         return task is None or task.state in _GONE
 
     return gone
+
+
+def _runtime() -> WorkerRuntime | None:
+    try:
+        from distributed import get_worker
+
+        plugin = get_worker().plugins.get(PLUGIN_NAME)
+    except ValueError:
+        return None
+    return getattr(plugin, "runtime", None)
 
 
 def _worker_address() -> str:

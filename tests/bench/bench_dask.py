@@ -1,0 +1,141 @@
+"""Benchmark: a map of 50 ms sleeps on a Dask LocalCluster, beside Dask's own round trip and the local engine.
+
+Issue 20's numbers. Three ways to do N items of 50 ms, at most C at a time, in the same run:
+  - local: flowdesk's map in this process;
+  - dask bare: N plain Dask tasks of ``time.sleep(0.05)``, C in flight (what Dask itself costs);
+  - flowdesk on dask: flowdesk's map with ``--executor``, each item one task running flowdesk's engine.
+The overhead per item is (wall - ideal) x C / N, where ideal = N / C x 50 ms; flowdesk's own cost is
+its overhead minus the bare one. The coordinator's memory (RSS) is printed after each size, to show
+it stays flat in the number of items.
+
+    .venv/bin/python tests/bench/bench_dask.py [--items 2000] [--concurrency 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parents[2]))
+import distributed
+
+from flowdesk.cluster.dask_children import connect
+from flowdesk.cluster.payload import SealedKeys
+from flowdesk.engine.runner import run_workflow
+from flowdesk.engine.services import EngineServices
+from flowdesk.nodes.registry import default_registry
+from flowdesk.providers.credentials import Credentials
+from flowdesk.providers.settings import LLMSettings
+from tests.support.wfbuild import node, workflow
+
+SLEEP_S = 0.05
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class _Library:
+    def __init__(self, workflows: dict[str, Any]) -> None:
+        self.workflows = workflows
+
+    def resolve(self, ref: str) -> Any:
+        return self.workflows[ref]
+
+
+def _workflows(items: int, concurrency: int) -> tuple[Any, dict[str, Any]]:
+    child = workflow(
+        [
+            node("item", "transform", expression="run.inputs.item"),
+            node("wait", "delay", seconds=SLEEP_S),
+            node("o", "output", name="value"),
+        ],
+        ["item.output -> wait.value", "wait.value -> o.value"],
+        inputs=[{"name": "item", "type": "any"}],
+    )  # type: ignore[list-item]
+    parent = workflow(
+        [
+            node("src", "transform", expression=str(list(range(items)))),
+            node("each", "map", workflow="sleep", concurrency=concurrency),
+            node("out", "output", name="all"),
+        ],
+        ["src.output -> each.items", "each.results -> out.value"],
+    )
+    return parent, {"sleep": child}
+
+
+async def _flowdesk(items: int, concurrency: int, address: str | None) -> tuple[float, Any]:
+    parent, library = _workflows(items, concurrency)
+    credentials = Credentials(LLMSettings(), keys=SealedKeys(), environ={})  # type: ignore[arg-type]
+    remote = await connect(address, credentials) if address else None
+    try:
+        services = EngineServices(workflows=_Library(library), remote=remote)
+        started = time.perf_counter()
+        result = await run_workflow(parent, default_registry(), services)
+        took = time.perf_counter() - started
+    finally:
+        if remote is not None:
+            await remote.close()
+    assert result.status == "succeeded", result.error
+    return took, result.outputs
+
+
+async def _bare(items: int, concurrency: int, address: str) -> float:
+    client = await distributed.Client(address, asynchronous=True)
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(index: int) -> None:
+        async with limit:
+            await client.submit(time.sleep, SLEEP_S, key=f"bare-{index}-{time.monotonic_ns()}", pure=False)
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(items)))
+        return time.perf_counter() - started
+    finally:
+        await client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    n, c = args.items, args.concurrency
+    ideal = n / c * SLEEP_S
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=c // 2 or 1, processes=True, dashboard_address=None, host="127.0.0.1"
+    ) as cluster:
+        address = cluster.scheduler_address
+        asyncio.run(_flowdesk(20, c, address))  # warm the workers (imports) before timing
+        local, local_out = asyncio.run(_flowdesk(n, c, None))
+        bare = asyncio.run(_bare(n, c, address))
+        rss_small = (asyncio.run(_flowdesk(n // 4, c, address)), rss_mb())[1]
+        remote, remote_out = asyncio.run(_flowdesk(n, c, address))
+        rss_full = rss_mb()
+    per_item = {
+        name: (wall - ideal) * c / n * 1000 for name, wall in [("local", local), ("bare", bare), ("dask", remote)]
+    }
+    print(
+        f"{n} items of {SLEEP_S * 1000:.0f} ms, {c} at a time, LocalCluster of 2 worker processes; ideal {ideal:.2f} s"
+    )
+    print("| way | wall (s) | overhead per item (ms) |")
+    print("| --- | --- | --- |")
+    print(f"| flowdesk, this process | {local:.2f} | {per_item['local']:.2f} |")
+    print(f"| Dask bare tasks | {bare:.2f} | {per_item['bare']:.2f} |")
+    print(f"| flowdesk on Dask | {remote:.2f} | {per_item['dask']:.2f} |")
+    print(
+        f"flowdesk's own cost per item on Dask, above Dask's round trip: {per_item['dask'] - per_item['bare']:.2f} ms"
+    )
+    print(f"outputs equal to the local run: {remote_out == local_out}")
+    print(f"coordinator RSS after {n // 4} items: {rss_small:.0f} MB; after {n} items: {rss_full:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
