@@ -67,7 +67,8 @@ class DaskChildren:
         return ChildOutcome(**data)
 
     def _problem(self, exc: BaseException) -> str:
-        if self._client.status not in ("running", "connecting"):
+        lost = "connection-lost" in str(getattr(exc, "reason", "") or exc)
+        if lost or self._client.status not in ("running", "connecting"):
             gone = type(exc).__name__
             return f"the Dask scheduler at {self.address} went away ({gone}); resume the run when it is back"
         text = str(exc).strip() or type(exc).__name__

@@ -354,3 +354,42 @@ def test_a_worker_killed_mid_map_costs_a_retry_elsewhere_not_the_run(tmp_path: P
         result = asyncio.run(scenario(local.scheduler_address))
     assert result.status == "succeeded", result.error
     assert result.outputs == {"all": [{"value": i} for i in range(6)]}
+
+
+def test_a_scheduler_that_dies_mid_run_fails_the_run_with_a_sentence_not_a_hang() -> None:
+    slow = workflow(
+        [
+            node("item", "transform", expression="run.inputs.item"),
+            node("wait", "delay", seconds=30),
+            node("o", "output", name="value"),
+        ],
+        ["item.output -> wait.value", "wait.value -> o.value"],
+        inputs=[{"name": "item", "type": "any"}],
+    )  # type: ignore[list-item]
+    wf = _mapping(2, child="slow", concurrency=2)
+    local = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None, host="127.0.0.1"
+    )
+
+    async def scenario() -> tuple[Any, float]:
+        remote = await connect(local.scheduler_address, _credentials())
+        try:
+            handle = start_run(
+                wf, default_registry(), EngineServices(workflows=_Library({"slow": slow}), remote=remote)
+            )
+            for _ in range(200):
+                if sum(len(k) for k in (await remote._client.processing()).values()) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            died = time.monotonic()
+            await asyncio.to_thread(local.close)
+            result = await asyncio.wait_for(handle.wait(), 120)
+            return result, time.monotonic() - died
+        finally:
+            await remote.close()
+
+    result, took = asyncio.run(scenario())
+    assert result.status == "failed"
+    assert "the Dask scheduler at tcp://127.0.0.1:" in result.error.message, result.error.message
+    assert "went away" in result.error.message and "resume the run" in result.error.message
+    assert took < 60
