@@ -22,22 +22,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import distributed
 import pytest
 
-distributed = pytest.importorskip("distributed", reason="the dask extra (flowdesk[dask]) is part of the test install")
-
-from flowdesk.cluster.dask_children import connect, scheduler_address  # noqa: E402
-from flowdesk.cluster.payload import SealedKeys, gather_keys  # noqa: E402
-from flowdesk.engine.bus import EventBus  # noqa: E402
-from flowdesk.engine.remote import RemoteError  # noqa: E402
-from flowdesk.engine.runner import run_workflow, start_run  # noqa: E402
-from flowdesk.engine.services import EngineServices  # noqa: E402
-from flowdesk.model.fileformat import write_workflow  # noqa: E402
-from flowdesk.nodes.registry import default_registry  # noqa: E402
-from flowdesk.providers.credentials import Credentials  # noqa: E402
-from flowdesk.providers.settings import CredentialInfo, LLMSettings  # noqa: E402
-from flowdesk.store.store import open_store  # noqa: E402
-from tests.support.wfbuild import node, workflow  # noqa: E402
+from flowdesk.cluster.dask_children import connect, scheduler_address
+from flowdesk.cluster.payload import SealedKeys, gather_keys
+from flowdesk.engine.bus import EventBus
+from flowdesk.engine.remote import RemoteError
+from flowdesk.engine.runner import run_workflow, start_run
+from flowdesk.engine.services import EngineServices
+from flowdesk.model.fileformat import write_workflow
+from flowdesk.nodes.registry import default_registry
+from flowdesk.providers.credentials import Credentials
+from flowdesk.providers.settings import CredentialInfo, LLMSettings
+from flowdesk.store.store import open_store
+from tests.support.wfbuild import node, workflow
 
 
 class _Library:
