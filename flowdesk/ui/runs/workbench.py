@@ -170,6 +170,8 @@ class RunWorkbench(FollowsDocument, QObject):
             if first.node_id:
                 self.select_node(first.node_id)
             return
+        if not window.import_guard.may_run(workflow):
+            return
         values: dict[str, Any] = {}
         files_root = None
         if workflow.inputs or uses_files(workflow):
@@ -199,6 +201,8 @@ class RunWorkbench(FollowsDocument, QObject):
             window.say("Select a node, and a run in the Runs panel, to re-run from that node")
             return
         workflow = self.document.workflow
+        if not window.import_guard.may_run(workflow):
+            return
         if (window.dirty or not self.store.workflows.exists(workflow.id)) and not window.save():
             return
         try:
