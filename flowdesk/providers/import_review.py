@@ -53,8 +53,10 @@ def code_uses(workflow: Workflow, registry: Registry) -> list[str]:
             else:
                 what = f"calls the tool '{tool}': Python code installed on this machine"
         elif node.kind not in builtin_kinds:
-            plugin = "a plugin's" if node.kind in registry else "an unknown"
-            what = f"is of {plugin} node kind '{node.kind}', which runs that plugin's Python code"
+            if node.kind in registry:
+                what = f"is of the plugin node kind '{node.kind}', which runs that plugin's Python code"
+            else:
+                what = f"is of the node kind '{node.kind}', which no installed plugin provides (one would run its code)"
         else:
             continue
         lines.append(f"node '{node.id}' {what}")
