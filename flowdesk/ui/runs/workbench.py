@@ -132,6 +132,11 @@ class RunWorkbench(FollowsDocument, QObject):
         node = document.node(node_id) if document is not None else None
         return f"{node.title} ({node_id})" if node is not None and node.title != node_id else node_id
 
+    def _node_name(self, node_id: str) -> str:
+        """A node's name as the canvas shows it (its id when it is not in the open workflow)."""
+        node = self.document.node(node_id) if self.document is not None else None
+        return node.title if node is not None else node_id
+
     def _output_name(self, node_id: str) -> str | None:
         """The run output an Output node of the open workflow fills (None for any other node)."""
         node = self.document.node(node_id) if self.document is not None else None
@@ -299,7 +304,9 @@ class RunWorkbench(FollowsDocument, QObject):
     # ------------------------------------------------------------ following
     def _on_started(self, run_id: str) -> None:
         live = self.controller.live[run_id]
-        self.logs[run_id] = LogModel(live.trace, self)  # the live view (it starts from the record of a resumed run)
+        self.logs[run_id] = LogModel(
+            live.trace, self, self._node_name
+        )  # the live view (it starts from the record of a resumed run)
         document = self.document
         if document is not None and live.workflow_id == document.workflow.id:
             self.runs_panel.workflow_id = live.workflow_id  # the first run of a workflow saved just now
@@ -404,7 +411,7 @@ class RunWorkbench(FollowsDocument, QObject):
     def _recorded_log(self, run_id: str) -> LogModel:
         """The run's log: its read model's lines (the live one while this window follows the run)."""
         view = self.controller.trace(run_id)
-        return LogModel(view if view is not None else run_id, self)
+        return LogModel(view if view is not None else run_id, self, self._node_name)
 
     def _paint(self, trace: RunTrace, node_ids: set[str]) -> None:
         if self.scene is not None and self.document is not None:
