@@ -49,6 +49,7 @@ from flowdesk.store.store import Store
 from flowdesk.store.workflows import NotFoundError, refuse_library_file
 from flowdesk.ui.canvas.theme import snap
 from flowdesk.ui.canvas_hint import EmptyCanvasHint
+from flowdesk.ui.dock_tabs import StrayTabBarSweeper
 from flowdesk.ui.edit_actions import EditActions
 from flowdesk.ui.file_dialogs import open_file_name
 from flowdesk.ui.help_menu import HelpMenu
@@ -137,6 +138,7 @@ class MainWindow(FollowsDocument, QMainWindow):
             # has no window manager to tell and printed a warning at every start
             self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self._restore_layout()
+        self.tab_sweeper = StrayTabBarSweeper(self)  # Qt leaves unused dock tab bars on screen
         self.theming = ThemeSwitcher.install(self, self._menus["View"])  # View > Theme; palette and canvas
         self.help = HelpMenu(self)  # shortcuts (read from the menus) and About
         self.new_workflow()

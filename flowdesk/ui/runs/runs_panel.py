@@ -43,7 +43,8 @@ STATUS_TONE = {
     "interrupted": "warning",
 }
 """The meaning of each run status, coloured by theming.tone (a shade that reads on the current theme)."""
-COLUMNS = ("Run", "Started", "Duration", "Tokens", "Cost", "Version")
+COLUMNS = ("Run", "Started", "Took", "Tokens", "Cost", "Ver.")
+"""Short headers: the columns size to their contents, so the status column keeps its words at 1024 px."""
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
 TONE_ROLE = Qt.ItemDataRole.UserRole + 1
 """The status's meaning, kept on the row so a theme switch can recolour it."""
@@ -88,9 +89,8 @@ class RunsPanel(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in enumerate((0, 64, 64, 56, 60, 58)):
-            if width:
-                self.tree.setColumnWidth(column, width)
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.currentItemChanged.connect(self._current_changed)
         self.tree.setToolTip(
             "Runs of the open workflow; select one to see it on the canvas, double-click for its result"

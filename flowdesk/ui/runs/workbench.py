@@ -64,6 +64,7 @@ class RunWorkbench(FollowsDocument, QObject):
         self.log_panel = LogPanel()
         self.runs_panel = RunsPanel(store)
         self.timeline = Timeline()
+        self.timeline.chart.names = self._node_name
         self.record = NodeRecord(store, self._node_title, delivers=self._output_name)
         self.logs: dict[str, LogModel] = {}
         self.shown: str | None = None
