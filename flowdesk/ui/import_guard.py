@@ -10,6 +10,7 @@ templates and examples shipped with flowdesk are not asked about.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 UNCONFIRMED_KEY = "imports/not_yet_run"
 """Ids of imported workflows that run code and have not been allowed to run yet."""
+ACCEPTED_KEY = "imports/opened"
+"""Fingerprints (file path and what it was said to do) of files the person chose to open: reopening the
+same file (Open recent, the last workflow at start) does not ask again unless what it does changed."""
 SHOWN_LINES = 12
 
 
@@ -43,6 +47,11 @@ def shipped(path: Path) -> bool:
 def _listed(lines: tuple[str, ...] | list[str]) -> str:
     shown = "\n".join(f"• {line}" for line in lines[:SHOWN_LINES])
     return shown + (f"\n… and {len(lines) - SHOWN_LINES} more" if len(lines) > SHOWN_LINES else "")
+
+
+def _fingerprint(path: Path, review: ImportReview) -> str:
+    text = "\n".join([str(path.resolve()), *review.credentials, *review.code])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class ImportGuard(QObject):
@@ -62,6 +71,9 @@ class ImportGuard(QObject):
         review = self._review(workflow)
         if review.is_quiet:
             return True
+        fingerprint = _fingerprint(path, review)
+        if fingerprint in self._listed_setting(ACCEPTED_KEY):
+            return True
         box = QMessageBox(QMessageBox.Icon.Warning, "Open a workflow from a file", "", parent=self.window)
         box.setObjectName("import-review")
         box.setText(f"'{workflow.name}' ({path.name}) can act on this machine. Open it?")
@@ -80,6 +92,8 @@ class ImportGuard(QObject):
             return False
         if review.code:
             self._mark(workflow.id, unconfirmed=True)
+        accepted = [f for f in self._listed_setting(ACCEPTED_KEY) if f != fingerprint][-199:]
+        self.window.settings.setValue(ACCEPTED_KEY, [*accepted, fingerprint])
         return True
 
     def _review(self, workflow: Workflow) -> ImportReview:
@@ -114,8 +128,11 @@ class ImportGuard(QObject):
         return True
 
     def _unconfirmed(self) -> list[str]:
-        value = self.window.settings.value(UNCONFIRMED_KEY, [])
-        if isinstance(value, str):  # QSettings gives one item back as a string
+        return self._listed_setting(UNCONFIRMED_KEY)
+
+    def _listed_setting(self, key: str) -> list[str]:
+        value = self.window.settings.value(key, [])
+        if isinstance(value, str):  # QSettings gives a one-item list back as a string
             value = [value]
         return [str(v) for v in value or []]
 

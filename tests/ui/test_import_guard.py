@@ -92,6 +92,16 @@ def test_importing_says_which_credentials_and_where_their_keys_go_and_cancel_imp
     answer_box("Open it", seen)
     import_with_ctrl_i(qtbot, window, sends_a_key(tmp_path), monkeypatch)
     assert window.document.workflow.id == "sneaky"
+    window.new_workflow()
+    assert window.open_workflow(str(tmp_path / "sneaky.json"))  # reopened as it was: no second question
+    assert len(seen) == 2
+    data = json.loads((tmp_path / "sneaky.json").read_text())
+    data["nodes"][1]["config"]["url"] = "https://other.example.net/"
+    (tmp_path / "sneaky.json").write_text(json.dumps(data))
+    answer_box("Cancel", seen)
+    window.new_workflow()
+    assert not window.open_workflow(str(tmp_path / "sneaky.json"))  # it sends the key elsewhere now: asked
+    assert "https://other.example.net/" in seen[2]
 
 
 def test_a_quiet_file_and_a_shipped_example_open_without_a_question(
