@@ -133,3 +133,23 @@ def test_a_failed_run_says_where_it_failed_in_the_result_view(qtbot: QtBot, run_
     assert run_once(qtbot, run_window) == "failed"
     view = open_result_from_status_bar(qtbot, run_window)
     assert "failed at 'Parse it (bad)'" in view.state.text()
+
+
+def test_a_run_that_reached_no_output_node_says_so_and_a_later_run_shows_when_asked_for(
+    qtbot: QtBot, run_window: MainWindow
+) -> None:
+    win = run_window
+    no_output = named(
+        workflow([node("start", "start"), node("t", "transform", expression="1 + 1")], ["start.inputs -> t.input"]),
+        "no_output",
+    )
+    win.load(no_output, "library")
+    assert run_once(qtbot, win) == "succeeded"
+    view = open_result_from_status_bar(qtbot, win)
+    assert "no outputs: the run reached no Output node" in view.state.text()
+    first = view.run_id
+    win.load(long_answer(), "library")
+    assert run_once(qtbot, win) == "succeeded"
+    assert view.run_id == first  # left on the run it shows; the next one opens by its own link
+    view = open_result_from_status_bar(qtbot, win)
+    assert view.run_id == win.runs.shown and {box.name for box in view.boxes} == {"answer", "report"}
