@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 from shiboken6 import getCppPointer
+from support.wfbuild import node, workflow
 from test_run_inspect import run_once
-from test_run_window import press_run, slow_chain, states, wait_finished
+from test_run_window import named, press_run, slow_chain, states, wait_finished
 
 from flowdesk.model.fileformat import read_workflow
 from flowdesk.nodes.registry import builtin_registry
@@ -72,13 +73,13 @@ def tab_bars_per_dock(win: MainWindow) -> dict[str, int]:
 
 def check_inspector(qtbot: QtBot, win: MainWindow, where: str) -> None:
     """Each kind of node in the inspector, on Settings and on Run data: nothing cut off."""
-    for node in win.document.nodes:
-        win.scene.select([node.id])
+    for each in win.document.nodes:
+        win.scene.select([each.id])
         for tab in (None, win.runs.record):
             win.show_inspector(tab)
             qtbot.wait(10)
             problems = cut_off(win)
-            assert problems == [], f"{where}, node {node.id} ({node.kind}): {problems}"
+            assert problems == [], f"{where}, node {each.id} ({each.kind}): {problems}"
 
 
 def test_each_dock_shows_in_one_tab_bar_at_start_after_resizing_and_restored(
@@ -136,3 +137,28 @@ def test_the_status_bar_and_the_timeline_read_whole_at_1024(qtbot: QtBot, run_wi
     labels = chart.axis_labels(start, end)
     assert labels and all(chart.rect().contains(rect.toAlignedRect()) for _x, rect, _label in labels)
     assert cut_off(win) == []
+
+
+def test_a_long_status_message_ends_with_an_ellipsis_before_the_buttons_and_reads_whole_in_the_tooltip(
+    qtbot: QtBot, run_window: MainWindow
+) -> None:
+    win = run_window
+    failing = named(
+        workflow(
+            [node("start", "start"), node("bad", "transform", expression="inputs.input.missing.deeper.still"),
+             node("out", "output", name="value")],
+            ["start.inputs -> bad.input", "bad.output -> out.value"],
+        ),
+        "failing_with_a_long_reason",
+    )  # fmt: skip
+    win.load(failing, "library")
+    settle(qtbot, win, SMALL)
+    press_run(qtbot, win)
+    assert wait_finished(qtbot, win) == "failed"
+    bar = win.statusBar()
+    fitter = win.runs.status_line.fitter
+    qtbot.waitUntil(lambda: bar.currentMessage().endswith("…"), timeout=2000)
+    assert bar.fontMetrics().horizontalAdvance(bar.currentMessage()) <= fitter.room()
+    assert "inputs.input.missing.deeper.still" in bar.toolTip() and bar.toolTip().startswith("Run ")
+    settle(qtbot, win, (1600, 1000))  # room for all of it again
+    qtbot.waitUntil(lambda: bar.currentMessage() == bar.toolTip(), timeout=2000)
