@@ -89,7 +89,8 @@ class OutputBox(QFrame):
         cut = len(self.full_text) > SHOWN_CHARS
         shown = self.full_text[:SHOWN_CHARS] + f"\n… ({len(self.full_text):,} characters; Copy copies all)"
         self.text.setPlainText(shown if cut else self.full_text)
-        lines = min(max(self.full_text.count("\n") + 2, 3), 18)
+        wrapped = len(self.full_text) // 90  # about the lines a long paragraph wraps into at this width
+        lines = min(max(self.full_text.count("\n") + 2 + wrapped, 3), 18)
         self.text.setMinimumHeight(self.text.fontMetrics().lineSpacing() * lines + 12)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 4)
@@ -131,7 +132,7 @@ class ResultView(QDialog):
         layout.addWidget(self.state)
         layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
-        self.resize(640, 480)
+        self.resize(720, 560)
 
     def show_run(self, run_id: str) -> bool:
         """Fill the view with ``run_id``'s result; False (and nothing changed) if the library cannot say."""
