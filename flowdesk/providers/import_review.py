@@ -10,14 +10,19 @@ Qt-free so the app and the CLI give the same sentences.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.registry import Registry, builtin_registry
 from flowdesk.nodes.tools import BUILTIN_FUNCTIONS
 from flowdesk.providers.credential_uses import credential_uses
 from flowdesk.providers.settings import LLMSettings
 
+log = logging.getLogger(__name__)
 BUILTIN_TOOL_EFFECTS = {
     "file_read": "reads files in the folder you choose for the run",
     "file_write": "writes files in the folder you choose for the run",
@@ -63,9 +68,60 @@ def code_uses(workflow: Workflow, registry: Registry) -> list[str]:
     return lines
 
 
-def review_import(workflow: Workflow, settings: LLMSettings, registry: Registry) -> ImportReview:
-    """What to tell a person before a workflow from a file is opened."""
-    return ImportReview(
-        credentials=tuple(credential_uses(workflow, settings)),
-        code=tuple(code_uses(workflow, registry)),
-    )
+Loader = Callable[[str], Workflow | None]
+"""The workflow a map or sub-workflow node's ``workflow`` setting names (None: not found)."""
+MAX_CALLED = 50
+"""Called workflows followed at most (a bound for a file that calls many, or itself in a ring)."""
+
+
+def files_beside(folder: Path) -> Loader:
+    """A loader of called workflow files next to the one being imported (what importing it brings along)."""
+
+    def load(ref: str) -> Workflow | None:
+        path = folder / ref
+        if not ref.endswith(".json") or not path.is_file():
+            return None
+        try:
+            return read_workflow(path)
+        except (WorkflowFileError, OSError) as exc:
+            log.info("cannot read %s, a workflow called from %s: %s", path, folder, exc)
+            return None
+
+    return load
+
+
+def called(workflow: Workflow, load: Loader) -> list[tuple[str, Workflow]]:
+    """The workflows ``workflow`` calls (map and sub-workflow nodes), theirs in turn, each once."""
+    found: list[tuple[str, Workflow]] = []
+    seen: set[str] = set()
+    pending = [workflow]
+    while pending and len(found) < MAX_CALLED:
+        for node in pending.pop().nodes:
+            ref = node.config.get("workflow")
+            if node.kind not in ("map", "subworkflow") or not isinstance(ref, str) or ref in seen:
+                continue
+            seen.add(ref)
+            callee = load(ref)
+            if callee is not None:
+                found.append((ref, callee))
+                pending.append(callee)
+    return found
+
+
+def code_uses_deep(workflow: Workflow, registry: Registry, load: Loader) -> list[str]:
+    """:func:`code_uses` of ``workflow`` and of every workflow it calls (their lines say through which)."""
+    lines = code_uses(workflow, registry)
+    for ref, callee in called(workflow, load):
+        lines += [f"via the workflow it calls, '{ref}': {line}" for line in code_uses(callee, registry)]
+    return lines
+
+
+def review_import(
+    workflow: Workflow, settings: LLMSettings, registry: Registry, load: Loader = lambda _ref: None
+) -> ImportReview:
+    """What to tell a person before a workflow from a file is opened; ``load`` finds the workflows it calls
+    (those files come along when it is saved, so what they do is said too)."""
+    credentials = credential_uses(workflow, settings)
+    for ref, callee in called(workflow, load):
+        credentials += [f"via the workflow it calls, '{ref}': {line}" for line in credential_uses(callee, settings)]
+    return ImportReview(credentials=tuple(credentials), code=tuple(code_uses_deep(workflow, registry, load)))

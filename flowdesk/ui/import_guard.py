@@ -21,8 +21,10 @@ from PySide6.QtWidgets import QMessageBox
 
 from flowdesk.model.workflow import Workflow
 from flowdesk.paths import resources_dir
-from flowdesk.providers.import_review import ImportReview, code_uses, review_import
+from flowdesk.providers.import_review import ImportReview, code_uses_deep, files_beside, review_import
 from flowdesk.providers.settings import LLMSettings, SettingsError, load_settings
+from flowdesk.store.database import LibraryError
+from flowdesk.store.workflows import NotFoundError
 
 if TYPE_CHECKING:
     from flowdesk.ui.main_window import MainWindow
@@ -68,7 +70,7 @@ class ImportGuard(QObject):
         """Before a workflow file opens: True to go on (nothing to say, or the person said Open)."""
         if shipped(path):
             return True
-        review = self._review(workflow)
+        review = self._review(workflow, path.parent)
         if review.is_quiet:
             return True
         fingerprint = _fingerprint(path, review)
@@ -96,20 +98,25 @@ class ImportGuard(QObject):
         self.window.settings.setValue(ACCEPTED_KEY, [*accepted, fingerprint])
         return True
 
-    def _review(self, workflow: Workflow) -> ImportReview:
+    def _review(self, workflow: Workflow, folder: Path) -> ImportReview:
         try:
             settings = load_settings()
         except SettingsError as exc:
             log.info("settings unreadable; credentials of an import checked against none: %s", exc)
             settings = LLMSettings()
-        return review_import(workflow, settings, self.window.registry)
+        return review_import(workflow, settings, self.window.registry, files_beside(folder))
 
     # ------------------------------------------------------------ running
     def may_run(self, workflow: Workflow) -> bool:
         """Before a run: an imported workflow that runs code and was not allowed yet asks now (once)."""
         if workflow.id not in self._unconfirmed():
             return True
-        uses = code_uses(workflow, self.window.registry)
+        source = self.window.source
+        if source not in (None, "library"):  # not saved yet: the files it calls are still beside it
+            folder = Path(source).parent
+            uses = code_uses_deep(workflow, self.window.registry, files_beside(folder))
+        else:
+            uses = code_uses_deep(workflow, self.window.registry, self._stored)
         if not uses:
             self._mark(workflow.id, unconfirmed=False)
             return True
@@ -126,6 +133,13 @@ class ImportGuard(QObject):
             return False
         self._mark(workflow.id, unconfirmed=False)
         return True
+
+    def _stored(self, ref: str) -> Workflow | None:
+        """A called workflow as the library has it (saving the caller imported the files it calls)."""
+        try:
+            return self.window.store.workflows.load(Path(ref).stem if ref.endswith(".json") else ref)
+        except (LibraryError, NotFoundError):
+            return None
 
     def _unconfirmed(self) -> list[str]:
         return self._listed_setting(UNCONFIRMED_KEY)

@@ -11,7 +11,7 @@ from pathlib import Path
 from support.wfbuild import node, workflow
 
 from flowdesk.nodes.registry import builtin_registry
-from flowdesk.providers.import_review import code_uses, review_import
+from flowdesk.providers.import_review import code_uses, code_uses_deep, review_import
 from flowdesk.providers.settings import LLMSettings
 
 
@@ -46,3 +46,17 @@ def test_flowdesk_import_says_which_nodes_run_code(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "node 'save' calls the built-in tool 'file_write'" in done.stdout and "runs code" in done.stdout
+
+
+def test_workflows_it_calls_are_followed_once_each_even_in_a_ring() -> None:
+    ring_a = workflow([node("go", "subworkflow", workflow="b.json"), node("save", "tool", tool="file_write")], [])
+    ring_b = workflow([node("back", "map", workflow="a.json"), node("shell", "tool", tool="run_shell")], [])
+    files = {"a.json": ring_a, "b.json": ring_b}
+    lines = code_uses_deep(ring_a, builtin_registry(), files.get)
+    assert lines == [
+        "node 'save' calls the built-in tool 'file_write', which writes files in the folder you choose for the run",
+        "via the workflow it calls, 'b.json': node 'shell' calls the tool 'run_shell': Python code installed on "
+        "this machine",
+        "via the workflow it calls, 'a.json': node 'save' calls the built-in tool 'file_write', which writes files "
+        "in the folder you choose for the run",
+    ]

@@ -174,3 +174,23 @@ def test_a_dropped_workflow_file_asks_as_import_does(
     quiet = write_workflow(tmp_path, "dropped", [{"id": "start", "kind": "start"}])
     assert drop_file(window, quiet)
     assert window.document.workflow.id == "dropped"
+
+
+def test_code_in_a_workflow_it_calls_is_said_and_asked_about_too(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    writes_files(tmp_path)  # writer.json, which the caller calls
+    caller = write_workflow(
+        tmp_path, "caller",
+        [{"id": "start", "kind": "start"}, {"id": "call", "kind": "subworkflow", "config": {"workflow": "writer.json"}}],
+        [{"id": "e0", "source": "start", "source_port": "inputs", "target": "call", "target_port": "inputs"}],
+    )  # fmt: skip
+    seen: list[str] = []
+    answer_box("Open it", seen)
+    assert window.open_workflow(str(caller))
+    assert "via the workflow it calls, 'writer.json': node 'save' calls the built-in tool 'file_write'" in seen[0]
+    assert window.runs.run_action.isEnabled()
+    answer_box("No", seen)
+    press_run(qtbot, window)
+    assert len(seen) == 2 and "via the workflow it calls, 'writer.json'" in seen[1]
+    assert not window.store.runs.list("caller")
