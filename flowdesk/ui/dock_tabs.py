@@ -19,9 +19,10 @@ NEAR = 8
 
 def stray_tab_bars(window: QMainWindow) -> list[QTabBar]:
     """The window's visible dock tab bars that no shown dock sits against."""
-    docks = {getCppPointer(dock)[0]: dock for dock in window.findChildren(QDockWidget)}
+    direct = Qt.FindChildOption.FindDirectChildrenOnly
+    docks = {getCppPointer(dock)[0]: dock for dock in window.findChildren(QDockWidget, options=direct)}
     stray = []
-    for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+    for bar in window.findChildren(QTabBar, options=direct):
         if not bar.isVisible():
             continue
         dock = docks.get(bar.tabData(bar.currentIndex()))
