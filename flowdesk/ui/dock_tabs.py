@@ -1,10 +1,10 @@
 """Tab bars of tabbed docks that Qt left on screen after it stopped using them: hidden.
 
 Why: QMainWindow makes a new tab bar when a dock joins a tabbed group (the window tabs Log,
-Timeline and Problems together, and restoring a saved layout regroups them) and keeps the old one
-visible at its last place; after a resize it shows through as an empty-looking tab bar under the
-dock area. A bar in use sits against the dock it shows (Qt lays it out and shows it again at every
-layout pass), so a visible bar away from its dock is a leftover and is hidden.
+Timeline and Problems together, and restoring a saved layout regroups them) and leaves the old one
+visible until its deferred deletion: the first frames (and a screenshot taken then) show it as an
+empty-looking tab bar under the dock area. A bar in use sits against the dock it shows (Qt lays it
+out and shows it again at every layout pass), so a visible bar away from its dock is a leftover.
 """
 
 from __future__ import annotations
