@@ -23,6 +23,7 @@ from test_run_inspect import run_once
 from test_run_window import named, press_run, slow_chain, states, wait_finished
 
 from flowdesk.model.fileformat import read_workflow
+from flowdesk.model.workflow import Node, Position, Workflow
 from flowdesk.nodes.registry import builtin_registry
 from flowdesk.paths import examples_dir
 from flowdesk.store.store import Store
@@ -78,7 +79,10 @@ def check_inspector(qtbot: QtBot, win: MainWindow, where: str) -> None:
         win.scene.select([each.id])
         for tab in (None, win.runs.record):
             win.show_inspector(tab)
-            qtbot.wait(10)
+            try:  # the form is laid out in the next passes of the event loop
+                qtbot.waitUntil(lambda: not cut_off(win), timeout=1000)
+            except qtbot.TimeoutError:
+                pass
             problems = cut_off(win)
             assert problems == [], f"{where}, node {each.id} ({each.kind}): {problems}"
 
@@ -120,6 +124,17 @@ def test_nothing_is_cut_off_at_1024_nor_after_resizing_back(
     item = tree.topLevelItem(0)
     needed = tree.fontMetrics().horizontalAdvance(item.text(0)) + tree.indentation() + 8
     assert tree.columnWidth(0) >= needed, "the run's status is cut in the Runs panel"
+
+
+def test_every_kind_of_node_fits_the_inspector_at_1024(qtbot: QtBot, window: MainWindow) -> None:
+    registry = builtin_registry()
+    nodes = [
+        Node(id=f"n_{spec.name}", kind=spec.name, config=spec.default_config(), position=Position(x=i * 240, y=0))
+        for i, spec in enumerate(registry)
+    ]
+    window.load(Workflow(id="every_kind", name="every kind", nodes=tuple(nodes)), "library")
+    settle(qtbot, window, SMALL)
+    check_inspector(qtbot, window, "every kind")
 
 
 def test_the_status_bar_and_the_timeline_read_whole_at_1024(qtbot: QtBot, run_window: MainWindow) -> None:
