@@ -108,7 +108,8 @@ def handle_import(args: argparse.Namespace) -> int:
         info = store.workflows.get(saved.workflow_id)
         for name in also:
             print(f"imported {name} too: '{info.name}' calls it")
-        uses = _credential_uses(store.workflows.load(saved.workflow_id))
+        stored = store.workflows.load(saved.workflow_id)
+        uses = _credential_uses(stored) + _code_uses(stored, Path(args.file).parent)
     if errors:
         print(f"note: '{info.name}' is stored with {len(errors)} error(s) (see `flowdesk validate {args.file}`)")
     if saved.created:
@@ -129,6 +130,16 @@ def _credential_uses(workflow: Any) -> list[str]:
         return credential_uses(workflow, load_settings())
     except SettingsError as exc:
         return [f"(which credentials it uses could not be checked: {exc})"]
+
+
+def _code_uses(workflow: Any, folder: Path) -> list[str]:
+    """The nodes that would run code on this machine, its own and those of the files it calls (imported
+    with it); the app asks before such a workflow first runs."""
+    from flowdesk.nodes.registry import default_registry
+    from flowdesk.providers.import_review import code_uses_deep, files_beside
+
+    uses = code_uses_deep(workflow, default_registry(), files_beside(folder))
+    return [f"{line} (it runs code on this machine)" for line in uses]
 
 
 def handle_export(args: argparse.Namespace) -> int:

@@ -91,6 +91,15 @@ class _Options(QGroupBox):
             )
 
 
+class _Body(QWidget):
+    """The inspector's scrolled content. Its height for a width is never below its minimum height: the
+    layout's height-for-width (word-wrapped labels make it one) came out short for some forms, and the
+    scroll area, which sizes its content by it, squeezed the spin boxes and combo boxes to 17 px."""
+
+    def heightForWidth(self, width: int) -> int:
+        return max(super().heightForWidth(width), self.minimumSizeHint().height())
+
+
 class Inspector(QScrollArea):
     """Shows one node at a time (``show_node``); nothing selected shows a hint."""
 
@@ -112,7 +121,7 @@ class Inspector(QScrollArea):
         self._pending: tuple[str | None] | None = None
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fields wrap to the dock's width
-        body = QWidget()
+        body = _Body()
         self._layout = QVBoxLayout(body)
         self.title = QLabel()
         self.title.setWordWrap(True)

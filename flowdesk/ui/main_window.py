@@ -49,10 +49,12 @@ from flowdesk.store.store import Store
 from flowdesk.store.workflows import NotFoundError, refuse_library_file
 from flowdesk.ui.canvas.theme import snap
 from flowdesk.ui.canvas_hint import EmptyCanvasHint
+from flowdesk.ui.dock_tabs import StrayTabBarSweeper
 from flowdesk.ui.edit_actions import EditActions
 from flowdesk.ui.file_dialogs import open_file_name
 from flowdesk.ui.help_menu import HelpMenu
 from flowdesk.ui.history_dialog import HistoryDialog
+from flowdesk.ui.import_guard import ImportGuard
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_backup import LibraryBackup
 from flowdesk.ui.library_dialog import LibraryDialog
@@ -126,6 +128,7 @@ class MainWindow(FollowsDocument, QMainWindow):
         self.tabifyDockWidget(self._docks["timeline"], self.editing.problems_dock)
         self._docks["log"].raise_()
         self.problems_changed.connect(self.runs.update_actions)  # Run is off, with the reason, while invalid
+        self.import_guard = ImportGuard(self)  # asks before an outside file opens or its code first runs
         self.session = WindowSession(self, self._canvas_holder)  # autosave, recovery, recent, welcome
         self.statusBar().showMessage(f"Library: {store.path}", 5000)
         self.resize(1280, 800)
@@ -135,6 +138,7 @@ class MainWindow(FollowsDocument, QMainWindow):
             # has no window manager to tell and printed a warning at every start
             self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self._restore_layout()
+        self.tab_sweeper = StrayTabBarSweeper(self)  # Qt leaves unused dock tab bars on screen
         self.theming = ThemeSwitcher.install(self, self._menus["View"])  # View > Theme; palette and canvas
         self.help = HelpMenu(self)  # shortcuts (read from the menus) and About
         self.new_workflow()
@@ -272,6 +276,8 @@ class MainWindow(FollowsDocument, QMainWindow):
             if path.suffix == ".json" or path.is_file():
                 refuse_library_file(self.store.path, path)  # reading it would drop the library's locks
                 workflow, source = read_workflow(path), str(path)
+                if not self.import_guard.may_open(workflow, path):  # it names credentials or runs code
+                    return False
             else:
                 workflow, source = self.store.workflows.load(ref), "library"
             workflow, renamed = with_unique_ids(workflow)  # a stored workflow with colliding ids still opens

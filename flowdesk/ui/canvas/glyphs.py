@@ -21,14 +21,14 @@ def draw_state_badge(
 ) -> None:
     """Paint the badge of ``state`` as a disc of ``colour`` with a white glyph (nothing for idle).
 
-    Skipped is hollow instead (a dashed ring on the card's colour): it did not run at all.
+    Skipped and not run are hollow instead (a dashed ring on the card's colour): the node did not run.
     """
     if state == NodeState.IDLE:
         return
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     disc = QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius)
-    if state == NodeState.SKIPPED:
+    if state in (NodeState.SKIPPED, NodeState.NOT_RUN):
         pen = QPen(colour, 1.6, Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.setBrush(QBrush(card))
@@ -103,6 +103,19 @@ def _cancelled(painter: QPainter, c: QPointF, s: float, colour: QColor) -> None:
     painter.drawRect(QRectF(c.x() - k, c.y() - k, 2 * k, 2 * k))
 
 
+def _not_run(painter: QPainter, c: QPointF, s: float, colour: QColor) -> None:
+    """A small hollow ring: the run never came here (skipped's dash means a branch turned away)."""
+    _stroke(painter, colour, s * 0.35)
+    painter.drawEllipse(c, s * 0.45, s * 0.45)
+
+
+def _interrupted(painter: QPainter, c: QPointF, s: float, colour: QColor) -> None:
+    """A lightning bolt, as the runs panel marks an interrupted run."""
+    _fill(painter, colour)
+    bolt = [(0.25, -1.0), (-0.65, 0.15), (-0.05, 0.15), (-0.3, 1.0), (0.65, -0.2), (0.05, -0.2)]
+    painter.drawPolygon(QPolygonF([QPointF(c.x() + dx * s, c.y() + dy * s) for dx, dy in bolt]))
+
+
 _GLYPHS = {
     NodeState.QUEUED: _queued,
     NodeState.RUNNING: _running,
@@ -111,6 +124,8 @@ _GLYPHS = {
     NodeState.SKIPPED: _skipped,
     NodeState.WAITING: _waiting,
     NodeState.CANCELLED: _cancelled,
+    NodeState.NOT_RUN: _not_run,
+    NodeState.INTERRUPTED: _interrupted,
 }
 
 

@@ -39,6 +39,10 @@ class NodeState(StrEnum):
     SKIPPED = "skipped"
     WAITING = "waiting"
     CANCELLED = "cancelled"
+    NOT_RUN = "not_run"
+    """The run ended (stopped, failed elsewhere) before this node started: unlike idle, a run was here."""
+    INTERRUPTED = "interrupted"
+    """The process running the run died while this node ran; resuming runs it again."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ _STATES = {
     NodeState.SKIPPED: QColor("#9ca3af"),
     NodeState.WAITING: QColor("#d97706"),
     NodeState.CANCELLED: QColor("#57534e"),
+    NodeState.NOT_RUN: QColor("#78716c"),
+    NodeState.INTERRUPTED: QColor("#c2410c"),
 }
 
 LIGHT = CanvasTheme(
@@ -160,6 +166,8 @@ DARK = CanvasTheme(
         NodeState.QUEUED: QColor("#94a3b8"),
         NodeState.RUNNING: QColor("#60a5fa"),
         NodeState.CANCELLED: QColor("#a8a29e"),
+        NodeState.NOT_RUN: QColor("#a8a29e"),
+        NodeState.INTERRUPTED: QColor("#fb923c"),
     },
 )
 

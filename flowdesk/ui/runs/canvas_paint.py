@@ -24,6 +24,10 @@ def node_detail(node: NodeTrace) -> str:
 def paint_trace(scene: WorkflowScene, document: WorkflowDocument, trace: RunTrace, node_ids: Iterable[str]) -> None:
     """Repaint ``node_ids`` (and their wires) as ``trace`` has them; nodes the document lost are skipped."""
     wires: set[str] = set()
+    if trace.finished:  # the nodes the run never reached read "not run", unlike nodes of no run at all
+        for node in document.nodes:
+            if node.id not in trace.nodes and node.kind != "note":
+                scene.set_node_state(node.id, NodeState.NOT_RUN)
     for node_id in node_ids:
         node = trace.nodes.get(node_id)
         if node is not None:

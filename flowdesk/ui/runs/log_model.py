@@ -11,7 +11,7 @@ filter itself changes.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
@@ -29,9 +29,9 @@ LEVEL_TONE = {"debug": "muted", "warning": "warning", "error": "error"}
 _Index = QModelIndex | QPersistentModelIndex
 
 
-def line_text(line: LogLine) -> str:
-    """A line as copied to the clipboard: time, node, level and text separated by tabs."""
-    return f"{stamp(line.ts)}\t{line.label}\t{line.level}\t{line.text}"
+def line_text(line: LogLine, label: str | None = None) -> str:
+    """A line as copied to the clipboard: time, node (``label``: as shown), level and text separated by tabs."""
+    return f"{stamp(line.ts)}\t{line.label if label is None else label}\t{line.level}\t{line.text}"
 
 
 def stamp(ts: float) -> str:
@@ -41,8 +41,11 @@ def stamp(ts: float) -> str:
 class LogModel(QAbstractTableModel):
     """The log lines of one run's read model; ``sync`` shows what it gained since the last call."""
 
-    def __init__(self, view: RunView | str, parent: Any = None) -> None:
+    def __init__(self, view: RunView | str, parent: Any = None, names: Callable[[str], str] | None = None) -> None:
+        """``names`` gives a node's name for its id (the read model's lines name nodes by id); asked at
+        each paint, so a node renamed on the canvas reads the same in the log."""
         super().__init__(parent)
+        self.names = names or (lambda node_id: node_id)
         self.view = view if isinstance(view, RunView) else RunView(view)
         self.run_id = self.view.run_id
         self.lines: list[LogLine] = []
@@ -72,7 +75,7 @@ class LogModel(QAbstractTableModel):
             if column == 0:
                 return stamp(line.ts)
             if column == 1:
-                return line.label
+                return self.label_of(line)
             if column == 2:
                 return f"{LEVEL_MARK[line.level]} {line.level}".strip()
             return line.text if len(line.text) < 500 else line.text[:500] + "…"
@@ -123,7 +126,14 @@ class LogModel(QAbstractTableModel):
                 self._rows[id(line)] = base + offset
 
     def node_ids(self) -> list[str]:
-        return sorted({line.node_id for line in self.lines if line.node_id})
+        return sorted({line.node_id for line in self.lines if line.node_id}, key=self.names)
+
+    def label_of(self, line: LogLine) -> str:
+        """The Node column: the node's name where the read model has its id (with its pass, its sub-run node)."""
+        node_id = line.node_id
+        if not node_id or not line.label.startswith(node_id):
+            return line.label
+        return self.names(node_id) + line.label[len(node_id) :]
 
 
 class LogFilter(QSortFilterProxyModel):
@@ -148,4 +158,5 @@ class LogFilter(QSortFilterProxyModel):
             return False
         if _RANK.get(line.level, 1) < _RANK[self.min_level]:
             return False
-        return not self.text or self.text in line.text.casefold() or self.text in line.label.casefold()
+        label = model.label_of(line).casefold()
+        return not self.text or self.text in line.text.casefold() or self.text in label

@@ -110,35 +110,36 @@ class LogPanel(QWidget):
         self.table.scrollToBottom()
 
     def _fill_nodes(self) -> None:
-        current = self.node_box.currentText()
+        current = self.node_box.currentData()
         self.node_box.blockSignals(True)
         self.node_box.clear()
         self.node_box.addItem(ALL_NODES)
-        self.node_box.addItems(self.model.node_ids() if self.model is not None else [])
-        self.node_box.setCurrentIndex(max(0, self.node_box.findText(current)))
+        for node_id in self.model.node_ids() if self.model is not None else []:
+            self.node_box.addItem(self.model.names(node_id), node_id)
+        self.node_box.setCurrentIndex(max(0, self.node_box.findData(current)))
         self.node_box.blockSignals(False)
 
     def _new_nodes(self, _parent: QModelIndex, first: int, last: int) -> None:
         assert self.model is not None
-        known = {self.node_box.itemText(i) for i in range(self.node_box.count())}
+        known = {self.node_box.itemData(i) for i in range(self.node_box.count())}
         for line in self.model.lines[first : last + 1]:
             if line.node_id and line.node_id not in known:
-                self.node_box.addItem(line.node_id)
+                self.node_box.addItem(self.model.names(line.node_id), line.node_id)
                 known.add(line.node_id)
 
     # ------------------------------------------------------------ filter, follow, copy
     def show_node(self, node_id: str | None) -> None:
         """Filter to one node's lines (None: all)."""
-        index = self.node_box.findText(node_id) if node_id else 0
+        index = self.node_box.findData(node_id) if node_id else 0
         if index < 0:
-            self.node_box.addItem(node_id or "")
+            self.node_box.addItem(self.model.names(node_id) if self.model is not None else node_id, node_id)
             index = self.node_box.count() - 1
         self.node_box.setCurrentIndex(index)
 
     def _refilter(self) -> None:
-        node = self.node_box.currentText()
+        node = self.node_box.currentData()
         self.proxy.set_filter(
-            node=None if node in (ALL_NODES, "") else node,
+            node=node or None,
             min_level=LEVELS[self.level_box.currentIndex()],
             text=self.search.text(),
         )
@@ -155,13 +156,14 @@ class LogPanel(QWidget):
         if model is None:
             return []
         rows = (self.proxy.mapToSource(self.proxy.index(r, 0)).row() for r in range(self.proxy.rowCount()))
-        return [line_text(model.lines[row]) for row in rows]
+        return [line_text(model.lines[row], model.label_of(model.lines[row])) for row in rows]
 
     def copy_selected(self) -> None:
         if self.model is None:
             return
         rows = sorted({self.proxy.mapToSource(index).row() for index in self.table.selectionModel().selectedRows()})
-        text = "\n".join(line_text(self.model.lines[row]) for row in rows)
+        lines = [self.model.lines[row] for row in rows]
+        text = "\n".join(line_text(line, self.model.label_of(line)) for line in lines)
         if text:
             QGuiApplication.clipboard().setText(text)
 

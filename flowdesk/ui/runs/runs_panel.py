@@ -6,14 +6,20 @@ Selecting a run shows it: its node states on the canvas, its log, its timeline.
 
 from __future__ import annotations
 
+import json
+import textwrap
 import time
+from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from flowdesk.nodes.llm_contract import cost_text
+from flowdesk.store.database import LibraryError
 from flowdesk.store.runs import RunInfo
 from flowdesk.store.store import Store
+from flowdesk.store.workflows import NotFoundError
 from flowdesk.ui.runs.trace import RunTrace
 from flowdesk.ui.theming import tone
 
@@ -37,10 +43,14 @@ STATUS_TONE = {
     "interrupted": "warning",
 }
 """The meaning of each run status, coloured by theming.tone (a shade that reads on the current theme)."""
-COLUMNS = ("Run", "Started", "Duration", "Tokens", "Cost", "Version")
+COLUMNS = ("Run", "Started", "Took", "Tokens", "Cost", "Ver.")
+"""Short headers: the columns size to their contents, so the status column keeps its words at 1024 px."""
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
 TONE_ROLE = Qt.ItemDataRole.UserRole + 1
 """The status's meaning, kept on the row so a theme switch can recolour it."""
+PREVIEWED_ROLE = Qt.ItemDataRole.UserRole + 2
+"""Whether the row's tooltip has its outputs' preview yet."""
+PREVIEW_CHARS = 300
 
 
 def money(cost: float) -> str:
@@ -64,6 +74,8 @@ def when(ts: float) -> str:
 
 class RunsPanel(QWidget):
     run_selected = Signal(str)
+    result_requested = Signal(str)
+    """A run's Result view was asked for (double-click on its row, or its context menu)."""
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,11 +89,16 @@ class RunsPanel(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in enumerate((0, 64, 64, 56, 60, 58)):
-            if width:
-                self.tree.setColumnWidth(column, width)
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.currentItemChanged.connect(self._current_changed)
-        self.tree.setToolTip("Runs of the open workflow; select one to see it on the canvas")
+        self.tree.setToolTip(
+            "Runs of the open workflow; select one to see it on the canvas, double-click for its result"
+        )
+        self.tree.itemDoubleClicked.connect(lambda item, _column: self.result_requested.emit(item.data(0, RUN_ID_ROLE)))
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._row_menu)
+        self.tree.viewport().installEventFilter(self)
         self._items: dict[str, QTreeWidgetItem] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -122,6 +139,7 @@ class RunsPanel(QWidget):
             if reused is not None:
                 label += f" · {len(reused)} reused"
         item.setText(0, label)
+        item.setData(0, PREVIEWED_ROLE, False)
         _set_tone(item, STATUS_TONE.get(run.status, "neutral"))
         item.setToolTip(
             0, f"run {run.id}" + _rerun_note(run) + (f"\n{run.error.get('message', '')}" if run.error else "")
@@ -148,6 +166,28 @@ class RunsPanel(QWidget):
         item.setText(3, f"{inputs + outputs:,}" if inputs + outputs else "—")
         item.setText(4, money(cost))
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A row's tooltip gets its outputs' preview when first shown (read then, not for every row listed)."""
+        if event.type() == QEvent.Type.ToolTip and watched is self.tree.viewport():
+            assert isinstance(event, QHelpEvent)
+            item = self.tree.itemAt(event.pos())
+            if item is not None and not item.data(0, PREVIEWED_ROLE):
+                item.setData(0, PREVIEWED_ROLE, True)
+                preview = result_preview(self.store, item.data(0, RUN_ID_ROLE))
+                if preview:
+                    item.setToolTip(0, f"{item.toolTip(0)}\n{preview}")
+        return super().eventFilter(watched, event)
+
+    def _row_menu(self, pos: QPoint) -> None:
+        item = self.tree.itemAt(pos)
+        if item is None:
+            return
+        menu = QMenu(self)
+        run_id = item.data(0, RUN_ID_ROLE)
+        menu.addAction("Show result", lambda: self.result_requested.emit(run_id))
+        self.row_menu = menu  # kept for tests
+        menu.popup(self.tree.viewport().mapToGlobal(pos))
+
     def changeEvent(self, event: QEvent) -> None:
         """A theme switch: each row's status takes the shade that reads on the new background."""
         if event.type() == QEvent.Type.PaletteChange:
@@ -168,6 +208,29 @@ class RunsPanel(QWidget):
     def _current_changed(self, current: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None) -> None:
         if current is not None:
             self.run_selected.emit(current.data(0, RUN_ID_ROLE))
+
+
+def outputs_line(outputs: dict[str, Any], chars: int) -> str:
+    """``name = value; ...`` cut to ``chars`` (a preview; the Result view has them whole)."""
+    shown = "; ".join(
+        f"{name} = {json.dumps(value, ensure_ascii=False, default=str)}" for name, value in outputs.items()
+    )
+    return f"{shown[: chars - 1]}…" if len(shown) > chars else shown
+
+
+def result_preview(store: Store, run_id: str) -> str:
+    """A finished run's outputs in a few lines (its row's tooltip); "" while it has none to show."""
+    try:
+        run = store.runs.get(run_id)
+        _, outputs = store.runs.run_values(run_id) if run.status == "succeeded" else ({}, {})
+    except (LibraryError, NotFoundError):
+        return ""
+    if run.status != "succeeded":
+        return ""
+    if not outputs:
+        return "result: no outputs (double-click for why)"
+    text = outputs_line(outputs, PREVIEW_CHARS)
+    return "result: " + "\n".join(textwrap.wrap(text, 80)) + "\n(double-click for the whole result)"
 
 
 def _rerun_note(run: RunInfo) -> str:

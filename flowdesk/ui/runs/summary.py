@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import Store
 from flowdesk.store.workflows import NotFoundError
-from flowdesk.ui.runs.runs_panel import duration_text
+from flowdesk.ui.runs.runs_panel import duration_text, outputs_line
 from flowdesk.ui.runs.trace import RunTrace
 
 log = logging.getLogger(__name__)
@@ -44,11 +43,13 @@ def result_text(store: Store, run_id: str) -> str:
         log.info("cannot read the outputs of run %s: %s", run_id, exc)
         return ""
     if not outputs:
-        return f": no outputs: {_loop_at_limit(store, run_id) or 'the run reached no Output node'}"
-    shown = "; ".join(
-        f"{name} = {json.dumps(value, ensure_ascii=False, default=str)}" for name, value in outputs.items()
-    )
-    return f": {shown[: RESULT_CHARS - 1]}…" if len(shown) > RESULT_CHARS else f": {shown}"
+        return f": no outputs: {no_outputs_reason(store, run_id)}"
+    return f": {outputs_line(outputs, RESULT_CHARS)}"
+
+
+def no_outputs_reason(store: Store, run_id: str) -> str:
+    """Why a finished run has no outputs, in the user's words (a loop at its limit, or no Output reached)."""
+    return _loop_at_limit(store, run_id) or "the run reached no Output node"
 
 
 def _loop_at_limit(store: Store, run_id: str) -> str | None:

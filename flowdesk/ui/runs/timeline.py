@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen
@@ -49,6 +50,9 @@ class TimelineChart(QWidget):
         super().__init__(parent)
         self.trace: RunTrace | None = None
         self.rows: list[str] = []
+        """Node ids, in the order they started."""
+        self.names: Callable[[str], str] = lambda node_id: node_id
+        """A node's name for its id (the window sets it: rows are labelled as the canvas names nodes)."""
         self.setMouseTracking(True)
         self.setMinimumHeight(AXIS + ROW)
 
@@ -96,24 +100,35 @@ class TimelineChart(QWidget):
             if row % 2:
                 painter.fillRect(QRectF(0, y, self.width(), ROW), self.palette().alternateBase())
             painter.setPen(text)
-            label = self.fontMetrics().elidedText(node_id, Qt.TextElideMode.ElideMiddle, LABEL_WIDTH - 8)
+            label = self.fontMetrics().elidedText(self.names(node_id), Qt.TextElideMode.ElideMiddle, LABEL_WIDTH - 8)
             painter.drawText(QRectF(4, y, LABEL_WIDTH - 8, ROW), Qt.AlignmentFlag.AlignVCenter, label)
         for span in self.trace.spans:
             self._paint_span(painter, span, start, end)
 
-    def _paint_axis(self, painter: QPainter, start: float, end: float) -> None:
+    def axis_labels(self, start: float, end: float) -> list[tuple[float, QRectF, str]]:
+        """Each tick: its x, the rectangle its label is drawn in, and the label. A label is centred on its
+        tick but kept inside the chart, so the last one (at the right edge) is read whole, not cut."""
         step = nice_step(end - start)
-        grid = QColor(self.palette().mid().color())
-        grid.setAlpha(90)
+        metrics = self.fontMetrics()
+        ticks = []
         t = 0.0
         while t <= end - start + 1e-9:
             x = self._x(start + t, start, end)
+            label = f"{t:g} s" if step >= 1 else f"{t * 1000:g} ms"
+            width = metrics.horizontalAdvance(label) + 6
+            left = min(max(x - width / 2, LABEL_WIDTH - width / 2), self.width() - width)
+            ticks.append((x, QRectF(left, 2, width, AXIS - 6), label))
+            t += step
+        return ticks
+
+    def _paint_axis(self, painter: QPainter, start: float, end: float) -> None:
+        grid = QColor(self.palette().mid().color())
+        grid.setAlpha(90)
+        for x, rect, label in self.axis_labels(start, end):
             painter.setPen(QPen(grid, 1))
             painter.drawLine(QPointF(x, AXIS - 4), QPointF(x, self.height()))
             painter.setPen(self.palette().text().color())
-            label = f"{t:g} s" if step >= 1 else f"{t * 1000:g} ms"
-            painter.drawText(QRectF(x - 40, 2, 80, AXIS - 6), Qt.AlignmentFlag.AlignCenter, label)
-            t += step
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
 
     def _span_rect(self, span: AttemptSpan, start: float, end: float) -> QRectF:
         row = self.rows.index(span.node_id)
@@ -147,7 +162,7 @@ class TimelineChart(QWidget):
             QToolTip.hideText()
             return
         took = (span.end if span.end is not None else time.time()) - span.start
-        lines = [span.node_id, f"{span.status}, {took:.3f} s", f"attempt {span.attempt}"]
+        lines = [self.names(span.node_id), f"{span.status}, {took:.3f} s", f"attempt {span.attempt}"]
         if span.iteration:
             lines.append(f"loop pass {span.iteration + 1}")
         if span.source != "run":

@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMenu, QMessageBox, QProgressBar, QPushButton, QStyle
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.commands import SetNodeOptions
@@ -34,7 +34,10 @@ from flowdesk.ui.runs.log_model import LogModel
 from flowdesk.ui.runs.log_panel import LogPanel
 from flowdesk.ui.runs.node_menu import node_menu
 from flowdesk.ui.runs.node_record import NodeRecord
-from flowdesk.ui.runs.runs_panel import STATUS_MARK, RunsPanel, money
+from flowdesk.ui.runs.result_view import ResultView
+from flowdesk.ui.runs.run_menu import build_run_menu, run_toolbar_actions
+from flowdesk.ui.runs.runs_panel import RunsPanel
+from flowdesk.ui.runs.status_line import RunStatusLine
 from flowdesk.ui.runs.summary import run_summary
 from flowdesk.ui.runs.timeline import Timeline
 from flowdesk.ui.runs.trace import RunTrace
@@ -61,27 +64,23 @@ class RunWorkbench(FollowsDocument, QObject):
         self.log_panel = LogPanel()
         self.runs_panel = RunsPanel(store)
         self.timeline = Timeline()
+        self.timeline.chart.names = self._node_name
         self.record = NodeRecord(store, self._node_title, delivers=self._output_name)
         self.logs: dict[str, LogModel] = {}
         self.shown: str | None = None
+        self.result_view: ResultView | None = None
         self._build_status_bar()
         self._connect()
 
     # ------------------------------------------------------------ building
     def _build_status_bar(self) -> None:
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
-        self.progress.setFormat("%v of %m nodes")
-        self.progress.hide()
-        self.run_status = QLabel()
-        self.failed_button = QPushButton("Show the failed node")
-        self.failed_button.setFlat(True)
-        self.failed_button.hide()
+        self.status_line = RunStatusLine(self.window.statusBar())
+        self.progress = self.status_line.progress
+        self.run_status = self.status_line.run_status
+        self.failed_button = self.status_line.failed_button
+        self.result_button = self.status_line.result_button
         self.failed_button.clicked.connect(self._select_failed)
-        bar = self.window.statusBar()
-        bar.addPermanentWidget(self.run_status)
-        bar.addPermanentWidget(self.failed_button)
-        bar.addPermanentWidget(self.progress)
+        self.result_button.clicked.connect(lambda: self.show_result(self.shown))
 
     def _connect(self) -> None:
         c = self.controller
@@ -90,6 +89,7 @@ class RunWorkbench(FollowsDocument, QObject):
         c.run_changed.connect(self._on_changed)
         c.run_finished.connect(self._on_finished)
         self.runs_panel.run_selected.connect(self.show_run)
+        self.runs_panel.result_requested.connect(self.show_result)
         self.log_panel.node_clicked.connect(self.select_node)
         self.timeline.chart.node_clicked.connect(self.select_node)
         self.record.pin_requested.connect(self.pin_output)
@@ -98,46 +98,11 @@ class RunWorkbench(FollowsDocument, QObject):
 
     def build_menu(self, menu: QMenu) -> None:
         """The Run menu (the window adds it to its menu bar and the same actions to its toolbar)."""
-
-        def action(text: str, slot: Any, shortcut: Any = None, tip: str = "") -> QAction:
-            act = QAction(text, self.window)
-            if shortcut is not None:
-                act.setShortcut(QKeySequence(shortcut))
-            act.setToolTip(tip or text)
-            act.triggered.connect(slot)
-            menu.addAction(act)
-            return act
-
-        self.run_action = action("&Run", self.run_workflow, "F5", "Run the workflow (saves it first)")
-        self.stop_action = action("&Stop", self.stop, "Shift+F5", "Cancel the shown run")
-        self.pause_action = action("&Pause", self.pause, "F6", "Start no new node until you continue")
-        self.continue_action = action("&Continue", self.continue_run, "F8", "Continue a paused run")
-        self.step_action = action("S&tep", self.step, "F10", "Run the next node, then pause again")
-        menu.addSeparator()
-        self.rerun_action = action(
-            "Re-run from selected node", lambda: self.rerun_from(self._selected()), "Ctrl+Shift+F5",
-            "Save, then run the workflow as it is now from the selected node (unchanged results of the shown run "
-            "are reused)",
-        )  # fmt: skip
-        self.resume_action = action(
-            "Resume interrupted run", self.resume_shown, None, "Continue the shown run; finished nodes do not run again"
-        )
-        self.breakpoint_action = action("Toggle &breakpoint", self.toggle_breakpoint, "F9")
+        build_run_menu(self, menu)
         self.update_actions()
 
     def toolbar_actions(self) -> list[QAction]:
-        """The toolbar's actions, each with the usual media icon beside its text."""
-        style = QApplication.style()
-        icons = {
-            self.run_action: QStyle.StandardPixmap.SP_MediaPlay,
-            self.stop_action: QStyle.StandardPixmap.SP_MediaStop,
-            self.pause_action: QStyle.StandardPixmap.SP_MediaPause,
-            self.continue_action: QStyle.StandardPixmap.SP_MediaSeekForward,
-            self.step_action: QStyle.StandardPixmap.SP_MediaSkipForward,
-        }
-        for action, icon in icons.items():
-            action.setIcon(style.standardIcon(icon))
-        return list(icons)
+        return run_toolbar_actions(self)
 
     # ------------------------------------------------------------ the open workflow
     def document_loaded(self) -> None:
@@ -168,6 +133,11 @@ class RunWorkbench(FollowsDocument, QObject):
         node = document.node(node_id) if document is not None else None
         return f"{node.title} ({node_id})" if node is not None and node.title != node_id else node_id
 
+    def _node_name(self, node_id: str) -> str:
+        """A node's name as the canvas shows it (its id when it is not in the open workflow)."""
+        node = self.document.node(node_id) if self.document is not None else None
+        return node.title if node is not None else node_id
+
     def _output_name(self, node_id: str) -> str | None:
         """The run output an Output node of the open workflow fills (None for any other node)."""
         node = self.document.node(node_id) if self.document is not None else None
@@ -175,7 +145,7 @@ class RunWorkbench(FollowsDocument, QObject):
             return None
         return str(node.config.get("name", "result"))
 
-    def _selected(self) -> str | None:
+    def selected_node(self) -> str | None:
         scene = self.scene
         nodes = scene.selected_node_ids() if scene is not None else []
         return nodes[0] if len(nodes) == 1 else None
@@ -206,6 +176,8 @@ class RunWorkbench(FollowsDocument, QObject):
             if first.node_id:
                 self.select_node(first.node_id)
             return
+        if not window.import_guard.may_run(workflow):
+            return
         values: dict[str, Any] = {}
         files_root = None
         if workflow.inputs or uses_files(workflow):
@@ -235,6 +207,8 @@ class RunWorkbench(FollowsDocument, QObject):
             window.say("Select a node, and a run in the Runs panel, to re-run from that node")
             return
         workflow = self.document.workflow
+        if not window.import_guard.may_run(workflow):
+            return
         if (window.dirty or not self.store.workflows.exists(workflow.id)) and not window.save():
             return
         try:
@@ -278,7 +252,7 @@ class RunWorkbench(FollowsDocument, QObject):
             self.controller.step(self.shown)
 
     def toggle_breakpoint(self) -> None:
-        node_id, window = self._selected(), self.window
+        node_id, window = self.selected_node(), self.window
         if node_id is None or self.document is None or self.stack is None:
             window.say("Select one node to toggle its breakpoint")
             return
@@ -316,9 +290,10 @@ class RunWorkbench(FollowsDocument, QObject):
         self.pause_action.setEnabled(live and status == "running")
         self.continue_action.setEnabled(live and status == "paused")
         self.step_action.setEnabled(live and status == "paused")
-        self.rerun_action.setEnabled(self.shown is not None and self._selected() is not None)
+        self.rerun_action.setEnabled(self.shown is not None and self.selected_node() is not None)
         self.resume_action.setEnabled(not live and status in ("interrupted", "failed", "cancelled"))
-        self.breakpoint_action.setEnabled(self._selected() is not None)
+        self.breakpoint_action.setEnabled(self.selected_node() is not None)
+        self.result_action.setEnabled(status in ("succeeded", "failed", "cancelled", "interrupted"))
 
     def _run_blocker(self) -> str | None:
         """The first error the Problems panel knows of (no validation forced here: this runs every tick)."""
@@ -330,7 +305,9 @@ class RunWorkbench(FollowsDocument, QObject):
     # ------------------------------------------------------------ following
     def _on_started(self, run_id: str) -> None:
         live = self.controller.live[run_id]
-        self.logs[run_id] = LogModel(live.trace, self)  # the live view (it starts from the record of a resumed run)
+        self.logs[run_id] = LogModel(
+            live.trace, self, self._node_name
+        )  # the live view (it starts from the record of a resumed run)
         document = self.document
         if document is not None and live.workflow_id == document.workflow.id:
             self.runs_panel.workflow_id = live.workflow_id  # the first run of a workflow saved just now
@@ -366,7 +343,7 @@ class RunWorkbench(FollowsDocument, QObject):
         self._show_progress(trace)
         if self.timeline.isVisible():
             self.timeline.chart.refresh()
-        selected = self._selected()
+        selected = self.selected_node()
         if selected is not None and selected in trace.nodes:
             self.record.show_node(run_id, selected, keep_page=True)
         self.update_actions()
@@ -381,6 +358,22 @@ class RunWorkbench(FollowsDocument, QObject):
                 self.timeline.chart.refresh()
             self.update_actions()
         self.window.say(run_summary(self.store, run_id, status, trace, self._node_title))
+        if self.result_view is not None and self.result_view.isVisible() and self.result_view.run_id == run_id:
+            self.result_view.show_run(run_id)  # open on this run while it went on: now its result is known
+
+    def show_result(self, run_id: str | None) -> None:
+        """Open the Result view on ``run_id`` (from the status bar's link or a run's row)."""
+        if run_id is None:
+            self.window.say("Pick a run in the Runs panel to see its result")
+            return
+        if self.result_view is None:
+            self.result_view = ResultView(self.store, self._node_title, self.window)
+        if not self.result_view.show_run(run_id):
+            self.window.say(f"The result of run {run_id[:8]} cannot be read from the library")
+            return
+        self.result_view.show()
+        self.result_view.raise_()
+        self.result_view.activateWindow()
 
     # ------------------------------------------------------------ showing a run
     def show_run(self, run_id: str | None) -> None:
@@ -403,7 +396,7 @@ class RunWorkbench(FollowsDocument, QObject):
         self.log_panel.show_model(model, f"Run {run_id[:8]}")
         self.timeline.chart.set_trace(trace)
         self._show_progress(trace)
-        self.record.show_node(run_id, self._selected())
+        self.record.show_node(run_id, self.selected_node())
         self.update_actions()
 
     def _show_nothing(self) -> None:
@@ -413,31 +406,20 @@ class RunWorkbench(FollowsDocument, QObject):
         self.log_panel.show_model(None, "No run shown")
         self.timeline.chart.set_trace(None)
         self.record.show_node(None, None)
-        self.progress.hide()
-        self.run_status.clear()
-        self.failed_button.hide()
+        self.status_line.clear()
         self.update_actions()
 
     def _recorded_log(self, run_id: str) -> LogModel:
         """The run's log: its read model's lines (the live one while this window follows the run)."""
         view = self.controller.trace(run_id)
-        return LogModel(view if view is not None else run_id, self)
+        return LogModel(view if view is not None else run_id, self, self._node_name)
 
     def _paint(self, trace: RunTrace, node_ids: set[str]) -> None:
         if self.scene is not None and self.document is not None:
             paint_trace(self.scene, self.document, trace, node_ids)
 
     def _show_progress(self, trace: RunTrace) -> None:
-        total = max(trace.node_count, len(trace.nodes), 1)
-        self.progress.setMaximum(total)
-        self.progress.setValue(min(trace.done_count(), total))
-        self.progress.setVisible(not trace.finished)
-        inputs, outputs, cost = trace.totals()
-        usage = f" · {inputs + outputs:,} tokens" if inputs + outputs else ""
-        usage += f" · {money(cost)}" if cost else ""
-        paused = f" before '{trace.paused_at}'" if trace.status == "paused" and trace.paused_at else ""
-        self.run_status.setText(f"{STATUS_MARK.get(trace.status, '')} {trace.status}{paused}{usage}")
-        self.failed_button.setVisible(trace.status == "failed" and bool(trace.error_node))
+        self.status_line.show_trace(trace)
 
     def _select_failed(self) -> None:
         trace = self.controller.trace(self.shown) if self.shown else None
