@@ -10,13 +10,21 @@ own, linked to the failed one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from flowdesk.engine.results import RunResult
+from flowdesk.model.fileformat import WorkflowFileError, read_workflow
+from flowdesk.model.kinds import Catalog
+from flowdesk.model.problems import Problem
 from flowdesk.model.types import ValueType
+from flowdesk.model.validation import has_errors, validate
 from flowdesk.model.workflow import Workflow
+
+PROBLEM_CODE = "on-failure-handler"
+"""The code of the problem a handler that cannot run makes (field ``settings.on_failure``)."""
 
 HANDLER_INPUTS: dict[str, tuple[ValueType, str]] = {
     "failed_run_id": (ValueType.STRING, "the id of the run that failed"),
@@ -105,3 +113,43 @@ class HandledRunResult(RunResult):
     """A failed run's result, with its handler's."""
 
     handled_by: HandledBy | None = None
+
+
+class HandlerError(ValueError):
+    """The handler a workflow names cannot be found or cannot run; the message says which and why."""
+
+
+def handler_path(ref: str, source: str) -> Path:
+    """The file a workflow file's ``on_failure`` names: relative to its folder, '.json' optional."""
+    path = (Path(source).parent / ref).expanduser()
+    return (path if path.suffix else path.with_suffix(".json")).resolve()
+
+
+def read_handler_file(ref: str, source: str) -> tuple[Path, Workflow]:
+    path = handler_path(ref, source)
+    if not path.is_file():
+        raise HandlerError(f"there is no workflow file {path}")
+    try:
+        return path, read_workflow(path)
+    except WorkflowFileError as exc:
+        raise HandlerError(f"its file cannot be read: {exc}") from None
+
+
+def handler_problems(workflow: Workflow, find: Callable[[str], Workflow], catalog: Catalog) -> list[Problem]:
+    """What stops ``workflow``'s on-failure handler from running (``find`` looks it up, raising
+    HandlerError), as a problem located on ``settings.on_failure``; none when it can run."""
+    ref = workflow.settings.on_failure
+    if not ref:
+        return []
+    try:
+        handler = find(ref)
+        errors = [p for p in validate(handler, catalog, for_run=True) if p.severity == "error"]
+        if has_errors(errors):
+            raise HandlerError(errors[0].message.rstrip("."))
+        why = handler_input_problem(handler)
+        if why is not None:
+            raise HandlerError(why)
+    except HandlerError as exc:
+        message = f"The on-failure handler '{ref}' (settings.on_failure) cannot run: {exc}."
+        return [Problem("error", PROBLEM_CODE, message, field="settings.on_failure")]
+    return []

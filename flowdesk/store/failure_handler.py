@@ -16,13 +16,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowdesk.engine.on_failure import Failure, HandledBy, HandledRunResult, handler_input_problem, handler_inputs
+from flowdesk.engine.on_failure import (
+    Failure,
+    HandledBy,
+    HandledRunResult,
+    HandlerError,
+    handler_inputs,
+    read_handler_file,
+)
+from flowdesk.engine.on_failure import handler_problems as check_handler
 from flowdesk.engine.results import InvalidWorkflowError, RunInputError, RunResult
-from flowdesk.engine.runner import RunHandle, check_runnable
-from flowdesk.model.fileformat import WorkflowFileError, read_workflow
+from flowdesk.engine.runner import RunHandle
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.problems import Problem
 from flowdesk.model.workflow import Workflow
@@ -36,11 +42,6 @@ log = logging.getLogger(__name__)
 
 HANDLER_KIND = "handler"
 """The ``kind`` of a handler's run row; its ``parent_run_id`` is the failed run."""
-PROBLEM_CODE = "on-failure-handler"
-
-
-class HandlerError(ValueError):
-    """The handler a workflow names cannot be found or cannot run; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,6 @@ class HandlerTarget:
     source: str
     """'library', or the handler file's absolute path."""
     version: int | None
-    label: str
-    """How messages name it: ``'notify_team'`` or the file path."""
 
 
 def find_handler(store: Store, ref: str, source: str) -> HandlerTarget:
@@ -60,33 +59,14 @@ def find_handler(store: Store, ref: str, source: str) -> HandlerTarget:
             info = store.workflows.get(ref)
         except NotFoundError:
             raise HandlerError(f"there is no library workflow '{ref}' (see `flowdesk list`)") from None
-        return HandlerTarget(store.workflows.load(info.id, info.current_version), "library", info.current_version,
-                             f"'{info.slug}'")  # fmt: skip
-    path = (Path(source).parent / ref).expanduser()
-    path = (path if path.suffix else path.with_suffix(".json")).resolve()
-    if not path.is_file():
-        raise HandlerError(f"there is no workflow file {path}")
-    try:
-        return HandlerTarget(read_workflow(path), str(path), None, str(path))
-    except WorkflowFileError as exc:
-        raise HandlerError(f"its file cannot be read: {exc}") from None
+        return HandlerTarget(store.workflows.load(info.id, info.current_version), "library", info.current_version)
+    path, workflow = read_handler_file(ref, source)
+    return HandlerTarget(workflow, str(path), None)
 
 
 def handler_problems(store: Store, catalog: Catalog, workflow: Workflow, source: str) -> list[Problem]:
     """What stops the workflow's on-failure handler from running, as a located problem (none if it can)."""
-    ref = workflow.settings.on_failure
-    if not ref:
-        return []
-    try:
-        target = find_handler(store, ref, source)
-        check_runnable(target.workflow, catalog)
-        why = handler_input_problem(target.workflow)
-        if why is not None:
-            raise HandlerError(why)
-    except (HandlerError, InvalidWorkflowError) as exc:
-        message = f"The on-failure handler '{ref}' (settings.on_failure) cannot run: {exc}."
-        return [Problem("error", PROBLEM_CODE, message, field="settings.on_failure")]
-    return []
+    return check_handler(workflow, lambda ref: find_handler(store, ref, source).workflow, catalog)
 
 
 class FailureHandler:

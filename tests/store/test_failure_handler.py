@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.failing_flows import edge_of, failing, handler
 from support.wfbuild import node
 
-from flowdesk.engine.on_failure import HANDLER_INPUTS, HandledRunResult
+from flowdesk.engine.on_failure import HandledRunResult
 from flowdesk.engine.results import InvalidWorkflowError
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.fileformat import write_workflow
-from flowdesk.model.types import ValueType
-from flowdesk.model.workflow import Edge, RunInput, Settings, Workflow
+from flowdesk.model.workflow import RunInput, Workflow
 from flowdesk.nodes.kinds import BUILTIN_KINDS
 from flowdesk.nodes.registry import Registry
 from flowdesk.store.running import RunService
@@ -29,43 +29,6 @@ def store(tmp_path: Path) -> Any:
     s = open_store(tmp_path / "lib.db")
     yield s
     s.close()
-
-
-def _edge(source: str, sport: str, target: str, tport: str) -> Edge:
-    return Edge(id=f"e_{source}_{target}", source=source, source_port=sport, target=target, target_port=tport)
-
-
-def failing(
-    wf_id: str = "nightly", *, on_failure: str | None = "notify", expression: str = "10 // inputs.input.n"
-) -> Workflow:
-    """start -> boom (divides by the input n, 0 by default) -> out."""
-    return Workflow(
-        id=wf_id,
-        name="Nightly import",
-        inputs=(RunInput(name="n", type=ValueType.INTEGER, required=False, default=0),),
-        settings=Settings(on_failure=on_failure),
-        nodes=(
-            node("start", "start"),
-            node("boom", "transform", expression=expression).model_copy(update={"name": "Divide"}),
-            node("out", "output", name="result"),
-        ),
-        edges=(_edge("start", "inputs", "boom", "input"), _edge("boom", "output", "out", "value")),
-    )
-
-
-def handler(wf_id: str = "notify", *, inputs: tuple[str, ...] = tuple(HANDLER_INPUTS), fail: bool = False,
-            on_failure: str | None = None) -> Workflow:  # fmt: skip
-    """start -> out: the handler's run outputs every input it was given (``fail``: it fails itself)."""
-    declared = tuple(RunInput(name=n, type=HANDLER_INPUTS[n][0], required=False) for n in inputs)
-    seen = node("seen", "transform", expression="inputs.input.missing.deeper" if fail else "inputs.input")
-    return Workflow(
-        id=wf_id,
-        name="Notify the team",
-        inputs=declared,
-        settings=Settings(on_failure=on_failure),
-        nodes=(node("start", "start"), seen, node("out", "output", name="seen")),
-        edges=(_edge("start", "inputs", "seen", "input"), _edge("seen", "output", "out", "value")),
-    )
 
 
 def _service(store: Store) -> RunService:
@@ -121,7 +84,7 @@ def test_a_succeeding_or_cancelled_run_starts_no_handler(store: Store) -> None:
     async def cancelled() -> Any:
         wf = failing()  # it would fail, but is cancelled on its way there
         wait = node("wait", "delay", seconds=30)
-        edges = (_edge("start", "inputs", "wait", "value"), _edge("wait", "value", "boom", "input"), wf.edges[1])
+        edges = (edge_of("start", "inputs", "wait", "value"), edge_of("wait", "value", "boom", "input"), wf.edges[1])
         slow = wf.model_copy(update={"nodes": (*wf.nodes, wait), "edges": edges})
         started = _service(store).start(slow, workflow_version=store.workflows.save(slow).version)
         await asyncio.sleep(0.2)
