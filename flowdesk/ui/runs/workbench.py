@@ -35,7 +35,7 @@ from flowdesk.ui.runs.log_panel import LogPanel
 from flowdesk.ui.runs.node_menu import node_menu
 from flowdesk.ui.runs.node_record import NodeRecord
 from flowdesk.ui.runs.runs_panel import STATUS_MARK, RunsPanel, money
-from flowdesk.ui.runs.summary import run_summary
+from flowdesk.ui.runs.summary import run_summary, run_title
 from flowdesk.ui.runs.timeline import Timeline
 from flowdesk.ui.runs.trace import RunTrace
 
@@ -375,6 +375,7 @@ class RunWorkbench(FollowsDocument, QObject):
         trace = self.controller.trace(run_id)
         if run_id == self.shown:
             self.runs_panel.refresh(select=run_id)
+            self.log_panel.run_label.setText(run_title(self.store, run_id))  # "handled by run ..." once known
             if trace is not None:
                 self._paint(trace, set(trace.nodes))
                 self._show_progress(trace)
@@ -400,7 +401,7 @@ class RunWorkbench(FollowsDocument, QObject):
         model = self.logs.get(run_id)
         if model is None:
             model = self.logs[run_id] = self._recorded_log(run_id)
-        self.log_panel.show_model(model, f"Run {run_id[:8]}")
+        self.log_panel.show_model(model, run_title(self.store, run_id))
         self.timeline.chart.set_trace(trace)
         self._show_progress(trace)
         self.record.show_node(run_id, self._selected())
