@@ -136,3 +136,23 @@ def test_a_file_run_finds_its_handler_beside_its_file(store: Store, tmp_path: Pa
     _, outputs = store.runs.run_values(row.id)
     assert outputs["seen"]["workflow_slug"] == str(tmp_path / "nightly.json")
     assert outputs["seen"]["workflow_version"] is None  # a file has none: the input keeps its default
+
+
+def test_a_handler_gone_by_the_time_the_run_fails_is_said_not_started(store: Store) -> None:
+    store.workflows.save(handler())
+    wf = failing()
+    version = store.workflows.save(wf).version
+
+    async def scenario() -> Any:
+        started = _service(store).start(wf, workflow_version=version)  # the handler is there now
+        store.workflows.delete("notify")  # and gone before the run fails
+        return await started.handle.wait()
+
+    result = asyncio.run(scenario())
+    assert result.status == "failed" and result.handled_by.run_id is None
+    assert result.handled_by.status == "not started"
+    assert result.handled_by.message == (
+        "the on-failure handler 'notify' could not start: there is no library workflow 'notify' (see `flowdesk list`)"
+    )
+    notes = [line.message for line in store.runs.logs(result.run_id) if line.kind == "on_failure"]
+    assert notes == [result.handled_by.message]
