@@ -5,6 +5,7 @@ one trial call goes through, and a recovered server closes the breaker. Against 
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,6 +114,25 @@ def test_a_fan_out_to_a_dead_host_makes_n_requests_not_one_per_attempt() -> None
         assert "open after 5 consecutive failed calls; calls fail fast for 30 s" in logs[0]
 
     asyncio.run(scenario())
+
+
+def test_a_host_where_nothing_listens_opens_the_breaker_after_n_connection_errors() -> None:
+    with socket.socket() as probe:  # a port nothing listens on: every connection is refused
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+    async def scenario() -> list[Any]:
+        transport = HttpxTransport()
+        try:
+            _, events = await _run(_fan_out(url, concurrency=1), EngineServices(http=transport))
+        finally:
+            await transport.aclose()
+        return events
+
+    errors = _errors(asyncio.run(scenario()))
+    assert errors["n00"] == ["network", "network", "network"]
+    assert errors["n01"] == ["network", "network", "circuit_open"]
+    assert all(errors[f"n{i:02d}"] == ["circuit_open"] for i in range(2, 20))
 
 
 def test_with_concurrency_only_the_calls_already_out_add_to_the_n() -> None:

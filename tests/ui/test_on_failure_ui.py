@@ -53,3 +53,18 @@ def test_a_failed_run_in_the_window_says_which_run_handled_it(
     assert "FAILED" in log_text(win)  # the failed run's own log, not the handler's
     _, outputs = run_store.runs.run_values(handled.id)
     assert outputs["seen"]["failed_node_id"] == "boom"
+
+
+def test_f5_with_a_handler_that_does_not_exist_says_so_and_runs_nothing(
+    qtbot: QtBot, run_window: MainWindow, run_store: Store
+) -> None:
+    wf = workflow([node("start", "start"), node("out", "output", name="value")], ["start.inputs -> out.value"])
+    win = run_window
+    win.load(wf.model_copy(update={"id": "lonely", "name": "lonely", "settings": Settings(on_failure="nobody")}),
+             "library")  # fmt: skip
+    press_run(qtbot, win)
+    assert win.statusBar().currentMessage() == (
+        "Cannot run: The on-failure handler 'nobody' (settings.on_failure) cannot run: there is no library "
+        "workflow 'nobody' (see `flowdesk list`)."
+    )
+    assert run_store.runs.list() == [] and not win.runs.controller.running_ids()
