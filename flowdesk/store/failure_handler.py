@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, fields
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.engine.on_failure import (
@@ -55,8 +56,9 @@ class HandlerTarget:
 def find_handler(store: Store, ref: str, source: str) -> HandlerTarget:
     """The handler ``ref`` names for a run of a workflow from ``source`` ('library' or its file's path)."""
     if source in ("library", "child"):
+        stem = PurePath(ref).stem  # 'handlers/notify.json' names the workflow imported from that file
         try:
-            info = store.workflows.get(ref)
+            info = store.workflows.get(ref if store.workflows.exists(ref) or not stem else stem)
         except NotFoundError:
             raise HandlerError(f"there is no library workflow '{ref}' (see `flowdesk list`)") from None
         return HandlerTarget(store.workflows.load(info.id, info.current_version), "library", info.current_version)

@@ -156,3 +156,10 @@ def test_a_handler_gone_by_the_time_the_run_fails_is_said_not_started(store: Sto
     )
     notes = [line.message for line in store.runs.logs(result.run_id) if line.kind == "on_failure"]
     assert notes == [result.handled_by.message]
+
+
+def test_a_library_run_finds_a_handler_named_by_the_file_it_was_imported_from(store: Store) -> None:
+    store.workflows.save(handler())  # imported from notify.json, say
+    result = asyncio.run(_run(_service(store), failing(on_failure="handlers/notify.json")))
+    assert result.handled_by.status == "succeeded"
+    assert store.runs.get(result.handled_by.run_id).workflow_name == "Notify the team"
