@@ -28,11 +28,12 @@ from flowdesk.engine.on_failure import (
     read_handler_file,
 )
 from flowdesk.engine.on_failure import handler_problems as check_handler
-from flowdesk.engine.results import InvalidWorkflowError, RunInputError, RunResult
+from flowdesk.engine.results import RunResult
 from flowdesk.engine.runner import RunHandle
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.problems import Problem
 from flowdesk.model.workflow import Workflow
+from flowdesk.store.database import LibraryError
 from flowdesk.store.store import Store
 from flowdesk.store.workflows import NotFoundError
 
@@ -93,14 +94,22 @@ class FailureHandler:
         ref = self.workflow.settings.on_failure
         try:
             started = self._start(ref, result)
-        except (HandlerError, InvalidWorkflowError, RunInputError, NotFoundError) as exc:
+        except (ValueError, LookupError, LibraryError) as exc:  # not found, invalid, bad inputs, library trouble
             message = f"the on-failure handler '{ref}' could not start: {exc}"
             log.warning("run %s: %s", self.run_id, message)
-            self.service.note(self.run_id, "on_failure", message)
+            try:
+                self.service.note(self.run_id, "on_failure", message)
+            except LibraryError as again:
+                log.warning("run %s: could not record that: %s", self.run_id, again)
             return _with(result, HandledBy(run_id=None, status="not started", workflow=ref, message=message))
         if self.handle is not None:
             self.handle.follow_up = started
-        ended = await started.wait()
+        try:
+            ended = await started.wait()
+        except Exception as exc:  # the failed run's result must reach its caller, whatever became of the handler
+            log.error("run %s: its on-failure handler %s broke", self.run_id, started.run_id, exc_info=exc)
+            broke = f"internal error: {type(exc).__name__}: {exc}"
+            return _with(result, HandledBy(run_id=started.run_id, status="failed", workflow=ref, message=broke))
         error = ended.error.message if ended.error is not None else ""
         return _with(result, HandledBy(run_id=started.run_id, status=ended.status, workflow=ref, message=error))
 

@@ -163,3 +163,23 @@ def test_a_library_run_finds_a_handler_named_by_the_file_it_was_imported_from(st
     result = asyncio.run(_run(_service(store), failing(on_failure="handlers/notify.json")))
     assert result.handled_by.status == "succeeded"
     assert store.runs.get(result.handled_by.run_id).workflow_name == "Notify the team"
+
+
+def test_cancelling_a_failed_run_whose_handler_runs_cancels_the_handler(store: Store) -> None:
+    slow = handler()
+    wait = node("wait", "delay", seconds=30)
+    edges = (edge_of("start", "inputs", "wait", "value"), edge_of("wait", "value", "seen", "input"), slow.edges[1])
+    store.workflows.save(slow.model_copy(update={"nodes": (*slow.nodes, wait), "edges": edges}))
+    wf = failing()
+    version = store.workflows.save(wf).version
+
+    async def scenario() -> Any:
+        handle = _service(store).start(wf, workflow_version=version).handle
+        while handle.follow_up is None:  # the run failed and its handler started (and now waits 30 s)
+            await asyncio.sleep(0.01)
+        handle.cancel()  # Ctrl-C in `flowdesk run`, Stop in the app
+        return await asyncio.wait_for(handle.wait(), 10)
+
+    result = asyncio.run(scenario())
+    assert result.status == "failed" and result.handled_by.status == "cancelled"
+    assert store.runs.get(result.handled_by.run_id).status == "cancelled"
