@@ -14,8 +14,9 @@ and answering, so it counts as a success here.
 
 One :class:`CircuitBreakers` is held by the engine's services, so every run the process starts
 with those services (the app runs several at once) shares what is known about a dead host; there
-is no module-level state. Each change of state is logged (``logging``) and said in the calling
-node's log, where the run's Log panel and `flowdesk show` show it.
+is no module-level state. Each change of state is said in the calling node's log (a warning when
+it opens), where the run's Log panel, `flowdesk run` and `flowdesk show` show it, and logged at info
+level (``logging``, `flowdesk -v`).
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ class CircuitBreakers:
             )
         else:
             return
-        log.warning(message)
+        log.info(message)  # info: the node's log line below is what a person reads (warning there)
         say(message, "warning")
 
     def _succeeded(self, key: str, circuit: _Circuit, say: Say, trial: bool) -> None:
