@@ -24,6 +24,7 @@ from flowdesk.cli.terminal import terminal_json, terminal_text
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import ErrorInfo, Usage
 from flowdesk.engine.http import HttpxTransport
+from flowdesk.engine.on_failure import HandledBy
 from flowdesk.engine.results import RunResult
 from flowdesk.engine.runner import InvalidWorkflowError, RunHandle
 from flowdesk.engine.services import EngineServices
@@ -267,11 +268,16 @@ def report_result(result: RunResult, as_json: bool) -> None:
             "duration_s": result.duration_s,
             "nodes": result.node_status,
         }
+        handled = getattr(result, "handled_by", None)  # a failed run's on-failure handler (HandledRunResult)
+        if handled is not None:
+            payload["handled_by"] = asdict(handled)
         sys.stdout.write(terminal_json(json.dumps(payload, indent=2, ensure_ascii=False, default=str)) + "\n")
         return
     sys.stdout.write(terminal_json(json.dumps(result.outputs, indent=2, ensure_ascii=False, default=str)) + "\n")
     if result.status == "failed" and result.error:
         print(f"flowdesk: run failed: {terminal_text(result.error.message)}", file=sys.stderr)
+    if getattr(result, "handled_by", None) is not None:
+        print(f"flowdesk: {terminal_text(handler_words(result.handled_by))}", file=sys.stderr)
     elif result.status == "waiting":
         nodes = result.waiting or ["NODE"]
         print(
@@ -283,6 +289,14 @@ def report_result(result: RunResult, as_json: bool) -> None:
         print("flowdesk: run cancelled", file=sys.stderr)
     elif result.status == "interrupted":
         print(f"flowdesk: run interrupted; continue it with `flowdesk resume {result.run_id}`", file=sys.stderr)
+
+
+def handler_words(handled: HandledBy) -> str:
+    """What became of a failed run's on-failure handler, in one line."""
+    if handled.run_id is None:
+        return handled.message
+    words = f"the on-failure handler '{handled.workflow}' ran as run {handled.run_id}: {handled.status}"
+    return words + (f" ({handled.message})" if handled.message and handled.status != "succeeded" else "")
 
 
 def recorded_result(store: Store, run: RunInfo) -> RunResult:

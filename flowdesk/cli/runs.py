@@ -114,6 +114,8 @@ def _run_row(run: RunInfo) -> list[str]:
     what = shorten(run.workflow_name, 40)
     if run.kind == "rerun":
         what += f" (re-run of {run.parent_run_id} from {run.parent_node_id})"
+    elif run.kind == "handler":
+        what += f" (on-failure handler of {run.parent_run_id})"
     return [
         run.id,
         what,

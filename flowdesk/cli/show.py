@@ -123,6 +123,7 @@ def _print_header(store: Store, run: RunInfo, view: RunView, children: list[RunI
         )
     if run.idempotency_key:
         lines.append(("key", run.idempotency_key))
+    lines += handler_lines(store, run)
     for label, value in lines:
         print(f"{label:<10} {value}")
 
@@ -148,7 +149,15 @@ def _lineage(run: RunInfo) -> str:
         return f"  (re-run of {run.parent_run_id} from '{run.parent_node_id}')"
     if run.kind == "child":
         return f"  (an item of node '{run.parent_node_id}' in run {run.parent_run_id})"
+    if run.kind == "handler":
+        return f"  (on-failure handler of run {run.parent_run_id})"
     return ""
+
+
+def handler_lines(store: Store, run: RunInfo) -> list[tuple[str, str]]:
+    """The on-failure handler runs the run started ("handled by run ..."), newest last."""
+    handlers = [r for r in store.runs.list(parent_run_id=run.id, limit=None) if r.kind == "handler"]
+    return [("handled by", f"run {h.id} ({h.workflow_name}, {h.status})") for h in reversed(handlers)]
 
 
 def _workflow_line(store: Store, run: RunInfo) -> str:
@@ -234,6 +243,7 @@ def run_json(store: Store, run: RunInfo) -> dict[str, Any]:
         "logs": [asdict(line) for line in store.runs.logs(run.id)],
         "children": [{**asdict(c), "worker": workers.get(c.id)} for c in children if c.kind == "child"],
         "reruns": [c.id for c in children if c.kind == "rerun"],
+        "handled_by": [c.id for c in children if c.kind == "handler"],
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from typing import Any
@@ -27,6 +28,7 @@ def register(commands: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from flowdesk.engine.on_failure import handler_problems
     from flowdesk.engine.source_reader import SourceReader  # Jinja: only for the command that needs it
 
     registry = default_registry()
@@ -43,6 +45,7 @@ def handle(args: argparse.Namespace) -> int:
             report.append(entry)
             continue
         problems = validate(workflow, registry, for_run=True, sources=sources)
+        problems += handler_problems(workflow, functools.partial(_handler_file, source=path), registry)
         bad = [p for p in problems if p.severity == "error" or args.strict]
         entry["valid"] = not bad
         entry["problems"] = [p.to_json() for p in problems]
@@ -54,6 +57,13 @@ def handle(args: argparse.Namespace) -> int:
     else:
         _print_report(report)
     return 1 if failed else 0
+
+
+def _handler_file(ref: str, *, source: str) -> Any:
+    """A file's on-failure handler: a file beside it, as a run of that file finds it."""
+    from flowdesk.engine.on_failure import read_handler_file
+
+    return read_handler_file(ref, source)[1]
 
 
 def _print_report(report: list[dict[str, Any]]) -> None:

@@ -41,6 +41,7 @@ from flowdesk.engine.scope import NodesScope
 from flowdesk.engine.services import EngineServices
 from flowdesk.engine.transitions import Transitions
 from flowdesk.model.kinds import Catalog
+from flowdesk.model.workflow import Settings
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,10 @@ class Run:
     @property
     def time_limit_s(self) -> float | None:
         return self.plan.workflow.settings.run_timeout_s
+
+    @property
+    def settings(self) -> Settings:
+        return self.plan.workflow.settings
 
     @property
     def outputs(self) -> dict[str, Any]:

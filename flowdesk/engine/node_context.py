@@ -11,11 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from flowdesk.engine.breaker import GuardedProvider, credential_key, host_key, status_failed
 from flowdesk.engine.events import NO_USAGE, LLMDelta, NodeLog, NodeProgress, Usage
 from flowdesk.engine.outlet import EventOutlet
 from flowdesk.engine.plan import PlanNode
 from flowdesk.engine.scope import NodesScope, template_scope
 from flowdesk.engine.services import EngineServices
+from flowdesk.model.workflow import Settings
 from flowdesk.nodes.context import LogLevel, NodeFailure
 from flowdesk.nodes.llm_contract import LLMError, LLMProvider, LLMUsage
 
@@ -38,6 +40,10 @@ class NodeHost(Protocol):
     @property
     def time_limit_s(self) -> float | None:
         """The whole run's time limit (a retry never waits past it)."""
+
+    @property
+    def settings(self) -> Settings:
+        """The workflow's settings (the circuit breaker's are read per call)."""
 
     def set_run_output(self, name: str, value: Any) -> None: ...
 
@@ -122,7 +128,11 @@ class RunNodeContext:
         resolver = self._run.services.providers
         if resolver is None:
             raise LLMError("no LLM providers are configured for this run")
-        return resolver.resolve(provider, credential)
+        run = self._run
+        guard = run.services.breakers.guard(
+            credential_key(provider, credential), run.settings.circuit_breaker, run.services.clock, self.log
+        )
+        return GuardedProvider(resolver.resolve(provider, credential), guard)
 
     def llm_delta(self, text: str) -> None:
         run = self._run
@@ -174,11 +184,16 @@ class RunNodeContext:
     async def http_request(
         self, method: str, url: str, *, headers: Mapping[str, str], params: Mapping[str, str], content: bytes | None
     ) -> tuple[int, dict[str, str], bytes]:
-        transport = self._run.services.http
+        run = self._run
+        transport = run.services.http
         if transport is None:
             raise NodeFailure("HTTP requests are not available in this run")
-        return await transport.request(
-            method, url, headers=headers, params=params, content=content, timeout_s=self._pn.node.timeout_s
+        guard = run.services.breakers.guard(host_key(url), run.settings.circuit_breaker, run.services.clock, self.log)
+        return await guard.call(
+            lambda: transport.request(
+                method, url, headers=headers, params=params, content=content, timeout_s=self._pn.node.timeout_s
+            ),
+            failed_result=lambda answer: status_failed(answer[0]),
         )
 
     def secret(self, credential: str, url: str | None = None) -> str:

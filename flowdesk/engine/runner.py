@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from flowdesk.engine.bus import EventBus
@@ -39,6 +39,13 @@ class RunHandle:
     def __init__(self, run: Run, task: asyncio.Task[RunResult]) -> None:
         self._run = run
         self.task = task
+        self.follow_up: RunHandle | None = None
+        """A run this one started once it ended (its on-failure handler); cancelled with it."""
+
+    def then(self, after: Callable[[RunResult], Awaitable[RunResult]]) -> None:
+        """Pass the run's result through ``after`` before ``wait()`` returns it (the on-failure handler)."""
+        ended = self.task
+        self.task = asyncio.get_running_loop().create_task(_chained(ended, after))
 
     @property
     def run_id(self) -> str:
@@ -57,6 +64,8 @@ class RunHandle:
 
     def cancel(self) -> None:
         self._run.cancel()
+        if self.follow_up is not None:
+            self.follow_up.cancel()
 
     def pause(self) -> None:
         self._run.pause()
@@ -78,6 +87,10 @@ class RunHandle:
     def waiting_for(self) -> list[str]:
         """Approval nodes waiting for a decision, those of sub-workflow runs included."""
         return self._run.waiting_nodes()
+
+
+async def _chained(ended: asyncio.Task[RunResult], after: Callable[[RunResult], Awaitable[RunResult]]) -> RunResult:
+    return await after(await ended)
 
 
 def check_runnable(workflow: Workflow, catalog: Catalog) -> list[Problem]:

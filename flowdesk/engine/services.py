@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from flowdesk.engine.breaker import CircuitBreakers
 from flowdesk.engine.clock import Clock, RealClock
 from flowdesk.engine.redaction import Redactor
 from flowdesk.engine.remote import RemoteChildren
@@ -69,6 +70,9 @@ class EngineServices:
     """The record of a run being continued: its finished sub-workflow and map item runs are reused."""
     remote: RemoteChildren | None = None
     """Where child runs (map items, sub-workflow calls) go instead of this process: a cluster; None runs them here."""
+    breakers: CircuitBreakers = field(default_factory=CircuitBreakers)
+    """The circuit breakers per host and credential, shared by every run started with these services
+    (``dataclasses.replace`` keeps the same object, so the runs of one process share it)."""
 
     @property
     def redactor(self) -> Redactor | None:

@@ -57,7 +57,14 @@ class RetryPolicy(_Strict):
         return min(self.max_delay_s, self.initial_delay_s * self.multiplier ** (attempt - 2))
 
     def retries(self, error_class: str) -> bool:
+        if error_class in NEVER_RETRIED:
+            return False
         return "any" in self.retry_on or error_class in self.retry_on
+
+
+NEVER_RETRIED: Final = frozenset({"circuit_open"})
+"""Error classes no policy retries, 'any' included: a call refused by an open circuit breaker would be
+refused again at once (docs/architecture.md §3, failure handling)."""
 
 
 NO_RETRY = RetryPolicy()
@@ -119,9 +126,23 @@ class RunInput(_Strict):
     description: str = Field("", max_length=2000)
 
 
+class CircuitBreakerSettings(_Strict):
+    """When calls to one host (http nodes) or one credential (LLM calls) stop being tried for a while."""
+
+    failures: int = Field(5, ge=1, le=10_000, description="Consecutive failed calls that open the breaker.")
+    cooldown_s: float = Field(30.0, gt=0, le=86400, description="Seconds an open breaker fails calls fast.")
+
+
 class Settings(_Strict):
     max_concurrency: int = Field(8, ge=1, le=10_000, description="Nodes running at once, at most.")
     run_timeout_s: float | None = Field(None, gt=0, le=30 * 86400, description="Whole-run time limit in seconds.")
+    on_failure: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1000,
+        description="Workflow run when a run fails: a library workflow's slug, or a file path relative to this file.",
+    )
+    circuit_breaker: CircuitBreakerSettings = Field(default_factory=CircuitBreakerSettings)
 
 
 class Workflow(_Strict):

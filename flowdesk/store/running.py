@@ -21,12 +21,14 @@ from typing import Any
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import Usage
 from flowdesk.engine.resolvers import FileWorkflowResolver
+from flowdesk.engine.results import InvalidWorkflowError
 from flowdesk.engine.reuse import EarlierChild, finished_outcomes, rerun_plan
 from flowdesk.engine.runner import RunHandle, check_runnable, new_run_id, prepare_inputs, start_run
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.workflow import Workflow
+from flowdesk.store.failure_handler import HANDLER_KIND, FailureHandler, handler_problems
 from flowdesk.store.recorder import RunRecorder
 from flowdesk.store.runs import RunInfo
 from flowdesk.store.store import Store
@@ -147,6 +149,8 @@ class RunService:
                 return Started(earlier.id, existing=earlier)
         if not validated:
             check_runnable(workflow, self.catalog)
+        if handler_problem := handler_problems(self.store, self.catalog, workflow, source):
+            raise InvalidWorkflowError(handler_problem)
         prepared = prepare_inputs(workflow, inputs or {}, from_text=inputs_from_text)
         run_id = new_run_id()
         options = {
@@ -191,14 +195,14 @@ class RunService:
     def _launch(
         self, workflow: Workflow, run_id: str, inputs: dict[str, Any], options: dict[str, Any], source: str, *,
         bus: EventBus | None, segment: int, prior: Mapping[str, Any] | None = None,
-        children: RecordedChildren | None = None,
+        children: RecordedChildren | None = None, handles_failure: bool = True,
     ) -> RunHandle:  # fmt: skip
         recorder = RunRecorder(self.store.db, run_id, segment=segment, owner=self.store.owner.token)
         decisions = {k: (bool(v[0]), str(v[1])) for k, v in options.get("decisions", {}).items()}
         services = self._services_for(source, options)
         if children is not None:
             services = replace(services, earlier_children=children)
-        return start_run(
+        handle = start_run(
             workflow,
             self.catalog,
             services,
@@ -212,6 +216,25 @@ class RunService:
             use_pins=bool(options.get("use_pins", True)),
             validated=True,
         )
+        if handles_failure and workflow.settings.on_failure:  # a handler's run never starts one (no loops)
+            FailureHandler(self, workflow, run_id, source, options).attach(handle)
+        return handle
+
+    def start_handler(
+        self, workflow: Workflow, inputs: Mapping[str, Any], source: str, version: int | None, failed_run_id: str,
+        failed_options: Mapping[str, Any],
+    ) -> RunHandle:  # fmt: skip
+        """Record and start the on-failure handler of ``failed_run_id`` (``failure_handler.py``)."""
+        check_runnable(workflow, self.catalog)
+        prepared = prepare_inputs(workflow, inputs)
+        run_id = new_run_id()
+        # nobody is there to answer an approval: the handler suspends at one, to be decided later
+        options = {"suspend_on_wait": True, "files_root": failed_options.get("files_root")}
+        self._insert_run(run_id, workflow, prepared, source=source, version=version, key=None, options=options,
+                         kind=HANDLER_KIND, parent=failed_run_id)  # fmt: skip
+        self.note(failed_run_id, "on_failure", f"failed: its on-failure handler runs as run {run_id}")
+        # the inputs as given: the run prepares them again, and an unset optional input is not a value of its type
+        return self._launch(workflow, run_id, dict(inputs), options, source, bus=None, segment=0, handles_failure=False)
 
     def _services_for(self, source: str, options: Mapping[str, Any]) -> EngineServices:
         files = FileWorkflowResolver(Path(source).parent) if source not in ("library", "child") else None
@@ -291,8 +314,9 @@ class RunService:
             )
         children = RecordedChildren(self.store, count_usage=run.status == "interrupted")
         return self._launch(
-            workflow, run.id, inputs, options, run.source, bus=bus, segment=segment, prior=prior, children=children
-        )
+            workflow, run.id, inputs, options, run.source, bus=bus, segment=segment, prior=prior, children=children,
+            handles_failure=run.kind != HANDLER_KIND,
+        )  # fmt: skip
 
     # ------------------------------------------------------------ re-run
     def rerun(
@@ -354,11 +378,15 @@ class RunService:
             raise NotFoundError(f"cannot read the workflow file again: {exc}") from exc
 
     def _log(self, run_id: str, message: str) -> None:
+        self.note(run_id, "run_rerun", message)
+
+    def note(self, run_id: str, kind: str, message: str) -> None:
+        """A line in the run's kept log (``flowdesk show --json``), beside its events'."""
         with self.store.db.write() as conn:
             conn.exec_driver_sql(
                 "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, NULL, 0, ?, 'info',"
-                " 'run_rerun', ?)",
-                (run_id, time.time(), message),
+                " ?, ?)",
+                (run_id, time.time(), kind, message),
             )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -31,7 +32,7 @@ NO_LIMIT = "none"
 
 
 class WorkflowPanel(QGroupBox):
-    """Name, description, nodes at once, run time limit and declared inputs of the open workflow."""
+    """Name, description, nodes at once, run time limit, on-failure handler and declared inputs of the open workflow."""
 
     def __init__(self, stack: DocumentUndoStack) -> None:
         super().__init__("Workflow")
@@ -53,6 +54,12 @@ class WorkflowPanel(QGroupBox):
         for spin in (self.concurrency, self.timeout):
             spin.setKeyboardTracking(False)
             spin.valueChanged.connect(self._settings_edited)
+        self.on_failure = QLineEdit(placeholderText="nothing; or a workflow to run when a run fails")
+        self.on_failure.setToolTip(
+            (limits["on_failure"].description or "") + " It is given the failed run's id, error and inputs "
+            "(see the README: on-failure handler)."
+        )
+        self.on_failure.editingFinished.connect(self._settings_edited)
         self.message = QLabel()
         self.message.setWordWrap(True)
         set_tone(self.message, "error")
@@ -61,6 +68,7 @@ class WorkflowPanel(QGroupBox):
         form.addRow("Description", self.description)
         form.addRow("Nodes at once", self.concurrency)
         form.addRow("Run time limit", self.timeout)
+        form.addRow("On failure run", self.on_failure)
         self.inputs = InputsTable(stack)
         box = QVBoxLayout(self)
         box.addLayout(form)
@@ -82,6 +90,8 @@ class WorkflowPanel(QGroupBox):
                 self.description.setPlainText(workflow.description)
             self.concurrency.setValue(workflow.settings.max_concurrency)
             self.timeout.setValue(workflow.settings.run_timeout_s or 0.0)
+            if self.on_failure.text().strip() != (workflow.settings.on_failure or ""):
+                self.on_failure.setText(workflow.settings.on_failure or "")
         finally:
             self._loading = False
 
@@ -96,9 +106,16 @@ class WorkflowPanel(QGroupBox):
     def _settings_edited(self, *_: Any) -> None:
         if self._loading:
             return
-        settings = self.document.workflow.settings.model_copy(
-            update={"max_concurrency": self.concurrency.value(), "run_timeout_s": self.timeout.value() or None}
-        )
+        edited = {
+            "max_concurrency": self.concurrency.value(),
+            "run_timeout_s": self.timeout.value() or None,
+            "on_failure": self.on_failure.text().strip() or None,
+        }
+        try:  # validated (model_copy is not): an over-long handler name is refused with the reason
+            settings = Settings.model_validate({**self.document.workflow.settings.model_dump(), **edited})
+        except ValidationError as exc:
+            self.message.setText(f"On failure run: {exc.errors()[0]['msg']}")
+            return
         if settings != self.document.workflow.settings:
             self._push(settings=settings)
 

@@ -27,12 +27,27 @@ def run_summary(
         words += f" in {duration_text(trace.finished_at - trace.started_at)}"
     if status == "failed" and trace.error:
         where = f" at '{title_of(trace.error_node)}'" if trace.error_node else ""
-        return f"{words}{where}: {trace.error}"
+        return f"{words}{where}: {trace.error}{handled_text(store, run_id)}"
     if status == "waiting":
         return f"{words}: approve or reject {', '.join(trace.waiting_nodes())} in Run data"
     if status == "succeeded":
         return words + result_text(store, run_id)
     return words
+
+
+def handled_text(store: Store, run_id: str) -> str:
+    """What a failed run's on-failure handler did ("; handled by run 3f73a1b2 (Notify, succeeded)"), or ""."""
+    try:
+        handlers = [r for r in store.runs.list(parent_run_id=run_id, limit=None) if r.kind == "handler"]
+    except LibraryError as exc:
+        log.info("cannot read the handler of run %s: %s", run_id, exc)
+        return ""
+    return "".join(f"; handled by run {h.id[:8]} ({h.workflow_name}, {h.status})" for h in reversed(handlers))
+
+
+def run_title(store: Store, run_id: str) -> str:
+    """The Log panel's title for a run: its id, and the run that handled its failure if one did."""
+    return f"Run {run_id[:8]}{handled_text(store, run_id)}"
 
 
 def result_text(store: Store, run_id: str) -> str:

@@ -38,7 +38,7 @@ from flowdesk.ui.runs.result_view import ResultView
 from flowdesk.ui.runs.run_menu import build_run_menu, run_toolbar_actions
 from flowdesk.ui.runs.runs_panel import RunsPanel
 from flowdesk.ui.runs.status_line import RunStatusLine
-from flowdesk.ui.runs.summary import run_summary
+from flowdesk.ui.runs.summary import run_summary, run_title
 from flowdesk.ui.runs.timeline import Timeline
 from flowdesk.ui.runs.trace import RunTrace
 
@@ -352,6 +352,7 @@ class RunWorkbench(FollowsDocument, QObject):
         trace = self.controller.trace(run_id)
         if run_id == self.shown:
             self.runs_panel.refresh(select=run_id)
+            self.log_panel.run_label.setText(run_title(self.store, run_id))  # "handled by run ..." once known
             if trace is not None:
                 self._paint(trace, set(trace.nodes))
                 self._show_progress(trace)
@@ -393,7 +394,7 @@ class RunWorkbench(FollowsDocument, QObject):
         model = self.logs.get(run_id)
         if model is None:
             model = self.logs[run_id] = self._recorded_log(run_id)
-        self.log_panel.show_model(model, f"Run {run_id[:8]}")
+        self.log_panel.show_model(model, run_title(self.store, run_id))
         self.timeline.chart.set_trace(trace)
         self._show_progress(trace)
         self.record.show_node(run_id, self.selected_node())
