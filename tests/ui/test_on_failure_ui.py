@@ -48,7 +48,7 @@ def test_a_failed_run_in_the_window_says_which_run_handled_it(
     [handled] = [r for r in run_store.runs.list(parent_run_id=failed, limit=None) if r.kind == "handler"]
     assert handled.status == "succeeded"
     expected = f"handled by run {handled.id[:8]} (Notify the team, succeeded)"
-    assert expected in win.statusBar().currentMessage()
+    assert expected in win.statusBar().toolTip()  # the whole line (the bar ends a long one with "…")
     assert win.runs.log_panel.run_label.text() == f"Run {failed[:8]}; {expected}"
     assert "FAILED" in log_text(win)  # the failed run's own log, not the handler's
     _, outputs = run_store.runs.run_values(handled.id)
