@@ -204,6 +204,8 @@ class NodeWaiting(_NodeEvent):
 @_event
 class NodeCancelled(_NodeEvent):
     attempt: int = 1
+    reason: str = ""
+    """Why, when the run goes on without it (a branch that lost a race); empty when the run stopped."""
     type: Literal["node_cancelled"] = "node_cancelled"
 
 
