@@ -127,6 +127,8 @@ class RunFinished(_Event):
     duration_s: float = 0.0
     usage: Usage = NO_USAGE
     node_counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the run's result must say although it succeeded: loops that stopped at their limit."""
     type: Literal["run_finished"] = "run_finished"
 
 

@@ -107,6 +107,9 @@ class Run:
     def set_run_output(self, name: str, value: Any) -> None:
         self.state.outputs[name] = value
 
+    def add_run_warning(self, message: str) -> None:
+        self.state.warnings.append(message)
+
     async def run_child(
         self, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str,
         spent: Callable[[Usage], None],
@@ -159,7 +162,8 @@ class Run:
         state = self.state
         self.outlet.emit(
             RunFinished(run_id=self.run_id, ts=self._now(), status=status, outputs=state.outputs, error=self._error,
-                        duration_s=duration, usage=state.usage, node_counts=dict(Counter(self.status)))
+                        duration_s=duration, usage=state.usage, node_counts=dict(Counter(self.status)),
+                        warnings=list(state.warnings))
         )  # fmt: skip
         if self.journal is not None:
             try:
@@ -176,6 +180,7 @@ class Run:
             usage=state.usage, node_status={pn.id: self.status[pn.index] for pn in nodes},
             node_outputs=dict(state.node_outputs), iterations={pn.id: self.iteration[pn.index] for pn in nodes},
             waiting=[pn.id for pn in nodes if self.status[pn.index] == "waiting"] if status == "waiting" else [],
+            warnings=list(state.warnings),
         )  # fmt: skip
 
     def _final_status(self) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flowdesk.engine.events import NO_USAGE, LLMDelta, NodeLog, NodeProgress, Usage
+from flowdesk.engine.inline_bodies import INLINE_BODY
 from flowdesk.engine.outlet import EventOutlet
 from flowdesk.engine.plan import PlanNode
 from flowdesk.engine.scope import NodesScope, template_scope
@@ -40,6 +41,8 @@ class NodeHost(Protocol):
         """The whole run's time limit (a retry never waits past it)."""
 
     def set_run_output(self, name: str, value: Any) -> None: ...
+
+    def add_run_warning(self, message: str) -> None: ...
 
     async def wait_for_approval(self, i: int, message: str) -> tuple[bool, str]: ...
 
@@ -155,6 +158,15 @@ class RunNodeContext:
         """A child run; what it spends counts as this node's usage (a map's items add up)."""
         return await self._run.run_child(self._pn, self.iteration, self.attempt, ref, dict(inputs), label,
                                          self._child_spent)  # fmt: skip
+
+    async def run_body(self, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
+        """This for_each node's inline body, run once as a child (engine/inline_bodies.py)."""
+        return await self.run_workflow(INLINE_BODY, inputs, label=label)
+
+    def report_limit(self, message: str) -> None:
+        """A loop stopped at its limit: a warning on the node, and one in the run's result."""
+        self.log(message, "warning")
+        self._run.add_run_warning(f"'{self._pn.node.title}': {message}")
 
     def _child_spent(self, usage: Usage) -> None:
         self.usage = self.usage + usage

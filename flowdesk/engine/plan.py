@@ -69,6 +69,8 @@ class Plan:
         self._bodies: dict[int, frozenset[int]] = {}
         self._nested: dict[int, frozenset[int]] = {}
         self.has_pins = any(pn.node.pinned is not None for pn in self.nodes)
+        self.bodies: dict[str, Workflow] = {}
+        """The inline loop bodies of its for_each nodes, by node id (engine/inline_bodies.py)."""
         self.fires_after: list[int] = [
             pn.spec.fires_after(pn.config) if pn.spec.fires_after is not None else 0 for pn in self.nodes
         ]

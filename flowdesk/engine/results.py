@@ -85,6 +85,8 @@ class RunResult:
     node_outputs: dict[str, dict[str, Any]]
     iterations: dict[str, int]
     waiting: list[str]
+    warnings: list[str] = field(default_factory=list)
+    """Loops that stopped at their limit (issue 16.5), said in the run's result as well as on the node."""
 
     @property
     def ok(self) -> bool:

@@ -48,6 +48,8 @@ class RunState:
         self.pending_loops: list[tuple[int, Any, bool]] = []
         """Loop edges that sent a value back: (edge, value, whether the result sending it was restored)."""
         self.usage: Usage = NO_USAGE
+        self.warnings: list[str] = []
+        """Loops that stopped at their limit, for the run's result (RunFinished.warnings)."""
         self.prior = prior
         self.nodes_scope = NodesScope(self.node_outputs, plan.by_id, self.status, self.skip_reason)
 

@@ -255,13 +255,11 @@ class Transitions:
                     self.log(edge.source, "info", f"loop edge {edge.id}: 'until' is true, the loop ends")
                 return
         if done + 1 >= edge.loop.max_iterations:
+            limit = edge.loop.max_iterations
+            message = f"loop edge {edge.id} reached its maximum of {limit} iterations; the loop ends"
             if not restored:
-                limit = edge.loop.max_iterations
-                self.log(
-                    edge.source,
-                    "warning",
-                    f"loop edge {edge.id} reached its maximum of {limit} iterations; the loop ends",
-                )
+                self.log(edge.source, "warning", message)
+            state.warnings.append(f"'{self.plan.nodes[edge.source].node.title}': {message}")
             return
         state.loop_count[e] = done + 1
         self._reset_body(e, value)

@@ -1,0 +1,83 @@
+"""Run functions of for_each and collect, which bracket an inline loop body.
+
+Each runs in two places (engine/inline_bodies.py): in the run that holds the loop, for_each runs
+the body once per item and collect passes the list of results on; inside each item's body run,
+for_each hands the item in and collect sets the item's result. Which one is told by the inputs: in
+the outer run the list arrives on ports the file does not hold (``results``, ``items``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from flowdesk.nodes.context import NodeContext, NodeFailure
+
+BODY_RESULT = "value"
+"""The output of an item's body run that holds the item's result (set by collect)."""
+RESULTS_PORT = "results"
+"""for_each's output in the outer run: the list of results, handed to its collect."""
+COLLECTED_PORT = "items"
+"""collect's input in the outer run, on which that list arrives."""
+
+
+async def run_for_each(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> dict[str, Any]:
+    if "items" not in inputs:  # inside an item's body run: hand the item in
+        return {"item": ctx.run_inputs.get("item")}
+    items = inputs["items"]
+    if not isinstance(items, list):
+        raise NodeFailure(f"'items' must be a list, got {type(items).__name__}")
+    if len(items) > config.max_items:
+        ctx.report_limit(
+            f"the list has {len(items)} items, more than max_items ({config.max_items}):"
+            f" only the first {config.max_items} ran"
+        )
+        items = items[: config.max_items]
+    return {RESULTS_PORT: await _each(ctx, items, config)}
+
+
+async def _each(ctx: NodeContext, items: list[Any], config: Any) -> list[Any]:
+    """One body run per item, ``concurrency`` at a time, results in item order; an item whose body
+    does not reach the collect (a condition sent it elsewhere) leaves no result."""
+    limit = asyncio.Semaphore(config.concurrency)
+    results: list[Any] = [None] * len(items)
+    reached = [True] * len(items)
+    done = 0
+
+    async def one(index: int, item: Any) -> None:
+        nonlocal done
+        async with limit:
+            try:
+                outputs = await ctx.run_body({"item": item, "index": index}, label=f"item {index}")
+                reached[index] = BODY_RESULT in outputs
+                results[index] = outputs.get(BODY_RESULT)
+            except NodeFailure as exc:
+                if config.item_errors == "fail":
+                    raise NodeFailure(f"item {index} failed: {exc}") from exc
+                results[index] = {"error": str(exc)}
+        done += 1
+        ctx.progress(done, len(items))
+
+    ctx.progress(0, len(items))
+    tasks = [asyncio.ensure_future(one(index, item)) for index, item in enumerate(items)]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:  # the first failure (or a cancel of the node) stops the other items
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return [result for result, kept in zip(results, reached, strict=True) if kept]
+
+
+async def run_collect(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> dict[str, Any]:
+    if COLLECTED_PORT in inputs:  # the outer run: the for_each's list of results
+        return {"results": inputs[COLLECTED_PORT]}
+    restore_collect(ctx, inputs, config)
+    return {}
+
+
+def restore_collect(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> None:
+    """Inside a body run: the item's result is the body run's output (redone when a resume reuses it)."""
+    if COLLECTED_PORT not in inputs:
+        ctx.set_run_output(BODY_RESULT, inputs.get("value"))
