@@ -127,6 +127,8 @@ class RunView:
     """Lines that went from the front of ``lines`` beyond MAX_LINES."""
     children: dict[str, str] = field(default_factory=dict)
     """Sub-runs (map items, sub-workflows) started by this run: child run id -> the node of this run."""
+    warnings: list[str] = field(default_factory=list)
+    """What the finished run says although it succeeded (loops that stopped at their limit)."""
     _open: dict[tuple[str, int, int], AttemptSpan] = field(default_factory=dict)
     _streams: dict[tuple[str, str, int], LogLine] = field(default_factory=dict)
     _changed: set[str] = field(default_factory=set)
@@ -192,6 +194,7 @@ class RunView:
 
     def _finish(self, event: Any) -> None:
         self.status, self.finished_at, self.paused_at = event.status, event.ts, None
+        self.warnings = list(event.warnings)
         if event.error is not None:
             self.error, self.error_node = event.error.message, event.error.node_id
         cut = NodeState.INTERRUPTED if event.status == "interrupted" else NodeState.CANCELLED
@@ -360,4 +363,5 @@ class RunView:
             "spans": [(s.node_id, s.iteration, s.attempt, s.start, s.end, s.status, s.source) for s in self.spans],
             "lines": [(x.ts, x.node_id, x.label, x.level, x.text, x.kind) for x in self.lines],
             "children": dict(self.children),
+            "warnings": list(self.warnings),
         }

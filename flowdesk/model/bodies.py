@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.problems import Problem
-from flowdesk.model.validation_context import ValidationContext
+from flowdesk.model.validation_context import OUTPUT_KIND, ValidationContext
 from flowdesk.model.workflow import Edge, Workflow
 
 
@@ -115,7 +115,19 @@ def _leaks(wf: Workflow, opener: str, closer: str, inside: set[str], title: str)
                 " through its 'collect' node."
             )
             problems.append(Problem("error", "body-leaks", text, edge_id=e.id))
+        elif e.source in members and e.target in inside and _kind(wf, e.target) == OUTPUT_KIND:
+            text = (
+                f"{title}: output node '{e.target}' is inside the loop body (everything after the for-each up to"
+                " its 'collect'), where it would only set each item's own result; take the results from the"
+                " 'collect' node instead."
+            )
+            problems.append(Problem("error", "body-leaks", text, node_id=e.target, edge_id=e.id))
     return problems
+
+
+def _kind(wf: Workflow, node_id: str) -> str | None:
+    node = wf.node(node_id)
+    return node.kind if node is not None else None
 
 
 def _title(wf: Workflow, node_id: str) -> str:
