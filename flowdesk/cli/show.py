@@ -114,6 +114,7 @@ def _print_header(store: Store, run: RunInfo, view: RunView, children: list[RunI
         counts = sorted(run.node_counts.items())
         lines.append(("nodes", ", ".join(f"{n} {status_text(status)}" for status, n in counts)))
     lines += _totals(view, children)
+    lines += [("warning", text) for text in view.warnings]
     if run.error:
         node = run.error.get("node_id")
         lines.append(("error", (f"at node '{node}': " if node else "") + str(run.error.get("message", ""))))

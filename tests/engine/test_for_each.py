@@ -44,7 +44,10 @@ def _loop(items: str, body: list[Any], body_edges: list[str], **for_each: Any) -
 
 
 def test_each_item_runs_the_body_and_results_keep_item_order() -> None:
-    body = [node("b0", "t.sleep", seconds=0.0), node("b1", "transform", expression="inputs.input * 10 + run.inputs.index")]
+    body = [
+        node("b0", "t.sleep", seconds=0.0),
+        node("b1", "transform", expression="inputs.input * 10 + run.inputs.index"),
+    ]
     wf = _loop("[3, 2, 1]", body, ["b0.output -> b1.input", "b1.output -> c.value"], concurrency=3)
     result, events = _run(wf)
     assert result.status == "succeeded", result.error
@@ -76,7 +79,8 @@ def test_items_the_body_filters_out_leave_no_result() -> None:
     body = [node("b0", "condition", expression="inputs.value % 2 == 0"), node("b1", "t.noop")]
     edges = ["b0.true -> b1.input", "b1.output -> c.value"]
     wf = _loop("[1, 2, 3, 4]", body, edges)
-    wf = wf.model_copy(update={"edges": tuple(e for e in wf.edges if e.target != "b0") + (edge("fe.item -> b0.value"),)})
+    kept = [e for e in wf.edges if e.target != "b0"]
+    wf = wf.model_copy(update={"edges": (*kept, edge("fe.item -> b0.value"))})
     result, _ = _run(wf)
     assert result.status == "succeeded", result.error
     assert result.outputs == {"results": [2, 4]}
@@ -102,7 +106,7 @@ def test_a_loop_edge_that_stops_at_max_iterations_is_in_the_run_result() -> None
          node("again", "t.noop")],
         ["count.output -> again.input", edge("again.output -> count.input", loop=3)],
     )  # fmt: skip
-    result, events = _run(wf)
+    result, _ = _run(wf)
     assert result.status == "succeeded"
     assert len(result.warnings) == 1 and "maximum of 3 iterations" in result.warnings[0]
     assert result.warnings[0].startswith("'again':")
