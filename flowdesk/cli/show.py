@@ -27,6 +27,7 @@ from flowdesk.cli.common import (
     resolve_run_id,
     shorten,
 )
+from flowdesk.cli.terminal import terminal_text
 from flowdesk.engine.describe import status_text
 from flowdesk.nodes.llm_contract import cost_text
 
@@ -125,7 +126,7 @@ def _print_header(store: Store, run: RunInfo, view: RunView, children: list[RunI
     if run.idempotency_key:
         lines.append(("key", run.idempotency_key))
     for label, value in lines:
-        print(f"{label:<10} {value}")
+        print(f"{label:<10} {terminal_text(value)}")
 
 
 def _totals(view: RunView, children: list[RunInfo]) -> list[tuple[str, str]]:

@@ -41,12 +41,41 @@ def test_show_names_the_lost_race(private_library: Path, capsys: pytest.CaptureF
 
     try:
         run_id = asyncio.run(go())
-        store.close()
-        capsys.readouterr()
-        assert main(["show", run_id]) == 0
-        shown = capsys.readouterr().out
     finally:
         store.close()
+    capsys.readouterr()
+    assert main(["show", run_id]) == 0
+    shown = capsys.readouterr().out
     assert "succeeded" in _row(shown, "fast") and "succeeded" in _row(shown, "m")
     assert "cancelled" in _row(shown, "slow") and "lost the race" in _row(shown, "slow")
     assert "failed" not in shown
+
+
+def test_show_says_a_loop_stopped_at_its_limit(private_library: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wf = workflow(
+        [
+            node("src", "transform", expression="[1, 2, 3]"),
+            node("fe", "for_each", max_items=2),
+            node("b0", "t.noop"),
+            node("c", "collect"),
+            node("out", "output", name="r"),
+        ],
+        ["src.output -> fe.items", "fe.item -> b0.input", "b0.output -> c.value", "c.results -> out.value"],
+    )
+    store = open_store(private_library)
+
+    async def go() -> str:
+        store.workflows.save(wf)
+        started = RunService(store, catalog_with([]), EngineServices()).start(wf)
+        assert started.handle is not None
+        assert (await started.handle.wait()).outputs == {"r": [1, 2]}
+        return started.run_id
+
+    try:
+        run_id = asyncio.run(go())
+    finally:
+        store.close()
+    capsys.readouterr()
+    assert main(["show", run_id]) == 0
+    header = capsys.readouterr().out.split("\n\n")[0]
+    assert "warning    'fe': the list has 3 items, more than max_items (2): only the first 2 ran" in header
