@@ -14,6 +14,7 @@ from typing import Any
 
 from flowdesk.engine.events import NodeLog, Usage
 from flowdesk.engine.inline_bodies import INLINE_BODY
+from flowdesk.nodes.runners.bodies import INDEX_INPUT
 from flowdesk.engine.plan import PlanNode
 from flowdesk.engine.results import InvalidWorkflowError, RunInputError
 from flowdesk.engine.reuse import EarlierChild
@@ -69,6 +70,7 @@ async def run_child_workflow(
             suspend_on_wait=parent.options.suspend_on_wait,
             validated=inline,  # a body was validated with the file that holds it
             split_bodies=not inline,
+            loop_index=int(inputs.get(INDEX_INPUT, 0)) if inline else 0,  # loop.index0 in a body: the item's
         )
     except (InvalidWorkflowError, RunInputError) as exc:
         raise NodeFailure(f"{what} cannot run: {exc}") from exc

@@ -59,7 +59,7 @@ class Run:
         self.run_id = options.run_id
         self.bus, self.journal = bus, journal
         self.outlet = EventOutlet(bus, journal)
-        self.state = state = RunState(plan, options.inputs, options.prior)
+        self.state = state = RunState(plan, options.inputs, options.prior, options.loop_index)
         self.status, self.iteration, self.arrived = state.status, state.iteration, state.arrived
         self.loop_pass = state.loop_pass
         self._now: Callable[[], float] = services.clock.wall

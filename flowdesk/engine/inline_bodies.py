@@ -11,7 +11,8 @@ Before the plan is compiled the workflow is split:
   -> <collect>.items``) hands the for_each's list of results to the collect, which passes it on;
 - each **body** workflow holds the for_each node (without inputs: inside the body it hands the
   item in), the body nodes and the collect (without outputs: inside the body it sets the item's
-  result), with run inputs ``item`` and ``index``.
+  result). Its run inputs are the outer run's (``run.inputs`` reads the same inside a body) plus
+  the item and its index; ``loop.index0`` in a body is the item's index.
 
 The validation that ``start_run`` does covers the whole file, bodies included, once.
 """
@@ -22,13 +23,13 @@ from flowdesk.model.bodies import Body, find_bodies
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge, RunInput, Workflow
-from flowdesk.nodes.runners.bodies import COLLECTED_PORT, RESULTS_PORT
+from flowdesk.nodes.runners.bodies import COLLECTED_PORT, INDEX_INPUT, ITEM_INPUT, RESULTS_PORT
 
 INLINE_BODY = "<inline body>"
 """The workflow reference a for_each node's context asks the child runner for: its own body."""
 _BODY_INPUTS = (
-    RunInput(name="item", type=ValueType.ANY, required=False, description="The item of the list."),
-    RunInput(name="index", type=ValueType.INTEGER, required=False, default=0, description="Its index (from 0)."),
+    RunInput(name=ITEM_INPUT, type=ValueType.ANY, required=False, description="The item of the list."),
+    RunInput(name=INDEX_INPUT, type=ValueType.INTEGER, required=False, default=0, description="Its index (from 0)."),
 )
 
 
@@ -66,7 +67,7 @@ def _body_workflow(workflow: Workflow, body: Body) -> Workflow:
     return Workflow(
         id=f"{workflow.id}__{body.opener}",
         name=f"{workflow.name}: body of {body.opener}",
-        inputs=_BODY_INPUTS,
+        inputs=(*workflow.inputs, *_BODY_INPUTS),
         settings=workflow.settings,
         nodes=tuple(n for n in workflow.nodes if n.id in members),
         edges=tuple(_edges_of(workflow, body)),

@@ -160,8 +160,9 @@ class RunNodeContext:
                                          self._child_spent)  # fmt: skip
 
     async def run_body(self, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
-        """This for_each node's inline body, run once as a child (engine/inline_bodies.py)."""
-        return await self.run_workflow(INLINE_BODY, inputs, label=label)
+        """This for_each node's inline body, run once as a child (engine/inline_bodies.py), which reads
+        this run's inputs as its own (``run.inputs`` means the same inside a body and out of it)."""
+        return await self.run_workflow(INLINE_BODY, {**self._run.run_inputs, **inputs}, label=label)
 
     def report_limit(self, message: str) -> None:
         """A loop stopped at its limit: a warning on the node, and one in the run's result."""

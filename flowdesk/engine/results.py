@@ -71,6 +71,8 @@ class RunOptions:
     parent_run_id: str | None = None
     parent_node_id: str | None = None
     depth: int = 0
+    loop_index: int = 0
+    """``loop.index0`` of every node outside the run's own loops: a for_each item's index in its body run."""
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,7 @@ def start_run(
     validated: bool = False,
     inputs_from_text: bool = False,
     split_bodies: bool = True,
+    loop_index: int = 0,
 ) -> RunHandle:
     """Check and start a run on the running event loop; returns its handle at once."""
     if not validated:
@@ -123,6 +124,7 @@ def start_run(
         parent_run_id=parent_run_id,
         parent_node_id=parent_node_id,
         depth=depth,
+        loop_index=loop_index,
     )
     child_runner = functools.partial(run_child_workflow, start_run=start_run)
     bodies: dict[str, Workflow] = {}

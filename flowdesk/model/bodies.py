@@ -105,8 +105,8 @@ def _leaks(wf: Workflow, opener: str, closer: str, inside: set[str], title: str)
         if into and e.source not in members:
             text = (
                 f"{title}: edge {e.id} brings '{e.source}' into the loop body from outside; a body node takes"
-                " its values from the for-each's item or from other body nodes (read other values with"
-                " a template: nodes.<id>.output)."
+                " its values from the for-each's item or from other body nodes (and can read the run's"
+                " inputs: run.inputs)."
             )
             problems.append(Problem("error", "body-leaks", text, edge_id=e.id))
         elif out_of and e.target not in members:

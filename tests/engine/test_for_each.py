@@ -15,6 +15,7 @@ from flowdesk.engine.readmodel import RunView
 from flowdesk.engine.runner import run_workflow
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.validation import validate
+from flowdesk.model.workflow import RunInput
 
 Calls = list[tuple[str, int, int]]
 
@@ -46,15 +47,17 @@ def _loop(items: str, body: list[Any], body_edges: list[str], **for_each: Any) -
 def test_each_item_runs_the_body_and_results_keep_item_order() -> None:
     body = [
         node("b0", "t.sleep", seconds=0.0),
-        node("b1", "transform", expression="inputs.input * 10 + run.inputs.index"),
+        node("b1", "transform", expression="inputs.input * 10 + loop.index0 + run.inputs.base"),
     ]
     wf = _loop("[3, 2, 1]", body, ["b0.output -> b1.input", "b1.output -> c.value"], concurrency=3)
+    wf = wf.model_copy(update={"inputs": (RunInput(name="base", type="integer", required=False, default=100),)})
     result, events = _run(wf)
     assert result.status == "succeeded", result.error
-    assert result.outputs == {"results": [30, 21, 12]}
+    # the body reads the item, its index (loop.index0) and the run's own inputs (run.inputs)
+    assert result.outputs == {"results": [130, 121, 112]}
     items = [e for e in events if isinstance(e, RunStarted) and e.parent_node_id == "fe"]
-    assert sorted(e.inputs["index"] for e in items) == [0, 1, 2]
-    assert all(e.run_id.endswith(f"item_{e.inputs['index']}") for e in items)
+    assert sorted(e.inputs["for_each_index"] for e in items) == [0, 1, 2]
+    assert all(e.run_id.endswith(f"item_{e.inputs['for_each_index']}") for e in items)
     # each item's body steps are in the journal's events, under the item's own run
     body_steps = {(e.run_id.rsplit(".", 1)[-1], e.node_id) for e in events if isinstance(e, NodeSucceeded)}
     assert {("item_0", "b1"), ("item_1", "b1"), ("item_2", "b1")} <= body_steps

@@ -146,8 +146,7 @@ def test_waiting_for_all_still_waits_for_every_branch() -> None:
     ("config", "message"),
     [
         ({"mode": "count", "inputs": 2, "count": 3}, "count 3 is more than the 2 inputs"),
-        ({"mode": "count", "inputs": 2}, "mode 'count' needs 'count'"),
-        ({"mode": "first", "count": 1}, "'count' applies to mode 'count' only"),
+        ({"mode": "count", "inputs": 3, "count": 4}, "count 4 is more than the 3 inputs"),
     ],
 )
 def test_count_is_checked_against_the_inputs(config: dict[str, Any], message: str) -> None:

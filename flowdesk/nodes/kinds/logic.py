@@ -79,19 +79,12 @@ class MergeConfig(BaseModel):
         ),
     )
     inputs: int = Field(2, ge=2, le=32, description="Number of input ports.")
-    count: int | None = Field(
-        None, ge=1, le=32, description="With mode 'count': how many values to wait for (at most 'inputs')."
-    )
+    count: int = Field(1, ge=1, le=32, description="With mode 'count': how many values to wait for (at most 'inputs').")
 
     @model_validator(mode="after")
     def _count_fits(self) -> MergeConfig:
-        if self.mode == "count":
-            if self.count is None:
-                raise ValueError("mode 'count' needs 'count': how many values to wait for")
-            if self.count > self.inputs:
-                raise ValueError(f"count {self.count} is more than the {self.inputs} inputs")
-        elif self.count is not None:
-            raise ValueError(f"'count' applies to mode 'count' only (mode is '{self.mode}')")
+        if self.mode == "count" and self.count > self.inputs:
+            raise ValueError(f"count {self.count} is more than the {self.inputs} inputs")
         return self
 
 
@@ -100,7 +93,7 @@ def merge_fires_after(config: BaseModel) -> int:
     assert isinstance(config, MergeConfig)
     if config.mode == "first":
         return 1
-    if config.mode == "count" and config.count is not None:
+    if config.mode == "count":
         return config.count
     return 0
 

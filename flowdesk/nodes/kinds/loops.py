@@ -46,7 +46,7 @@ FOR_EACH = KindSpec(
             PortSpec(
                 "item",
                 ValueType.ANY,
-                description="The current item, into the loop body (its index: run.inputs.index).",
+                description="The current item, into the loop body (its index there: loop.index0).",
             ),
         ),
     ),

@@ -19,11 +19,14 @@ RESULTS_PORT = "results"
 """for_each's output in the outer run: the list of results, handed to its collect."""
 COLLECTED_PORT = "items"
 """collect's input in the outer run, on which that list arrives."""
+ITEM_INPUT = "for_each_item"
+INDEX_INPUT = "for_each_index"
+"""Run inputs of an item's body run, besides the outer run's own: the item and its index."""
 
 
 async def run_for_each(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> dict[str, Any]:
     if "items" not in inputs:  # inside an item's body run: hand the item in
-        return {"item": ctx.run_inputs.get("item")}
+        return {"item": ctx.run_inputs.get(ITEM_INPUT)}
     items = inputs["items"]
     if not isinstance(items, list):
         raise NodeFailure(f"'items' must be a list, got {type(items).__name__}")
@@ -48,7 +51,7 @@ async def _each(ctx: NodeContext, items: list[Any], config: Any) -> list[Any]:
         nonlocal done
         async with limit:
             try:
-                outputs = await ctx.run_body({"item": item, "index": index}, label=f"item {index}")
+                outputs = await ctx.run_body({ITEM_INPUT: item, INDEX_INPUT: index}, label=f"item {index}")
                 reached[index] = BODY_RESULT in outputs
                 results[index] = outputs.get(BODY_RESULT)
             except NodeFailure as exc:
