@@ -14,7 +14,6 @@ from typing import Any
 
 from flowdesk.engine.events import NodeLog, Usage
 from flowdesk.engine.inline_bodies import INLINE_BODY
-from flowdesk.nodes.runners.bodies import INDEX_INPUT
 from flowdesk.engine.plan import PlanNode
 from flowdesk.engine.results import InvalidWorkflowError, RunInputError
 from flowdesk.engine.reuse import EarlierChild
@@ -22,6 +21,7 @@ from flowdesk.engine.run_inputs import prepare_inputs
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.context import NodeFailure
+from flowdesk.nodes.runners.bodies import INDEX_INPUT
 
 StartRun = Callable[..., Any]
 """``runner.start_run``, handed in by the runner (this module sits below it: no import circle)."""
