@@ -20,7 +20,7 @@ The validation that ``start_run`` does covers the whole file, bodies included, o
 from __future__ import annotations
 
 from flowdesk.model.bodies import Body, find_bodies
-from flowdesk.model.kinds import Catalog
+from flowdesk.model.kinds import ERROR_PORT, Catalog
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge, RunInput, Workflow
 from flowdesk.nodes.runners.bodies import COLLECTED_PORT, INDEX_INPUT, ITEM_INPUT, RESULTS_PORT
@@ -57,9 +57,12 @@ def split_bodies(workflow: Workflow, catalog: Catalog) -> tuple[Workflow, dict[s
 
 def _edges_of(workflow: Workflow, body: Body) -> list[Edge]:
     """Edges between the body's members: out of the opener or a body node, into a body node or the closer."""
-    sources = body.nodes | {body.opener}
     targets = body.nodes | {body.closer}
-    return [e for e in workflow.edges if e.source in sources and e.target in targets]
+    return [
+        e
+        for e in workflow.edges
+        if e.target in targets and (e.source in body.nodes or (e.source == body.opener and e.source_port != ERROR_PORT))
+    ]
 
 
 def _body_workflow(workflow: Workflow, body: Body) -> Workflow:

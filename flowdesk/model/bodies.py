@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flowdesk.model.kinds import Catalog
+from flowdesk.model.kinds import ERROR_PORT, Catalog
 from flowdesk.model.problems import Problem
 from flowdesk.model.validation_context import OUTPUT_KIND, ValidationContext
 from flowdesk.model.workflow import Edge, Workflow
@@ -65,6 +65,8 @@ def _body_of(opener: str, roles: dict[str, str | None], outgoing: dict[str, list
     while frontier:
         current = frontier.pop()
         for e in outgoing.get(current, ()):
+            if current == opener and e.source_port == ERROR_PORT:
+                continue  # the for-each's own failure, sent on (on_error: continue), is not part of its body
             target = e.target
             if roles[target] == "closes":
                 closers.add(target)
@@ -102,7 +104,10 @@ def _leaks(wf: Workflow, opener: str, closer: str, inside: set[str], title: str)
     for e in wf.edges:
         into = e.target in inside or (e.target == closer)
         out_of = e.source in inside
-        if into and e.source not in members:
+        if (into or out_of) and e.source in members and e.target in members and not _within(e, opener, closer, inside):
+            text = f"{title}: edge {e.id} runs backwards across the loop body ('{e.source}' to '{e.target}')."
+            problems.append(Problem("error", "body-leaks", text, edge_id=e.id))
+        elif into and e.source not in members:
             text = (
                 f"{title}: edge {e.id} brings '{e.source}' into the loop body from outside; a body node takes"
                 " its values from the for-each's item or from other body nodes (and can read the run's"
@@ -123,6 +128,12 @@ def _leaks(wf: Workflow, opener: str, closer: str, inside: set[str], title: str)
             )
             problems.append(Problem("error", "body-leaks", text, node_id=e.target, edge_id=e.id))
     return problems
+
+
+def _within(e: Edge, opener: str, closer: str, inside: set[str]) -> bool:
+    """An edge the body run holds: from the for-each's item or a body node, to a body node or the collect."""
+    from_ok = e.source in inside or (e.source == opener and e.source_port != ERROR_PORT)
+    return from_ok and (e.target in inside or e.target == closer)
 
 
 def _kind(wf: Workflow, node_id: str) -> str | None:

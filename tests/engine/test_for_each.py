@@ -150,3 +150,21 @@ def test_edges_may_cross_the_body_only_through_for_each_and_collect() -> None:
     leak_out = wf.model_copy(update={"nodes": (*wf.nodes, sink), "edges": (*wf.edges, edge("b0.output -> sink.value"))})
     assert ("body-leaks", "sink", "e_b0_output_sink_value") in _problems(leak_out)
     assert _problems(wf) == []
+
+
+def test_an_edge_back_across_the_body_is_refused_and_the_error_port_stays_outside() -> None:
+    body = [node("b0", "t.noop")]
+    wf = _loop("[1]", body, ["b0.output -> c.value"])
+    back = wf.model_copy(update={"edges": (*wf.edges, edge("b0.output -> fe.items", loop=3))})
+    assert ("body-leaks", None, "e_b0_output_fe_items") in _problems(back)
+    # the for-each's error port (on_error: continue) leads outside its body, and runs there
+    handled = workflow(
+        [node("src", "transform", expression="'not a list'"), node("fe", "for_each", on_error="continue"),
+         node("b0", "t.noop"), node("c", "collect"), node("out", "output", name="results"),
+         node("oops", "output", name="error")],
+        ["src.output -> fe.items", "fe.item -> b0.input", "b0.output -> c.value", "c.results -> out.value",
+         "fe.error -> oops.value"],
+    )  # fmt: skip
+    assert _problems(handled) == []
+    result, _ = _run(handled)
+    assert result.status == "succeeded" and "must be a list" in result.outputs["error"]["message"]
