@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from flowdesk.model._jsoncheck import MAX_DEPTH
-from flowdesk.model.workflow import Workflow
+from flowdesk.model.workflow import FORMAT, Workflow
 
 _VALUE_DEPTH = MAX_DEPTH - 5
 """Levels a free-form value may nest on the fast path. The deepest one (a pinned output) sits five
@@ -31,7 +31,6 @@ levels down (document, nodes, node, pinned, outputs); a value nearer the limit g
 which measures it exactly."""
 
 _UTF8_BOM = b"\xef\xbb\xbf"
-_HEADER = frozenset({"format", "format_version"})
 
 
 def read_fast(data: str | bytes, max_bytes: int) -> Workflow | None:
@@ -48,8 +47,6 @@ def read_fast(data: str | bytes, max_bytes: int) -> Workflow | None:
             gc.enable()
     if workflow is None:
         return None
-    if not _HEADER <= workflow.model_fields_set:  # the models default them; a file must say them
-        return None
     return workflow if _free_values_sound(workflow) else None
 
 
@@ -57,13 +54,24 @@ def _parse_and_validate(raw: bytes) -> Workflow | None:
     import jiter  # first use: reading a file; the app's start does not need it
 
     try:
-        jiter.from_json(raw, allow_inf_nan=False, catch_duplicate_keys=True, cache_mode="none")
+        document = jiter.from_json(raw, allow_inf_nan=False, catch_duplicate_keys=True, cache_mode="none")
     except ValueError:
+        return None
+    if not _current_header(document):
         return None
     try:
         return Workflow.model_validate_json(raw)
     except ValidationError:
         return None
+
+
+def _current_header(document: Any) -> bool:
+    """The header exactly as the careful path wants it (pydantic would take ``"1"`` for 1, or supply
+    a missing one from the defaults): otherwise that path says what is wrong, or migrates."""
+    if type(document) is not dict:
+        return False
+    return document.get("format") == FORMAT and type(document.get("format_version")) is int
+    # (the version itself is checked by the model: a file to migrate fails there and goes the careful way)
 
 
 def _as_bytes(data: str | bytes) -> bytes | None:

@@ -59,6 +59,15 @@ def test_a_file_without_its_header_is_not_taken_for_the_current_format() -> None
             loads_workflow(json.dumps(doc))
 
 
+@pytest.mark.parametrize("version", ['"1"', "1.0", "true"])
+def test_a_version_that_is_not_a_whole_number_gets_the_careful_message(version: str) -> None:
+    text = '{"format": "flowdesk.workflow", "format_version": ' + version + ', "id": "wf"}'
+    assert _fastread.read_fast(text, MAX_FILE_BYTES) is None
+    with pytest.raises(WorkflowFileError) as info:
+        loads_workflow(text, "wf.json")
+    assert str(info.value).startswith("wf.json: format_version: must be a whole number")
+
+
 def test_depth_near_the_limit_is_measured_the_careful_way() -> None:
     def nested(depth: int) -> str:
         inner = depth - 4  # top object, nodes list, node object, config object
