@@ -19,7 +19,7 @@ The validation that ``start_run`` does covers the whole file, bodies included, o
 
 from __future__ import annotations
 
-from flowdesk.model.bodies import Body, find_bodies
+from flowdesk.model.bodies import Body, body_workflow_id, find_bodies
 from flowdesk.model.kinds import ERROR_PORT, Catalog
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge, RunInput, Workflow
@@ -66,12 +66,15 @@ def _edges_of(workflow: Workflow, body: Body) -> list[Edge]:
 
 
 def _body_workflow(workflow: Workflow, body: Body) -> Workflow:
+    """A copy, not a new model: its id (model/bodies.py ``body_workflow_id``) is not a file's id."""
+    assert body.closer is not None
     members = body.nodes | {body.opener, body.closer}
-    return Workflow(
-        id=f"{workflow.id}__{body.opener}",
-        name=f"{workflow.name}: body of {body.opener}",
-        inputs=(*workflow.inputs, *_BODY_INPUTS),
-        settings=workflow.settings,
-        nodes=tuple(n for n in workflow.nodes if n.id in members),
-        edges=tuple(_edges_of(workflow, body)),
+    return workflow.model_copy(
+        update={
+            "id": body_workflow_id(workflow.id, body.opener, body.closer),
+            "name": f"{workflow.name}: body of {body.opener}",
+            "inputs": (*workflow.inputs, *_BODY_INPUTS),
+            "nodes": tuple(n for n in workflow.nodes if n.id in members),
+            "edges": tuple(_edges_of(workflow, body)),
+        }
     )

@@ -35,6 +35,22 @@ class Body:
     problems: tuple[Problem, ...] = ()
 
 
+def body_workflow_id(workflow_id: str, opener: str, closer: str) -> str:
+    """The id of the workflow each item of a body runs (``engine/inline_bodies.py``). A '/' never
+    appears in a real id, so a run's view tells an item's sub-run from a sub-workflow's, and which
+    of its nodes are the brackets (``engine/readmodel.py`` shows the body's nodes on the canvas)."""
+    return f"{workflow_id}/{opener}/{closer}"
+
+
+def brackets_of(body_workflow: str, workflow_id: str) -> tuple[str, str] | None:
+    """(opener, closer) when ``body_workflow`` is the id of a body of workflow ``workflow_id``."""
+    prefix = workflow_id + "/"
+    if not body_workflow.startswith(prefix):
+        return None
+    parts = body_workflow[len(prefix) :].split("/")
+    return (parts[0], parts[1]) if len(parts) == 2 else None
+
+
 def body_role(workflow_node_kind: str, catalog: Catalog) -> str | None:
     spec = catalog.get(workflow_node_kind)
     return spec.body if spec is not None else None

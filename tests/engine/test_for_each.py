@@ -62,6 +62,10 @@ def test_each_item_runs_the_body_and_results_keep_item_order() -> None:
     body_steps = {(e.run_id.rsplit(".", 1)[-1], e.node_id) for e in events if isinstance(e, NodeSucceeded)}
     assert {("item_0", "b1"), ("item_1", "b1"), ("item_2", "b1")} <= body_steps
     assert result.warnings == []
+    # the run's view shows the body's nodes with their items' end, the brackets with their own
+    view = RunView.replay(result.run_id, events)
+    assert view.nodes["b0"].status == view.nodes["b1"].status == "succeeded"
+    assert view.nodes["fe"].status == "succeeded" and ("b1", 0) not in view.passes
 
 
 def test_concurrency_bounds_the_items_running_at_once() -> None:
@@ -117,8 +121,9 @@ def test_a_loop_edge_that_stops_at_max_iterations_is_in_the_run_result() -> None
 
 def test_a_failed_item_fails_the_node_or_is_included() -> None:
     body = [node("b0", "transform", expression="10 / inputs.input")]
-    failed, _ = _run(_loop("[1, 0, 2]", body, ["b0.output -> c.value"], concurrency=1))
+    failed, events = _run(_loop("[1, 0, 2]", body, ["b0.output -> c.value"], concurrency=1))
     assert failed.status == "failed" and "item 1 failed" in failed.error.message
+    assert RunView.replay(failed.run_id, events).nodes["b0"].status == "failed"  # worst of its items
     kept, _ = _run(_loop("[1, 0, 2]", body, ["b0.output -> c.value"], concurrency=1, item_errors="include"))
     assert kept.status == "succeeded"
     results = kept.outputs["results"]

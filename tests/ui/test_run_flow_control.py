@@ -25,6 +25,8 @@ def test_the_triage_example_loops_and_races_in_the_window(
     assert shown["each"] == shown["gather"] == shown["first"] == shown["report"] == "succeeded"
     assert shown["review"] == shown["review_says"] == "cancelled"
     assert shown["quick"] == "succeeded"
+    # the body's nodes show how their items went (each ran once per ticket, in sub-runs)
+    assert shown["classify"] == shown["priority"] == "succeeded"
     assert win.scene.node_item("each").detail == "4/4"
     assert "cancelled: lost the race" in log_text(win)
     win.scene.select(["each"])
