@@ -71,3 +71,40 @@ def test_resume_reuses_the_items_that_finished_and_runs_the_rest(store: Store) -
     assert [c[0] for c in calls] == ["work"]  # item 2 only
     messages = [log.message for log in store.runs.logs(run_id) if log.node_id == "fe"]
     assert sum("reused the finished run" in m for m in messages) == 2
+
+
+def _loop_labelled(label: str) -> Any:
+    wf = workflow(
+        [
+            node("xs", "transform", expression="[1, 2]"),
+            node("fe", "for_each"),
+            node("work", "t.noop", label=label),
+            node("c", "collect"),
+            node("after", "t.noop"),
+            node("out", "output", name="results"),
+        ],
+        ["xs.output -> fe.items", "fe.item -> work.input", "work.output -> c.value", "c.results -> after.input",
+         "after.output -> out.value"],
+    )  # fmt: skip
+    return wf.model_copy(update={"id": "wf_loop", "name": "loop"})
+
+
+def test_a_rerun_after_editing_the_body_runs_the_loop_again(store: Store) -> None:
+    calls: Calls = []
+    service = RunService(store, catalog_with(calls), EngineServices())
+    store.workflows.save(_loop_labelled("first"))
+
+    async def go(start: Any) -> tuple[str, Any]:
+        started = start()
+        return started.run_id, await started.handle.wait()
+
+    run_id, _ = asyncio.run(go(lambda: service.start(_loop_labelled("first"))))
+    store.workflows.save(_loop_labelled("edited"))  # a body node changed: the loop's results are stale
+    calls.clear()
+    _, result = asyncio.run(go(lambda: service.rerun(run_id, "after")))
+    assert result.status == "succeeded"
+    assert sorted(c[0] for c in calls) == ["after", "work", "work"]
+    calls.clear()
+    _, again = asyncio.run(go(lambda: service.rerun(run_id, "work")))  # from a body node: the whole loop
+    assert again.status == "succeeded"
+    assert sorted(c[0] for c in calls) == ["after", "work", "work"]
