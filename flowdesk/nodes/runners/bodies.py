@@ -8,10 +8,10 @@ the outer run the list arrives on ports the file does not hold (``results``, ``i
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from flowdesk.nodes.context import NodeContext, NodeFailure
+from flowdesk.nodes.runners.mapping import each_item
 
 BODY_RESULT = "value"
 """The output of an item's body run that holds the item's result (set by collect)."""
@@ -40,37 +40,14 @@ async def run_for_each(ctx: NodeContext, inputs: dict[str, Any], config: Any) ->
 
 
 async def _each(ctx: NodeContext, items: list[Any], config: Any) -> list[Any]:
-    """One body run per item, ``concurrency`` at a time, results in item order; an item whose body
-    does not reach the collect (a condition sent it elsewhere) leaves no result."""
-    limit = asyncio.Semaphore(config.concurrency)
-    results: list[Any] = [None] * len(items)
-    reached = [True] * len(items)
-    done = 0
+    """One body run per item, ``concurrency`` at a time, results in item order (as a map's); an item
+    whose body does not reach the collect (a condition sent it elsewhere) leaves no result."""
 
-    async def one(index: int, item: Any) -> None:
-        nonlocal done
-        async with limit:
-            try:
-                outputs = await ctx.run_body({ITEM_INPUT: item, INDEX_INPUT: index}, label=f"item {index}")
-                reached[index] = BODY_RESULT in outputs
-                results[index] = outputs.get(BODY_RESULT)
-            except NodeFailure as exc:
-                if config.item_errors == "fail":
-                    raise NodeFailure(f"item {index} failed: {exc}") from exc
-                results[index] = {"error": str(exc)}
-        done += 1
-        ctx.progress(done, len(items))
+    async def one(index: int, item: Any) -> tuple[bool, Any]:
+        outputs = await ctx.run_body({ITEM_INPUT: item, INDEX_INPUT: index}, label=f"item {index}")
+        return BODY_RESULT in outputs, outputs.get(BODY_RESULT)
 
-    ctx.progress(0, len(items))
-    tasks = [asyncio.ensure_future(one(index, item)) for index, item in enumerate(items)]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:  # the first failure (or a cancel of the node) stops the other items
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-    return [result for result, kept in zip(results, reached, strict=True) if kept]
+    return await each_item(ctx, items, config, one)
 
 
 async def run_collect(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> dict[str, Any]:
