@@ -51,8 +51,8 @@ def brackets_of(body_workflow: str, workflow_id: str) -> tuple[str, str] | None:
     return (parts[0], parts[1]) if len(parts) == 2 else None
 
 
-def body_role(workflow_node_kind: str, catalog: Catalog) -> str | None:
-    spec = catalog.get(workflow_node_kind)
+def body_role(kind: str, catalog: Catalog) -> str | None:
+    spec = catalog.get(kind)
     return spec.body if spec is not None else None
 
 
