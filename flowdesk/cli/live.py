@@ -267,6 +267,7 @@ def report_result(result: RunResult, as_json: bool) -> None:
             "usage": asdict(result.usage),
             "duration_s": result.duration_s,
             "nodes": result.node_status,
+            "warnings": result.warnings,
         }
         handled = getattr(result, "handled_by", None)  # a failed run's on-failure handler (HandledRunResult)
         if handled is not None:
@@ -274,6 +275,8 @@ def report_result(result: RunResult, as_json: bool) -> None:
         sys.stdout.write(terminal_json(json.dumps(payload, indent=2, ensure_ascii=False, default=str)) + "\n")
         return
     sys.stdout.write(terminal_json(json.dumps(result.outputs, indent=2, ensure_ascii=False, default=str)) + "\n")
+    for warning in result.warnings:  # a loop that stopped at its limit: the outputs may be incomplete
+        print(f"flowdesk: warning: {terminal_text(warning)}", file=sys.stderr)
     if result.status == "failed" and result.error:
         print(f"flowdesk: run failed: {terminal_text(result.error.message)}", file=sys.stderr)
     if getattr(result, "handled_by", None) is not None:

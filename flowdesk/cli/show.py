@@ -27,6 +27,7 @@ from flowdesk.cli.common import (
     resolve_run_id,
     shorten,
 )
+from flowdesk.cli.terminal import terminal_text
 from flowdesk.engine.describe import status_text
 from flowdesk.nodes.llm_contract import cost_text
 
@@ -114,6 +115,7 @@ def _print_header(store: Store, run: RunInfo, view: RunView, children: list[RunI
         counts = sorted(run.node_counts.items())
         lines.append(("nodes", ", ".join(f"{n} {status_text(status)}" for status, n in counts)))
     lines += _totals(view, children)
+    lines += [("warning", text) for text in view.warnings]
     if run.error:
         node = run.error.get("node_id")
         lines.append(("error", (f"at node '{node}': " if node else "") + str(run.error.get("message", ""))))
@@ -125,7 +127,7 @@ def _print_header(store: Store, run: RunInfo, view: RunView, children: list[RunI
         lines.append(("key", run.idempotency_key))
     lines += handler_lines(store, run)
     for label, value in lines:
-        print(f"{label:<10} {value}")
+        print(f"{label:<10} {terminal_text(value)}")
 
 
 def _totals(view: RunView, children: list[RunInfo]) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flowdesk.engine.events import NodeLog, Usage
+from flowdesk.engine.inline_bodies import INLINE_BODY
 from flowdesk.engine.plan import PlanNode
 from flowdesk.engine.remote import ChildJob
 from flowdesk.engine.remote_children import nested_workflows, run_remote_child
@@ -22,6 +23,7 @@ from flowdesk.engine.run_inputs import prepare_inputs
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.context import NodeFailure
+from flowdesk.nodes.runners.bodies import INDEX_INPUT
 
 StartRun = Callable[..., Any]
 """``runner.start_run``, handed in by the runner (this module sits below it: no import circle)."""
@@ -41,16 +43,13 @@ async def run_child_workflow(
     depth = parent.options.depth + 1
     if depth > services.max_depth:
         raise NodeFailure(f"workflows nest more than {services.max_depth} deep (does '{ref}' call itself?)")
-    if services.workflows is None:
-        raise NodeFailure(f"cannot find workflow '{ref}': no workflow library or folder is available to this run")
-    try:
-        workflow = services.workflows.resolve(ref)
-    except (KeyError, LookupError, OSError, ValueError) as exc:
-        raise NodeFailure(f"cannot load workflow '{ref}': {exc}") from exc
+    inline = ref == INLINE_BODY
+    workflow = parent.plan.bodies[pn.id] if inline else _resolve(services, ref)
+    what = "the loop body" if inline else f"workflow '{ref}'"
     child_id = f"{parent.run_id}.{pn.id}.{iteration}.{attempt}.{label.replace(' ', '_')}"
     earlier = _earlier(services, workflow, child_id, inputs)
     if earlier is not None and earlier.outputs is not None:
-        _say_reused(parent, pn, iteration, f"{label}: reused the finished run {child_id} of '{ref}'")
+        _say_reused(parent, pn, iteration, f"{label}: reused the finished run {child_id} of {what}")
         spent(earlier.usage)
         return dict(earlier.outputs)
     if services.remote is not None:
@@ -76,9 +75,12 @@ async def run_child_workflow(
             # a child waits for approvals as its parent does: the parent's handle answers them
             # (decide() routes there); a suspending parent's child stops as 'waiting' instead
             suspend_on_wait=parent.options.suspend_on_wait,
+            validated=inline,  # a body was validated with the file that holds it
+            split_bodies=not inline,
+            loop_index=int(inputs.get(INDEX_INPUT, 0)) if inline else 0,  # loop.index0 in a body: the item's
         )
     except (InvalidWorkflowError, RunInputError) as exc:
-        raise NodeFailure(f"workflow '{ref}' cannot run: {exc}") from exc
+        raise NodeFailure(f"{what} cannot run: {exc}") from exc
     parent.children[child_id] = handle
     if parent.is_paused:
         handle.pause()
@@ -93,13 +95,22 @@ async def run_child_workflow(
     spent(result.usage)
     if result.status == "waiting":
         raise NodeFailure(
-            f"{label}: workflow '{ref}' stopped at approval node(s) {', '.join(result.waiting)}; a run that "
+            f"{label}: {what} stopped at approval node(s) {', '.join(result.waiting)}; a run that "
             "suspends cannot keep a sub-workflow waiting, so decide them in advance (`flowdesk run --approve NODE`)"
         )
     if result.status != "succeeded":
         reason = result.error.message if result.error else result.status
-        raise NodeFailure(f"{label}: workflow '{ref}' {result.status}: {reason}")
+        raise NodeFailure(f"{label}: {what} {result.status}: {reason}")
     return result.outputs
+
+
+def _resolve(services: EngineServices, ref: str) -> Workflow:
+    if services.workflows is None:
+        raise NodeFailure(f"cannot find workflow '{ref}': no workflow library or folder is available to this run")
+    try:
+        return services.workflows.resolve(ref)
+    except (KeyError, LookupError, OSError, ValueError) as exc:
+        raise NodeFailure(f"cannot load workflow '{ref}': {exc}") from exc
 
 
 def _earlier(

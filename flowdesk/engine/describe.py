@@ -69,7 +69,7 @@ def describe(e: Event | EventsDropped) -> str | None:
         case "node_waiting":
             return f"waiting for approval: {e.message}"
         case "node_cancelled":
-            return "cancelled"
+            return f"cancelled: {e.reason}" if e.reason else "cancelled"
         case "node_log":
             return f"{e.level}: {e.message}"
         case "node_progress":

@@ -129,6 +129,8 @@ class RunFinished(_Event):
     duration_s: float = 0.0
     usage: Usage = NO_USAGE
     node_counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the run's result must say although it succeeded: loops that stopped at their limit."""
     type: Literal["run_finished"] = "run_finished"
 
 
@@ -206,6 +208,8 @@ class NodeWaiting(_NodeEvent):
 @_event
 class NodeCancelled(_NodeEvent):
     attempt: int = 1
+    reason: str = ""
+    """Why, when the run goes on without it (a branch that lost a race); empty when the run stopped."""
     type: Literal["node_cancelled"] = "node_cancelled"
 
 

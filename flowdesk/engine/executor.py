@@ -60,11 +60,12 @@ class Run:
         self.run_id = options.run_id
         self.bus, self.journal = bus, journal
         self.outlet = EventOutlet(bus, journal)
-        self.state = state = RunState(plan, options.inputs, options.prior)
+        self.state = state = RunState(plan, options.inputs, options.prior, options.loop_index)
         self.status, self.iteration, self.arrived = state.status, state.iteration, state.arrived
         self.loop_pass = state.loop_pass
         self._now: Callable[[], float] = services.clock.wall
         self.step = Transitions(state, self.outlet, self.run_id, self._now, services.sandbox, self._stop)
+        self.step.abort = self._abort_node
         self._child_runner = child_runner
         self._ready = state.ready
         self._limit = plan.workflow.settings.max_concurrency
@@ -110,6 +111,9 @@ class Run:
 
     def set_run_output(self, name: str, value: Any) -> None:
         self.state.outputs[name] = value
+
+    def add_run_warning(self, message: str) -> None:
+        self.state.warnings.append(message)
 
     async def run_child(
         self, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str,
@@ -163,7 +167,8 @@ class Run:
         state = self.state
         self.outlet.emit(
             RunFinished(run_id=self.run_id, ts=self._now(), status=status, outputs=state.outputs, error=self._error,
-                        duration_s=duration, usage=state.usage, node_counts=dict(Counter(self.status)))
+                        duration_s=duration, usage=state.usage, node_counts=dict(Counter(self.status)),
+                        warnings=list(state.warnings))
         )  # fmt: skip
         if self.journal is not None:
             try:
@@ -180,6 +185,7 @@ class Run:
             usage=state.usage, node_status={pn.id: self.status[pn.index] for pn in nodes},
             node_outputs=dict(state.node_outputs), iterations={pn.id: self.iteration[pn.index] for pn in nodes},
             waiting=[pn.id for pn in nodes if self.status[pn.index] == "waiting"] if status == "waiting" else [],
+            warnings=list(state.warnings),
         )  # fmt: skip
 
     def _final_status(self) -> str:
@@ -207,6 +213,8 @@ class Run:
         handed: int | None = None
         while ready and not self._paused and self._stopping is None and len(self._tasks) < limit:
             i = ready.popleft()
+            if self.status[i] != "queued":  # cancelled while it waited (a branch that lost a race)
+                continue
             if self._resolves_some and self._resolve_without_running(i):
                 if self.journal is not None and ready:
                     self._start_commit()  # its successors wait for the commit, as after a real run
@@ -251,6 +259,13 @@ class Run:
             # node was a tenth of the scheduling cost of a run of quick nodes)
             task.add_done_callback(functools.partial(self._cancelled_before_start, i))
 
+    def _abort_node(self, i: int) -> None:
+        """Cancel node ``i``'s task, already accounted for by the transitions (a lost race)."""
+        task = self._tasks.pop(i, None)
+        self._waiting.pop(i, None)
+        if task is not None:
+            task.cancel()
+
     def _cancelled_before_start(self, i: int, task: asyncio.Task[None]) -> None:
         if self._tasks.get(i) is task:
             del self._tasks[i]
@@ -279,8 +294,9 @@ class Run:
                 # no copy: arrived[i] is replaced, never mutated, once the node has started (see _reset_body)
                 outcome = await run_attempts(self, pn, self.iteration[i], self.arrived[i])
             except asyncio.CancelledError:
-                self._tasks.pop(i, None)
-                self.step.cancelled(i, suspending=self._stopping == "waiting")
+                if self._tasks.get(i) is task:  # else a race cancelled it, and said so
+                    del self._tasks[i]
+                    self.step.cancelled(i, suspending=self._stopping == "waiting")
                 self._pump()
                 raise
             except Exception as exc:
@@ -426,7 +442,7 @@ class Run:
             return await future
         finally:
             self._waiting.pop(i, None)
-            if self._stopping is None:
+            if self._stopping is None and self.status[i] == "waiting":  # not if a race cancelled it
                 self.status[i] = "running"
 
     def decide(self, node_id: str, approved: bool, comment: str = "") -> bool:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from flowdesk.engine.breaker import GuardedProvider, credential_key, host_key, status_failed
 from flowdesk.engine.events import NO_USAGE, LLMDelta, NodeLog, NodeProgress, Usage
+from flowdesk.engine.inline_bodies import INLINE_BODY
 from flowdesk.engine.outlet import EventOutlet
 from flowdesk.engine.plan import PlanNode
 from flowdesk.engine.scope import NodesScope, template_scope
@@ -46,6 +47,8 @@ class NodeHost(Protocol):
         """The workflow's settings (the circuit breaker's are read per call)."""
 
     def set_run_output(self, name: str, value: Any) -> None: ...
+
+    def add_run_warning(self, message: str) -> None: ...
 
     async def wait_for_approval(self, i: int, message: str) -> tuple[bool, str]: ...
 
@@ -165,6 +168,16 @@ class RunNodeContext:
         """A child run; what it spends counts as this node's usage (a map's items add up)."""
         return await self._run.run_child(self._pn, self.iteration, self.attempt, ref, dict(inputs), label,
                                          self._child_spent)  # fmt: skip
+
+    async def run_body(self, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
+        """This for_each node's inline body, run once as a child (engine/inline_bodies.py), which reads
+        this run's inputs as its own (``run.inputs`` means the same inside a body and out of it)."""
+        return await self.run_workflow(INLINE_BODY, {**self._run.run_inputs, **inputs}, label=label)
+
+    def report_limit(self, message: str) -> None:
+        """A loop stopped at its limit: a warning on the node, and one in the run's result."""
+        self.log(message, "warning")
+        self._run.add_run_warning(f"'{self._pn.node.title}': {message}")
 
     def _child_spent(self, usage: Usage) -> None:
         self.usage = self.usage + usage

@@ -69,6 +69,12 @@ class Plan:
         self._bodies: dict[int, frozenset[int]] = {}
         self._nested: dict[int, frozenset[int]] = {}
         self.has_pins = any(pn.node.pinned is not None for pn in self.nodes)
+        self.bodies: dict[str, Workflow] = {}
+        """The inline loop bodies of its for_each nodes, by node id (engine/inline_bodies.py)."""
+        self.fires_after: list[int] = [
+            pn.spec.fires_after(pn.config) if pn.spec.fires_after is not None else 0 for pn in self.nodes
+        ]
+        """Per node: arrived values that make it run before all its inputs are in (a racing merge), else 0."""
 
     def _add_nodes(self, workflow: Workflow, catalog: Catalog) -> None:
         """The nodes that run, by index; a kind's default config is parsed once (configs are never mutated)."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from flowdesk.engine.describe import describe, level_of
 from flowdesk.engine.events import Event, EventsDropped, NodeState, RunPhase
+from flowdesk.model.bodies import brackets_of
 
 __all__ = ["FINISHED_NODE", "AttemptSpan", "LogLine", "NodeState", "NodeView", "PassView", "RunPhase", "RunView"]
 
@@ -39,6 +40,11 @@ _STATE_OF_EVENT: dict[str, NodeState] = {
 }
 
 
+_BODY_ORDER = (
+    NodeState.RUNNING, NodeState.WAITING, NodeState.QUEUED, NodeState.FAILED, NodeState.CANCELLED,
+    NodeState.INTERRUPTED, NodeState.SUCCEEDED, NodeState.SKIPPED, NodeState.NOT_RUN,
+)  # fmt: skip
+"""Which state a body node shows when its items are in several (the first one any item is in)."""
 _REUSED = frozenset({NodeState.SUCCEEDED, NodeState.SKIPPED})
 """Pass states a resume reuses instead of running the node again."""
 
@@ -127,6 +133,13 @@ class RunView:
     """Lines that went from the front of ``lines`` beyond MAX_LINES."""
     children: dict[str, str] = field(default_factory=dict)
     """Sub-runs (map items, sub-workflows) started by this run: child run id -> the node of this run."""
+    warnings: list[str] = field(default_factory=list)
+    """What the finished run says although it succeeded (loops that stopped at their limit)."""
+    workflow_id: str = ""
+    _bodies: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Sub-runs that are for_each items of this run -> the (for_each, collect) bracketing their body."""
+    _body_items: dict[str, dict[str, str]] = field(default_factory=dict)
+    """A body node's state in each item's sub-run, by node and then item run (see ``_body_event``)."""
     _open: dict[tuple[str, int, int], AttemptSpan] = field(default_factory=dict)
     _streams: dict[tuple[str, str, int], LogLine] = field(default_factory=dict)
     _changed: set[str] = field(default_factory=set)
@@ -150,7 +163,13 @@ class RunView:
         if run_id != self.run_id:
             if kind == "run_started" and event.parent_run_id in (self.run_id, *self.children):
                 self.children[event.run_id] = self.children.get(event.parent_run_id, event.parent_node_id or "")
+                own = event.parent_run_id == self.run_id
+                brackets = brackets_of(event.workflow_id, self.workflow_id) if own else None
+                if brackets is not None:
+                    self._bodies[event.run_id] = brackets
             elif run_id in self.children:
+                if run_id in self._bodies and kind in _STATE_OF_EVENT:
+                    self._body_event(event, _STATE_OF_EVENT[kind])
                 self._line(event)
             return
         if kind.startswith("run_"):
@@ -178,7 +197,7 @@ class RunView:
     def _apply_run_event(self, event: Any) -> None:
         kind = event.type
         if kind == "run_started":
-            self.status, self.node_count = "running", event.node_count
+            self.status, self.node_count, self.workflow_id = "running", event.node_count, event.workflow_id
             self.started_at = self.started_at or event.ts
             self.finished_at = None
         elif kind == "run_paused":
@@ -192,6 +211,7 @@ class RunView:
 
     def _finish(self, event: Any) -> None:
         self.status, self.finished_at, self.paused_at = event.status, event.ts, None
+        self.warnings = list(event.warnings)
         if event.error is not None:
             self.error, self.error_node = event.error.message, event.error.node_id
         cut = NodeState.INTERRUPTED if event.status == "interrupted" else NodeState.CANCELLED
@@ -211,6 +231,19 @@ class RunView:
             for step in self.passes.values():
                 if step.status == "queued":
                     step.status = "not_run"
+
+    def _body_event(self, event: Any, state: str) -> None:
+        """A node of a for_each's body, in one item's sub-run: the canvas shows the node with all its
+        items at once (running while any item runs it, else the worst end: failed, cancelled,
+        succeeded, skipped). Its passes and attempts stay in the items' own records."""
+        if event.node_id in self._bodies[event.run_id]:  # the brackets are this run's own nodes
+            return
+        items = self._body_items.setdefault(event.node_id, {})
+        items[event.run_id] = "running" if event.type == "node_retrying" else state
+        states = set(items.values())
+        shown = next((s for s in _BODY_ORDER if s in states), state)
+        self._node(event.node_id).status = shown
+        self._changed.add(event.node_id)
 
     def _apply_node_event(self, event: Any, state: str) -> None:
         node_id, kind = event.node_id, event.type
@@ -360,4 +393,5 @@ class RunView:
             "spans": [(s.node_id, s.iteration, s.attempt, s.start, s.end, s.status, s.source) for s in self.spans],
             "lines": [(x.ts, x.node_id, x.label, x.level, x.text, x.kind) for x in self.lines],
             "children": dict(self.children),
+            "warnings": list(self.warnings),
         }

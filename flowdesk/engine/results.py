@@ -71,6 +71,8 @@ class RunOptions:
     parent_run_id: str | None = None
     parent_node_id: str | None = None
     depth: int = 0
+    loop_index: int = 0
+    """``loop.index0`` of every node outside the run's own loops: a for_each item's index in its body run."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class RunResult:
     node_outputs: dict[str, dict[str, Any]]
     iterations: dict[str, int]
     waiting: list[str]
+    warnings: list[str] = field(default_factory=list)
+    """Loops that stopped at their limit (issue 16.5), said in the run's result as well as on the node."""
 
     @property
     def ok(self) -> bool:

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from flowdesk.engine.events import Usage
 from flowdesk.engine.results import PriorOutcome, RecordedResults, StepKey
+from flowdesk.model.bodies import find_bodies, has_bodies
+from flowdesk.model.kinds import Catalog
 from flowdesk.model.workflow import Node, Workflow
 
 
@@ -87,8 +89,11 @@ def own_definition(node: Node) -> str:
     return json.dumps([node.kind, node.config, node.on_error, pinned], sort_keys=True, separators=(",", ":"))
 
 
-def _dependencies(workflow: Workflow) -> dict[str, set[str]]:
-    """Each node's direct dependencies: the sources of its edges (loop edges too) and the nodes it names."""
+def _dependencies(workflow: Workflow, bodies: Mapping[str, frozenset[str]] | None = None) -> dict[str, set[str]]:
+    """Each node's direct dependencies: the sources of its edges (loop edges too) and the nodes it names.
+
+    A for_each's result is made by its body's nodes (``bodies``: for_each id -> body node ids), so it
+    depends on them as well: with the body, it forms one cycle, hashed as one (a loop's rule)."""
     ids = {n.id for n in workflow.nodes}
     deps: dict[str, set[str]] = {n.id: set() for n in workflow.nodes}
     for edge in workflow.edges:
@@ -100,10 +105,14 @@ def _dependencies(workflow: Workflow) -> dict[str, set[str]]:
             named = match.group(1) or match.group(2)
             if named in ids and named != node.id:
                 deps[node.id].add(named)
+    for opener, members in (bodies or {}).items():
+        deps[opener] |= members & ids
     return deps
 
 
-def definition_hashes(workflow: Workflow, salt: str = "") -> dict[str, str]:
+def definition_hashes(
+    workflow: Workflow, salt: str = "", bodies: Mapping[str, frozenset[str]] | None = None
+) -> dict[str, str]:
     """A content hash per node of its own definition chained over everything it depends on (Merkle-style).
 
     Equal hashes in two versions of a workflow mean the node would compute the same result from the
@@ -113,7 +122,7 @@ def definition_hashes(workflow: Workflow, salt: str = "") -> dict[str, str]:
     """
     import networkx as nx  # only a re-run needs it; too slow an import for the app's start
 
-    deps = _dependencies(workflow)
+    deps = _dependencies(workflow, bodies)
     graph = nx.DiGraph()
     graph.add_nodes_from(deps)
     graph.add_edges_from((source, target) for target, sources in deps.items() for source in sources)
@@ -136,7 +145,7 @@ def definition_hashes(workflow: Workflow, salt: str = "") -> dict[str, str]:
 
 def rerun_plan(
     current: Workflow, recorded: Workflow, results: RecordedResults, *, from_node: str,
-    inputs_now: Mapping[str, Any], inputs_then: Mapping[str, Any],
+    inputs_now: Mapping[str, Any], inputs_then: Mapping[str, Any], catalog: Catalog | None = None,
 ) -> RerunPlan:  # fmt: skip
     """What re-running ``current`` from ``from_node`` reuses of a run of ``recorded`` (its ``results``).
 
@@ -145,8 +154,11 @@ def rerun_plan(
     """
     if current.node(from_node) is None:
         raise KeyError(f"there is no node '{from_node}' in this workflow")
-    now = definition_hashes(current, _salt(inputs_now))
-    then = definition_hashes(recorded, _salt(inputs_then))
+    bodies_now, bodies_then = _loop_bodies(current, catalog), _loop_bodies(recorded, catalog)
+    now = definition_hashes(current, _salt(inputs_now), bodies_now)
+    then = definition_hashes(recorded, _salt(inputs_then), bodies_then)
+    # a body node runs only inside its for_each: re-running from it re-runs the whole loop
+    from_node = next((opener for opener, members in bodies_now.items() if from_node in members), from_node)
     redone = downstream_of(current, from_node)
     same = {nid for nid, digest in now.items() if nid not in redone and then.get(nid) == digest}
     prior = finished_outcomes(results, set(now) - same)
@@ -154,6 +166,13 @@ def rerun_plan(
     finished_then = {key[0] for key, (status, _) in results.items() if status in ("succeeded", "skipped")}
     changed = tuple(sorted(nid for nid in now if nid not in redone and nid not in same and nid in finished_then))
     return RerunPlan(prior, reused, changed)
+
+
+def _loop_bodies(workflow: Workflow, catalog: Catalog | None) -> dict[str, frozenset[str]]:
+    """Each for_each's body nodes (model/bodies.py); none without a catalog to tell the kinds."""
+    if catalog is None or not has_bodies(workflow, catalog):
+        return {}
+    return {body.opener: body.nodes for body in find_bodies(workflow, catalog)}
 
 
 def _salt(inputs: Mapping[str, Any]) -> str:

@@ -25,7 +25,9 @@ TERMINAL = frozenset({"succeeded", "failed", "skipped", "cancelled", "not_run"})
 class RunState:
     """Where every node and edge of one run stands."""
 
-    def __init__(self, plan: Plan, inputs: Mapping[str, Any], prior: Mapping[StepKey, PriorOutcome]) -> None:
+    def __init__(
+        self, plan: Plan, inputs: Mapping[str, Any], prior: Mapping[StepKey, PriorOutcome], loop_index: int = 0
+    ) -> None:
         self.plan = plan
         self.inputs: dict[str, Any] = dict(inputs)
         self.outputs: dict[str, Any] = {}
@@ -34,7 +36,7 @@ class RunState:
         n = len(plan.nodes)
         self.status: list[str] = ["idle"] * n
         self.iteration: list[int] = [0] * n  # each node's pass over the whole run: with it, its record's key
-        self.loop_pass: list[int] = [0] * n
+        self.loop_pass: list[int] = [loop_index] * n
         """Each node's pass of the innermost loop around it (``loop.index0``): restarts with an enclosing pass."""
         self.remaining: list[int] = [len(pn.in_edges) for pn in plan.nodes]
         self.skipped_in: list[int] = [0] * n
@@ -48,6 +50,8 @@ class RunState:
         self.pending_loops: list[tuple[int, Any, bool]] = []
         """Loop edges that sent a value back: (edge, value, whether the result sending it was restored)."""
         self.usage: Usage = NO_USAGE
+        self.warnings: list[str] = []
+        """Loops that stopped at their limit, for the run's result (RunFinished.warnings)."""
         self.prior = prior
         self.nodes_scope = NodesScope(self.node_outputs, plan.by_id, self.status, self.skip_reason)
 

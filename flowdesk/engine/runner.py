@@ -17,11 +17,13 @@ from typing import Any
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.children import run_child_workflow
 from flowdesk.engine.executor import Run
+from flowdesk.engine.inline_bodies import split_bodies as split_inline_bodies
 from flowdesk.engine.journal import RunJournal
 from flowdesk.engine.plan import Plan
 from flowdesk.engine.results import InvalidWorkflowError, PriorOutcome, RunInputError, RunOptions, RunResult
 from flowdesk.engine.run_inputs import prepare_inputs
 from flowdesk.engine.services import EngineServices
+from flowdesk.model.bodies import has_bodies
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.validation import Problem, has_errors, validate
 
@@ -119,6 +121,8 @@ def start_run(
     depth: int = 0,
     validated: bool = False,
     inputs_from_text: bool = False,
+    split_bodies: bool = True,
+    loop_index: int = 0,
 ) -> RunHandle:
     """Check and start a run on the running event loop; returns its handle at once."""
     if not validated:
@@ -133,9 +137,15 @@ def start_run(
         parent_run_id=parent_run_id,
         parent_node_id=parent_node_id,
         depth=depth,
+        loop_index=loop_index,
     )
     child_runner = functools.partial(run_child_workflow, start_run=start_run)
-    run = Run(Plan(workflow, catalog), catalog, services, options, bus, journal, child_runner)
+    bodies: dict[str, Workflow] = {}
+    if split_bodies and has_bodies(workflow, catalog):  # for_each bodies run per item (inline_bodies.py)
+        workflow, bodies = split_inline_bodies(workflow, catalog)
+    plan = Plan(workflow, catalog)
+    plan.bodies = bodies
+    run = Run(plan, catalog, services, options, bus, journal, child_runner)
     task = asyncio.get_running_loop().create_task(run.execute())
     return RunHandle(run, task)
 

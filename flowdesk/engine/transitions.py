@@ -34,7 +34,8 @@ from flowdesk.engine.events import (
     NodeSucceeded,
 )
 from flowdesk.engine.outlet import EventOutlet
-from flowdesk.engine.run_state import ACTIVE, DELIVERED, NOT_STARTED, SKIPPED, UNRESOLVED, RunState
+from flowdesk.engine.races import RaceFeeders, lost_race_reason
+from flowdesk.engine.run_state import ACTIVE, DELIVERED, NOT_STARTED, SKIPPED, TERMINAL, UNRESOLVED, RunState
 from flowdesk.engine.sandbox import Sandbox
 from flowdesk.engine.scope import template_scope
 from flowdesk.model.kinds import ERROR_PORT
@@ -61,6 +62,9 @@ class Transitions:
         self.status, self.iteration, self.arrived = state.status, state.iteration, state.arrived
         self.remaining, self.skipped_in, self.skip_reason = state.remaining, state.skipped_in, state.skip_reason
         self.edge_state, self.edge_value, self.ready = state.edge_state, state.edge_value, state.ready
+        self.race_feeders = RaceFeeders(self.plan)
+        self.abort: Callable[[int], None] = lambda i: None
+        """Cancels node ``i``'s task (set by the executor): a running branch that lost a race."""
 
     # ------------------------------------------------------------ a node's end
     def make_ready(self, i: int) -> None:
@@ -143,6 +147,7 @@ class Transitions:
         if not plan_nodes[start].out_edges:
             return
         edge_state, edge_value, arrived, remaining = self.edge_state, self.edge_value, self.arrived, self.remaining
+        fires_after = plan.fires_after
         work: list[tuple[int, Mapping[str, Any] | None]] = [(start, fired)]
         while work:
             i, out = work.pop()
@@ -150,7 +155,10 @@ class Transitions:
                 t, port = targets[e], source_ports[e]
                 if out is not None and port in out:
                     edge_state[e] = DELIVERED
-                    edge_value[e] = arrived[t][target_ports[e]] = out[port]
+                    if fires_after[t] and self.status[t] != "idle":  # a race already decided: too late
+                        edge_value[e] = out[port]
+                    else:
+                        edge_value[e] = arrived[t][target_ports[e]] = out[port]
                 else:
                     edge_state[e] = SKIPPED
                     self.skipped_in[t] += 1
@@ -159,6 +167,8 @@ class Transitions:
                         self.skip_reason[t] = f"no value arrived on '{target_ports[e]}' ('{title}'.{port} did not fire)"
                 remaining[t] -= 1
                 if remaining[t] == 0:
+                    if self.status[t] != "idle":  # a racing merge that went on, or a feeder it cancelled
+                        continue
                     if self.should_skip(t):
                         self.status[t] = "skipped"
                         if self.outlet.listening:
@@ -170,6 +180,26 @@ class Transitions:
                         work.append((t, None))
                     else:
                         self.make_ready(t)
+                elif fires_after[t] and len(arrived[t]) >= fires_after[t] and self.status[t] == "idle":
+                    self.make_ready(t)
+                    self.decide_race(t)
+
+    def decide_race(self, merge: int) -> None:
+        """``merge`` goes on with the values in: cancel the branches still running toward it (races.py)."""
+        plan, status = self.plan, self.status
+        pn = plan.nodes[merge]
+        reason = lost_race_reason(pn.node.title, pn.id, plan.fires_after[merge])
+        losers = [n for n in self.race_feeders.of(merge) if status[n] not in TERMINAL]
+        for n in losers:
+            running = status[n] in ("running", "waiting")
+            status[n] = "cancelled"
+            if running:
+                self.abort(n)
+            if self.outlet.listening:
+                self.emit(NodeCancelled(run_id=self.run_id, ts=self.now(), node_id=plan.nodes[n].id,
+                                        iteration=self.iteration[n], reason=reason))  # fmt: skip
+        for n in losers:
+            self.propagate(n, None)
 
     def should_skip(self, t: int) -> bool:
         if self.plan.nodes[t].spec.joins:
@@ -225,13 +255,11 @@ class Transitions:
                     self.log(edge.source, "info", f"loop edge {edge.id}: 'until' is true, the loop ends")
                 return
         if done + 1 >= edge.loop.max_iterations:
+            limit = edge.loop.max_iterations
+            message = f"loop edge {edge.id} reached its maximum of {limit} iterations; the loop ends"
             if not restored:
-                limit = edge.loop.max_iterations
-                self.log(
-                    edge.source,
-                    "warning",
-                    f"loop edge {edge.id} reached its maximum of {limit} iterations; the loop ends",
-                )
+                self.log(edge.source, "warning", message)
+            state.warnings.append(f"'{self.plan.nodes[edge.source].node.title}': {message}")
             return
         state.loop_count[e] = done + 1
         self._reset_body(e, value)

@@ -81,6 +81,12 @@ class KindSpec:
     joins: bool = False
     """Runs on the inputs that arrived, skipped only when all were skipped (merge); other kinds are
     skipped as soon as any input was."""
+    body: Literal["opens", "closes"] | None = None
+    """Brackets an inline loop body: 'opens' (for_each) and 'closes' (collect); model/bodies.py."""
+    fires_after: Callable[[BaseModel], int] | None = None
+    """For a join that races its inputs (merge 'first' / 'count'): how many arrived values make it
+    run at once, from its parsed config (0: it waits for every input). The engine then cancels the
+    branches still running toward it (docs/architecture.md §3, races)."""
     sources: SourcesFn | None = None
     """The templates and expressions in a node's (raw) config, so mistakes in them are found while
     typing, not at run time. Kinds without any leave it None."""

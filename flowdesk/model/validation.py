@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
+from flowdesk.model.bodies import body_problems
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.problems import Problem, Severity, has_errors, sort_key
 from flowdesk.model.validation_config import config_problems
@@ -37,6 +38,8 @@ CODES: dict[str, str] = {
     "duplicate-edge-id": "two or more edges share an id",
     "unknown-kind": "the node's kind is not installed (a placeholder); an error only for a run",
     "invalid-config": "a node's config does not pass its kind's config model",
+    "body-not-closed": "a for_each's body does not end in exactly one collect node (or a collect has no for_each)",
+    "body-leaks": "an edge crosses a for_each's body other than through the for_each and its collect",
     "dangling-edge": "an edge's source or target node does not exist",
     "unknown-port": "an edge names a port its node does not have",
     "port-direction": "an edge starts at an input port or ends at an output port",
@@ -65,6 +68,7 @@ CODES: dict[str, str] = {
 
 Rule = Callable[[ValidationContext], Iterator[Problem]]
 RULES: tuple[Rule, ...] = (
+    body_problems,
     duplicate_ids,
     unknown_kinds,
     config_problems,

@@ -68,6 +68,14 @@ class NodeContext(Protocol):
         """Run another workflow (by library id/slug or relative path) to completion; its outputs."""
         ...
 
+    async def run_body(self, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
+        """Run this for_each node's inline body (model/bodies.py) once, as a sub-run; its outputs."""
+        ...
+
+    def report_limit(self, message: str) -> None:
+        """Say that a loop stopped at its limit: a warning on the node and in the run's result."""
+        ...
+
     def progress(self, done: int, total: int) -> None:
         """Report progress of a long node (a map's items), shown as "k of n"."""
         ...

@@ -341,7 +341,7 @@ class RunService:
         inputs = prepare_inputs(workflow, {k: v for k, v in recorded_inputs.items() if k in declared})
         plan = rerun_plan(
             workflow, then, self.store.runs.step_results(run.id), from_node=from_node,
-            inputs_now=inputs, inputs_then=recorded_inputs,
+            inputs_now=inputs, inputs_then=recorded_inputs, catalog=self.catalog,
         )  # fmt: skip
         options = dict(run.options)
         reused = set(plan.reused)  # approvals that run again are asked again, not taken from the parent

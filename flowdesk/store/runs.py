@@ -315,7 +315,7 @@ def _step_events(run_id: str, step: StepInfo, *, retried: bool) -> list[Any]:
     elif step.status == "waiting":
         out.append(NodeWaiting(ts=end, **common))
     elif step.status == "cancelled":
-        out.append(NodeCancelled(ts=end, attempt=step.attempt, **common))
+        out.append(NodeCancelled(ts=end, attempt=step.attempt, reason=error.message, **common))
     return out
 
 

@@ -1,5 +1,10 @@
 """Benchmark: reading a workflow file (text -> checked JSON -> pydantic models), old vs new (on demand).
 
+Three readers side by side: "walk" (the first reader: the Python walk over every value), "hooks"
+(the careful path, which every file not taken by the fast path still goes through) and "new"
+(``loads_workflow`` today: a sound current file is parsed by jiter and validated by pydantic in
+Rust, ``model/_fastread.py``, issue 16.7).
+
 The old reader walked every parsed value in pure Python (``_jsoncheck._check_tree``) to refuse what
 ``json`` lets through (duplicate keys, NaN, lone surrogates, deep nesting). The new one notes those
 cases in the C parser's hooks and checks depth over the containers only, running the full walk only
@@ -16,7 +21,7 @@ import time
 from collections.abc import Callable
 
 from flowdesk.model import _jsoncheck
-from flowdesk.model.fileformat import MAX_FILE_BYTES, dumps_workflow, loads_workflow
+from flowdesk.model.fileformat import MAX_FILE_BYTES, _parse, _validate, dumps_workflow, loads_workflow
 from flowdesk.model.workflow import Edge, Node, Position, Workflow
 
 
@@ -45,6 +50,11 @@ def old_read(text: str) -> Workflow:
     return Workflow.model_validate(root)
 
 
+def careful_read(text: str) -> Workflow:
+    """The careful path alone (C parser with hooks, depth over the containers, pydantic on dicts)."""
+    return _validate(Workflow, _parse(text, "bench", "file"), "bench")
+
+
 def best_of(repeat: int, fn: Callable[[], object]) -> float:
     times = []
     for _ in range(repeat):
@@ -59,13 +69,17 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    print(f"{'nodes':>7} {'MB':>6} {'old s':>8} {'new s':>8} {'old/new':>8}")
+    print(f"{'nodes':>7} {'MB':>6} {'walk s':>8} {'hooks s':>8} {'new s':>8} {'walk/new':>9} {'hooks/new':>10}")
     for size in args.sizes:
         text = chain_file(size)
-        assert old_read(text) == loads_workflow(text)
+        assert old_read(text) == careful_read(text) == loads_workflow(text)
         old = best_of(args.repeat, lambda text=text: old_read(text))
+        hooks = best_of(args.repeat, lambda text=text: careful_read(text))
         new = best_of(args.repeat, lambda text=text: loads_workflow(text))
-        print(f"{size:>7} {len(text) / 2**20:>6.1f} {old:>8.3f} {new:>8.3f} {old / new:>7.1f}x")
+        print(
+            f"{size:>7} {len(text) / 2**20:>6.1f} {old:>8.3f} {hooks:>8.3f} {new:>8.3f}"
+            f" {old / new:>8.1f}x {hooks / new:>9.1f}x"
+        )
     return 0
 
 

@@ -23,6 +23,8 @@ DESIGN_KINDS = {
     "switch",
     "merge",
     "map",
+    "for_each",
+    "collect",
     "subworkflow",
     "delay",
     "approval",

@@ -11,6 +11,7 @@ from flowdesk.nodes.kinds.flow import APPROVAL, DELAY, MAP, SUBWORKFLOW
 from flowdesk.nodes.kinds.io import NOTE, OUTPUT, START
 from flowdesk.nodes.kinds.llm import HTTP, LLM, TOOL
 from flowdesk.nodes.kinds.logic import CONDITION, MERGE, SWITCH, TRANSFORM
+from flowdesk.nodes.kinds.loops import COLLECT, FOR_EACH
 
 BUILTIN_KINDS: tuple[KindSpec, ...] = (
     START,
@@ -24,6 +25,8 @@ BUILTIN_KINDS: tuple[KindSpec, ...] = (
     SWITCH,
     MERGE,
     MAP,
+    FOR_EACH,
+    COLLECT,
     SUBWORKFLOW,
     DELAY,
     APPROVAL,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flowdesk.model.ids import is_valid_id
 from flowdesk.model.kinds import KindSpec, NodePorts, PortSpec
@@ -70,10 +70,32 @@ class SwitchConfig(BaseModel):
 
 class MergeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    mode: Literal["all", "first"] = Field(
-        "all", description="'all': a list of the values that arrived, in port order; 'first': the first to arrive."
+    mode: Literal["all", "first", "count"] = Field(
+        "all",
+        description=(
+            "'all': waits for every branch, a list of the values in port order; 'first': a race, the first"
+            " value to arrive (the branches still running are cancelled); 'count': the first 'count' values,"
+            " in the order they arrived (the rest are cancelled)."
+        ),
     )
     inputs: int = Field(2, ge=2, le=32, description="Number of input ports.")
+    count: int = Field(1, ge=1, le=32, description="With mode 'count': how many values to wait for (at most 'inputs').")
+
+    @model_validator(mode="after")
+    def _count_fits(self) -> MergeConfig:
+        if self.mode == "count" and self.count > self.inputs:
+            raise ValueError(f"count {self.count} is more than the {self.inputs} inputs")
+        return self
+
+
+def merge_fires_after(config: BaseModel) -> int:
+    """Values that make a merge run before every branch is in: 1 for 'first', N for 'count', else 0."""
+    assert isinstance(config, MergeConfig)
+    if config.mode == "first":
+        return 1
+    if config.mode == "count":
+        return config.count
+    return 0
 
 
 def _switch_ports(config: BaseModel) -> NodePorts:
@@ -85,7 +107,7 @@ def _switch_ports(config: BaseModel) -> NodePorts:
 def _merge_ports(config: BaseModel) -> NodePorts:
     assert isinstance(config, MergeConfig)
     inputs = tuple(PortSpec(f"in_{i}", ValueType.ANY) for i in range(1, config.inputs + 1))
-    out_type = ValueType.ARRAY if config.mode == "all" else ValueType.ANY
+    out_type = ValueType.ANY if config.mode == "first" else ValueType.ARRAY
     return NodePorts(inputs, (PortSpec("output", out_type),))
 
 
@@ -133,9 +155,13 @@ MERGE = KindSpec(
     name="merge",
     display_name="Merge",
     category="Flow",
-    description="Joins branches: runs on the inputs that arrived; skipped only when all were skipped.",
+    description=(
+        "Joins branches: waits for all, or races them (first / count: runs as soon as enough arrived and"
+        " cancels the rest); skipped only when all were skipped."
+    ),
     icon="merge",
     config_model=MergeConfig,
     ports=_merge_ports,
     joins=True,
+    fires_after=merge_fires_after,
 )

@@ -44,12 +44,16 @@ async def run_switch(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> O
 
 
 async def run_merge(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> Outputs:
-    """'all': the values that arrived, in port order; 'first': the one that arrived first.
+    """'all': the values that arrived, in port order; 'first': the one that arrived first; 'count':
+    the first ``count`` to arrive, in arrival order.
 
-    ``inputs`` keeps arrival order (the executor fills it as values arrive).
+    ``inputs`` keeps arrival order (the engine fills it as values arrive, and stops filling it once
+    a racing merge has fired, docs/architecture.md §3).
     """
     if config.mode == "first":
         return {"output": next(iter(inputs.values()))} if inputs else {}
+    if config.mode == "count":
+        return {"output": list(inputs.values())[: config.count]}
     ordered = [inputs[f"in_{i}"] for i in range(1, config.inputs + 1) if f"in_{i}" in inputs]
     return {"output": ordered}
 
