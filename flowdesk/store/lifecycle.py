@@ -1,0 +1,70 @@
+"""A workflow's lifecycle beyond its versions: publishing the version that runs by default, and tags.
+
+Publishing is separate from saving: the editor saves new versions (drafts) freely, and triggers and
+the API keep running the published one until another is published. A workflow never published
+runs its newest version.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.sqlite import insert
+
+from flowdesk.store.automation_tables import PublicationRow
+from flowdesk.store.database import Database
+from flowdesk.store.workflows import WORKFLOW, NotFoundError, WorkflowLibrary
+
+PUBLICATION = PublicationRow.__table__  # type: ignore[attr-defined]
+TAG_LIMIT = 40
+
+
+def publish(db: Database, workflow_ref: str, version: int | None = None) -> int:
+    """Make ``version`` (default: the newest) the one that runs by default; a draft becomes active.
+
+    Returns the version published. An archived workflow stays archived (publishing does not bring
+    it back to the lists; `flowdesk status SLUG active` does)."""
+    library = WorkflowLibrary(db)
+    info = library.get(workflow_ref)
+    number = version or info.current_version
+    if not 1 <= number <= info.current_version:
+        raise NotFoundError(f"workflow '{info.slug}' has no version {number} (it has 1 to {info.current_version})")
+    with db.write() as conn:
+        stmt = insert(PUBLICATION).values(workflow_id=info.id, version=number, published_at=time.time())
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["workflow_id"],
+                set_={"version": stmt.excluded.version, "published_at": stmt.excluded.published_at},
+            )
+        )
+        if info.status == "draft":
+            conn.execute(update(WORKFLOW).where(WORKFLOW.c.id == info.id).values(status="active"))
+    return number
+
+
+def published_version(db: Database, workflow_id: str) -> int | None:
+    with db.read() as conn:
+        return conn.execute(select(PUBLICATION.c.version).where(PUBLICATION.c.workflow_id == workflow_id)).scalar()
+
+
+def run_version(db: Database, workflow_ref: str) -> int:
+    """The version triggers and the API run when none is asked for: the published one, else the newest."""
+    info = WorkflowLibrary(db).get(workflow_ref)
+    return published_version(db, info.id) or info.current_version
+
+
+def change_tags(
+    db: Database, workflow_ref: str, *, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """Add and remove tags (kept in order, each once); returns the tags now set."""
+    for tag in add:
+        if not tag.strip() or len(tag) > TAG_LIMIT or "," in tag:
+            raise ValueError(f"a tag is 1 to {TAG_LIMIT} characters without a comma, not {tag!r}")
+    info = WorkflowLibrary(db).get(workflow_ref)
+    tags = [t for t in info.tags if t not in remove]
+    tags += [t.strip() for t in add if t.strip() not in tags]
+    with db.write() as conn:
+        conn.execute(update(WORKFLOW).where(WORKFLOW.c.id == info.id).values(tags=json.dumps(tags)))
+    return tuple(tags)
