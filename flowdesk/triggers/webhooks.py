@@ -1,5 +1,8 @@
 """Inbound webhooks: ``POST /hooks/{trigger_id}`` starts a run of the trigger's workflow.
 
+FastAPI is imported at the top (not where first used, as elsewhere): it reads the endpoint's
+annotations from this module's globals. Only the service imports this module.
+
 Mounted without the API's bearer token: each webhook has its own secret, sent as it is in
 ``X-Flowdesk-Secret`` or as an ``X-Hub-Signature-256`` HMAC of the body (as GitHub signs). The JSON
 body becomes the run's inputs (see ``inputs.body_inputs``). Answers are JSON, never a traceback:
@@ -14,6 +17,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
 from flowdesk.store.lifecycle import run_version
 from flowdesk.store.triggers import TriggerStore
 from flowdesk.store.workflows import NotFoundError
@@ -22,8 +28,6 @@ from flowdesk.triggers.secrets import WebhookSecrets, check_call
 from flowdesk.triggers.submit import SubmitRun, TriggerRefused
 
 if TYPE_CHECKING:
-    from fastapi import APIRouter
-
     from flowdesk.store.store import Store
 
 HOOK_PATH = "/hooks/{trigger_id}"
@@ -34,9 +38,7 @@ def hook_url(base: str, trigger_id: str) -> str:
     return base.rstrip("/") + HOOK_PATH.format(trigger_id=trigger_id)
 
 
-def _problem(status: int, detail: str, problems: list[tuple[str, str]] | None = None) -> Any:
-    from fastapi.responses import JSONResponse
-
+def _problem(status: int, detail: str, problems: list[tuple[str, str]] | None = None) -> JSONResponse:
     content: dict[str, Any] = {"detail": detail}
     if problems:
         content["problems"] = [{"where": where, "message": what} for where, what in problems]
@@ -56,8 +58,6 @@ def _json_body(raw: bytes) -> Any:
 
 
 def hooks_router(store: Store, submit: SubmitRun, *, secrets: WebhookSecrets | None = None) -> APIRouter:
-    from fastapi import APIRouter, Request
-
     router = APIRouter(tags=["webhooks"])
     triggers = TriggerStore(store.db)
     kept = secrets or WebhookSecrets()
