@@ -6,9 +6,6 @@ opens the prompt -> LLM example (offline model, no key needed) and starts it at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -21,30 +18,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.paths import examples_dir
+from flowdesk.store.templates import Template, list_templates
 
 FIRST_EXAMPLE = "ask_llm.json"
 
 
-@dataclass(frozen=True)
-class Template:
-    path: Path
-    name: str
-    description: str
-    nodes: int
-
-
 def templates() -> list[Template]:
-    """The shipped examples, by name (a broken one is left out rather than breaking the list)."""
-    found = []
-    for path in sorted(examples_dir().glob("*.json")):
-        try:
-            workflow = read_workflow(path)
-        except WorkflowFileError:
-            continue
-        found.append(Template(path, workflow.name, workflow.description, len(workflow.nodes)))
-    return sorted(found, key=lambda t: t.name.lower())
+    """The shipped examples and the user's own templates, by name."""
+    return list_templates()
 
 
 CARD = QSize(232, 128)
