@@ -64,7 +64,9 @@ def change_tags(
             raise ValueError(f"a tag is 1 to {TAG_LIMIT} characters without a comma, not {tag!r}")
     info = WorkflowLibrary(db).get(workflow_ref)
     tags = [t for t in info.tags if t not in remove]
-    tags += [t.strip() for t in add if t.strip() not in tags]
+    for tag in (t.strip() for t in add):
+        if tag not in tags:
+            tags.append(tag)
     with db.write() as conn:
         conn.execute(update(WORKFLOW).where(WORKFLOW.c.id == info.id).values(tags=json.dumps(tags)))
     return tuple(tags)
