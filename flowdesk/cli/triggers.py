@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from flowdesk.store.database import Database
     from flowdesk.store.triggers import TriggerInfo
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8765"
+DEFAULT_BASE_URL = "http://127.0.0.1:8765"  # flowdesk.triggers.manage.DEFAULT_SERVICE_URL (not imported at start)
 
 
 def register(commands: Any) -> None:
@@ -112,8 +112,7 @@ def _config(args: argparse.Namespace, db: Database) -> tuple[str, dict[str, Any]
 
 
 def handle_add(args: argparse.Namespace) -> int:
-    from flowdesk.triggers.manage import add_trigger, describe
-    from flowdesk.triggers.webhooks import hook_url
+    from flowdesk.triggers.manage import add_trigger, describe, hook_url
 
     with open_library(args) as store:
         info = store.workflows.get(args.workflow)
@@ -126,7 +125,7 @@ def handle_add(args: argparse.Namespace) -> int:
     trigger = added.trigger
     out: dict[str, Any] = {"id": trigger.id, "workflow": info.slug, "kind": kind, "config": config, "when": words}
     if kind == "webhook":
-        out |= {"url": hook_url(args.url, trigger.id), "secret": added.secret}
+        out |= {"url": hook_url(trigger.id, args.url), "secret": added.secret}
     if args.json:
         print_json(out)
         return 0

@@ -18,6 +18,14 @@ from flowdesk.triggers.schedule import check_cron, check_interval, describe_inte
 from flowdesk.triggers.secrets import WebhookSecrets
 
 AFTER_STATUSES = ("succeeded", "failed", "cancelled", "interrupted", "any")
+DEFAULT_SERVICE_URL = "http://127.0.0.1:8765"
+"""Where `flowdesk serve` listens unless told otherwise: the base of a webhook's URL."""
+HOOK_PATH = "/hooks/{trigger_id}"
+
+
+def hook_url(trigger_id: str, base: str = DEFAULT_SERVICE_URL) -> str:
+    """The address to give the sending program, e.g. http://127.0.0.1:8765/hooks/tr_..."""
+    return base.rstrip("/") + HOOK_PATH.format(trigger_id=trigger_id)
 
 
 @dataclass(frozen=True)

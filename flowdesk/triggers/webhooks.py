@@ -24,19 +24,12 @@ from flowdesk.store.lifecycle import run_version
 from flowdesk.store.triggers import TriggerStore
 from flowdesk.store.workflows import NotFoundError
 from flowdesk.triggers.inputs import body_inputs
+from flowdesk.triggers.manage import HOOK_PATH
 from flowdesk.triggers.secrets import WebhookSecrets, check_call
 from flowdesk.triggers.submit import SubmitRun, TriggerRefused
 
 if TYPE_CHECKING:
     from flowdesk.store.store import Store
-
-HOOK_PATH = "/hooks/{trigger_id}"
-
-
-def hook_url(base: str, trigger_id: str) -> str:
-    """The address to give the sending program, e.g. http://127.0.0.1:8765/hooks/tr_..."""
-    return base.rstrip("/") + HOOK_PATH.format(trigger_id=trigger_id)
-
 
 def _problem(status: int, detail: str, problems: list[tuple[str, str]] | None = None) -> JSONResponse:
     content: dict[str, Any] = {"detail": detail}

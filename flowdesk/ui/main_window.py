@@ -66,6 +66,7 @@ from flowdesk.ui.session import WindowSession
 from flowdesk.ui.settings_dialog import open_settings
 from flowdesk.ui.start_inputs import follow_start_inputs
 from flowdesk.ui.theming import ThemeSwitcher
+from flowdesk.ui.triggers_tab import install as install_triggers_tab
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,7 @@ class MainWindow(FollowsDocument, QMainWindow):
         self._docks["log"].raise_()
         self.problems_changed.connect(self.runs.update_actions)  # Run is off, with the reason, while invalid
         self.session = WindowSession(self, self._canvas_holder)  # autosave, recovery, recent, welcome
+        self.triggers_tab = install_triggers_tab(self)  # the inspector's Triggers tab (triggers_tab.py)
         self.statusBar().showMessage(f"Library: {store.path}", 5000)
         self.resize(1280, 800)
         if QGuiApplication.platformName() == "offscreen":
