@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -110,8 +111,12 @@ class TriggerForm(QWidget):
         self.kind.currentIndexChanged.connect(lambda _i: self.say(""))
         self.cron.textChanged.connect(lambda _t: self.update_preview())
         self.tz.currentTextChanged.connect(lambda _t: self.update_preview())
-        self.update_preview()
         self.say("")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """The preview is made when the form is first seen: croniter stays out of the app's start."""
+        super().showEvent(event)
+        self.update_preview()
 
     def show_workflow(self, workflow_id: str | None) -> None:
         """The form adds to ``workflow_id``; the 'after' list offers every other library workflow."""
