@@ -144,6 +144,8 @@ def handle_duplicate(args: argparse.Namespace) -> int:
 
 
 def handle_delete(args: argparse.Namespace) -> int:
+    from flowdesk.triggers.manage import forget_secrets
+
     with open_library(args) as store:
         info = store.workflows.get(args.ref)
         if not args.yes:
@@ -152,22 +154,10 @@ def handle_delete(args: argparse.Namespace) -> int:
             answer = input(f"delete {info.slug} ({info.name!r}, {info.current_version} version(s))? type its slug: ")
             if answer.strip() != info.slug:
                 raise CliError("not confirmed; nothing was deleted", code=1)
-        _forget_webhook_secrets(store.db, info.id)
+        forget_secrets(store.db, info.id)
         runs = store.workflows.delete(info.id, with_runs=args.with_runs)
     print(f"deleted {info.slug}" + (f" and {runs} run(s)" if args.with_runs else "; its runs stay (`flowdesk runs`)"))
     return 0
-
-
-def _forget_webhook_secrets(db: Any, workflow_id: str) -> None:
-    """The workflow's webhooks go with it (the rows by cascade); their secrets must not stay behind."""
-    from flowdesk.store.triggers import TriggerStore
-    from flowdesk.triggers.secrets import WebhookSecrets
-
-    hooks = TriggerStore(db).list(workflow_id, kind="webhook")
-    if hooks:
-        kept = WebhookSecrets()
-        for hook in hooks:
-            kept.delete(hook.id)
 
 
 def handle_templates(args: argparse.Namespace) -> int:

@@ -84,6 +84,15 @@ def remove_trigger(db: Database, trigger_id: str, *, secrets: WebhookSecrets | N
     return removed
 
 
+def forget_secrets(db: Database, workflow_id: str, *, secrets: WebhookSecrets | None = None) -> None:
+    """Before a workflow is deleted: its webhooks' rows go by cascade, their secrets must not stay behind."""
+    hooks = TriggerStore(db).list(workflow_id, kind="webhook")
+    if hooks:
+        kept = secrets or WebhookSecrets()
+        for hook in hooks:
+            kept.delete(hook.id)
+
+
 def describe(trigger: TriggerInfo, db: Database | None = None, *, now: float | None = None) -> str:
     """One line saying what the trigger waits for, in plain words."""
     config = trigger.config

@@ -37,7 +37,8 @@ def _card(template: Template) -> QWidget:
     """A card for ``template``; clicks go through to the list (which selects and opens it)."""
     card = QWidget()
     card.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-    title = QLabel(f"<b>{template.name}</b><br><small>{template.nodes} nodes</small>")
+    yours = "" if template.builtin else " · your template"
+    title = QLabel(f"<b>{template.name}</b><br><small>{template.nodes} nodes{yours}</small>")
     text = QLabel(template.description)
     text.setWordWrap(True)
     text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -70,15 +71,7 @@ class WelcomeView(QWidget):
         self.list.setMovement(QListView.Movement.Static)
         self.list.setSpacing(6)
         self.list.setSelectionRectVisible(False)
-        for template in templates():
-            item = QListWidgetItem()
-            item.setData(Qt.ItemDataRole.UserRole, str(template.path))
-            item.setToolTip(template.description)
-            item.setSizeHint(CARD)
-            self.list.addItem(item)
-            self.list.setItemWidget(item, _card(template))
-            if template.path.name == FIRST_EXAMPLE:
-                self.list.setCurrentItem(item)
+        self.fill_templates()
         self.list.itemDoubleClicked.connect(lambda item: self.template_chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.run_button = QPushButton("▶  Run an example now")
         self.run_button.setDefault(True)
@@ -107,6 +100,19 @@ class WelcomeView(QWidget):
         outer.addStretch(1)
         outer.addWidget(holder, 4)
         outer.addStretch(1)
+
+    def fill_templates(self) -> None:
+        """The cards, read afresh: a template saved since the view was made is there too."""
+        self.list.clear()
+        for template in templates():
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, str(template.path))
+            item.setToolTip(template.description)
+            item.setSizeHint(CARD)
+            self.list.addItem(item)
+            self.list.setItemWidget(item, _card(template))
+            if template.builtin and template.path.name == FIRST_EXAMPLE:
+                self.list.setCurrentItem(item)
 
     def _open_selected(self) -> None:
         item = self.list.currentItem()
