@@ -107,8 +107,8 @@ def _config(args: argparse.Namespace, db: Database) -> tuple[str, dict[str, Any]
     if args.folder is not None:
         return "folder", manage.folder_config(args.folder, args.file_input, fixed)
     if args.after is not None:
-        return "after", manage.after_config(db, args.after, args.status)
-    return "webhook", manage.webhook_config(_pairs(args.map, "--map", as_json=False))
+        return "after", manage.after_config(db, args.after, args.status, fixed)
+    return "webhook", manage.webhook_config(_pairs(args.map, "--map", as_json=False), fixed)
 
 
 def handle_add(args: argparse.Namespace) -> int:

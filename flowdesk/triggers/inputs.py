@@ -27,13 +27,16 @@ def _pick(body: Any, path: str) -> Any:
     return value
 
 
-def body_inputs(workflow: Workflow, body: Any, mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
+def body_inputs(
+    workflow: Workflow, body: Any, mapping: Mapping[str, str] | None = None, fixed: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """A webhook's JSON body as the run's inputs; TriggerRefused lists every problem, each at its place.
 
     Without ``mapping`` the body is an object of input name -> value, and a name that is not a
     declared input is refused (a typo would otherwise be dropped unseen). With ``mapping`` (input
     name -> dotted path in the body, for payloads another program shapes, e.g. GitHub's) only the
-    mapped paths are read and the rest of the body is ignored.
+    mapped paths are read and the rest of the body is ignored. ``fixed`` (the trigger's own inputs)
+    fill in what the body does not give.
     """
     if not isinstance(body, dict):
         raise TriggerRefused([("body", f"expected a JSON object of run inputs, got {type(body).__name__}")])
@@ -53,6 +56,7 @@ def body_inputs(workflow: Workflow, body: Any, mapping: Mapping[str, str] | None
                 (f"body.{name}", f"not an input of this workflow (its inputs: {', '.join(sorted(declared)) or 'none'})")
             )
         given = {k: v for k, v in body.items() if k in declared}
+    given = {**(fixed or {}), **given}
     problems += _value_problems(workflow, given, prefix="body.")
     if problems:
         raise TriggerRefused(problems)

@@ -52,14 +52,17 @@ def folder_config(path: str | Path, input_name: str = "path", inputs: dict[str, 
     return {"path": str(folder), "input": input_name, **({"inputs": inputs} if inputs else {})}
 
 
-def after_config(db: Database, workflow_ref: str, status: str = "succeeded") -> dict[str, Any]:
+def after_config(
+    db: Database, workflow_ref: str, status: str = "succeeded", inputs: dict[str, Any] | None = None
+) -> dict[str, Any]:
     if status not in AFTER_STATUSES:
         raise ValueError(f"--status is one of {', '.join(AFTER_STATUSES)}, not {status!r}")
-    return {"workflow_id": WorkflowLibrary(db).get(workflow_ref).id, "status": status}
+    found = WorkflowLibrary(db).get(workflow_ref).id
+    return {"workflow_id": found, "status": status, **({"inputs": inputs} if inputs else {})}
 
 
-def webhook_config(mapping: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"map": mapping} if mapping else {}
+def webhook_config(mapping: dict[str, str] | None = None, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {**({"map": mapping} if mapping else {}), **({"inputs": inputs} if inputs else {})}
 
 
 def add_trigger(

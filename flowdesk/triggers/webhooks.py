@@ -31,6 +31,7 @@ from flowdesk.triggers.submit import SubmitRun, TriggerRefused
 if TYPE_CHECKING:
     from flowdesk.store.store import Store
 
+
 def _problem(status: int, detail: str, problems: list[tuple[str, str]] | None = None) -> JSONResponse:
     content: dict[str, Any] = {"detail": detail}
     if problems:
@@ -73,7 +74,8 @@ def hooks_router(store: Store, submit: SubmitRun, *, secrets: WebhookSecrets | N
         try:
             version = run_version(store.db, trigger.workflow_id)
             workflow = store.workflows.load(trigger.workflow_id, version)
-            inputs = body_inputs(workflow, _json_body(raw), trigger.config.get("map") or None)
+            config = trigger.config
+            inputs = body_inputs(workflow, _json_body(raw), config.get("map") or None, config.get("inputs"))
         except TriggerRefused as exc:
             return _problem(400, "the body does not fit the workflow's inputs; nothing was started", exc.problems)
         delivery = request.headers.get("idempotency-key") or request.headers.get("x-github-delivery")

@@ -169,3 +169,12 @@ def test_the_secret_is_kept_out_of_the_library_in_a_private_file_and_goes_with_t
     remove_trigger(store.db, tid, secrets=secrets)
     assert secrets.get(tid) is None
     assert client.post(f"/hooks/{tid}", json={"text": "x"}, headers={"X-Flowdesk-Secret": secret}).status_code == 404
+
+
+def test_the_triggers_fixed_inputs_fill_in_what_the_body_leaves_out(
+    store: Store, echo: str, secrets: WebhookSecrets, client: TestClient, recording: RecordingSubmit
+) -> None:
+    added = add_trigger(store.db, echo, "webhook", {"inputs": {"text": "default", "count": 2}}, secrets=secrets)
+    headers = {"X-Flowdesk-Secret": added.secret or ""}
+    assert client.post(f"/hooks/{added.trigger.id}", json={"count": 5}, headers=headers).status_code == 202
+    assert recording.calls[0]["inputs"] == {"text": "default", "count": 5}
