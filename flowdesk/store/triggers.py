@@ -12,17 +12,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from flowdesk.store.automation_tables import TriggerRow
 from flowdesk.store.database import Database
-from flowdesk.store.tables import WorkflowRow
+from flowdesk.store.tables import RunRow, WorkflowRow
 from flowdesk.store.workflows import NotFoundError, WorkflowLibrary
 
 KINDS = ("cron", "interval", "webhook", "folder", "after")
 
 TRIGGER = TriggerRow.__table__  # type: ignore[attr-defined]
 _WORKFLOW = WorkflowRow.__table__  # type: ignore[attr-defined]
+_RUN = RunRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -123,3 +124,20 @@ class TriggerStore:
                 .where(TRIGGER.c.id == trigger_id)
                 .values(last_fired_at=fired_at, last_run_id=run_id, last_error=error)
             )
+
+    def last_finish(self) -> float:
+        """When the latest run ended (0 for none): where watching for finished runs starts."""
+        with self.db.read() as conn:
+            return float(conn.execute(select(func.max(_RUN.c.finished_at))).scalar() or 0.0)
+
+    def finished_since(self, since: float, workflow_ids: set[str]) -> list[tuple[str, float]]:
+        """(run id, finished at) of the top-level runs of ``workflow_ids`` that ended after ``since``, oldest first."""
+        if not workflow_ids:
+            return []
+        query = (
+            select(_RUN.c.id, _RUN.c.finished_at)
+            .where(_RUN.c.finished_at > since, _RUN.c.kind != "child", _RUN.c.workflow_id.in_(sorted(workflow_ids)))
+            .order_by(_RUN.c.finished_at)
+        )
+        with self.db.read() as conn:
+            return [(r.id, float(r.finished_at)) for r in conn.execute(query).all()]

@@ -57,6 +57,8 @@ class TriggerService:
         self._poll_s = poll_s
         self._folders = FolderWatches(self._file_appeared)
         self._loop_task: asyncio.Task[None] | None = None
+        self._finished_mark: float | None = None
+        """Runs that ended after this (a library time) are looked at for 'after' triggers."""
 
     # ------------------------------------------------------------ running
     async def start(self) -> None:
@@ -97,7 +99,23 @@ class TriggerService:
         self._folders.sync(
             {t.id: Path(t.config["path"]) for t in triggers if t.kind == "folder" and t.can_fire and _is_dir(t)}
         )
+        await self._follow_finished({str(t.config["workflow_id"]) for t in triggers if t.kind == "after"})
         return soonest
+
+    async def _follow_finished(self, sources: set[str]) -> None:
+        """Runs of watched workflows that ended since the last tick, whoever ran them (the app, the CLI).
+
+        The service also calls ``on_run_finished`` for its own runs; the idempotency key of each
+        firing makes hearing of a run twice start one run."""
+        if not sources:  # nothing waits: an after-trigger added later starts from when it is first seen
+            self._finished_mark = None
+            return
+        if self._finished_mark is None:
+            self._finished_mark = self.triggers.last_finish()  # what ended before the service started is past
+            return
+        for run_id, finished_at in self.triggers.finished_since(self._finished_mark, sources):
+            await self.on_run_finished(self.store.runs.get(run_id))
+            self._finished_mark = max(self._finished_mark, finished_at)
 
     async def _fire_slot(self, trigger: TriggerInfo, slot: float) -> None:
         if not trigger.can_fire:  # the slot passes unfired: resuming later does not fire it

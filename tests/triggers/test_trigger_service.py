@@ -208,3 +208,22 @@ def test_a_file_appearing_in_a_watched_folder_starts_one_run_with_its_path(
 
     asyncio.run(scenario())
     assert [c["inputs"] for c in recording.calls] == [{"text": str(inbox / "new.csv")}]
+
+
+def test_after_workflow_also_follows_runs_the_service_did_not_start(store: Store, echo: str) -> None:
+    up = _upstream(store, fail=False)
+    submit = EngineSubmit(store)
+    asyncio.run(submit(up, {"text": "before the service"}))  # ended before it started: not followed
+    trigger = TriggerStore(store.db).add(echo, "after", {"workflow_id": up}).id
+    service = TriggerService(store, submit)
+
+    async def scenario() -> None:
+        await service.tick()
+        await submit(up, {"text": "from the app"})  # a run of another process: nobody calls on_run_finished
+        await service.tick()
+        await service.tick()
+
+    asyncio.run(scenario())
+    runs = store.runs.list(echo)
+    assert len(runs) == 1 and TriggerStore(store.db).get(trigger).last_run_id == runs[0].id
+    assert store.runs.run_values(runs[0].id)[0]["text"] == "from the app"
