@@ -10,13 +10,14 @@ no secret at all; deleting a trigger deletes its secret.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 SECRET_HEADER = "x-flowdesk-secret"
@@ -61,6 +62,23 @@ def _write(path: Path, data: Mapping[str, str]) -> None:
         raise SecretFileError(f"{path}: cannot write the webhook secrets: {exc}") from exc
 
 
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Read-change-write of the file by one process at a time (two `triggers add` at once keep both secrets)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here; adding triggers is a person's act, rarely concurrent
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 class WebhookSecrets:
     """The secrets file; ``path`` defaults to the one beside the settings (tests give their own)."""
 
@@ -69,18 +87,20 @@ class WebhookSecrets:
 
     def create(self, trigger_id: str) -> str:
         secret = secrets.token_urlsafe(32)
-        data = _read(self.path)
-        data[trigger_id] = secret
-        _write(self.path, data)
+        with _locked(self.path):
+            data = _read(self.path)
+            data[trigger_id] = secret
+            _write(self.path, data)
         return secret
 
     def get(self, trigger_id: str) -> str | None:
         return _read(self.path).get(trigger_id)
 
     def delete(self, trigger_id: str) -> None:
-        data = _read(self.path)
-        if data.pop(trigger_id, None) is not None:
-            _write(self.path, data)
+        with _locked(self.path):
+            data = _read(self.path)
+            if data.pop(trigger_id, None) is not None:
+                _write(self.path, data)
 
 
 def signature(secret: str, body: bytes) -> str:

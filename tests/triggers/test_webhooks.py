@@ -178,3 +178,21 @@ def test_the_triggers_fixed_inputs_fill_in_what_the_body_leaves_out(
     headers = {"X-Flowdesk-Secret": added.secret or ""}
     assert client.post(f"/hooks/{added.trigger.id}", json={"count": 5}, headers=headers).status_code == 202
     assert recording.calls[0]["inputs"] == {"text": "default", "count": 5}
+
+
+def test_a_damaged_secrets_file_is_named_and_the_webhook_is_not_kept(store: Store, echo: str, tmp_path: Path) -> None:
+    broken = WebhookSecrets(tmp_path / "webhook-secrets.json")
+    broken.path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(OSError, match="webhook-secrets.json: cannot read the webhook secrets"):
+        add_trigger(store.db, echo, "webhook", webhook_config(), secrets=broken)
+    assert TriggerStore(store.db).list() == []
+    assert broken.path.read_text(encoding="utf-8") == "{not json"  # left as it was, for the person to look at
+
+
+def test_secrets_added_from_many_threads_at_once_are_all_kept(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    kept = WebhookSecrets(tmp_path / "webhook-secrets.json")
+    with ThreadPoolExecutor(8) as pool:
+        made = dict(zip(range(40), pool.map(lambda i: kept.create(f"tr_{i}"), range(40)), strict=True))
+    assert all(kept.get(f"tr_{i}") == secret for i, secret in made.items())
