@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert
 
 from flowdesk.store.automation_tables import PublicationRow
 from flowdesk.store.database import Database
+from flowdesk.store.store import Store
 from flowdesk.store.workflows import WORKFLOW, NotFoundError, WorkflowLibrary
 
 PUBLICATION = PublicationRow.__table__  # type: ignore[attr-defined]
@@ -49,8 +50,11 @@ def published_version(db: Database, workflow_id: str) -> int | None:
         return conn.execute(select(PUBLICATION.c.version).where(PUBLICATION.c.workflow_id == workflow_id)).scalar()
 
 
-def run_version(db: Database, workflow_ref: str) -> int:
-    """The version triggers and the API run when none is asked for: the published one, else the newest."""
+def run_version(store: Store | Database, workflow_ref: str) -> int:
+    """The version triggers and the API run when none is asked for: the published one, else the newest.
+
+    Takes the Store (as the service holds it) or its Database (as the rest of this module does)."""
+    db = store.db if isinstance(store, Store) else store
     info = WorkflowLibrary(db).get(workflow_ref)
     return published_version(db, info.id) or info.current_version
 

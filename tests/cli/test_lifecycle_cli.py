@@ -70,6 +70,7 @@ def test_a_workflow_never_published_runs_its_newest_version(library: Path) -> No
     store = opened(library)
     store.workflows.save(echo_workflow(name="Echo v2"))
     assert published_version(store.db, "wf_echo") is None and run_version(store.db, "echo") == 2
+    assert run_version(store, "wf_echo") == 2  # the service passes its Store
     store.close()
 
 
