@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 
 from flowdesk.store.automation_tables import PublicationRow
@@ -53,10 +53,19 @@ def published_version(db: Database, workflow_id: str) -> int | None:
 def run_version(store: Store | Database, workflow_ref: str) -> int:
     """The version triggers and the API run when none is asked for: the published one, else the newest.
 
-    Takes the Store (as the service holds it) or its Database (as the rest of this module does)."""
+    Takes the Store (as the service holds it) or its Database (as the rest of this module does). One
+    small query: it is on the path of every triggered run and webhook call."""
     db = store.db if isinstance(store, Store) else store
-    info = WorkflowLibrary(db).get(workflow_ref)
-    return published_version(db, info.id) or info.current_version
+    query = (
+        select(WORKFLOW.c.current_version, PUBLICATION.c.version)
+        .select_from(WORKFLOW.outerjoin(PUBLICATION, PUBLICATION.c.workflow_id == WORKFLOW.c.id))
+        .where(or_(WORKFLOW.c.id == workflow_ref, WORKFLOW.c.slug == workflow_ref))
+    )
+    with db.read() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        raise NotFoundError(f"there is no workflow '{workflow_ref}' in the library (see `flowdesk list`)")
+    return int(row[1] or row[0])
 
 
 def change_tags(

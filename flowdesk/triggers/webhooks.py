@@ -29,7 +29,11 @@ from flowdesk.triggers.secrets import WebhookSecrets, check_call
 from flowdesk.triggers.submit import SubmitRun, TriggerRefused
 
 if TYPE_CHECKING:
+    from flowdesk.model.workflow import Workflow
     from flowdesk.store.store import Store
+
+
+DOCUMENTS_KEPT = 64
 
 
 def _problem(status: int, detail: str, problems: list[tuple[str, str]] | None = None) -> JSONResponse:
@@ -55,6 +59,16 @@ def hooks_router(store: Store, submit: SubmitRun, *, secrets: WebhookSecrets | N
     router = APIRouter(tags=["webhooks"])
     triggers = TriggerStore(store.db)
     kept = secrets or WebhookSecrets()
+    documents: dict[tuple[str, int], Workflow] = {}
+    """Saved versions never change: each is read and parsed once, not on every call."""
+
+    def document(workflow_id: str, version: int) -> Workflow:
+        key = (workflow_id, version)
+        if key not in documents:
+            if len(documents) >= DOCUMENTS_KEPT:
+                documents.pop(next(iter(documents)))
+            documents[key] = store.workflows.load(workflow_id, version)
+        return documents[key]
 
     @router.post(HOOK_PATH, status_code=202, summary="Start a run of the webhook trigger's workflow")
     async def receive(trigger_id: str, request: Request) -> Any:
@@ -73,7 +87,7 @@ def hooks_router(store: Store, submit: SubmitRun, *, secrets: WebhookSecrets | N
             return _problem(409, f"webhook '{trigger_id}' is {why}; nothing was started")
         try:
             version = run_version(store.db, trigger.workflow_id)
-            workflow = store.workflows.load(trigger.workflow_id, version)
+            workflow = document(trigger.workflow_id, version)
             config = trigger.config
             inputs = body_inputs(workflow, _json_body(raw), config.get("map") or None, config.get("inputs"))
         except TriggerRefused as exc:
