@@ -91,11 +91,14 @@ def handle_status(args: argparse.Namespace) -> int:
 
 
 def handle_publish(args: argparse.Namespace) -> int:
-    from flowdesk.store.lifecycle import publish
+    from flowdesk.store.lifecycle import PublishRefused, publish
 
     with open_library(args) as store:
         info = store.workflows.get(args.ref)
-        version = publish(store.db, info.id, args.version)
+        try:
+            version = publish(store.db, info.id, args.version)
+        except PublishRefused as exc:
+            raise CliError(str(exc)) from exc
         now = store.workflows.get(info.id)
     print(f"published version {version} of {info.slug}; triggers and the API run it ({now.status})")
     if now.status == "archived":

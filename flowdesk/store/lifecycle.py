@@ -13,6 +13,7 @@ import time
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.sqlite import insert
 
+from flowdesk.model.workflow import Workflow
 from flowdesk.store.automation_tables import PublicationRow
 from flowdesk.store.database import Database
 from flowdesk.store.store import Store
@@ -22,16 +23,27 @@ PUBLICATION = PublicationRow.__table__  # type: ignore[attr-defined]
 TAG_LIMIT = 40
 
 
+class PublishRefused(ValueError):
+    """The version cannot run as it is: publishing it would make every trigger of the workflow fail."""
+
+
 def publish(db: Database, workflow_ref: str, version: int | None = None) -> int:
     """Make ``version`` (default: the newest) the one that runs by default; a draft becomes active.
 
-    Returns the version published. An archived workflow stays archived (publishing does not bring
+    Returns the version published. A version with errors (what `flowdesk validate` calls one) is
+    refused with the first of them. An archived workflow stays archived (publishing does not bring
     it back to the lists; `flowdesk status SLUG active` does)."""
     library = WorkflowLibrary(db)
     info = library.get(workflow_ref)
     number = version or info.current_version
     if not 1 <= number <= info.current_version:
         raise NotFoundError(f"workflow '{info.slug}' has no version {number} (it has 1 to {info.current_version})")
+    errors = _errors(library.load(info.id, number))
+    if errors:
+        raise PublishRefused(
+            f"version {number} of '{info.slug}' cannot run: {len(errors)} error(s), the first {errors[0]}; "
+            f"nothing was published"
+        )
     with db.write() as conn:
         stmt = insert(PUBLICATION).values(workflow_id=info.id, version=number, published_at=time.time())
         conn.execute(
@@ -43,6 +55,14 @@ def publish(db: Database, workflow_ref: str, version: int | None = None) -> int:
         if info.status == "draft":
             conn.execute(update(WORKFLOW).where(WORKFLOW.c.id == info.id).values(status="active"))
     return number
+
+
+def _errors(workflow: Workflow) -> list[str]:
+    from flowdesk.model.validation import validate
+    from flowdesk.nodes.registry import default_registry
+
+    problems = validate(workflow, default_registry(), for_run=True)
+    return [f"{p.node_id or p.edge_id or 'workflow'}: {p.message}" for p in problems if p.severity == "error"]
 
 
 def published_version(db: Database, workflow_id: str) -> int | None:

@@ -241,7 +241,7 @@ class TriggersTab(QScrollArea):
             return
         try:
             publish(self.store.db, self.workflow_id)
-        except (LibraryError, NotFoundError) as exc:
+        except (LibraryError, NotFoundError, ValueError) as exc:  # ValueError: a version with errors
             self._say(str(exc))
             return
         self.refresh()

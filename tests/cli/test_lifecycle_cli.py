@@ -66,6 +66,19 @@ def test_publish_picks_the_version_that_runs_and_later_saves_stay_drafts(
     store.close()
 
 
+def test_a_version_with_errors_is_not_published(library: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = opened(library)
+    broken = echo_workflow().model_copy(update={"edges": ()})  # nothing reaches the output any more
+    store.workflows.save(broken)
+    store.close()
+    code, _, err = flowdesk(capsys, "publish", "echo")
+    assert code == 2 and "version 2 of 'echo' cannot run:" in err and "nothing was published" in err
+    store = opened(library)
+    assert published_version(store.db, "wf_echo") is None and store.workflows.get("echo").status == "draft"
+    store.close()
+    assert flowdesk(capsys, "publish", "echo", "--version", "1")[0] == 0
+
+
 def test_a_workflow_never_published_runs_its_newest_version(library: Path) -> None:
     store = opened(library)
     store.workflows.save(echo_workflow(name="Echo v2"))
