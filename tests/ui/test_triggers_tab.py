@@ -130,3 +130,13 @@ def test_the_tab_follows_the_open_workflow(window: MainWindow, tab: TriggersTab,
     assert tab.workflow_id == "wf_up" and tab.list.topLevelItemCount() == 0
     assert window.open_workflow("wf_echo")
     assert tab.list.topLevelItemCount() == 1
+
+
+def test_publishing_a_version_with_errors_is_refused_in_the_tab(window: MainWindow, qtbot: QtBot) -> None:
+    window.store.workflows.save(echo_workflow().model_copy(update={"edges": ()}))
+    assert window.open_workflow("wf_echo")
+    tab = window.triggers_tab
+    window.inspector_tabs.setCurrentWidget(tab)
+    qtbot.mouseClick(tab.publish_button, Qt.MouseButton.LeftButton)
+    assert "version 1 of 'echo' cannot run" in tab.message.text() and tab.message.isVisible()
+    assert published_version(tab.store.db, "wf_echo") is None
