@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -61,6 +61,8 @@ class TriggersTab(QScrollArea):
         self.triggers = TriggerStore(store.db)
         self.secrets = secrets or WebhookSecrets()
         self.workflow_id: str | None = None
+        self._shown_id: str | None = None
+        """The open document's id (saved in the library or not)."""
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
@@ -124,8 +126,17 @@ class TriggersTab(QScrollArea):
     # ------------------------------------------------------------ showing
     def follow(self, doc: OpenDocument) -> None:
         """Show the triggers of the window's newly opened document (and again each time it is saved)."""
-        doc.link(doc.stack.cleanChanged, lambda clean: clean and self.show_workflow(doc.workflow.id))
+        self._shown_id = doc.workflow.id
+        doc.link(
+            doc.stack.cleanChanged, lambda clean: clean and self.isVisible() and self.show_workflow(doc.workflow.id)
+        )
         self.show_workflow(doc.workflow.id)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Read afresh when the tab comes into view (a save while it was hidden is not read then)."""
+        super().showEvent(event)
+        if self._shown_id is not None:
+            self.show_workflow(self._shown_id)
 
     def show_workflow(self, workflow_id: str | None) -> None:
         saved = workflow_id is not None and self.store.workflows.exists(workflow_id)
