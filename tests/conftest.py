@@ -26,6 +26,7 @@ def private_library(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     path = tmp_path_factory.mktemp("library") / "library.db"
     monkeypatch.setenv("FLOWDESK_DB", str(path))
     monkeypatch.delenv("FLOWDESK_PROFILE", raising=False)
+    monkeypatch.setenv("FLOWDESK_TEMPLATES", str(path.parent / "templates"))  # "Save as template" stays in the test
     return path
 
 

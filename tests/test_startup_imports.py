@@ -32,6 +32,10 @@ DEFERRED = (
     "networkx",  # auto-layout, and validation only when there is a cycle
     "jsonschema",  # checking an LLM reply against its output schema
     "keyring",  # looking up a credential's key
+    "croniter",  # a cron trigger's times, when the Triggers tab shows one
+    "cron_descriptor",
+    "watchfiles",  # folder triggers: only the service watches
+    "fastapi",  # the webhook endpoint: only the service serves
 )
 
 _STARTED_APP = """

@@ -55,6 +55,7 @@ def register(commands: Any) -> None:
         help="a run input (repeatable); converted to the input's declared type",
     )
     p.add_argument("--inputs-json", metavar="FILE", help="a JSON file with an object of run inputs")
+    p.add_argument("--version", type=int, metavar="N", help="a library workflow's version (default: the newest)")
     p.add_argument(
         "--approve",
         nargs="+",
@@ -89,7 +90,10 @@ def handle(args: argparse.Namespace) -> int:
         print(f"flowdesk: {exc}", file=sys.stderr)
         return 2
     with open_library(args) as store:
-        target = from_file or _stored_target(store, args.target)
+        if from_file is not None and args.version is not None:
+            print(f"flowdesk: --version is for a library workflow; {args.target} is a file", file=sys.stderr)
+            return 2
+        target = from_file or _stored_target(store, args.target, args.version)
         problem = files_root_problem(target.workflow, args.files_root)
         if problem is not None:
             print(f"flowdesk: {problem}", file=sys.stderr)
@@ -148,17 +152,20 @@ def _read_file_target(text: str) -> Target | None:
     return Target(workflow, str(path.resolve()), None, text)
 
 
-def _stored_target(store: Store, ref: str) -> Target:
+def _stored_target(store: Store, ref: str, version: int | None = None) -> Target:
     from flowdesk.store.workflows import NotFoundError
 
     try:
         info = store.workflows.get(ref)
-        workflow = store.workflows.load(info.id, info.current_version)
     except NotFoundError as exc:
         raise CliError(
             f"there is no workflow file or library workflow '{ref}' (see `flowdesk list`, or give a path)"
         ) from exc
-    return Target(workflow, "library", info.current_version, f"'{info.slug}'")
+    if version is not None and version < 1:
+        raise CliError(f"--version {version}: versions are numbered from 1 (see `flowdesk history {info.slug}`)")
+    number = version or info.current_version
+    workflow = store.workflows.load(info.id, number)  # an unknown version: NotFoundError says which there are
+    return Target(workflow, "library", number, f"'{info.slug}'" + (f" version {number}" if version else ""))
 
 
 def _gather_inputs(args: argparse.Namespace) -> dict[str, Any]:

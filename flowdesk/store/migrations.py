@@ -140,10 +140,32 @@ _V3 = (
     )""",
 )
 
+# Triggers (schedules, webhooks, folders, after another workflow) and the published version of a workflow.
+_V4 = (
+    """CREATE TABLE trigger (
+        id TEXT PRIMARY KEY NOT NULL,
+        workflow_id TEXT NOT NULL REFERENCES workflow(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        config TEXT NOT NULL DEFAULT '{}',
+        paused BOOLEAN NOT NULL DEFAULT 0,
+        created_at FLOAT NOT NULL,
+        last_fired_at FLOAT,
+        last_run_id TEXT,
+        last_error TEXT
+    )""",
+    "CREATE INDEX trigger_by_workflow ON trigger (workflow_id)",
+    """CREATE TABLE publication (
+        workflow_id TEXT PRIMARY KEY NOT NULL REFERENCES workflow(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        published_at FLOAT NOT NULL
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "workflows, versions, runs, steps and values by hash", _V1),
     Migration(2, "kept run events (log) and the index that lists runs newest first", _V2),
     Migration(3, "the run's events, batch by batch, replayed to reopen a run", _V3),
+    Migration(4, "triggers and the published version of each workflow", _V4),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -1,7 +1,8 @@
 """File > Open: the library's workflows with a search box, when each changed and how its last run went.
 
 The library is also looked after here, as in a file manager: duplicate, rename or delete the
-selected workflow. The one open in the window is renamed from the window (File > Rename), where
+selected workflow, set its status (draft, active, archived: archived ones are listed only with
+"Show archived") and its tags. The one open in the window is renamed from the window (File > Rename), where
 its unsaved edits are, and is not deleted from under it.
 """
 
@@ -12,11 +13,13 @@ import time
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QTreeWidget,
@@ -26,8 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.store.database import LibraryError
+from flowdesk.store.lifecycle import change_tags
 from flowdesk.store.store import Store
-from flowdesk.store.workflows import NotFoundError
+from flowdesk.store.workflows import STATUSES, NotFoundError
+from flowdesk.triggers.manage import forget_secrets
 from flowdesk.ui.theming import set_tone
 
 
@@ -48,7 +53,9 @@ class LibraryDialog(QDialog):
         self.search = QLineEdit(placeholderText="Search name, description, tags…")
         self.search.setClearButtonEnabled(True)
         self.list = QTreeWidget()
-        self.list.setHeaderLabels(["Name", "Version", "Status", "Last changed", "Last run"])
+        self.list.setHeaderLabels(["Name", "Version", "Status", "Tags", "Last changed", "Last run"])
+        self.show_archived = QCheckBox("Show archived")
+        self.show_archived.toggled.connect(lambda _on: self.refresh(select=self.selected()))
         self.list.setRootIsDecorated(False)
         self.list.setAlternatingRowColors(True)
         self.empty = QLabel()
@@ -60,11 +67,19 @@ class LibraryDialog(QDialog):
         self.duplicate_button = self._tool(buttons, "&Duplicate", self.duplicate, "A copy, named '… (copy)'")
         self.rename_button = self._tool(buttons, "&Rename…", self.rename, "Give the selected workflow a new name")
         self.delete_button = self._tool(buttons, "De&lete…", self.delete, "Remove the workflow; its runs stay")
+        self.status_button = self._tool(
+            buttons, "&Status", lambda: None, "Draft, active (its triggers fire) or archived"
+        )
+        self.status_menu = QMenu(self.status_button)
+        for state in STATUSES:
+            self.status_menu.addAction(state.capitalize(), lambda s=state: self.set_status(s))
+        self.status_button.setMenu(self.status_menu)
+        self.tags_button = self._tool(buttons, "&Tags…", self.edit_tags, "The workflow's tags, separated by commas")
         QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list, self.delete)
         buttons.accepted.connect(self._open)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for widget in (self.search, self.list, self.empty, self.message, buttons):
+        for widget in (self.search, self.show_archived, self.list, self.empty, self.message, buttons):
             layout.addWidget(widget)
         self._say("")
         self.search.textChanged.connect(lambda _text: self.refresh())  # not as the row to select
@@ -82,10 +97,12 @@ class LibraryDialog(QDialog):
 
     def refresh(self, select: str | None = None) -> None:
         self.list.clear()
-        for info in self.store.workflows.list(self.search.text().strip()):
+        listed = self.store.workflows.list(self.search.text().strip(), include_archived=self.show_archived.isChecked())
+        for info in listed:
             run = f"{info.last_run_status} · {when(info.last_run_at)}" if info.last_run_status else "never run"
             name = f"{info.name} (open)" if info.id == self.open_id else info.name
-            item = QTreeWidgetItem([name, str(info.current_version), info.status, when(info.updated_at), run])
+            tags = ", ".join(info.tags)
+            item = QTreeWidgetItem([name, str(info.current_version), info.status, tags, when(info.updated_at), run])
             item.setData(0, Qt.ItemDataRole.UserRole, info.id)
             item.setToolTip(0, info.description or info.slug)
             self.list.addTopLevelItem(item)
@@ -106,7 +123,8 @@ class LibraryDialog(QDialog):
 
     def _update_buttons(self) -> None:
         chosen = self.selected()
-        for button in (self.open_button, self.duplicate_button, self.rename_button, self.delete_button):
+        chosen_buttons = (self.duplicate_button, self.rename_button, self.delete_button, self.status_button)
+        for button in (self.open_button, self.tags_button, *chosen_buttons):
             button.setEnabled(chosen is not None)
         is_open = chosen is not None and chosen == self.open_id
         for button in (self.rename_button, self.delete_button):
@@ -161,11 +179,44 @@ class LibraryDialog(QDialog):
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
+            forget_secrets(self.store.db, chosen)  # its webhooks go with it
             self.store.workflows.delete(chosen)
         except (LibraryError, NotFoundError) as exc:
             self._say(str(exc))
             return
         self.refresh()
+        self._say("")
+
+    def set_status(self, state: str) -> None:
+        chosen = self.selected()
+        if chosen is None:
+            return
+        try:
+            self.store.workflows.set_status(chosen, state)
+        except (LibraryError, NotFoundError, ValueError) as exc:
+            self._say(str(exc))
+            return
+        hidden = state == "archived" and not self.show_archived.isChecked()
+        self.refresh(select=None if hidden else chosen)
+        self._say("Archived: shown again with “Show archived”." if hidden else "")
+
+    def edit_tags(self) -> None:
+        chosen = self.selected()
+        if chosen is None:
+            return
+        info = self.store.workflows.get(chosen)
+        text, ok = QInputDialog.getText(
+            self, "Tags", "Tags, separated by commas:", QLineEdit.EchoMode.Normal, ", ".join(info.tags)
+        )
+        if not ok:
+            return
+        wanted = tuple(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+        try:
+            change_tags(self.store.db, chosen, add=wanted, remove=tuple(t for t in info.tags if t not in wanted))
+        except (LibraryError, NotFoundError, ValueError) as exc:
+            self._say(str(exc))
+            return
+        self.refresh(select=chosen)
         self._say("")
 
     def _open(self) -> None:

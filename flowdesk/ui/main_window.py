@@ -67,7 +67,9 @@ from flowdesk.ui.runs.workbench import RunWorkbench
 from flowdesk.ui.session import WindowSession
 from flowdesk.ui.settings_dialog import open_settings
 from flowdesk.ui.start_inputs import follow_start_inputs
+from flowdesk.ui.template_actions import install as install_template_actions
 from flowdesk.ui.theming import ThemeSwitcher
+from flowdesk.ui.triggers_tab import install as install_triggers_tab
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +132,8 @@ class MainWindow(FollowsDocument, QMainWindow):
         self.problems_changed.connect(self.runs.update_actions)  # Run is off, with the reason, while invalid
         self.import_guard = ImportGuard(self)  # asks before an outside file opens or its code first runs
         self.session = WindowSession(self, self._canvas_holder)  # autosave, recovery, recent, welcome
+        self.triggers_tab = install_triggers_tab(self)  # the inspector's Triggers tab (triggers_tab.py)
+        self.templates = install_template_actions(self)  # File > Save as template (template_actions.py)
         self.statusBar().showMessage(f"Library: {store.path}", 5000)
         self.resize(1280, 800)
         if QGuiApplication.platformName() == "offscreen":

@@ -147,6 +147,8 @@ class WindowSession(FollowsDocument, QObject):
             self.welcome.run_example.connect(self._run_example)
             self.welcome.blank_chosen.connect(self._blank)
             self.holder.addWidget(self.welcome)
+        else:
+            self.welcome.fill_templates()  # one saved with File > Save as template since
         self.holder.setCurrentWidget(self.welcome)
 
     def hide_welcome(self) -> None:

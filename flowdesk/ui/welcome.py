@@ -6,9 +6,6 @@ opens the prompt -> LLM example (offline model, no key needed) and starts it at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -21,30 +18,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.paths import examples_dir
+from flowdesk.store.templates import Template, list_templates
 
 FIRST_EXAMPLE = "ask_llm.json"
 
 
-@dataclass(frozen=True)
-class Template:
-    path: Path
-    name: str
-    description: str
-    nodes: int
-
-
 def templates() -> list[Template]:
-    """The shipped examples, by name (a broken one is left out rather than breaking the list)."""
-    found = []
-    for path in sorted(examples_dir().glob("*.json")):
-        try:
-            workflow = read_workflow(path)
-        except WorkflowFileError:
-            continue
-        found.append(Template(path, workflow.name, workflow.description, len(workflow.nodes)))
-    return sorted(found, key=lambda t: t.name.lower())
+    """The shipped examples and the user's own templates, by name."""
+    return list_templates()
 
 
 CARD = QSize(232, 128)
@@ -55,7 +37,8 @@ def _card(template: Template) -> QWidget:
     """A card for ``template``; clicks go through to the list (which selects and opens it)."""
     card = QWidget()
     card.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-    title = QLabel(f"<b>{template.name}</b><br><small>{template.nodes} nodes</small>")
+    yours = "" if template.builtin else " · your template"
+    title = QLabel(f"<b>{template.name}</b><br><small>{template.nodes} nodes{yours}</small>")
     text = QLabel(template.description)
     text.setWordWrap(True)
     text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -88,15 +71,7 @@ class WelcomeView(QWidget):
         self.list.setMovement(QListView.Movement.Static)
         self.list.setSpacing(6)
         self.list.setSelectionRectVisible(False)
-        for template in templates():
-            item = QListWidgetItem()
-            item.setData(Qt.ItemDataRole.UserRole, str(template.path))
-            item.setToolTip(template.description)
-            item.setSizeHint(CARD)
-            self.list.addItem(item)
-            self.list.setItemWidget(item, _card(template))
-            if template.path.name == FIRST_EXAMPLE:
-                self.list.setCurrentItem(item)
+        self.fill_templates()
         self.list.itemDoubleClicked.connect(lambda item: self.template_chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.run_button = QPushButton("▶  Run an example now")
         self.run_button.setDefault(True)
@@ -125,6 +100,19 @@ class WelcomeView(QWidget):
         outer.addStretch(1)
         outer.addWidget(holder, 4)
         outer.addStretch(1)
+
+    def fill_templates(self) -> None:
+        """The cards, read afresh: a template saved since the view was made is there too."""
+        self.list.clear()
+        for template in templates():
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, str(template.path))
+            item.setToolTip(template.description)
+            item.setSizeHint(CARD)
+            self.list.addItem(item)
+            self.list.setItemWidget(item, _card(template))
+            if template.builtin and template.path.name == FIRST_EXAMPLE:
+                self.list.setCurrentItem(item)
 
     def _open_selected(self) -> None:
         item = self.list.currentItem()
