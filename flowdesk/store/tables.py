@@ -17,6 +17,8 @@ from __future__ import annotations
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from flowdesk.store.insights_tables import INSIGHT_TABLES
+
 STEP_KEY = ("run_id", "node_id", "iteration", "attempt", "segment")
 """A step's natural key: one row per node attempt, loop pass and run segment."""
 
@@ -157,7 +159,9 @@ class RunEventRow(SQLModel, table=True):
     """A JSON array of events (``flowdesk.engine.events.journal_adapter``); values by hash (see the recorder)."""
 
 
-TABLES: tuple[type[SQLModel], ...] = (BlobRow, WorkflowRow, WorkflowVersionRow, RunRow, StepRow, LogRow, RunEventRow)
+TABLES: tuple[type[SQLModel], ...] = (
+    BlobRow, WorkflowRow, WorkflowVersionRow, RunRow, StepRow, LogRow, RunEventRow, *INSIGHT_TABLES
+)  # fmt: skip
 
 
 def declared_columns() -> dict[str, tuple[str, ...]]:

@@ -1,0 +1,134 @@
+"""Suggestions drawn from a period's figures, each with the evidence it rests on.
+
+Each rule needs enough runs to speak (``MIN_RUNS``), so a handful of test runs does not produce advice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flowdesk.store.insights import Stats
+
+MIN_RUNS = 5
+CRITICAL_SHARE = 0.5
+"""A node on the critical path in more than this share of the runs is worth speeding up first."""
+MIN_REPEATS = 3
+"""Repeated inputs (the same inputs seen again) before a node is called deterministic."""
+WORTH_CACHING_S = 0.05
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str
+    """critical_path, costly_retries, truncated, deterministic or concurrency."""
+    workflow: str
+    subject: str
+    """The node, model or workflow it is about."""
+    text: str
+    evidence: str
+
+
+def suggest(stats: Stats, repeats: list[Any]) -> list[Suggestion]:
+    """Every suggestion the figures support, the most telling first within each kind."""
+    return [
+        *_critical(stats),
+        *_costly_retries(stats),
+        *_truncated(stats),
+        *_deterministic(stats, repeats),
+        *_concurrency(stats),
+    ]
+
+
+def _critical(stats: Stats) -> list[Suggestion]:
+    runs = stats.runs_by_workflow
+    out = []
+    for node in sorted(stats.nodes, key=lambda n: -n.critical_share):
+        total = runs.get(node.workflow, 0)
+        if total >= MIN_RUNS and node.critical_share > CRITICAL_SHARE:
+            out.append(
+                Suggestion(
+                    "critical_path",
+                    node.workflow,
+                    node.node_id,
+                    f"Speed up '{node.node_id}': the run waits on it in most runs",
+                    f"on the critical path in {node.critical_runs} of {total} runs ({node.critical_share:.0%}), "
+                    f"{node.critical_s / max(node.critical_runs, 1):.2f} s each on it",
+                )
+            )
+    return out
+
+
+def _costly_retries(stats: Stats) -> list[Suggestion]:
+    out = []
+    for group in stats.failures:
+        if group.kind == "retry" and group.cost_usd > 0:
+            out.append(
+                Suggestion(
+                    "costly_retries",
+                    group.workflow,
+                    group.node_id,
+                    f"Retries of '{group.node_id}' after {group.error_class} errors cost money",
+                    f"{group.count} retried attempt(s) of class {group.error_class} cost ${group.cost_usd:.4f}"
+                    + (f"; e.g. {group.message}" if group.message else ""),
+                )
+            )
+    return sorted(out, key=lambda s: s.evidence)[:10]
+
+
+def _truncated(stats: Stats) -> list[Suggestion]:
+    out = []
+    for model in stats.models:
+        if model.truncated:
+            out.append(
+                Suggestion(
+                    "truncated",
+                    stats.workflow or "",
+                    model.model,
+                    f"Replies of {model.model} are cut by max_tokens: raise max_tokens or ask for less",
+                    f"{model.truncated} of {model.calls} call(s) ended with finish reason 'length' "
+                    f"({model.truncated / max(model.calls, 1):.0%})",
+                )
+            )
+    return out
+
+
+def _deterministic(stats: Stats, repeats: list[Any]) -> list[Suggestion]:
+    """Nodes that gave one output per distinct inputs every time they saw those inputs again."""
+    worth = {
+        (n.workflow, n.node_id)
+        for n in stats.nodes
+        if n.cost_usd > 0 or n.duration_s / max(n.attempts, 1) >= WORTH_CACHING_S
+    }
+    out = []
+    for wf, node_id, inputs, seen, differs in repeats:
+        again = seen - inputs
+        if differs == 0 and again >= MIN_REPEATS and (wf, node_id) in worth:
+            out.append(
+                Suggestion(
+                    "deterministic",
+                    wf,
+                    node_id,
+                    f"'{node_id}' always returns the same output for the same inputs: pin or cache it",
+                    f"{again} repeated call(s) over {inputs} distinct input(s), never a different output",
+                )
+            )
+    return out
+
+
+def _concurrency(stats: Stats) -> list[Suggestion]:
+    out = []
+    runs = stats.runs_by_workflow
+    for wf, (peak, limit) in sorted(stats.concurrency.items()):
+        if limit and peak < limit and runs.get(wf, 0) >= MIN_RUNS:
+            out.append(
+                Suggestion(
+                    "concurrency",
+                    wf,
+                    wf,
+                    f"Concurrency never reaches its limit ({limit}): the limit is not what slows these runs",
+                    f"at most {peak} node(s) ran at once in {runs[wf]} runs; max_concurrency is {limit}",
+                )
+            )
+    return out
