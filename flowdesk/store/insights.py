@@ -129,16 +129,17 @@ class Stats:
         return self.by_status.get("succeeded", 0) / self.runs if self.runs else None
 
 
-def percentile(hist: dict[int, int], q: float) -> float | None:
-    """The q-quantile (0..1) of a bucket histogram, as its bucket's middle."""
-    total = sum(hist.values())
+def percentile(hist: dict[int, tuple[int, float]], q: float) -> float | None:
+    """The q-quantile (0..1) of a histogram (bucket -> runs, their durations' sum), as its bucket's mean."""
+    total = sum(n for n, _ in hist.values())
     if not total:
         return None
     want, seen = q * total, 0
     for bucket in sorted(hist):
-        seen += hist[bucket]
+        n, took = hist[bucket]
+        seen += n
         if seen >= want:
-            return bucket_middle(bucket)
+            return took / n if n else bucket_middle(bucket)
     return bucket_middle(max(hist))
 
 
@@ -175,7 +176,8 @@ class InsightsReader:
             runs = q(f"SELECT day, status, sum(runs), sum(input_tokens), sum(output_tokens), sum(cost_usd),"
                      f" max(peak_concurrency), max(concurrency_limit), workflow FROM insight_run_day{where}"
                      f" GROUP BY day, status, workflow", args).all()  # fmt: skip
-            hist = q(f"SELECT day, bucket, sum(runs) FROM insight_duration{where} AND status IN ('succeeded', 'failed')"
+            hist = q(f"SELECT day, bucket, sum(runs), sum(duration_s) FROM insight_duration{where}"
+                     f" AND status IN ('succeeded', 'failed')"
                      f" GROUP BY day, bucket", args).all()  # fmt: skip
             models = q(f"SELECT day, model, sum(calls), sum(input_tokens), sum(output_tokens), sum(cost_usd),"
                        f" sum(truncated) FROM insight_model_day{where} GROUP BY day, model", args).all()  # fmt: skip
@@ -238,11 +240,12 @@ def _assemble(
         u[0], u[1], u[2] = u[0] + tin, u[1] + tout, u[2] + cost
         old = concurrency.get(wf, (0, 0))
         concurrency[wf] = (max(old[0], peak), max(old[1], limit))
-    day_hist: dict[int, dict[int, int]] = defaultdict(dict)
-    all_hist: dict[int, int] = defaultdict(int)
-    for day, bucket, n in hist:
-        day_hist[day][bucket] = n
-        all_hist[bucket] += n
+    day_hist: dict[int, dict[int, tuple[int, float]]] = defaultdict(dict)
+    all_hist: dict[int, tuple[int, float]] = {}
+    for day, bucket, n, took in hist:
+        day_hist[day][bucket] = (n, took)
+        old = all_hist.get(bucket, (0, 0.0))
+        all_hist[bucket] = (old[0] + n, old[1] + took)
     days = [
         DayFigures(d, dict(by_day[d]), percentile(day_hist[d], 0.5), percentile(day_hist[d], 0.95),
                    int(usage[d][0]), int(usage[d][1]), usage[d][2])

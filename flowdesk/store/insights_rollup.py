@@ -83,7 +83,7 @@ class _Sums:
     """The batch's contributions, summed per roll-up key before they are written."""
 
     run_day: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
-    duration: dict[tuple[Any, ...], int] = field(default_factory=lambda: defaultdict(int))
+    duration: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
     model_day: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
     node_day: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
     error_day: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
@@ -155,7 +155,7 @@ class Rollup:
         _add(sums.run_day, (wf, day, status), (1, duration_s, in_tok, out_tok, cost, 0, 0))
         row = sums.run_day[(wf, day, status)]
         row[5], row[6] = max(row[5], peak), max(row[6], doc.concurrency_limit)
-        sums.duration[(wf, day, status, duration_bucket(duration_s))] += 1
+        _add(sums.duration, (wf, day, status, duration_bucket(duration_s)), (1, duration_s))
         if error:
             info = _error(error)
             _add(sums.error_day, (wf, day, "run", info[0], info[1]), (1, 0.0, ""))
@@ -171,6 +171,7 @@ class Rollup:
             key = (s.node_id, s.iteration)
             last[key] = max(last.get(key, 0), s.attempt)
         critical = _critical_path(worked)
+        critical_nodes = {s.node_id for s in worked if id(s) in critical}
         seen: set[str] = set()
         for s in worked:
             retried = s.status == "failed" and s.attempt < last[(s.node_id, s.iteration)]
@@ -186,7 +187,7 @@ class Rollup:
                 seen.add(s.node_id)
                 row = sums.node_day[(wf, day, s.node_id)]
                 row[0] += 1
-                row[7] += int(any(critical.get(id(o), -1.0) >= 0 for o in worked if o.node_id == s.node_id))
+                row[7] += int(s.node_id in critical_nodes)
             sums.hist[(wf, s.node_id, duration_bucket(took))] += 1
             if retried:
                 info = _error(s.error)
@@ -226,7 +227,7 @@ class Rollup:
     def _write(self, sums: _Sums, ids: list[str]) -> None:
         raw = self.raw
         raw.executemany(_RUN_DAY_SQL, [(*k, *v) for k, v in sums.run_day.items()])
-        raw.executemany(_DURATION_SQL, [(*k, v) for k, v in sums.duration.items()])
+        raw.executemany(_DURATION_SQL, [(*k, *v) for k, v in sums.duration.items()])
         raw.executemany(_MODEL_DAY_SQL, [(*k, *v) for k, v in sums.model_day.items()])
         raw.executemany(_NODE_DAY_SQL, [(*k, *v) for k, v in sums.node_day.items()])
         raw.executemany(_ERROR_DAY_SQL, [(*k, *v) for k, v in sums.error_day.items()])
@@ -255,7 +256,7 @@ _RUN_DAY_SQL = _upsert(
     ("runs", "duration_s", "input_tokens", "output_tokens", "cost_usd"),
     ("peak_concurrency", "concurrency_limit"),
 )
-_DURATION_SQL = _upsert("insight_duration", ("workflow", "day", "status", "bucket"), ("runs",))
+_DURATION_SQL = _upsert("insight_duration", ("workflow", "day", "status", "bucket"), ("runs", "duration_s"))
 _MODEL_DAY_SQL = _upsert(
     "insight_model_day",
     ("workflow", "day", "model"),

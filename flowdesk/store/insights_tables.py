@@ -6,8 +6,9 @@ Statistics over a big library (100,000 runs, a million node attempts) computed w
 when a run ends (``flowdesk.store.insights_rollup``), and filled once for runs recorded before them.
 
 A run's ``workflow`` key is its library workflow's id, or ``file:`` and its name for a run of a file.
-Durations are counted in log-scale buckets (``duration_bucket``): four per doubling, from 1 ms, so a
-percentile read from them is within 9 % of the exact one.
+Durations are counted in log-scale buckets (``duration_bucket``): four per doubling, from 1 ms, with
+their sum, so a percentile (its bucket's mean) is within 19 % of the exact one, and exact when the
+bucket's runs took the same time.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class InsightDurationRow(SQLModel, table=True):
     status: str = Field(primary_key=True)
     bucket: int = Field(primary_key=True)
     runs: int = 0
+    duration_s: float = 0.0
+    """Their durations summed: a percentile reads as its bucket's mean, exact when the bucket's runs agree."""
 
 
 class InsightModelDayRow(SQLModel, table=True):
@@ -185,7 +188,7 @@ INSIGHTS_DDL: tuple[str, ...] = (
     )""",
     """CREATE TABLE insight_duration (
         workflow TEXT NOT NULL, day INTEGER NOT NULL, status TEXT NOT NULL, bucket INTEGER NOT NULL,
-        runs INTEGER NOT NULL DEFAULT 0,
+        runs INTEGER NOT NULL DEFAULT 0, duration_s FLOAT NOT NULL DEFAULT 0,
         PRIMARY KEY (workflow, day, status, bucket)
     )""",
     """CREATE TABLE insight_model_day (

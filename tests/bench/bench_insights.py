@@ -1,0 +1,125 @@
+"""Insights benchmark (issue 19): `flowdesk stats` and the Insights view on 100,000 runs / 1,000,000 attempts.
+
+Run:  python tests/bench/bench_insights.py [--runs N] [--attempts N] [--no-view]
+The library is generated straight into the tables (executemany, not the engine), then counted into
+the roll-ups once (the backfill, timed). Each figure is the median of five, beside the same figures
+computed the old way (SQL aggregates over ``step`` and ``run``), in the same run, as a ratio.
+Targets: stats <= 300 ms, the view open <= 500 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from support.insights_library import generate
+
+from flowdesk.cli import main
+from flowdesk.store.insights_rollup import catch_up
+from flowdesk.store.store import open_store
+
+DAY_S = 86_400
+
+
+def median_ms(fn: Callable[[], object], n: int = 5) -> float:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def cli_stats(db: Path, *argv: str) -> None:
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["stats", *argv, "--db", str(db)]) == 0
+
+
+def old_way(db: Path, since: float) -> None:
+    """What the earlier attempt did: aggregates over the journal's rows for the same figures."""
+    store = open_store(db)
+    try:
+        with store.db.read() as conn:
+            q = conn.exec_driver_sql
+            q("SELECT date(created_at, 'unixepoch'), status, count(*), sum(cost_usd) FROM run WHERE created_at >= ?"
+              " GROUP BY 1, 2", (since,)).all()  # fmt: skip
+            q("SELECT s.node_id, count(*), sum(s.duration_s), sum(s.cost_usd) FROM step s JOIN run r ON r.id = s.run_id"
+              " WHERE r.created_at >= ? GROUP BY s.node_id", (since,)).all()  # fmt: skip
+    finally:
+        store.close()
+
+
+def view_open(db: Path) -> float:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from flowdesk.ui.insights.window import InsightsWindow
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    store = open_store(db)
+    times = []
+    try:
+        for _ in range(5):
+            t0 = time.perf_counter()
+            window = InsightsWindow(store)
+            window.resize(1280, 860)
+            window.show()
+            app.processEvents()
+            times.append((time.perf_counter() - t0) * 1000)
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+    finally:
+        store.close()
+    return statistics.median(times)
+
+
+def main_bench() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=100_000)
+    parser.add_argument("--attempts", type=int, default=1_000_000)
+    parser.add_argument("--no-view", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "lib.db"
+        now = time.time()
+        store = open_store(db)
+        t0 = time.perf_counter()
+        generate(store.db, runs=args.runs, attempts=args.attempts, days=30, workflows=10, now=now)
+        made = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        counted = catch_up(store.db)
+        backfill = time.perf_counter() - t0
+        store.close()
+        print(f"library: {args.runs:,} runs, {args.attempts:,} attempts, made in {made:.1f} s; "
+              f"backfill of {counted:,} runs into the roll-ups: {backfill:.1f} s (once)\n")  # fmt: skip
+        rows = []
+        for label, argv, since in (
+            ("stats, all workflows, 30d", ("--since", "30d"), now - 30 * DAY_S),
+            ("stats, all workflows, all", ("--since", "all"), 0.0),
+            ("stats, one workflow, 7d", ("wf-3", "--since", "7d"), now - 7 * DAY_S),
+            ("stats --json, all, 30d", ("--since", "30d", "--json"), now - 30 * DAY_S),
+        ):
+            new = median_ms(lambda argv=argv: cli_stats(db, *argv))
+            old = median_ms(lambda since=since: old_way(db, since), n=3)
+            rows.append((label, new, old))
+        if not args.no_view:
+            rows.append(("Insights view opens (all, 30d)", view_open(db), float("nan")))
+        print(f"{'figure':34} {'roll-ups ms':>12} {'SQL over steps ms':>18} {'ratio':>7}  target")
+        for label, new, old in rows:
+            target = 500 if "view" in label else 300
+            ok = "ok" if new <= target else "MISSED"
+            print(f"{label:34} {new:12.1f} {old:18.1f} {old / new:7.1f}x  <= {target} ms {ok}")
+
+
+if __name__ == "__main__":
+    main_bench()
