@@ -32,6 +32,10 @@ DEFERRED = (
     "networkx",  # auto-layout, and validation only when there is a cycle
     "jsonschema",  # checking an LLM reply against its output schema
     "keyring",  # looking up a credential's key
+    "pyqtgraph",  # the Insights window's charts (and numpy with them)
+    "flowdesk.ui.insights.window",
+    "prometheus_client",  # /metrics
+    "opentelemetry",  # flowdesk trace
 )
 
 _STARTED_APP = """

@@ -39,6 +39,9 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=handle_stats)
 
 
+ENDED = ("succeeded", "failed", "cancelled", "interrupted")
+
+
 def handle_stats(args: argparse.Namespace) -> int:
     from flowdesk.store.insights import InsightsReader, parse_since
 
@@ -77,7 +80,7 @@ def _print(stats: Stats, since: str) -> None:
     if not stats.runs:
         print("no finished runs in this period")
         return
-    parts = ", ".join(f"{n:,} {s}" for s, n in sorted(stats.by_status.items(), key=lambda kv: -kv[1]))
+    parts = ", ".join(f"{stats.by_status[s]:,} {s}" for s in ENDED if stats.by_status.get(s))
     rate = f"{stats.success_rate:.1%}" if stats.success_rate is not None else "-"
     print(
         f"runs {stats.runs:,} ({parts}); success {rate}; duration p50 {fmt_duration(stats.p50_s)}, "

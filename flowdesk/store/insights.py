@@ -167,8 +167,19 @@ class InsightsReader:
 
         return workflow_key(WorkflowLibrary(self.db).get(ref).id, "")
 
-    def stats(self, workflow: str | None = None, since_s: float | None = None, *, now: float | None = None) -> Stats:
-        self.refresh()
+    def stats(
+        self,
+        workflow: str | None = None,
+        since_s: float | None = None,
+        *,
+        now: float | None = None,
+        refresh: bool = True,
+    ) -> Stats:
+        """The figures of ``workflow`` (a key; None for all) over the days since ``since_s`` ago (None: all).
+
+        ``refresh=False`` reads the roll-ups as they are (the app counts a long backfill in steps first)."""
+        if refresh:
+            self.refresh()
         since_day = day_of((now if now is not None else time.time()) - since_s) if since_s is not None else None
         where, args = _where(workflow, since_day)
         with self.db.read() as conn:
@@ -197,19 +208,43 @@ class InsightsReader:
         stats.suggestions = suggest(stats, repeats)
         return stats
 
-    def runs_on(self, workflow: str | None, day: int, status: str | None = None) -> list[str]:
-        """The ids of the top-level runs created on a UTC day (of a workflow, in a status), newest first."""
+    def workflows(self) -> list[tuple[str, str]]:
+        """(key, name) of every workflow with counted runs, by name."""
+        with self.db.read() as conn:
+            keys = [r[0] for r in conn.exec_driver_sql("SELECT DISTINCT workflow FROM insight_run_day").all()]
+            names = dict(conn.exec_driver_sql("SELECT id, name FROM workflow").all())
+        found = [(k, names.get(k, k[5:] if k.startswith("file:") else k)) for k in keys]
+        return sorted(found, key=lambda kn: kn[1].lower())
+
+    def runs_on(self, workflow: str | None, day: int, *, limit: int = 500) -> list[DayRun]:
+        """The top-level runs created on a UTC day (of one workflow, or all), newest first, at most ``limit``."""
         sql = (
-            "SELECT id, workflow_id, workflow_name FROM run"
-            " WHERE created_at >= ? AND created_at < ? AND parent_run_id IS NULL"
+            "SELECT id, workflow_id, workflow_name, status, duration_s, input_tokens + output_tokens, cost_usd"
+            " FROM run WHERE created_at >= ? AND created_at < ? AND parent_run_id IS NULL"
         )
         args: list[Any] = [day * DAY_S, (day + 1) * DAY_S]
-        if status:
-            sql += " AND status = ?"
-            args.append(status)
+        if workflow is not None and workflow.startswith("file:"):
+            sql += " AND workflow_id IS NULL AND workflow_name = ?"
+            args.append(workflow[5:])
+        elif workflow is not None:
+            sql += " AND workflow_id = ?"
+            args.append(workflow)
         with self.db.read() as conn:
-            rows = conn.exec_driver_sql(sql + " ORDER BY created_at DESC", tuple(args)).all()
-        return [r[0] for r in rows if workflow is None or workflow_key(r[1], r[2]) == workflow]
+            rows = conn.exec_driver_sql(sql + " ORDER BY created_at DESC LIMIT ?", (*args, limit)).all()
+        return [DayRun(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
+
+@dataclass(frozen=True)
+class DayRun:
+    """A run as the Insights view lists it when a day is picked."""
+
+    id: str
+    workflow_id: str | None
+    workflow_name: str
+    status: str
+    duration_s: float
+    tokens: int
+    cost_usd: float
 
 
 def _where(workflow: str | None, since_day: int | None) -> tuple[str, tuple[Any, ...]]:

@@ -53,6 +53,7 @@ from flowdesk.ui.edit_actions import EditActions
 from flowdesk.ui.file_dialogs import open_file_name
 from flowdesk.ui.help_menu import HelpMenu
 from flowdesk.ui.history_dialog import HistoryDialog
+from flowdesk.ui.insights.action import InsightsAction
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_backup import LibraryBackup
 from flowdesk.ui.library_dialog import LibraryDialog
@@ -136,6 +137,7 @@ class MainWindow(FollowsDocument, QMainWindow):
             self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self._restore_layout()
         self.theming = ThemeSwitcher.install(self, self._menus["View"])  # View > Theme; palette and canvas
+        self.insights = InsightsAction.install(self, store, self._menus["View"])  # View > Insights (ui/insights)
         self.help = HelpMenu(self)  # shortcuts (read from the menus) and About
         self.new_workflow()
 

@@ -60,16 +60,22 @@ def document(workflow_id: str, models: dict[str, str], nodes: list[str], max_con
     return json.dumps(body)
 
 
-def add_workflow(db: Database, workflow_id: str, name: str, doc: str) -> str:
-    """A library workflow and its document; returns the document's hash."""
+def add_document(db: Database, doc: str) -> str:
+    """A run's document in ``blob``; returns its hash."""
     digest = text_hash(doc)
+    with db.raw_write() as raw:
+        raw.execute("INSERT OR IGNORE INTO blob (hash, size, data) VALUES (?, ?, ?)", (digest, len(doc), doc))
+    return digest
+
+
+def add_workflow(db: Database, workflow_id: str, name: str, doc: str) -> str:
+    """A library workflow (a row, no versions) and its document; returns the document's hash."""
     with db.raw_write() as raw:
         raw.execute(
             "INSERT INTO workflow (id, slug, name, created_at, updated_at) VALUES (?, ?, ?, 0, 0)",
             (workflow_id, workflow_id.replace("_", "-"), name),
         )
-        raw.execute("INSERT OR IGNORE INTO blob (hash, size, data) VALUES (?, ?, ?)", (digest, len(doc), doc))
-    return digest
+    return add_document(db, doc)
 
 
 _RUN_SQL = (
