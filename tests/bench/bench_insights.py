@@ -59,7 +59,8 @@ def old_way(db: Path, since: float) -> None:
         store.close()
 
 
-def view_open(db: Path) -> float:
+def view_open(db: Path) -> tuple[float, float]:
+    """(the first open, pyqtgraph and numpy imported by it; the median of the next four) in ms."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from flowdesk.ui.insights.window import InsightsWindow
     from PySide6.QtWidgets import QApplication
@@ -80,7 +81,7 @@ def view_open(db: Path) -> float:
             app.processEvents()
     finally:
         store.close()
-    return statistics.median(times)
+    return times[0], statistics.median(times[1:])
 
 
 def main_bench() -> None:
@@ -102,7 +103,7 @@ def main_bench() -> None:
         store.close()
         print(f"library: {args.runs:,} runs, {args.attempts:,} attempts, made in {made:.1f} s; "
               f"backfill of {counted:,} runs into the roll-ups: {backfill:.1f} s (once)\n")  # fmt: skip
-        rows = []
+        rows: list[tuple[str, float, float | None]] = []
         for label, argv, since in (
             ("stats, all workflows, 30d", ("--since", "30d"), now - 30 * DAY_S),
             ("stats, all workflows, all", ("--since", "all"), 0.0),
@@ -113,12 +114,15 @@ def main_bench() -> None:
             old = median_ms(lambda since=since: old_way(db, since), n=3)
             rows.append((label, new, old))
         if not args.no_view:
-            rows.append(("Insights view opens (all, 30d)", view_open(db), float("nan")))
-        print(f"{'figure':34} {'roll-ups ms':>12} {'SQL over steps ms':>18} {'ratio':>7}  target")
+            first, again = view_open(db)
+            rows.append(("view: first open (imports pyqtgraph)", first, None))
+            rows.append(("view: opens again (all, 30d)", again, None))
+        print(f"{'figure':36} {'roll-ups ms':>12} {'SQL over steps ms':>18} {'ratio':>7}  target")
         for label, new, old in rows:
             target = 500 if "view" in label else 300
             ok = "ok" if new <= target else "MISSED"
-            print(f"{label:34} {new:12.1f} {old:18.1f} {old / new:7.1f}x  <= {target} ms {ok}")
+            versus = f"{old:18.1f} {old / new:7.1f}x" if old is not None else f"{'-':>18} {'-':>8}"
+            print(f"{label:36} {new:12.1f} {versus}  <= {target} ms {ok}")
 
 
 if __name__ == "__main__":
