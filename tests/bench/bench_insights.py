@@ -62,8 +62,9 @@ def old_way(db: Path, since: float) -> None:
 def view_open(db: Path) -> tuple[float, float]:
     """(the first open, pyqtgraph and numpy imported by it; the median of the next four) in ms."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from flowdesk.ui.insights.window import InsightsWindow
     from PySide6.QtWidgets import QApplication
+
+    from flowdesk.ui.insights.window import InsightsWindow
 
     app = QApplication.instance() or QApplication([])
     store = open_store(db)
