@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from flowdesk import __version__
-from flowdesk.cli import backup, credentials, info, library, models, run, runs, show, stats, validate
+from flowdesk.cli import backup, credentials, info, library, models, run, runs, show, stats, trace, validate
 from flowdesk.cli.common import add_library_options, user_error
 
 log = logging.getLogger("flowdesk")
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     credentials.register(commands)
     models.register(commands)
     stats.register(commands)
+    trace.register(commands)
     opener = commands.add_parser(
         "open",
         help="open the desktop app on a workflow",

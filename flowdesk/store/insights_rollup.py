@@ -32,7 +32,8 @@ DAY_S = 86_400
 BATCH = 2_000
 SLACK_S = DAY_S
 """How far before the watermark ``catch_up`` looks again for runs that ended out of order."""
-TRUNCATED_LOG = "the reply was cut at max_tokens%"
+TRUNCATED_LOG = "%: the reply was cut at max_tokens%"
+"""The LLM node's warning, as the log keeps it ("warning: the reply was cut at max_tokens (1024); ...")."""
 DEFAULT_MODEL = "offline:echo"
 DEFAULT_CONCURRENCY = 8
 _ENDED_SQL = ",".join(f"'{s}'" for s in ENDED)
@@ -58,6 +59,8 @@ class _Document:
     models: dict[str, str]
     """node id -> provider:model, for the nodes that call a model."""
     concurrency_limit: int
+    workflows: dict[str, str] = field(default_factory=dict)
+    """node id -> the workflow it runs (map and sub-workflow nodes): a library id or slug, or a file."""
 
 
 @dataclass(slots=True)
@@ -219,7 +222,7 @@ class Rollup:
         known = self._documents.get(doc_hash)
         if known is None:
             row = self.raw.execute("SELECT data FROM blob WHERE hash = ?", (doc_hash,)).fetchone()
-            known = _read_document(row[0] if row else None)
+            known = read_document(row[0] if row else None)
             self._documents[doc_hash] = known
         return known
 
@@ -295,7 +298,7 @@ def _error(text: str | None) -> tuple[str, str, str]:
     )
 
 
-def _read_document(text: str | None) -> _Document:
+def read_document(text: str | None) -> _Document:
     """The models and concurrency limit of a run's document (defaults are left out of it when stored)."""
     try:
         doc = json.loads(text) if text else {}
@@ -304,6 +307,7 @@ def _read_document(text: str | None) -> _Document:
     if not isinstance(doc, dict):
         return _Document({}, DEFAULT_CONCURRENCY)
     models: dict[str, str] = {}
+    workflows: dict[str, str] = {}
     for node in doc.get("nodes") or ():
         if not isinstance(node, dict):
             continue
@@ -313,9 +317,11 @@ def _read_document(text: str | None) -> _Document:
             models[str(node.get("id"))] = model
         elif node.get("kind") == "llm":
             models[str(node.get("id"))] = DEFAULT_MODEL
+        if isinstance(config.get("workflow"), str):
+            workflows[str(node.get("id"))] = config["workflow"]
     settings = doc.get("settings") if isinstance(doc.get("settings"), dict) else {}
     limit = settings.get("max_concurrency", DEFAULT_CONCURRENCY)
-    return _Document(models, int(limit) if isinstance(limit, int) else DEFAULT_CONCURRENCY)
+    return _Document(models, int(limit) if isinstance(limit, int) else DEFAULT_CONCURRENCY, workflows)
 
 
 def _peak_concurrency(steps: list[_Step]) -> int:

@@ -11,6 +11,7 @@ from support.insights_library import RunSpec, StepSpec, add_workflow, document, 
 from support.wfbuild import catalog_with, node, workflow
 
 from flowdesk.engine.services import EngineServices
+from flowdesk.providers.resolver import default_providers
 from flowdesk.store.insights import InsightsReader, parse_since
 from flowdesk.store.insights_rollup import catch_up
 from flowdesk.store.running import RunService
@@ -157,6 +158,22 @@ def test_a_run_is_counted_in_the_transaction_that_records_its_end(store: Store) 
     assert nodes == [("a", 1, 0), ("b", 2, 1)]
     stats = InsightsReader(store.db).stats(wf.id, None)
     assert stats.by_status == {"succeeded": 1}
+
+
+def test_an_llm_reply_cut_at_max_tokens_is_counted_for_its_model(store: Store) -> None:
+    wf = workflow([node("ask", "llm", model="offline:echo", max_tokens=2, prompt="tell me a long story")], [])
+
+    async def go() -> None:
+        service = RunService(store, catalog_with([]), EngineServices(providers=default_providers()))
+        store.workflows.save(wf)
+        started = service.start(wf)
+        assert started.handle is not None
+        await started.handle.wait()
+
+    asyncio.run(go())
+    stats = InsightsReader(store.db).stats(wf.id, None)
+    [model] = stats.models
+    assert (model.model, model.calls, model.truncated, model.output_tokens) == ("offline:echo", 1, 1, 2)
 
 
 @pytest.mark.parametrize("text", ["7", "0d", "tomorrow", "-3d", "5y"])

@@ -91,7 +91,7 @@ _STEP_SQL = (
 _LOG_SQL = (
     "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, ?, 0, ?, ?, 'node_log', ?)"
 )
-CUT = "the reply was cut at max_tokens (1024); raise max_tokens to get all of it"
+CUT = "warning: the reply was cut at max_tokens (1024); raise max_tokens to get all of it"
 
 
 def insert_runs(db: Database, runs: list[RunSpec], documents: dict[str, str]) -> None:
