@@ -65,7 +65,8 @@ async def run_service(store: Store, files_root: str | None = None) -> AsyncItera
     """A RunService with the real providers (as the settings file configures them), tools and HTTP;
     the HTTP clients are closed afterwards."""
     try:
-        llm = llm_services(load_settings())
+        settings = load_settings()
+        llm = llm_services(settings)
     except SettingsError as exc:
         raise CliError(str(exc)) from None
     http = HttpxTransport()
@@ -77,7 +78,11 @@ async def run_service(store: Store, files_root: str | None = None) -> AsyncItera
         files_root=Path(files_root).resolve() if files_root else None,
     )
     try:
-        yield RunService(store, default_registry(), services)
+        service = RunService(store, default_registry(), services)
+        service.trace_to = settings.trace_otlp_url  # the opt-in: every run's trace to a collector
+        yield service
+        for thread in service.trace_threads:  # traces being sent to the collector: let them arrive
+            thread.join(timeout=15)
     finally:
         await http.aclose()
         await llm.aclose()

@@ -12,6 +12,7 @@ the workflow as it is now (its library's current version), reusing only results 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from flowdesk.engine.services import EngineServices
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.workflow import Workflow
+from flowdesk.store.insights_trace_sender import send_when_finished
 from flowdesk.store.recorder import RunRecorder
 from flowdesk.store.runs import RunInfo
 from flowdesk.store.store import Store
@@ -116,6 +118,10 @@ class RunService:
         self.store = store
         self.catalog = catalog
         self.services = services
+        self.trace_to: str | None = None
+        """An OTLP/HTTP collector that gets every run's trace as it ends (the opt-in setting), or None."""
+        self.trace_threads: list[threading.Thread] = []
+        """Traces being sent (a command line waits for them before it exits)."""
 
     # ------------------------------------------------------------ start
     def start(
@@ -198,7 +204,7 @@ class RunService:
         services = self._services_for(source, options)
         if children is not None:
             services = replace(services, earlier_children=children)
-        return start_run(
+        handle = start_run(
             workflow,
             self.catalog,
             services,
@@ -212,6 +218,9 @@ class RunService:
             use_pins=bool(options.get("use_pins", True)),
             validated=True,
         )
+        if self.trace_to:
+            send_when_finished(handle.task, self.store.db, run_id, self.trace_to, self.trace_threads)
+        return handle
 
     def _services_for(self, source: str, options: Mapping[str, Any]) -> EngineServices:
         files = FileWorkflowResolver(Path(source).parent) if source not in ("library", "child") else None

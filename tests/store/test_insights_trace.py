@@ -20,8 +20,10 @@ from support.wfbuild import catalog_with, counting_loop, node, workflow
 
 from flowdesk.cli import main
 from flowdesk.engine.services import EngineServices
+from flowdesk.model.fileformat import dumps_workflow
 from flowdesk.model.workflow import RunInput
 from flowdesk.providers.resolver import default_providers
+from flowdesk.providers.settings import LLMSettings, save_settings
 from flowdesk.store.running import RunService
 from flowdesk.store.store import open_store
 
@@ -181,3 +183,23 @@ def test_bad_trace_requests_get_one_clear_line(tmp_path: Path, capsys: pytest.Ca
     assert "no run 'nosuchrun'" in capsys.readouterr().err
     assert main(["trace", run_id, "--otlp", "http://127.0.0.1:9", "--db", str(db)]) == 1
     assert "did not take the trace" in capsys.readouterr().err
+
+
+def test_the_opt_in_setting_sends_each_runs_trace_as_it_ends(
+    tmp_path: Path, collector: Collector, capsys: pytest.CaptureFixture[str]
+) -> None:
+    save_settings(LLMSettings(trace_otlp_url=collector.url))
+    wf_file = tmp_path / "two.json"
+    wf = workflow(
+        [node("a", "transform", expression="1"), node("b", "transform", expression="inputs.input + 1")],
+        ["a.output -> b.input"],
+    )
+    wf_file.write_text(dumps_workflow(wf), encoding="utf-8")
+    assert main(["run", str(wf_file), "--quiet", "--db", str(tmp_path / "lib.db")]) == 0
+    names = {s.name for s in collector.spans}  # `flowdesk run` waited for the trace to arrive
+    assert names == {f"run {wf.name}", "node a", "node b"}
+
+
+def test_a_bad_collector_url_in_the_settings_file_is_named() -> None:
+    with pytest.raises(ValueError, match="http:// or https:// URL"):
+        LLMSettings(trace_otlp_url="localhost:4318")
