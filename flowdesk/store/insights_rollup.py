@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any
 
+from flowdesk.store.insights_children import child_model_use
 from flowdesk.store.insights_tables import duration_bucket
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,10 @@ class Rollup:
         sums = _Sums()
         for run in runs:
             self._add_run(sums, run, steps.get(run[0], []), truncated)
+        children = child_model_use(self.raw, {r[0]: self._document(r[3]) for r in runs}, read_document, TRUNCATED_LOG)
+        for run in runs:  # the LLM calls of its map items and sub-workflows count for the run's workflow
+            for model, values in children.get(run[0], {}).items():
+                _add(sums.model_day, (workflow_key(run[1], run[2]), day_of(run[6]), model), values)
         self._write(sums, ids)
         return ids
 

@@ -22,6 +22,7 @@ from hashlib import blake2b
 from typing import Any
 
 from flowdesk.store.database import Database
+from flowdesk.store.insights_children import library_document_text
 from flowdesk.store.insights_rollup import read_document
 
 _FINISHED = re.compile(r"^(?:\w+: )?finished: ([^;]+);")
@@ -68,69 +69,56 @@ def trace_id_of(run_id: str) -> int:
 
 def load_run(db: Database, run_id: str) -> _Run:
     """The run, its attempts and its sub-runs (recursively), from the journal's rows."""
-    with db.read() as conn:
-        q = conn.exec_driver_sql
-        row = q(
+    with db.read():
+        raw = db.raw()  # the same connection, inside the read transaction
+        row = raw.execute(
             "SELECT r.id, r.workflow_name, r.status, r.error, coalesce(r.started_at, r.created_at),"
             " coalesce(r.finished_at, r.started_at, r.created_at), r.parent_node_id, b.data"
             " FROM run r LEFT JOIN blob b ON b.hash = r.document_hash WHERE r.id = ?",
             (run_id,),
-        ).first()
+        ).fetchone()
         if row is None:
             from flowdesk.store.workflows import NotFoundError
 
             raise NotFoundError(f"there is no run '{run_id}' in the library (see `flowdesk runs`)")
-        return _load(q, row, None)
+        return _load(raw, row, None)
 
 
-def _library_document(q: Any, ref: str | None) -> str | None:
-    """The current document of a library workflow (id or slug): what a sub-run without its own ran."""
-    if not ref:
-        return None
-    found = q(
-        "SELECT b.data FROM workflow w JOIN workflow_version v"
-        " ON v.workflow_id = w.id AND v.version = w.current_version"
-        " JOIN blob b ON b.hash = v.document_hash WHERE w.id = ? OR w.slug = ?",
-        (ref, ref),
-    ).first()
-    return found[0] if found else None
-
-
-def _load(q: Any, row: Any, parent_doc: Any) -> _Run:
+def _load(raw: Any, row: Any, parent_doc: Any) -> _Run:
     run_id, name, status, error, start, end, parent_node, doc = row
     if doc is None and parent_doc is not None:  # a map item or sub-workflow run: its workflow's document
-        doc = _library_document(q, parent_doc.workflows.get(parent_node or ""))
+        doc = library_document_text(raw, parent_doc.workflows.get(parent_node or ""))
     facts = read_document(doc)
     attempts = [
         _Attempt(n, it, a, st, err, s or start, f or s or start, tin, tout, cost)
-        for n, it, a, st, err, s, f, tin, tout, cost in q(
+        for n, it, a, st, err, s, f, tin, tout, cost in raw.execute(
             "SELECT node_id, iteration, attempt, status, error, started_at, finished_at, input_tokens, output_tokens,"
             " cost_usd FROM step WHERE run_id = ? AND source = 'run' AND status != 'skipped'"
             " ORDER BY started_at, node_id",
             (run_id,),
-        ).all()
+        ).fetchall()
     ]
     by_node: dict[tuple[str, int], list[_Attempt]] = defaultdict(list)
     for a in attempts:
         by_node[(a.node_id, a.iteration)].append(a)
-    for node_id, iteration, ts, message in q(
+    for node_id, iteration, ts, message in raw.execute(
         "SELECT node_id, iteration, ts, message FROM log WHERE run_id = ? AND kind = 'node_log' AND message LIKE"
         " '%finished: %'",
         (run_id,),
-    ).all():
+    ).fetchall():
         found = _FINISHED.match(message)
         owners = [a for a in by_node.get((node_id, iteration), []) if a.start <= ts <= a.end + 1e-3]
         if found and owners:
             owners[-1].finish_reasons.append(found.group(1).strip())
     run = _Run(run_id, name, status, error, start, end, parent_node, facts.models, attempts)
-    for child in q(
+    for child in raw.execute(
         "SELECT r.id, r.workflow_name, r.status, r.error, coalesce(r.started_at, r.created_at),"
         " coalesce(r.finished_at, r.started_at, r.created_at), r.parent_node_id, b.data"
         " FROM run r LEFT JOIN blob b ON b.hash = r.document_hash WHERE r.parent_run_id = ? AND r.kind = 'child'"
         " ORDER BY r.created_at",
         (run_id,),
-    ).all():
-        run.children.append(_load(q, child, facts))
+    ).fetchall():
+        run.children.append(_load(raw, child, facts))
     return run
 
 

@@ -11,6 +11,7 @@ from support.insights_library import RunSpec, StepSpec, add_workflow, document, 
 from support.wfbuild import catalog_with, node, workflow
 
 from flowdesk.engine.services import EngineServices
+from flowdesk.model.workflow import RunInput
 from flowdesk.providers.resolver import default_providers
 from flowdesk.store.insights import InsightsReader, parse_since
 from flowdesk.store.insights_rollup import catch_up
@@ -174,6 +175,33 @@ def test_an_llm_reply_cut_at_max_tokens_is_counted_for_its_model(store: Store) -
     stats = InsightsReader(store.db).stats(wf.id, None)
     [model] = stats.models
     assert (model.model, model.calls, model.truncated, model.output_tokens) == ("offline:echo", 1, 1, 2)
+
+
+def test_the_llm_calls_of_map_items_count_for_the_mapping_workflows_models(store: Store) -> None:
+    item = workflow(
+        [node("start", "start"), node("ask", "llm", model="offline:echo", max_tokens=2, prompt="say {{ run.inputs.n }}"),
+         node("out", "output", name="said")],
+        ["start.inputs -> ask.input", "ask.text -> out.value"],
+        inputs=[RunInput(name="n", type="integer")],
+    ).model_copy(update={"id": "wf_item", "name": "item"})  # fmt: skip
+    mapping = workflow(
+        [node("xs", "transform", expression="[1, 2, 3]"), node("m", "map", workflow="wf_item", item_input="n"),
+         node("out", "output", name="results")],
+        ["xs.output -> m.items", "m.results -> out.value"],
+    ).model_copy(update={"id": "wf_map", "name": "map of asks"})  # fmt: skip
+
+    async def go() -> None:
+        service = RunService(store, catalog_with([]), EngineServices(providers=default_providers()))
+        store.workflows.save(item)
+        store.workflows.save(mapping)
+        started = service.start(mapping)
+        assert started.handle is not None
+        assert (await started.handle.wait()).status == "succeeded"
+
+    asyncio.run(go())
+    stats = InsightsReader(store.db).stats("wf_map", None)
+    [model] = stats.models
+    assert (model.model, model.calls, model.truncated, model.output_tokens) == ("offline:echo", 3, 3, 6)
 
 
 @pytest.mark.parametrize("text", ["7", "0d", "tomorrow", "-3d", "5y"])
