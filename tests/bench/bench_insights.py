@@ -14,6 +14,7 @@ import contextlib
 import io
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,14 +65,14 @@ def view_open(db: Path) -> tuple[float, float]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from flowdesk.ui.insights.window import InsightsWindow
-
     app = QApplication.instance() or QApplication([])
     store = open_store(db)
     times = []
     try:
         for _ in range(5):
             t0 = time.perf_counter()
+            from flowdesk.ui.insights.window import InsightsWindow  # the first time: pyqtgraph and numpy too
+
             window = InsightsWindow(store)
             window.resize(1280, 860)
             window.show()
@@ -83,6 +84,15 @@ def view_open(db: Path) -> tuple[float, float]:
     finally:
         store.close()
     return times[0], statistics.median(times[1:])
+
+
+def process_stats(db: Path) -> float:
+    """`flowdesk stats` as a person types it: a new Python process, its imports included."""
+    return median_ms(
+        lambda: subprocess.run([sys.executable, "-m", "flowdesk", "stats", "--since", "30d", "--db", str(db)],
+                               check=True, capture_output=True),
+        n=3,
+    )  # fmt: skip
 
 
 def main_bench() -> None:
@@ -114,6 +124,7 @@ def main_bench() -> None:
             new = median_ms(lambda argv=argv: cli_stats(db, *argv))
             old = median_ms(lambda since=since: old_way(db, since), n=3)
             rows.append((label, new, old))
+        rows.append(("`flowdesk stats` process (30d, all)", process_stats(db), None))
         if not args.no_view:
             first, again = view_open(db)
             rows.append(("view: first open (imports pyqtgraph)", first, None))
