@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.store.database import LibraryError
 from flowdesk.store.insights import PERIODS, InsightsReader, Stats
 from flowdesk.store.insights_rollup import catch_up
 from flowdesk.store.store import Store
@@ -137,7 +138,7 @@ class InsightsWindow(QWidget):
         """Count a step of runs not counted yet; the figures are read once none is left."""
         try:
             counted = 0 if self.store.db.read_only else catch_up(self.store.db, batch=BACKFILL_STEP, max_batches=1)
-        except Exception as exc:  # noqa: BLE001 - a library that cannot be written is read as it is
+        except LibraryError as exc:  # a library that cannot be written now is read as it is
             self.summary.setText(f"Could not count the latest runs ({exc}); showing what was counted before.")
             counted = 0
         if counted >= BACKFILL_STEP:
