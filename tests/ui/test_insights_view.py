@@ -45,12 +45,11 @@ def _library(store: Store) -> str:
 def _bars(chart: DayChart) -> dict[int, dict[str, float]]:
     """Per day, the height of each layer's bar (read from the chart's items)."""
     found: dict[int, dict[str, float]] = defaultdict(dict)
-    legend = {id(sample.item): label.text for sample, label in chart.getPlotItem().legend.items}
     for item in chart.getPlotItem().items:
         if isinstance(item, pg.BarGraphItem):
             for x, h in zip(item.opts["x"], item.opts["height"], strict=True):
                 if h:
-                    found[int(x // DAY_S)][legend[id(item)]] = h
+                    found[int(x // DAY_S)][chart.layers[id(item)]] = h
     return dict(found)
 
 

@@ -25,15 +25,18 @@ def seconds(value: float | None) -> str:
     return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
 
 
-def table(headers: Sequence[str]) -> QTreeWidget:
+def table(headers: Sequence[str], stretch: int = 0) -> QTreeWidget:
+    """A list whose column ``stretch`` (the free text) takes the room the figures leave."""
     tree = QTreeWidget()
     tree.setHeaderLabels(list(headers))
     tree.setRootIsDecorated(False)
     tree.setUniformRowHeights(True)
     tree.setAlternatingRowColors(True)
     tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    tree.header().setStretchLastSection(True)
+    header = tree.header()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return tree
 
 

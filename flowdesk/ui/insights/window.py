@@ -8,6 +8,8 @@ A click on a chart lists that day's runs; double-clicking one asks the main wind
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -57,18 +59,18 @@ class InsightsWindow(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.charts = {
-            "runs": DayChart("Runs per day by status"),
-            "success": DayChart("Success rate", "%"),
-            "duration": DayChart("Duration p50 / p95", "s"),
-            "cost": DayChart("Cost per day by model", "$"),
+            "runs": DayChart("Runs per day"),
+            "success": DayChart("Success rate (%)", percent=True),
+            "duration": DayChart("Duration (s)"),
+            "cost": DayChart("Cost per day ($)"),
             "tokens": DayChart("Tokens per day"),
         }
         self.lists = {
-            "Suggestions": tables.table(tables.SUGGESTION_HEADERS),
+            "Suggestions": tables.table(tables.SUGGESTION_HEADERS, stretch=1),
             "Where the time goes": tables.table(tables.NODE_HEADERS),
-            "Failures": tables.table(tables.FAILURE_HEADERS),
+            "Failures": tables.table(tables.FAILURE_HEADERS, stretch=5),
             "Models": tables.table(tables.MODEL_HEADERS),
-            "Runs of the day": tables.table(tables.RUN_HEADERS),
+            "Runs of the day": tables.table(tables.RUN_HEADERS, stretch=1),
         }
         self.tabs = QTabWidget()
         for name, tree in self.lists.items():
@@ -184,6 +186,10 @@ class InsightsWindow(QWidget):
 
     def _draw(self, stats: Stats) -> None:
         days = [d.day for d in stats.days]
+        today = int(time.time() // DAY_S)
+        first = stats.since_day if stats.since_day is not None else (days[0] if days else today)
+        for chart in self.charts.values():  # every chart spans the period, with data or not
+            chart.span = (min([first, *days[:1]]), max([today, *days[-1:]]))
         self.charts["runs"].stacked_bars(
             days, [(s, status_colour(s), [d.runs.get(s, 0) for d in stats.days]) for s in STATUSES]
         )
@@ -215,10 +221,8 @@ class InsightsWindow(QWidget):
         runs = self.reader.runs_on(self.workflow, day)
         tree = self.lists["Runs of the day"]
         tables.fill_runs(tree, runs)
-        from time import gmtime, strftime
-
         index = self.tabs.indexOf(tree)
-        self.tabs.setTabText(index, f"Runs of {strftime('%d %b %Y', gmtime(day * DAY_S))} ({len(runs):,})")
+        self.tabs.setTabText(index, f"Runs of {time.strftime('%d %b %Y', time.gmtime(day * DAY_S))} ({len(runs):,})")
         self.tabs.setCurrentIndex(index)
 
     def _open_run(self, item: QTreeWidgetItem, _column: int) -> None:
