@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import statistics
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from flowdesk.engine.services import EngineServices
 from flowdesk.model.workflow import RunInput
 from flowdesk.providers.resolver import default_providers
 from flowdesk.store.insights import InsightsReader, parse_since
-from flowdesk.store.insights_rollup import catch_up
+from flowdesk.store.insights_rollup import Rollup, catch_up
 from flowdesk.store.running import RunService
 from flowdesk.store.store import Store, open_store
 
@@ -202,6 +203,38 @@ def test_the_llm_calls_of_map_items_count_for_the_mapping_workflows_models(store
     stats = InsightsReader(store.db).stats("wf_map", None)
     [model] = stats.models
     assert (model.model, model.calls, model.truncated, model.output_tokens) == ("offline:echo", 3, 3, 6)
+
+
+def test_a_roll_up_that_fails_never_costs_the_runs_record_and_is_counted_later(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wf = workflow([node("a", "t.noop")], [])
+
+    def broken(self: object, run_ids: object) -> None:
+        raise sqlite3.OperationalError("no such table: insight_node_day")
+
+    monkeypatch.setattr(Rollup, "add_runs", broken)
+
+    async def go() -> str:
+        service = RunService(store, catalog_with([]), EngineServices())
+        store.workflows.save(wf)
+        started = service.start(wf)
+        assert started.handle is not None
+        assert (await started.handle.wait()).status == "succeeded"
+        return started.run_id
+
+    run_id = asyncio.run(go())
+    assert store.runs.get(run_id).status == "succeeded"
+    assert [s.status for s in store.runs.steps(run_id)] == ["succeeded"]
+    with store.db.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM insight_rolled").scalar() == 0
+    monkeypatch.undo()
+    assert InsightsReader(store.db).stats(wf.id, None).by_status == {"succeeded": 1}
+
+
+def test_an_empty_library_has_no_figures(store: Store) -> None:
+    stats = InsightsReader(store.db).stats(None, parse_since("7d"))
+    assert (stats.runs, stats.success_rate, stats.p50_s, stats.days, stats.suggestions) == (0, None, None, [], [])
 
 
 @pytest.mark.parametrize("text", ["7", "0d", "tomorrow", "-3d", "5y"])

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from support.insights_library import RunSpec, StepSpec, add_document, document, insert_runs
+from support.insights_library import RunSpec, StepSpec, add_document, document, generate, insert_runs
 from support.wfbuild import node, workflow
 
 from flowdesk.store.store import Store
@@ -116,3 +116,17 @@ def test_a_click_on_a_day_lists_its_runs_and_a_double_click_opens_one(
     assert window.document is not None and window.document.workflow.id == wf_id
     assert window.runs.shown == "run3"
     assert window.runs.runs_panel.current_run() == "run3"
+
+
+def test_earlier_runs_are_counted_in_steps_while_the_window_stays_usable(qtbot: QtBot, store: Store) -> None:
+    generate(store.db, runs=1_200, attempts=2_400, days=3, workflows=2, now=NOW)
+    view = InsightsWindow(store)
+    qtbot.addWidget(view)
+    view.show()
+    assert "Counting earlier runs" in view.summary.text()  # one step of BACKFILL_STEP runs so far
+    qtbot.waitUntil(lambda: "<b>1,200</b> runs" in view.summary.text(), timeout=20_000)
+    assert [view.workflow_box.itemText(i) for i in range(view.workflow_box.count())] == [
+        "All workflows",
+        "Workflow 0",
+        "Workflow 1",
+    ]
