@@ -158,12 +158,22 @@ def make_spans(run: _Run) -> list[Any]:
 def _run_span(tracer: Any, run: _Run, parent: Any) -> None:
     from opentelemetry import trace
 
-    kind = "sub-run" if parent is not None else "run"
+    attributes: dict[str, Any] = {
+        "flowdesk.run.id": run.id,
+        "flowdesk.workflow.name": run.name,
+        "flowdesk.run.status": run.status,
+    }
+    label = run.id.rsplit(".", 1)[-1] if parent is not None else ""  # a child's id ends with its label
+    if label.startswith("item_") and label[5:].isdigit():
+        name = f"map item {label[5:]}: {run.name}"
+        attributes["flowdesk.map.item"] = int(label[5:])
+    else:
+        name = f"sub-workflow {run.name}" if parent is not None else f"run {run.name}"
     span = tracer.start_span(
-        f"{kind} {run.name}",
+        name,
         context=trace.set_span_in_context(parent) if parent is not None else None,
         start_time=_ns(run.start),
-        attributes={"flowdesk.run.id": run.id, "flowdesk.workflow.name": run.name, "flowdesk.run.status": run.status},
+        attributes=attributes,
     )
     _set_status(span, run.status, run.error)
     passes: dict[int, Any] = {}
