@@ -81,8 +81,7 @@ async def run_service(store: Store, files_root: str | None = None) -> AsyncItera
         service = RunService(store, default_registry(), services)
         service.trace_to = settings.trace_otlp_url  # the opt-in: every run's trace to a collector
         yield service
-        for thread in service.trace_threads:  # traces being sent to the collector: let them arrive
-            thread.join(timeout=15)
+        await service.traces.finish()  # traces being sent to the collector (the opt-in): let them arrive
     finally:
         await http.aclose()
         await llm.aclose()

@@ -12,7 +12,6 @@ the workflow as it is now (its library's current version), reusing only results 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from flowdesk.engine.services import EngineServices
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.workflow import Workflow
-from flowdesk.store.insights_trace_sender import send_when_finished
+from flowdesk.store.insights_trace_sender import TraceSending
 from flowdesk.store.recorder import RunRecorder
 from flowdesk.store.runs import RunInfo
 from flowdesk.store.store import Store
@@ -120,7 +119,7 @@ class RunService:
         self.services = services
         self.trace_to: str | None = None
         """An OTLP/HTTP collector that gets every run's trace as it ends (the opt-in setting), or None."""
-        self.trace_threads: list[threading.Thread] = []
+        self.traces = TraceSending()
         """Traces being sent (a command line waits for them before it exits)."""
 
     # ------------------------------------------------------------ start
@@ -219,7 +218,7 @@ class RunService:
             validated=True,
         )
         if self.trace_to:
-            send_when_finished(handle.task, self.store.db, run_id, self.trace_to, self.trace_threads)
+            self.traces.watch(handle.task, self.store.db, run_id, self.trace_to)
         return handle
 
     def _services_for(self, source: str, options: Mapping[str, Any]) -> EngineServices:
