@@ -30,9 +30,6 @@ def collector() -> Iterator[Collector]:
     c.close()
 
 
-_attrs = attributes
-
-
 def _record(db: Path, wf: Any, *others: Any) -> str:
     store = open_store(db)
     try:
@@ -82,17 +79,17 @@ def test_a_runs_spans_reach_the_collector_with_parents_names_and_genai_attribute
         + 2 * ["node start", "chat echo", "node out"]
     )
     [root] = [s for s in collector.spans if not s.parent_span_id]
-    assert root.name == "run map of asks" and _attrs(root)["flowdesk.run.id"] == run_id
+    assert root.name == "run map of asks" and attributes(root)["flowdesk.run.id"] == run_id
     assert len({s.trace_id for s in collector.spans}) == 1
     [m] = [s for s in collector.spans if s.name == "node m"]
     assert by_id[m.parent_span_id] is root
     items = [s for s in collector.spans if s.name.startswith("map item")]
     assert len(items) == 2 and all(by_id[s.parent_span_id] is m for s in items)
-    assert sorted(_attrs(s)["flowdesk.map.item"] for s in items) == [0, 1]
+    assert sorted(attributes(s)["flowdesk.map.item"] for s in items) == [0, 1]
     chats = [s for s in collector.spans if s.name == "chat echo"]
     assert len(chats) == 2 and {by_id[c.parent_span_id].span_id for c in chats} == {s.span_id for s in items}
     for chat in chats:
-        attrs = _attrs(chat)
+        attrs = attributes(chat)
         assert attrs["gen_ai.request.model"] == "echo" and attrs["gen_ai.provider.name"] == "offline"
         assert attrs["gen_ai.usage.output_tokens"] == 2 and attrs["gen_ai.usage.input_tokens"] > 0
         assert attrs["gen_ai.response.finish_reasons"] == ["length"]
