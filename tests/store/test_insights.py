@@ -241,3 +241,27 @@ def test_an_empty_library_has_no_figures(store: Store) -> None:
 def test_a_bad_period_is_refused_with_what_is_accepted(text: str) -> None:
     with pytest.raises(ValueError, match="24h, 7d, 30d or 2w, or 'all'"):
         parse_since(text)
+
+
+def test_a_library_from_before_the_roll_ups_is_upgraded_and_its_runs_counted(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    store = open_store(path)
+    _known(store)
+    store.close()
+    with sqlite3.connect(path) as conn:  # make it a schema 3 library: runs, no roll-ups
+        tables = conn.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'insight_%' AND type = 'table'"
+        ).fetchall()
+        for (name,) in tables:
+            conn.execute(f"DROP TABLE {name}")
+        conn.execute("DROP INDEX run_by_finished")
+        conn.execute("DROP INDEX run_live")
+        conn.execute("PRAGMA user_version = 3")
+    conn.close()
+    store = open_store(path)
+    try:
+        assert store.db.upgraded == [4] and store.db.backup_path is not None
+        stats = InsightsReader(store.db).stats("wf_a", None, now=NOW)
+        assert stats.by_status == {"succeeded": 6, "failed": 1}
+    finally:
+        store.close()

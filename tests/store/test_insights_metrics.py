@@ -76,3 +76,9 @@ def test_node_attempt_durations_are_a_histogram(store: Store) -> None:
 
 def test_no_queue_length_means_no_queue_gauge(store: Store) -> None:
     assert "flowdesk_queue_length" not in _families(store)
+
+
+def test_each_scrape_counts_afresh_with_no_state_left_between_them(store: Store) -> None:
+    first = _samples(_families(store)["flowdesk_runs_finished"])
+    again = _samples(_families(store)["flowdesk_runs_finished"])
+    assert first == again
