@@ -130,3 +130,15 @@ def test_earlier_runs_are_counted_in_steps_while_the_window_stays_usable(qtbot: 
         "Workflow 0",
         "Workflow 1",
     ]
+
+
+def test_opening_the_view_again_shows_the_runs_that_ended_since(qtbot: QtBot, window: MainWindow, store: Store) -> None:
+    wf_id = _library(store)
+    view = _open(qtbot, window)
+    assert "<b>6</b> runs" in view.summary.text()
+    view.close()
+    start = NOW - 60
+    more = RunSpec("later", wf_id, start, 2.0, steps=[StepSpec("ask", start, start + 2.0)])
+    insert_runs(store.db, [more], {wf_id: add_document(store.db, document(wf_id, {}, ["ask"]))})
+    assert _open(qtbot, window) is view
+    assert "<b>7</b> runs" in view.summary.text()

@@ -58,6 +58,8 @@ class InsightsAction:
         if self.view is None:
             self.view = InsightsWindow(self.store, workflow, parent=self.window)
             self.view.run_opened.connect(self.open_run)
+        else:  # runs ended since it was last shown
+            self.view.refresh()
         self.view.show()
         self.view.raise_()
         self.view.activateWindow()

@@ -155,6 +155,10 @@ class InsightsWindow(QWidget):
             self._fill_workflows(self.workflow)
         self.reload()
 
+    def refresh(self) -> None:
+        """Count the runs that ended since, then show the figures again (the window shown once more)."""
+        self._count_more()
+
     def reload(self) -> None:
         stats = self.reader.stats(self.workflow, PERIODS[self.period], refresh=False)
         self.stats = stats
