@@ -118,7 +118,8 @@ def _deterministic(stats: Stats, repeats: list[Any]) -> list[Suggestion]:
                     node_id,
                     f"'{node_id}'{_where(stats, wf)} always returns the same output for the same inputs: "
                     "pin or cache it",
-                    f"{again} repeated call(s) over {inputs} distinct input(s) in all recorded runs, never a different output",
+                    f"{again} repeated call(s) over {inputs} distinct input(s) in all recorded runs, "
+                    "never a different output",
                 )
             )
     return out
