@@ -8,7 +8,9 @@ from collections import defaultdict
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.insights_library import RunSpec, StepSpec, add_document, document, generate, insert_runs
 from support.wfbuild import node, workflow
@@ -51,6 +53,14 @@ def _bars(chart: DayChart) -> dict[int, dict[str, float]]:
                 if h:
                     found[int(x // DAY_S)][chart.layers[id(item)]] = h
     return dict(found)
+
+
+def _hover(chart: DayChart, at: QPointF) -> None:
+    """The pointer moved over the chart (QTest's moves did not reach pyqtgraph's scene offscreen)."""
+    viewport = chart.viewport()
+    move = QMouseEvent(QEvent.Type.MouseMove, at, viewport.mapToGlobal(at), Qt.MouseButton.NoButton,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(viewport, move)
 
 
 def _open(qtbot: QtBot, window: MainWindow) -> InsightsWindow:
@@ -100,6 +110,8 @@ def test_a_click_on_a_day_lists_its_runs_and_a_double_click_opens_one(
     wf_id = _library(store)
     view = _open(qtbot, window)
     chart = view.charts["runs"]
+    _hover(chart, chart.point_of(TODAY))
+    qtbot.waitUntil(lambda: "3 runs (2 succeeded, 1 failed)" in chart.toolTip())
     qtbot.mouseClick(chart.viewport(), Qt.MouseButton.LeftButton, pos=chart.point_of(TODAY - 2).toPoint())
     runs = view.lists["Runs of the day"]
     assert view.tabs.currentWidget() is runs

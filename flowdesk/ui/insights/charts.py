@@ -7,7 +7,7 @@ anywhere in a chart maps back to the nearest day that has runs (``day_clicked``)
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Signal
@@ -49,7 +49,10 @@ class DayChart(pg.PlotWidget):
         left = self.getPlotItem().getAxis("left")
         left.enableAutoSIPrefix(False)  # "(x0.001)" beside a cost reads worse than 0.05
         left.setWidth(AXIS_WIDTH)
+        self.describe_day: Callable[[int], str] | None = None
+        """What the tooltip says of a day (set by the window); the day under the pointer is described."""
         self.scene().sigMouseClicked.connect(self._clicked)
+        self.scene().sigMouseMoved.connect(self._hovered)
         self.restyle()
 
     def restyle(self) -> None:
@@ -127,6 +130,10 @@ class DayChart(pg.PlotWidget):
         y = sum(self.getPlotItem().vb.viewRange()[1]) / 4
         scene = self.getPlotItem().vb.mapViewToScene(QPointF(day * DAY_S + DAY_S / 2, y))
         return self.mapFromScene(scene).toPointF()
+
+    def _hovered(self, scene_pos: QPointF) -> None:
+        day = self.day_at(scene_pos) if self.describe_day is not None else None
+        self.setToolTip(self.describe_day(day) if day is not None and self.describe_day is not None else "")
 
     def _clicked(self, event: object) -> None:
         day = self.day_at(event.scenePos())  # type: ignore[attr-defined]

@@ -82,6 +82,7 @@ class InsightsWindow(QWidget):
         self._fill_workflows(workflow)
         for chart in self.charts.values():
             chart.day_clicked.connect(self.pick_day)
+            chart.describe_day = self.describe_day
         self.workflow_box.currentIndexChanged.connect(lambda _: self.reload())
         self.period_box.currentIndexChanged.connect(lambda _: self.reload())
         self.lists["Runs of the day"].itemDoubleClicked.connect(self._open_run)
@@ -217,6 +218,18 @@ class InsightsWindow(QWidget):
             [("input", model_colour(0), [d.input_tokens for d in stats.days]),
              ("output", model_colour(1), [d.output_tokens for d in stats.days])],
         )  # fmt: skip
+
+    def describe_day(self, day: int) -> str:
+        """A day's figures, for the charts' tooltips."""
+        found = next((d for d in self.stats.days if d.day == day), None) if self.stats is not None else None
+        if found is None:
+            return ""
+        by = ", ".join(f"{found.runs[s]:,} {s}" for s in STATUSES if found.runs.get(s))
+        return (
+            f"{found.date}: {found.total:,} runs ({by})\np50 {tables.seconds(found.p50_s)}, "
+            f"p95 {tables.seconds(found.p95_s)} · {found.input_tokens + found.output_tokens:,} tokens · "
+            f"{tables.money(found.cost_usd)}\nclick to list its runs"
+        )
 
     # ------------------------------------------------------------ a day's runs
     def pick_day(self, day: int) -> None:
