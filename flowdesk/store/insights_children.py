@@ -1,30 +1,57 @@
-"""The LLM calls of a run's sub-workflow and map item runs, for the model roll-ups of the run's workflow.
+"""What a run's sub-workflow and map item runs did, counted for the run's own workflow: their LLM calls
+per model, their nodes' attempts, retries, failures, time and cost (as "map node › node"), and their
+retried attempts by error class (retries inside map items are where rate limits cost money).
 
 A child run has no document of its own in the library (it ran the workflow its map or sub-workflow
 node names): that workflow's current library document tells which of its nodes call which model.
-Children of workflow files (a path, not a library workflow) are left out: their file may be gone.
+Children of workflow files (a path, not a library workflow) count without their models.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-ModelUse = dict[str, list[Any]]
-"""model -> [calls, input tokens, output tokens, cost, replies cut at max_tokens]."""
+_STEPS = (
+    "SELECT run_id, node_id, iteration, attempt, status, error, started_at, finished_at, duration_s, input_tokens,"
+    " output_tokens, cost_usd FROM step WHERE run_id IN ({marks}) AND source = 'run'"
+    " AND status NOT IN ('skipped', 'running', 'waiting')"
+)
 
 
-def child_model_use(
+@dataclass
+class ChildUse:
+    """One top-level run's descendants, summed."""
+
+    models: dict[str, list[Any]] = field(default_factory=dict)
+    """model -> [calls, input tokens, output tokens, cost, replies cut at max_tokens]."""
+    nodes: dict[str, list[Any]] = field(default_factory=dict)
+    """'map node › node' -> [runs (1), attempts, retries, failures, time, cost, retry cost, 0, 0]."""
+    retries: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    """(error class, 'map node › node') -> [count, cost, message]."""
+
+
+@dataclass(frozen=True)
+class _Child:
+    root: str
+    label: str
+    """Where it ran, from the top: 'm' for a map node m's item, 'm › sub' one level further."""
+    facts: Any
+
+
+def child_use(
     raw: sqlite3.Connection, top: dict[str, Any], read_document: Callable[[str | None], Any], truncated_like: str
-) -> dict[str, ModelUse]:
-    """Per top-level run id (``top``: id -> its document's facts), the model use of all its descendants."""
-    found: dict[str, ModelUse] = defaultdict(dict)
-    frontier: dict[str, tuple[str, Any]] = {run_id: (run_id, facts) for run_id, facts in top.items()}
-    library: dict[str, Any] = {}
+) -> dict[str, ChildUse]:
+    """Per top-level run id (``top``: id -> its document's facts), what all its descendants did."""
+    found: dict[str, ChildUse] = defaultdict(ChildUse)
+    frontier = {run_id: _Child(run_id, "", facts) for run_id, facts in top.items()}
+    library: dict[str | None, Any] = {}
     while frontier:
-        children: dict[str, tuple[str, Any]] = {}
+        children: dict[str, _Child] = {}
         for chunk in _chunks(list(frontier), 500):
             marks = ",".join("?" * len(chunk))
             for child_id, parent_id, parent_node in raw.execute(
@@ -32,45 +59,74 @@ def child_model_use(
                 " AND kind = 'child'",
                 chunk,
             ):
-                root, parent_facts = frontier[parent_id]
-                ref = parent_facts.workflows.get(parent_node or "")
+                parent = frontier[parent_id]
+                ref = parent.facts.workflows.get(parent_node or "")
                 if ref not in library:
                     library[ref] = read_document(library_document_text(raw, ref))
-                children[child_id] = (root, library[ref])
+                label = f"{parent.label} › {parent_node}" if parent.label else str(parent_node)
+                children[child_id] = _Child(parent.root, label, library[ref])
         if children:
             _add_use(raw, children, found, truncated_like)
         frontier = children
     return found
 
 
-def _add_use(
-    raw: sqlite3.Connection, children: dict[str, tuple[str, Any]], found: dict[str, ModelUse], truncated_like: str
-) -> None:
+def _add_use(raw: sqlite3.Connection, children: dict[str, _Child], found: dict[str, ChildUse], cut_like: str) -> None:
     for chunk in _chunks(list(children), 500):
         marks = ",".join("?" * len(chunk))
-        for run_id, node_id, n, tin, tout, cost in raw.execute(
-            "SELECT run_id, node_id, count(*), sum(input_tokens), sum(output_tokens), sum(cost_usd) FROM step"
-            f" WHERE run_id IN ({marks}) AND source = 'run' AND status NOT IN ('skipped', 'running', 'waiting')"
-            " GROUP BY run_id, node_id",
-            chunk,
-        ):
-            root, facts = children[run_id]
-            model = facts.models.get(node_id)
-            if model is not None:
-                _sum(found[root], model, (n, tin, tout, cost, 0))
+        steps: dict[str, list[Sequence[Any]]] = defaultdict(list)
+        for row in raw.execute(_STEPS.format(marks=marks), chunk):
+            steps[row[0]].append(row)
+        for run_id, rows in steps.items():
+            _add_child(found[children[run_id].root], children[run_id], rows)
         for run_id, node_id, n in raw.execute(
             f"SELECT run_id, node_id, count(*) FROM log WHERE run_id IN ({marks}) AND kind = 'node_log'"
             " AND message LIKE ? GROUP BY run_id, node_id",
-            (*chunk, truncated_like),
+            (*chunk, cut_like),
         ):
-            root, facts = children[run_id]
-            model = facts.models.get(node_id or "")
+            child = children[run_id]
+            model = child.facts.models.get(node_id or "")
             if model is not None:
-                _sum(found[root], model, (0, 0, 0, 0.0, n))
+                _sum(found[child.root].models, model, (0, 0, 0, 0.0, n))
 
 
-def _sum(use: ModelUse, model: str, values: Sequence[Any]) -> None:
-    row = use.setdefault(model, [0, 0, 0, 0.0, 0])
+def _add_child(use: ChildUse, child: _Child, rows: list[Sequence[Any]]) -> None:
+    last: dict[tuple[str, int], int] = {}
+    for row in rows:
+        last[(row[1], row[2])] = max(last.get((row[1], row[2]), 0), row[3])
+    for _run, node_id, iteration, attempt, status, error, start, end, duration, tin, tout, cost in rows:
+        retried = status == "failed" and attempt < last[(node_id, iteration)]
+        failed = status == "failed" and not retried
+        took = duration or max(0.0, (end or 0.0) - (start or 0.0))
+        label = f"{child.label} › {node_id}"
+        counted = label in use.nodes
+        _sum(use.nodes, label, (0, 1, int(retried), int(failed), took, cost, cost if retried else 0.0, 0, 0.0))
+        if not counted:
+            use.nodes[label][0] = 1  # the top-level run counts once per node, however many items ran it
+        model = child.facts.models.get(node_id)
+        if model is not None:
+            _sum(use.models, model, (1, tin, tout, cost, 0))
+        if retried:
+            info = _error_of(error)
+            _sum(use.retries, (info[0], label), (1, cost, ""))
+            use.retries[(info[0], label)][2] = info[1]
+
+
+def _error_of(text: str | None) -> tuple[str, str]:
+    try:
+        info = json.loads(text) if text else {}
+    except ValueError:
+        info = {}
+    if not isinstance(info, dict):
+        return "node", ""
+    return str(info.get("error_class") or "node"), str(info.get("message") or "")[:300]
+
+
+def _sum(table: dict[Any, list[Any]], key: Any, values: Sequence[Any]) -> None:
+    row = table.get(key)
+    if row is None:
+        table[key] = list(values)
+        return
     for i, v in enumerate(values):
         row[i] += v
 

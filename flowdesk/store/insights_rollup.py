@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any
 
-from flowdesk.store.insights_children import child_model_use
+from flowdesk.store.insights_children import child_use
 from flowdesk.store.insights_tables import duration_bucket
 
 log = logging.getLogger(__name__)
@@ -144,12 +144,25 @@ class Rollup:
         sums = _Sums()
         for run in runs:
             self._add_run(sums, run, steps.get(run[0], []), truncated)
-        children = child_model_use(self.raw, {r[0]: self._document(r[3]) for r in runs}, read_document, TRUNCATED_LOG)
-        for run in runs:  # the LLM calls of its map items and sub-workflows count for the run's workflow
-            for model, values in children.get(run[0], {}).items():
-                _add(sums.model_day, (workflow_key(run[1], run[2]), day_of(run[6]), model), values)
+        self._add_children(sums, runs)
         self._write(sums, ids)
         return ids
+
+    def _add_children(self, sums: _Sums, runs: list[Any]) -> None:
+        """What the runs' map items and sub-workflows did counts for the runs' own workflows."""
+        found = child_use(self.raw, {r[0]: self._document(r[3]) for r in runs}, read_document, TRUNCATED_LOG)
+        for run in runs:
+            use = found.get(run[0])
+            if use is None:
+                continue
+            wf, day = workflow_key(run[1], run[2]), day_of(run[6])
+            for model, values in use.models.items():
+                _add(sums.model_day, (wf, day, model), values)
+            for label, values in use.nodes.items():
+                _add(sums.node_day, (wf, day, label), values)
+            for (error_class, label), (count, cost, message) in use.retries.items():
+                _add(sums.error_day, (wf, day, "retry", error_class, label), (count, cost, ""))
+                sums.error_day[(wf, day, "retry", error_class, label)][2] = message
 
     # ------------------------------------------------------------ one run
     def _add_run(

@@ -178,11 +178,13 @@ def test_an_llm_reply_cut_at_max_tokens_is_counted_for_its_model(store: Store) -
     assert (model.model, model.calls, model.truncated, model.output_tokens) == ("offline:echo", 1, 1, 2)
 
 
-def test_the_llm_calls_of_map_items_count_for_the_mapping_workflows_models(store: Store) -> None:
+def test_what_map_items_did_counts_for_the_mapping_workflow(store: Store) -> None:
     item = workflow(
         [node("start", "start"), node("ask", "llm", model="offline:echo", max_tokens=2, prompt="say {{ run.inputs.n }}"),
+         node("again", "t.flaky", fail_times=1, error_class="rate_limit",
+              retry={"max_attempts": 2, "initial_delay_s": 0.0, "retry_on": ["rate_limit"]}),
          node("out", "output", name="said")],
-        ["start.inputs -> ask.input", "ask.text -> out.value"],
+        ["start.inputs -> ask.input", "ask.text -> again.input", "again.output -> out.value"],
         inputs=[RunInput(name="n", type="integer")],
     ).model_copy(update={"id": "wf_item", "name": "item"})  # fmt: skip
     mapping = workflow(
@@ -203,6 +205,11 @@ def test_the_llm_calls_of_map_items_count_for_the_mapping_workflows_models(store
     stats = InsightsReader(store.db).stats("wf_map", None)
     [model] = stats.models
     assert (model.model, model.calls, model.truncated, model.output_tokens) == ("offline:echo", 3, 3, 6)
+    nodes = {n.node_id: (n.runs, n.attempts, n.retries, n.failures) for n in stats.nodes}
+    assert nodes["m › ask"] == (1, 3, 0, 0) and nodes["m › again"] == (1, 6, 3, 0)
+    assert nodes["m"] == (1, 1, 0, 0)
+    retried = [(f.kind, f.error_class, f.node_id, f.count) for f in stats.failures]
+    assert retried == [("retry", "rate_limit", "m › again", 3)]
 
 
 def test_a_roll_up_that_fails_never_costs_the_runs_record_and_is_counted_later(
