@@ -36,6 +36,10 @@ DEFERRED = (
     "cron_descriptor",
     "watchfiles",  # folder triggers: only the service watches
     "fastapi",  # the webhook endpoint: only the service serves
+    "pyqtgraph",  # the Insights window's charts (and numpy with them)
+    "flowdesk.ui.insights.window",
+    "prometheus_client",  # /metrics
+    "opentelemetry",  # flowdesk trace
 )
 
 _STARTED_APP = """

@@ -13,7 +13,21 @@ import sys
 from collections.abc import Sequence
 
 from flowdesk import __version__
-from flowdesk.cli import backup, credentials, info, library, lifecycle, models, run, runs, show, triggers, validate
+from flowdesk.cli import (
+    backup,
+    credentials,
+    info,
+    library,
+    lifecycle,
+    models,
+    run,
+    runs,
+    show,
+    stats,
+    trace,
+    triggers,
+    validate,
+)
 from flowdesk.cli.common import add_library_options, user_error
 
 log = logging.getLogger("flowdesk")
@@ -41,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     models.register(commands)
     lifecycle.register(commands)
     triggers.register(commands)
+    stats.register(commands)
+    trace.register(commands)
     opener = commands.add_parser(
         "open",
         help="open the desktop app on a workflow",

@@ -69,7 +69,8 @@ async def run_service(
     the HTTP clients are closed afterwards. ``executor`` (dask://HOST:PORT) sends child runs to a
     Dask cluster; the connection is checked before the run starts."""
     try:
-        llm = llm_services(load_settings())
+        settings = load_settings()
+        llm = llm_services(settings)
     except SettingsError as exc:
         raise CliError(str(exc)) from None
     root = Path(files_root).resolve() if files_root else None
@@ -84,7 +85,10 @@ async def run_service(
         remote=remote,
     )
     try:
-        yield RunService(store, default_registry(), services)
+        service = RunService(store, default_registry(), services)
+        service.trace_to = settings.trace_otlp_url  # the opt-in: every run's trace to a collector
+        yield service
+        await service.traces.finish()  # traces being sent to the collector (the opt-in): let them arrive
     finally:
         if remote is not None:
             await remote.close()

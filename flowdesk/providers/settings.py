@@ -153,6 +153,19 @@ class LLMSettings(BaseModel):
     default_model: str = Field("offline:echo", pattern=MODEL_REF, description="provider:model for new LLM nodes.")
     credentials: tuple[CredentialInfo, ...] = ()
     prices: dict[str, PriceOverride] = Field(default_factory=dict, description="Model name -> price override.")
+    trace_otlp_url: str | None = Field(
+        None, max_length=2000, description="An OTLP/HTTP collector that gets every run's trace as it ends; None: off."
+    )
+
+    @field_validator("trace_otlp_url")
+    @classmethod
+    def _collector_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"the traces collector must be an http:// or https:// URL, not {value!r}")
+        return value.strip()
 
     def credential(self, name: str) -> CredentialInfo | None:
         return next((c for c in self.credentials if c.name == name), None)

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from flowdesk.store.insights_tables import INSIGHTS_DDL
+
 log = logging.getLogger(__name__)
 
 APPLICATION_ID = 0x466C6F77
@@ -166,6 +168,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "kept run events (log) and the index that lists runs newest first", _V2),
     Migration(3, "the run's events, batch by batch, replayed to reopen a run", _V3),
     Migration(4, "triggers and the published version of each workflow", _V4),
+    Migration(5, "insights: roll-ups of finished runs per workflow and day", INSIGHTS_DDL),
 )
 LATEST = MIGRATIONS[-1].version
 

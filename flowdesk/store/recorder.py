@@ -34,6 +34,7 @@ from typing import Any
 from flowdesk.engine.describe import describe, level_of
 from flowdesk.engine.events import ErrorInfo, RunFinished, Usage, journal_adapter
 from flowdesk.store.database import Database, LibraryError
+from flowdesk.store.insights_rollup import ENDED, roll_up_in_transaction
 from flowdesk.store.tables import STEP_KEY, LogRow, StepRow, compiled_insert, compiled_upsert
 from flowdesk.store.values import BlobBatch, storable_text, to_json
 
@@ -202,6 +203,9 @@ class RunRecorder:
                 raw.executemany(_UPSERT_STEP, [s.row() for s in dirty.values()])
             if logs:  # a message may quote odd text (a lone surrogate from a response): kept, escaped
                 raw.executemany(_INSERT_LOG, [(*row[:-1], storable_text(row[-1])) for row in logs])
+            for event in events:  # a run that ended is counted in the insights' roll-ups at once
+                if event.type == "run_finished" and event.run_id == self.run_id and event.status in ENDED:
+                    roll_up_in_transaction(raw, event.run_id)
 
     def _write_events(self, raw: Any, events: list[Any], blobs: BlobBatch) -> None:
         """The batch as one ``run_event`` row (see the module docstring for what is left out)."""

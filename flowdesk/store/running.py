@@ -29,6 +29,7 @@ from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.model.kinds import Catalog
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.failure_handler import HANDLER_KIND, FailureHandler, handler_problems
+from flowdesk.store.insights_trace_sender import TraceSending
 from flowdesk.store.recorder import RunRecorder
 from flowdesk.store.runs import RunInfo
 from flowdesk.store.store import Store
@@ -118,6 +119,10 @@ class RunService:
         self.store = store
         self.catalog = catalog
         self.services = services
+        self.trace_to: str | None = None
+        """An OTLP/HTTP collector that gets every run's trace as it ends (the opt-in setting), or None."""
+        self.traces = TraceSending()
+        """Traces being sent (a command line waits for them before it exits)."""
 
     # ------------------------------------------------------------ start
     def start(
@@ -218,6 +223,8 @@ class RunService:
         )
         if handles_failure and workflow.settings.on_failure:  # a handler's run never starts one (no loops)
             FailureHandler(self, workflow, run_id, source, options).attach(handle)
+        if self.trace_to:
+            self.traces.watch(handle.task, self.store.db, run_id, self.trace_to)
         return handle
 
     def start_handler(

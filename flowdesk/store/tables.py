@@ -18,6 +18,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from flowdesk.store.automation_tables import PublicationRow, TriggerRow
+from flowdesk.store.insights_tables import INSIGHT_TABLES
 
 STEP_KEY = ("run_id", "node_id", "iteration", "attempt", "segment")
 """A step's natural key: one row per node attempt, loop pass and run segment."""
@@ -162,6 +163,7 @@ class RunEventRow(SQLModel, table=True):
 TABLES: tuple[type[SQLModel], ...] = (
     *(BlobRow, WorkflowRow, WorkflowVersionRow, RunRow, StepRow, LogRow, RunEventRow),
     *(TriggerRow, PublicationRow),  # schema 4: triggers and the lifecycle (automation_tables.py)
+    *INSIGHT_TABLES,  # schema 5: the insights' roll-ups (insights_tables.py)
 )
 
 

@@ -55,6 +55,7 @@ from flowdesk.ui.file_dialogs import open_file_name
 from flowdesk.ui.help_menu import HelpMenu
 from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.import_guard import ImportGuard
+from flowdesk.ui.insights.action import InsightsAction
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_backup import LibraryBackup
 from flowdesk.ui.library_dialog import LibraryDialog
@@ -144,6 +145,7 @@ class MainWindow(FollowsDocument, QMainWindow):
         self._restore_layout()
         self.tab_sweeper = StrayTabBarSweeper(self)  # Qt leaves unused dock tab bars on screen
         self.theming = ThemeSwitcher.install(self, self._menus["View"])  # View > Theme; palette and canvas
+        self.insights = InsightsAction.install(self, store, self._menus["View"])  # View > Insights (ui/insights)
         self.help = HelpMenu(self)  # shortcuts (read from the menus) and About
         self.new_workflow()
 

@@ -96,6 +96,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self._model_group())
         layout.addWidget(self._credentials_group(), 1)
         layout.addWidget(self._prices_group())
+        layout.addWidget(self._traces_group())
         self.status = QLabel()
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
@@ -116,6 +117,15 @@ class SettingsDialog(QDialog):
         self.default_model.setToolTip("provider:model, e.g. openai:gpt-4o-mini or anthropic:claude-3-5-haiku-latest")
         form = QFormLayout(group)
         form.addRow("Model", self.default_model)
+        return group
+
+    def _traces_group(self) -> QGroupBox:
+        group = QGroupBox("Traces (OpenTelemetry)")
+        self.trace_url = QLineEdit(self.settings.trace_otlp_url or "")
+        self.trace_url.setPlaceholderText("off — e.g. http://localhost:4318 to send each run's trace as it ends")
+        self.trace_url.setToolTip("An OTLP/HTTP collector (Jaeger, Tempo, an OpenTelemetry Collector); empty: off")
+        form = QFormLayout(group)
+        form.addRow("Send runs to", self.trace_url)
         return group
 
     def _credentials_group(self) -> QGroupBox:
@@ -315,7 +325,13 @@ class SettingsDialog(QDialog):
         model = self.default_model.currentText().strip()
         if not re.match(MODEL_REF, model):
             raise ValueError(f"default model {model!r} must be provider:model, e.g. openai:gpt-4o-mini")
-        return self.settings.model_copy(update={"default_model": model, "prices": self._price_overrides()})
+        try:
+            trace_url = LLMSettings.model_validate({"trace_otlp_url": self.trace_url.text()}).trace_otlp_url
+        except ValidationError as exc:
+            raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        return self.settings.model_copy(
+            update={"default_model": model, "prices": self._price_overrides(), "trace_otlp_url": trace_url}
+        )
 
     def save(self) -> None:
         """Write the settings file and the keyring; on a problem, say it here and stay open."""

@@ -61,6 +61,7 @@ class RunWorkbench(FollowsDocument, QObject):
         self.store = store
         self.registry = registry
         self.controller = RunController(store, RunService(store, registry, services), self)
+        self.controller.service.trace_to = _trace_url()  # the opt-in: every run's trace to a collector
         self.log_panel = LogPanel()
         self.runs_panel = RunsPanel(store)
         self.timeline = Timeline()
@@ -449,6 +450,7 @@ class RunWorkbench(FollowsDocument, QObject):
     # ------------------------------------------------------------ settings
     def reload_providers(self) -> None:
         """Settings were saved: later runs use the new credentials, base URLs and prices (live runs keep theirs)."""
+        self.controller.service.trace_to = _trace_url()
         if self.llm is None:
             return
         try:
@@ -484,3 +486,11 @@ class RunWorkbench(FollowsDocument, QObject):
             return False
         self.controller.cancel_all_blocking()
         return True
+
+
+def _trace_url() -> str | None:
+    """The collector the settings send every run's trace to (None: off, or settings that cannot be read)."""
+    try:
+        return load_settings().trace_otlp_url
+    except SettingsError:
+        return None
