@@ -16,6 +16,7 @@ from flowdesk.model.workflow import RunInput
 from flowdesk.providers.resolver import default_providers
 from flowdesk.store.insights import InsightsReader, parse_since
 from flowdesk.store.insights_rollup import Rollup, catch_up
+from flowdesk.store.migrations import MIGRATIONS
 from flowdesk.store.running import RunService
 from flowdesk.store.store import Store, open_store
 
@@ -250,12 +251,15 @@ def test_a_bad_period_is_refused_with_what_is_accepted(text: str) -> None:
         parse_since(text)
 
 
+INSIGHTS_VERSION = next(m.version for m in MIGRATIONS if m.summary.startswith("insights"))
+
+
 def test_a_library_from_before_the_roll_ups_is_upgraded_and_its_runs_counted(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     store = open_store(path)
     _known(store)
     store.close()
-    with sqlite3.connect(path) as conn:  # make it a schema 3 library: runs, no roll-ups
+    with sqlite3.connect(path) as conn:  # make it a library of the schema before: runs, no roll-ups
         tables = conn.execute(
             "SELECT name FROM sqlite_master WHERE name LIKE 'insight_%' AND type = 'table'"
         ).fetchall()
@@ -263,11 +267,11 @@ def test_a_library_from_before_the_roll_ups_is_upgraded_and_its_runs_counted(tmp
             conn.execute(f"DROP TABLE {name}")
         conn.execute("DROP INDEX run_by_finished")
         conn.execute("DROP INDEX run_live")
-        conn.execute("PRAGMA user_version = 3")
+        conn.execute(f"PRAGMA user_version = {INSIGHTS_VERSION - 1}")
     conn.close()
     store = open_store(path)
     try:
-        assert store.db.upgraded == [4] and store.db.backup_path is not None
+        assert store.db.upgraded == [INSIGHTS_VERSION] and store.db.backup_path is not None
         stats = InsightsReader(store.db).stats("wf_a", None, now=NOW)
         assert stats.by_status == {"succeeded": 6, "failed": 1}
     finally:
