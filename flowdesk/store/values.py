@@ -26,8 +26,12 @@ BLOB = table_of(BlobRow)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""Made once: ``json.dumps`` with these options makes a new encoder on every call (the journal calls it per port)."""
+
+
 def to_json(value: Any) -> str:
-    return storable(json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+    return storable(_ENCODER.encode(value))
 
 
 def storable(json_text: str) -> str:
