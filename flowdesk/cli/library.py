@@ -81,14 +81,13 @@ def _finish(p: argparse.ArgumentParser, handler: Any) -> None:
 
 def _errors_in(path: str) -> list[str]:
     """What `flowdesk validate` calls an error in the file, one line each (where: what)."""
-    from flowdesk.model.validation import validate
-    from flowdesk.nodes.registry import default_registry
+    from flowdesk.cli.validate import problems_of
 
     try:
         workflow = read_workflow(path)
     except WorkflowFileError as exc:
         raise CliError(str(exc)) from exc
-    problems = validate(workflow, default_registry(), for_run=True)
+    problems = problems_of(workflow)
     return [f"{p.node_id or p.edge_id or 'workflow'}: {p.message}" for p in problems if p.severity == "error"]
 
 
