@@ -275,19 +275,28 @@ class WorkflowLibrary:
         A workflow opened from a file and saved here then still finds the workflows it calls.
         """
         imported: list[str] = []
+        for name, path in self.references_to_import(workflow, folder):
+            self.import_file(path)
+            imported.append(name)
+        return imported
+
+    def references_to_import(self, workflow: Workflow, folder: str | Path) -> list[tuple[str, Path]]:
+        """The files ``import_references`` would import (name as the node gives it, path), read not stored:
+        an import checks them before it stores anything."""
+        found: list[tuple[str, Path]] = []
         pending = [workflow]
         while pending:
             for node in pending.pop().nodes:
                 ref = node.config.get("workflow")
-                if not isinstance(ref, str) or not ref.endswith(".json") or ref in imported:
+                if not isinstance(ref, str) or not ref.endswith(".json") or any(ref == name for name, _ in found):
                     continue
                 path = Path(folder) / ref
                 if self.exists(Path(ref).stem) or not path.is_file():
                     continue
-                saved = self.import_file(path)
-                imported.append(ref)
-                pending.append(self.load(saved.workflow_id))
-        return imported
+                refuse_library_file(self.db.path, path)
+                found.append((ref, path))
+                pending.append(read_workflow(path))
+        return found
 
     def export(self, ref: str, path: str | Path | None = None, *, version: int | None = None) -> str:
         """The workflow file text; also written (atomically) to ``path`` when given."""

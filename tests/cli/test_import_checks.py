@@ -70,3 +70,25 @@ def test_import_refuses_every_file_validate_calls_invalid(tmp_path: Path, mutati
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     listed = _flowdesk("--db", str(library), "list", "--json")
     assert listed.returncode == 0 and json.loads(listed.stdout) == [], "the refused file is in the library"
+
+
+def test_import_refuses_a_workflow_file_it_would_bring_along_that_validate_calls_invalid(tmp_path: Path) -> None:
+    """Importing a workflow imports the files its map and sub-workflow nodes name; they are checked as it is."""
+    item = json.loads((examples_dir() / "ask_llm.json").read_text(encoding="utf-8"))
+    item["id"] = "item"
+    _prompt("{{ run.inputs.question ")(item)
+    (tmp_path / "item.json").write_text(json.dumps(item), encoding="utf-8")
+    caller = json.loads((examples_dir() / "ask_llm.json").read_text(encoding="utf-8"))
+    caller["id"] = "caller"
+    caller["nodes"].append({"id": "sub", "kind": "subworkflow", "config": {"workflow": "item.json"}})
+    (tmp_path / "caller.json").write_text(json.dumps(caller), encoding="utf-8")
+    assert _flowdesk("validate", str(tmp_path / "item.json")).returncode == 1
+    library = tmp_path / "library.db"
+    done = _flowdesk("--db", str(library), "import", str(tmp_path / "caller.json"))
+    assert done.returncode == 2, f"imported with an invalid workflow it calls:\n{done.stdout}{done.stderr}"
+    assert "item.json" in done.stderr and "not imported" in done.stderr, done.stderr
+    listed = _flowdesk("--db", str(library), "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == [], "part of the import is in the library"
+    kept = _flowdesk("--db", str(library), "import", str(tmp_path / "caller.json"), "--keep-invalid")
+    assert kept.returncode == 0, kept.stderr
+    assert {w["id"] for w in json.loads(_flowdesk("--db", str(library), "list", "--json").stdout)} == {"caller", "item"}
