@@ -17,6 +17,7 @@ from flowdesk.cli.common import CliError, add_library_options, fmt_time, open_li
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 
 if TYPE_CHECKING:
+    from flowdesk.store.store import Store
     from flowdesk.store.workflows import WorkflowInfo
 
 
@@ -81,14 +82,13 @@ def _finish(p: argparse.ArgumentParser, handler: Any) -> None:
 
 def _errors_in(path: str) -> list[str]:
     """What `flowdesk validate` calls an error in the file, one line each (where: what)."""
-    from flowdesk.model.validation import validate
-    from flowdesk.nodes.registry import default_registry
+    from flowdesk.cli.validate import problems_of
 
     try:
         workflow = read_workflow(path)
     except WorkflowFileError as exc:
         raise CliError(str(exc)) from exc
-    problems = validate(workflow, default_registry(), for_run=True)
+    problems = problems_of(workflow)
     return [f"{p.node_id or p.edge_id or 'workflow'}: {p.message}" for p in problems if p.severity == "error"]
 
 
@@ -101,6 +101,8 @@ def handle_import(args: argparse.Namespace) -> int:
         )
     with open_library(args) as store:
         try:
+            if not args.keep_invalid:
+                _refuse_invalid_references(store, args.file)
             saved = store.workflows.import_file(args.file, as_new=args.as_new)
             also = store.workflows.import_references(store.workflows.load(saved.workflow_id), Path(args.file).parent)
         except WorkflowFileError as exc:
@@ -119,6 +121,18 @@ def handle_import(args: argparse.Namespace) -> int:
     for line in uses:
         print(line)
     return 0
+
+
+def _refuse_invalid_references(store: Store, file: str) -> None:
+    """The files an import brings along (the workflows its nodes call by file) are checked as it is."""
+    for name, path in store.workflows.references_to_import(read_workflow(file), Path(file).parent):
+        errors = _errors_in(str(path))
+        if errors:
+            raise CliError(
+                f"{file} was not imported: {name}, which it calls and which would be imported with it, has "
+                f"{len(errors)} error(s), the first {errors[0]} (see `flowdesk validate {path}`; --keep-invalid "
+                f"stores them anyway)"
+            )
 
 
 def _credential_uses(workflow: Any) -> list[str]:

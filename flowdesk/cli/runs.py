@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.cli.common import (
@@ -101,7 +100,7 @@ def handle_runs(args: argparse.Namespace) -> int:
         workflow_id = store.workflows.get(args.ref).id if args.ref else None
         found = store.runs.list(workflow_id, status=args.status, limit=args.limit or None)
     if args.json:
-        print_json([asdict(r) for r in found])
+        print_json([r.model_dump() for r in found])
         return 0
     if not found:
         print("no runs recorded" + (" that match" if args.ref or args.status else " yet"))

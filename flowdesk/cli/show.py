@@ -234,16 +234,16 @@ def run_json(store: Store, run: RunInfo) -> dict[str, Any]:
     steps = []
     for step in store.runs.steps(run.id):
         step_inputs, step_outputs = store.runs.step_values(step.id)
-        steps.append({**asdict(step), "inputs": step_inputs, "outputs": step_outputs})
+        steps.append({**step.model_dump(), "inputs": step_inputs, "outputs": step_outputs})
     children = [c for c in store.runs.list(parent_run_id=run.id, limit=None, include_children=True)]
     workers = _workers(store, run.id) if any(c.kind == "child" for c in children) else {}
     return {
-        "run": asdict(run),
+        "run": run.model_dump(),
         "inputs": inputs,
         "outputs": outputs,
         "steps": steps,
         "logs": [asdict(line) for line in store.runs.logs(run.id)],
-        "children": [{**asdict(c), "worker": workers.get(c.id)} for c in children if c.kind == "child"],
+        "children": [{**c.model_dump(), "worker": workers.get(c.id)} for c in children if c.kind == "child"],
         "reruns": [c.id for c in children if c.kind == "rerun"],
         "handled_by": [c.id for c in children if c.kind == "handler"],
     }

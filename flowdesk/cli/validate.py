@@ -9,7 +9,8 @@ import sys
 from typing import Any
 
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow
-from flowdesk.model.validation import validate
+from flowdesk.model.validation import Problem, validate
+from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.registry import default_registry
 
 
@@ -27,11 +28,19 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=handle)
 
 
+def problems_of(workflow: Workflow, sources: Any = None) -> list[Problem]:
+    """Everything `flowdesk validate` finds in a workflow: what `flowdesk import` refuses is what this calls an error.
+
+    ``sources`` (a ``SourceReader``) is shared between files; one is made when not given."""
+    from flowdesk.engine.source_reader import SourceReader  # Jinja: only for the commands that need it
+
+    return validate(workflow, default_registry(), for_run=True, sources=sources or SourceReader())
+
+
 def handle(args: argparse.Namespace) -> int:
     from flowdesk.engine.on_failure import handler_problems
     from flowdesk.engine.source_reader import SourceReader  # Jinja: only for the command that needs it
 
-    registry = default_registry()
     sources = SourceReader()
     report: list[dict[str, Any]] = []
     failed = False
@@ -44,8 +53,8 @@ def handle(args: argparse.Namespace) -> int:
             failed = True
             report.append(entry)
             continue
-        problems = validate(workflow, registry, for_run=True, sources=sources)
-        problems += handler_problems(workflow, functools.partial(_handler_file, source=path), registry)
+        problems = problems_of(workflow, sources)
+        problems += handler_problems(workflow, functools.partial(_handler_file, source=path), default_registry())
         bad = [p for p in problems if p.severity == "error" or args.strict]
         entry["valid"] = not bad
         entry["problems"] = [p.to_json() for p in problems]

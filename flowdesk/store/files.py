@@ -160,12 +160,13 @@ class WalWatch:
     def __init__(self, library: Path) -> None:
         self.library = library
         self.wal = sidecar(library, "-wal")
+        self._wal_name = os.fspath(self.wal)
         self._identity: tuple[int, int] | None = None
         self.lost: str | None = None
 
     def _now(self) -> tuple[int, int] | None:
         try:
-            st = os.stat(self.wal)
+            st = os.stat(self._wal_name)
         except OSError:
             return None
         return (st.st_dev, st.st_ino)

@@ -26,36 +26,79 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import operator
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from flowdesk.engine.describe import describe, level_of
 from flowdesk.engine.events import ErrorInfo, RunFinished, Usage, journal_adapter
 from flowdesk.store.database import Database, LibraryError
 from flowdesk.store.insights_rollup import ENDED, roll_up_in_transaction
-from flowdesk.store.tables import STEP_KEY, LogRow, StepRow, compiled_insert, compiled_upsert
+from flowdesk.store.statements import column_defaults, compiled, fetch_one, insert_columns, table_of, upsert
+from flowdesk.store.tables import STEP_KEY, LogRow, RunEventRow, RunRow, StepRow
 from flowdesk.store.values import BlobBatch, storable_text, to_json
 
 log = logging.getLogger(__name__)
 
-_UPSERT_STEP, _STEP_PARAMETERS = compiled_upsert(
-    StepRow, STEP_KEY, keep_if_null=frozenset({"inputs"}), set_once=frozenset({"started_at"})
-)
-_step_values = operator.attrgetter(*_STEP_PARAMETERS)
-"""A step's values in the statement's order, by column name."""
+RUN = table_of(RunRow)
+EVENT = table_of(RunEventRow)
+_UPSERT_STEP = upsert(StepRow, STEP_KEY, keep_if_null=frozenset({"inputs"}), set_once=frozenset({"started_at"}))
+_NEW_STEP = column_defaults(StepRow)
+"""A step row as the table class declares it (every column but ``id``), before a node's events fill it."""
 _DURABLE_AT_ONCE = frozenset({"run_waiting"})
 _MAX_REMEMBERED = 100_000
 """Hashes of values this recorder wrote that it remembers, to skip writing them again."""
-_INSERT_EVENTS = "INSERT INTO run_event (run_id, seq, data) VALUES (?, ?, ?)"
+_INSERT_EVENTS = insert_columns(RunEventRow, ("run_id", "seq", "data"))
+_NEXT_SEQ = compiled(
+    select(func.coalesce(func.max(EVENT.c.seq) + 1, 0).label("seq")).where(EVENT.c.run_id == bindparam("run_id"))
+)
 TRICKLE_S = 0.2
 """How long a run must be quiet before the events it recorded since its last commit are written."""
 TRICKLE_MAX_S = 5.0
 """The oldest an unwritten event may get while a run stays busy without committing."""
-_LOG_FIELDS = ("run_id", "node_id", "iteration", "ts", "level", "kind", "message")
-"""The order of the log rows the handlers below append."""
-_INSERT_LOG = compiled_insert(LogRow, _LOG_FIELDS)
+_INSERT_LOG = insert_columns(LogRow, ("run_id", "node_id", "iteration", "ts", "level", "kind", "message"))
+
+# the run row's changes, one per run event (a few per run: not the hot path, but inside its transaction)
+_RUN_OF = compiled(select(RUN.c.segment, RUN.c.kind).where(RUN.c.id == bindparam("id")))
+_NEW_CHILD_RUN = compiled(
+    insert(RUN).values(
+        {
+            **{name: bindparam(name) for name in ("id", "workflow_name", "parent_run_id", "parent_node_id", "inputs",
+                                                  "created_at", "started_at", "node_count", "owner")},
+            "source": "child", "kind": "child", "status": "running",
+        }
+    )
+)  # fmt: skip
+_RUN_STARTED = compiled(
+    update(RUN)
+    .where(RUN.c.id == bindparam("id"))
+    .values(status="running", started_at=func.coalesce(RUN.c.started_at, bindparam("ts")), owner=bindparam("owner"),
+            segment=bindparam("segment"), node_count=bindparam("node_count"), finished_at=None)
+)  # fmt: skip
+_RUN_PAUSED = compiled(
+    update(RUN).where(RUN.c.id == bindparam("id"), RUN.c.status == "running").values(status="paused")
+)
+_RUN_RESUMED = compiled(
+    update(RUN)
+    .where(RUN.c.id == bindparam("id"), or_(RUN.c.status == "paused", RUN.c.status == "waiting"))
+    .values(status="running")
+)
+_RUN_WAITING = compiled(update(RUN).where(RUN.c.id == bindparam("id")).values(status="waiting"))
+_RUN_FINISHED = compiled(
+    update(RUN)
+    .where(RUN.c.id == bindparam("id"))
+    .values(
+        {
+            **{name: bindparam(name) for name in ("status", "outputs", "error", "finished_at", "node_counts")},
+            **{
+                name: RUN.c[name] + bindparam(name)
+                for name in ("duration_s", "input_tokens", "output_tokens", "cost_usd")
+            },
+        }
+    )
+)
 
 
 def error_json(error: ErrorInfo | None) -> str | None:
@@ -71,39 +114,8 @@ def error_json(error: ErrorInfo | None) -> str | None:
     )
 
 
-@dataclass(slots=True)
-class _Step:
-    run_id: str
-    node_id: str
-    iteration: int
-    attempt: int
-    segment: int
-    status: str = "running"
-    source: str = "run"
-    inputs: str | None = None
-    outputs: str | None = None
-    error: str | None = None
-    started_at: float | None = None
-    finished_at: float | None = None
-    duration_s: float = 0.0
-    usage: Usage = field(default_factory=Usage)
-
-    # the step table's usage columns, by their names
-    @property
-    def input_tokens(self) -> int:
-        return self.usage.input_tokens
-
-    @property
-    def output_tokens(self) -> int:
-        return self.usage.output_tokens
-
-    @property
-    def cost_usd(self) -> float:
-        return self.usage.cost_usd
-
-    def row(self) -> tuple[Any, ...]:
-        """The values of the step's columns, in the upsert's order."""
-        return _step_values(self)  # type: ignore[no-any-return]
+Step = dict[str, Any]
+"""A step row being recorded: the step table's columns by name (``_NEW_STEP``), sent as they are."""
 
 
 class RunRecorder:
@@ -116,7 +128,7 @@ class RunRecorder:
         self._segments: dict[str, int] = {run_id: segment}
         self._continuing = segment > 0
         self._events: list[Any] = []
-        self._open: dict[tuple[str, str, int, int], _Step] = {}
+        self._open: dict[tuple[str, str, int, int], Step] = {}
         self._retried_usage: dict[tuple[str, str, int], Usage] = {}
         self._stored: set[str] = set()
         self._handlers: dict[str, Any] = {
@@ -177,8 +189,8 @@ class RunRecorder:
         events, self._events = self._events, []
         self._timer_seen, self._oldest = 0, time.monotonic()  # (the loop's clock) for the timer, if one is set
         blobs = BlobBatch(self._stored)
-        dirty: dict[tuple[str, str, int, int], _Step] = {}
-        logs: list[tuple[Any, ...]] = []
+        dirty: dict[tuple[str, str, int, int], Step] = {}
+        logs: list[dict[str, Any]] = []
         # On failure the batch is dropped, not retried: a full disk would refuse it again, and the
         # run's end (failed: the record could not be saved) is then small enough to get through.
         self._write(events, blobs, dirty, logs)
@@ -186,11 +198,11 @@ class RunRecorder:
             self._stored.clear()
         self._stored.update(blobs.written)  # only once committed: a rolled-back value is not there
         for key, step in dirty.items():
-            if step.status not in ("running", "waiting"):
+            if step["status"] not in ("running", "waiting"):
                 self._open.pop(key, None)
         self.commits += 1
 
-    def _write(self, events: list[Any], blobs: BlobBatch, dirty: dict[Any, _Step], logs: list[tuple[Any, ...]]) -> None:
+    def _write(self, events: list[Any], blobs: BlobBatch, dirty: dict[Any, Step], logs: list[dict[str, Any]]) -> None:
         with self.db.raw_write() as raw:
             handlers = self._handlers
             for event in events:
@@ -200,9 +212,9 @@ class RunRecorder:
             self._write_events(raw, events, blobs)
             blobs.flush(raw)
             if dirty:
-                raw.executemany(_UPSERT_STEP, [s.row() for s in dirty.values()])
-            if logs:  # a message may quote odd text (a lone surrogate from a response): kept, escaped
-                raw.executemany(_INSERT_LOG, [(*row[:-1], storable_text(row[-1])) for row in logs])
+                raw.executemany(_UPSERT_STEP, list(dirty.values()))
+            if logs:
+                raw.executemany(_INSERT_LOG, logs)
             for event in events:  # a run that ended is counted in the insights' roll-ups at once
                 if event.type == "run_finished" and event.run_id == self.run_id and event.status in ENDED:
                     roll_up_in_transaction(raw, event.run_id)
@@ -210,8 +222,7 @@ class RunRecorder:
     def _write_events(self, raw: Any, events: list[Any], blobs: BlobBatch) -> None:
         """The batch as one ``run_event`` row (see the module docstring for what is left out)."""
         if self._seq is None:
-            row = raw.execute("SELECT max(seq) FROM run_event WHERE run_id = ?", (self.run_id,)).fetchone()
-            self._seq = 0 if row[0] is None else row[0] + 1
+            self._seq = fetch_one(raw, _NEXT_SEQ, run_id=self.run_id)["seq"]  # type: ignore[index]
         lean: list[Any] = []
         streams: dict[tuple[str, str, int], int] = {}
         for event in events:
@@ -225,82 +236,87 @@ class RunRecorder:
                     lean[at] = replace(lean[at], text=lean[at].text + event.text)
             else:
                 lean.append(_lean(event, blobs))
-        raw.execute(_INSERT_EVENTS, (self.run_id, self._seq, journal_adapter().dump_json(lean)))
+        raw.execute(
+            _INSERT_EVENTS, {"run_id": self.run_id, "seq": self._seq, "data": journal_adapter().dump_json(lean)}
+        )
         self._seq += 1
 
     # ------------------------------------------------------------ run events
     def _on_run_started(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
-        row = raw.execute("SELECT segment, kind FROM run WHERE id = ?", (e.run_id,)).fetchone()
+        row = fetch_one(raw, _RUN_OF, id=e.run_id)
         if row is None:  # a sub-workflow or map item run: its row is made here
             raw.execute(
-                "INSERT INTO run (id, workflow_id, workflow_name, source, kind, parent_run_id, parent_node_id, status,"
-                " inputs, created_at, started_at, node_count, owner) VALUES (?, NULL, ?, 'child', 'child', ?, ?,"
-                " 'running', ?, ?, ?, ?, ?)",
-                (e.run_id, e.workflow_name, e.parent_run_id, e.parent_node_id, blobs.value_map(e.inputs), e.ts, e.ts,
-                 e.node_count, self.owner),
+                _NEW_CHILD_RUN.sql,
+                _NEW_CHILD_RUN.params(
+                    id=e.run_id, workflow_name=e.workflow_name, parent_run_id=e.parent_run_id,
+                    parent_node_id=e.parent_node_id, inputs=blobs.value_map(e.inputs), created_at=e.ts,
+                    started_at=e.ts, node_count=e.node_count, owner=self.owner,
+                ),
             )  # fmt: skip
             self._segments[e.run_id] = 0
             return
         segment = self._segments.get(e.run_id)
         if segment is None:  # a child run started again after its parent was continued
-            segment = row[0] + 1
+            segment = row["segment"] + 1
             self._segments[e.run_id] = segment
         raw.execute(
-            "UPDATE run SET status = 'running', started_at = coalesce(started_at, ?), owner = ?, segment = ?,"
-            " node_count = ?, finished_at = NULL WHERE id = ?",
-            (e.ts, self.owner, segment, e.node_count, e.run_id),
+            _RUN_STARTED.sql,
+            _RUN_STARTED.params(id=e.run_id, ts=e.ts, owner=self.owner, segment=segment, node_count=e.node_count),
         )
 
     def _on_run_paused(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
-        raw.execute("UPDATE run SET status = 'paused' WHERE id = ? AND status = 'running'", (e.run_id,))
+        raw.execute(_RUN_PAUSED.sql, _RUN_PAUSED.params(id=e.run_id))
         logs.append(_kept(e, e.node_id, 0))
 
     def _on_run_resumed(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
-        raw.execute("UPDATE run SET status = 'running' WHERE id = ? AND status IN ('paused', 'waiting')", (e.run_id,))
+        raw.execute(_RUN_RESUMED.sql, _RUN_RESUMED.params(id=e.run_id))
         logs.append(_kept(e, None, 0))
 
     def _on_run_waiting(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
-        raw.execute("UPDATE run SET status = 'waiting' WHERE id = ?", (e.run_id,))
+        raw.execute(_RUN_WAITING.sql, _RUN_WAITING.params(id=e.run_id))
         logs.append(_kept(e, None, 0))
 
     def _on_run_finished(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         u = e.usage
         raw.execute(
-            "UPDATE run SET status = ?, outputs = ?, error = ?, finished_at = ?, duration_s = duration_s + ?,"
-            " input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost_usd = cost_usd + ?,"
-            " node_counts = ? WHERE id = ?",
-            (e.status, blobs.value_map(e.outputs), error_json(e.error), e.ts, e.duration_s, u.input_tokens,
-             u.output_tokens, u.cost_usd, to_json(e.node_counts), e.run_id),
+            _RUN_FINISHED.sql,
+            _RUN_FINISHED.params(
+                id=e.run_id, status=e.status, outputs=blobs.value_map(e.outputs), error=error_json(e.error),
+                finished_at=e.ts, duration_s=e.duration_s, input_tokens=u.input_tokens, output_tokens=u.output_tokens,
+                cost_usd=u.cost_usd, node_counts=to_json(e.node_counts),
+            ),
         )  # fmt: skip
         if e.error is not None:
             logs.append(_kept(e, e.error.node_id, 0))
 
     # ------------------------------------------------------------ node events
-    def _step(self, e: Any, attempt: int, dirty: dict[Any, _Step]) -> _Step:
+    def _step(self, e: Any, attempt: int, dirty: dict[Any, Step]) -> Step:
         key = (e.run_id, e.node_id, e.iteration, attempt)
         step = self._open.get(key)
         if step is None:
-            segment = self._segments.get(e.run_id, 0)
-            step = _Step(e.run_id, e.node_id, e.iteration, attempt, segment, started_at=e.ts)
+            step = _NEW_STEP.copy()
+            step.update(run_id=e.run_id, node_id=e.node_id, iteration=e.iteration, attempt=attempt,
+                        segment=self._segments.get(e.run_id, 0), status="running", started_at=e.ts)  # fmt: skip
             self._open[key] = step
         dirty[key] = step
         return step
 
     def _on_node_started(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._step(e, e.attempt, dirty)
-        step.status, step.started_at, step.inputs = "running", e.ts, blobs.value_map(e.inputs)
+        step["status"], step["started_at"], step["inputs"] = "running", e.ts, blobs.value_map(e.inputs)
 
     def _on_node_retrying(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._step(e, e.attempt, dirty)
-        step.status, step.error, step.finished_at = "failed", error_json(e.error), e.ts
-        step.duration_s, step.usage = e.duration_s, e.usage
+        step["status"], step["error"], step["finished_at"] = "failed", error_json(e.error), e.ts
+        step["duration_s"] = e.duration_s
+        _set_usage(step, e.usage)
         key = (e.run_id, e.node_id, e.iteration)
         self._retried_usage[key] = self._retried_usage.get(key, Usage()) + e.usage
         logs.append(_kept(e, e.node_id, e.iteration))
 
-    def _finish(self, e: Any, status: str, attempt: int, dirty: Any, usage: Usage) -> _Step:
+    def _finish(self, e: Any, status: str, attempt: int, dirty: Any, usage: Usage) -> Step:
         step = self._step(e, attempt, dirty)
-        step.status, step.finished_at = status, e.ts
+        step["status"], step["finished_at"] = status, e.ts
         earlier = self._retried_usage.pop((e.run_id, e.node_id, e.iteration), None)
         if earlier is not None:  # the event carries all attempts' usage; this row is the last attempt's
             usage = Usage(
@@ -308,31 +324,28 @@ class RunRecorder:
                 output_tokens=usage.output_tokens - earlier.output_tokens,
                 cost_usd=usage.cost_usd - earlier.cost_usd,
             )
-        step.usage = usage
+        _set_usage(step, usage)
         return step
 
     def _on_node_succeeded(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._finish(e, "succeeded", e.attempt if e.source == "run" else 0, dirty, e.usage)
-        step.outputs, step.duration_s, step.source, step.error = (
-            blobs.value_map(e.outputs),
-            e.duration_s,
-            e.source,
-            None,
-        )
+        step["outputs"], step["duration_s"], step["source"], step["error"] = (
+            blobs.value_map(e.outputs), e.duration_s, e.source, None,
+        )  # fmt: skip
 
     def _on_node_failed(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._finish(e, "failed", e.attempt, dirty, e.usage)
-        step.error, step.duration_s = error_json(e.error), e.duration_s
+        step["error"], step["duration_s"] = error_json(e.error), e.duration_s
         logs.append(_kept(e, e.node_id, e.iteration))
 
     def _on_node_skipped(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._finish(e, "skipped", 0, dirty, Usage())
-        step.source = e.source
-        step.error = to_json({"message": e.reason, "error_class": "skipped"}) if e.reason else None
+        step["source"] = e.source
+        step["error"] = to_json({"message": e.reason, "error_class": "skipped"}) if e.reason else None
 
     def _on_node_waiting(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._step(e, self._latest_attempt(e), dirty)
-        step.status = "waiting"
+        step["status"] = "waiting"
         logs.append(_kept(e, e.node_id, e.iteration))
 
     def _on_node_cancelled(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
@@ -351,23 +364,34 @@ class RunRecorder:
         return max(attempts, default=1)
 
 
-def journal_interruption(conn: Any, run_id: str, ts: float) -> None:
+def _set_usage(step: Step, usage: Usage) -> None:
+    step["input_tokens"], step["output_tokens"], step["cost_usd"] = (
+        usage.input_tokens, usage.output_tokens, usage.cost_usd,
+    )  # fmt: skip
+
+
+def journal_interruption(conn: Connection, run_id: str, ts: float) -> None:
     """A run whose process died ends in its journal as its row says: interrupted (``conn``: SQLAlchemy)."""
     top = run_id
     while True:  # a sub-run's events are in its top-level run's journal
-        row = conn.exec_driver_sql("SELECT kind, parent_run_id FROM run WHERE id = ?", (top,)).first()
-        if row is None or row[0] != "child" or row[1] is None:
+        row = conn.execute(select(RUN.c.kind, RUN.c.parent_run_id).where(RUN.c.id == top)).first()
+        if row is None or row.kind != "child" or row.parent_run_id is None:
             break
-        top = row[1]
-    seq = conn.exec_driver_sql("SELECT coalesce(max(seq) + 1, 0) FROM run_event WHERE run_id = ?", (top,)).scalar()
+        top = row.parent_run_id
+    seq = conn.execute(select(func.coalesce(func.max(EVENT.c.seq) + 1, 0)).where(EVENT.c.run_id == top)).scalar()
     error = ErrorInfo(message="the process running it stopped", error_class="interrupted")
     event = RunFinished(run_id=run_id, ts=ts, status="interrupted", error=error)
-    conn.exec_driver_sql(_INSERT_EVENTS, (top, seq, journal_adapter().dump_json([event])))
+    conn.execute(insert(EVENT).values(run_id=top, seq=seq, data=journal_adapter().dump_json([event])))
 
 
-def _kept(event: Any, node_id: str | None, iteration: int) -> tuple[Any, ...]:
-    """A ``log`` row: the event in the words every display uses (``flowdesk.engine.describe``)."""
-    return (event.run_id, node_id, iteration, event.ts, level_of(event), event.type, describe(event) or event.type)
+def _kept(event: Any, node_id: str | None, iteration: int) -> dict[str, Any]:
+    """A ``log`` row: the event in the words every display uses (``flowdesk.engine.describe``).
+
+    A message may quote odd text (a lone surrogate from a response): kept, escaped."""
+    return {
+        "run_id": event.run_id, "node_id": node_id, "iteration": iteration, "ts": event.ts,
+        "level": level_of(event), "kind": event.type, "message": storable_text(describe(event) or event.type),
+    }  # fmt: skip
 
 
 def _lean(event: Any, blobs: BlobBatch) -> Any:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert, select, update
+
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.events import Usage
 from flowdesk.engine.resolvers import FileWorkflowResolver
@@ -31,7 +33,7 @@ from flowdesk.model.workflow import Workflow
 from flowdesk.store.failure_handler import HANDLER_KIND, FailureHandler, handler_problems
 from flowdesk.store.insights_trace_sender import TraceSending
 from flowdesk.store.recorder import RunRecorder
-from flowdesk.store.runs import RunInfo
+from flowdesk.store.runs import LOG, RUN, RunInfo
 from flowdesk.store.store import Store
 from flowdesk.store.values import BlobBatch, to_json
 from flowdesk.store.workflows import NotFoundError
@@ -182,18 +184,19 @@ class RunService:
         in_library = source == "library"
         with self.store.db.write() as conn:
             if key:
-                row = conn.exec_driver_sql("SELECT id FROM run WHERE idempotency_key = ?", (key,)).first()
-                if row is not None:
-                    return self.store.runs.get(row[0])
+                found = conn.execute(select(RUN.c.id).where(RUN.c.idempotency_key == key)).scalar()
+                if found is not None:
+                    return self.store.runs.get(found)
             blobs_inputs = blobs.value_map(inputs)
             blobs.flush(self.store.db.raw())
-            conn.exec_driver_sql(
-                "INSERT INTO run (id, workflow_id, workflow_version, workflow_name, document_hash, source, kind,"
-                " parent_run_id, parent_node_id, status, inputs, created_at, node_count, idempotency_key, owner,"
-                " options, restored_nodes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, workflow.id if in_library else None, version, workflow.name, document, source, kind, parent,
-                 parent_node, blobs_inputs, time.time(), len(workflow.nodes), key, self.store.owner.token,
-                 to_json(options), restored),
+            conn.execute(
+                insert(RUN).values(
+                    id=run_id, workflow_id=workflow.id if in_library else None, workflow_version=version,
+                    workflow_name=workflow.name, document_hash=document, source=source, kind=kind,
+                    parent_run_id=parent, parent_node_id=parent_node, status="pending", inputs=blobs_inputs,
+                    created_at=time.time(), node_count=len(workflow.nodes), idempotency_key=key,
+                    owner=self.store.owner.token, options=to_json(options), restored_nodes=restored,
+                )
             )  # fmt: skip
         return None
 
@@ -309,16 +312,18 @@ class RunService:
             options["suspend_on_wait"] = suspend_on_wait
         segment = run.segment + 1
         with self.store.db.write() as conn:
-            conn.exec_driver_sql(
-                "UPDATE run SET status = 'pending', segment = ?, restored_nodes = ?, owner = ?, options = ?,"
-                " error = NULL, finished_at = NULL WHERE id = ?",
-                (segment, len(prior), self.store.owner.token, json.dumps(options), run.id),
-            )
-            conn.exec_driver_sql(
-                "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, NULL, 0, ?, 'info',"
-                " 'run_continued', ?)",
-                (run.id, time.time(), f"continued: {len(prior)} finished node result(s) reused, the rest run now"),
-            )
+            conn.execute(
+                update(RUN)
+                .where(RUN.c.id == run.id)
+                .values(status="pending", segment=segment, restored_nodes=len(prior), owner=self.store.owner.token,
+                        options=json.dumps(options), error=None, finished_at=None)
+            )  # fmt: skip
+            conn.execute(
+                insert(LOG).values(
+                    run_id=run.id, ts=time.time(), level="info", kind="run_continued",
+                    message=f"continued: {len(prior)} finished node result(s) reused, the rest run now",
+                )
+            )  # fmt: skip
         children = RecordedChildren(self.store, count_usage=run.status == "interrupted")
         return self._launch(
             workflow, run.id, inputs, options, run.source, bus=bus, segment=segment, prior=prior, children=children,
@@ -390,11 +395,7 @@ class RunService:
     def note(self, run_id: str, kind: str, message: str) -> None:
         """A line in the run's kept log (``flowdesk show --json``), beside its events'."""
         with self.store.db.write() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES (?, NULL, 0, ?, 'info',"
-                " ?, ?)",
-                (run_id, time.time(), kind, message),
-            )
+            conn.execute(insert(LOG).values(run_id=run_id, ts=time.time(), level="info", kind=kind, message=message))
 
 
 def _version_name(run: RunInfo, version: int | None) -> str:

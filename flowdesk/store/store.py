@@ -12,11 +12,13 @@ import os
 import time
 from pathlib import Path
 
+from sqlalchemy import insert, select, update
+
 from flowdesk.store.database import Database, LibraryError
 from flowdesk.store.location import library_path
 from flowdesk.store.owners import Owner, owner_is_alive, owners_folder
 from flowdesk.store.recorder import journal_interruption
-from flowdesk.store.runs import LIVE_STATUSES, RunJournalReader
+from flowdesk.store.runs import LIVE_STATUSES, LOG, RUN, STEP, RunJournalReader
 from flowdesk.store.workflows import WorkflowLibrary
 
 log = logging.getLogger(__name__)
@@ -47,10 +49,9 @@ class Store:
 
     def recover(self) -> list[str]:
         """Mark runs whose process died as interrupted; returns their ids."""
-        marks = ",".join("?" * len(LIVE_STATUSES))
         with self.db.read() as conn:
-            live = conn.exec_driver_sql(f"SELECT id, owner FROM run WHERE status IN ({marks})", LIVE_STATUSES).all()
-        dead = [run_id for run_id, owner in live if not self.owner_alive(owner)]
+            live = conn.execute(select(RUN.c.id, RUN.c.owner).where(RUN.c.status.in_(LIVE_STATUSES))).all()
+        dead = [row.id for row in live if not self.owner_alive(row.owner)]
         if not dead:
             return []
         now = time.time()
@@ -71,22 +72,24 @@ class Store:
         return dead
 
     def _mark_interrupted(self, dead: list[str], now: float) -> None:
-        marks = ",".join("?" * len(LIVE_STATUSES))
         with self.db.write() as conn:
             for run_id in dead:
-                conn.exec_driver_sql(
-                    f"UPDATE run SET status = 'interrupted', finished_at = ? WHERE id = ? AND status IN ({marks})",
-                    (now, run_id, *LIVE_STATUSES),
+                conn.execute(
+                    update(RUN)
+                    .where(RUN.c.id == run_id, RUN.c.status.in_(LIVE_STATUSES))
+                    .values(status="interrupted", finished_at=now)
                 )
-                conn.exec_driver_sql(
-                    "UPDATE step SET status = 'interrupted', finished_at = ? WHERE run_id = ? AND status = 'running'",
-                    (now, run_id),
+                conn.execute(
+                    update(STEP)
+                    .where(STEP.c.run_id == run_id, STEP.c.status == "running")
+                    .values(status="interrupted", finished_at=now)
                 )
-                conn.exec_driver_sql(
-                    "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES"
-                    " (?, NULL, 0, ?, 'warning', 'run_interrupted', 'interrupted: the process running it stopped')",
-                    (run_id, now),
-                )
+                conn.execute(
+                    insert(LOG).values(
+                        run_id=run_id, ts=now, level="warning", kind="run_interrupted",
+                        message="interrupted: the process running it stopped",
+                    )
+                )  # fmt: skip
                 journal_interruption(conn, run_id, now)  # the run's read model (its events) says so too
 
     def close(self) -> None:

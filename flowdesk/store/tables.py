@@ -4,7 +4,7 @@ The schema on disk is created and changed only by ``flowdesk.store.migrations`` 
 schema version, as a migration must be); a test replays them and checks the result against
 these classes (names, types, nullability, keys), and every open checks a library's tables
 against them (``flowdesk.store.schema``). Reads select these classes' columns and read rows by
-name; the journal's batched statements are compiled from them once (``compiled_upsert``).
+name; the journal's statements are compiled from them once (``flowdesk.store.statements``).
 
 Values live in ``blob`` by content hash, one row per distinct value: a step's inputs and outputs
 and a run's are small maps of port name to hash. A value passed down a chain of nodes (one
@@ -14,7 +14,7 @@ once.
 
 from __future__ import annotations
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from flowdesk.store.automation_tables import PublicationRow, TriggerRow
@@ -65,8 +65,11 @@ class BlobRow(SQLModel, table=True):
     """JSON text."""
 
 
-class RunRow(SQLModel, table=True):
-    __tablename__ = "run"
+class RunColumns(SQLModel):
+    """The run table's plain columns: declared once, for the table and for ``runs.RunInfo`` (what lists show).
+
+    A column added here is in the table class, in every run the library reads and in ``flowdesk show
+    --json``; the columns that hold JSON text are the table's own (below), decoded by the reader."""
 
     id: str = Field(primary_key=True)
     workflow_id: str | None = Field(default=None, foreign_key="workflow.id", ondelete="SET NULL")
@@ -80,12 +83,6 @@ class RunRow(SQLModel, table=True):
     parent_run_id: str | None = Field(default=None, foreign_key="run.id", ondelete="CASCADE")
     parent_node_id: str | None = None
     status: str = "pending"
-    inputs: str | None = None
-    """JSON object: input name -> hash of its value in ``blob``."""
-    outputs: str | None = None
-    """JSON object: output name -> hash of its value in ``blob``."""
-    error: str | None = None
-    """JSON object: message, error_class, node_id, exception."""
     created_at: float
     started_at: float | None = None
     finished_at: float | None = None
@@ -94,8 +91,6 @@ class RunRow(SQLModel, table=True):
     output_tokens: int = 0
     cost_usd: float = 0.0
     node_count: int = 0
-    node_counts: str = "{}"
-    """JSON object: how many nodes ended in each status."""
     idempotency_key: str | None = None
     owner: str | None = None
     """The process that runs it (see ``flowdesk.store.owners``); a dead owner means interrupted."""
@@ -103,15 +98,32 @@ class RunRow(SQLModel, table=True):
     """How many times the run was continued (resume, approval after a restart)."""
     restored_nodes: int = 0
     """Node results (one per node and loop pass) reused, not run again, when the run was last continued."""
+
+
+class RunRow(RunColumns, table=True):
+    __tablename__ = "run"
+    __table_args__ = (
+        Index("run_idempotency", "idempotency_key", unique=True, sqlite_where=text("idempotency_key IS NOT NULL")),
+        Index("run_by_workflow", "workflow_id", "created_at"),
+        Index("run_by_parent", "parent_run_id"),
+        Index("run_by_created", "created_at"),
+    )
+
+    inputs: str | None = None
+    """JSON object: input name -> hash of its value in ``blob``."""
+    outputs: str | None = None
+    """JSON object: output name -> hash of its value in ``blob``."""
+    error: str | None = None
+    """JSON object: message, error_class, node_id, exception."""
+    node_counts: str = "{}"
+    """JSON object: how many nodes ended in each status."""
     options: str = "{}"
     """JSON object: how the run was started (use_pins, files_root, decisions), for resume."""
 
 
-class StepRow(SQLModel, table=True):
-    __tablename__ = "step"
-    __table_args__ = (UniqueConstraint(*STEP_KEY),)
+class StepColumns(SQLModel):
+    """The step table's plain columns: declared once, for the table, ``runs.StepInfo`` and the recorder's rows."""
 
-    id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="run.id", ondelete="CASCADE")
     node_id: str
     iteration: int = 0
@@ -120,11 +132,6 @@ class StepRow(SQLModel, table=True):
     status: str
     source: str = "run"
     """run, pinned or restored (a result reused from an earlier run)."""
-    inputs: str | None = None
-    """JSON object: port -> hash of its value in ``blob`` (one blob per distinct value, shared)."""
-    outputs: str | None = None
-    error: str | None = None
-    """JSON object: message, error_class, node_id, exception (or the reason a node was skipped)."""
     started_at: float | None = None
     finished_at: float | None = None
     duration_s: float = 0.0
@@ -133,8 +140,21 @@ class StepRow(SQLModel, table=True):
     cost_usd: float = 0.0
 
 
+class StepRow(StepColumns, table=True):
+    __tablename__ = "step"
+    __table_args__ = (UniqueConstraint(*STEP_KEY),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    inputs: str | None = None
+    """JSON object: port -> hash of its value in ``blob`` (one blob per distinct value, shared)."""
+    outputs: str | None = None
+    error: str | None = None
+    """JSON object: message, error_class, node_id, exception (or the reason a node was skipped)."""
+
+
 class LogRow(SQLModel, table=True):
     __tablename__ = "log"
+    __table_args__ = (Index("log_by_run", "run_id", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="run.id", ondelete="CASCADE")
@@ -170,39 +190,3 @@ TABLES: tuple[type[SQLModel], ...] = (
 def declared_columns() -> dict[str, tuple[str, ...]]:
     """Each table's name and column names, as the classes above declare them."""
     return {cls.__table__.name: tuple(c.name for c in cls.__table__.columns) for cls in TABLES}  # type: ignore[attr-defined]
-
-
-def compiled_upsert(
-    table: type[SQLModel], key: tuple[str, ...], *, keep_if_null: frozenset[str], set_once: frozenset[str]
-) -> tuple[str, tuple[str, ...]]:
-    """(SQL, parameter names in order) of an insert of every column but ``id`` that updates the row ``key``
-    names instead when it is there: ``keep_if_null`` columns keep their stored value when the new one is
-    NULL, ``set_once`` columns keep the first value written.
-
-    Compiled once: the journal runs it through the driver's ``executemany`` (SQLAlchemy's per-row
-    execution would cost more than the journal's whole budget).
-    """
-    from sqlalchemy import bindparam, func
-    from sqlalchemy.dialects import sqlite
-
-    t = table.__table__  # type: ignore[attr-defined]
-    names = tuple(c.name for c in t.columns if c.name != "id")
-    stmt = sqlite.insert(t).values({name: bindparam(name) for name in names})
-    updated = {
-        name: func.coalesce(stmt.excluded[name], t.c[name]) if name in keep_if_null else stmt.excluded[name]
-        for name in names
-        if name not in key and name not in set_once
-    }
-    compiled = stmt.on_conflict_do_update(index_elements=list(key), set_=updated).compile(
-        dialect=sqlite.dialect(paramstyle="qmark")
-    )
-    return str(compiled), tuple(compiled.positiontup or ())
-
-
-def compiled_insert(table: type[SQLModel], names: tuple[str, ...]) -> str:
-    """The SQL of an insert of ``names`` (in that order, as ``?`` parameters): for the driver's ``executemany``."""
-    from sqlalchemy import bindparam, insert
-    from sqlalchemy.dialects import sqlite
-
-    stmt = insert(table.__table__).values({name: bindparam(name) for name in names})  # type: ignore[attr-defined]
-    return str(stmt.compile(dialect=sqlite.dialect(paramstyle="qmark")))

@@ -14,14 +14,24 @@ from collections.abc import Iterable, Mapping
 from hashlib import blake2b
 from typing import Any
 
-_INSERT = "INSERT OR IGNORE INTO blob (hash, size, data) VALUES (?, ?, ?)"
+from sqlalchemy import select
+
+from flowdesk.store.statements import insert_columns, table_of
+from flowdesk.store.tables import BlobRow
+
+_INSERT = insert_columns(BlobRow, ("hash", "size", "data"), or_ignore=True)
+BLOB = table_of(BlobRow)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""Made once: ``json.dumps`` with these options makes a new encoder on every call (the journal calls it per port)."""
+
+
 def to_json(value: Any) -> str:
-    return storable(json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+    return storable(_ENCODER.encode(value))
 
 
 def storable(json_text: str) -> str:
@@ -98,7 +108,7 @@ class BlobBatch:
 
     def flush(self, conn: sqlite3.Connection) -> None:
         if self._pending:
-            conn.executemany(_INSERT, [(h, len(t), t) for h, t in self._pending.items()])
+            conn.executemany(_INSERT, [{"hash": h, "size": len(t), "data": t} for h, t in self._pending.items()])
             self.written.extend(self._pending)
             self._pending.clear()
 
@@ -109,9 +119,8 @@ def load_texts(conn: Any, hashes: Iterable[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        for digest, data in conn.exec_driver_sql(f"SELECT hash, data FROM blob WHERE hash IN ({marks})", tuple(chunk)):
-            found[digest] = data
+        for row in conn.execute(select(BLOB.c.hash, BLOB.c.data).where(BLOB.c.hash.in_(chunk))):
+            found[row.hash] = row.data
     return found
 
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, or_, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, or_, select, true, union, update
 
 from flowdesk.model.fileformat import WorkflowFileError, dumps_workflow, loads_workflow, read_workflow, write_workflow
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.database import Database
 from flowdesk.store.files import is_library_file
-from flowdesk.store.tables import RunRow, WorkflowRow, WorkflowVersionRow
+from flowdesk.store.tables import BlobRow, RunRow, StepRow, WorkflowRow, WorkflowVersionRow
 from flowdesk.store.values import BlobBatch, load_texts, text_hash
 
 STATUSES = ("draft", "active", "archived")
@@ -80,6 +80,7 @@ def content_hash(wf: Workflow) -> str:
 WORKFLOW = WorkflowRow.__table__  # type: ignore[attr-defined]
 VERSION = WorkflowVersionRow.__table__  # type: ignore[attr-defined]
 _RUN = RunRow.__table__  # type: ignore[attr-defined]
+BLOB = BlobRow.__table__  # type: ignore[attr-defined]
 
 
 def _last_run(column: str) -> Any:
@@ -274,19 +275,28 @@ class WorkflowLibrary:
         A workflow opened from a file and saved here then still finds the workflows it calls.
         """
         imported: list[str] = []
+        for name, path in self.references_to_import(workflow, folder):
+            self.import_file(path)
+            imported.append(name)
+        return imported
+
+    def references_to_import(self, workflow: Workflow, folder: str | Path) -> list[tuple[str, Path]]:
+        """The files ``import_references`` would import (name as the node gives it, path), read not stored:
+        an import checks them before it stores anything."""
+        found: list[tuple[str, Path]] = []
         pending = [workflow]
         while pending:
             for node in pending.pop().nodes:
                 ref = node.config.get("workflow")
-                if not isinstance(ref, str) or not ref.endswith(".json") or ref in imported:
+                if not isinstance(ref, str) or not ref.endswith(".json") or any(ref == name for name, _ in found):
                     continue
                 path = Path(folder) / ref
                 if self.exists(Path(ref).stem) or not path.is_file():
                     continue
-                saved = self.import_file(path)
-                imported.append(ref)
-                pending.append(self.load(saved.workflow_id))
-        return imported
+                refuse_library_file(self.db.path, path)
+                found.append((ref, path))
+                pending.append(read_workflow(path))
+        return found
 
     def export(self, ref: str, path: str | Path | None = None, *, version: int | None = None) -> str:
         """The workflow file text; also written (atomically) to ``path`` when given."""
@@ -304,10 +314,15 @@ def refuse_library_file(library: Path, path: str | Path) -> None:
 
 def drop_unused_blobs(conn: Connection) -> None:
     """Remove values nothing refers to any more (after a delete); rare, so a full scan is fine."""
-    conn.exec_driver_sql(
-        "DELETE FROM blob WHERE hash NOT IN ("
-        " SELECT document_hash FROM workflow_version"
-        " UNION SELECT document_hash FROM run WHERE document_hash IS NOT NULL"
-        " UNION SELECT value FROM run, json_each(run.inputs) UNION SELECT value FROM run, json_each(run.outputs)"
-        " UNION SELECT value FROM step, json_each(step.inputs) UNION SELECT value FROM step, json_each(step.outputs))"
+    step = StepRow.__table__  # type: ignore[attr-defined]
+
+    def hashes_in(table: Any, column: str) -> Any:  # the values of a {name: hash} JSON column
+        each = func.json_each(table.c[column]).table_valued("value")
+        return select(each.c.value).select_from(table).join(each, true())
+
+    used = union(
+        select(VERSION.c.document_hash),
+        select(_RUN.c.document_hash).where(_RUN.c.document_hash.is_not(None)),
+        *(hashes_in(table, column) for table in (_RUN, step) for column in ("inputs", "outputs")),
     )
+    conn.execute(delete(BLOB).where(BLOB.c.hash.not_in(used)))

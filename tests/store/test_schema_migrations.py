@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import SQLModel
@@ -118,37 +119,79 @@ def _affinity(declared: str) -> str:
     return "NUMERIC"
 
 
-def test_the_frozen_migrations_make_exactly_the_tables_the_classes_declare() -> None:
-    """The classes are the one declaration; the migrations, frozen DDL, must make what they say, column by column."""
+def _made_by_migrations(version: int) -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrations.upgrade(conn, 0, target=version)
+    return conn
+
+
+def _disagreements(conn: sqlite3.Connection, table: Any) -> list[str]:
+    """How the table a database has differs from the class's declaration of it, column by column.
+
+    Only the columns the database has are compared (an older schema lacks later ones); column
+    order is not compared, as SQLite's ADD COLUMN appends where a class declares in any order."""
     from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+    dialect = sqlite_dialect.dialect()
+    found: list[str] = []
+    for _, name, declared, notnull, _, pk in conn.execute(f"PRAGMA table_info({table.name})"):
+        where = f"{table.name}.{name}"
+        if name not in table.c:
+            found.append(f"{where} is not declared by the class")
+            continue
+        column = table.c[name]
+        if _affinity(declared) != _affinity(column.type.compile(dialect=dialect)):
+            found.append(f"{where}: {declared} on disk, {column.type} in the class")
+        if bool(pk) != column.primary_key:
+            found.append(f"{where}: primary key differs")
+        if not column.primary_key and bool(notnull) == column.nullable:
+            found.append(f"{where}: NOT NULL differs")
+    return found
+
+
+def test_every_frozen_migration_makes_what_the_classes_declare() -> None:
+    """Each schema version's tables agree with the classes column by column: a migration that adds a
+    column with another type or nullability than its class says fails here, whichever version it is."""
     from flowdesk.store.tables import TABLES
 
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    migrations.upgrade(conn, 0)
+    tables = {cls.__table__.name: cls.__table__ for cls in TABLES}  # type: ignore[attr-defined]
+    for migration in migrations.MIGRATIONS:
+        conn = _made_by_migrations(migration.version)
+        made = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert set(made) <= set(tables), f"schema {migration.version} makes tables no class declares"
+        for name in made:
+            assert _disagreements(conn, tables[name]) == [], f"schema {migration.version}"
+
+
+def test_the_frozen_migrations_make_exactly_the_tables_the_classes_declare() -> None:
+    """The classes are the one declaration; the migrations, frozen DDL, must make what they say, column by
+    column, with the same keys, unique constraints and indexes."""
+    from flowdesk.store.tables import TABLES
+
+    conn = _made_by_migrations(migrations.LATEST)
     made = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert made == {cls.__table__.name for cls in TABLES}  # type: ignore[attr-defined]
-    dialect = sqlite_dialect.dialect()
     for cls in TABLES:
         table = cls.__table__  # type: ignore[attr-defined]
-        info = {row[1]: row for row in conn.execute(f"PRAGMA table_info({table.name})")}
-        assert list(info) == [c.name for c in table.columns], table.name  # same columns, same order
-        for column in table.columns:
-            _, name, declared, notnull, _, pk = info[column.name]
-            where = f"{table.name}.{name}"
-            assert _affinity(declared) == _affinity(column.type.compile(dialect=dialect)), where
-            assert bool(pk) == column.primary_key, where
-            if not column.primary_key:
-                assert bool(notnull) == (not column.nullable), where
+        assert _columns(conn, table.name) == {c.name for c in table.columns}, table.name
+        assert _disagreements(conn, table) == []
         foreign = {(row[3], row[2], row[4]) for row in conn.execute(f"PRAGMA foreign_key_list({table.name})")}
         declared_fks = {(fk.parent.name, fk.column.table.name, fk.column.name) for fk in table.foreign_keys}
         assert foreign == declared_fks, table.name
-        unique = set()
+        unique, indexes = set(), set()
         for row in conn.execute(f"PRAGMA index_list({table.name})"):
+            columns = tuple(r[2] for r in conn.execute(f"PRAGMA index_info('{row[1]}')"))
             if row[2] and row[3] == "u":  # a UNIQUE constraint of the table (not a separate index)
-                unique.add(tuple(r[2] for r in conn.execute(f"PRAGMA index_info('{row[1]}')")))
+                unique.add(columns)
+            elif row[3] == "c":  # an index made by CREATE INDEX
+                indexes.add((row[1], columns, bool(row[2]), bool(row[4])))
         declared_unique = {(c.name,) for c in table.columns if c.unique}
         declared_unique |= {
             tuple(c.name for c in u.columns) for u in table.constraints if type(u).__name__ == "UniqueConstraint"
         }
         assert unique == declared_unique, table.name
+        declared_indexes = {
+            (i.name, tuple(c.name for c in i.columns), bool(i.unique), i.dialect_options["sqlite"]["where"] is not None)
+            for i in table.indexes
+        }
+        assert indexes == declared_indexes, table.name
