@@ -6,6 +6,7 @@ are listed in ``tables.TABLES``, which the schema check compares every library a
 
 from __future__ import annotations
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -13,6 +14,7 @@ class TriggerRow(SQLModel, table=True):
     """Something that starts runs of a workflow by itself: a schedule, a webhook, a folder, another workflow."""
 
     __tablename__ = "trigger"
+    __table_args__ = (Index("trigger_by_workflow", "workflow_id"),)
 
     id: str = Field(primary_key=True)
     workflow_id: str = Field(foreign_key="workflow.id", ondelete="CASCADE")

@@ -351,7 +351,7 @@ class RunRecorder:
     def _on_node_cancelled(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         step = self._finish(e, "cancelled", e.attempt, dirty, Usage())
         if e.reason:  # a branch that lost a race: why, for the run view and `flowdesk show`
-            step.error = to_json({"message": e.reason, "error_class": "cancelled"})
+            step["error"] = to_json({"message": e.reason, "error_class": "cancelled"})
 
     def _on_node_log(self, e: Any, raw: Any, blobs: BlobBatch, dirty: Any, logs: list[Any]) -> None:
         logs.append(_kept(e, e.node_id, e.iteration))

@@ -107,6 +107,9 @@ class RunRow(RunColumns, table=True):
         Index("run_by_workflow", "workflow_id", "created_at"),
         Index("run_by_parent", "parent_run_id"),
         Index("run_by_created", "created_at"),
+        # schema 5, for the insights (insights_tables.py): runs by when they ended, and the live ones
+        Index("run_by_finished", "finished_at"),
+        Index("run_live", "status", sqlite_where=text("status IN ('pending', 'running', 'paused', 'waiting')")),
     )
 
     inputs: str | None = None
