@@ -141,6 +141,37 @@ class RunService:
         tools may use, when it is not the services' own. ``validated`` says the caller has just
         checked this very workflow for a run (the window does, to point at the culprit first).
         """
+        recorded = self._record(
+            workflow, inputs, source=source, workflow_version=workflow_version, idempotency_key=idempotency_key,
+            decisions=decisions, suspend_on_wait=suspend_on_wait, use_pins=use_pins,
+            inputs_from_text=inputs_from_text, files_root=files_root, validated=validated, status="pending",
+        )  # fmt: skip
+        if isinstance(recorded, Started):
+            return recorded
+        run_id, prepared, options = recorded
+        handle = self._launch(workflow, run_id, prepared, options, source, bus=bus, segment=0)
+        return Started(run_id, handle=handle)
+
+    def record(
+        self, workflow: Workflow, inputs: Mapping[str, Any] | None = None, *, source: str = "library",
+        workflow_version: int | None = None, idempotency_key: str | None = None, suspend_on_wait: bool = True,
+        extra_options: Mapping[str, Any] | None = None,
+    ) -> Started:  # fmt: skip
+        """Check and record a run without starting it (status 'queued': the service's queue starts it with
+        ``launch_recorded`` when a slot frees). Bad workflows and inputs raise here, before any row is written."""
+        recorded = self._record(
+            workflow, inputs, source=source, workflow_version=workflow_version, idempotency_key=idempotency_key,
+            suspend_on_wait=suspend_on_wait, status="queued", extra_options=extra_options,
+        )  # fmt: skip
+        return recorded if isinstance(recorded, Started) else Started(recorded[0])
+
+    def _record(
+        self, workflow: Workflow, inputs: Mapping[str, Any] | None, *, source: str, workflow_version: int | None,
+        idempotency_key: str | None, status: str, decisions: Mapping[str, tuple[bool, str]] | None = None,
+        suspend_on_wait: bool = False, use_pins: bool = True, inputs_from_text: bool = False,
+        files_root: str | Path | None = None, validated: bool = False, extra_options: Mapping[str, Any] | None = None,
+    ) -> Started | tuple[str, dict[str, Any], dict[str, Any]]:  # fmt: skip
+        """The earlier run an idempotency key names, or the new run's (id, prepared inputs, options)."""
         if idempotency_key:
             earlier = self.store.runs.find_by_key(idempotency_key)
             if earlier is not None:
@@ -154,19 +185,29 @@ class RunService:
             "suspend_on_wait": suspend_on_wait,
             "decisions": {k: list(v) for k, v in (decisions or {}).items()},
             "files_root": str(Path(root).resolve()) if (root := files_root or self.services.files_root) else None,
+            **(extra_options or {}),
         }
         existing = self._insert_run(
-            run_id, workflow, prepared, source=source, version=workflow_version, key=idempotency_key, options=options
-        )
+            run_id, workflow, prepared, source=source, version=workflow_version, key=idempotency_key, options=options,
+            status=status,
+        )  # fmt: skip
         if existing is not None:  # another process used the key between our check and our insert
             return Started(existing.id, existing=existing)
-        handle = self._launch(workflow, run_id, prepared, options, source, bus=bus, segment=0)
-        return Started(run_id, handle=handle)
+        return run_id, prepared, options
+
+    def launch_recorded(self, run_id: str, *, bus: EventBus | None = None) -> RunHandle:
+        """Start a run that ``record`` recorded: its document, inputs and options are read back from its row."""
+        run = self.store.runs.get(run_id)
+        if run.status != "queued":
+            raise RunStateError(f"run '{run.id}' is {run.status}, not queued")
+        workflow = self.store.runs.document(run.id)
+        inputs, _ = self.store.runs.run_values(run.id)
+        return self._launch(workflow, run.id, inputs, dict(run.options), run.source, bus=bus, segment=0)
 
     def _insert_run(
         self, run_id: str, workflow: Workflow, inputs: dict[str, Any], *, source: str, version: int | None,
         key: str | None, options: dict[str, Any], kind: str = "run", parent: str | None = None,
-        parent_node: str | None = None, restored: int = 0,
+        parent_node: str | None = None, restored: int = 0, status: str = "pending",
     ) -> RunInfo | None:  # fmt: skip
         blobs = BlobBatch()
         document = blobs.text(run_document(workflow))
@@ -181,9 +222,9 @@ class RunService:
             conn.exec_driver_sql(
                 "INSERT INTO run (id, workflow_id, workflow_version, workflow_name, document_hash, source, kind,"
                 " parent_run_id, parent_node_id, status, inputs, created_at, node_count, idempotency_key, owner,"
-                " options, restored_nodes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
+                " options, restored_nodes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run_id, workflow.id if in_library else None, version, workflow.name, document, source, kind, parent,
-                 parent_node, blobs_inputs, time.time(), len(workflow.nodes), key, self.store.owner.token,
+                 parent_node, status, blobs_inputs, time.time(), len(workflow.nodes), key, self.store.owner.token,
                  to_json(options), restored),
             )  # fmt: skip
         return None

@@ -34,7 +34,7 @@ from flowdesk.store.tables import LogRow, RunRow, StepRow
 from flowdesk.store.values import load_texts, load_value_maps
 from flowdesk.store.workflows import NotFoundError
 
-RUN_STATUSES = ("pending", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "interrupted")
+RUN_STATUSES = ("queued", "pending", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "interrupted")
 LIVE_STATUSES = ("pending", "running", "paused")
 
 RUN = RunRow.__table__  # type: ignore[attr-defined]
