@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from flowdesk.engine.events import ErrorInfo, RunFinished, journal_adapter
 from flowdesk.store.database import Database
+from flowdesk.store.recorder import error_json
 from flowdesk.store.runs import RunInfo, RunJournalReader
 
 QUEUED, RUNNING, DONE = "queued", "running", "done"
@@ -106,3 +109,61 @@ class QueueStore:
         with self.db.write() as conn:
             changed = conn.exec_driver_sql("UPDATE queue_entry SET dismissed = 1 WHERE run_id = ?", (run_id,))
         return bool(changed.rowcount)
+
+    def repair(self) -> int:
+        """Give an entry to every queued run without one (a service killed between recording a run and
+        queueing it); returns how many."""
+        with self.db.write() as conn:
+            added = conn.exec_driver_sql(
+                "INSERT INTO queue_entry (run_id, action, state, trigger, submitted_at, dismissed)"
+                " SELECT id, 'start', 'queued', NULL, created_at, 0 FROM run"
+                " WHERE status = 'queued' AND id NOT IN (SELECT run_id FROM queue_entry)"
+            )
+        return int(added.rowcount or 0)
+
+    def cancel_queued(self, run_id: str) -> bool:
+        """End a run that never started as cancelled, in its row and its journal; False if it was not queued."""
+        now = time.time()
+        with self.db.write() as conn:
+            changed = conn.exec_driver_sql(
+                "UPDATE run SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'", (now, run_id)
+            )
+            if not changed.rowcount:
+                return False
+            conn.exec_driver_sql("UPDATE queue_entry SET state = 'done', dismissed = 1 WHERE run_id = ?", (run_id,))
+            conn.exec_driver_sql(
+                "INSERT INTO log (run_id, node_id, iteration, ts, level, kind, message) VALUES"
+                " (?, NULL, 0, ?, 'info', 'run_cancelled', 'cancelled before it started')",
+                (run_id, now),
+            )
+            journal_end(
+                conn,
+                run_id,
+                now,
+                "cancelled",
+                ErrorInfo(message="cancelled before it started", error_class="cancelled"),
+            )
+        return True
+
+    def fail_queued(self, run_id: str, message: str) -> None:
+        """A queued run that cannot start (its document no longer runs here): failed, with why; into the inbox."""
+        now = time.time()
+        error = ErrorInfo(message=message, error_class="invalid")
+        with self.db.write() as conn:
+            conn.exec_driver_sql(
+                "UPDATE run SET status = 'failed', finished_at = ?, error = ? WHERE id = ?"
+                " AND status IN ('queued', 'pending')",
+                (now, error_json(error), run_id),
+            )
+            conn.exec_driver_sql("UPDATE queue_entry SET state = 'done' WHERE run_id = ?", (run_id,))
+            journal_end(conn, run_id, now, "failed", error)
+
+
+def journal_end(conn: Any, run_id: str, ts: float, status: str, error: ErrorInfo) -> None:
+    """The run's end in its journal, for a run that ended without the engine (``conn``: SQLAlchemy)."""
+    seq = conn.exec_driver_sql("SELECT coalesce(max(seq) + 1, 0) FROM run_event WHERE run_id = ?", (run_id,)).scalar()
+    event = RunFinished(run_id=run_id, ts=ts, status=status, error=error)  # type: ignore[arg-type]
+    conn.exec_driver_sql(
+        "INSERT INTO run_event (run_id, seq, data) VALUES (?, ?, ?)",
+        (run_id, seq, journal_adapter().dump_json([event])),
+    )

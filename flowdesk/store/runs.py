@@ -221,7 +221,7 @@ class RunJournalReader:
         put as the events they record, through the same fold."""
         run = self.get(run_id)
         events = self.events(run.id)
-        if not events and run.status != "pending":
+        if not events and run.status not in ("pending", "queued"):
             events = events_from_steps(run, self.steps(run.id))
         return RunView.replay(run.id, events)
 
