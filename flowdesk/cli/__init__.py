@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from flowdesk import __version__
-from flowdesk.cli import backup, credentials, info, library, models, run, runs, show, validate
+from flowdesk.cli import backup, credentials, info, library, models, remote, run, runs, serve, show, validate
 from flowdesk.cli.common import add_library_options, user_error
 
 log = logging.getLogger("flowdesk")
@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.register(commands)
     credentials.register(commands)
     models.register(commands)
+    serve.register(commands)
+    remote.register(commands)
     opener = commands.add_parser(
         "open",
         help="open the desktop app on a workflow",

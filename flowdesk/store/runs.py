@@ -149,9 +149,10 @@ class RunJournalReader:
 
     def list(
         self, workflow_id: str | None = None, *, status: str | None = None, limit: int | None = 50,
-        include_children: bool = False, parent_run_id: str | None = None,
+        include_children: bool = False, parent_run_id: str | None = None, since: float | None = None,
+        offset: int = 0,
     ) -> list[RunInfo]:  # fmt: skip
-        """Newest first."""
+        """Newest first; ``since`` keeps runs created at or after that time, ``offset`` pages."""
         query = _RUNS.order_by(RUN.c.created_at.desc(), literal_column("rowid").desc())
         if workflow_id is not None:
             query = query.where(RUN.c.workflow_id == workflow_id)
@@ -161,8 +162,12 @@ class RunJournalReader:
             query = query.where(RUN.c.parent_run_id == parent_run_id)
         elif not include_children:
             query = query.where(RUN.c.kind != "child")
+        if since is not None:
+            query = query.where(RUN.c.created_at >= since)
         if limit:
             query = query.limit(int(limit))
+        if offset:
+            query = query.offset(int(offset))
         with self.db.read() as conn:
             rows = conn.execute(query).all()
         return [_run(r) for r in rows]
