@@ -78,7 +78,7 @@ def runs_router() -> APIRouter:
     router = APIRouter(tags=["runs"])
 
     @router.get("/runs")
-    def list_runs(
+    async def list_runs(
         request: Request,
         workflow: str | None = None,
         status: Literal[RUN_STATUSES] | None = None,  # type: ignore[valid-type]
@@ -93,7 +93,7 @@ def runs_router() -> APIRouter:
         return {"runs": [run_json(r) for r in runs[:limit]], "next_offset": offset + limit if more else None}
 
     @router.get("/runs/{run_id}")
-    def get_run(request: Request, run_id: str) -> dict[str, Any]:
+    async def get_run(request: Request, run_id: str) -> dict[str, Any]:
         store: Store = request.app.state.store
         run = store.runs.get(run_id)
         progress = run_progress(store.db, run.id)
@@ -106,30 +106,30 @@ def runs_router() -> APIRouter:
         }
 
     @router.post("/runs/{run_id}/cancel")
-    def cancel_run(request: Request, run_id: str) -> dict[str, Any]:
+    async def cancel_run(request: Request, run_id: str) -> dict[str, Any]:
         return {"run_id": run_id, "result": _queue(request, run_id).cancel(run_id)}
 
     @router.post("/runs/{run_id}/pause")
-    def pause_run(request: Request, run_id: str) -> dict[str, Any]:
+    async def pause_run(request: Request, run_id: str) -> dict[str, Any]:
         return {"run_id": run_id, "result": _queue(request, run_id).pause(run_id)}
 
     @router.post("/runs/{run_id}/resume")
-    def resume_run(request: Request, run_id: str) -> dict[str, Any]:
+    async def resume_run(request: Request, run_id: str) -> dict[str, Any]:
         return {"run_id": run_id, "result": _queue(request, run_id).resume(run_id)}
 
     @router.post("/runs/{run_id}/approve")
-    def approve_run(request: Request, run_id: str, decision: Decision) -> dict[str, Any]:
+    async def approve_run(request: Request, run_id: str, decision: Decision) -> dict[str, Any]:
         result = _queue(request, run_id).approve(run_id, decision.node_id, decision.approved, decision.comment)
         return {"run_id": run_id, "result": result}
 
     @router.post("/runs/{run_id}/retry", status_code=201)
-    def retry_run(request: Request, run_id: str) -> dict[str, Any]:
+    async def retry_run(request: Request, run_id: str) -> dict[str, Any]:
         """A new run of what this run ran (same document, same inputs), through the queue."""
         new_id = _queue(request, run_id).retry(run_id)
         return {"run_id": new_id, "retry_of": run_id, "url": f"/api/runs/{new_id}"}
 
     @router.get("/runs/{run_id}/events", response_class=StreamingResponse)
-    def run_events(request: Request, run_id: str, last_event_id: str | None = Header(None)) -> StreamingResponse:
+    async def run_events(request: Request, run_id: str, last_event_id: str | None = Header(None)) -> StreamingResponse:
         """Server-sent events: each of the run's events (``id`` its place, ``event`` its type), then ``end``."""
         store: Store = request.app.state.store
         run = store.runs.get(run_id)
@@ -141,12 +141,12 @@ def runs_router() -> APIRouter:
         )
 
     @router.get("/templates", tags=["library"])
-    def templates() -> dict[str, Any]:
+    async def templates() -> dict[str, Any]:
         """The workflows shipped with flowdesk, to import or start from."""
         return {"templates": _templates()}
 
     @router.get("/triggers", tags=["library"])
-    def triggers() -> dict[str, Any]:
+    async def triggers() -> dict[str, Any]:
         """The triggers stored in the library (none until triggers exist)."""
         return {"triggers": []}
 

@@ -44,7 +44,7 @@ def workflows_router() -> APIRouter:
     router = APIRouter(tags=["workflows"])
 
     @router.get("/workflows")
-    def list_workflows(
+    async def list_workflows(
         request: Request, search: str = "", include_archived: bool = False, status: str | None = None
     ) -> dict[str, Any]:
         store: Store = request.app.state.store
@@ -64,7 +64,9 @@ def workflows_router() -> APIRouter:
         )
 
     @router.get("/workflows/{workflow_id}")
-    def get_workflow(request: Request, workflow_id: str, version: int | None = Query(None, ge=1)) -> dict[str, Any]:
+    async def get_workflow(
+        request: Request, workflow_id: str, version: int | None = Query(None, ge=1)
+    ) -> dict[str, Any]:
         store: Store = request.app.state.store
         info = store.workflows.get(workflow_id)
         document = json.loads(dumps_workflow(store.workflows.load(info.id, version)))
@@ -84,7 +86,7 @@ def workflows_router() -> APIRouter:
         return {**workflow_json(store.workflows.get(info.id)), "version": saved.version, "created": saved.created}
 
     @router.delete("/workflows/{workflow_id}", status_code=204)
-    def delete_workflow(request: Request, workflow_id: str) -> Response:
+    async def delete_workflow(request: Request, workflow_id: str) -> Response:
         store: Store = request.app.state.store
         store.workflows.delete(workflow_id)
         return Response(status_code=204)

@@ -89,6 +89,8 @@ def create_app(
         if not token_matches(token, request.headers.get("authorization")):
             raise Unauthorized
 
+    # Every route is a coroutine: the library's connection lives on the event loop's thread (as the
+    # engine's journal does), so no route may run in FastAPI's thread pool.
     guarded = [Depends(require_token)]
     app.include_router(workflows_router(), prefix="/api", dependencies=guarded)
     app.include_router(runs_router(), prefix="/api", dependencies=guarded)
@@ -96,7 +98,7 @@ def create_app(
         app.include_router(router)
 
     @app.get("/health", tags=["service"])
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         """Whether a flowdesk service answers here (no token needed; tells nothing of the library)."""
         return {
             "service": "flowdesk",

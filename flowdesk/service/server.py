@@ -83,8 +83,11 @@ class _StateFile:
         clear_state(self.library, self.info)
 
 
-async def serve(store: Store, options: ServeOptions, *, started: asyncio.Event | None = None) -> None:
-    """Serve until cancelled or signalled (uvicorn handles SIGINT and SIGTERM when run in the main thread)."""
+async def serve(
+    store: Store, options: ServeOptions, *, started: asyncio.Event | None = None, stop: asyncio.Event | None = None
+) -> None:
+    """Serve until ``stop`` is set or the process is signalled (uvicorn handles SIGINT and SIGTERM in the main
+    thread); ``started`` is set once it listens."""
     import uvicorn
 
     from flowdesk.nodes.registry import default_registry
@@ -102,15 +105,18 @@ async def serve(store: Store, options: ServeOptions, *, started: asyncio.Event |
             app, host=options.host, port=options.port, log_level="warning", access_log=False, lifespan="on"
         )
         server = uvicorn.Server(config)
-        watcher = asyncio.get_running_loop().create_task(_signal_started(server, started))
+        watcher = asyncio.get_running_loop().create_task(_watch(server, started, stop))
         try:
             await server.serve()
         finally:
             watcher.cancel()
 
 
-async def _signal_started(server: Any, started: asyncio.Event | None) -> None:
+async def _watch(server: Any, started: asyncio.Event | None, stop: asyncio.Event | None) -> None:
     while not server.started:
         await asyncio.sleep(0.01)
     if started is not None:
         started.set()
+    if stop is not None:
+        await stop.wait()
+        server.should_exit = True
