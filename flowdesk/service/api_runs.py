@@ -119,7 +119,7 @@ def runs_router() -> APIRouter:
 
     @router.post("/runs/{run_id}/approve")
     async def approve_run(request: Request, run_id: str, decision: Decision) -> dict[str, Any]:
-        result = _queue(request, run_id).approve(run_id, decision.node_id, decision.approved, decision.comment)
+        result = await _queue(request, run_id).approve(run_id, decision.node_id, decision.approved, decision.comment)
         return {"run_id": run_id, "result": result}
 
     @router.post("/runs/{run_id}/retry", status_code=201)

@@ -55,7 +55,7 @@ class RunQueue:
         self.on_finished = list(on_finished)
         self._waiting: deque[Job] = deque()
         self._active: dict[str, RunHandle] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._finishing: dict[str, asyncio.Task[None]] = {}
         self._wake: asyncio.Event | None = None
         self._pump_task: asyncio.Task[None] | None = None
 
@@ -175,8 +175,13 @@ class RunQueue:
         self._enqueue(Job(run.id, RESUME))
         return "queued"
 
-    def approve(self, run_id: str, node_id: str, approved: bool, comment: str = "") -> str:
+    async def approve(self, run_id: str, node_id: str, approved: bool, comment: str = "") -> str:
         handle = self._active.get(run_id)
+        if handle is not None and self.store.runs.get(run_id).status == "waiting":
+            # it is suspending at the approval (runs here do not hold a slot while they wait): let it
+            # end, then continue it with the decision, as for a run that suspended long ago
+            await asyncio.shield(self._finishing[run_id])
+            handle = None
         if handle is not None:
             decided = handle.approve(node_id, comment) if approved else handle.reject(node_id, comment)
             if not decided:
@@ -228,8 +233,12 @@ class RunQueue:
         self.entries.set_state(job.run_id, RUNNING)
         self._active[job.run_id] = handle
         task = asyncio.get_running_loop().create_task(self._until_finished(job, handle))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._finishing[job.run_id] = task
+        task.add_done_callback(lambda done: self._forget(job.run_id, done))
+
+    def _forget(self, run_id: str, task: asyncio.Task[None]) -> None:
+        if self._finishing.get(run_id) is task:
+            del self._finishing[run_id]
 
     def _start(self, job: Job) -> RunHandle:
         if job.action == START:

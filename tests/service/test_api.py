@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
-from conftest import slow_chain, wait_for_run
+from support.service_flows import slow_chain, wait_for_run
 from support.service_thread import ServiceThread
 
 from flowdesk.model.fileformat import dumps_workflow
