@@ -17,7 +17,6 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowdesk.engine.events import event_to_json
 from flowdesk.paths import examples_dir
 from flowdesk.service.queue import RunQueue
 from flowdesk.store.journal_follow import JournalFollower, Place
@@ -162,11 +161,11 @@ def _queue(request: Request, run_id: str) -> RunQueue:
 async def _stream(request: Request, follower: JournalFollower) -> AsyncIterator[bytes]:
     quiet = 0.0
     while True:
-        batch = follower.read()
+        batch = follower.read_json()
         if batch.events:
             quiet = 0.0
             yield "".join(
-                f"id: {place}\nevent: {event.type}\ndata: {json.dumps(event_to_json(event), default=str)}\n\n"
+                f"id: {place}\nevent: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
                 for place, event in batch.events
             ).encode()
         if batch.ended:

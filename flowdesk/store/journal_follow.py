@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +67,17 @@ class JournalFollower:
         self._seen_any = after is not None
 
     def read(self, *, limit: int = 500) -> Batch:
-        """The batches recorded after the last place read (at most ``limit`` of them), values put back."""
+        """The events recorded after the last place read (from at most ``limit`` batches), values put back."""
+        return self._read(limit, journal_adapter().validate_json, _put_values_back)
+
+    def read_json(self, *, limit: int = 500) -> Batch:
+        """As ``read``, each event as the JSON object the journal holds (``{"type": ...}``): what a stream
+        sends on, without building the event objects only to write them out again."""
+        return self._read(limit, json.loads, _put_values_back_json)
+
+    def _read(
+        self, limit: int, decode: Callable[[Any], list[Any]], put_back: Callable[[Any, list[Any]], None]
+    ) -> Batch:
         start = -1 if self.after is None else self.after.seq
         with self.db.read() as conn:
             rows = conn.exec_driver_sql(
@@ -74,19 +85,19 @@ class JournalFollower:
                 (self.run_id, start, int(limit)),
             ).all()
             status = conn.exec_driver_sql("SELECT status FROM run WHERE id = ?", (self.run_id,)).scalar()
-            adapter = journal_adapter()
             out: list[tuple[Place, Any]] = []
             for seq, data in rows:
-                for index, event in enumerate(adapter.validate_json(data)):
+                for index, event in enumerate(decode(data)):
                     place = Place(seq, index)
                     if self.after is None or place > self.after:
                         out.append((place, event))
-            _put_values_back(conn, [e for _, e in out])
+            put_back(conn, [e for _, e in out])
         if out:
             self._seen_any = True
             self.after = out[-1][0]
             last = out[-1][1]
-            self._last_was_end = last.type == "run_finished" and last.run_id == self.run_id
+            kind, run_id = (last["type"], last["run_id"]) if isinstance(last, dict) else (last.type, last.run_id)
+            self._last_was_end = kind == "run_finished" and run_id == self.run_id
         # (a run that ended before it started, a queued run cancelled, has no events at all)
         ended = len(rows) < limit and status not in OPEN_STATUSES and (self._last_was_end or not self._seen_any)
         return Batch(out, ended, str(status))
@@ -99,3 +110,12 @@ def _put_values_back(conn: Any, events: list[Any]) -> None:
     texts = load_texts(conn, (h for e in results for h in e.outputs.values()))
     for event in results:
         event.outputs = {name: json.loads(texts[h]) if h in texts else None for name, h in event.outputs.items()}
+
+
+def _put_values_back_json(conn: Any, events: list[dict[str, Any]]) -> None:
+    results = [e for e in events if e.get("type") == "node_succeeded" and e.get("outputs")]
+    if not results:
+        return
+    texts = load_texts(conn, (h for e in results for h in e["outputs"].values()))
+    for event in results:
+        event["outputs"] = {name: json.loads(texts[h]) if h in texts else None for name, h in event["outputs"].items()}
