@@ -13,12 +13,13 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flowdesk.engine.results import InvalidWorkflowError, RunInputError
 from flowdesk.engine.runner import RunHandle
 from flowdesk.model.validation import has_errors
+from flowdesk.model.workflow import Workflow
 from flowdesk.service.submit import SubmitError
 from flowdesk.store.database import LibraryError
 from flowdesk.store.queue import DONE, RESUME, RUNNING, START, QueueStore
@@ -42,6 +43,8 @@ class Job:
     action: str
     decision: tuple[str, bool, str] | None = None
     """(node, approved, comment) for a decision on a suspended run."""
+    recorded: tuple[Workflow, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    """The document and inputs of a run submitted to this service (not read back to start it)."""
 
 
 class RunQueue:
@@ -109,7 +112,7 @@ class RunQueue:
         if started.existing is not None:
             return started.run_id
         self.entries.add(started.run_id, trigger=trigger or "api")
-        self._enqueue(Job(started.run_id, START))
+        self._enqueue(Job(started.run_id, START, recorded=started.recorded))
         return started.run_id
 
     def retry(self, run_id: str) -> str:
@@ -242,7 +245,7 @@ class RunQueue:
 
     def _start(self, job: Job) -> RunHandle:
         if job.action == START:
-            return self.runs.launch_recorded(job.run_id)
+            return self.runs.launch_recorded(job.run_id, recorded=job.recorded)
         if job.action == DECIDE and job.decision is not None:
             node_id, approved, comment = job.decision
             return self.runs.decide(job.run_id, node_id, approved, comment, suspend_on_wait=True)

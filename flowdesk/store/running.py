@@ -57,6 +57,9 @@ class Started:
     existing: RunInfo | None = None
     summary: str = ""
     """What a re-run ran and reused, in one line."""
+    recorded: tuple[Workflow, dict[str, Any]] | None = None
+    """For a run ``record`` recorded: the workflow and its prepared inputs, so ``launch_recorded`` in the same
+    process need not read them back."""
 
 
 class LibraryWorkflowResolver:
@@ -163,7 +166,9 @@ class RunService:
             workflow, inputs, source=source, workflow_version=workflow_version, idempotency_key=idempotency_key,
             suspend_on_wait=suspend_on_wait, status="queued", extra_options=extra_options,
         )  # fmt: skip
-        return recorded if isinstance(recorded, Started) else Started(recorded[0])
+        if isinstance(recorded, Started):
+            return recorded
+        return Started(recorded[0], recorded=(workflow, recorded[1]))
 
     def _record(
         self, workflow: Workflow, inputs: Mapping[str, Any] | None, *, source: str, workflow_version: int | None,
@@ -195,13 +200,17 @@ class RunService:
             return Started(existing.id, existing=existing)
         return run_id, prepared, options
 
-    def launch_recorded(self, run_id: str, *, bus: EventBus | None = None) -> RunHandle:
-        """Start a run that ``record`` recorded: its document, inputs and options are read back from its row."""
+    def launch_recorded(
+        self, run_id: str, *, bus: EventBus | None = None, recorded: tuple[Workflow, dict[str, Any]] | None = None
+    ) -> RunHandle:
+        """Start a run that ``record`` recorded: its document, inputs and options are read back from its row
+        (``recorded``, what ``record`` returned, spares reading and parsing the document again)."""
         run = self.store.runs.get(run_id)
         if run.status != "queued":
             raise RunStateError(f"run '{run.id}' is {run.status}, not queued")
-        workflow = self.store.runs.document(run.id)
-        inputs, _ = self.store.runs.run_values(run.id)
+        if recorded is None:
+            recorded = (self.store.runs.document(run.id), self.store.runs.run_values(run.id)[0])
+        workflow, inputs = recorded
         return self._launch(workflow, run.id, inputs, dict(run.options), run.source, bus=bus, segment=0)
 
     def _insert_run(
