@@ -29,6 +29,8 @@ class ServiceControl(QObject):
         self.runs_panel = runs_panel
         self.process: QProcess | None = None
         self.url: str | None = None
+        self.port = 8765
+        """The port a service started here listens on (`flowdesk serve`'s default)."""
         self.start_action = QAction("Start &service", window)
         self.start_action.setStatusTip("Run `flowdesk serve` on this library until the app quits")
         self.start_action.triggered.connect(self.start)
@@ -63,7 +65,7 @@ class ServiceControl(QObject):
             return
         process = QProcess(self)
         process.setProgram(sys.executable)
-        process.setArguments(["-m", "flowdesk", "serve", "--db", str(self.store.path)])
+        process.setArguments(["-m", "flowdesk", "serve", "--db", str(self.store.path), "--port", str(self.port)])
         process.finished.connect(self._ended)
         process.start()
         self.process = process
