@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from support.service_thread import free_port
 
 TOKEN = "kill-test-token"
