@@ -13,8 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 
 def state_path(library: Path) -> Path:
@@ -53,15 +52,24 @@ def read_state(library: Path) -> ServiceInfo | None:
 
 
 def health(url: str, *, timeout: float = 1.0) -> dict[str, Any] | None:
-    """The service's ``/health`` answer, or None if nothing (or something else) answers there."""
+    """The service's ``/health`` answer, or None if nothing (or something else) answers there.
+
+    Plain ``http.client``: the app's status bar asks this every few seconds, and httpx is kept out of
+    the app's start (tests/test_startup_imports.py)."""
+    import http.client
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=timeout)
     try:
-        response = httpx.get(url.rstrip("/") + "/health", timeout=timeout)
-        data = response.json()
-    except (httpx.HTTPError, ValueError):
+        connection.request("GET", "/health")
+        response = connection.getresponse()
+        data = json.loads(response.read(64_000))
+    except (OSError, ValueError, http.client.HTTPException):
         return None
-    return (
-        data if response.status_code == 200 and isinstance(data, dict) and data.get("service") == "flowdesk" else None
-    )
+    finally:
+        connection.close()
+    ours = response.status == 200 and isinstance(data, dict) and data.get("service") == "flowdesk"
+    return data if ours else None
 
 
 def running_service(library: Path) -> ServiceInfo | None:
@@ -85,6 +93,8 @@ class ServiceClient:
     """What the CLI and the app ask a running service, with the token; errors become ServiceError."""
 
     def __init__(self, url: str, token: str, *, timeout: float = 10.0) -> None:
+        import httpx
+
         self._client = httpx.Client(
             base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=timeout
         )
@@ -99,6 +109,8 @@ class ServiceClient:
         self.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        import httpx
+
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:

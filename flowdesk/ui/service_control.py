@@ -50,7 +50,7 @@ class ServiceControl(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.stop)
-        self.poll()
+        self.refresh()
 
     @classmethod
     def install(cls, window: QMainWindow, store: Store, menu: QMenu, runs_panel: RunsPanel) -> ServiceControl:
@@ -78,7 +78,7 @@ class ServiceControl(QObject):
             if not process.waitForFinished(5000):
                 process.kill()
                 process.waitForFinished(2000)
-        self.poll()
+        self.refresh()
 
     def _ended(self, code: int, _status: QProcess.ExitStatus) -> None:
         process = self.process
@@ -94,6 +94,11 @@ class ServiceControl(QObject):
 
     # ------------------------------------------------------------ polling
     def poll(self) -> None:
+        """The timer's look (skipped while the window is closed: the library may be closed under it)."""
+        if self.window.isVisible() or self.process is not None:
+            self.refresh()
+
+    def refresh(self) -> None:
         from flowdesk.service.discovery import read_state
 
         info = read_state(self.store.path)
