@@ -182,7 +182,7 @@ def kills(db: Path, count: int, runs: int = 3) -> dict[str, int]:
         time.sleep(rng.uniform(0.3, 0.9))
         with service.client() as api:
             statuses = [api.get(f"/api/runs/{r}").json()["status"] for r in ids]
-        mid_run += "running" in statuses
+        mid_run += any(s != "succeeded" for s in statuses)  # a run was still to finish when killed
         service.kill()
         service.start()
     with service.client() as api:
@@ -225,7 +225,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="bench-service-"))
     os.environ["FLOWDESK_CONFIG"] = str(folder / "settings.json")
     db = folder / "library.db"
-    prepare(db, [small(), fanout(args.fanout), chain(12, 0.25)])
+    prepare(db, [small(), fanout(args.fanout), chain(40, 0.25)])
 
     base = baseline_submit(db, args.submits)
     served = service_submit(db, args.submits)
