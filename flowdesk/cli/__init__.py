@@ -20,8 +20,10 @@ from flowdesk.cli import (
     library,
     lifecycle,
     models,
+    remote,
     run,
     runs,
+    serve,
     show,
     stats,
     trace,
@@ -57,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     triggers.register(commands)
     stats.register(commands)
     trace.register(commands)
+    serve.register(commands)
+    remote.register(commands)
     opener = commands.add_parser(
         "open",
         help="open the desktop app on a workflow",

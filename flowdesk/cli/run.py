@@ -77,12 +77,21 @@ def register(commands: Any) -> None:
         metavar="KEY",
         help="if a run with this key was started before, report that run instead of starting another",
     )
+    p.add_argument(
+        "--detach",
+        action="store_true",
+        help="hand the run to the running `flowdesk serve` and print its id (a file is saved into the library first)",
+    )
     add_live_options(p)
     add_library_options(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    if args.detach:
+        from flowdesk.cli.serve import submit_detached
+
+        return submit_detached(args)
     try:
         given = _gather_inputs(args)
         from_file = _read_file_target(args.target)

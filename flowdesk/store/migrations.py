@@ -163,12 +163,27 @@ _V4 = (
     )""",
 )
 
+# The run queue of `flowdesk serve` (flowdesk.store.queue): which runs the service was given, what it
+# must still do with each (start it, or resume it after a kill), and which failures a person has seen.
+_V6 = (
+    """CREATE TABLE queue_entry (
+        run_id TEXT PRIMARY KEY NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+        action TEXT NOT NULL DEFAULT 'start',
+        state TEXT NOT NULL DEFAULT 'queued',
+        trigger TEXT,
+        submitted_at FLOAT NOT NULL,
+        dismissed INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX queue_entry_by_state ON queue_entry (state, submitted_at)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "workflows, versions, runs, steps and values by hash", _V1),
     Migration(2, "kept run events (log) and the index that lists runs newest first", _V2),
     Migration(3, "the run's events, batch by batch, replayed to reopen a run", _V3),
     Migration(4, "triggers and the published version of each workflow", _V4),
     Migration(5, "insights: roll-ups of finished runs per workflow and day", INSIGHTS_DDL),
+    Migration(6, "the service's run queue and inbox", _V6),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -62,6 +62,9 @@ class Started:
     existing: RunInfo | None = None
     summary: str = ""
     """What a re-run ran and reused, in one line."""
+    recorded: tuple[Workflow, dict[str, Any]] | None = None
+    """For a run ``record`` recorded: the workflow and its prepared inputs, so ``launch_recorded`` in the same
+    process need not read them back."""
 
 
 class LibraryWorkflowResolver:
@@ -150,6 +153,39 @@ class RunService:
         tools may use, when it is not the services' own. ``validated`` says the caller has just
         checked this very workflow for a run (the window does, to point at the culprit first).
         """
+        recorded = self._record(
+            workflow, inputs, source=source, workflow_version=workflow_version, idempotency_key=idempotency_key,
+            decisions=decisions, suspend_on_wait=suspend_on_wait, use_pins=use_pins,
+            inputs_from_text=inputs_from_text, files_root=files_root, validated=validated, status="pending",
+        )  # fmt: skip
+        if isinstance(recorded, Started):
+            return recorded
+        run_id, prepared, options = recorded
+        handle = self._launch(workflow, run_id, prepared, options, source, bus=bus, segment=0)
+        return Started(run_id, handle=handle)
+
+    def record(
+        self, workflow: Workflow, inputs: Mapping[str, Any] | None = None, *, source: str = "library",
+        workflow_version: int | None = None, idempotency_key: str | None = None, suspend_on_wait: bool = True,
+        extra_options: Mapping[str, Any] | None = None,
+    ) -> Started:  # fmt: skip
+        """Check and record a run without starting it (status 'queued': the service's queue starts it with
+        ``launch_recorded`` when a slot frees). Bad workflows and inputs raise here, before any row is written."""
+        recorded = self._record(
+            workflow, inputs, source=source, workflow_version=workflow_version, idempotency_key=idempotency_key,
+            suspend_on_wait=suspend_on_wait, status="queued", extra_options=extra_options,
+        )  # fmt: skip
+        if isinstance(recorded, Started):
+            return recorded
+        return Started(recorded[0], recorded=(workflow, recorded[1]))
+
+    def _record(
+        self, workflow: Workflow, inputs: Mapping[str, Any] | None, *, source: str, workflow_version: int | None,
+        idempotency_key: str | None, status: str, decisions: Mapping[str, tuple[bool, str]] | None = None,
+        suspend_on_wait: bool = False, use_pins: bool = True, inputs_from_text: bool = False,
+        files_root: str | Path | None = None, validated: bool = False, extra_options: Mapping[str, Any] | None = None,
+    ) -> Started | tuple[str, dict[str, Any], dict[str, Any]]:  # fmt: skip
+        """The earlier run an idempotency key names, or the new run's (id, prepared inputs, options)."""
         if idempotency_key:
             earlier = self.store.runs.find_by_key(idempotency_key)
             if earlier is not None:
@@ -165,19 +201,33 @@ class RunService:
             "suspend_on_wait": suspend_on_wait,
             "decisions": {k: list(v) for k, v in (decisions or {}).items()},
             "files_root": str(Path(root).resolve()) if (root := files_root or self.services.files_root) else None,
+            **(extra_options or {}),
         }
         existing = self._insert_run(
-            run_id, workflow, prepared, source=source, version=workflow_version, key=idempotency_key, options=options
-        )
+            run_id, workflow, prepared, source=source, version=workflow_version, key=idempotency_key, options=options,
+            status=status,
+        )  # fmt: skip
         if existing is not None:  # another process used the key between our check and our insert
             return Started(existing.id, existing=existing)
-        handle = self._launch(workflow, run_id, prepared, options, source, bus=bus, segment=0)
-        return Started(run_id, handle=handle)
+        return run_id, prepared, options
+
+    def launch_recorded(
+        self, run_id: str, *, bus: EventBus | None = None, recorded: tuple[Workflow, dict[str, Any]] | None = None
+    ) -> RunHandle:
+        """Start a run that ``record`` recorded: its document, inputs and options are read back from its row
+        (``recorded``, what ``record`` returned, spares reading and parsing the document again)."""
+        run = self.store.runs.get(run_id)
+        if run.status != "queued":
+            raise RunStateError(f"run '{run.id}' is {run.status}, not queued")
+        if recorded is None:
+            recorded = (self.store.runs.document(run.id), self.store.runs.run_values(run.id)[0])
+        workflow, inputs = recorded
+        return self._launch(workflow, run.id, inputs, dict(run.options), run.source, bus=bus, segment=0)
 
     def _insert_run(
         self, run_id: str, workflow: Workflow, inputs: dict[str, Any], *, source: str, version: int | None,
         key: str | None, options: dict[str, Any], kind: str = "run", parent: str | None = None,
-        parent_node: str | None = None, restored: int = 0,
+        parent_node: str | None = None, restored: int = 0, status: str = "pending",
     ) -> RunInfo | None:  # fmt: skip
         blobs = BlobBatch()
         document = blobs.text(run_document(workflow))
@@ -193,7 +243,7 @@ class RunService:
                 insert(RUN).values(
                     id=run_id, workflow_id=workflow.id if in_library else None, workflow_version=version,
                     workflow_name=workflow.name, document_hash=document, source=source, kind=kind,
-                    parent_run_id=parent, parent_node_id=parent_node, status="pending", inputs=blobs_inputs,
+                    parent_run_id=parent, parent_node_id=parent_node, status=status, inputs=blobs_inputs,
                     created_at=time.time(), node_count=len(workflow.nodes), idempotency_key=key,
                     owner=self.store.owner.token, options=to_json(options), restored_nodes=restored,
                 )

@@ -36,7 +36,7 @@ from flowdesk.store.tables import LogRow, RunColumns, RunEventRow, RunRow, StepC
 from flowdesk.store.values import load_texts, load_value_maps
 from flowdesk.store.workflows import NotFoundError
 
-RUN_STATUSES = ("pending", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "interrupted")
+RUN_STATUSES = ("queued", "pending", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "interrupted")
 LIVE_STATUSES = ("pending", "running", "paused")
 
 RUN = RunRow.__table__  # type: ignore[attr-defined]
@@ -130,9 +130,10 @@ class RunJournalReader:
 
     def list(
         self, workflow_id: str | None = None, *, status: str | None = None, limit: int | None = 50,
-        include_children: bool = False, parent_run_id: str | None = None,
+        include_children: bool = False, parent_run_id: str | None = None, since: float | None = None,
+        offset: int = 0,
     ) -> list[RunInfo]:  # fmt: skip
-        """Newest first."""
+        """Newest first; ``since`` keeps runs created at or after that time, ``offset`` pages."""
         query = _RUNS.order_by(RUN.c.created_at.desc(), literal_column("rowid").desc())
         if workflow_id is not None:
             query = query.where(RUN.c.workflow_id == workflow_id)
@@ -142,8 +143,12 @@ class RunJournalReader:
             query = query.where(RUN.c.parent_run_id == parent_run_id)
         elif not include_children:
             query = query.where(RUN.c.kind != "child")
+        if since is not None:
+            query = query.where(RUN.c.created_at >= since)
         if limit:
             query = query.limit(int(limit))
+        if offset:
+            query = query.offset(int(offset))
         with self.db.read() as conn:
             rows = conn.execute(query).all()
         return [_run(r) for r in rows]
@@ -202,7 +207,7 @@ class RunJournalReader:
         put as the events they record, through the same fold."""
         run = self.get(run_id)
         events = self.events(run.id)
-        if not events and run.status != "pending":
+        if not events and run.status not in ("pending", "queued"):
             events = events_from_steps(run, self.steps(run.id))
         return RunView.replay(run.id, events)
 

@@ -183,10 +183,28 @@ class RunEventRow(SQLModel, table=True):
     """A JSON array of events (``flowdesk.engine.events.journal_adapter``); values by hash (see the recorder)."""
 
 
+class QueueEntryRow(SQLModel, table=True):
+    """A run given to the service's queue (``flowdesk.store.queue``): what is still to be done with it."""
+
+    __tablename__ = "queue_entry"
+
+    run_id: str = Field(primary_key=True, foreign_key="run.id", ondelete="CASCADE")
+    action: str = "start"
+    """start (a new run) or resume (continue it, finished nodes kept)."""
+    state: str = "queued"
+    """queued (waiting for a slot), running (a service runs it), done."""
+    trigger: str | None = None
+    """What submitted it: 'api', or a trigger's id."""
+    submitted_at: float
+    dismissed: int = 0
+    """1 once a person has dealt with its failure in the inbox."""
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     *(BlobRow, WorkflowRow, WorkflowVersionRow, RunRow, StepRow, LogRow, RunEventRow),
     *(TriggerRow, PublicationRow),  # schema 4: triggers and the lifecycle (automation_tables.py)
     *INSIGHT_TABLES,  # schema 5: the insights' roll-ups (insights_tables.py)
+    QueueEntryRow,  # schema 6: the service's run queue and inbox
 )
 
 

@@ -65,6 +65,7 @@ from flowdesk.ui.palette import KIND_MIME, Palette
 from flowdesk.ui.quick_add import QuickAdd
 from flowdesk.ui.quick_add_actions import QuickAddActions
 from flowdesk.ui.runs.workbench import RunWorkbench
+from flowdesk.ui.service_control import ServiceControl
 from flowdesk.ui.session import WindowSession
 from flowdesk.ui.settings_dialog import open_settings
 from flowdesk.ui.start_inputs import follow_start_inputs
@@ -219,6 +220,7 @@ class MainWindow(FollowsDocument, QMainWindow):
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addActions(self.runs.toolbar_actions())
         self.addToolBar(toolbar)
+        self.service_control = ServiceControl.install(self, self.store, self._menus["Run"], self.runs.runs_panel)
 
     # ------------------------------------------------------------ documents
     def load(self, workflow: Workflow, source: str) -> None:

@@ -1,0 +1,194 @@
+"""`/api/runs`: list and read runs, act on them, and stream their events (server-sent events).
+
+A run's stream reads the run's journal in the library (``store/journal_follow.py``), not this
+process's memory: it works for runs started by the app or another process too, resumes from
+``Last-Event-ID`` and ends with the run's end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowdesk.paths import examples_dir
+from flowdesk.service.queue import RunQueue
+from flowdesk.store.journal_follow import JournalFollower, Place
+from flowdesk.store.run_progress import run_progress
+from flowdesk.store.runs import RUN_STATUSES, RunInfo
+from flowdesk.store.store import Store
+
+POLL_BUSY_S = 0.02
+POLL_IDLE_S = 0.25
+KEEPALIVE_S = 15.0
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    node_id: str = Field(min_length=1, max_length=200, description="The approval node waiting for the decision.")
+    approved: bool = True
+    comment: str = Field("", max_length=10_000)
+
+
+def run_json(run: RunInfo) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "workflow_id": run.workflow_id,
+        "workflow_version": run.workflow_version,
+        "workflow_name": run.workflow_name,
+        "kind": run.kind,
+        "status": run.status,
+        "trigger": run.options.get("trigger"),
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "duration_s": run.duration_s,
+        "tokens": {"input": run.input_tokens, "output": run.output_tokens},
+        "cost_usd": run.cost_usd,
+        "error": run.error,
+        "parent_run_id": run.parent_run_id,
+    }
+
+
+def _since(text: str | None) -> float | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.strip()).timestamp()
+    except ValueError:
+        from flowdesk.service.submit import SubmitError
+
+        raise SubmitError(
+            f"since={text!r} is neither a Unix time nor an ISO date", [{"where": "query.since", "message": "bad time"}]
+        ) from None
+
+
+def runs_router() -> APIRouter:
+    router = APIRouter(tags=["runs"])
+
+    @router.get("/runs")
+    async def list_runs(
+        request: Request,
+        workflow: str | None = None,
+        status: Literal[RUN_STATUSES] | None = None,  # type: ignore[valid-type]
+        since: str | None = Query(None, description="Unix time or ISO date: runs created then or later."),
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+    ) -> dict[str, Any]:
+        store: Store = request.app.state.store
+        workflow_id = store.workflows.get(workflow).id if workflow else None
+        runs = store.runs.list(workflow_id, status=status, since=_since(since), limit=limit + 1, offset=offset)
+        more = len(runs) > limit
+        return {"runs": [run_json(r) for r in runs[:limit]], "next_offset": offset + limit if more else None}
+
+    @router.get("/runs/{run_id}")
+    async def get_run(request: Request, run_id: str) -> dict[str, Any]:
+        store: Store = request.app.state.store
+        run = store.runs.get(run_id)
+        progress = run_progress(store.db, run.id)
+        _, outputs = store.runs.run_values(run.id)
+        return {
+            **run_json(run),
+            "progress": {"done": progress.done, "total": progress.total},
+            "running_nodes": list(progress.running),
+            "outputs": outputs,
+        }
+
+    @router.post("/runs/{run_id}/cancel")
+    async def cancel_run(request: Request, run_id: str) -> dict[str, Any]:
+        return {"run_id": run_id, "result": _queue(request, run_id).cancel(run_id)}
+
+    @router.post("/runs/{run_id}/pause")
+    async def pause_run(request: Request, run_id: str) -> dict[str, Any]:
+        return {"run_id": run_id, "result": _queue(request, run_id).pause(run_id)}
+
+    @router.post("/runs/{run_id}/resume")
+    async def resume_run(request: Request, run_id: str) -> dict[str, Any]:
+        return {"run_id": run_id, "result": _queue(request, run_id).resume(run_id)}
+
+    @router.post("/runs/{run_id}/approve")
+    async def approve_run(request: Request, run_id: str, decision: Decision) -> dict[str, Any]:
+        result = await _queue(request, run_id).approve(run_id, decision.node_id, decision.approved, decision.comment)
+        return {"run_id": run_id, "result": result}
+
+    @router.post("/runs/{run_id}/retry", status_code=201)
+    async def retry_run(request: Request, run_id: str) -> dict[str, Any]:
+        """A new run of what this run ran (same document, same inputs), through the queue."""
+        new_id = _queue(request, run_id).retry(run_id)
+        return {"run_id": new_id, "retry_of": run_id, "url": f"/api/runs/{new_id}"}
+
+    @router.get("/runs/{run_id}/events", response_class=StreamingResponse)
+    async def run_events(request: Request, run_id: str, last_event_id: str | None = Header(None)) -> StreamingResponse:
+        """Server-sent events: each of the run's events (``id`` its place, ``event`` its type), then ``end``."""
+        store: Store = request.app.state.store
+        run = store.runs.get(run_id)
+        follower = JournalFollower(store.db, run.id, Place.parse(last_event_id))
+        return StreamingResponse(
+            _stream(request, follower),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @router.get("/templates", tags=["library"])
+    async def templates() -> dict[str, Any]:
+        """The workflows shipped with flowdesk, to import or start from."""
+        return {"templates": _templates()}
+
+    @router.get("/triggers", tags=["library"])
+    async def triggers() -> dict[str, Any]:
+        """The triggers stored in the library (none until triggers exist)."""
+        return {"triggers": []}
+
+    return router
+
+
+def _queue(request: Request, run_id: str) -> RunQueue:
+    queue: RunQueue = request.app.state.queue
+    queue.store.runs.get(run_id)  # 404 for an unknown id, before any state is looked at
+    return queue
+
+
+async def _stream(request: Request, follower: JournalFollower) -> AsyncIterator[bytes]:
+    quiet = 0.0
+    while True:
+        batch = follower.read_json()
+        if batch.events:
+            quiet = 0.0
+            yield "".join(
+                f"id: {place}\nevent: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
+                for place, event in batch.events
+            ).encode()
+        if batch.ended:
+            yield f"event: end\ndata: {json.dumps({'status': batch.status})}\n\n".encode()
+            return
+        if await request.is_disconnected():
+            return
+        wait = POLL_BUSY_S if batch.events else POLL_IDLE_S
+        quiet += wait
+        if quiet >= KEEPALIVE_S:
+            quiet = 0.0
+            yield b": keepalive\n\n"
+        await asyncio.sleep(wait)
+
+
+def _templates() -> list[dict[str, Any]]:
+    from flowdesk.model.fileformat import WorkflowFileError, read_workflow
+
+    out: list[dict[str, Any]] = []
+    for path in sorted(examples_dir().glob("*.json")):
+        try:
+            workflow = read_workflow(path)
+        except WorkflowFileError:
+            continue  # a broken example is left out rather than breaking the list
+        out.append({"name": path.stem, "title": workflow.name, "description": workflow.description})
+    return out
