@@ -39,13 +39,13 @@ class EditBatch:
         self._unrouted: set[str] = set()
         """Nodes moved or resized in this batch: their wires are re-routed at its end."""
 
-    def change(self) -> None:
-        """One more change of the document's current batch."""
+    def change(self, weight: int = 1) -> None:
+        """One more change of the document's current batch, touching ``weight`` items (a move: its nodes)."""
         if not self.active:
             self.active, self._changes = True, 0
             self._overview.hold()
-        self._changes += 1
-        if self._changes == BULK and self._scene.itemIndexMethod() == _BSP:
+        self._changes += weight
+        if self._changes >= BULK and not self._unindexed and self._scene.itemIndexMethod() == _BSP:
             self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
             self._unindexed = True
 
@@ -53,6 +53,12 @@ class EditBatch:
         """Put off re-routing ``node_id``'s wires to the end of the batch; False outside a batch (do it now)."""
         if self.active:
             self._unrouted.add(node_id)
+        return self.active
+
+    def defer_routes(self, node_ids: set[str]) -> bool:
+        """:meth:`defer_route` for many nodes at once."""
+        if self.active:
+            self._unrouted |= node_ids
         return self.active
 
     def end(self) -> None:

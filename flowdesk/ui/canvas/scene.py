@@ -27,6 +27,7 @@ from flowdesk.model.document import (
     NodeAdded,
     NodeChanged,
     NodeRemoved,
+    NodesMoved,
     WorkflowChanged,
     WorkflowDocument,
 )
@@ -135,7 +136,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
     # ------------------------------------------------------- document changes
     def _on_change(self, change: Change) -> None:
         if self.document.in_batch:
-            self._batch.change()
+            self._batch.change(len(change.moves) if isinstance(change, NodesMoved) else 1)
         if isinstance(change, NodeRemoved | EdgeAdded | EdgeRemoved | EdgeChanged):
             self._drag_wires.stop()  # a drag in progress sorts its wires again at its next step
         match change:
@@ -151,6 +152,8 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
             case NodeChanged(new=node):
                 self._nodes[node.id].set_node(node, self._ports(node))
                 self._reroute(node.id)  # the card may have moved, or changed size or ports
+            case NodesMoved():
+                self._nodes_moved(change)
             case EdgeAdded(edge=edge):
                 self._after_edge_change(edge)
                 self._add_edge_item(edge)
@@ -167,6 +170,16 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
                 self._route(self._edges[edge.id])
             case WorkflowChanged():
                 pass
+
+    def _nodes_moved(self, change: NodesMoved) -> None:
+        """Move every card, then each of their wires once (at the edit's end when in one): a wire whose
+        two cards moved by one offset moves along, only a wire with one end left behind is routed."""
+        nodes = self._nodes
+        for _old, node in change.moves:
+            nodes[node.id].move_to(node)
+        moved = set(change.node_ids)
+        if not self._batch.defer_routes(moved):
+            self._route_wires_at(moved)
 
     def _after_edge_change(self, edge: Edge) -> None:
         """Filled/hollow ports follow wires; a placeholder node's ports are its wires."""
@@ -197,7 +210,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
             self._route_wires_at({node_id})
 
     def _route_wires_at(self, node_ids: set[str]) -> None:
-        self._route_edges({edge_id for node_id in node_ids for edge_id in self.document.edge_ids_at(node_id)})
+        self._route_edges(self.document.edge_ids_touching(node_ids))
 
     def _route_edges(self, edge_ids: Iterable[str]) -> None:
         for edge_id in edge_ids:
@@ -211,9 +224,10 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         if source is None or target is None:
             return
         if isinstance(source, NodeItem) and isinstance(target, NodeItem):
-            if item.follow(source.layout, source.pos(), target.layout, target.pos()):
+            ends = (source.layout, source.x(), source.y(), target.layout, target.x(), target.y())
+            if item.follow(*ends):
                 return  # both cards moved by one offset, their ports unchanged: the wire only moves along
-            item.ends_at = (source.layout, source.pos(), target.layout, target.pos())
+            item.ends_at = ends
         else:
             item.ends_at = None
         start = source.port_scene_pos("output", edge.source_port) or _side(source, right=True)
