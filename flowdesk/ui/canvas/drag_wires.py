@@ -12,6 +12,7 @@ moved item in it on every step, which cost more than the rest of the step.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QPointF, QRectF
@@ -19,7 +20,7 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
 from flowdesk.model.document import WorkflowDocument
-from flowdesk.ui.canvas.batching import BULK
+from flowdesk.ui.canvas.batching import BULK, pause_collector
 from flowdesk.ui.canvas.edge_item import EdgeItem
 
 _BSP = QGraphicsScene.ItemIndexMethod.BspTreeIndex
@@ -46,6 +47,7 @@ class DraggedWires:
         self._scene = scene
         self._carrier: _Carrier | None = None
         self._unindexed = False
+        self._collector_paused = False
         self._moving: frozenset[str] = frozenset()
         self._inside: list[EdgeItem] = []
         self._across: set[str] = set()
@@ -79,6 +81,8 @@ class DraggedWires:
         if len(self._moving) > BULK and self._scene.itemIndexMethod() == _BSP:
             self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
             self._unindexed = True
+        if len(self._moving) > BULK and not self._collector_paused:
+            self._collector_paused = pause_collector()  # each step makes objects, none of them garbage
         if self._inside:
             self._carrier = _Carrier()
             self._scene.addItem(self._carrier)
@@ -119,6 +123,10 @@ class DraggedWires:
         self._moving, self._inside, self._across, self._at = frozenset(), [], set(), None
 
     def restore_index(self) -> None:
+        """The drag is over: the BSP index back, and the cycle collector."""
         if self._unindexed:
             self._unindexed = False
             self._scene.setItemIndexMethod(_BSP)
+        if self._collector_paused:
+            self._collector_paused = False
+            gc.enable()

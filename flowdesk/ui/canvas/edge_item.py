@@ -156,7 +156,8 @@ class EdgeItem(QGraphicsItem):
 
     def follow(self, source_layout: object, sx: float, sy: float, target_layout: object, tx: float, ty: float) -> bool:
         """Move along with its two cards, now at (sx, sy) and (tx, ty), if that is all they did (see
-        ``ends_at``); False: the wire must be routed. Called for each wire of a big move, so kept lean."""
+        ``ends_at``); False: the wire must be routed. Called for each wire of a big move, so kept lean:
+        the caller tells the far picture (once for a move of many)."""
         known = self.ends_at
         if known is None or known[0] is not source_layout or known[3] is not target_layout:
             return False
@@ -166,7 +167,6 @@ class EdgeItem(QGraphicsItem):
         if dx or dy:
             self.ends_at = (source_layout, sx, sy, target_layout, tx, ty)
             self.moveBy(dx, dy)  # Qt repaints both places
-            self._far_changed()
         return True
 
     def shift_by(self, shift: QPointF) -> None:

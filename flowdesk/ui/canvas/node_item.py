@@ -75,13 +75,10 @@ class CanvasNodeItem(QGraphicsItem):
 
     def move_to(self, node: Node) -> None:
         """Show ``node``, which only moved (one of a ``NodesMoved``): no new layout, and no repaint of the
-        card's cached picture (``update`` would throw it away; Qt repaints both places of a moved item)."""
+        card's cached picture (``update`` would throw it away; Qt repaints both places of a moved item).
+        The far picture is told by the scene, once for a move of many."""
         self.node = node
         self.setPos(node.position.x, node.position.y)
-        scene = self.scene()
-        if scene is not None:
-            scene_typed: WorkflowScene = scene  # type: ignore[assignment]
-            scene_typed.far_changed(self)
 
     def sync_position(self) -> None:
         """Put the item where the document says (after a change, or to undo a drag's preview)."""

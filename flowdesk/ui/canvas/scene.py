@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QTimer
@@ -41,7 +41,7 @@ from flowdesk.ui.canvas.edge_item import EdgeItem
 from flowdesk.ui.canvas.grid import draw_grid
 from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey
 from flowdesk.ui.canvas.note_item import NOTE_KIND, NoteItem
-from flowdesk.ui.canvas.overview import FarItem, Overview
+from flowdesk.ui.canvas.overview import MANY, FarItem, Overview
 from flowdesk.ui.canvas.scene_edits import SceneEdits
 from flowdesk.ui.canvas.theme import LIGHT, CanvasTheme, NodeState
 
@@ -105,6 +105,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
     def dispose(self) -> None:
         """Stop listening to the document (the scene is being closed)."""
         self._animation.stop()
+        self._drag_wires.stop()  # a drag cut short gives back the index and the cycle collector
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe_batch()
@@ -175,8 +176,15 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         """Move every card, then each of their wires once (at the edit's end when in one): a wire whose
         two cards moved by one offset moves along, only a wire with one end left behind is routed."""
         nodes = self._nodes
-        for _old, node in change.moves:
-            nodes[node.id].move_to(node)
+        if len(change.moves) > MANY:
+            self.overview.many_changed()
+            for _old, node in change.moves:
+                nodes[node.id].move_to(node)
+        else:
+            for _old, node in change.moves:
+                item = nodes[node.id]
+                item.move_to(node)
+                self.overview.changed(item)
         moved = set(change.node_ids)
         if not self._batch.defer_routes(moved):
             self._route_wires_at(moved)
@@ -212,24 +220,36 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
     def _route_wires_at(self, node_ids: set[str]) -> None:
         self._route_edges(self.document.edge_ids_touching(node_ids))
 
-    def _route_edges(self, edge_ids: Iterable[str]) -> None:
+    def _route_edges(self, edge_ids: Collection[str]) -> None:
+        """Route these wires, or move them along with their cards (a move of thousands: kept lean)."""
+        edges, nodes = self._edges, self._nodes
+        if len(edge_ids) > MANY:
+            self.overview.many_changed()
+        far_changed = self.overview.changed
         for edge_id in edge_ids:
-            item = self._edges.get(edge_id)
-            if item is not None:
-                self._route(item)
+            item = edges.get(edge_id)
+            if item is None:
+                continue
+            edge = item.edge
+            source, target = nodes.get(edge.source), nodes.get(edge.target)
+            if source is None or target is None:
+                continue
+            if type(source) is NodeItem and type(target) is NodeItem:
+                ends = (source.layout, source.x(), source.y(), target.layout, target.x(), target.y())
+                if item.follow(*ends):  # both cards moved by one offset, their ports unchanged: moved along
+                    far_changed(item)
+                    continue
+                item.ends_at = ends
+            else:
+                item.ends_at = None
+            self._route_ends(item, source, target)
 
     def _route(self, item: EdgeItem) -> None:
+        self._route_edges((item.edge_id,))
+
+    def _route_ends(self, item: EdgeItem, source: CanvasNodeItem, target: CanvasNodeItem) -> None:
+        """Route the wire afresh between its two cards' ports."""
         edge = item.edge
-        source, target = self._nodes.get(edge.source), self._nodes.get(edge.target)
-        if source is None or target is None:
-            return
-        if isinstance(source, NodeItem) and isinstance(target, NodeItem):
-            ends = (source.layout, source.x(), source.y(), target.layout, target.x(), target.y())
-            if item.follow(*ends):
-                return  # both cards moved by one offset, their ports unchanged: the wire only moves along
-            item.ends_at = ends
-        else:
-            item.ends_at = None
         start = source.port_scene_pos("output", edge.source_port) or _side(source, right=True)
         end = target.port_scene_pos("input", edge.target_port) or _side(target, right=False)
         value_type = ValueType.ANY
