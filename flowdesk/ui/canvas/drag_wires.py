@@ -43,8 +43,10 @@ class _Carrier(QGraphicsItem):
 class DraggedWires:
     """Set up by the first mouse move of a drag, dropped when the drag ends."""
 
-    def __init__(self, scene: QGraphicsScene) -> None:
+    def __init__(self, scene: QGraphicsScene, far_moved: Callable[[list[EdgeItem]], None]) -> None:
         self._scene = scene
+        self._far_moved = far_moved
+        """Tells the far picture (when shown) that carried wires moved."""
         self._carrier: _Carrier | None = None
         self._unindexed = False
         self._collector_paused = False
@@ -99,24 +101,27 @@ class DraggedWires:
         shift = at - self._at
         self._at = QPointF(at)
         if self._carrier is not None and not shift.isNull():
-            self._carrier.moveBy(shift.x(), shift.y())
-            for item in self._inside:
-                item.refresh()  # the far picture, when shown, repaints their places
+            self._carrier.moveBy(shift.x(), shift.y())  # Qt repaints the carried wires' old and new places
+            self._far_moved(self._inside)  # the far picture, when shown, is told here
         return self._across
 
-    def stop(self, *, index: bool = True) -> None:
+    def stop(self, *, index: bool = True, forward: bool = True) -> None:
         """Hand the carried wires back to the scene where they are now, their ends moved by the drag.
 
         With ``index`` False the scene stays without its BSP index until :meth:`restore_index`: the
-        drag's end moves every card again (one MoveNodes), and the index is then rebuilt once.
+        drag's end moves every card again (one MoveNodes), and the index is then rebuilt once. With
+        ``forward`` False the wires go back where they were before the drag, as their ``ends_at`` still
+        say: the caller moves or routes the wires of every dragged card next (the drag's end does), and
+        each wire then moves once, from before the drag to where the document puts its cards.
         """
         carrier, self._carrier = self._carrier, None
         if carrier is not None:
             carried = carrier.pos()
-            for item in self._inside:
+            for item in reversed(self._inside):  # last child first: Qt then finds each in its list at once
                 if item.parentItem() is carrier:
                     item.setParentItem(None)  # keeps its position relative to the carrier: moved back...
-                    item.shift_by(carried)  # ...and forward again, with its ends
+                    if forward:
+                        item.shift_by(carried)  # ...and forward again, with its ends
             self._scene.removeItem(carrier)
         if index:
             self.restore_index()

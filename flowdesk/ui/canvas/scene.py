@@ -62,7 +62,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         self._nodes: dict[str, CanvasNodeItem] = {}
         self._edges: dict[str, EdgeItem] = {}
         self._dragged: set[str] = set()
-        self._drag_wires = DraggedWires(self)
+        self._drag_wires = DraggedWires(self, self._far_moved)
         self._running: set[str] = set()
         self._animation = QTimer(self)
         self._animation.setInterval(120)  # a gentle march; only running nodes repaint
@@ -129,6 +129,14 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
     def _far_items(self) -> Iterator[FarItem]:
         yield from self._nodes.values()
         yield from self._edges.values()
+
+    def _far_moved(self, items: Collection[FarItem]) -> None:
+        """Items moved (Qt repaints them): the far picture repaints their places, or all of it for many."""
+        if len(items) > MANY:
+            self.overview.many_changed()
+        else:
+            for item in items:
+                self.overview.changed(item)
 
     def far_changed(self, item: FarItem) -> None:
         """An item shows something new (its ``refresh``): the far picture repaints its place, if shown."""
