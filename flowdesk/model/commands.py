@@ -142,15 +142,11 @@ class MoveNodes(Command):
         self.old = {nid: doc.node(nid).position for nid in positions}
         self.label = "Move node" if len(self.new) == 1 else f"Move {len(self.new)} nodes"
 
-    def _apply(self, doc: WorkflowDocument, positions: Mapping[str, Position]) -> None:
-        for nid, pos in positions.items():
-            doc._replace_node(doc.node(nid).model_copy(update={"position": pos}))
-
     def do(self, doc: WorkflowDocument) -> None:
-        self._apply(doc, self.new)
+        doc._move_nodes(self.new)  # one NodesMoved for all of them (see document.py)
 
     def undo(self, doc: WorkflowDocument) -> None:
-        self._apply(doc, self.old)
+        doc._move_nodes(self.old)
 
 
 class Connect(Command):

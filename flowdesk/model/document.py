@@ -9,7 +9,7 @@ so a projection (the Qt scene) can redraw exactly what changed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +19,7 @@ from flowdesk.model.ids import id_stem
 from flowdesk.model.kinds import Catalog, NodePorts
 from flowdesk.model.ports import node_ports
 from flowdesk.model.types import incompatibility_reason
-from flowdesk.model.workflow import Edge, LoopSettings, Node, Workflow
+from flowdesk.model.workflow import Edge, LoopSettings, Node, Position, Workflow
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,23 @@ class NodeRemoved:
 class NodeChanged:
     old: Node
     new: Node
+
+
+@dataclass(frozen=True, slots=True)
+class NodesMoved:
+    """Nodes moved, all in one step (a drag, a nudge, an arrangement): only their positions changed.
+
+    One change for the whole move, not one :class:`NodeChanged` per node: a listener that does the
+    same work for any change (the title, the autosave, validation) does it once, and the canvas
+    moves every card and then each wire once, translating the wires whose two ends moved together.
+    ``moves`` holds each node as it was beside the node as it is now, in the order they moved.
+    """
+
+    moves: tuple[tuple[Node, Node], ...]
+
+    @property
+    def node_ids(self) -> list[str]:
+        return [new.id for _old, new in self.moves]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +84,7 @@ class WorkflowChanged:
     fields: frozenset[str]
 
 
-Change = NodeAdded | NodeRemoved | NodeChanged | EdgeAdded | EdgeRemoved | EdgeChanged | WorkflowChanged
+Change = NodeAdded | NodeRemoved | NodeChanged | NodesMoved | EdgeAdded | EdgeRemoved | EdgeChanged | WorkflowChanged
 Listener = Callable[[Change], None]
 
 
@@ -162,6 +179,13 @@ class WorkflowDocument:
     def edge_ids_at(self, node_id: str) -> set[str]:
         """Ids of the wires into and out of ``node_id``."""
         return set(self._wires.edge_ids_touching(node_id))
+
+    def edge_ids_touching(self, node_ids: Iterable[str]) -> set[str]:
+        """Ids of the wires into and out of any of ``node_ids`` (each once)."""
+        found: set[str] = set()
+        for node_id in node_ids:
+            found.update(self._wires.edge_ids_touching(node_id))
+        return found
 
     def edges_at_port(self, node_id: str, side: PortSide, port: str) -> list[Edge]:
         """The wires ending on one port of a node, in document order."""
@@ -328,6 +352,20 @@ class WorkflowDocument:
             self._ports.pop(new.id, None)
         self._emit(NodeChanged(old, new))
         return old
+
+    def _move_nodes(self, positions: Mapping[str, Position]) -> None:
+        """Put nodes at new positions, announced as one :class:`NodesMoved` (nothing but the position changes)."""
+        moves: list[tuple[Node, Node]] = []
+        for node_id, position in positions.items():
+            old = self._node_index[node_id]
+            if (old.position.x, old.position.y) == (position.x, position.y):
+                continue  # (pydantic's == compares field by field, slowly: a nudge asks 5,000 times)
+            new = old.model_copy(update={"position": position})
+            self._nodes[self._node_slot(node_id)] = new
+            self._node_index[node_id] = new
+            moves.append((old, new))
+        if moves:
+            self._emit(NodesMoved(tuple(moves)))
 
     def _insert_edge(self, index: int, edge: Edge) -> None:
         if edge.id in self._edge_index:

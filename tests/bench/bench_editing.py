@@ -11,6 +11,10 @@ edit: one config edit through the undo stack, and the validation the debounce ti
 after the last edit (typing in between pays only the edit).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tests/bench/bench_editing.py [--sizes 1000 5000] [--repeat 3]
+        [--base ../flowdesk-base] [--only gestures|window|layout]
+
+The gestures of issue 23 are measured in the scene and view alone, then in the whole main window
+(``window_gestures.py``), each beside the code before the change (``--base``) as ratios.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from flowdesk.ui.undo import DocumentUndoStack
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_canvas import layered
 from side_by_side import ratio, run_in, worker_call
+from window_gestures import WINDOW_MEASURES
 
 
 def scrambled(size: int) -> Workflow:
@@ -255,6 +260,7 @@ MEASURES = {
     "commands": measure_commands,
     "selection_drag": measure_selection_drag,
     "nudge": measure_nudge,
+    **WINDOW_MEASURES,
 }
 
 
@@ -267,7 +273,7 @@ def _table(title: str, header: str, rows: list[str]) -> None:
     print()
 
 
-def gestures(base: Path | None, sizes: list[int], repeat: int) -> None:
+def gestures(base: Path | None, sizes: list[int], repeat: int, *, window_only: bool = False) -> None:
     """The issue-23 gestures, the code before the change (``base``) beside this checkout."""
     here = Path(__file__).resolve()
     roots = {"new": here.parents[2]} | ({"old": base} if base is not None else {})
@@ -287,6 +293,9 @@ def gestures(base: Path | None, sizes: list[int], repeat: int) -> None:
         return f"{old * scale:>10.1f} {new * scale:>10.1f} {ratio(old, new):>7}"
 
     pair = f"{'old':>10} {'new':>10} {'ratio':>7}" if base is not None else f"{'new':>10}"
+    if window_only:
+        window_gestures(best, cells, pair, sizes)
+        return
     rows = []
     for size in sizes:
         for zoom in (1.0, 0.5):
@@ -325,6 +334,35 @@ def gestures(base: Path | None, sizes: list[int], repeat: int) -> None:
         got = best("nudge", size)
         rows.append(f"{size:>6} | {cells(got)}")
     _table("arrow-key nudge of every node (ms, until repainted)", f"{'nodes':>6} | {pair}", rows)
+    window_gestures(best, cells, pair, sizes)
+
+
+def window_gestures(
+    best: Callable[..., dict[str, Any]], cells: Callable[..., str], pair: str, sizes: list[int]
+) -> None:
+    """The same gestures in the whole main window (``window_gestures.py``): what the person waits for."""
+    rows = []
+    for size in sizes:
+        for selected in sorted({1000, size}):
+            got = best("window_drag", size, selected, 0.5, key="median")
+            rows.append(
+                f"{size:>6} {selected:>8} | {cells(got, 'median')} | {cells(got, 'worst')} | {cells(got, 'release')}"
+            )
+    _table(
+        "main window: dragging a selection at zoom 0.5 (ms): median frame | worst frame | release",
+        f"{'nodes':>6} {'selected':>8} | {pair} | {pair} | {pair}",
+        rows,
+    )
+    rows = []
+    for size in sorted({500, *sizes}):
+        got = best("window_nudge", size)
+        per_node = {name: figure / size for name, figure in got.items()}
+        rows.append(f"{size:>6} | {cells(got)} | {cells(per_node, scale=1e6)}")
+    _table(
+        "main window: arrow-key nudge of every node, fitted (ms, until repainted) | us per node",
+        f"{'nodes':>6} | {pair} | {pair}",
+        rows,
+    )
 
 
 def main() -> None:
@@ -332,12 +370,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--base", type=Path, help="a checkout of the code before the change, measured beside this one")
-    parser.add_argument("--only", choices=["gestures", "layout"], help="run one half of the bench")
+    parser.add_argument("--only", choices=["gestures", "window", "layout"], help="run one part of the bench")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.only != "layout":
-        gestures(args.base, args.sizes, args.repeat)
-    if args.only != "gestures":
+        gestures(args.base, args.sizes, args.repeat, window_only=args.only == "window")
+    if args.only not in ("gestures", "window"):
         layout_and_validation(args.sizes, args.repeat)
 
 

@@ -26,6 +26,7 @@ from flowdesk.model.document import (
     NodeAdded,
     NodeChanged,
     NodeRemoved,
+    NodesMoved,
     WorkflowChanged,
     WorkflowDocument,
 )
@@ -99,6 +100,31 @@ def test_move_nodes_is_one_step(history: History) -> None:
     assert history.doc.node(a).position.y == 20 and history.doc.node(b).position.x == 300
     history.undo()
     assert history.doc.node(a).position.x == 0 and history.doc.node(b).position.x == 100
+
+
+def test_a_move_of_many_nodes_is_announced_once_and_undone_exactly(history: History) -> None:
+    doc: WorkflowDocument = history.doc
+    ids = [add(history, "transform", 10.0 * i, 3.0 * i) for i in range(50)]
+    connect(history, ids[0], "output", ids[1], "input")
+    before = doc.workflow
+    heard: list[object] = []
+    doc.subscribe(heard.append)
+    moved = {node_id: (doc.node(node_id).position.x + 0.1, doc.node(node_id).position.y - 7.3) for node_id in ids}
+    moved[ids[5]] = (doc.node(ids[5]).position.x, doc.node(ids[5]).position.y)  # asked, but stays where it is
+    history.push(MoveNodes(doc, moved))
+    (change,) = heard
+    assert isinstance(change, NodesMoved)
+    assert change.node_ids == [i for i in ids if i != ids[5]]
+    for old, new in change.moves:
+        assert old == before.nodes[ids.index(old.id)] and new == doc.node(new.id)
+        assert (new.position.x, new.position.y) == moved[new.id]
+        assert new.model_copy(update={"position": old.position}) == old  # nothing but the place changed
+    history.undo()
+    assert doc.workflow == before  # every position back exactly, nothing else touched
+    assert [type(c) for c in heard] == [NodesMoved, NodesMoved]
+    history.redo()
+    assert [(n.position.x, n.position.y) for n in doc.nodes] == [moved[i] for i in ids]
+    assert doc.edges == before.edges
 
 
 @pytest.mark.parametrize(
@@ -357,11 +383,11 @@ def test_a_batch_tells_its_listeners_once_when_the_outermost_one_ends(history: H
         with doc.batch():
             MoveNodes(doc, {a: (10, 10), b: (20, 20)}).do(doc)
         assert heard[-1] != "end in batch=False", "an inner batch does not end the edit"
-    assert heard == ["NodeChanged in batch=True", "NodeChanged in batch=True", "end in batch=False"]
+    assert heard == ["NodesMoved in batch=True", "end in batch=False"]
     with pytest.raises(CommandRefused), doc.batch():
         raise CommandRefused("refused half way")
     assert heard[-1] == "end in batch=False" and not doc.in_batch, "a failed edit still ends its batch"
     unsubscribe()
     with doc.batch():
         pass
-    assert len(heard) == 4
+    assert len(heard) == 3

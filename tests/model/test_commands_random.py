@@ -31,6 +31,7 @@ from flowdesk.model.document import (
     NodeAdded,
     NodeChanged,
     NodeRemoved,
+    NodesMoved,
     WorkflowDocument,
 )
 from flowdesk.model.history import History
@@ -58,6 +59,11 @@ class Mirror:
                 del self.nodes[node.id]
             case NodeChanged(new=node):
                 self.nodes[node.id] = node
+            case NodesMoved(moves=moves):
+                for old, new in moves:
+                    assert self.nodes[old.id] == old, "a move from somewhere the mirror never saw"
+                    assert new.model_copy(update={"position": old.position}) == old, "a move changed more"
+                    self.nodes[new.id] = new
             case EdgeAdded(edge=edge):
                 assert edge.source in self.nodes and edge.target in self.nodes, "edge before its nodes"
                 self.edges[edge.id] = edge

@@ -12,6 +12,7 @@ moved item in it on every step, which cost more than the rest of the step.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QPointF, QRectF
@@ -19,7 +20,7 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
 from flowdesk.model.document import WorkflowDocument
-from flowdesk.ui.canvas.batching import BULK
+from flowdesk.ui.canvas.batching import BULK, pause_collector
 from flowdesk.ui.canvas.edge_item import EdgeItem
 
 _BSP = QGraphicsScene.ItemIndexMethod.BspTreeIndex
@@ -42,10 +43,13 @@ class _Carrier(QGraphicsItem):
 class DraggedWires:
     """Set up by the first mouse move of a drag, dropped when the drag ends."""
 
-    def __init__(self, scene: QGraphicsScene) -> None:
+    def __init__(self, scene: QGraphicsScene, far_moved: Callable[[list[EdgeItem]], None]) -> None:
         self._scene = scene
+        self._far_moved = far_moved
+        """Tells the far picture (when shown) that carried wires moved."""
         self._carrier: _Carrier | None = None
         self._unindexed = False
+        self._collector_paused = False
         self._moving: frozenset[str] = frozenset()
         self._inside: list[EdgeItem] = []
         self._across: set[str] = set()
@@ -79,6 +83,8 @@ class DraggedWires:
         if len(self._moving) > BULK and self._scene.itemIndexMethod() == _BSP:
             self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
             self._unindexed = True
+        if len(self._moving) > BULK and not self._collector_paused:
+            self._collector_paused = pause_collector()  # each step makes objects, none of them garbage
         if self._inside:
             self._carrier = _Carrier()
             self._scene.addItem(self._carrier)
@@ -95,30 +101,37 @@ class DraggedWires:
         shift = at - self._at
         self._at = QPointF(at)
         if self._carrier is not None and not shift.isNull():
-            self._carrier.moveBy(shift.x(), shift.y())
-            for item in self._inside:
-                item.refresh()  # the far picture, when shown, repaints their places
+            self._carrier.moveBy(shift.x(), shift.y())  # Qt repaints the carried wires' old and new places
+            self._far_moved(self._inside)  # the far picture, when shown, is told here
         return self._across
 
-    def stop(self, *, index: bool = True) -> None:
+    def stop(self, *, index: bool = True, forward: bool = True) -> None:
         """Hand the carried wires back to the scene where they are now, their ends moved by the drag.
 
         With ``index`` False the scene stays without its BSP index until :meth:`restore_index`: the
-        drag's end moves every card again (one MoveNodes), and the index is then rebuilt once.
+        drag's end moves every card again (one MoveNodes), and the index is then rebuilt once. With
+        ``forward`` False the wires go back where they were before the drag, as their ``ends_at`` still
+        say: the caller moves or routes the wires of every dragged card next (the drag's end does), and
+        each wire then moves once, from before the drag to where the document puts its cards.
         """
         carrier, self._carrier = self._carrier, None
         if carrier is not None:
             carried = carrier.pos()
-            for item in self._inside:
+            for item in reversed(self._inside):  # last child first: Qt then finds each in its list at once
                 if item.parentItem() is carrier:
                     item.setParentItem(None)  # keeps its position relative to the carrier: moved back...
-                    item.shift_by(carried)  # ...and forward again, with its ends
+                    if forward:
+                        item.shift_by(carried)  # ...and forward again, with its ends
             self._scene.removeItem(carrier)
         if index:
             self.restore_index()
         self._moving, self._inside, self._across, self._at = frozenset(), [], set(), None
 
     def restore_index(self) -> None:
+        """The drag is over: the BSP index back, and the cycle collector."""
         if self._unindexed:
             self._unindexed = False
             self._scene.setItemIndexMethod(_BSP)
+        if self._collector_paused:
+            self._collector_paused = False
+            gc.enable()

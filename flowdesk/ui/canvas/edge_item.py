@@ -65,9 +65,11 @@ class EdgeItem(QGraphicsItem):
         self.edge_id = edge.id
         self.theme = theme
         self.value_type = ValueType.ANY
-        self.start = QPointF()
-        self.end = QPointF()
+        self._start = QPointF()
+        self._end = QPointF()
         self._below: float | None = None
+        """The two ends and a loop's floor in the item's own coordinates (those of ``_path``): a wire that
+        only moves along with its cards keeps all three and changes its position alone."""
         self._path = QPainterPath()
         self._shape: QPainterPath | None = None
         self._label_rect = QRectF()
@@ -80,9 +82,9 @@ class EdgeItem(QGraphicsItem):
         self._insert_target = False
         self.problems: tuple[str, ...] = ()
         self._badge = QRectF()
-        self.ends_at: tuple[object, QPointF, object, QPointF] | None = None
-        """(source card's layout, its position, target card's layout, its position) the wire was routed
-        for: while both layouts stay and both cards move by one offset, the wire keeps its shape."""
+        self.ends_at: tuple[object, float, float, object, float, float] | None = None
+        """(source card's layout, its x, y, target card's layout, its x, y) where the wire is now: while both
+        layouts stay and both cards move by one offset, the wire keeps its shape and only moves along."""
         self.far_rect: QRectF | None = None
         """Where the scene's far picture last drew this wire (see ``overview.py``), to repaint that place."""
 
@@ -118,6 +120,16 @@ class EdgeItem(QGraphicsItem):
             self._insert_target = on
             self.refresh()
 
+    @property
+    def start(self) -> QPointF:
+        """Where the wire leaves its output, in scene coordinates (not while a drag carries it)."""
+        return self._start + self.pos()
+
+    @property
+    def end(self) -> QPointF:
+        """Where the wire enters its input, in scene coordinates (not while a drag carries it)."""
+        return self._end + self.pos()
+
     def set_ends(self, start: QPointF, end: QPointF, value_type: ValueType, below: float | None = None) -> None:
         """Route the wire between two port positions (scene coordinates).
 
@@ -125,40 +137,49 @@ class EdgeItem(QGraphicsItem):
         wire keeps its shape: it is moved, not routed again, which is what lets a drag of a
         thousand cards keep up with the mouse.
         """
-        if start == self.start and end == self.end and value_type == self.value_type and below == self._below:
+        at = self.pos()
+        was_start, was_end = self._start + at, self._end + at
+        was_below = None if self._below is None else self._below + at.y()
+        if start == was_start and end == was_end and value_type == self.value_type and below == was_below:
             return
-        shift = start - self.start
-        same_shape = value_type == self.value_type and end - self.end == shift and not self._path.isEmpty()
-        if same_shape and (below, self._below) != (None, None):
-            same_shape = below is not None and self._below is not None and below - self._below == shift.y()
-        self.start, self.end, self.value_type, self._below = QPointF(start), QPointF(end), value_type, below
+        shift = start - was_start
+        same_shape = value_type == self.value_type and end - was_end == shift and not self._path.isEmpty()
+        if same_shape and (below, was_below) != (None, None):
+            same_shape = below is not None and was_below is not None and below - was_below == shift.y()
+        self.value_type = value_type
         if same_shape:
-            self.setPos(self.pos() + shift)
-            self.refresh()
+            self.setPos(at + shift)  # Qt repaints both places
+            self._far_changed()
         else:
+            self._start, self._end, self._below = QPointF(start), QPointF(end), below
             self._rebuild()
 
-    def follow(self, source_layout: object, source_at: QPointF, target_layout: object, target_at: QPointF) -> bool:
-        """Move along with its two cards if that is all they did (see ``ends_at``); False: route it."""
+    def follow(self, source_layout: object, sx: float, sy: float, target_layout: object, tx: float, ty: float) -> bool:
+        """Move along with its two cards, now at (sx, sy) and (tx, ty), if that is all they did (see
+        ``ends_at``); False: the wire must be routed. Called for each wire of a big move, so kept lean:
+        the caller tells the far picture (once for a move of many)."""
         known = self.ends_at
-        if known is None or known[0] is not source_layout or known[2] is not target_layout:
+        if known is None or known[0] is not source_layout or known[3] is not target_layout:
             return False
-        dx, dy = source_at.x() - known[1].x(), source_at.y() - known[1].y()
-        if (target_at.x() - known[3].x(), target_at.y() - known[3].y()) != (dx, dy):  # exactly, not Qt's fuzzy ==
+        dx, dy = sx - known[1], sy - known[2]
+        if tx - known[4] != dx or ty - known[5] != dy:  # exactly: a wire a hair off would stay off
             return False
         if dx or dy:
-            self.shift_by(QPointF(dx, dy))
+            self.ends_at = (source_layout, sx, sy, target_layout, tx, ty)
+            self.moveBy(dx, dy)  # Qt repaints both places
         return True
 
     def shift_by(self, shift: QPointF) -> None:
         """Move the whole wire (its two ends moved by ``shift``): no routing, the shape is the same."""
-        self.start, self.end = self.start + shift, self.end + shift
-        if self._below is not None:
-            self._below += shift.y()
         if self.ends_at is not None:
-            layout_from, source_at, layout_to, target_at = self.ends_at
-            self.ends_at = (layout_from, source_at + shift, layout_to, target_at + shift)
-        self.moveBy(shift.x(), shift.y())  # Qt repaints both places
+            layout_from, sx, sy, layout_to, tx, ty = self.ends_at
+            dx, dy = shift.x(), shift.y()
+            self.ends_at = (layout_from, sx + dx, sy + dy, layout_to, tx + dx, ty + dy)
+        self.moveBy(shift.x(), shift.y())
+        self._far_changed()
+
+    def _far_changed(self) -> None:
+        """Moved: Qt repaints the item's two places itself, the far picture (when shown) is told here."""
         scene = self.scene()
         if scene is not None:
             scene.far_changed(self)  # type: ignore[attr-defined]
@@ -167,7 +188,7 @@ class EdgeItem(QGraphicsItem):
         """Route the wire afresh, in scene coordinates (the item back at the origin)."""
         self.prepareGeometryChange()
         self.setPos(0.0, 0.0)
-        self._path = wire_path(self.start, self.end, below=self._below if self.edge.loop is not None else None)
+        self._path = wire_path(self._start, self._end, below=self._below if self.edge.loop is not None else None)
         self._shape = None
         self._label_rect = QRectF()
         if self.edge.loop is not None:

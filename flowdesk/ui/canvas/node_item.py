@@ -73,6 +73,13 @@ class CanvasNodeItem(QGraphicsItem):
         self.node = node
         self.sync_position()
 
+    def move_to(self, node: Node) -> None:
+        """Show ``node``, which only moved (one of a ``NodesMoved``): no new layout, and no repaint of the
+        card's cached picture (``update`` would throw it away; Qt repaints both places of a moved item).
+        The far picture is told by the scene, once for a move of many."""
+        self.node = node
+        self.setPos(node.position.x, node.position.y)
+
     def sync_position(self) -> None:
         """Put the item where the document says (after a change, or to undo a drag's preview)."""
         target = QPointF(self.node.position.x, self.node.position.y)

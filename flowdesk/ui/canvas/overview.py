@@ -41,7 +41,7 @@ _BACKGROUND = QGraphicsScene.SceneLayer.BackgroundLayer
 _BOUNDING_RECT = Qt.ItemSelectionMode.IntersectsItemBoundingRect
 _MAX_PATCHES = 64
 """A repainted region of more rectangles than this is searched as one rectangle (one query, more items)."""
-_MANY = 200
+MANY = 200
 """More changed items than this in one edit, and the whole picture is drawn again instead of each place."""
 
 
@@ -60,6 +60,8 @@ class Overview:
         """Items changed while held, repainted on release."""
         self._gone: list[QRectF] = []
         """Places of items removed while held."""
+        self._all_changed = False
+        """Held, and so many items changed that the whole picture is drawn again on release."""
         scene.selectionChanged.connect(self._selection_changed)
 
     # ------------------------------------------------------------ switching
@@ -93,12 +95,17 @@ class Overview:
             return
         items, self._changed = self._changed, set()
         rects, self._gone = self._gone, []
+        everything, self._all_changed = self._all_changed, False
         if not self.active:
+            return
+        if everything:
+            self._selected = set(self._scene.selectedItems())
+            self.reset()
             return
         now = set(self._scene.selectedItems())
         items |= {i for i in now ^ self._selected if isinstance(i, CanvasNodeItem | EdgeItem)}
         self._selected = now
-        if len(items) + len(rects) > _MANY:
+        if len(items) + len(rects) > MANY:
             self.reset()
             return
         for item in items:
@@ -115,9 +122,20 @@ class Overview:
         finally:
             self.release()
 
+    def many_changed(self) -> None:
+        """More than ``MANY`` items change in this edit (a move of many cards): draw all again at its end
+        and spare the bookkeeping of each item's place. Outside an edit, at once."""
+        if not self.active:
+            return
+        if self._held:
+            self._all_changed = True
+            self._changed.clear()
+        else:
+            self.reset()
+
     def changed(self, item: FarItem) -> None:
         """``item`` shows something new: repaint where the picture had it and where it is now."""
-        if not self.active:
+        if not self.active or self._all_changed:
             return
         if self._held:
             self._changed.add(item)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QTimer
@@ -27,6 +27,7 @@ from flowdesk.model.document import (
     NodeAdded,
     NodeChanged,
     NodeRemoved,
+    NodesMoved,
     WorkflowChanged,
     WorkflowDocument,
 )
@@ -40,7 +41,7 @@ from flowdesk.ui.canvas.edge_item import EdgeItem
 from flowdesk.ui.canvas.grid import draw_grid
 from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey
 from flowdesk.ui.canvas.note_item import NOTE_KIND, NoteItem
-from flowdesk.ui.canvas.overview import FarItem, Overview
+from flowdesk.ui.canvas.overview import MANY, FarItem, Overview
 from flowdesk.ui.canvas.scene_edits import SceneEdits
 from flowdesk.ui.canvas.theme import LIGHT, CanvasTheme, NodeState
 
@@ -61,7 +62,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         self._nodes: dict[str, CanvasNodeItem] = {}
         self._edges: dict[str, EdgeItem] = {}
         self._dragged: set[str] = set()
-        self._drag_wires = DraggedWires(self)
+        self._drag_wires = DraggedWires(self, self._far_moved)
         self._running: set[str] = set()
         self._animation = QTimer(self)
         self._animation.setInterval(120)  # a gentle march; only running nodes repaint
@@ -104,6 +105,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
     def dispose(self) -> None:
         """Stop listening to the document (the scene is being closed)."""
         self._animation.stop()
+        self._drag_wires.stop()  # a drag cut short gives back the index and the cycle collector
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe_batch()
@@ -128,6 +130,14 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         yield from self._nodes.values()
         yield from self._edges.values()
 
+    def _far_moved(self, items: Collection[FarItem]) -> None:
+        """Items moved (Qt repaints them): the far picture repaints their places, or all of it for many."""
+        if len(items) > MANY:
+            self.overview.many_changed()
+        else:
+            for item in items:
+                self.overview.changed(item)
+
     def far_changed(self, item: FarItem) -> None:
         """An item shows something new (its ``refresh``): the far picture repaints its place, if shown."""
         self.overview.changed(item)
@@ -135,7 +145,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
     # ------------------------------------------------------- document changes
     def _on_change(self, change: Change) -> None:
         if self.document.in_batch:
-            self._batch.change()
+            self._batch.change(len(change.moves) if isinstance(change, NodesMoved) else 1)
         if isinstance(change, NodeRemoved | EdgeAdded | EdgeRemoved | EdgeChanged):
             self._drag_wires.stop()  # a drag in progress sorts its wires again at its next step
         match change:
@@ -151,6 +161,8 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
             case NodeChanged(new=node):
                 self._nodes[node.id].set_node(node, self._ports(node))
                 self._reroute(node.id)  # the card may have moved, or changed size or ports
+            case NodesMoved():
+                self._nodes_moved(change)
             case EdgeAdded(edge=edge):
                 self._after_edge_change(edge)
                 self._add_edge_item(edge)
@@ -167,6 +179,23 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
                 self._route(self._edges[edge.id])
             case WorkflowChanged():
                 pass
+
+    def _nodes_moved(self, change: NodesMoved) -> None:
+        """Move every card, then each of their wires once (at the edit's end when in one): a wire whose
+        two cards moved by one offset moves along, only a wire with one end left behind is routed."""
+        nodes = self._nodes
+        if len(change.moves) > MANY:
+            self.overview.many_changed()
+            for _old, node in change.moves:
+                nodes[node.id].move_to(node)
+        else:
+            for _old, node in change.moves:
+                item = nodes[node.id]
+                item.move_to(node)
+                self.overview.changed(item)
+        moved = set(change.node_ids)
+        if not self._batch.defer_routes(moved):
+            self._route_wires_at(moved)
 
     def _after_edge_change(self, edge: Edge) -> None:
         """Filled/hollow ports follow wires; a placeholder node's ports are its wires."""
@@ -197,25 +226,38 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
             self._route_wires_at({node_id})
 
     def _route_wires_at(self, node_ids: set[str]) -> None:
-        self._route_edges({edge_id for node_id in node_ids for edge_id in self.document.edge_ids_at(node_id)})
+        self._route_edges(self.document.edge_ids_touching(node_ids))
 
-    def _route_edges(self, edge_ids: Iterable[str]) -> None:
+    def _route_edges(self, edge_ids: Collection[str]) -> None:
+        """Route these wires, or move them along with their cards (a move of thousands: kept lean)."""
+        edges, nodes = self._edges, self._nodes
+        if len(edge_ids) > MANY:
+            self.overview.many_changed()
+        far_changed = self.overview.changed
         for edge_id in edge_ids:
-            item = self._edges.get(edge_id)
-            if item is not None:
-                self._route(item)
+            item = edges.get(edge_id)
+            if item is None:
+                continue
+            edge = item.edge
+            source, target = nodes.get(edge.source), nodes.get(edge.target)
+            if source is None or target is None:
+                continue
+            if type(source) is NodeItem and type(target) is NodeItem:
+                ends = (source.layout, source.x(), source.y(), target.layout, target.x(), target.y())
+                if item.follow(*ends):  # both cards moved by one offset, their ports unchanged: moved along
+                    far_changed(item)
+                    continue
+                item.ends_at = ends
+            else:
+                item.ends_at = None
+            self._route_ends(item, source, target)
 
     def _route(self, item: EdgeItem) -> None:
+        self._route_edges((item.edge_id,))
+
+    def _route_ends(self, item: EdgeItem, source: CanvasNodeItem, target: CanvasNodeItem) -> None:
+        """Route the wire afresh between its two cards' ports."""
         edge = item.edge
-        source, target = self._nodes.get(edge.source), self._nodes.get(edge.target)
-        if source is None or target is None:
-            return
-        if isinstance(source, NodeItem) and isinstance(target, NodeItem):
-            if item.follow(source.layout, source.pos(), target.layout, target.pos()):
-                return  # both cards moved by one offset, their ports unchanged: the wire only moves along
-            item.ends_at = (source.layout, source.pos(), target.layout, target.pos())
-        else:
-            item.ends_at = None
         start = source.port_scene_pos("output", edge.source_port) or _side(source, right=True)
         end = target.port_scene_pos("input", edge.target_port) or _side(target, right=False)
         value_type = ValueType.ANY

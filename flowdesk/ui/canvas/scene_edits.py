@@ -60,7 +60,7 @@ class SceneEdits:
         the insertion into that wire are one undo step.
         """
         with self.overview.batch():  # the far picture repaints the moved wires once, not one by one
-            self._drag_wires.stop(index=False)
+            self._drag_wires.stop(index=False, forward=False)  # each dragged card's wires move once, below
             try:
                 return self._commit_drag()
             finally:
