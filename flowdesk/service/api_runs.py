@@ -8,6 +8,7 @@ process's memory: it works for runs started by the app or another process too, r
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -17,7 +18,6 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from flowdesk.paths import examples_dir
 from flowdesk.service.queue import RunQueue
 from flowdesk.store.journal_follow import JournalFollower, Place
 from flowdesk.store.run_progress import run_progress
@@ -145,9 +145,12 @@ def runs_router() -> APIRouter:
         return {"templates": _templates()}
 
     @router.get("/triggers", tags=["library"])
-    async def triggers() -> dict[str, Any]:
-        """The triggers stored in the library (none until triggers exist)."""
-        return {"triggers": []}
+    async def triggers(request: Request, workflow: str | None = None) -> dict[str, Any]:
+        """The triggers stored in the library (of one workflow, by id or slug, when asked)."""
+        from flowdesk.store.triggers import TriggerStore
+
+        found = TriggerStore(request.app.state.store.db).list(workflow)
+        return {"triggers": [trigger_json(t) for t in found]}
 
     return router
 
@@ -182,13 +185,15 @@ async def _stream(request: Request, follower: JournalFollower) -> AsyncIterator[
 
 
 def _templates() -> list[dict[str, Any]]:
-    from flowdesk.model.fileformat import WorkflowFileError, read_workflow
+    """The built-in templates (the examples) and the user's own (File > Save as template)."""
+    from flowdesk.store.templates import list_templates
 
-    out: list[dict[str, Any]] = []
-    for path in sorted(examples_dir().glob("*.json")):
-        try:
-            workflow = read_workflow(path)
-        except WorkflowFileError:
-            continue  # a broken example is left out rather than breaking the list
-        out.append({"name": path.stem, "title": workflow.name, "description": workflow.description})
-    return out
+    return [
+        {"name": t.path.stem, "title": t.name, "description": t.description, "nodes": t.nodes, "builtin": t.builtin}
+        for t in list_templates()
+    ]
+
+
+def trigger_json(trigger: Any) -> dict[str, Any]:
+    """A trigger as stored (a webhook's secret is not in the library, so never here)."""
+    return dataclasses.asdict(trigger)

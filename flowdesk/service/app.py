@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flowdesk import __version__
@@ -96,6 +96,19 @@ def create_app(
     app.include_router(runs_router(), prefix="/api", dependencies=guarded)
     for router in extra_routers:
         app.include_router(router)
+
+    @app.get("/metrics", tags=["service"], dependencies=guarded, response_class=Response)
+    async def metrics() -> Response:
+        """OpenMetrics for Prometheus (store/insights_metrics.py): runs, attempt durations, tokens, cost, queue.
+        A scraper sends the token too (Prometheus: ``authorization: {credentials: TOKEN}``)."""
+        from flowdesk.store.insights_metrics import render_metrics
+
+        try:
+            body, content_type = render_metrics(store, queue_length=len(queue.queued))
+        except ImportError:
+            message = "metrics need the observability extra: pip install 'flowdesk[observability]'"
+            return JSONResponse({"detail": message}, status_code=501)
+        return Response(content=body, media_type=content_type)
 
     @app.get("/health", tags=["service"])
     async def health() -> dict[str, Any]:

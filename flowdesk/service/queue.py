@@ -22,6 +22,7 @@ from flowdesk.model.validation import has_errors
 from flowdesk.model.workflow import Workflow
 from flowdesk.service.submit import SubmitError
 from flowdesk.store.database import LibraryError
+from flowdesk.store.lifecycle import run_version
 from flowdesk.store.queue import DONE, RESUME, RUNNING, START, QueueStore
 from flowdesk.store.running import CONTINUABLE, RunService, RunStateError
 from flowdesk.store.runs import RunInfo
@@ -98,10 +99,12 @@ class RunQueue:
         idempotency_key: str | None = None, trigger: str | None = None,
     ) -> str:  # fmt: skip
         info = self.store.workflows.get(workflow_id)
+        if version is None:  # the published version when there is one, else the newest (store/lifecycle.py)
+            version = run_version(self.store, info.id)
         workflow = self.store.workflows.load(info.id, version)
         try:
             started = self.runs.record(
-                workflow, inputs, source="library", workflow_version=version or info.current_version,
+                workflow, inputs, source="library", workflow_version=version,
                 idempotency_key=idempotency_key, extra_options={"trigger": trigger} if trigger else None,
             )  # fmt: skip
         except InvalidWorkflowError as exc:

@@ -94,13 +94,18 @@ async def serve(
     from flowdesk.service.app import create_app
     from flowdesk.service.queue import RunQueue
     from flowdesk.store.running import RunService
+    from flowdesk.triggers.service import TriggerService
+    from flowdesk.triggers.webhooks import hooks_router
 
     async with engine_services(options.files_root) as services:
         runs = RunService(store, default_registry(), services)
         queue = RunQueue(runs, limit=options.limit, on_finished=options.on_finished)
+        triggers = TriggerService(store, queue)  # schedules, folders, after-workflow: they submit to the queue
+        queue.on_finished.append(triggers.on_run_finished)
         info = ServiceInfo(url_of(options.host, options.port), os.getpid(), store.owner.token)
-        hooks = [*options.lifespan_hooks, _StateFile(store.path, info)]
-        app = create_app(store, queue, token=options.token, extra_routers=options.extra_routers, lifespan_hooks=hooks)
+        hooks = [*options.lifespan_hooks, triggers, _StateFile(store.path, info)]
+        routers = [*options.extra_routers, hooks_router(store, queue)]  # webhooks: their own secret, no token
+        app = create_app(store, queue, token=options.token, extra_routers=routers, lifespan_hooks=hooks)
         config = uvicorn.Config(
             app, host=options.host, port=options.port, log_level="warning", access_log=False, lifespan="on"
         )
