@@ -187,6 +187,7 @@ class QueueEntryRow(SQLModel, table=True):
     """A run given to the service's queue (``flowdesk.store.queue``): what is still to be done with it."""
 
     __tablename__ = "queue_entry"
+    __table_args__ = (Index("queue_entry_by_state", "state", "submitted_at"),)
 
     run_id: str = Field(primary_key=True, foreign_key="run.id", ondelete="CASCADE")
     action: str = "start"

@@ -78,7 +78,7 @@ class ServiceControl(QObject):
             if not process.waitForFinished(5000):
                 process.kill()
                 process.waitForFinished(2000)
-        self.refresh()
+            self.refresh()  # only then: at the app's quit the library may already be closed
 
     def _ended(self, code: int, _status: QProcess.ExitStatus) -> None:
         process = self.process

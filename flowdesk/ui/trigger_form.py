@@ -13,7 +13,6 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 from flowdesk.store.store import Store
 from flowdesk.triggers import manage
 from flowdesk.triggers.schedule import ScheduleError, preview
+from flowdesk.ui.file_dialogs import existing_directory
 from flowdesk.ui.theming import set_tone
 
 KINDS = (
@@ -165,7 +165,7 @@ class TriggerForm(QWidget):
         return found
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "The folder to watch", self.folder.text())
+        folder = existing_directory(self, "The folder to watch", self.folder.text())  # reads no file in it
         if folder:
             self.folder.setText(folder)
 

@@ -8,6 +8,7 @@ webhook's URL and secret are shown for the selected webhook, each with a Copy bu
 from __future__ import annotations
 
 import time
+import weakref
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -62,6 +63,7 @@ class TriggersTab(QScrollArea):
         self.secrets = secrets or WebhookSecrets()
         self.workflow_id: str | None = None
         self._shown_id: str | None = None
+        self._followed: weakref.ref[OpenDocument] | None = None
         """The open document's id (saved in the library or not)."""
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -127,10 +129,14 @@ class TriggersTab(QScrollArea):
     def follow(self, doc: OpenDocument) -> None:
         """Show the triggers of the window's newly opened document (and again each time it is saved)."""
         self._shown_id = doc.workflow.id
-        doc.link(
-            doc.stack.cleanChanged, lambda clean: clean and self.isVisible() and self.show_workflow(doc.workflow.id)
-        )
+        self._followed = weakref.ref(doc)  # not kept alive by this tab once it closes
+        doc.link(doc.stack.cleanChanged, self._saved)  # a bound slot: gone with the tab, if the tab goes first
         self.show_workflow(doc.workflow.id)
+
+    def _saved(self, clean: bool) -> None:
+        doc = self._followed() if self._followed is not None else None
+        if clean and doc is not None and self.isVisible():
+            self.show_workflow(doc.workflow.id)
 
     def showEvent(self, event: QShowEvent) -> None:
         """Read afresh when the tab comes into view (a save while it was hidden is not read then)."""
