@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
@@ -89,8 +89,28 @@ def tone(meaning: str, palette: QPalette | None = None) -> QColor:
 
 def set_tone(widget: QWidget, meaning: str | None) -> None:
     """Colour ``widget``'s text by meaning (None: back to the normal text colour); kept across theme changes."""
+    first = widget.property(_TONE_PROPERTY) is None
     widget.setProperty(_TONE_PROPERTY, meaning or "")
+    if first:
+        _ToneKeeper(widget)
     _apply_tone(widget)
+
+
+class _ToneKeeper(QObject):
+    """Tones its widget again when the application's palette changes (a theme switch).
+
+    Why not a walk over ``QApplication.allWidgets()`` at the switch: that walk wraps every widget of
+    the process in Python, half-destroyed ones included, and crashed the test run once (a segfault
+    inside ``allWidgets``). Qt itself tells each widget of the change; the keeper listens for it."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)  # a child: it goes with its widget
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ApplicationPaletteChange and isinstance(watched, QWidget):
+            _apply_tone(watched)
+        return False
 
 
 def _apply_tone(widget: QWidget) -> None:
@@ -178,9 +198,7 @@ class ThemeSwitcher(FollowsDocument, QObject):
             app.setStyle("Fusion")
         app.setPalette(build_palette(name))
         self.theme = DARK if name == "dark" else LIGHT
-        for widget in app.allWidgets():
-            if widget.property(_TONE_PROPERTY) is not None:
-                _apply_tone(widget)
+        # toned widgets follow by themselves (_ToneKeeper hears the palette change)
         self._theme_scene()
 
     def _theme_scene(self) -> None:
