@@ -34,7 +34,7 @@ ITEMS = 12
 
 def _write_workflows(folder: Path) -> Path:
     item = workflow(
-        [node("start", "start"), node("wait", "delay", seconds=0.12), node("out", "output", name="done")],
+        [node("start", "start"), node("wait", "delay", seconds=0.25), node("out", "output", name="done")],
         ["start.inputs -> wait.value", "wait.value -> out.value"],
         inputs=[RunInput(name="n", type="integer")],
     ).model_copy(update={"id": "map_item", "name": "map item"})
@@ -104,7 +104,7 @@ def test_flowdesk_resume_after_kill_9_mid_map_never_runs_a_finished_item_again(t
     tally = {"finished_before_kill": 0, "resumed": 0, "reruns": 0}
     for trial in range(TRIALS):
         where = f"trial {trial} (FLOWDESK_CRASH_SEED={seed})"
-        run_id = _run_and_kill(library, wf, rng.uniform(0.0, 1.2))
+        run_id = _run_and_kill(library, wf, rng.uniform(0.0, 1.0))  # the run takes ~1 s: 4 waves of 0.25 s
         assert run_id is not None, f"{where}: `flowdesk run` never announced its run"
         status, _, _ = _waits_that_ran(library, run_id)
         if status == "succeeded":
