@@ -12,12 +12,13 @@ import logging
 import re
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flowdesk.store.database import Database, LibraryError
+from flowdesk.store.insights_figures import DayFigures, FailureGroup, ModelFigures, NodeFigures, Stats
 from flowdesk.store.insights_rollup import DAY_S, catch_up, day_of, workflow_key
-from flowdesk.store.insights_suggest import Suggestion, suggest
+from flowdesk.store.insights_suggest import suggest
 from flowdesk.store.insights_tables import bucket_middle
 
 log = logging.getLogger(__name__)
@@ -35,98 +36,6 @@ def parse_since(text: str) -> float | None:
     if not found or int(found.group(1)) <= 0:
         raise ValueError(f"--since takes a span such as 24h, 7d, 30d or 2w, or 'all'; '{text}' is none of these")
     return int(found.group(1)) * _UNIT_S[found.group(2)]
-
-
-@dataclass(frozen=True)
-class DayFigures:
-    day: int
-    runs: dict[str, int]
-    """status -> runs created that day (UTC) that ended so."""
-    p50_s: float | None
-    p95_s: float | None
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-
-    @property
-    def total(self) -> int:
-        return sum(self.runs.values())
-
-    @property
-    def date(self) -> str:
-        return time.strftime("%Y-%m-%d", time.gmtime(self.day * DAY_S))
-
-
-@dataclass(frozen=True)
-class ModelFigures:
-    model: str
-    calls: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-    truncated: int
-
-
-@dataclass(frozen=True)
-class NodeFigures:
-    workflow: str
-    node_id: str
-    runs: int
-    attempts: int
-    retries: int
-    failures: int
-    duration_s: float
-    cost_usd: float
-    retry_cost_usd: float
-    critical_runs: int
-    critical_s: float
-    critical_share: float
-    """Of the workflow's runs in the period, the share in which the node was on the critical path."""
-
-
-@dataclass(frozen=True)
-class FailureGroup:
-    workflow: str
-    kind: str
-    """run (the run failed there) or retry (an attempt failed and was tried again)."""
-    error_class: str
-    node_id: str
-    count: int
-    cost_usd: float
-    message: str
-
-
-@dataclass
-class Stats:
-    workflow: str | None
-    """The workflow key (None: all workflows)."""
-    name: str
-    since_day: int | None
-    days: list[DayFigures]
-    by_status: dict[str, int]
-    p50_s: float | None
-    p95_s: float | None
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-    models: list[ModelFigures]
-    model_cost_by_day: dict[int, dict[str, float]]
-    nodes: list[NodeFigures]
-    failures: list[FailureGroup]
-    concurrency: dict[str, tuple[int, int]]
-    """workflow -> (the most nodes ever running at once, its highest max_concurrency)."""
-    runs_by_workflow: dict[str, int] = field(default_factory=dict)
-    names: dict[str, str] = field(default_factory=dict)
-    """workflow key -> its name."""
-    suggestions: list[Suggestion] = field(default_factory=list)
-
-    @property
-    def runs(self) -> int:
-        return sum(self.by_status.values())
-
-    @property
-    def success_rate(self) -> float | None:
-        return self.by_status.get("succeeded", 0) / self.runs if self.runs else None
 
 
 def percentile(hist: dict[int, tuple[int, float]], q: float) -> float | None:

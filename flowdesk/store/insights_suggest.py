@@ -5,11 +5,9 @@ Each rule needs enough runs to speak (``MIN_RUNS``), so a handful of test runs d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from flowdesk.store.insights import Stats
+from flowdesk.store.insights_figures import Stats, Suggestion
 
 MIN_RUNS = 5
 MOST_PER_KIND = 8
@@ -19,17 +17,6 @@ CRITICAL_SHARE = 0.5
 MIN_REPEATS = 3
 """Repeated inputs (the same inputs seen again) before a node is called deterministic."""
 WORTH_CACHING_S = 0.05
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    kind: str
-    """critical_path, costly_retries, truncated, deterministic or concurrency."""
-    workflow: str
-    subject: str
-    """The node, model or workflow it is about."""
-    text: str
-    evidence: str
 
 
 def suggest(stats: Stats, repeats: list[Any]) -> list[Suggestion]:
