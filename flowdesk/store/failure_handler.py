@@ -15,9 +15,10 @@ loops. A cancelled run is not a failure and starts none.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flowdesk.engine.on_failure import (
     Failure,
@@ -36,9 +37,6 @@ from flowdesk.model.workflow import Workflow
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import Store
 from flowdesk.store.workflows import NotFoundError
-
-if TYPE_CHECKING:
-    from flowdesk.store.running import RunService
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +70,23 @@ def handler_problems(store: Store, catalog: Catalog, workflow: Workflow, source:
     return check_handler(workflow, lambda ref: find_handler(store, ref, source).workflow, catalog)
 
 
+class HandlerStarter(Protocol):
+    """What a FailureHandler needs of the run service (``running.RunService``), which imports this module."""
+
+    store: Store
+
+    def note(self, run_id: str, kind: str, message: str) -> None: ...
+
+    def start_handler(
+        self, workflow: Workflow, inputs: Mapping[str, Any], source: str, version: int | None, failed_run_id: str,
+        failed_options: Mapping[str, Any],
+    ) -> RunHandle: ...  # fmt: skip
+
+
 class FailureHandler:
     """Starts the handler of one run when it fails, and adds what became of it to the run's result."""
 
-    def __init__(self, service: RunService, workflow: Workflow, run_id: str, source: str,
+    def __init__(self, service: HandlerStarter, workflow: Workflow, run_id: str, source: str,
                  options: dict[str, Any]) -> None:  # fmt: skip
         self.service = service
         self.workflow = workflow
