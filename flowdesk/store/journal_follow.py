@@ -102,6 +102,12 @@ class JournalFollower:
         ended = len(rows) < limit and status not in OPEN_STATUSES and (self._last_was_end or not self._seen_any)
         return Batch(out, ended, str(status))
 
+    def passed(self, place: Place, kind: str, run_id: str) -> None:
+        """The follower was given the event at ``place`` elsewhere (live, ``live_feed.py``): read on after it."""
+        self.after = place
+        self._seen_any = True
+        self._last_was_end = kind == "run_finished" and run_id == self.run_id
+
 
 def _put_values_back(conn: Any, events: list[Any]) -> None:
     results = [e for e in events if e.type == "node_succeeded" and e.outputs]
