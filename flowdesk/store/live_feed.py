@@ -76,12 +76,13 @@ class LiveFeed:
         if bus is not None:
             bus.publish(batch)
 
-    def follow(self, run_id: str, maxsize: int = FOLLOWER_BUFFER) -> Subscription:
-        """Batches of ``run_id`` written from now on; ``unfollow`` the subscription when done."""
+    def follow(self, run_id: str, maxsize: int | None = None) -> Subscription:
+        """Batches of ``run_id`` written from now on (at most ``maxsize`` waiting, ``FOLLOWER_BUFFER`` unless
+        given); ``unfollow`` the subscription when done."""
         bus = self._buses.get(run_id)
         if bus is None:
             bus = self._buses[run_id] = EventBus()
-        return bus.subscribe(maxsize)
+        return bus.subscribe(maxsize or FOLLOWER_BUFFER)
 
     def unfollow(self, run_id: str, subscription: Subscription) -> None:
         subscription.close()
