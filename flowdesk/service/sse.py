@@ -2,11 +2,12 @@
 
 Every stream starts by reading the run's journal from the client's ``Last-Event-ID`` on
 (``store/journal_follow.py``). A run of another process (the app, a `flowdesk run`) is then
-followed by polling the journal. A run of this service is followed live instead: before reading
-the journal the stream subscribes to the run's batches as the recorder writes them
-(``store/live_feed.py``), so nothing written after the journal read is missed, and events the
-journal read already gave are skipped by place. Each event has the place it has in the journal,
-read either way, so a client resumes with ``Last-Event-ID`` wherever it stopped.
+followed by polling the journal (at ``PollPace``: often while events come, seldom when quiet).
+A run of this service is followed live instead: before reading the journal the stream subscribes
+to the run's batches as the recorder writes them (``store/live_feed.py``), so nothing written after
+the journal read is missed, and events the journal read already gave are skipped by place. Each
+event has the place it has in the journal, read either way, so a client resumes with
+``Last-Event-ID`` wherever it stopped.
 
 A client that reads slower than the run writes never holds the run up: the live feed drops the
 batches it could not take and says so, and the stream reads the missed ones from the journal (which
@@ -23,11 +24,9 @@ from typing import Any
 from fastapi import Request
 
 from flowdesk.engine.events import EventsDropped
-from flowdesk.store.journal_follow import OPEN_STATUSES, JournalFollower, Place
+from flowdesk.store.journal_follow import OPEN_STATUSES, JournalFollower, Place, PollPace
 from flowdesk.store.live_feed import LiveBatch, LiveFeed
 
-POLL_BUSY_S = 0.02
-POLL_IDLE_S = 0.25
 KEEPALIVE_S = 15.0
 LIVE_RECHECK_S = 1.0
 """A live stream with nothing new for this long reads the journal once (a batch that went astray is found)."""
@@ -60,6 +59,7 @@ def journal_frames(events: Iterable[tuple[Place, dict[str, Any]]]) -> bytes:
 
 async def _polled(request: Request, follower: JournalFollower) -> AsyncIterator[bytes]:
     quiet = 0.0
+    pace = PollPace()
     while True:
         batch = follower.read_json()
         if batch.events:
@@ -70,7 +70,7 @@ async def _polled(request: Request, follower: JournalFollower) -> AsyncIterator[
             return
         if await request.is_disconnected():
             return
-        wait = POLL_BUSY_S if batch.events else POLL_IDLE_S
+        wait = pace.next(bool(batch.events))
         quiet += wait
         if quiet >= KEEPALIVE_S:
             quiet = 0.0

@@ -25,6 +25,25 @@ OPEN_STATUSES = ("queued", *LIVE_STATUSES)
 """A run in one of these has more events to come."""
 
 
+class PollPace:
+    """How long a follower of another process's run waits before reading its journal again.
+
+    Soon while events flow (``busy_s``: the next batch is likely there), then longer at each read that
+    finds nothing, up to ``idle_s``: a run that waits on a slow node costs a few reads a second, not fifty,
+    and its next event is seen within ``idle_s``."""
+
+    def __init__(self, busy_s: float = 0.02, idle_s: float = 0.25, growth: float = 1.5) -> None:
+        self.busy_s = busy_s
+        self.idle_s = idle_s
+        self.growth = growth
+        self.wait = busy_s
+
+    def next(self, got_events: bool) -> float:
+        """The wait after a read that found events (or not)."""
+        self.wait = self.busy_s if got_events else min(self.idle_s, self.wait * self.growth)
+        return self.wait
+
+
 class BadPlaceError(ValueError):
     """A ``Last-Event-ID`` that is not a place this journal writes."""
 

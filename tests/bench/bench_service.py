@@ -16,7 +16,9 @@ with no finished node run again.
   are followed), each beside the same run without a client, in turns. Per mode: the run's duration and
   its ratio to no client, the service's CPU seconds for the run (what the stream costs the service,
   less swayed by the machine's load than the duration) and its ratio, events the run wrote per second,
-  events the client got per second, and the lag: how long after the run's end the client had it. "replay" reads the stream of a finished run.
+  events the client got per second, the lag: how long after the run's end the client had it, and the
+  events per second of the service's CPU (the rate with a core to itself: the machine is shared), and
+  the client's CPU seconds (on a busy machine it takes its share from the run's process). "replay" reads the stream of a finished run.
 - kill: runs of a chain of delay nodes, the service SIGKILLed 20 times at random moments.
 
     .venv/bin/python tests/bench/bench_service.py [--submits 50] [--items 3000] [--rounds 3] [--kills 20]
@@ -30,6 +32,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -175,15 +178,22 @@ def sse(db: Path, rounds: int) -> dict[str, list[dict[str, float]]]:
                 api_runs._live_here = (lambda request, run_id: None) if mode == "polled" else live_here
                 argv = [sys.executable, client, service.url, service.token, "wf_loop"]
                 cpu = time.process_time()  # this process is the service (the client is its own process)
+                client_cpu = _children_cpu()
                 out = subprocess.run(argv + (["--no-stream"] if mode == "no client" else []),
                                      capture_output=True, text=True, check=True)  # fmt: skip
                 result = json.loads(out.stdout)
                 result["service_cpu_s"] = time.process_time() - cpu
+                result["client_cpu_s"] = _children_cpu() - client_cpu
                 run = api.get(f"/api/runs/{result['run_id']}").json()
                 result["duration_s"] = run["duration_s"]
                 found[mode].append(result)
     api_runs._live_here = live_here
     return found
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def print_sse(found: dict[str, list[dict[str, float]]], items: int) -> None:
@@ -192,7 +202,8 @@ def print_sse(found: dict[str, list[dict[str, float]]], items: int) -> None:
 
     alone, alone_cpu = median("no client", "duration_s"), median("no client", "service_cpu_s")
     print(f"{f'for_each of {items} transforms, medians of {len(found[SSE_MODES[0]])}':30} {'run s':>7} {'x':>5}"
-          f" {'cpu s':>6} {'x':>5} {'events':>7} {'run ev/s':>9} {'got ev/s':>9} {'end lag ms':>10}")  # fmt: skip
+          f" {'cpu s':>6} {'x':>5} {'events':>7} {'run ev/s':>9} {'got ev/s':>9} {'end lag ms':>10}"
+          f" {'ev/cpu s':>9} {'client s':>9}")  # fmt: skip
     for mode in SSE_MODES:
         duration, cpu = median(mode, "duration_s"), median(mode, "service_cpu_s")
         head = f"{'  ' + mode:30} {duration:7.3f} {duration / alone:5.2f} {cpu:6.2f} {cpu / alone_cpu:5.2f}"
@@ -201,7 +212,8 @@ def print_sse(found: dict[str, list[dict[str, float]]], items: int) -> None:
             continue
         events = median(mode, "events")
         received = statistics.median(float(r["events"]) / float(r["seconds"]) for r in found[mode])
-        print(f"{head} {events:7.0f} {events / duration:9,.0f} {received:9,.0f} {median(mode, 'lag_s') * 1000:10.0f}")
+        print(f"{head} {events:7.0f} {events / duration:9,.0f} {received:9,.0f} {median(mode, 'lag_s') * 1000:10.0f}"
+              f" {events / cpu:9,.0f} {median(mode, 'client_cpu_s'):9.2f}")  # fmt: skip
 
 
 def replay(db: Path) -> tuple[int, float]:
