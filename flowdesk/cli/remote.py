@@ -1,9 +1,10 @@
 """Runs from elsewhere: `flowdesk follow|cancel|pause|continue RUN` and `flowdesk inbox`.
 
 ``follow`` reads the run's journal in the library, so it follows a run of any process (the
-service, the app, a foreground `flowdesk run`): every 20 ms while events come, less often as the
-run stays quiet (up to every 0.25 s; ``journal_follow.PollPace``). The actions go through the service when it runs
-the run; a run owned by another process is acted on there, and the message says so.
+service, the app, a foreground `flowdesk run`): 20 ms after events, up to 0.1 s between them, and
+every 0.5 s once the run has been quiet for 2 s (``journal_follow.PollPace``). The actions go
+through the service when it runs the run; a run owned by another process is acted on there, and
+the message says so.
 """
 
 from __future__ import annotations

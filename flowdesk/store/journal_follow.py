@@ -28,19 +28,29 @@ OPEN_STATUSES = ("queued", *LIVE_STATUSES)
 class PollPace:
     """How long a follower of another process's run waits before reading its journal again.
 
-    Soon while events flow (``busy_s``: the next batch is likely there), then longer at each read that
-    finds nothing, up to ``idle_s``: a run that waits on a slow node costs a few reads a second, not fifty,
-    and its next event is seen within ``idle_s``."""
+    Soon while events flow (``busy_s``: the next batch is likely there already); then longer at each
+    read that finds nothing, up to ``quiet_s`` (a run between two nodes: its next event is seen within
+    that); and once the run has been quiet for ``long_quiet_s``, up to ``idle_s`` (a run that waits on a
+    slow model or an approval costs two reads a second, not ten or fifty)."""
 
-    def __init__(self, busy_s: float = 0.02, idle_s: float = 0.25, growth: float = 1.5) -> None:
+    def __init__(
+        self, busy_s: float = 0.02, quiet_s: float = 0.1, idle_s: float = 0.5, long_quiet_s: float = 2.0
+    ) -> None:
         self.busy_s = busy_s
+        self.quiet_s = quiet_s
         self.idle_s = idle_s
-        self.growth = growth
+        self.long_quiet_s = long_quiet_s
         self.wait = busy_s
+        self.quiet_for = 0.0
 
     def next(self, got_events: bool) -> float:
         """The wait after a read that found events (or not)."""
-        self.wait = self.busy_s if got_events else min(self.idle_s, self.wait * self.growth)
+        if got_events:
+            self.wait, self.quiet_for = self.busy_s, 0.0
+            return self.wait
+        self.quiet_for += self.wait
+        longest = self.idle_s if self.quiet_for >= self.long_quiet_s else self.quiet_s
+        self.wait = min(longest, self.wait * 2)
         return self.wait
 
 
