@@ -87,8 +87,9 @@ async def _live(request: Request, follower: JournalFollower, subscription: Any) 
         if batch.ended:
             yield end_frame(batch.status)
             return
-        if batch.events:
+        if batch.more:
             continue  # (a long journal is read in pieces)
+        # what was written after that read is in the subscription (made before it): the rest comes live
         while True:  # live, until a gap sends it back to the journal
             items = subscription.drain()  # all that came since the last look: one write for all of it
             if not items:

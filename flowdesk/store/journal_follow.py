@@ -83,6 +83,8 @@ class Batch:
     ended: bool
     """The run has ended and nothing more will come (its last event is its end, and its row says so)."""
     status: str
+    more: bool = False
+    """The read stopped at its limit: more is recorded already (read again at once)."""
 
 
 class JournalFollower:
@@ -129,7 +131,7 @@ class JournalFollower:
             self._last_was_end = kind == "run_finished" and run_id == self.run_id
         # (a run that ended before it started, a queued run cancelled, has no events at all)
         ended = len(rows) < limit and status not in OPEN_STATUSES and (self._last_was_end or not self._seen_any)
-        return Batch(out, ended, str(status))
+        return Batch(out, ended, str(status), more=len(rows) >= limit)
 
     def passed(self, place: Place, kind: str, run_id: str) -> None:
         """The follower was given the event at ``place`` elsewhere (live, ``live_feed.py``): read on after it."""
