@@ -23,6 +23,7 @@ from typing import Any
 
 from fastapi import Request
 
+from flowdesk.engine.bus import Subscription
 from flowdesk.engine.events import EventsDropped
 from flowdesk.store.journal_follow import OPEN_STATUSES, JournalFollower, Place, PollPace
 from flowdesk.store.live_feed import LiveBatch, LiveFeed
@@ -78,7 +79,7 @@ async def _polled(request: Request, follower: JournalFollower) -> AsyncIterator[
         await asyncio.sleep(wait)
 
 
-async def _live(request: Request, follower: JournalFollower, subscription: Any) -> AsyncIterator[bytes]:
+async def _live(request: Request, follower: JournalFollower, subscription: Subscription) -> AsyncIterator[bytes]:
     quiet = 0.0
     while True:
         batch = follower.read_json()  # from the journal: the start, and whatever the live feed could not give

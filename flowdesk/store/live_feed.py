@@ -57,8 +57,13 @@ def batch_json(events: Sequence[Any], values: Sequence[Mapping[str, Any] | None]
 
 def with_values(dumped: bytes, values: Mapping[str, Any]) -> bytes:
     """A result's JSON with its output values as a journal reader puts them back (the values' stored JSON)."""
-    outputs = ",".join(f"{json.dumps(name, ensure_ascii=False)}:{value_text(v)}" for name, v in values.items())
+    outputs = ",".join(f"{_json_name(name)}:{value_text(v)}" for name, v in values.items())
     return dumped[:-1] + f',"outputs":{{{outputs}}}}}'.encode()
+
+
+def _json_name(name: str) -> str:
+    """A port name as a JSON string (a name is an identifier: no quote or backslash to escape)."""
+    return f'"{name}"' if name.isidentifier() else json.dumps(name)
 
 
 class LiveFeed:
