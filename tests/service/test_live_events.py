@@ -28,14 +28,20 @@ from flowdesk.store.store import open_store
 Event = tuple[str, str, dict[str, Any]]
 
 
+class Followed(list[str]):
+    """The runs a stream of the service followed live (not by polling the journal), and the feed it used."""
+
+    feed: LiveFeed | None = None
+
+
 @pytest.fixture
-def followed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The runs a stream of the service followed live (not by polling the journal)."""
-    runs: list[str] = []
+def followed(monkeypatch: pytest.MonkeyPatch) -> Followed:
+    runs = Followed()
     follow = LiveFeed.follow
 
     def spy(self: LiveFeed, run_id: str, maxsize: int | None = None) -> Any:
         runs.append(run_id)
+        runs.feed = self
         return follow(self, run_id, maxsize)
 
     monkeypatch.setattr(LiveFeed, "follow", spy)
@@ -54,7 +60,7 @@ def items_service(library: Path) -> Iterator[ServiceThread]:
         yield running
 
 
-def test_a_live_stream_has_the_journals_places_and_data(items_service: ServiceThread, followed: list[str]) -> None:
+def test_a_live_stream_has_the_journals_places_and_data(items_service: ServiceThread, followed: Followed) -> None:
     with items_service.client() as api:
         run_id = api.post("/api/workflows/wf_paced/runs", json={}).json()["run_id"]
         live = read_stream(api, run_id)  # connected while the run is queued or running: followed live
@@ -80,7 +86,7 @@ def test_a_live_stream_resumes_mid_run_after_its_last_event_id(items_service: Se
 
 
 def test_a_client_that_stops_reading_does_not_stall_the_run(
-    items_service: ServiceThread, monkeypatch: pytest.MonkeyPatch, followed: list[str]
+    items_service: ServiceThread, monkeypatch: pytest.MonkeyPatch, followed: Followed
 ) -> None:
     monkeypatch.setattr(live_feed, "FOLLOWER_BUFFER", 2)  # falls behind after two batches
     with items_service.client() as api, items_service.client() as watcher:
@@ -93,6 +99,16 @@ def test_a_client_that_stops_reading_does_not_stall_the_run(
         whole = read_stream(api, run_id)
     assert followed == [run_id]
     assert got == whole
+
+
+def test_a_client_that_leaves_mid_run_is_forgotten(items_service: ServiceThread, followed: Followed) -> None:
+    with items_service.client() as api:
+        run_id = api.post("/api/workflows/wf_paced/runs", json={}).json()["run_id"]
+        read_until(api, run_id, lambda kind, data: kind == "node_succeeded" and data["node_id"] == "wait")
+        assert api.get(f"/api/runs/{run_id}").json()["status"] == "running"  # it left mid-run
+        wait_for_run(api, run_id)
+    assert followed == [run_id] and followed.feed is not None
+    assert not followed.feed.wants(run_id)  # its buffer went with it: the run's batches are built for nobody
 
 
 def test_a_follower_that_falls_behind_gets_the_missed_batches_from_the_journal(private_library: Path) -> None:
