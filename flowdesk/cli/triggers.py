@@ -67,6 +67,12 @@ def _register_add(sub: Any) -> None:
         help="with --webhook: take this input from a dotted path of the body, e.g. repo=repository.full_name",
     )
     p.add_argument("--file-input", default="path", metavar="NAME", help="with --folder: the input given the path")
+    p.add_argument(
+        "--settle",
+        type=float,
+        metavar="SECONDS",
+        help="with --folder: fire once a new file has not changed for this long (default 1)",
+    )
     p.add_argument("--set", action="append", default=[], metavar="NAME=JSON", help="a fixed run input (repeatable)")
     p.add_argument(
         "--url", default=DEFAULT_BASE_URL, metavar="BASE", help="the service's address, for the webhook's URL"
@@ -105,7 +111,7 @@ def _config(args: argparse.Namespace, db: Database) -> tuple[str, dict[str, Any]
     if args.every is not None:
         return "interval", manage.interval_config(args.every, fixed)
     if args.folder is not None:
-        return "folder", manage.folder_config(args.folder, args.file_input, fixed)
+        return "folder", manage.folder_config(args.folder, args.file_input, fixed, args.settle)
     if args.after is not None:
         return "after", manage.after_config(db, args.after, args.status, fixed)
     return "webhook", manage.webhook_config(_pairs(args.map, "--map", as_json=False), fixed)

@@ -1,16 +1,14 @@
 """`/api/runs`: list and read runs, act on them, and stream their events (server-sent events).
 
-A run's stream reads the run's journal in the library (``store/journal_follow.py``), not this
-process's memory: it works for runs started by the app or another process too, resumes from
-``Last-Event-ID`` and ends with the run's end.
+A run's stream (``sse.py``) reads the run's journal in the library (``store/journal_follow.py``), so
+it works for runs started by the app or another process too; a run this service runs is then
+followed live, batch by batch as it is journaled. Either way it resumes from ``Last-Event-ID`` and
+ends with the run's end.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import json
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,14 +17,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowdesk.service.queue import RunQueue
+from flowdesk.service.sse import run_stream
 from flowdesk.store.journal_follow import JournalFollower, Place
+from flowdesk.store.live_feed import LiveFeed
 from flowdesk.store.run_progress import run_progress
 from flowdesk.store.runs import RUN_STATUSES, RunInfo
 from flowdesk.store.store import Store
-
-POLL_BUSY_S = 0.02
-POLL_IDLE_S = 0.25
-KEEPALIVE_S = 15.0
 
 
 class Decision(BaseModel):
@@ -134,7 +130,7 @@ def runs_router() -> APIRouter:
         run = store.runs.get(run_id)
         follower = JournalFollower(store.db, run.id, Place.parse(last_event_id))
         return StreamingResponse(
-            _stream(request, follower),
+            run_stream(request, follower, _live_here(request, run.id)),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -155,33 +151,17 @@ def runs_router() -> APIRouter:
     return router
 
 
+def _live_here(request: Request, run_id: str) -> LiveFeed | None:
+    """The live feed, when this service runs (or will run) the run; None to follow it through the journal."""
+    queue: RunQueue = request.app.state.queue
+    live: LiveFeed | None = queue.runs.live
+    return live if live is not None and (queue.handle(run_id) is not None or run_id in queue.queued) else None
+
+
 def _queue(request: Request, run_id: str) -> RunQueue:
     queue: RunQueue = request.app.state.queue
     queue.store.runs.get(run_id)  # 404 for an unknown id, before any state is looked at
     return queue
-
-
-async def _stream(request: Request, follower: JournalFollower) -> AsyncIterator[bytes]:
-    quiet = 0.0
-    while True:
-        batch = follower.read_json()
-        if batch.events:
-            quiet = 0.0
-            yield "".join(
-                f"id: {place}\nevent: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
-                for place, event in batch.events
-            ).encode()
-        if batch.ended:
-            yield f"event: end\ndata: {json.dumps({'status': batch.status})}\n\n".encode()
-            return
-        if await request.is_disconnected():
-            return
-        wait = POLL_BUSY_S if batch.events else POLL_IDLE_S
-        quiet += wait
-        if quiet >= KEEPALIVE_S:
-            quiet = 0.0
-            yield b": keepalive\n\n"
-        await asyncio.sleep(wait)
 
 
 def _templates() -> list[dict[str, Any]]:

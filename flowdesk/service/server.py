@@ -93,12 +93,14 @@ async def serve(
     from flowdesk.nodes.registry import default_registry
     from flowdesk.service.app import create_app
     from flowdesk.service.queue import RunQueue
+    from flowdesk.store.live_feed import LiveFeed
     from flowdesk.store.running import RunService
     from flowdesk.triggers.service import TriggerService
     from flowdesk.triggers.webhooks import hooks_router
 
     async with engine_services(options.files_root) as services:
         runs = RunService(store, default_registry(), services)
+        runs.live = LiveFeed()  # the event streams follow this service's runs live, not by polling
         queue = RunQueue(runs, limit=options.limit, on_finished=options.on_finished)
         triggers = TriggerService(store, queue)  # schedules, folders, after-workflow: they submit to the queue
         queue.on_finished.append(triggers.on_run_finished)

@@ -25,6 +25,35 @@ OPEN_STATUSES = ("queued", *LIVE_STATUSES)
 """A run in one of these has more events to come."""
 
 
+class PollPace:
+    """How long a follower of another process's run waits before reading its journal again.
+
+    Soon while events flow (``busy_s``: the next batch is likely there already); then longer at each
+    read that finds nothing, up to ``quiet_s`` (a run between two nodes: its next event is seen within
+    that); and once the run has been quiet for ``long_quiet_s``, up to ``idle_s`` (a run that waits on a
+    slow model or an approval costs two reads a second, not ten or fifty)."""
+
+    def __init__(
+        self, busy_s: float = 0.02, quiet_s: float = 0.1, idle_s: float = 0.5, long_quiet_s: float = 2.0
+    ) -> None:
+        self.busy_s = busy_s
+        self.quiet_s = quiet_s
+        self.idle_s = idle_s
+        self.long_quiet_s = long_quiet_s
+        self.wait = busy_s
+        self.quiet_for = 0.0
+
+    def next(self, got_events: bool) -> float:
+        """The wait after a read that found events (or not)."""
+        if got_events:
+            self.wait, self.quiet_for = self.busy_s, 0.0
+            return self.wait
+        self.quiet_for += self.wait
+        longest = self.idle_s if self.quiet_for >= self.long_quiet_s else self.quiet_s
+        self.wait = min(longest, self.wait * 2)
+        return self.wait
+
+
 class BadPlaceError(ValueError):
     """A ``Last-Event-ID`` that is not a place this journal writes."""
 
@@ -54,6 +83,8 @@ class Batch:
     ended: bool
     """The run has ended and nothing more will come (its last event is its end, and its row says so)."""
     status: str
+    more: bool = False
+    """The read stopped at its limit: more is recorded already (read again at once)."""
 
 
 class JournalFollower:
@@ -100,7 +131,13 @@ class JournalFollower:
             self._last_was_end = kind == "run_finished" and run_id == self.run_id
         # (a run that ended before it started, a queued run cancelled, has no events at all)
         ended = len(rows) < limit and status not in OPEN_STATUSES and (self._last_was_end or not self._seen_any)
-        return Batch(out, ended, str(status))
+        return Batch(out, ended, str(status), more=len(rows) >= limit)
+
+    def passed(self, place: Place, kind: str, run_id: str) -> None:
+        """The follower was given the event at ``place`` elsewhere (live, ``live_feed.py``): read on after it."""
+        self.after = place
+        self._seen_any = True
+        self._last_was_end = kind == "run_finished" and run_id == self.run_id
 
 
 def _put_values_back(conn: Any, events: list[Any]) -> None:

@@ -18,7 +18,8 @@ A run that waits on a slow node commits nothing until that node ends; its events
 library once the run has been quiet for ``TRICKLE_S`` (a timer flushes them), so `flowdesk show` of a
 live run is current. A busy run is not interrupted for that (its commits come soon enough, or its end
 does), unless its oldest unwritten event is ``TRICKLE_MAX_S`` old: a flush blocks the event loop, and
-the window shares that loop.
+the window shares that loop. A run someone follows live (``live_feed.py``: the service's event streams)
+is flushed when its oldest unwritten event is ``FOLLOWED_TRICKLE_MAX_S`` old, so they see it as it goes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from flowdesk.engine.describe import describe, level_of
 from flowdesk.engine.events import ErrorInfo, RunFinished, Usage, journal_adapter
 from flowdesk.store.database import Database, LibraryError
 from flowdesk.store.insights_rollup import ENDED, roll_up_in_transaction
+from flowdesk.store.live_feed import LiveBatch, LiveFeed, batch_json
 from flowdesk.store.statements import column_defaults, compiled, fetch_one, insert_columns, table_of, upsert
 from flowdesk.store.tables import STEP_KEY, LogRow, RunEventRow, RunRow, StepRow
 from flowdesk.store.values import BlobBatch, storable_text, to_json
@@ -58,6 +60,8 @@ TRICKLE_S = 0.2
 """How long a run must be quiet before the events it recorded since its last commit are written."""
 TRICKLE_MAX_S = 5.0
 """The oldest an unwritten event may get while a run stays busy without committing."""
+FOLLOWED_TRICKLE_MAX_S = TRICKLE_S
+"""The same for a run someone follows live (the service's streams): they see its events within this."""
 _INSERT_LOG = insert_columns(LogRow, ("run_id", "node_id", "iteration", "ts", "level", "kind", "message"))
 
 # the run row's changes, one per run event (a few per run: not the hot path, but inside its transaction)
@@ -121,10 +125,15 @@ Step = dict[str, Any]
 class RunRecorder:
     """One recorder per top-level run; it also journals that run's sub-workflow and map runs."""
 
-    def __init__(self, db: Database, run_id: str, *, segment: int = 0, owner: str | None = None) -> None:
+    def __init__(
+        self, db: Database, run_id: str, *, segment: int = 0, owner: str | None = None, live: LiveFeed | None = None
+    ) -> None:
         self.db = db
         self.run_id = run_id
         self.owner = owner
+        self.live = live
+        """Where each committed batch goes too, when someone follows this run live (``live_feed.py``)."""
+        self._written: LiveBatch | None = None
         self._segments: dict[str, int] = {run_id: segment}
         self._continuing = segment > 0
         self._events: list[Any] = []
@@ -172,7 +181,9 @@ class RunRecorder:
         if not self._events:
             return  # a commit wrote them
         loop = asyncio.get_running_loop()
-        if len(self._events) > self._timer_seen and loop.time() - self._oldest < TRICKLE_MAX_S:
+        followed = self.live is not None and self.live.wants(self.run_id)
+        oldest_allowed = FOLLOWED_TRICKLE_MAX_S if followed else TRICKLE_MAX_S
+        if len(self._events) > self._timer_seen and loop.time() - self._oldest < oldest_allowed:
             self._timer_seen = len(self._events)  # still busy: look again later
             self._timer = loop.call_later(TRICKLE_S, self._trickle)
             return
@@ -193,7 +204,11 @@ class RunRecorder:
         logs: list[dict[str, Any]] = []
         # On failure the batch is dropped, not retried: a full disk would refuse it again, and the
         # run's end (failed: the record could not be saved) is then small enough to get through.
+        self._written = None
         self._write(events, blobs, dirty, logs)
+        if self._written is not None and self.live is not None:
+            batch, self._written = self._written, None
+            self.live.publish(batch)  # committed: a follower that misses it live finds it in the journal
         if len(self._stored) > _MAX_REMEMBERED:
             self._stored.clear()
         self._stored.update(blobs.written)  # only once committed: a rolled-back value is not there
@@ -224,6 +239,8 @@ class RunRecorder:
         if self._seq is None:
             self._seq = fetch_one(raw, _NEXT_SEQ, run_id=self.run_id)["seq"]  # type: ignore[index]
         lean: list[Any] = []
+        followed = self.live is not None and self.live.wants(self.run_id)
+        values: list[Any] = []  # per event of lean, a result's output values: for the live feed, if followed
         streams: dict[tuple[str, str, int], int] = {}
         for event in events:
             if event.type == "llm_delta":
@@ -232,13 +249,18 @@ class RunRecorder:
                 if at is None:
                     streams[key] = len(lean)
                     lean.append(event)
+                    values.append(None)
                 else:
                     lean[at] = replace(lean[at], text=lean[at].text + event.text)
             else:
                 lean.append(_lean(event, blobs))
-        raw.execute(
-            _INSERT_EVENTS, {"run_id": self.run_id, "seq": self._seq, "data": journal_adapter().dump_json(lean)}
-        )
+                values.append(event.outputs if followed and event.type == "node_succeeded" and event.outputs else None)
+        if followed:
+            row, data = batch_json(lean, values)
+            self._written = LiveBatch(self.run_id, self._seq, lean, data)
+        else:
+            row = journal_adapter().dump_json(lean)
+        raw.execute(_INSERT_EVENTS, {"run_id": self.run_id, "seq": self._seq, "data": row})
         self._seq += 1
 
     # ------------------------------------------------------------ run events

@@ -32,6 +32,7 @@ from flowdesk.model.kinds import Catalog
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.failure_handler import HANDLER_KIND, FailureHandler, handler_problems
 from flowdesk.store.insights_trace_sender import TraceSending
+from flowdesk.store.live_feed import LiveFeed
 from flowdesk.store.recorder import RunRecorder
 from flowdesk.store.runs import LOG, RUN, RunInfo
 from flowdesk.store.store import Store
@@ -128,6 +129,8 @@ class RunService:
         """An OTLP/HTTP collector that gets every run's trace as it ends (the opt-in setting), or None."""
         self.traces = TraceSending()
         """Traces being sent (a command line waits for them before it exits)."""
+        self.live: LiveFeed | None = None
+        """Followers of the runs started here, fed each batch as it is journaled (the service sets it)."""
 
     # ------------------------------------------------------------ start
     def start(
@@ -255,7 +258,7 @@ class RunService:
         bus: EventBus | None, segment: int, prior: Mapping[str, Any] | None = None,
         children: RecordedChildren | None = None, handles_failure: bool = True,
     ) -> RunHandle:  # fmt: skip
-        recorder = RunRecorder(self.store.db, run_id, segment=segment, owner=self.store.owner.token)
+        recorder = RunRecorder(self.store.db, run_id, segment=segment, owner=self.store.owner.token, live=self.live)
         decisions = {k: (bool(v[0]), str(v[1])) for k, v in options.get("decisions", {}).items()}
         services = self._services_for(source, options)
         if children is not None:

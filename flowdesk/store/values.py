@@ -60,6 +60,14 @@ def text_is_utf8(text: str) -> bool:
     return True
 
 
+def value_text(value: Any) -> str:
+    """A value as the library keeps it: its JSON text, or a readable trace of what JSON cannot hold."""
+    try:
+        return to_json(value)
+    except (TypeError, ValueError):  # not JSON (a NaN, an object): keep a readable trace, never fail the run
+        return to_json({"unserializable": repr(value)[:1000]})
+
+
 def text_hash(text: str) -> str:
     return blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
@@ -87,11 +95,7 @@ class BlobBatch:
         return digest
 
     def value(self, value: Any) -> str:
-        try:
-            text = to_json(value)
-        except (TypeError, ValueError):  # not JSON (a NaN, an object): keep a readable trace, never fail the run
-            text = to_json({"unserializable": repr(value)[:1000]})
-        return self.text(text)
+        return self.text(value_text(value))
 
     def value_map(self, values: Mapping[str, Any]) -> str:
         """``{name: value}`` as the JSON text of ``{name: hash}``."""

@@ -45,11 +45,17 @@ def interval_config(seconds: float, inputs: dict[str, Any] | None = None) -> dic
     return {"seconds": seconds, **({"inputs": inputs} if inputs else {})}
 
 
-def folder_config(path: str | Path, input_name: str = "path", inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+def folder_config(
+    path: str | Path, input_name: str = "path", inputs: dict[str, Any] | None = None, settle_s: float | None = None
+) -> dict[str, Any]:
+    """``settle_s``: how long a new file must stay unchanged before it fires (``triggers/folders.py``)."""
     folder = Path(path).expanduser().resolve()
     if not folder.is_dir():
         raise ValueError(f"--folder {path}: there is no such folder")
-    return {"path": str(folder), "input": input_name, **({"inputs": inputs} if inputs else {})}
+    if settle_s is not None and not 0 <= settle_s <= 3600:
+        raise ValueError(f"--settle {settle_s:g}: a file's settle time is between 0 and 3600 seconds")
+    settle = {"settle_s": settle_s} if settle_s is not None else {}
+    return {"path": str(folder), "input": input_name, **settle, **({"inputs": inputs} if inputs else {})}
 
 
 def after_config(
@@ -104,7 +110,8 @@ def describe(trigger: TriggerInfo, db: Database | None = None, *, now: float | N
     if trigger.kind == "interval":
         return describe_interval(float(config["seconds"]))
     if trigger.kind == "folder":
-        return f"a file appearing in {config['path']} (its path as input '{config.get('input', 'path')}')"
+        settled = f", once unchanged for {float(config['settle_s']):g} s" if "settle_s" in config else ""
+        return f"a file appearing in {config['path']}{settled} (its path as input '{config.get('input', 'path')}')"
     if trigger.kind == "after":
         source = str(config["workflow_id"])
         if db is not None:

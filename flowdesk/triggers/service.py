@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from flowdesk.store.lifecycle import run_version
 from flowdesk.store.triggers import TriggerInfo, TriggerStore
-from flowdesk.triggers.folders import FolderWatches
+from flowdesk.triggers.folders import FolderWatches, folder_spec
 from flowdesk.triggers.inputs import check_inputs, matching_inputs
 from flowdesk.triggers.schedule import due_slot, next_due
 from flowdesk.triggers.submit import SubmitRun, TriggerRefused
@@ -97,7 +97,7 @@ class TriggerService:
                     last = slot
                 soonest = min(soonest, next_due(trigger.config, last, now) - now)
         self._folders.sync(
-            {t.id: Path(t.config["path"]) for t in triggers if t.kind == "folder" and t.can_fire and _is_dir(t)}
+            {t.id: folder_spec(t.config) for t in triggers if t.kind == "folder" and t.can_fire and _is_dir(t)}
         )
         await self._follow_finished({str(t.config["workflow_id"]) for t in triggers if t.kind == "after"})
         return soonest

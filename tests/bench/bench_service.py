@@ -10,21 +10,31 @@ with no finished node run again.
   the process that runs it; service: POST /api/workflows/{id}/runs on loopback (token, JSON, the
   queue: recorded as queued, then started). "added" is the difference of the medians.
 - burst: 200 POSTs at once with distinct keys, then the same 200 again at once.
-- sse: a fan-out of N transforms (about 3 events a node) through the service, with and without an
-  SSE client reading from the start; the client's events per second, and the run's duration beside
-  the run without a client. "replay" reads the stream of the finished run (the endpoint alone).
+- sse: a for_each of N transforms (about 12 events an item) submitted to the service by a client in
+  its own process, which reads the run's stream over loopback from the start: live (this service's
+  runs, fed as they are journaled) or polled (the journal read every 20 ms, as runs of other processes
+  are followed), each beside the same run without a client, in turns. Per mode: the run's duration and
+  its ratio to no client, the service's CPU seconds for the run (what the stream costs the service,
+  less swayed by the machine's load than the duration) and its ratio, events the run wrote per second,
+  events the client got per second, the lag: how long after the run's end the client had it, and the
+  events per second of the service's CPU (the rate with a core to itself: the machine is shared), and
+  the client's CPU seconds (on a busy machine it takes its share from the run's process). "replay" reads the stream of a finished run.
 - kill: runs of a chain of delay nodes, the service SIGKILLed 20 times at random moments.
 
-    .venv/bin/python tests/bench/bench_service.py [--submits 50] [--fanout 3400] [--kills 20]
+    .venv/bin/python tests/bench/bench_service.py [--submits 50] [--items 3000] [--rounds 3] [--kills 20]
+        [--only submit|burst|sse|kill]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -53,10 +63,17 @@ def small() -> Workflow:
     return wf.model_copy(update={"id": "wf_small", "name": "small"})
 
 
-def fanout(n: int) -> Workflow:
-    nodes = [node("start", "start")] + [node(f"t{i}", "transform", expression=str(i)) for i in range(n)]
-    wf = workflow(nodes, [f"start.inputs -> t{i}.input" for i in range(n)], concurrency=64)
-    return wf.model_copy(update={"id": "wf_fan", "name": "fan"})
+def each_item(n: int) -> Workflow:
+    """A for_each over ``n`` items, a transform each, 64 at a time: about 12 events an item, as fast as it goes."""
+    nodes = [
+        node("xs", "transform", expression=f"range({n}) | list"),
+        node("fe", "for_each", concurrency=64, max_items=n),
+        node("double", "transform", expression="inputs.input * 2"),
+        node("c", "collect"),
+        node("out", "output", name="out"),
+    ]
+    edges = ["xs.output -> fe.items", "fe.item -> double.input", "double.output -> c.value", "c.results -> out.value"]
+    return workflow(nodes, edges).model_copy(update={"id": "wf_loop", "name": "loop"})
 
 
 def chain(n: int, seconds: float) -> Workflow:
@@ -141,29 +158,67 @@ def burst(db: Path, count: int) -> tuple[int, int, int, float]:
 
 
 # ---------------------------------------------------------------- sse
-def sse(db: Path, with_client: bool) -> tuple[float, int, float]:
-    """(run duration s, events the client got, client events/s)."""
+SSE_MODES = ("no client", "live", "polled")
+
+
+def sse(db: Path, rounds: int) -> dict[str, list[dict[str, float]]]:
+    """Each mode ``rounds`` times, the modes in turn (so the machine's load falls on all alike).
+
+    The client is its own process (``support/sse_client.py``): it submits the run and reads its stream
+    over loopback. "polled" is the stream as it was before the live feed (the journal read every 20 ms),
+    kept for runs of other processes: here forced for a run of the service, to compare in one run."""
+    from flowdesk.service import api_runs
+
+    client = str(Path(__file__).resolve().parents[1] / "support" / "sse_client.py")
+    found: dict[str, list[dict[str, float]]] = {mode: [] for mode in SSE_MODES}
+    live_here = api_runs._live_here
     with ServiceThread(db, limit=4) as service, service.client() as api:
-        run_id = api.post("/api/workflows/wf_fan/runs", json={}).json()["run_id"]
-        got, t0 = 0, time.perf_counter()
-        if with_client:
-            with api.stream("GET", f"/api/runs/{run_id}/events", timeout=120) as response:
-                for line in response.iter_lines():
-                    if line.startswith("event: "):
-                        got += 1
-            elapsed = time.perf_counter() - t0
-        store = open_store(db)
-        while (run := store.runs.get(run_id)).finished_at is None:
-            time.sleep(0.01)
-        store.close()
-        if not with_client:
-            elapsed = time.perf_counter() - t0
-    return run.duration_s, got, got / elapsed if with_client else 0.0
+        for _ in range(rounds):
+            for mode in SSE_MODES:
+                api_runs._live_here = (lambda request, run_id: None) if mode == "polled" else live_here
+                argv = [sys.executable, client, service.url, service.token, "wf_loop"]
+                cpu = time.process_time()  # this process is the service (the client is its own process)
+                client_cpu = _children_cpu()
+                out = subprocess.run(argv + (["--no-stream"] if mode == "no client" else []),
+                                     capture_output=True, text=True, check=True)  # fmt: skip
+                result = json.loads(out.stdout)
+                result["service_cpu_s"] = time.process_time() - cpu
+                result["client_cpu_s"] = _children_cpu() - client_cpu
+                run = api.get(f"/api/runs/{result['run_id']}").json()
+                result["duration_s"] = run["duration_s"]
+                found[mode].append(result)
+    api_runs._live_here = live_here
+    return found
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def print_sse(found: dict[str, list[dict[str, float]]], items: int) -> None:
+    def median(mode: str, key: str) -> float:
+        return statistics.median(float(r[key]) for r in found[mode])
+
+    alone, alone_cpu = median("no client", "duration_s"), median("no client", "service_cpu_s")
+    print(f"{f'for_each of {items} transforms, medians of {len(found[SSE_MODES[0]])}':30} {'run s':>7} {'x':>5}"
+          f" {'cpu s':>6} {'x':>5} {'events':>7} {'run ev/s':>9} {'got ev/s':>9} {'end lag ms':>10}"
+          f" {'ev/cpu s':>9} {'client s':>9}")  # fmt: skip
+    for mode in SSE_MODES:
+        duration, cpu = median(mode, "duration_s"), median(mode, "service_cpu_s")
+        head = f"{'  ' + mode:30} {duration:7.3f} {duration / alone:5.2f} {cpu:6.2f} {cpu / alone_cpu:5.2f}"
+        if mode == "no client":
+            print(head)
+            continue
+        events = median(mode, "events")
+        received = statistics.median(float(r["events"]) / float(r["seconds"]) for r in found[mode])
+        print(f"{head} {events:7.0f} {events / duration:9,.0f} {received:9,.0f} {median(mode, 'lag_s') * 1000:10.0f}"
+              f" {events / cpu:9,.0f} {median(mode, 'client_cpu_s'):9.2f}")  # fmt: skip
 
 
 def replay(db: Path) -> tuple[int, float]:
     with ServiceThread(db, limit=4) as service, service.client() as api:
-        run_id = api.get("/api/runs", params={"workflow": "wf_fan", "limit": 1}).json()["runs"][0]["id"]
+        run_id = api.get("/api/runs", params={"workflow": "wf_loop", "limit": 1}).json()["runs"][0]["id"]
         got, t0 = 0, time.perf_counter()
         with api.stream("GET", f"/api/runs/{run_id}/events", timeout=120) as response:
             for line in response.iter_lines():
@@ -219,32 +274,36 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--submits", type=int, default=50)
     parser.add_argument("--burst", type=int, default=200)
-    parser.add_argument("--fanout", type=int, default=3400)
+    parser.add_argument("--items", type=int, default=3000, help="for_each items of the SSE run")
+    parser.add_argument("--rounds", type=int, default=3, help="SSE runs of each mode")
     parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--only", choices=("submit", "burst", "sse", "kill"), action="append",
+                        help="measure only this (repeatable); all by default")  # fmt: skip
     args = parser.parse_args()
+    parts = set(args.only or ("submit", "burst", "sse", "kill"))
     folder = Path(tempfile.mkdtemp(prefix="bench-service-"))
     os.environ["FLOWDESK_CONFIG"] = str(folder / "settings.json")
     db = folder / "library.db"
-    prepare(db, [small(), fanout(args.fanout), chain(40, 0.25)])
+    prepare(db, [small(), each_item(args.items), chain(40, 0.25)])
+    print(f"load: {os.getloadavg()[0]:.2f} (1 min average) on {os.cpu_count()} cores")
 
-    base = baseline_submit(db, args.submits)
-    served = service_submit(db, args.submits)
-    print(f"{'measure':38} {'baseline':>12} {'service':>12} {'ratio / added':>14}")
-    print(f"{'submit -> end, p50 ms':38} {p50(base):12.2f} {p50(served):12.2f} {p50(served) - p50(base):+13.2f}ms")
-
-    unique, recorded, doubled, elapsed = burst(db, args.burst)
-    print(f"{f'{args.burst} submits at once, twice':38} {'runs ' + str(recorded):>12} {'ids ' + str(unique):>12}"
-          f" {'doubled ' + str(doubled):>14}   ({elapsed * 1000:.0f} ms for the first {args.burst})")  # fmt: skip
-
-    alone, _, _ = sse(db, with_client=False)
-    watched, got, rate = sse(db, with_client=True)
-    print(f"{'fan-out run duration s (no client | SSE)':38} {alone:12.3f} {watched:12.3f} {watched / alone:13.2f}x")
-    print(f"{'SSE events/s while the run runs':38} {'':12} {rate:12,.0f} {f'{got} events':>14}")
-    count, replay_rate = replay(db)
-    print(f"{'SSE events/s, a finished run':38} {'':12} {replay_rate:12,.0f} {f'{count} events':>14}")
-
-    result = kills(db, args.kills)
-    print(f"{'SIGKILL mid-run':38} " + ", ".join(f"{k}: {v}" for k, v in result.items()))
+    if "submit" in parts:
+        base = baseline_submit(db, args.submits)
+        served = service_submit(db, args.submits)
+        print(f"{'measure':38} {'baseline':>12} {'service':>12} {'ratio / added':>14}")
+        print(f"{'submit -> end, p50 ms':38} {p50(base):12.2f} {p50(served):12.2f} {p50(served) - p50(base):+13.2f}ms")
+    if "burst" in parts:
+        unique, recorded, doubled, elapsed = burst(db, args.burst)
+        print(f"{f'{args.burst} submits at once, twice':38} {'runs ' + str(recorded):>12} {'ids ' + str(unique):>12}"
+              f" {'doubled ' + str(doubled):>14}   ({elapsed * 1000:.0f} ms for the first {args.burst})")  # fmt: skip
+    if "sse" in parts:
+        print_sse(sse(db, args.rounds), args.items)
+        count, replay_rate = replay(db)
+        print(f"{'SSE events/s, a finished run':38} {'':12} {replay_rate:12,.0f} {f'{count} events':>14}")
+    if "kill" in parts:
+        result = kills(db, args.kills)
+        print(f"{'SIGKILL mid-run':38} " + ", ".join(f"{k}: {v}" for k, v in result.items()))
+    print(f"load: {os.getloadavg()[0]:.2f} (1 min average) at the end")
     return 0
 
 

@@ -44,3 +44,17 @@ def wait_for_run(
         if time.monotonic() > deadline:
             raise AssertionError(f"run {run_id} still {body['status']} after {timeout} s")
         time.sleep(0.02)
+
+
+def item_loop(items: int, *, seconds: float = 0.0, concurrency: int = 8, wf_id: str = "wf_items") -> Workflow:
+    """A for_each over ``items`` numbers (a delay of ``seconds`` each, ``concurrency`` at a time): a run of many
+    events in many journal batches."""
+    nodes = [
+        node("xs", "transform", expression=f"range({items}) | list"),
+        node("fe", "for_each", concurrency=concurrency, max_items=items),
+        node("wait", "delay", seconds=seconds),
+        node("c", "collect"),
+        node("out", "output", name="out"),
+    ]
+    edges = ["xs.output -> fe.items", "fe.item -> wait.value", "wait.value -> c.value", "c.results -> out.value"]
+    return workflow(nodes, edges).model_copy(update={"id": wf_id, "name": f"{items} items"})

@@ -15,6 +15,7 @@ from triggers.conftest import echo_workflow
 from flowdesk.cli import main
 from flowdesk.store.store import open_store
 from flowdesk.store.triggers import TriggerInfo, TriggerStore
+from flowdesk.triggers.manage import describe
 from flowdesk.triggers.secrets import WebhookSecrets
 
 
@@ -73,6 +74,7 @@ def test_each_kind_is_added_with_its_settings_and_listed_in_plain_words(
         (("--cron", "0 9 * * *", "--tz", "Mars/Olympus"), "unknown timezone 'Mars/Olympus'"),
         (("--every", "0"), "an interval is at least 1 second"),
         (("--folder", "/no/such/folder"), "there is no such folder"),
+        (("--folder", ".", "--settle", "-1"), "--settle -1: a file's settle time is between 0 and 3600 seconds"),
         (("--after", "nope"), "there is no workflow 'nope'"),
         (("--after", "upstream", "--status", "maybe"), "--status is one of succeeded"),
         (("--webhook", "--map", "text"), "--map expects NAME=VALUE"),
@@ -84,6 +86,18 @@ def test_bad_settings_are_refused_with_a_sentence_and_nothing_is_stored(
     code, _, err = flowdesk(capsys, "triggers", "add", "echo", *args)
     assert code == 2 and says in err and "Traceback" not in err
     assert triggers(library) == []
+
+
+def test_a_folder_trigger_keeps_its_settle_time_and_says_it(
+    library: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert flowdesk(capsys, "triggers", "add", "echo", "--folder", str(tmp_path), "--settle", "2.5")[0] == 0
+    (trigger,) = triggers(library)
+    assert trigger.config == {"path": str(tmp_path.resolve()), "input": "path", "settle_s": 2.5}
+    assert (
+        describe(trigger)
+        == f"a file appearing in {tmp_path.resolve()}, once unchanged for 2.5 s (its path as input 'path')"
+    )
 
 
 def test_pause_resume_and_remove_and_their_refusals(library: Path, capsys: pytest.CaptureFixture[str]) -> None:
