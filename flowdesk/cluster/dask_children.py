@@ -19,7 +19,7 @@ import flowdesk
 from flowdesk.cluster.payload import PayloadMaker
 from flowdesk.cluster.worker_runtime import PLUGIN_NAME, FlowdeskWorkerPlugin
 from flowdesk.cluster.worker_task import flowdesk_version, run_child_task
-from flowdesk.engine.remote import ChildJob, ChildOutcome, RemoteError
+from flowdesk.engine.remote import ChildJob, ChildOutcome, NodeJob, NodeOutcome, RemoteError
 from flowdesk.model.workflow import Workflow
 from flowdesk.providers.credentials import Credentials
 
@@ -54,17 +54,25 @@ class DaskChildren:
         return not any(node.kind in LOCAL_ONLY_KINDS for wf in (workflow, *workflows.values()) for node in wf.nodes)
 
     async def run(self, job: ChildJob) -> ChildOutcome:
-        payload = self._payloads.payload(job)
-        future = self._client.submit(run_child_task, payload, key=f"flowdesk-child-{uuid.uuid4().hex}", pure=False)
+        return ChildOutcome(**await self._submit(run_child_task, self._payloads.payload(job), "child"))
+
+    async def run_node(self, job: NodeJob) -> NodeOutcome:
+        """One attempt of a ``remote: true`` node (the worker imports ``worker_node`` when it runs it)."""
+        from flowdesk.cluster.worker_node import run_node_task
+
+        return NodeOutcome(**await self._submit(run_node_task, self._payloads.node_payload(job), "node"))
+
+    async def _submit(self, task: Any, payload: Any, what: str) -> dict[str, Any]:
+        future = self._client.submit(task, payload, key=f"flowdesk-{what}-{uuid.uuid4().hex}", pure=False)
         try:
-            data = await future
+            data: dict[str, Any] = await future
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):  # the cluster may be gone too; the node is cancelled anyway
                 await self._client.cancel([future], force=True)
             raise
         except Exception as exc:  # whatever the cluster or the task raised, said in one sentence
             raise RemoteError(self._problem(exc)) from exc
-        return ChildOutcome(**data)
+        return data
 
     def _problem(self, exc: BaseException) -> str:
         lost = "connection-lost" in str(getattr(exc, "reason", "") or exc)

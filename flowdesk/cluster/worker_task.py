@@ -53,12 +53,12 @@ def run_child_task(payload: ChildPayload) -> dict[str, Any]:
     """The Dask task: run one child to its end and hand back how it ended, with its events."""
     if payload.version != flowdesk.__version__:
         raise RuntimeError(f"this worker runs flowdesk {flowdesk.__version__}, the coordinator {payload.version}")
-    runtime = _runtime()
+    runtime = worker_runtime()
     if runtime is not None:
-        return runtime.run(_run(payload, runtime, _task_gone()))
+        return runtime.run(_run(payload, runtime, task_gone()))
     own = WorkerRuntime()  # called outside a worker with the plugin (a plain call): a runtime for this child
     try:
-        return own.run(_run(payload, own, _task_gone()))
+        return own.run(_run(payload, own, task_gone()))
     finally:
         own.close()
 
@@ -103,7 +103,7 @@ async def _run(payload: ChildPayload, runtime: WorkerRuntime, gone: Any) -> dict
         "outputs": result.outputs if result.status == "succeeded" else None,
         "error": result.error.message if result.error else None,
         "events": [event_to_json(event) for event in journal.events],
-        "worker": _worker_address(),
+        "worker": worker_address(),
     }
 
 
@@ -113,7 +113,7 @@ async def _watch(gone: Any, handle: Any) -> None:
     handle.cancel()
 
 
-def _task_gone() -> Any:
+def task_gone() -> Any:
     """A check whether the coordinator let go of this task (False outside a worker: a plain call)."""
     try:
         from distributed import get_worker
@@ -130,7 +130,7 @@ def _task_gone() -> Any:
     return gone
 
 
-def _runtime() -> WorkerRuntime | None:
+def worker_runtime() -> WorkerRuntime | None:
     try:
         from distributed import get_worker
 
@@ -140,7 +140,7 @@ def _runtime() -> WorkerRuntime | None:
     return getattr(plugin, "runtime", None)
 
 
-def _worker_address() -> str:
+def worker_address() -> str:
     try:
         from distributed import get_worker
 

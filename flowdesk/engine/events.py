@@ -168,6 +168,8 @@ class NodeRetrying(_NodeEvent):
     error: ErrorInfo
     duration_s: float = 0.0
     usage: Usage = NO_USAGE
+    worker: str | None = None
+    """The cluster worker that did this attempt (a ``remote: true`` node's); None: this process."""
     type: Literal["node_retrying"] = "node_retrying"
 
 
@@ -178,6 +180,8 @@ class NodeSucceeded(_NodeEvent):
     duration_s: float = 0.0
     usage: Usage = NO_USAGE
     source: Literal["run", "pinned", "restored"] = "run"
+    worker: str | None = None
+    """The cluster worker that did this attempt (a ``remote: true`` node's); None: this process."""
     type: Literal["node_succeeded"] = "node_succeeded"
 
 
@@ -189,6 +193,8 @@ class NodeFailed(_NodeEvent):
     handled: bool = False
     """True when on_error='continue' sent the error on."""
     usage: Usage = NO_USAGE
+    worker: str | None = None
+    """The cluster worker that did this attempt (a ``remote: true`` node's); None: this process."""
     type: Literal["node_failed"] = "node_failed"
 
 

@@ -35,6 +35,7 @@ from flowdesk.engine.journal import RunJournal
 from flowdesk.engine.node_context import RunNodeContext
 from flowdesk.engine.outlet import EventOutlet
 from flowdesk.engine.plan import Plan, PlanNode
+from flowdesk.engine.remote_nodes import no_cluster_note
 from flowdesk.engine.results import Outcome, PriorOutcome, RunOptions, RunResult
 from flowdesk.engine.run_state import TERMINAL, RunState
 from flowdesk.engine.scope import NodesScope
@@ -138,6 +139,10 @@ class Run:
                        inputs=self.state.inputs, node_count=len(self.plan.nodes),
                        parent_run_id=self.options.parent_run_id, parent_node_id=self.options.parent_node_id)
         )  # fmt: skip
+        if self.services.remote is None and self.outlet.listening:
+            note = no_cluster_note(self.plan, self.run_id, self._now())
+            if note is not None:
+                self.outlet.emit(note)
         for pn in self.plan.nodes:
             if not pn.in_edges:
                 self.step.make_ready(pn.index)
