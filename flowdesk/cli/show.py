@@ -245,13 +245,23 @@ def run_json(store: Store, run: RunInfo) -> dict[str, Any]:
         "outputs": outputs,
         "steps": steps,
         "logs": [asdict(line) for line in store.runs.logs(run.id)],
-        "children": [{**c.model_dump(), "worker": workers.get(c.id)} for c in children if c.kind == "child"],
+        "children": [{**c.model_dump(), **_placement(workers, c.id)} for c in children if c.kind == "child"],
         "reruns": [c.id for c in children if c.kind == "rerun"],
         "handled_by": [c.id for c in children if c.kind == "handler"],
     }
 
 
 _ATTEMPT_ENDS = ("node_succeeded", "node_failed", "node_retrying")
+
+
+def _placement(workers: dict[Any, Any], run_id: str) -> dict[str, Any]:
+    """Where a sub-run ran; a worker lost while running it counts as one more attempt, with the reason."""
+    lost = workers.get((run_id, "lost"), [])
+    return {
+        "worker": workers.get(run_id),
+        "attempt": 1 + len(lost),
+        "lost_attempts": [{"attempt": n, "worker": w, "reason": f"worker {w} was lost"} for n, w in enumerate(lost, 1)],
+    }
 
 
 def _workers(events: list[Any]) -> dict[Any, str]:
@@ -264,6 +274,8 @@ def _workers(events: list[Any]) -> dict[Any, str]:
             continue
         if event.type == "run_started":
             found[event.run_id] = worker
+            if event.lost_workers:
+                found[(event.run_id, "lost")] = list(event.lost_workers)
         elif event.type in _ATTEMPT_ENDS:
             found[(event.run_id, event.node_id, event.iteration, event.attempt)] = worker
     return found

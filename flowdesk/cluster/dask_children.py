@@ -26,6 +26,8 @@ from flowdesk.providers.credentials import Credentials
 log = logging.getLogger(__name__)
 
 SCHEMES = ("dask://", "tcp://", "tls://")
+SCHEDULER_TOPIC = "all"
+"""The scheduler's own events topic: it says there which tasks a removed worker was running."""
 LOCAL_ONLY_KINDS = frozenset({"approval"})
 """Kinds that never run on a worker: an approval waits for a person at the coordinator."""
 
@@ -49,6 +51,20 @@ class DaskChildren:
         self._client = client
         self.address = address
         self._payloads = payloads
+        self._in_flight: set[str] = set()
+        self._lost: dict[str, list[str]] = {}
+        """Task keys of ours that a lost worker was running, with that worker (Dask runs them again)."""
+        client.subscribe_topic(SCHEDULER_TOPIC, self._heard)
+
+    def _heard(self, event: tuple[float, Any]) -> None:
+        """The scheduler's news: a worker removed while it ran tasks of ours (killed, crashed, gone)."""
+        msg = event[1]
+        if not isinstance(msg, dict) or msg.get("action") != "remove-worker":
+            return
+        worker = str(msg.get("worker", "?"))
+        for key in msg.get("processing-tasks") or ():
+            if key in self._in_flight:
+                self._lost.setdefault(key, []).append(worker)
 
     def takes(self, workflow: Workflow, workflows: dict[str, Workflow]) -> bool:
         return not any(node.kind in LOCAL_ONLY_KINDS for wf in (workflow, *workflows.values()) for node in wf.nodes)
@@ -63,7 +79,9 @@ class DaskChildren:
         return NodeOutcome(**await self._submit(run_node_task, self._payloads.node_payload(job), "node"))
 
     async def _submit(self, task: Any, payload: Any, what: str) -> dict[str, Any]:
-        future = self._client.submit(task, payload, key=f"flowdesk-{what}-{uuid.uuid4().hex}", pure=False)
+        key = f"flowdesk-{what}-{uuid.uuid4().hex}"
+        future = self._client.submit(task, payload, key=key, pure=False)
+        self._in_flight.add(key)
         try:
             data: dict[str, Any] = await future
         except asyncio.CancelledError:
@@ -72,7 +90,10 @@ class DaskChildren:
             raise
         except Exception as exc:  # whatever the cluster or the task raised, said in one sentence
             raise RemoteError(self._problem(exc)) from exc
-        return data
+        finally:
+            self._in_flight.discard(key)
+            lost = self._lost.pop(key, [])
+        return {**data, "lost_workers": lost}
 
     def _problem(self, exc: BaseException) -> str:
         lost = "connection-lost" in str(getattr(exc, "reason", "") or exc)

@@ -100,6 +100,10 @@ class RunStarted(_Event):
     parent_node_id: str | None = None
     worker: str | None = None
     """Where a child run ran when it was sent to a cluster (the worker's address); None: in this process."""
+    attempt: int = 1
+    """Which attempt of the child this is: more than 1 when workers were lost while running it."""
+    lost_workers: list[str] = field(default_factory=list)
+    """Cluster workers lost while they ran this child, before it ran on ``worker`` (Dask ran it again)."""
     type: Literal["run_started"] = "run_started"
 
 

@@ -43,6 +43,8 @@ class ChildOutcome:
     error: str | None
     events: list[dict[str, Any]]
     worker: str
+    lost_workers: list[str] = field(default_factory=list)
+    """Workers lost while they ran this child before ``worker`` did (Dask's own retries)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class NodeOutcome:
     usage: dict[str, Any]
     events: list[dict[str, Any]]
     worker: str
+    lost_workers: list[str] = field(default_factory=list)
+    """Workers lost while they ran this attempt before ``worker`` did (Dask's own retries)."""
 
 
 class RemoteChildren(Protocol):

@@ -57,7 +57,7 @@ async def run_remote_child(
     except RemoteError as exc:
         raise NodeFailure(f"{label}: {exc}") from None
     spent(_replay(parent, job.run_id, outcome))
-    _say(parent, pn, iteration, f"{label} ran on worker {outcome.worker}")
+    _say(parent, pn, iteration, f"{label} {_where(outcome)}")
     if parent.journal is not None:  # the child is on record before the node goes on: a resume reuses it
         await parent.journal.commit()
     if outcome.status == "waiting":
@@ -83,11 +83,21 @@ def _replay(parent: Any, child_id: str, outcome: ChildOutcome) -> Usage:
     for data in outcome.events:
         event = event_from_json(data)
         if event.run_id == child_id and event.type == "run_started":
-            event = dataclasses.replace(event, worker=outcome.worker)
+            lost = list(outcome.lost_workers)
+            event = dataclasses.replace(event, worker=outcome.worker, attempt=1 + len(lost), lost_workers=lost)
         elif event.run_id == child_id and event.type == "run_finished":
             usage = event.usage
         parent.outlet.emit(event)
     return usage
+
+
+def _where(outcome: ChildOutcome) -> str:
+    """Where the child ran, and the workers lost on the way: each loss is one more attempt, not a failure."""
+    lost = outcome.lost_workers
+    if not lost:
+        return f"ran on worker {outcome.worker}"
+    gone = "; ".join(f"worker {worker} was lost" for worker in lost)
+    return f"ran on worker {outcome.worker} as attempt {1 + len(lost)} ({gone}; Dask ran it again)"
 
 
 def _say(parent: Any, pn: PlanNode, iteration: int, message: str) -> None:

@@ -52,7 +52,8 @@ class RemoteAttempt:
         for data in outcome.events:
             run.outlet.emit(event_from_json(data))
         ctx.usage = Usage(**outcome.usage)
-        ctx.log(f"ran on worker {outcome.worker}")
+        lost = "".join(f"; worker {worker} was lost, so Dask ran it again" for worker in outcome.lost_workers)
+        ctx.log(f"ran on worker {outcome.worker}{lost}")
         if not outcome.ok:
             error = outcome.error or {}
             raise NodeFailure(
