@@ -108,6 +108,8 @@ class DaskChildren:
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):  # closing a client whose scheduler died must not fail the run's end
+            # first, or the scheduler tells this closing client that it left (a CRITICAL line in its log)
+            self._client.unsubscribe_topic(SCHEDULER_TOPIC)
             await self._client.close()
 
 

@@ -83,6 +83,9 @@ class Run:
         self.children: dict[str, Any] = {}
         """Runs started by this run's subworkflow and map nodes, by run id (their RunHandles)."""
         self._paused = False
+        self._unpaused = asyncio.Event()
+        """Set while the run is not paused: what a child bound for a cluster waits for."""
+        self._unpaused.set()
         self._step_budget: int | None = None
         self._has_breakpoints = any(pn.node.breakpoint for pn in plan.nodes)
         self._bp_passed: set[tuple[int, int]] = set()
@@ -409,8 +412,14 @@ class Run:
         own = [pn.id for pn in self.plan.nodes if self.status[pn.index] == "waiting"]
         return own + [n for child in list(self.children.values()) for n in child.waiting_for]
 
+    async def until_unpaused(self) -> None:
+        """Return when the run is not paused. A child sent to a cluster cannot be paused there, so a
+        paused run holds the children it has not sent yet (map items, sub-workflow calls) here."""
+        await self._unpaused.wait()
+
     def _pause(self, reason: str, node_id: str | None) -> None:
         self._paused = True
+        self._unpaused.clear()
         self.run_status = "paused"
         self._step_budget = None
         self.outlet.emit(RunPaused(run_id=self.run_id, ts=self._now(), reason=reason, node_id=node_id))
@@ -423,6 +432,7 @@ class Run:
             self._bp_passed.add(self._bp_at)
             self._bp_at = None
         self._paused = False
+        self._unpaused.set()
         for child in list(self.children.values()):
             child.resume()
         self._step_budget = 1 if step else None

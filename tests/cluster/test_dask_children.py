@@ -450,3 +450,55 @@ def test_show_json_lists_the_lost_attempt_of_an_item_whose_worker_was_killed(tmp
     for child in again:
         assert child["lost_attempts"] == [{"attempt": 1, "worker": victim, "reason": f"worker {victim} was lost"}]
         assert child["worker"] != victim
+
+
+def test_pausing_a_run_holds_new_items_while_those_on_workers_finish(cluster: Any) -> None:
+    """Items already on a worker run to their end (a worker's child cannot be paused from here);
+    no new item is sent until the run is resumed, and then the run finishes with every item."""
+    slow = workflow(
+        [
+            node("item", "transform", expression="run.inputs.item"),
+            node("wait", "delay", seconds=0.8),
+            node("o", "output", name="value"),
+        ],
+        ["item.output -> wait.value", "wait.value -> o.value"],
+        inputs=[{"name": "item", "type": "any"}],
+    )  # type: ignore[list-item]
+    wf = _mapping(6, child="slow", concurrency=2)
+
+    async def scenario() -> tuple[Any, int, int, int]:
+        remote = await connect(cluster.scheduler_address, _credentials())
+        client = remote._client
+        bus = EventBus()
+        sub = bus.subscribe(maxsize=100_000)
+        seen: list[Any] = []
+
+        def finished() -> int:
+            seen.extend(sub.drain())
+            return sum(1 for e in seen if e.type == "run_finished" and "." in e.run_id)  # a child's id names its parent
+
+        try:
+            services = EngineServices(workflows=_Library({"slow": slow}), remote=remote)
+            handle = start_run(wf, default_registry(), services, bus=bus)
+            for _ in range(400):
+                if sum(len(keys) for keys in (await client.processing()).values()) == 2:
+                    break
+                await asyncio.sleep(0.02)
+            handle.pause()
+            for _ in range(400):  # the two items on the workers finish
+                if finished() >= 2:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(1.5)  # long enough for two more items, were any sent
+            held = sum(len(keys) for keys in (await client.processing()).values())
+            during = finished()
+            handle.resume()
+            result = await asyncio.wait_for(handle.wait(), 60)
+            return result, held, during, finished()
+        finally:
+            await remote.close()
+
+    result, held, during, after = asyncio.run(scenario())
+    assert held == 0 and during == 2
+    assert result.status == "succeeded", result.error
+    assert result.outputs == {"all": [{"value": i} for i in range(6)]} and after == 6
