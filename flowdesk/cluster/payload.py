@@ -6,6 +6,8 @@ scheduler, its logs and its dashboard show), never in a repr, never in the libra
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +69,8 @@ class ChildPayload:
     files_root: str | None
     max_depth: int
     version: str
+    settings_digest: str = ""
+    """Names ``settings`` (a hash of them): a worker keeps one set of keyless providers per digest."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class NodePayload:
     keys: SealedKeys = field(repr=False)
     files_root: str | None
     version: str
+    settings_digest: str = ""
 
 
 def credential_names(workflows: list[Workflow]) -> list[tuple[str | None, str]]:
@@ -131,6 +136,7 @@ class PayloadMaker:
     version: str
     _made: dict[int, tuple[Workflow, str, dict[str, str], SealedKeys]] = field(default_factory=dict)
     _settings: dict[str, Any] | None = None
+    _digest: str = ""
 
     def payload(self, job: ChildJob) -> ChildPayload:
         made = self._made.get(id(job.workflow))
@@ -153,14 +159,17 @@ class PayloadMaker:
             files_root=self.files_root,
             max_depth=self.max_depth,
             version=self.version,
+            settings_digest=self._digest,
         )
 
     def node_payload(self, job: NodeJob) -> NodePayload:
         """The attempt with only the key its node asks for (none for a transform or a tool)."""
         keys = _gather(_credential_names([job.node]), self.credentials)
-        return NodePayload(job, self._settings_json(), keys, self.files_root, self.version)
+        return NodePayload(job, self._settings_json(), keys, self.files_root, self.version, self._digest)
 
     def _settings_json(self) -> dict[str, Any]:
         if self._settings is None:
             self._settings = self.credentials.settings.model_dump(mode="json")
+            text = json.dumps(self._settings, sort_keys=True, separators=(",", ":"))
+            self._digest = hashlib.sha256(text.encode()).hexdigest()
         return self._settings

@@ -28,8 +28,6 @@ from flowdesk.engine.scope import NodesScope
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.workflow import Settings
 from flowdesk.nodes.context import NodeFailure
-from flowdesk.providers.settings import LLMSettings
-from flowdesk.providers.setup import llm_services
 
 
 class _WorkerRun:
@@ -89,11 +87,10 @@ def run_node_task(payload: NodePayload) -> dict[str, Any]:
 
 
 async def _attempt(payload: NodePayload, runtime: WorkerRuntime, gone: Callable[[], bool]) -> dict[str, Any]:
-    keys = payload.keys
-    llm = llm_services(LLMSettings.model_validate(payload.llm_settings), keys=keys, environ=keys.environ())  # type: ignore[arg-type]
+    llm, owned = runtime.llm(payload.llm_settings, payload.settings_digest, payload.keys)
     services = EngineServices(
         providers=llm.providers, secrets=llm.credentials, tools=runtime.tools, http=runtime.http,
-        files_root=Path(payload.files_root) if payload.files_root else None,
+        files_root=Path(payload.files_root) if payload.files_root else None, sandbox=runtime.sandbox,
     )  # fmt: skip
     journal = MemoryJournal()
     run = _WorkerRun(payload, services, journal)
@@ -111,7 +108,8 @@ async def _attempt(payload: NodePayload, runtime: WorkerRuntime, gone: Callable[
         error_class, message, retry_after = classify(exc, None)
         answer = {"ok": False, "outputs": {}, "error": _error(error_class, message, retry_after)}
     finally:
-        await llm.aclose()
+        if owned:
+            await llm.aclose()
     usage = ctx.usage if ctx is not None else Usage()
     return {
         **answer,

@@ -22,8 +22,6 @@ from flowdesk.engine.runner import start_run
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.fileformat import loads_workflow
 from flowdesk.model.workflow import Workflow
-from flowdesk.providers.settings import LLMSettings
-from flowdesk.providers.setup import llm_services
 
 CANCEL_POLL_S = 0.1
 _GONE = ("cancelled", "released", "forgotten", "error")
@@ -64,7 +62,7 @@ def run_child_task(payload: ChildPayload) -> dict[str, Any]:
 
 
 async def _run(payload: ChildPayload, runtime: WorkerRuntime, gone: Any) -> dict[str, Any]:
-    llm = llm_services(LLMSettings.model_validate(payload.settings), keys=payload.keys, environ=payload.keys.environ())  # type: ignore[arg-type]
+    llm, owned = runtime.llm(payload.settings, payload.settings_digest, payload.keys)
     services = EngineServices(
         providers=llm.providers,
         secrets=llm.credentials,
@@ -72,12 +70,13 @@ async def _run(payload: ChildPayload, runtime: WorkerRuntime, gone: Any) -> dict
         http=runtime.http,
         workflows=_Workflows(payload.workflows),
         files_root=Path(payload.files_root) if payload.files_root else None,
+        sandbox=runtime.sandbox,
         max_depth=payload.max_depth,
     )
     journal = MemoryJournal()
     try:
         handle = start_run(
-            loads_workflow(payload.workflow, source=payload.run_id),
+            runtime.checked_workflow(payload.workflow, payload.run_id),
             runtime.registry,
             services,
             payload.inputs,
@@ -88,6 +87,7 @@ async def _run(payload: ChildPayload, runtime: WorkerRuntime, gone: Any) -> dict
             depth=payload.depth,
             use_pins=False,
             suspend_on_wait=True,
+            validated=True,  # checked_workflow did, once per worker
         )
         watch = asyncio.ensure_future(_watch(gone, handle))
         try:
@@ -97,7 +97,8 @@ async def _run(payload: ChildPayload, runtime: WorkerRuntime, gone: Any) -> dict
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
     finally:
-        await llm.aclose()
+        if owned:
+            await llm.aclose()
     return {
         "status": result.status,
         "outputs": result.outputs if result.status == "succeeded" else None,

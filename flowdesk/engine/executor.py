@@ -42,7 +42,7 @@ from flowdesk.engine.scope import NodesScope
 from flowdesk.engine.services import EngineServices
 from flowdesk.engine.transitions import Transitions
 from flowdesk.model.kinds import Catalog
-from flowdesk.model.workflow import Settings
+from flowdesk.model.workflow import Settings, Workflow
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ class Run:
         self.run_status = "pending"
         self.children: dict[str, Any] = {}
         """Runs started by this run's subworkflow and map nodes, by run id (their RunHandles)."""
+        self.checked_children: dict[int, Workflow] = {}
+        """Workflows validated here before their children went to a cluster (remote_children.py)."""
         self._paused = False
         self._unpaused = asyncio.Event()
         """Set while the run is not paused: what a child bound for a cluster waits for."""

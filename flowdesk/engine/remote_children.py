@@ -51,7 +51,7 @@ async def run_remote_child(
 
     ``spent`` hears the child's usage whether it succeeded or not, as for a local child.
     """
-    _check(job.workflow, parent.catalog, job.inputs, ref)
+    _check(parent, job.workflow, job.inputs, ref)
     try:
         outcome = await remote.run(job)
     except RemoteError as exc:
@@ -67,11 +67,15 @@ async def run_remote_child(
     return outcome.outputs
 
 
-def _check(workflow: Workflow, catalog: Any, inputs: dict[str, Any], ref: str) -> None:
+def _check(parent: Any, workflow: Workflow, inputs: dict[str, Any], ref: str) -> None:
+    """Validate ``workflow`` once per run (a map sends the same one per item), and the inputs per item."""
+    checked = parent.checked_children
     try:
-        problems = validate(workflow, catalog, for_run=True)
-        if has_errors(problems):
-            raise InvalidWorkflowError(problems)
+        if checked.get(id(workflow)) is not workflow:
+            problems = validate(workflow, parent.catalog, for_run=True)
+            if has_errors(problems):
+                raise InvalidWorkflowError(problems)
+            checked[id(workflow)] = workflow  # held here, so its id cannot be reused by another
         prepare_inputs(workflow, inputs)
     except (InvalidWorkflowError, RunInputError) as exc:
         raise NodeFailure(f"workflow '{ref}' cannot run: {exc}") from exc

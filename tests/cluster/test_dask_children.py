@@ -25,10 +25,13 @@ from typing import Any
 import distributed
 import pytest
 
+import flowdesk
 from flowdesk.cluster.dask_children import connect, scheduler_address
-from flowdesk.cluster.payload import SealedKeys, gather_keys
+from flowdesk.cluster.payload import PayloadMaker, SealedKeys, gather_keys
+from flowdesk.cluster.worker_runtime import WorkerRuntime
+from flowdesk.cluster.worker_task import _run as run_on_worker
 from flowdesk.engine.bus import EventBus
-from flowdesk.engine.remote import RemoteError
+from flowdesk.engine.remote import ChildJob, RemoteError
 from flowdesk.engine.runner import run_workflow, start_run
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.fileformat import write_workflow
@@ -502,3 +505,23 @@ def test_pausing_a_run_holds_new_items_while_those_on_workers_finish(cluster: An
     assert held == 0 and during == 2
     assert result.status == "succeeded", result.error
     assert result.outputs == {"all": [{"value": i} for i in range(6)]} and after == 6
+
+
+def test_a_worker_compiles_and_checks_a_map_child_once_and_keeps_no_key() -> None:
+    """The per-item cost of a map on a worker: the child's workflow is read and checked, and its
+    expressions compiled, once per worker, not per item; a task's keys are never kept after it."""
+    child = _doubler()
+    maker = PayloadMaker(_credentials(), None, 16, flowdesk.__version__)
+    runtime = WorkerRuntime()
+    try:
+        results = [
+            runtime.run(run_on_worker(maker.payload(ChildJob(f"r.each.{i}", "r", "each", 1, child, {"item": i})), runtime, lambda: False))
+            for i in range(5)
+        ]  # fmt: skip
+        assert [r["outputs"] for r in results] == [{"value": i * 2} for i in range(5)]
+        assert runtime.sandbox.compiled_count == 1  # one expression, compiled for the first item only
+        llm, owned = runtime.llm({}, "digest", SealedKeys({"gw": "sk-secret"}))
+        assert owned and "sk-secret" not in repr(runtime.__dict__)
+        runtime.run(llm.aclose())
+    finally:
+        runtime.close()
