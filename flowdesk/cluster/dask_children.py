@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import uuid
 from typing import Any
@@ -80,6 +81,7 @@ class DaskChildren:
 
     async def _submit(self, task: Any, payload: Any, what: str) -> dict[str, Any]:
         key = f"flowdesk-{what}-{uuid.uuid4().hex}"
+        payload = dataclasses.replace(payload, task_key=key)  # the task watches its key (worker_task.py)
         future = self._client.submit(task, payload, key=key, pure=False)
         self._in_flight.add(key)
         try:

@@ -70,7 +70,10 @@ class ChildPayload:
     max_depth: int
     version: str
     settings_digest: str = ""
+    task_key: str = ""
     """Names ``settings`` (a hash of them): a worker keeps one set of keyless providers per digest."""
+    task_key: str = ""
+    """The Dask task's key (set when submitted): the task watches it to stop when it is let go."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class NodePayload:
     files_root: str | None
     version: str
     settings_digest: str = ""
+    task_key: str = ""
 
 
 def credential_names(workflows: list[Workflow]) -> list[tuple[str | None, str]]:

@@ -72,18 +72,19 @@ class _WorkerRun:
         raise NodeFailure("a node on a cluster worker cannot start a workflow run; turn its remote off")
 
 
-def run_node_task(payload: NodePayload) -> dict[str, Any]:
-    """The Dask task: one attempt of the node, to its end, and how it ended (never raises for the node)."""
+async def run_node_task(payload: NodePayload) -> dict[str, Any]:
+    """The Dask task (async, on the worker's loop): one attempt of the node, to its end, and how it
+    ended (never raises for the node)."""
     if payload.version != flowdesk.__version__:
         raise RuntimeError(f"this worker runs flowdesk {flowdesk.__version__}, the coordinator {payload.version}")
     runtime = worker_runtime()
     if runtime is not None:
-        return runtime.run(_attempt(payload, runtime, task_gone()))
+        return await _attempt(payload, runtime, task_gone(payload.task_key))
     own = WorkerRuntime()  # a plain call outside a worker with the plugin
     try:
-        return own.run(_attempt(payload, own, task_gone()))
+        return await _attempt(payload, own, task_gone(payload.task_key))
     finally:
-        own.close()
+        await own.aclose()
 
 
 async def _attempt(payload: NodePayload, runtime: WorkerRuntime, gone: Callable[[], bool]) -> dict[str, Any]:

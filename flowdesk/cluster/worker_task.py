@@ -2,8 +2,8 @@
 
 The worker never opens the library: the child's events go back to the coordinator in the task's
 result, and the coordinator records them. A task whose key the coordinator released (the run was
-cancelled, or the node timed out) stops its child within a tenth of a second: Dask cannot stop a
-running task's thread, so the task watches its own key.
+cancelled, or the node timed out) stops its child within a tenth of a second: Dask does not cancel
+a running task it released, so the task watches its own key (the coordinator puts it in the payload).
 """
 
 from __future__ import annotations
@@ -47,18 +47,19 @@ class _Workflows:
         return self._read[ref]
 
 
-def run_child_task(payload: ChildPayload) -> dict[str, Any]:
-    """The Dask task: run one child to its end and hand back how it ended, with its events."""
+async def run_child_task(payload: ChildPayload) -> dict[str, Any]:
+    """The Dask task (async: it runs on the worker's event loop): one child to its end, and how it
+    ended, with its events."""
     if payload.version != flowdesk.__version__:
         raise RuntimeError(f"this worker runs flowdesk {flowdesk.__version__}, the coordinator {payload.version}")
     runtime = worker_runtime()
     if runtime is not None:
-        return runtime.run(_run(payload, runtime, task_gone()))
+        return await _run(payload, runtime, task_gone(payload.task_key))
     own = WorkerRuntime()  # called outside a worker with the plugin (a plain call): a runtime for this child
     try:
-        return own.run(_run(payload, own, task_gone()))
+        return await _run(payload, own, task_gone(payload.task_key))
     finally:
-        own.close()
+        await own.aclose()
 
 
 async def _run(payload: ChildPayload, runtime: WorkerRuntime, gone: Any) -> dict[str, Any]:
@@ -114,13 +115,12 @@ async def _watch(gone: Any, handle: Any) -> None:
     handle.cancel()
 
 
-def task_gone() -> Any:
-    """A check whether the coordinator let go of this task (False outside a worker: a plain call)."""
+def task_gone(key: str) -> Any:
+    """A check whether the coordinator let go of task ``key`` (False outside a worker: a plain call)."""
     try:
         from distributed import get_worker
 
         worker = get_worker()
-        key = worker.get_current_task()
     except ValueError:
         return lambda: False
 

@@ -513,15 +513,18 @@ def test_a_worker_compiles_and_checks_a_map_child_once_and_keeps_no_key() -> Non
     child = _doubler()
     maker = PayloadMaker(_credentials(), None, 16, flowdesk.__version__)
     runtime = WorkerRuntime()
-    try:
-        results = [
-            runtime.run(run_on_worker(maker.payload(ChildJob(f"r.each.{i}", "r", "each", 1, child, {"item": i})), runtime, lambda: False))
-            for i in range(5)
-        ]  # fmt: skip
-        assert [r["outputs"] for r in results] == [{"value": i * 2} for i in range(5)]
-        assert runtime.sandbox.compiled_count == 1  # one expression, compiled for the first item only
-        llm, owned = runtime.llm({}, "digest", SealedKeys({"gw": "sk-secret"}))
-        assert owned and "sk-secret" not in repr(runtime.__dict__)
-        runtime.run(llm.aclose())
-    finally:
-        runtime.close()
+
+    async def scenario() -> list[dict[str, Any]]:
+        try:
+            jobs = [ChildJob(f"r.each.{i}", "r", "each", 1, child, {"item": i}) for i in range(5)]
+            results = [await run_on_worker(maker.payload(job), runtime, lambda: False) for job in jobs]
+            llm, owned = runtime.llm({}, "digest", SealedKeys({"gw": "sk-secret"}))
+            assert owned and "sk-secret" not in repr(runtime.__dict__)
+            await llm.aclose()
+            return results
+        finally:
+            await runtime.aclose()
+
+    results = asyncio.run(scenario())
+    assert [r["outputs"] for r in results] == [{"value": i * 2} for i in range(5)]
+    assert runtime.sandbox.compiled_count == 1  # one expression, compiled for the first item only
