@@ -114,10 +114,11 @@ async def run_attempts(run: NodeHost, pn: PlanNode, iteration: int, inputs: dict
             if ctx.usage is not NO_USAGE:
                 total_usage = total_usage + ctx.usage
             duration = clock.monotonic() - started
-            return Outcome(True, outputs, attempt, duration, total_usage, worker=remote.worker if remote else None)
+            return Outcome(True, outputs, ctx.attempt, duration, total_usage, worker=remote.worker if remote else None)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a run function may fail in any way; it becomes a recorded error
+            attempt = ctx.attempt  # a remote attempt counts the workers lost on the way (remote_nodes.py)
             policy = node.retry
             total_usage = total_usage + ctx.usage
             error_class, message, retry_after = classify(exc, timeout_s)

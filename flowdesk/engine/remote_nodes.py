@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowdesk.engine.events import NodeLog, Usage, event_from_json
+from flowdesk.engine.events import ErrorInfo, NodeLog, NodeRetrying, NodeStarted, Usage, event_from_json
 from flowdesk.engine.node_context import NodeHost, RunNodeContext
 from flowdesk.engine.plan import Plan, PlanNode
 from flowdesk.engine.remote import NodeJob, RemoteChildren, RemoteError
@@ -49,11 +49,12 @@ class RemoteAttempt:
         except RemoteError as exc:
             raise NodeFailure(str(exc)) from None
         self.worker = outcome.worker
+        for worker in outcome.lost_workers:
+            self._lost(ctx, inputs, worker)
         for data in outcome.events:
             run.outlet.emit(event_from_json(data))
         ctx.usage = Usage(**outcome.usage)
-        lost = "".join(f"; worker {worker} was lost, so Dask ran it again" for worker in outcome.lost_workers)
-        ctx.log(f"ran on worker {outcome.worker}{lost}")
+        ctx.log(f"ran on worker {outcome.worker}")
         if not outcome.ok:
             error = outcome.error or {}
             raise NodeFailure(
@@ -62,6 +63,27 @@ class RemoteAttempt:
                 error.get("retry_after_s"),
             )
         return outcome.outputs
+
+    def _lost(self, ctx: RunNodeContext, inputs: dict[str, Any], worker: str) -> None:
+        """A worker lost mid-attempt, which Dask ran again elsewhere: on record as one more attempt
+        (``ctx.attempt`` goes up, and ``run_attempts`` counts it), not as the node's failure."""
+        run, pn = self._run, self._pn
+        if run.outlet.listening:
+            now = run.services.clock.wall()
+            error = ErrorInfo(message=f"worker {worker} was lost", error_class="network", node_id=pn.id)
+            run.outlet.emit(
+                NodeRetrying(
+                    run_id=run.run_id, ts=now, node_id=pn.id, iteration=ctx.iteration, attempt=ctx.attempt,
+                    delay_s=0.0, error=error, worker=worker,
+                )
+            )  # fmt: skip
+            run.outlet.emit(
+                NodeStarted(
+                    run_id=run.run_id, ts=now, node_id=pn.id, iteration=ctx.iteration, attempt=ctx.attempt + 1,
+                    inputs=inputs,
+                )
+            )  # fmt: skip
+        ctx.attempt += 1
 
 
 def remote_attempt(run: NodeHost, pn: PlanNode) -> RemoteAttempt | None:

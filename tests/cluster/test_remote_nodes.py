@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -239,3 +240,36 @@ def test_flowdesk_show_json_names_the_worker_of_a_remote_step(cluster: Any, tmp_
     steps = {step["node_id"]: step for step in json.loads(shown.stdout)["steps"]}
     assert steps["b"]["worker"] in set(cluster.scheduler_info["workers"])
     assert steps["a"]["worker"] is None
+
+
+def test_a_worker_lost_mid_attempt_is_one_more_attempt_of_the_node_not_a_failure() -> None:
+    slow = _remote(node("slow", "delay", seconds=1.5))
+
+    async def scenario(address: str) -> tuple[Any, list[Any], str]:
+        remote = await connect(address, _credentials())
+        client = remote._client
+        bus = EventBus()
+        sub = bus.subscribe(maxsize=10_000)
+        try:
+            handle = start_run(workflow([slow]), default_registry(), EngineServices(remote=remote), bus=bus)
+            for _ in range(400):
+                busy = [w for w, keys in (await client.processing()).items() if keys]
+                if busy:
+                    break
+                await asyncio.sleep(0.02)
+            victim = busy[0]
+            os.kill((await client.run(os.getpid, workers=[victim]))[victim], signal.SIGKILL)
+            return await asyncio.wait_for(handle.wait(), 60), sub.drain(), victim
+        finally:
+            await remote.close()
+
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+    ) as local:
+        result, events, victim = asyncio.run(scenario(local.scheduler_address))
+    assert result.status == "succeeded", result.error
+    retried = [e for e in events if e.type == "node_retrying"]
+    assert [(e.attempt, e.worker, e.error.message) for e in retried] == [(1, victim, f"worker {victim} was lost")]
+    assert [e.attempt for e in events if e.type == "node_started"] == [1, 2]
+    done = next(e for e in events if e.type == "node_succeeded")
+    assert done.attempt == 2 and done.worker not in (None, victim)
