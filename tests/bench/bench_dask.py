@@ -13,7 +13,7 @@ time (the cluster's timings above mix them with the machine's load): building an
 payload, a worker running the child (its engine, with the worker's caches), and the coordinator
 taking the outcome back (events replayed into the journal).
 
-    .venv/bin/python tests/bench/bench_dask.py [--items 2000] [--concurrency 8]
+    .venv/bin/python tests/bench/bench_dask.py [--items 2000] [--concurrency 8] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -169,35 +169,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=1, help="the three ways in turn this many times; best of each")
     args = parser.parse_args()
     n, c = args.items, args.concurrency
     ideal = n / c * SLEEP_S
+    walls: dict[str, list[float]] = {"local": [], "bare": [], "dask": []}
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=c // 2 or 1, processes=True, dashboard_address=None, host="127.0.0.1"
     ) as cluster:
         address = cluster.scheduler_address
         asyncio.run(_flowdesk(20, c, address))  # warm the workers (imports) before timing
-        local, local_out = asyncio.run(_flowdesk(n, c, None))
-        bare = asyncio.run(_bare(n, c, address))
         rss_small = (asyncio.run(_flowdesk(n // 4, c, address)), rss_mb())[1]
-        remote, remote_out = asyncio.run(_flowdesk(n, c, address))
+        for _ in range(args.rounds):  # in turn, so the machine's load weighs on the three alike
+            local, local_out = asyncio.run(_flowdesk(n, c, None))
+            walls["local"].append(local)
+            walls["bare"].append(asyncio.run(_bare(n, c, address)))
+            remote, remote_out = asyncio.run(_flowdesk(n, c, address))
+            walls["dask"].append(remote)
         rss_full = rss_mb()
-    per_item = {
-        name: (wall - ideal) * c / n * 1000 for name, wall in [("local", local), ("bare", bare), ("dask", remote)]
-    }
+    best = {name: min(times) for name, times in walls.items()}
+    per_item = {name: (wall - ideal) * c / n * 1000 for name, wall in best.items()}
+    rounds = f"best of {args.rounds} rounds" if args.rounds > 1 else "one round"
     print(
-        f"{n} items of {SLEEP_S * 1000:.0f} ms, {c} at a time, LocalCluster of 2 worker processes; ideal {ideal:.2f} s"
+        f"{n} items of {SLEEP_S * 1000:.0f} ms, {c} at a time, LocalCluster of 2 worker processes; ideal {ideal:.2f} s; "
+        f"{rounds}"
     )
-    print("| way | wall (s) | overhead per item (ms) |")
-    print("| --- | --- | --- |")
-    print(f"| flowdesk, this process | {local:.2f} | {per_item['local']:.2f} |")
-    print(f"| Dask bare tasks | {bare:.2f} | {per_item['bare']:.2f} |")
-    print(f"| flowdesk on Dask | {remote:.2f} | {per_item['dask']:.2f} |")
+    print("| way | wall (s) | overhead per item (ms) | every round's wall (s) |")
+    print("| --- | --- | --- | --- |")
+    names = {"local": "flowdesk, this process", "bare": "Dask bare tasks", "dask": "flowdesk on Dask"}
+    for name, label in names.items():
+        each = ", ".join(f"{wall:.2f}" for wall in walls[name])
+        print(f"| {label} | {best[name]:.2f} | {per_item[name]:.2f} | {each} |")
     print(
         f"flowdesk's own cost per item on Dask, above Dask's round trip: {per_item['dask'] - per_item['bare']:.2f} ms"
     )
     print(f"outputs equal to the local run: {remote_out == local_out}")
-    print(f"coordinator RSS after {n // 4} items: {rss_small:.0f} MB; after {n} items: {rss_full:.0f} MB")
+    print(
+        f"coordinator RSS after {n // 4} items: {rss_small:.0f} MB; after {args.rounds} x {n} items: {rss_full:.0f} MB"
+    )
     print()
     print("| where flowdesk's per-item time goes (CPU, measured here) | ms per item |")
     print("| --- | --- |")
