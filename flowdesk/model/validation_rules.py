@@ -189,7 +189,7 @@ def remote_problems(ctx: ValidationContext) -> Iterator[Problem]:
             continue
         text = (
             f"{node_label(node)}: remote is for nodes that do work (an LLM call, a tool, an HTTP call, a "
-            f"transform); a {spec.display_name} node cannot run on the cluster, so turn its remote off"
+            f"transform); {spec.display_name} nodes cannot run on the cluster, so turn its remote off"
             + (
                 " (its workflow runs go to the cluster by themselves when the run has one)."
                 if node.kind in CALLING
