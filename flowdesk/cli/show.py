@@ -231,28 +231,51 @@ def _row(label: str, step: PassView, children: list[RunInfo] | None, origin: str
 def run_json(store: Store, run: RunInfo) -> dict[str, Any]:
     """Everything recorded about the run, unfolded: run fields, values, every step, logs, its sub-runs."""
     inputs, outputs = store.runs.run_values(run.id)
+    children = [c for c in store.runs.list(parent_run_id=run.id, limit=None, include_children=True)]
+    events = store.runs.events(run.id)
+    workers = _workers(events)
     steps = []
     for step in store.runs.steps(run.id):
         step_inputs, step_outputs = store.runs.step_values(step.id)
-        steps.append({**step.model_dump(), "inputs": step_inputs, "outputs": step_outputs})
-    children = [c for c in store.runs.list(parent_run_id=run.id, limit=None, include_children=True)]
-    workers = _workers(store, run.id) if any(c.kind == "child" for c in children) else {}
+        where = workers.get((run.id, step.node_id, step.iteration, step.attempt))
+        steps.append({**step.model_dump(), "inputs": step_inputs, "outputs": step_outputs, "worker": where})
     return {
         "run": run.model_dump(),
         "inputs": inputs,
         "outputs": outputs,
         "steps": steps,
         "logs": [asdict(line) for line in store.runs.logs(run.id)],
-        "children": [{**c.model_dump(), "worker": workers.get(c.id)} for c in children if c.kind == "child"],
+        "children": [{**c.model_dump(), **_placement(workers, c.id)} for c in children if c.kind == "child"],
         "reruns": [c.id for c in children if c.kind == "rerun"],
         "handled_by": [c.id for c in children if c.kind == "handler"],
     }
 
 
-def _workers(store: Store, run_id: str) -> dict[str, str]:
-    """Which cluster worker ran each sub-run (``flowdesk run --executor``), as the journal says."""
+_ATTEMPT_ENDS = ("node_succeeded", "node_failed", "node_retrying")
+
+
+def _placement(workers: dict[Any, Any], run_id: str) -> dict[str, Any]:
+    """Where a sub-run ran; a worker lost while running it counts as one more attempt, with the reason."""
+    lost = workers.get((run_id, "lost"), [])
     return {
-        event.run_id: event.worker
-        for event in store.runs.events(run_id)
-        if event.type == "run_started" and getattr(event, "worker", None)
+        "worker": workers.get(run_id),
+        "attempt": 1 + len(lost),
+        "lost_attempts": [{"attempt": n, "worker": w, "reason": f"worker {w} was lost"} for n, w in enumerate(lost, 1)],
     }
+
+
+def _workers(events: list[Any]) -> dict[Any, str]:
+    """Which cluster worker ran each sub-run (by its id) and each ``remote: true`` attempt (by node,
+    iteration and attempt in a run), as the journal says (``flowdesk run --executor``)."""
+    found: dict[Any, str] = {}
+    for event in events:
+        worker = getattr(event, "worker", None)
+        if not worker:
+            continue
+        if event.type == "run_started":
+            found[event.run_id] = worker
+            if event.lost_workers:
+                found[(event.run_id, "lost")] = list(event.lost_workers)
+        elif event.type in _ATTEMPT_ENDS:
+            found[(event.run_id, event.node_id, event.iteration, event.attempt)] = worker
+    return found

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import uuid
 from typing import Any
@@ -19,13 +20,15 @@ import flowdesk
 from flowdesk.cluster.payload import PayloadMaker
 from flowdesk.cluster.worker_runtime import PLUGIN_NAME, FlowdeskWorkerPlugin
 from flowdesk.cluster.worker_task import flowdesk_version, run_child_task
-from flowdesk.engine.remote import ChildJob, ChildOutcome, RemoteError
+from flowdesk.engine.remote import ChildJob, ChildOutcome, NodeJob, NodeOutcome, RemoteError
 from flowdesk.model.workflow import Workflow
 from flowdesk.providers.credentials import Credentials
 
 log = logging.getLogger(__name__)
 
 SCHEMES = ("dask://", "tcp://", "tls://")
+SCHEDULER_TOPIC = "all"
+"""The scheduler's own events topic: it says there which tasks a removed worker was running."""
 LOCAL_ONLY_KINDS = frozenset({"approval"})
 """Kinds that never run on a worker: an approval waits for a person at the coordinator."""
 
@@ -49,22 +52,50 @@ class DaskChildren:
         self._client = client
         self.address = address
         self._payloads = payloads
+        self._in_flight: set[str] = set()
+        self._lost: dict[str, list[str]] = {}
+        """Task keys of ours that a lost worker was running, with that worker (Dask runs them again)."""
+        client.subscribe_topic(SCHEDULER_TOPIC, self._heard)
+
+    def _heard(self, event: tuple[float, Any]) -> None:
+        """The scheduler's news: a worker removed while it ran tasks of ours (killed, crashed, gone)."""
+        msg = event[1]
+        if not isinstance(msg, dict) or msg.get("action") != "remove-worker":
+            return
+        worker = str(msg.get("worker", "?"))
+        for key in msg.get("processing-tasks") or ():
+            if key in self._in_flight:
+                self._lost.setdefault(key, []).append(worker)
 
     def takes(self, workflow: Workflow, workflows: dict[str, Workflow]) -> bool:
         return not any(node.kind in LOCAL_ONLY_KINDS for wf in (workflow, *workflows.values()) for node in wf.nodes)
 
     async def run(self, job: ChildJob) -> ChildOutcome:
-        payload = self._payloads.payload(job)
-        future = self._client.submit(run_child_task, payload, key=f"flowdesk-child-{uuid.uuid4().hex}", pure=False)
+        return ChildOutcome(**await self._submit(run_child_task, self._payloads.payload(job), "child"))
+
+    async def run_node(self, job: NodeJob) -> NodeOutcome:
+        """One attempt of a ``remote: true`` node (the worker imports ``worker_node`` when it runs it)."""
+        from flowdesk.cluster.worker_node import run_node_task
+
+        return NodeOutcome(**await self._submit(run_node_task, self._payloads.node_payload(job), "node"))
+
+    async def _submit(self, task: Any, payload: Any, what: str) -> dict[str, Any]:
+        key = f"flowdesk-{what}-{uuid.uuid4().hex}"
+        payload = dataclasses.replace(payload, task_key=key)  # the task watches its key (worker_task.py)
+        future = self._client.submit(task, payload, key=key, pure=False)
+        self._in_flight.add(key)
         try:
-            data = await future
+            data: dict[str, Any] = await future
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):  # the cluster may be gone too; the node is cancelled anyway
                 await self._client.cancel([future], force=True)
             raise
         except Exception as exc:  # whatever the cluster or the task raised, said in one sentence
             raise RemoteError(self._problem(exc)) from exc
-        return ChildOutcome(**data)
+        finally:
+            self._in_flight.discard(key)
+            lost = self._lost.pop(key, [])
+        return {**data, "lost_workers": lost}
 
     def _problem(self, exc: BaseException) -> str:
         lost = "connection-lost" in str(getattr(exc, "reason", "") or exc)
@@ -79,6 +110,8 @@ class DaskChildren:
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):  # closing a client whose scheduler died must not fail the run's end
+            # first, or the scheduler tells this closing client that it left (a CRITICAL line in its log)
+            self._client.unsubscribe_topic(SCHEDULER_TOPIC)
             await self._client.close()
 
 

@@ -6,12 +6,15 @@ scheduler, its logs and its dashboard show), never in a repr, never in the libra
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowdesk.engine.remote import ChildJob
+from flowdesk.engine.remote import ChildJob, NodeJob
 from flowdesk.model.fileformat import dumps_workflow
-from flowdesk.model.workflow import Workflow
+from flowdesk.model.workflow import Node, Workflow
 from flowdesk.providers.catalog import PROVIDERS
 from flowdesk.providers.credentials import CredentialError, Credentials
 from flowdesk.providers.secrets import env_var_for
@@ -66,29 +69,54 @@ class ChildPayload:
     files_root: str | None
     max_depth: int
     version: str
+    settings_digest: str = ""
+    task_key: str = ""
+    """Names ``settings`` (a hash of them): a worker keeps one set of keyless providers per digest."""
+    task_key: str = ""
+    """The Dask task's key (set when submitted): the task watches it to stop when it is let go."""
+
+
+@dataclass(frozen=True)
+class NodePayload:
+    """One attempt of a ``remote: true`` node for a worker, with the one key it may need."""
+
+    job: NodeJob
+    llm_settings: dict[str, Any]
+    keys: SealedKeys = field(repr=False)
+    files_root: str | None
+    version: str
+    settings_digest: str = ""
+    task_key: str = ""
 
 
 def credential_names(workflows: list[Workflow]) -> list[tuple[str | None, str]]:
     """(credential named or None, provider or 'http') for every node that will ask for a key."""
+    return _credential_names(node for workflow in workflows for node in workflow.nodes)
+
+
+def _credential_names(nodes: Iterable[Node]) -> list[tuple[str | None, str]]:
     wanted: list[tuple[str | None, str]] = []
-    for workflow in workflows:
-        for node in workflow.nodes:
-            named = node.config.get("credential")
-            name = named if isinstance(named, str) and named else None
-            if node.kind == "llm":
-                provider = str(node.config.get("model", "offline:echo")).partition(":")[0]
-                if provider in PROVIDERS and provider != "offline":
-                    wanted.append((name, provider))
-            elif node.kind == "http" and name is not None:
-                wanted.append((name, "http"))
+    for node in nodes:
+        named = node.config.get("credential")
+        name = named if isinstance(named, str) and named else None
+        if node.kind == "llm":
+            provider = str(node.config.get("model", "offline:echo")).partition(":")[0]
+            if provider in PROVIDERS and provider != "offline":
+                wanted.append((name, provider))
+        elif node.kind == "http" and name is not None:
+            wanted.append((name, "http"))
     return sorted(set(wanted), key=lambda pair: (pair[0] or "", pair[1]))
 
 
 def gather_keys(workflows: list[Workflow], credentials: Credentials) -> SealedKeys:
     """The keys those nodes will ask for, found here (keyring or environment). One that cannot be
     found is left out: the node on the worker then fails with the same sentence as here."""
+    return _gather(credential_names(workflows), credentials)
+
+
+def _gather(wanted: list[tuple[str | None, str]], credentials: Credentials) -> SealedKeys:
     keys: dict[str, str] = {}
-    for name, provider in credential_names(workflows):
+    for name, provider in wanted:
         try:
             if provider == "http":
                 assert name is not None
@@ -112,6 +140,7 @@ class PayloadMaker:
     version: str
     _made: dict[int, tuple[Workflow, str, dict[str, str], SealedKeys]] = field(default_factory=dict)
     _settings: dict[str, Any] | None = None
+    _digest: str = ""
 
     def payload(self, job: ChildJob) -> ChildPayload:
         made = self._made.get(id(job.workflow))
@@ -134,9 +163,17 @@ class PayloadMaker:
             files_root=self.files_root,
             max_depth=self.max_depth,
             version=self.version,
+            settings_digest=self._digest,
         )
+
+    def node_payload(self, job: NodeJob) -> NodePayload:
+        """The attempt with only the key its node asks for (none for a transform or a tool)."""
+        keys = _gather(_credential_names([job.node]), self.credentials)
+        return NodePayload(job, self._settings_json(), keys, self.files_root, self.version, self._digest)
 
     def _settings_json(self) -> dict[str, Any]:
         if self._settings is None:
             self._settings = self.credentials.settings.model_dump(mode="json")
+            text = json.dumps(self._settings, sort_keys=True, separators=(",", ":"))
+            self._digest = hashlib.sha256(text.encode()).hexdigest()
         return self._settings

@@ -2,8 +2,8 @@
 
 The worker never opens the library: the child's events go back to the coordinator in the task's
 result, and the coordinator records them. A task whose key the coordinator released (the run was
-cancelled, or the node timed out) stops its child within a tenth of a second: Dask cannot stop a
-running task's thread, so the task watches its own key.
+cancelled, or the node timed out) stops its child within a tenth of a second: Dask does not cancel
+a running task it released, so the task watches its own key (the coordinator puts it in the payload).
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from flowdesk.engine.runner import start_run
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.fileformat import loads_workflow
 from flowdesk.model.workflow import Workflow
-from flowdesk.providers.settings import LLMSettings
-from flowdesk.providers.setup import llm_services
 
 CANCEL_POLL_S = 0.1
 _GONE = ("cancelled", "released", "forgotten", "error")
@@ -49,22 +47,23 @@ class _Workflows:
         return self._read[ref]
 
 
-def run_child_task(payload: ChildPayload) -> dict[str, Any]:
-    """The Dask task: run one child to its end and hand back how it ended, with its events."""
+async def run_child_task(payload: ChildPayload) -> dict[str, Any]:
+    """The Dask task (async: it runs on the worker's event loop): one child to its end, and how it
+    ended, with its events."""
     if payload.version != flowdesk.__version__:
         raise RuntimeError(f"this worker runs flowdesk {flowdesk.__version__}, the coordinator {payload.version}")
-    runtime = _runtime()
+    runtime = worker_runtime()
     if runtime is not None:
-        return runtime.run(_run(payload, runtime, _task_gone()))
+        return await _run(payload, runtime, task_gone(payload.task_key))
     own = WorkerRuntime()  # called outside a worker with the plugin (a plain call): a runtime for this child
     try:
-        return own.run(_run(payload, own, _task_gone()))
+        return await _run(payload, own, task_gone(payload.task_key))
     finally:
-        own.close()
+        await own.aclose()
 
 
 async def _run(payload: ChildPayload, runtime: WorkerRuntime, gone: Any) -> dict[str, Any]:
-    llm = llm_services(LLMSettings.model_validate(payload.settings), keys=payload.keys, environ=payload.keys.environ())  # type: ignore[arg-type]
+    llm, owned = runtime.llm(payload.settings, payload.settings_digest, payload.keys)
     services = EngineServices(
         providers=llm.providers,
         secrets=llm.credentials,
@@ -72,12 +71,13 @@ async def _run(payload: ChildPayload, runtime: WorkerRuntime, gone: Any) -> dict
         http=runtime.http,
         workflows=_Workflows(payload.workflows),
         files_root=Path(payload.files_root) if payload.files_root else None,
+        sandbox=runtime.sandbox,
         max_depth=payload.max_depth,
     )
     journal = MemoryJournal()
     try:
         handle = start_run(
-            loads_workflow(payload.workflow, source=payload.run_id),
+            runtime.checked_workflow(payload.workflow, payload.run_id),
             runtime.registry,
             services,
             payload.inputs,
@@ -88,6 +88,7 @@ async def _run(payload: ChildPayload, runtime: WorkerRuntime, gone: Any) -> dict
             depth=payload.depth,
             use_pins=False,
             suspend_on_wait=True,
+            validated=True,  # checked_workflow did, once per worker
         )
         watch = asyncio.ensure_future(_watch(gone, handle))
         try:
@@ -97,13 +98,14 @@ async def _run(payload: ChildPayload, runtime: WorkerRuntime, gone: Any) -> dict
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
     finally:
-        await llm.aclose()
+        if owned:
+            await llm.aclose()
     return {
         "status": result.status,
         "outputs": result.outputs if result.status == "succeeded" else None,
         "error": result.error.message if result.error else None,
         "events": [event_to_json(event) for event in journal.events],
-        "worker": _worker_address(),
+        "worker": worker_address(),
     }
 
 
@@ -113,13 +115,12 @@ async def _watch(gone: Any, handle: Any) -> None:
     handle.cancel()
 
 
-def _task_gone() -> Any:
-    """A check whether the coordinator let go of this task (False outside a worker: a plain call)."""
+def task_gone(key: str) -> Any:
+    """A check whether the coordinator let go of task ``key`` (False outside a worker: a plain call)."""
     try:
         from distributed import get_worker
 
         worker = get_worker()
-        key = worker.get_current_task()
     except ValueError:
         return lambda: False
 
@@ -130,7 +131,7 @@ def _task_gone() -> Any:
     return gone
 
 
-def _runtime() -> WorkerRuntime | None:
+def worker_runtime() -> WorkerRuntime | None:
     try:
         from distributed import get_worker
 
@@ -140,7 +141,7 @@ def _runtime() -> WorkerRuntime | None:
     return getattr(plugin, "runtime", None)
 
 
-def _worker_address() -> str:
+def worker_address() -> str:
     try:
         from distributed import get_worker
 

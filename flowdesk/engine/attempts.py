@@ -13,6 +13,7 @@ from typing import Any
 from flowdesk.engine.events import NO_USAGE, ErrorInfo, NodeRetrying, NodeStarted
 from flowdesk.engine.node_context import NodeHost, RunNodeContext
 from flowdesk.engine.plan import PlanNode
+from flowdesk.engine.remote_nodes import remote_attempt
 from flowdesk.engine.results import Outcome
 from flowdesk.engine.sandbox import SandboxError
 from flowdesk.nodes.context import NodeFailure
@@ -87,7 +88,8 @@ def json_problem(value: Any) -> str | None:
 async def run_attempts(run: NodeHost, pn: PlanNode, iteration: int, inputs: dict[str, Any]) -> Outcome:
     """Attempt the node until it succeeds, its retries run out, or it is cancelled."""
     node = pn.node
-    run_fn = pn.spec.run
+    remote = remote_attempt(run, pn) if node.remote else None
+    run_fn = remote or pn.spec.run or _no_run_function(pn.spec.name)
     timeout_s = node.timeout_s
     clock = run.services.clock
     outlet = run.outlet
@@ -97,20 +99,9 @@ async def run_attempts(run: NodeHost, pn: PlanNode, iteration: int, inputs: dict
         attempt += 1
         ctx = RunNodeContext(run, pn, iteration, attempt)
         if outlet.listening:
-            outlet.emit(
-                NodeStarted(
-                    run_id=run.run_id,
-                    ts=clock.wall(),
-                    node_id=pn.id,
-                    iteration=iteration,
-                    attempt=attempt,
-                    inputs=inputs,
-                )
-            )
+            _say_started(run, pn, iteration, attempt, inputs)
         started = clock.monotonic()
         try:
-            if run_fn is None:
-                raise NodeFailure(f"node kind '{pn.spec.name}' has no run function in this flowdesk")
             if timeout_s is None:
                 result = await run_fn(ctx, inputs, pn.config)
             else:
@@ -122,10 +113,12 @@ async def run_attempts(run: NodeHost, pn: PlanNode, iteration: int, inputs: dict
                 outputs = redactor.value(outputs)
             if ctx.usage is not NO_USAGE:
                 total_usage = total_usage + ctx.usage
-            return Outcome(True, outputs, attempt, clock.monotonic() - started, total_usage)
+            duration = clock.monotonic() - started
+            return Outcome(True, outputs, ctx.attempt, duration, total_usage, worker=remote.worker if remote else None)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a run function may fail in any way; it becomes a recorded error
+            attempt = ctx.attempt  # a remote attempt counts the workers lost on the way (remote_nodes.py)
             policy = node.retry
             total_usage = total_usage + ctx.usage
             error_class, message, retry_after = classify(exc, timeout_s)
@@ -134,12 +127,13 @@ async def run_attempts(run: NodeHost, pn: PlanNode, iteration: int, inputs: dict
                 message = redactor.text(message)
             error = ErrorInfo(message=message, error_class=error_class, node_id=pn.id, exception=type(exc).__name__)
             duration = clock.monotonic() - started
+            where = remote.worker if remote is not None else None
             if attempt >= policy.max_attempts or not policy.retries(error_class):
-                return Outcome(False, {}, attempt, duration, total_usage, error)
+                return Outcome(False, {}, attempt, duration, total_usage, error, worker=where)
             refusal = _too_long_to_wait(run, pn, retry_after)
             if refusal is not None:
                 error = error.with_message(f"{message}; {refusal}")
-                return Outcome(False, {}, attempt, duration, total_usage, error)
+                return Outcome(False, {}, attempt, duration, total_usage, error, worker=where)
             delay = _backoff(run, policy.delay_before(attempt + 1), policy.jitter, retry_after)
             if outlet.listening:
                 outlet.emit(
@@ -153,9 +147,26 @@ async def run_attempts(run: NodeHost, pn: PlanNode, iteration: int, inputs: dict
                         error=error,
                         duration_s=duration,
                         usage=ctx.usage,
+                        worker=where,
                     )
                 )
             await clock.sleep(delay)
+
+
+def _no_run_function(kind: str) -> Any:
+    async def refuse(ctx: Any, inputs: Any, config: Any) -> Any:
+        raise NodeFailure(f"node kind '{kind}' has no run function in this flowdesk")
+
+    return refuse
+
+
+def _say_started(run: NodeHost, pn: PlanNode, iteration: int, attempt: int, inputs: dict[str, Any]) -> None:
+    run.outlet.emit(
+        NodeStarted(
+            run_id=run.run_id, ts=run.services.clock.wall(), node_id=pn.id, iteration=iteration, attempt=attempt,
+            inputs=inputs,
+        )
+    )  # fmt: skip
 
 
 def _backoff(run: NodeHost, nominal: float, jitter: float, retry_after: float | None) -> float:

@@ -55,6 +55,7 @@ async def run_child_workflow(
     if services.remote is not None:
         workflows = nested_workflows(workflow, services.workflows)
         if services.remote.takes(workflow, workflows):
+            await parent.until_unpaused()  # a paused run sends nothing new; what is on a worker finishes
             job = ChildJob(child_id, parent.run_id, pn.id, depth, workflow, dict(inputs), workflows)
             return await run_remote_child(parent, pn, iteration, job, ref, label, services.remote, spent)
     try:

@@ -100,6 +100,10 @@ class RunStarted(_Event):
     parent_node_id: str | None = None
     worker: str | None = None
     """Where a child run ran when it was sent to a cluster (the worker's address); None: in this process."""
+    attempt: int = 1
+    """Which attempt of the child this is: more than 1 when workers were lost while running it."""
+    lost_workers: list[str] = field(default_factory=list)
+    """Cluster workers lost while they ran this child, before it ran on ``worker`` (Dask ran it again)."""
     type: Literal["run_started"] = "run_started"
 
 
@@ -168,6 +172,8 @@ class NodeRetrying(_NodeEvent):
     error: ErrorInfo
     duration_s: float = 0.0
     usage: Usage = NO_USAGE
+    worker: str | None = None
+    """The cluster worker that did this attempt (a ``remote: true`` node's); None: this process."""
     type: Literal["node_retrying"] = "node_retrying"
 
 
@@ -178,6 +184,8 @@ class NodeSucceeded(_NodeEvent):
     duration_s: float = 0.0
     usage: Usage = NO_USAGE
     source: Literal["run", "pinned", "restored"] = "run"
+    worker: str | None = None
+    """The cluster worker that did this attempt (a ``remote: true`` node's); None: this process."""
     type: Literal["node_succeeded"] = "node_succeeded"
 
 
@@ -189,6 +197,8 @@ class NodeFailed(_NodeEvent):
     handled: bool = False
     """True when on_error='continue' sent the error on."""
     usage: Usage = NO_USAGE
+    worker: str | None = None
+    """The cluster worker that did this attempt (a ``remote: true`` node's); None: this process."""
     type: Literal["node_failed"] = "node_failed"
 
 

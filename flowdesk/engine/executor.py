@@ -35,13 +35,14 @@ from flowdesk.engine.journal import RunJournal
 from flowdesk.engine.node_context import RunNodeContext
 from flowdesk.engine.outlet import EventOutlet
 from flowdesk.engine.plan import Plan, PlanNode
+from flowdesk.engine.remote_nodes import no_cluster_note
 from flowdesk.engine.results import Outcome, PriorOutcome, RunOptions, RunResult
 from flowdesk.engine.run_state import TERMINAL, RunState
 from flowdesk.engine.scope import NodesScope
 from flowdesk.engine.services import EngineServices
 from flowdesk.engine.transitions import Transitions
 from flowdesk.model.kinds import Catalog
-from flowdesk.model.workflow import Settings
+from flowdesk.model.workflow import Settings, Workflow
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,12 @@ class Run:
         self.run_status = "pending"
         self.children: dict[str, Any] = {}
         """Runs started by this run's subworkflow and map nodes, by run id (their RunHandles)."""
+        self.checked_children: dict[int, Workflow] = {}
+        """Workflows validated here before their children went to a cluster (remote_children.py)."""
         self._paused = False
+        self._unpaused = asyncio.Event()
+        """Set while the run is not paused: what a child bound for a cluster waits for."""
+        self._unpaused.set()
         self._step_budget: int | None = None
         self._has_breakpoints = any(pn.node.breakpoint for pn in plan.nodes)
         self._bp_passed: set[tuple[int, int]] = set()
@@ -138,6 +144,10 @@ class Run:
                        inputs=self.state.inputs, node_count=len(self.plan.nodes),
                        parent_run_id=self.options.parent_run_id, parent_node_id=self.options.parent_node_id)
         )  # fmt: skip
+        if self.services.remote is None and self.outlet.listening:
+            note = no_cluster_note(self.plan, self.run_id, self._now())
+            if note is not None:
+                self.outlet.emit(note)
         for pn in self.plan.nodes:
             if not pn.in_edges:
                 self.step.make_ready(pn.index)
@@ -404,8 +414,14 @@ class Run:
         own = [pn.id for pn in self.plan.nodes if self.status[pn.index] == "waiting"]
         return own + [n for child in list(self.children.values()) for n in child.waiting_for]
 
+    async def until_unpaused(self) -> None:
+        """Return when the run is not paused. A child sent to a cluster cannot be paused there, so a
+        paused run holds the children it has not sent yet (map items, sub-workflow calls) here."""
+        await self._unpaused.wait()
+
     def _pause(self, reason: str, node_id: str | None) -> None:
         self._paused = True
+        self._unpaused.clear()
         self.run_status = "paused"
         self._step_budget = None
         self.outlet.emit(RunPaused(run_id=self.run_id, ts=self._now(), reason=reason, node_id=node_id))
@@ -418,6 +434,7 @@ class Run:
             self._bp_passed.add(self._bp_at)
             self._bp_at = None
         self._paused = False
+        self._unpaused.set()
         for child in list(self.children.values()):
             child.resume()
         self._step_budget = 1 if step else None

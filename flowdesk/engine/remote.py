@@ -1,4 +1,5 @@
-"""What the engine asks of a cluster that runs child runs (map items, sub-workflow calls) elsewhere.
+"""What the engine asks of a cluster that runs child runs (map items, sub-workflow calls) and the
+attempts of ``remote: true`` nodes elsewhere.
 
 The engine stays free of any cluster library: it hands a :class:`ChildJob` (plain JSON values) to
 whatever :class:`RemoteChildren` the caller put in ``EngineServices.remote`` and gets back a
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from flowdesk.model.workflow import Workflow
+from flowdesk.model.workflow import Node, Workflow
 
 
 class RemoteError(Exception):
@@ -42,11 +43,47 @@ class ChildOutcome:
     error: str | None
     events: list[dict[str, Any]]
     worker: str
+    lost_workers: list[str] = field(default_factory=list)
+    """Workers lost while they ran this child before ``worker`` did (Dask's own retries)."""
+
+
+@dataclass(frozen=True)
+class NodeJob:
+    """One attempt of a ``remote: true`` node, as JSON values: what its run function may read of the run."""
+
+    run_id: str
+    node: Node
+    inputs: dict[str, Any]
+    attempt: int
+    iteration: int
+    scope: dict[str, Any]
+    """The run's finished nodes' outputs, as ``NodesScope.snapshot`` gives them (templates read them)."""
+    run_inputs: dict[str, Any]
+    settings: dict[str, Any]
+    """The workflow's settings (the circuit breaker's are read per LLM call)."""
+    loop_pass: int = 0
+
+
+@dataclass(frozen=True)
+class NodeOutcome:
+    """How the attempt ended on the worker. ``error`` is {message, error_class, retry_after_s} when
+    it failed; ``events`` are what it logged (JSON objects), ``usage`` its tokens and cost."""
+
+    ok: bool
+    outputs: dict[str, Any]
+    error: dict[str, Any] | None
+    usage: dict[str, Any]
+    events: list[dict[str, Any]]
+    worker: str
+    lost_workers: list[str] = field(default_factory=list)
+    """Workers lost while they ran this attempt before ``worker`` did (Dask's own retries)."""
 
 
 class RemoteChildren(Protocol):
-    """A cluster that runs child runs; ``takes`` says whether this one should go there."""
+    """A cluster that runs child runs and node attempts; ``takes`` says whether a child should go there."""
 
     def takes(self, workflow: Workflow, workflows: dict[str, Workflow]) -> bool: ...
 
     async def run(self, job: ChildJob) -> ChildOutcome: ...
+
+    async def run_node(self, job: NodeJob) -> NodeOutcome: ...

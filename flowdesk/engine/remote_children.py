@@ -51,13 +51,13 @@ async def run_remote_child(
 
     ``spent`` hears the child's usage whether it succeeded or not, as for a local child.
     """
-    _check(job.workflow, parent.catalog, job.inputs, ref)
+    _check(parent, job.workflow, job.inputs, ref)
     try:
         outcome = await remote.run(job)
     except RemoteError as exc:
         raise NodeFailure(f"{label}: {exc}") from None
     spent(_replay(parent, job.run_id, outcome))
-    _say(parent, pn, iteration, f"{label} ran on worker {outcome.worker}")
+    _say(parent, pn, iteration, f"{label} {_where(outcome)}")
     if parent.journal is not None:  # the child is on record before the node goes on: a resume reuses it
         await parent.journal.commit()
     if outcome.status == "waiting":
@@ -67,11 +67,15 @@ async def run_remote_child(
     return outcome.outputs
 
 
-def _check(workflow: Workflow, catalog: Any, inputs: dict[str, Any], ref: str) -> None:
+def _check(parent: Any, workflow: Workflow, inputs: dict[str, Any], ref: str) -> None:
+    """Validate ``workflow`` once per run (a map sends the same one per item), and the inputs per item."""
+    checked = parent.checked_children
     try:
-        problems = validate(workflow, catalog, for_run=True)
-        if has_errors(problems):
-            raise InvalidWorkflowError(problems)
+        if checked.get(id(workflow)) is not workflow:
+            problems = validate(workflow, parent.catalog, for_run=True)
+            if has_errors(problems):
+                raise InvalidWorkflowError(problems)
+            checked[id(workflow)] = workflow  # held here, so its id cannot be reused by another
         prepare_inputs(workflow, inputs)
     except (InvalidWorkflowError, RunInputError) as exc:
         raise NodeFailure(f"workflow '{ref}' cannot run: {exc}") from exc
@@ -83,11 +87,21 @@ def _replay(parent: Any, child_id: str, outcome: ChildOutcome) -> Usage:
     for data in outcome.events:
         event = event_from_json(data)
         if event.run_id == child_id and event.type == "run_started":
-            event = dataclasses.replace(event, worker=outcome.worker)
+            lost = list(outcome.lost_workers)
+            event = dataclasses.replace(event, worker=outcome.worker, attempt=1 + len(lost), lost_workers=lost)
         elif event.run_id == child_id and event.type == "run_finished":
             usage = event.usage
         parent.outlet.emit(event)
     return usage
+
+
+def _where(outcome: ChildOutcome) -> str:
+    """Where the child ran, and the workers lost on the way: each loss is one more attempt, not a failure."""
+    lost = outcome.lost_workers
+    if not lost:
+        return f"ran on worker {outcome.worker}"
+    gone = "; ".join(f"worker {worker} was lost" for worker in lost)
+    return f"ran on worker {outcome.worker} as attempt {1 + len(lost)} ({gone}; Dask ran it again)"
 
 
 def _say(parent: Any, pn: PlanNode, iteration: int, message: str) -> None:

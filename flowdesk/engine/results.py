@@ -24,6 +24,8 @@ class Outcome:
     usage: Usage
     error: ErrorInfo | None = None
     logs: list[str] = field(default_factory=list)
+    worker: str | None = None
+    """The cluster worker that did the last attempt (a ``remote: true`` node); None: this process."""
 
 
 class InvalidWorkflowError(ValueError):

@@ -44,6 +44,19 @@ class NodesScope(Mapping[str, Any]):
         self._status = status
         self._reasons = skip_reason
 
+    def snapshot(self) -> dict[str, Any]:
+        """The view as JSON values, for a node whose attempt runs on a cluster worker."""
+        return {
+            "outputs": dict(self._outputs),
+            "by_id": dict(self._by_id),
+            "status": list(self._status),
+            "reasons": list(self._reasons),
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: Mapping[str, Any]) -> NodesScope:
+        return cls(data.get("outputs", {}), data.get("by_id", {}), data.get("status", []), data.get("reasons", []))
+
     def __getitem__(self, node_id: str) -> Any:
         outputs = self._outputs.get(node_id)
         if outputs is not None:

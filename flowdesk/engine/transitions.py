@@ -89,7 +89,7 @@ class Transitions:
             self.emit(
                 NodeFailed(run_id=self.run_id, ts=self.now(), node_id=pn.id, iteration=self.iteration[i],
                            attempt=outcome.attempt, error=error, duration_s=outcome.duration_s, handled=handled,
-                           usage=outcome.usage)
+                           usage=outcome.usage, worker=outcome.worker)
             )  # fmt: skip
         if not handled:
             self.stop("failed", error.with_message(f"node '{pn.node.title}' ({pn.id}) failed: {error.message}"))
@@ -111,7 +111,7 @@ class Transitions:
             self.emit(
                 NodeSucceeded(run_id=self.run_id, ts=self.now(), node_id=pn.id, iteration=self.iteration[i],
                               attempt=outcome.attempt, outputs=outputs, duration_s=outcome.duration_s,
-                              usage=outcome.usage, source=source)
+                              usage=outcome.usage, source=source, worker=outcome.worker)
             )  # fmt: skip
         self.propagate(i, outputs)
         if pn.loop_out or self.state.pending_loops:

@@ -15,7 +15,7 @@ from typing import Any
 from flowdesk.model.document import WorkflowDocument
 from flowdesk.model.workflow import Edge, LoopSettings, Node, Position, RunInput, Workflow
 
-NODE_OPTION_FIELDS = frozenset({"retry", "timeout_s", "on_error", "breakpoint", "pinned"})
+NODE_OPTION_FIELDS = frozenset({"retry", "timeout_s", "on_error", "breakpoint", "remote", "pinned"})
 WORKFLOW_FIELDS = frozenset({"name", "description", "inputs", "settings", "version"})
 
 
@@ -316,7 +316,7 @@ class Rename(_NodeEdit):
 
 
 class SetNodeOptions(_NodeEdit):
-    """Set execution options of a node: retry, timeout_s, on_error, breakpoint, pinned."""
+    """Set execution options of a node: retry, timeout_s, on_error, breakpoint, remote, pinned."""
 
     def __init__(self, doc: WorkflowDocument, node_id: str, **options: Any) -> None:
         unknown = set(options) - NODE_OPTION_FIELDS

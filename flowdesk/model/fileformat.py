@@ -345,12 +345,21 @@ def _sorted_by_id(models: Sequence[Node | Edge], dumped: list[Any]) -> list[Any]
     return [dumped[i] for i in order]
 
 
+OMITTED_WHILE_OFF = ("remote",)
+"""Node options newer than the file format's version, written only when on: a file saved again by
+this flowdesk keeps its bytes, and a flowdesk from before the option (which refuses unknown
+fields) still reads every file that does not use it."""
+
+
 def _canonical(value: Any, dumped: Any) -> Any:
     """``dumped`` (the JSON dump of ``value``) with model fields in declaration order and every
     free-form object's keys sorted, recursively. Walking the model, not the dump, is what tells a
     model's dict (fixed order) from a free-form one (sorted)."""
     if isinstance(value, BaseModel):
-        return {name: _canonical(getattr(value, name), dumped[name]) for name in type(value).model_fields}
+        out = {name: _canonical(getattr(value, name), dumped[name]) for name in type(value).model_fields}
+        if isinstance(value, Node) and not value.remote:
+            del out["remote"]  # OMITTED_WHILE_OFF
+        return out
     if isinstance(value, (tuple, list)) and any(isinstance(v, BaseModel) for v in value):
         return [_canonical(v, d) for v, d in zip(value, dumped, strict=True)]
     if isinstance(value, dict) and any(isinstance(v, BaseModel) for v in value.values()):

@@ -90,6 +90,9 @@ class KindSpec:
     sources: SourcesFn | None = None
     """The templates and expressions in a node's (raw) config, so mistakes in them are found while
     typing, not at run time. Kinds without any leave it None."""
+    remote: bool = False
+    """Its work can be done on a cluster worker (a node's ``remote: true``): it reads only its inputs,
+    the run's values and the services, and neither waits for a person nor changes the run itself."""
     restore: Callable[..., None] | None = None
     """Called like ``run`` (context, inputs, config) when a recorded result is reused instead of
     running the node (a resume): redoes what the node does to its own run and nothing outside it.

@@ -24,6 +24,7 @@ from flowdesk.model.validation_rules import (
     duplicate_ids,
     edge_problems,
     multiple_feeds,
+    remote_problems,
     required_inputs,
     run_shape,
     singletons,
@@ -61,6 +62,8 @@ CODES: dict[str, str] = {
     "unknown-node-reference": "a template or expression reads nodes.X, and there is no node X",
     "unknown-port-reference": "a template or expression reads a port its node (or the node it names) does not have",
     "unknown-name": "a template or expression reads a name that is not defined there",
+    "remote-not-allowed": "a node says remote: true, and its kind cannot run on a cluster worker (start, output, "
+    "approval, merge, map...)",
     "on-failure-handler": "the workflow settings.on_failure names cannot be found, cannot run, or wants inputs a "
     "failed run does not give (checked where the handler can be found: a file run's folder, the library)",
 }
@@ -76,6 +79,7 @@ RULES: tuple[Rule, ...] = (
     multiple_feeds,
     required_inputs,
     singletons,
+    remote_problems,
     run_shape,
     graph_problems,
     reference_problems,

@@ -177,6 +177,28 @@ def singletons(ctx: ValidationContext) -> Iterator[Problem]:
         yield Problem("error", "duplicate-singleton", text, node_id=node_id, field="kind")
 
 
+CALLING = ("map", "subworkflow")
+"""Kinds whose children (map items, a sub-workflow call) are sent to a run's cluster without remote."""
+
+
+def remote_problems(ctx: ValidationContext) -> Iterator[Problem]:
+    """``remote: true`` only where a worker can do the node's work (its kind says so)."""
+    for node_id, node in ctx.nodes.items():
+        spec = ctx.specs[node_id]
+        if not node.remote or spec is None or spec.remote:
+            continue
+        text = (
+            f"{node_label(node)}: remote is for nodes that do work (an LLM call, a tool, an HTTP call, a "
+            f"transform); {spec.display_name} nodes cannot run on the cluster, so turn its remote off"
+            + (
+                " (its workflow runs go to the cluster by themselves when the run has one)."
+                if node.kind in CALLING
+                else "."
+            )
+        )
+        yield Problem("error", "remote-not-allowed", text, node_id=node_id, field="remote")
+
+
 def run_shape(ctx: ValidationContext) -> Iterator[Problem]:
     """Whether the workflow as a whole makes a sensible run: something to run, inputs in, outputs out."""
     if ctx.for_run and not ctx.graph_node_ids():

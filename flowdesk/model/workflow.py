@@ -93,6 +93,11 @@ class Node(_Strict):
         "fail", description="'fail' ends the run; 'continue' sends the error out of the node's 'error' port."
     )
     breakpoint: bool = Field(False, description="Pause the run before this node starts.")
+    remote: bool = Field(
+        False,
+        description="Do the node's work on the run's cluster (flowdesk run --executor dask://...); "
+        "without one it runs here.",
+    )
     pinned: PinnedOutput | None = None
 
     @property

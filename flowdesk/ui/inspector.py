@@ -40,7 +40,7 @@ NO_TIMEOUT = "none"
 
 
 class _Options(QGroupBox):
-    """Retry, timeout, on-error and breakpoint of one node."""
+    """Retry, timeout, on-error, breakpoint and remote of one node."""
 
     def __init__(self, on_edit: Callable[..., None]) -> None:
         super().__init__("Execution")
@@ -57,19 +57,28 @@ class _Options(QGroupBox):
         self.on_error.addItem("fail the run", "fail")
         self.on_error.addItem("continue through the error port", "continue")
         self.breakpoint = QCheckBox("Pause the run before this node")
+        self.remote = QCheckBox("Run on the cluster")
+        self.remote.setToolTip(
+            "With a cluster (flowdesk run --executor dask://HOST:PORT, or the workflow's executor setting) "
+            "a worker does this node's work, with only the key it needs; without one it runs here."
+        )
         for spin in (self.attempts, self.delay, self.timeout):
             spin.setKeyboardTracking(False)
             spin.valueChanged.connect(self._edited)
         self.on_error.currentIndexChanged.connect(self._edited)
         self.breakpoint.toggled.connect(self._edited)
+        self.remote.toggled.connect(self._edited)
         form = QFormLayout(self)
         form.addRow("Attempts", self.attempts)
         form.addRow("Retry delay", self.delay)
         form.addRow("Timeout", self.timeout)
         form.addRow("On error", self.on_error)
         form.addRow("", self.breakpoint)
+        form.addRow("", self.remote)
 
-    def show_node(self, node: Node) -> None:
+    def show_node(self, node: Node, *, can_be_remote: bool = False) -> None:
+        """``can_be_remote``: the kind's work can go to a worker; the box shows then, or while it is on
+        (an option validation refuses must stay visible, to be turned off)."""
         self._loading = True
         try:
             self.attempts.setValue(node.retry.max_attempts)
@@ -77,6 +86,8 @@ class _Options(QGroupBox):
             self.timeout.setValue(node.timeout_s or 0.0)
             self.on_error.setCurrentIndex(max(0, self.on_error.findData(node.on_error)))
             self.breakpoint.setChecked(node.breakpoint)
+            self.remote.setChecked(node.remote)
+            self.remote.setVisible(can_be_remote or node.remote)
         finally:
             self._loading = False
 
@@ -88,6 +99,7 @@ class _Options(QGroupBox):
                 timeout_s=self.timeout.value() or None,
                 on_error=self.on_error.currentData(),
                 breakpoint=self.breakpoint.isChecked(),
+                remote=self.remote.isChecked(),
             )
 
 
@@ -183,7 +195,7 @@ class Inspector(QScrollArea):
         kind_name = spec.display_name if spec else f"{node.kind} (not installed)"
         self.title.setText(f"<b>{node.title}</b><br><small>{kind_name} · id <code>{node.id}</code></small>")
         self.name.setText(node.name)
-        self.options.show_node(node)
+        self.options.show_node(node, can_be_remote=self._can_be_remote(node))
         self._show_pin(node)
         if spec is not None and spec.config_model is not None:
             self.form = ConfigForm(spec.config_model, node.config, credential_names=self._credential_names)
@@ -210,7 +222,7 @@ class Inspector(QScrollArea):
             node = change.new
             if self.name.text() != node.name:
                 self.name.setText(node.name)
-            self.options.show_node(node)
+            self.options.show_node(node, can_be_remote=self._can_be_remote(node))
             self._show_pin(node)
             if self.form is not None and change.old.config != node.config:
                 self.form.set_values(node.config)
@@ -248,6 +260,10 @@ class Inspector(QScrollArea):
         retry = node.retry.model_copy(update={"max_attempts": attempts, "initial_delay_s": delay})
         node_id = self.node_id
         self._push(lambda: SetNodeOptions(self.document, node_id, retry=retry, timeout_s=timeout_s, **options))
+
+    def _can_be_remote(self, node: Node) -> bool:
+        spec = self.document.catalog.get(node.kind)
+        return spec is not None and spec.remote
 
     def _push(self, build: Callable[[], Command]) -> None:
         """Build and push a command; a refusal (when building or doing it) is shown, nothing changes."""

@@ -25,10 +25,13 @@ from typing import Any
 import distributed
 import pytest
 
+import flowdesk
 from flowdesk.cluster.dask_children import connect, scheduler_address
-from flowdesk.cluster.payload import SealedKeys, gather_keys
+from flowdesk.cluster.payload import PayloadMaker, SealedKeys, gather_keys
+from flowdesk.cluster.worker_runtime import WorkerRuntime
+from flowdesk.cluster.worker_task import _run as run_on_worker
 from flowdesk.engine.bus import EventBus
-from flowdesk.engine.remote import RemoteError
+from flowdesk.engine.remote import ChildJob, RemoteError
 from flowdesk.engine.runner import run_workflow, start_run
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.fileformat import write_workflow
@@ -316,7 +319,8 @@ def _top_run(db: Path) -> str:
 
 
 def test_a_worker_killed_mid_map_costs_a_retry_elsewhere_not_the_run(tmp_path: Path) -> None:
-    """A worker process SIGKILLed while it runs items: Dask runs them again elsewhere; the run succeeds."""
+    """A worker process SIGKILLed while it runs items: Dask runs them again elsewhere; the run succeeds,
+    and each of those items is on record with one more attempt and the reason (the worker was lost)."""
     slow = workflow(
         [
             node("item", "transform", expression="run.inputs.item"),
@@ -328,12 +332,14 @@ def test_a_worker_killed_mid_map_costs_a_retry_elsewhere_not_the_run(tmp_path: P
     )  # type: ignore[list-item]
     wf = _mapping(6, child="slow", concurrency=6)
 
-    async def scenario(address: str) -> Any:
+    async def scenario(address: str) -> tuple[Any, list[Any], str, int]:
         remote = await connect(address, _credentials())
         client = remote._client
+        bus = EventBus()
+        sub = bus.subscribe(maxsize=100_000)
         try:
             handle = start_run(
-                wf, default_registry(), EngineServices(workflows=_Library({"slow": slow}), remote=remote)
+                wf, default_registry(), EngineServices(workflows=_Library({"slow": slow}), remote=remote), bus=bus
             )
             for _ in range(200):
                 busy = {w: keys for w, keys in (await client.processing()).items() if keys}
@@ -343,16 +349,24 @@ def test_a_worker_killed_mid_map_costs_a_retry_elsewhere_not_the_run(tmp_path: P
             victim = next(iter(busy))
             pids = await client.run(os.getpid, workers=[victim])
             os.kill(pids[victim], signal.SIGKILL)
-            return await asyncio.wait_for(handle.wait(), 60)
+            return await asyncio.wait_for(handle.wait(), 60), sub.drain(), victim, len(busy[victim])
         finally:
             await remote.close()
 
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=3, processes=True, dashboard_address=None, host="127.0.0.1"
     ) as local:
-        result = asyncio.run(scenario(local.scheduler_address))
+        result, events, victim, on_victim = asyncio.run(scenario(local.scheduler_address))
     assert result.status == "succeeded", result.error
     assert result.outputs == {"all": [{"value": i} for i in range(6)]}
+    started = [e for e in events if e.type == "run_started" and e.run_id != result.run_id]
+    again = [e for e in started if e.lost_workers]
+    assert len(started) == 6 and len(again) == on_victim >= 1
+    assert all(e.lost_workers == [victim] and e.worker != victim and e.attempt == 2 for e in again)
+    assert all(e.attempt == 1 for e in started if not e.lost_workers)
+    said = [e.message for e in events if e.type == "node_log" and e.node_id == "each"]
+    assert sum(f"worker {victim} was lost" in line and "attempt 2" in line for line in said) == on_victim
+    assert not [e for e in events if e.type == "node_retrying"]  # not a failure of the map node
 
 
 def test_a_scheduler_that_dies_mid_run_fails_the_run_with_a_sentence_not_a_hang() -> None:
@@ -392,3 +406,125 @@ def test_a_scheduler_that_dies_mid_run_fails_the_run_with_a_sentence_not_a_hang(
     assert "the Dask scheduler at tcp://127.0.0.1:" in result.error.message, result.error.message
     assert "went away" in result.error.message and "resume the run" in result.error.message
     assert took < 60
+
+
+def test_show_json_lists_the_lost_attempt_of_an_item_whose_worker_was_killed(tmp_path: Path) -> None:
+    slow = workflow(
+        [
+            node("item", "transform", expression="run.inputs.item"),
+            node("wait", "delay", seconds=1.5),
+            node("o", "output", name="value"),
+        ],
+        ["item.output -> wait.value", "wait.value -> o.value"],
+        inputs=[{"name": "item", "type": "any"}],
+    )  # type: ignore[list-item]
+    write_workflow(slow, tmp_path / "slow.json")
+    write_workflow(_mapping(4, child="slow.json", concurrency=4), tmp_path / "batch.json")
+    db = str(tmp_path / "library.db")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None, host="127.0.0.1"
+        ) as local,
+        distributed.Client(local.scheduler_address) as client,
+    ):
+        executor = local.scheduler_address.replace("tcp://", "dask://")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flowdesk", "run", str(tmp_path / "batch.json"), "--executor", executor,
+             "--db", db, "--quiet"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            busy = {w: keys for w, keys in client.processing().items() if keys}
+            if sum(len(keys) for keys in busy.values()) == 4:
+                break
+            assert proc.poll() is None and time.monotonic() < deadline, "the items never ran on the cluster"
+            time.sleep(0.05)
+        victim = next(iter(busy))
+        os.kill(client.run(os.getpid, workers=[victim])[victim], signal.SIGKILL)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert json.loads(out) == {"all": [{"value": i} for i in range(4)]}
+    run_id = next(line.split()[1] for line in err.splitlines() if line.startswith("run "))
+    shown = _flowdesk("show", run_id, "--json", "--db", db)
+    children = json.loads(shown.stdout)["children"]
+    again = [child for child in children if child["attempt"] == 2]
+    assert len(again) == len(busy[victim]) and {child["status"] for child in children} == {"succeeded"}
+    for child in again:
+        assert child["lost_attempts"] == [{"attempt": 1, "worker": victim, "reason": f"worker {victim} was lost"}]
+        assert child["worker"] != victim
+
+
+def test_pausing_a_run_holds_new_items_while_those_on_workers_finish(cluster: Any) -> None:
+    """Items already on a worker run to their end (a worker's child cannot be paused from here);
+    no new item is sent until the run is resumed, and then the run finishes with every item."""
+    slow = workflow(
+        [
+            node("item", "transform", expression="run.inputs.item"),
+            node("wait", "delay", seconds=0.8),
+            node("o", "output", name="value"),
+        ],
+        ["item.output -> wait.value", "wait.value -> o.value"],
+        inputs=[{"name": "item", "type": "any"}],
+    )  # type: ignore[list-item]
+    wf = _mapping(6, child="slow", concurrency=2)
+
+    async def scenario() -> tuple[Any, int, int, int]:
+        remote = await connect(cluster.scheduler_address, _credentials())
+        client = remote._client
+        bus = EventBus()
+        sub = bus.subscribe(maxsize=100_000)
+        seen: list[Any] = []
+
+        def finished() -> int:
+            seen.extend(sub.drain())
+            return sum(1 for e in seen if e.type == "run_finished" and "." in e.run_id)  # a child's id names its parent
+
+        try:
+            services = EngineServices(workflows=_Library({"slow": slow}), remote=remote)
+            handle = start_run(wf, default_registry(), services, bus=bus)
+            for _ in range(400):
+                if sum(len(keys) for keys in (await client.processing()).values()) == 2:
+                    break
+                await asyncio.sleep(0.02)
+            handle.pause()
+            for _ in range(400):  # the two items on the workers finish
+                if finished() >= 2:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(1.5)  # long enough for two more items, were any sent
+            held = sum(len(keys) for keys in (await client.processing()).values())
+            during = finished()
+            handle.resume()
+            result = await asyncio.wait_for(handle.wait(), 60)
+            return result, held, during, finished()
+        finally:
+            await remote.close()
+
+    result, held, during, after = asyncio.run(scenario())
+    assert held == 0 and during == 2
+    assert result.status == "succeeded", result.error
+    assert result.outputs == {"all": [{"value": i} for i in range(6)]} and after == 6
+
+
+def test_a_worker_compiles_and_checks_a_map_child_once_and_keeps_no_key() -> None:
+    """The per-item cost of a map on a worker: the child's workflow is read and checked, and its
+    expressions compiled, once per worker, not per item; a task's keys are never kept after it."""
+    child = _doubler()
+    maker = PayloadMaker(_credentials(), None, 16, flowdesk.__version__)
+    runtime = WorkerRuntime()
+
+    async def scenario() -> list[dict[str, Any]]:
+        try:
+            jobs = [ChildJob(f"r.each.{i}", "r", "each", 1, child, {"item": i}) for i in range(5)]
+            results = [await run_on_worker(maker.payload(job), runtime, lambda: False) for job in jobs]
+            llm, owned = runtime.llm({}, "digest", SealedKeys({"gw": "sk-secret"}))
+            assert owned and "sk-secret" not in repr(runtime.__dict__)
+            await llm.aclose()
+            return results
+        finally:
+            await runtime.aclose()
+
+    results = asyncio.run(scenario())
+    assert [r["outputs"] for r in results] == [{"value": i * 2} for i in range(5)]
+    assert runtime.sandbox.compiled_count == 1  # one expression, compiled for the first item only

@@ -14,7 +14,9 @@ from flowdesk.nodes.registry import Registry
 
 
 def node(node_id: str, kind: str, **config: Any) -> Node:
-    options = {k: config.pop(k) for k in ("retry", "timeout_s", "on_error", "breakpoint", "pinned") if k in config}
+    options = {
+        k: config.pop(k) for k in ("retry", "timeout_s", "on_error", "breakpoint", "remote", "pinned") if k in config
+    }
     if isinstance(options.get("retry"), dict):
         options["retry"] = RetryPolicy(**options["retry"])
     return Node(id=node_id, kind=kind, name=node_id, config=config, **options)

@@ -139,3 +139,20 @@ def test_a_node_without_outputs_has_no_pin_box(qtbot: QtBot, doc: WorkflowDocume
     inspector, stack = _inspector(qtbot, doc)
     inspector.show_node(_add(stack, "output"))
     assert inspector.options.isVisible() and not inspector.pinned.isVisible()
+
+
+def test_run_on_the_cluster_is_an_undoable_option_of_kinds_that_can_go_there(
+    qtbot: QtBot, doc: WorkflowDocument
+) -> None:
+    inspector, stack = _inspector(qtbot, doc)
+    node_id = _add(stack, "llm")
+    inspector.show_node(node_id)
+    box = inspector.options.remote
+    assert box.isVisible() and not box.isChecked()
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    assert doc.node(node_id).remote is True
+    stack.undo()
+    assert doc.node(node_id).remote is False and not box.isChecked()
+    output_id = _add(stack, "output")
+    inspector.show_node(output_id)
+    assert not inspector.options.remote.isVisible()  # an Output node's work is the run itself

@@ -95,6 +95,7 @@ DELAY = KindSpec(
     icon="delay",
     config_model=DelayConfig,
     ports=NodePorts((PortSpec("value", ValueType.ANY),), (PortSpec("value", ValueType.ANY),)),
+    remote=True,
 )
 
 APPROVAL = KindSpec(

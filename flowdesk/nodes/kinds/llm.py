@@ -112,6 +112,7 @@ LLM = KindSpec(
             PortSpec("json", ValueType.ANY, description="The reply parsed as JSON (only with an output schema)."),
         ),
     ),
+    remote=True,
 )
 
 HTTP = KindSpec(
@@ -131,6 +132,7 @@ HTTP = KindSpec(
             PortSpec("headers", ValueType.OBJECT, description="Response headers."),
         ),
     ),
+    remote=True,
 )
 
 TOOL = KindSpec(
@@ -148,4 +150,5 @@ TOOL = KindSpec(
         ),
         outputs=(PortSpec("output", ValueType.ANY, description="What the tool returned."),),
     ),
+    remote=True,
 )

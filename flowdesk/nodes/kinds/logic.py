@@ -124,6 +124,7 @@ TRANSFORM = KindSpec(
         inputs=(PortSpec("input", ValueType.ANY, description="Readable as inputs.input."),),
         outputs=(PortSpec("output", ValueType.ANY),),
     ),
+    remote=True,
 )
 
 CONDITION = KindSpec(
@@ -136,6 +137,7 @@ CONDITION = KindSpec(
     config_model=ConditionConfig,
     sources=fields(expressions=("expression",)),
     ports=NodePorts((_VALUE_IN,), (PortSpec("true", ValueType.ANY), PortSpec("false", ValueType.ANY))),
+    remote=True,
 )
 
 SWITCH = KindSpec(
@@ -148,6 +150,7 @@ SWITCH = KindSpec(
     config_model=SwitchConfig,
     sources=fields(expressions=("expression",)),
     ports=_switch_ports,
+    remote=True,
 )
 
 MERGE = KindSpec(
