@@ -77,12 +77,16 @@ class RunController(QObject):
     # ------------------------------------------------------------ starting
     def start(
         self, workflow: Workflow, inputs: Mapping[str, Any], *, source: str = "library", version: int | None = None,
-        files_root: str | None = None, validated: bool = False,
+        files_root: str | None = None, validated: bool = False, service: RunService | None = None,
+        where: str | None = None,
     ) -> str:  # fmt: skip
-        """Start a recorded run of ``workflow`` (saved in the library as ``version``); returns its id."""
+        """Start a recorded run of ``workflow`` (saved in the library as ``version``); returns its id.
+
+        ``service`` is another run service than the window's (one that sends child runs to a cluster);
+        ``where`` says in words where the run runs (the status bar shows it)."""
 
         def launch(bus: EventBus) -> tuple[str, RunHandle]:
-            started = self.service.start(
+            started = (service or self.service).start(
                 workflow,
                 inputs,
                 source=source,
@@ -94,7 +98,7 @@ class RunController(QObject):
             assert started.handle is not None  # no idempotency key, so always a new run
             return started.run_id, started.handle
 
-        return self._follow(launch, workflow.id if source == "library" else None)
+        return self._follow(launch, workflow.id if source == "library" else None, where)
 
     def resume(self, run_id: str) -> str:
         """Continue an interrupted, failed or cancelled run; finished nodes are not run again."""
@@ -131,7 +135,9 @@ class RunController(QObject):
         except (NotFoundError, LibraryError) as exc:
             raise RunStartError(str(exc)) from exc
 
-    def _follow(self, launch: Callable[[EventBus], tuple[str, RunHandle]], workflow_id: str | None) -> str:
+    def _follow(
+        self, launch: Callable[[EventBus], tuple[str, RunHandle]], workflow_id: str | None, where: str | None = None
+    ) -> str:
         bus = EventBus()
         subscription = bus.subscribe()
         try:
@@ -139,7 +145,7 @@ class RunController(QObject):
         except (InvalidWorkflowError, RunInputError, RunStateError, NotFoundError, LibraryError, ValueError) as exc:
             raise RunStartError(str(exc)) from exc
         trace = self._recorded_trace(run_id) or RunTrace(run_id)
-        self.live[run_id] = LiveRun(run_id, workflow_id, handle, subscription, trace)
+        self.live[run_id] = LiveRun(run_id, workflow_id, handle, subscription, trace, extra={"where": where})
         handle.task.add_done_callback(lambda _task: self._timer.start())
         self._timer.start()
         self.run_started.emit(run_id)
