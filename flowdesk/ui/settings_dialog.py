@@ -98,9 +98,11 @@ class SettingsDialog(QDialog):
         layout.addWidget(self._model_group())
         layout.addWidget(self._credentials_group(), 1)
         layout.addWidget(self._prices_group())
-        layout.addWidget(self._traces_group())
         self.execution = ExecutionGroup(settings.default_executor, self._launch)
-        layout.addWidget(self.execution)
+        row = QHBoxLayout()  # side by side: the dialog must fit a 700-pixel-high screen with its tables readable
+        row.addWidget(self._traces_group(), 1)
+        row.addWidget(self.execution, 1)
+        layout.addLayout(row)
         self.status = QLabel()
         self.status.setWordWrap(True)
         layout.addWidget(self.status)

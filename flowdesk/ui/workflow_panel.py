@@ -91,10 +91,15 @@ class WorkflowPanel(QGroupBox):
     def _executor_fields(self) -> tuple[QComboBox, QLineEdit]:
         """Where map items and sub-workflow calls run: the app's setting, here, or a cluster's address."""
         where = QComboBox()
-        where.addItem("the app's setting (Settings > Execution)", APP_SETTING)
+        where.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        where.setMinimumContentsLength(12)  # never wider than the dock: the inspector does not scroll sideways
+        where.addItem("the app's setting", APP_SETTING)
         where.addItem("this computer", LOCAL)
         where.addItem("a Dask cluster", CLUSTER)
-        where.setToolTip(Settings.model_fields["executor"].description or "")
+        where.setToolTip(
+            "Where map items and sub-workflow calls run. The app's setting: File > Settings > Execution; "
+            "flowdesk run: this computer, unless --executor says otherwise."
+        )
         where.currentIndexChanged.connect(self._settings_edited)
         scheduler = QLineEdit(placeholderText="dask://HOST:PORT")
         scheduler.setToolTip("The Dask scheduler's address; `flowdesk run --executor` overrides it")

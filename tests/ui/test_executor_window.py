@@ -17,9 +17,11 @@ from support.wfbuild import node, workflow
 from test_run_window import press_run, wait_finished
 
 from flowdesk.model.workflow import Settings
+from flowdesk.providers.settings import LLMSettings, save_settings
 from flowdesk.store.store import Store
 from flowdesk.ui.main_window import MainWindow
 from flowdesk.ui.runs import cluster_runs
+from flowdesk.ui.runs.cluster_runs import ClusterRuns
 
 TIMEOUT = 60_000
 
@@ -137,3 +139,13 @@ def test_f5_on_an_unreachable_cluster_is_one_sentence_no_run_and_no_freeze(
     assert ticks[0] >= 20  # the window went on painting while the port did not answer
     assert run_store.runs.list(limit=None) == [] and not win.runs.controller.running_ids()
     assert not win.runs.status_line.where.isVisible()
+
+
+def test_a_workflow_that_does_not_say_uses_settings_execution_and_local_overrides_it() -> None:
+    save_settings(LLMSettings(default_executor="dask://sched.example.org:8786"))
+    assert ClusterRuns.executor_for(_batch("local")) is None
+    unsaid = _batch("local").model_copy(update={"settings": Settings()})
+    assert ClusterRuns.executor_for(unsaid) == "dask://sched.example.org:8786"
+    assert ClusterRuns.executor_for(_batch("dask://other:1")) == "dask://other:1"
+    save_settings(LLMSettings())
+    assert ClusterRuns.executor_for(unsaid) is None

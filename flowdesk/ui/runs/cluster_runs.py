@@ -65,7 +65,8 @@ class ClusterRuns:
 
         The caller must hand the service back with :meth:`done` when its run ends."""
         link = self._links.get(executor)
-        if link is None or (link.opening.done() and link.opening.exception() is not None):
+        failed = link is not None and link.opening.done() and (link.opening.cancelled() or link.opening.exception())
+        if link is None or failed:  # a connection that failed before is tried afresh
             link = self._links[executor] = _Link(asyncio.ensure_future(self._open(executor)))
         link.users += 1
         try:
