@@ -4,6 +4,7 @@ connection kept on a thread of its own (the app's loop is Qt's), whose map items
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -169,3 +170,9 @@ def test_an_unreachable_scheduler_fails_to_open_in_one_sentence_and_leaves_no_th
     with pytest.raises(RemoteError, match=r"^cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
         asyncio.run(scenario())
     assert "flowdesk-dask" not in {t.name for t in threading.enumerate()}
+
+
+def test_without_the_dask_extra_the_test_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # what an installation without the extra has
+    found = asyncio.run(check_cluster("dask://127.0.0.1:8786"))
+    assert not found.ok and found.sentence == "The dask extra is not installed: pip install 'flowdesk[dask]'."
