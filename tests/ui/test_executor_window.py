@@ -102,6 +102,7 @@ def test_f5_on_a_cluster_runs_the_items_there_and_run_data_names_each_worker(
     press_run(qtbot, win)
     qtbot.waitUntil(lambda: win.runs.shown is not None, timeout=TIMEOUT)
     assert win.runs.status_line.where.text() == f"on the Dask cluster at {executor} ·"
+    assert f"started on the Dask cluster at {executor}" in win.statusBar().toolTip()
     assert wait_finished(qtbot, win) == "succeeded"
     assert win.runs.status_line.where.isVisible()
     _, outputs = run_store.runs.run_values(win.runs.shown)

@@ -282,7 +282,8 @@ class RunWorkbench(FollowsDocument, QObject):
             self.runs_panel.workflow_id = live.workflow_id  # the first run of a workflow saved just now
             self.runs_panel.refresh(select=run_id)
             self.show_run(run_id)
-        self.window.say(f"Run {run_id[:8]} started")
+        where = live.extra.get("where")
+        self.window.say(f"Run {run_id[:8]} started" + (f" on {where}" if where else ""))
 
     def _on_events(self, run_id: str, events: list[Any]) -> None:
         model = self.logs.get(run_id)
