@@ -150,3 +150,47 @@ def test_a_workflow_that_does_not_say_uses_settings_execution_and_local_override
     assert ClusterRuns.executor_for(_batch("dask://other:1")) == "dask://other:1"
     save_settings(LLMSettings())
     assert ClusterRuns.executor_for(unsaid) is None
+
+
+def test_resuming_a_stopped_cluster_run_goes_back_to_the_cluster(
+    qtbot: QtBot, run_window: MainWindow, run_store: Store, cluster: Any
+) -> None:
+    slow = workflow(
+        [
+            node("item", "transform", expression="run.inputs.item"),
+            node("wait", "delay", seconds=0.3),
+            node("o", "output", name="value"),
+        ],
+        ["item.output -> wait.value", "wait.value -> o.value"],
+        inputs=[{"name": "item", "type": "any"}],  # type: ignore[list-item]
+    ).model_copy(update={"id": "double", "name": "double"})  # the batch calls "double"
+    run_store.workflows.save(slow)
+    executor = cluster.scheduler_address.replace("tcp://", "dask://")
+    win = run_window
+    batch = _batch(executor)
+    each = batch.node("each")
+    assert each is not None
+    one_at_a_time = each.model_copy(update={"config": {**each.config, "concurrency": 1}})
+    win.load(batch.model_copy(update={"nodes": tuple(one_at_a_time if n.id == "each" else n for n in batch.nodes)}),
+             "library")  # fmt: skip
+    press_run(qtbot, win)
+    qtbot.waitUntil(lambda: win.runs.shown is not None, timeout=TIMEOUT)
+    first = win.runs.shown
+
+    def items_done() -> int:
+        children = run_store.runs.list(parent_run_id=first, include_children=True, limit=None)
+        return sum(c.status == "succeeded" for c in children)
+
+    qtbot.waitUntil(lambda: items_done() >= 1, timeout=TIMEOUT)
+    win.runs.stop()
+    assert wait_finished(qtbot, win) == "cancelled"
+    win.runs.resume_shown()
+    assert win.runs.status_line.where.text() == f"on the Dask cluster at {executor} (connecting) ·"
+    qtbot.waitUntil(lambda: win.runs.connecting is not None and win.runs.connecting.done(), timeout=TIMEOUT)
+    assert wait_finished(qtbot, win) == "succeeded" and win.runs.shown == first
+    _, outputs = run_store.runs.run_values(first)
+    assert outputs == {"all": [{"value": 1}, {"value": 2}, {"value": 3}]}
+    workers = set(cluster.scheduler_info["workers"])
+    events = run_store.runs.events(first)
+    ran = [e for e in events if e.type == "run_started" and e.parent_run_id == first]
+    assert ran and all(e.worker in workers for e in ran)  # before and after the resume: on the cluster

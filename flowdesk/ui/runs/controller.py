@@ -100,21 +100,24 @@ class RunController(QObject):
 
         return self._follow(launch, workflow.id if source == "library" else None, where)
 
-    def resume(self, run_id: str) -> str:
+    def resume(self, run_id: str, *, service: RunService | None = None, where: str | None = None) -> str:
         """Continue an interrupted, failed or cancelled run; finished nodes are not run again."""
         info = self._info(run_id)
-        return self._follow(lambda bus: (run_id, self.service.resume(run_id, bus=bus)), info.workflow_id)
+        runs = service or self.service
+        return self._follow(lambda bus: (run_id, runs.resume(run_id, bus=bus)), info.workflow_id, where)
 
-    def rerun(self, run_id: str, node_id: str) -> str:
+    def rerun(
+        self, run_id: str, node_id: str, *, service: RunService | None = None, where: str | None = None
+    ) -> str:  # fmt: skip
         """A new run that reuses everything upstream of ``node_id`` and runs it and what follows."""
         info = self._info(run_id)
 
         def launch(bus: EventBus) -> tuple[str, RunHandle]:
-            started = self.service.rerun(run_id, node_id, bus=bus)
+            started = (service or self.service).rerun(run_id, node_id, bus=bus)
             assert started.handle is not None
             return started.run_id, started.handle
 
-        return self._follow(launch, info.workflow_id)
+        return self._follow(launch, info.workflow_id, where)
 
     def decide(self, run_id: str, node_id: str, approved: bool, comment: str = "") -> None:
         """Approve or reject a waiting node: directly in a live run, else by continuing the recorded one."""

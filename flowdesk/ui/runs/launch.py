@@ -16,6 +16,7 @@ from flowdesk.model.validation import validate
 from flowdesk.model.workflow import Workflow
 from flowdesk.store.database import LibraryError
 from flowdesk.store.running import RunService
+from flowdesk.store.workflows import NotFoundError
 from flowdesk.ui.runs.cluster_runs import cluster_problem
 from flowdesk.ui.runs.controller import RunStartError
 from flowdesk.ui.runs.inputs_dialog import RunInputsDialog, example_files_folder, uses_files
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Start = Callable[[RunService | None], "asyncio.Future[Any] | None"]
+Start = Callable[[RunService | None, str], str]
+"""Starts a run (with this run service, None: the window's; where in words) and returns its id."""
 
 
 def run_workflow(bench: RunWorkbench) -> None:
@@ -58,24 +60,64 @@ def run_workflow(bench: RunWorkbench) -> None:
     except (LibraryError, ValueError) as exc:
         window.say(f"Cannot run: {exc}")
         return
+
+    def start(service: RunService | None, where: str) -> str:
+        return bench.controller.start(
+            workflow, values, version=version, files_root=files_root, validated=True, service=service, where=where
+        )
+
+    start_on(bench, executor, start, "Cannot run")
+
+
+def resume_run(bench: RunWorkbench, run_id: str) -> None:
+    """Continue a stopped run where its workflow's executor (else Settings > Execution) says."""
+    try:
+        executor = bench.clusters.executor_for(bench.store.runs.document(run_id))
+    except (NotFoundError, LibraryError, ValueError) as exc:
+        bench.window.say(f"Cannot resume: {exc}")
+        return
+
+    def start(service: RunService | None, where: str) -> str:
+        return bench.controller.resume(run_id, service=service, where=where)
+
+    start_on(bench, executor, start, "Cannot resume")
+
+
+def rerun_run(bench: RunWorkbench, run_id: str, node_id: str, workflow: Workflow) -> None:
+    """Re-run ``workflow`` (the canvas's) from ``node_id``, where its executor says."""
+    try:
+        executor = bench.clusters.executor_for(workflow)
+    except ValueError as exc:
+        bench.window.say(f"Cannot re-run: {exc}")
+        return
+
+    def start(service: RunService | None, where: str) -> str:
+        return bench.controller.rerun(run_id, node_id, service=service, where=where)
+
+    start_on(bench, executor, start, "Cannot re-run")
+
+
+def start_on(bench: RunWorkbench, executor: str | None, start: Start, failed: str) -> None:
+    """``start`` the run here at once, or on the cluster at ``executor`` once connected (off the UI thread).
+
+    ``start`` gets the run service to use (None: the window's) and where in words; ``failed`` begins
+    the sentence a RunStartError is told with."""
     where = bench.clusters.where(executor)
 
-    def start(service: RunService | None) -> asyncio.Future[Any] | None:
+    def started(service: RunService | None) -> asyncio.Future[Any] | None:
         try:
-            run_id = bench.controller.start(
-                workflow, values, version=version, files_root=files_root, validated=True, service=service, where=where
-            )
+            run_id = start(service, where)
         except RunStartError as exc:
-            window.say(f"Cannot run: {exc}")
+            bench.window.say(f"{failed}: {exc}")
             return None
         return bench.controller.live[run_id].handle.task
 
     if executor is None:
-        start(None)
-    else:
-        window.say(f"Connecting to {where}…")
-        bench.status_line.show_where(f"{where} (connecting)")
-        bench.connecting = asyncio.ensure_future(_on_cluster(bench, executor, start))
+        started(None)
+        return
+    bench.window.say(f"Connecting to {where}…")
+    bench.status_line.show_where(f"{where} (connecting)")
+    bench.connecting = asyncio.ensure_future(_on_cluster(bench, executor, started))
 
 
 def _ask_inputs(bench: RunWorkbench, workflow: Workflow) -> tuple[dict[str, Any], str | None] | None:
@@ -94,7 +136,9 @@ def _ask_inputs(bench: RunWorkbench, workflow: Workflow) -> tuple[dict[str, Any]
     return dialog.values, dialog.files_root
 
 
-async def _on_cluster(bench: RunWorkbench, executor: str, start: Start) -> None:
+async def _on_cluster(
+    bench: RunWorkbench, executor: str, start: Callable[[RunService | None], asyncio.Future[Any] | None]
+) -> None:
     """Connect (off the UI thread), then start the run with services that send child runs there."""
     try:
         service = await bench.clusters.service_on(executor)

@@ -29,7 +29,7 @@ from flowdesk.ui.open_document import FollowsDocument
 from flowdesk.ui.runs.canvas_paint import paint_trace
 from flowdesk.ui.runs.cluster_runs import ClusterRuns
 from flowdesk.ui.runs.controller import RunController, RunStartError
-from flowdesk.ui.runs.launch import run_workflow
+from flowdesk.ui.runs.launch import rerun_run, resume_run, run_workflow
 from flowdesk.ui.runs.log_model import LogModel
 from flowdesk.ui.runs.log_panel import LogPanel
 from flowdesk.ui.runs.node_menu import node_menu
@@ -180,18 +180,11 @@ class RunWorkbench(FollowsDocument, QObject):
             return
         if (window.dirty or not self.store.workflows.exists(workflow.id)) and not window.save():
             return
-        try:
-            self.controller.rerun(self.shown, node_id)
-        except RunStartError as exc:
-            window.say(f"Cannot re-run: {exc}")
+        rerun_run(self, self.shown, node_id, self.document.workflow)  # here, or on the workflow's cluster
 
     def resume_shown(self) -> None:
-        if self.shown is None:
-            return
-        try:
-            self.controller.resume(self.shown)
-        except RunStartError as exc:
-            self.window.say(f"Cannot resume: {exc}")
+        if self.shown is not None:
+            resume_run(self, self.shown)  # where its workflow's executor says
 
     def decide(self, node_id: str, approved: bool, comment: str = "") -> None:
         if self.shown is None:
