@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,31 @@ async def _ask_workers(client: Any, address: str, timeout_s: float, expected: st
 def check_cluster_blocking(executor: str, *, timeout_s: float = 5.0, expected: str | None = None) -> ClusterCheck:
     """:func:`check_cluster` on an event loop of its own (call it from a worker thread)."""
     return asyncio.run(check_cluster(executor, timeout_s=timeout_s, expected=expected))
+
+
+async def check_cluster_in_thread(executor: str, *, timeout_s: float = 5.0) -> ClusterCheck:
+    """:func:`check_cluster_blocking` in a thread of its own, awaited from the caller's loop.
+
+    A plain thread, not the loop's default executor: under qasync (the app) that is a pool of
+    QThreads, which the window's tests saw crash the process later, when Qt deleted them."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[ClusterCheck] = loop.create_future()
+
+    def deliver(found: ClusterCheck) -> None:
+        if not answer.done():  # the caller may have given up (the dialog closed)
+            answer.set_result(found)
+
+    def work() -> None:
+        try:
+            found = check_cluster_blocking(executor, timeout_s=timeout_s)
+        except Exception as exc:  # whatever the check raised is still an answer for the person who asked
+            log.debug("cluster connection test failed", exc_info=True)
+            found = ClusterCheck(False, f"The test failed: {type(exc).__name__}: {_short(exc)}")
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(deliver, found)
+
+    threading.Thread(target=work, name="flowdesk-cluster-test", daemon=True).start()
+    return await answer
 
 
 def _short(exc: BaseException) -> str:

@@ -67,9 +67,14 @@ class ClusterThread:
         return await asyncio.wrap_future(future)
 
     async def _stop(self) -> None:
+        """Stop the thread's loop and wait for it, polled: the caller's default executor may be qasync's
+        QThreads, which this must not start."""
         if self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
-            await asyncio.to_thread(self._thread.join, 5)
+            for _ in range(500):
+                if not self._thread.is_alive():
+                    break
+                await asyncio.sleep(0.01)
         if not self._thread.is_alive() and not self._loop.is_closed():
             self._loop.close()
 

@@ -1,14 +1,13 @@
 """Settings > Execution: where the app runs a workflow's map items and sub-workflow calls by default.
 
 This computer, or a Dask cluster at dask://HOST:PORT (a workflow may say otherwise in its own run
-settings). **Test connection** asks the scheduler and its workers in a worker thread, on a loop of
-its own (:func:`flowdesk.cluster.probe.check_cluster_blocking`), so the window never waits for a
+settings). **Test connection** asks the scheduler and its workers in a plain thread, on a loop of
+its own (:func:`flowdesk.cluster.probe.check_cluster_in_thread`), so the window never waits for a
 cluster that does not answer; the one sentence it found is shown under the address.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -83,18 +82,9 @@ class ExecutionGroup(QGroupBox):
         self.task = self._launch(self._test(address))
 
     async def _test(self, address: str) -> None:
-        try:
-            from flowdesk.cluster.probe import check_cluster_blocking
-        except ImportError:  # the probe itself imports no dask; this is a broken installation
-            log.debug("cannot import the cluster probe", exc_info=True)
-            self._done("flowdesk's cluster support cannot be loaded: reinstall flowdesk.", ok=False)
-            return
-        try:
-            found = await asyncio.to_thread(check_cluster_blocking, address, timeout_s=TEST_TIMEOUT_S)
-        except Exception as exc:  # whatever else went wrong is shown to the person who asked
-            log.debug("cluster connection test failed", exc_info=True)
-            self._done(f"The test failed: {type(exc).__name__}: {exc}", ok=False)
-            return
+        from flowdesk.cluster.probe import check_cluster_in_thread  # imports no dask itself
+
+        found = await check_cluster_in_thread(address, timeout_s=TEST_TIMEOUT_S)
         self._done(found.sentence, ok=found.ok)
 
     def _done(self, text: str, *, ok: bool) -> None:
