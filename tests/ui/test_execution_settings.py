@@ -8,14 +8,13 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import distributed
 import pytest
 import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support.dask_process import ClusterProcess, cluster_process
 
 import flowdesk
 from flowdesk.providers.settings import LLMSettings, load_settings
@@ -24,12 +23,9 @@ from flowdesk.ui.settings_dialog import SettingsDialog
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, host="127.0.0.1",
-        protocol="tcp://",
-    ) as local:  # fmt: skip
-        yield local
+def cluster() -> Iterator[ClusterProcess]:
+    with cluster_process() as running:  # out of this process: see dask_process.py
+        yield running
 
 
 def dialog_for(qtbot: QtBot, settings: LLMSettings | None = None) -> SettingsDialog:
@@ -67,7 +63,7 @@ def click_test(dialog: SettingsDialog, address: str) -> tuple[str, int]:
     return group.test_result.text(), ticks[0]
 
 
-def test_test_connection_names_the_workers_and_their_flowdesk(qtbot: QtBot, cluster: Any) -> None:
+def test_test_connection_names_the_workers_and_their_flowdesk(qtbot: QtBot, cluster: ClusterProcess) -> None:
     dialog = dialog_for(qtbot)
     said, _ticks = click_test(dialog, cluster.scheduler_address.replace("tcp://", "dask://"))
     assert said == f"Reachable: 2 workers at {cluster.scheduler_address}, all with flowdesk {flowdesk.__version__}."

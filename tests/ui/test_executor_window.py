@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import distributed
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
+from support.dask_process import ClusterProcess, cluster_process
 from support.wfbuild import node, workflow
 from test_run_window import press_run, wait_finished
 
@@ -27,12 +27,9 @@ TIMEOUT = 60_000
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=2, processes=False, dashboard_address=None, host="127.0.0.1",
-        protocol="tcp://",
-    ) as local:  # fmt: skip
-        yield local
+def cluster() -> Iterator[ClusterProcess]:
+    with cluster_process() as running:  # out of this process: see dask_process.py
+        yield running
 
 
 def test_the_workflow_panel_sets_the_executor_through_undo(qtbot: QtBot, window: MainWindow) -> None:
@@ -93,7 +90,7 @@ def _facts(win: MainWindow) -> dict[str, str]:
 
 
 def test_f5_on_a_cluster_runs_the_items_there_and_run_data_names_each_worker(
-    qtbot: QtBot, run_window: MainWindow, run_store: Store, cluster: Any
+    qtbot: QtBot, run_window: MainWindow, run_store: Store, cluster: ClusterProcess
 ) -> None:
     _save_doubler(run_store)
     executor = cluster.scheduler_address.replace("tcp://", "dask://")
@@ -111,7 +108,7 @@ def test_f5_on_a_cluster_runs_the_items_there_and_run_data_names_each_worker(
     record = win.runs.record
     items = [i for i, page in enumerate(record.pages) if page.item_run is not None]
     assert len(items) == 3
-    workers = set(cluster.scheduler_info["workers"])
+    workers = set(cluster.workers)
     for index in items:
         record.show_page(index)
         ran_on = _facts(win)["Ran on"]
@@ -153,7 +150,7 @@ def test_a_workflow_that_does_not_say_uses_settings_execution_and_local_override
 
 
 def test_resuming_a_stopped_cluster_run_goes_back_to_the_cluster(
-    qtbot: QtBot, run_window: MainWindow, run_store: Store, cluster: Any
+    qtbot: QtBot, run_window: MainWindow, run_store: Store, cluster: ClusterProcess
 ) -> None:
     slow = workflow(
         [
@@ -190,7 +187,7 @@ def test_resuming_a_stopped_cluster_run_goes_back_to_the_cluster(
     assert wait_finished(qtbot, win) == "succeeded" and win.runs.shown == first
     _, outputs = run_store.runs.run_values(first)
     assert outputs == {"all": [{"value": 1}, {"value": 2}, {"value": 3}]}
-    workers = set(cluster.scheduler_info["workers"])
+    workers = set(cluster.workers)
     events = run_store.runs.events(first)
     ran = [e for e in events if e.type == "run_started" and e.parent_run_id == first]
     assert ran and all(e.worker in workers for e in ran)  # before and after the resume: on the cluster
