@@ -27,8 +27,9 @@ EXIT_INVALID = 2
 def add_executor_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--executor",
-        metavar="dask://HOST:PORT",
-        help="run map items and sub-workflow calls on a Dask cluster (needs flowdesk[dask]); default: this process",
+        metavar="dask://HOST:PORT|local",
+        help="run map items and sub-workflow calls on a Dask cluster (needs flowdesk[dask]), or 'local' here; "
+        "default: the workflow's own executor setting, else this process",
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.cli.common import CliError, add_executor_option, add_library_options, add_live_options, open_library
+from flowdesk.model.executor import chosen_executor
 from flowdesk.model.fileformat import WorkflowFileError, read_workflow
 from flowdesk.model.workflow import Workflow
 
@@ -106,6 +107,11 @@ def handle(args: argparse.Namespace) -> int:
         problem = files_root_problem(target.workflow, args.files_root)
         if problem is not None:
             print(f"flowdesk: {problem}", file=sys.stderr)
+            return 2
+        try:  # the flag, else the workflow's own setting; 'local' forces this process
+            args.executor = chosen_executor(args.executor, target.workflow.settings.executor)
+        except ValueError as exc:
+            print(f"flowdesk: --executor: {exc}", file=sys.stderr)
             return 2
         # One process, one run: everything loaded so far (modules, the workflow) lives until exit, so
         # take it out of the collector's sight; full collections during a big run then stay cheap.

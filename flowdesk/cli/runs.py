@@ -28,6 +28,7 @@ from flowdesk.cli.common import (
     resolve_run_id,
     shorten,
 )
+from flowdesk.model.executor import chosen_executor
 
 if TYPE_CHECKING:
     from flowdesk.engine.bus import EventBus
@@ -160,6 +161,10 @@ def _continue(args: argparse.Namespace, start: Callable[[RunService, EventBus, b
             status, _ = store.runs.node_results(run.id)
             node = next((n for n, s in status.items() if s == "waiting"), "NODE")
             raise CliError(f"run {run.id} is waiting for an approval; decide it: `flowdesk approve {run.id} {node}`")
+        try:  # the flag, else the executor the run's workflow names ('local' forces this process)
+            args.executor = chosen_executor(args.executor, store.runs.document(run.id).settings.executor)
+        except ValueError as exc:
+            raise CliError(f"--executor: {exc}") from None
         return asyncio.run(_follow_continued(args, store, run, start))
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
+from flowdesk.model.executor import check_executor
 from flowdesk.model.ids import ID_PATTERN
 from flowdesk.model.types import ValueType
 
@@ -148,6 +149,17 @@ class Settings(_Strict):
         description="Workflow run when a run fails: a library workflow's slug, or a file path relative to this file.",
     )
     circuit_breaker: CircuitBreakerSettings = Field(default_factory=CircuitBreakerSettings)
+    executor: str | None = Field(
+        None,
+        max_length=300,
+        description="Where map items and sub-workflow calls run: 'local' (this computer) or dask://HOST:PORT "
+        "(a Dask cluster); none: the app's setting (flowdesk run: this computer, unless --executor says otherwise).",
+    )
+
+    @field_validator("executor")
+    @classmethod
+    def _executor(cls, value: str | None) -> str | None:
+        return check_executor(value)
 
 
 class Workflow(_Strict):

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from flowdesk.model.executor import LOCAL, check_executor
 from flowdesk.providers.catalog import PROVIDERS as PROVIDER_SPECS
 
 CONFIG_ENV = "FLOWDESK_CONFIG"
@@ -156,6 +157,18 @@ class LLMSettings(BaseModel):
     trace_otlp_url: str | None = Field(
         None, max_length=2000, description="An OTLP/HTTP collector that gets every run's trace as it ends; None: off."
     )
+    default_executor: str | None = Field(
+        None,
+        max_length=300,
+        description="Where the app runs map items and sub-workflow calls of a workflow that does not say: "
+        "dask://HOST:PORT (a Dask cluster); None: this computer.",
+    )
+
+    @field_validator("default_executor")
+    @classmethod
+    def _executor(cls, value: str | None) -> str | None:
+        checked = check_executor(value)
+        return None if checked == LOCAL else checked
 
     @field_validator("trace_otlp_url")
     @classmethod

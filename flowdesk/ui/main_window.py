@@ -1,9 +1,10 @@
 """The main window: the canvas in the centre, the palette, inspector and edit history in docks.
 
 One workflow is open at a time. It comes from the library (saved there with Ctrl+S, a new
-version each time it changed) or from a file (imported into the library on first save). The
-title shows its name and a ``*`` while there are unsaved edits; closing asks before anything is
-lost. Window geometry and the dock layout are remembered between sessions (QSettings).
+version each time it changed) or from a file (imported into the library on first save): the file
+actions are in ``file_actions.py``. The title shows its name and a ``*`` while there are unsaved
+edits; closing asks before anything is lost. Window geometry and the dock layout are remembered
+between sessions (QSettings).
 """
 
 from __future__ import annotations
@@ -39,26 +40,20 @@ from shiboken6 import isValid
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.commands import AddNode, CommandRefused
-from flowdesk.model.fileformat import WorkflowFileError, read_workflow
-from flowdesk.model.repair import with_unique_ids
 from flowdesk.model.workflow import Workflow
 from flowdesk.nodes.registry import Registry
 from flowdesk.providers.setup import LLMServices
-from flowdesk.store.database import LibraryError
 from flowdesk.store.store import Store
-from flowdesk.store.workflows import NotFoundError, refuse_library_file
 from flowdesk.ui.canvas.theme import snap
 from flowdesk.ui.canvas_hint import EmptyCanvasHint
 from flowdesk.ui.dock_tabs import StrayTabBarSweeper
 from flowdesk.ui.edit_actions import EditActions
-from flowdesk.ui.file_dialogs import open_file_name
+from flowdesk.ui.file_actions import FileActions
 from flowdesk.ui.help_menu import HelpMenu
-from flowdesk.ui.history_dialog import HistoryDialog
 from flowdesk.ui.import_guard import ImportGuard
 from flowdesk.ui.insights.action import InsightsAction
 from flowdesk.ui.inspector import Inspector
 from flowdesk.ui.library_backup import LibraryBackup
-from flowdesk.ui.library_dialog import LibraryDialog
 from flowdesk.ui.naming_actions import UNTITLED, NamingActions
 from flowdesk.ui.open_document import FollowsDocument, OpenDocument
 from flowdesk.ui.palette import KIND_MIME, Palette
@@ -76,7 +71,7 @@ from flowdesk.ui.triggers_tab import install as install_triggers_tab
 log = logging.getLogger(__name__)
 
 
-class MainWindow(FollowsDocument, QMainWindow):
+class MainWindow(FileActions, FollowsDocument, QMainWindow):
     document_opened = Signal(object)
     """A workflow was opened: the new :class:`OpenDocument` (its parts are new; the old one is closed)."""
     document_loaded = Signal()
@@ -277,97 +272,6 @@ class MainWindow(FollowsDocument, QMainWindow):
             return
         self.load(Workflow(id=f"wf_{uuid.uuid4().hex[:12]}", name=UNTITLED), "library")
 
-    def open_workflow(self, ref: str) -> bool:
-        """Open a library workflow (id or slug) or a workflow file; False (and a message) if neither."""
-        path = Path(ref)
-        try:
-            if path.suffix == ".json" or path.is_file():
-                refuse_library_file(self.store.path, path)  # reading it would drop the library's locks
-                workflow, source = read_workflow(path), str(path)
-                if not self.import_guard.may_open(workflow, path):  # it names credentials or runs code
-                    return False
-            else:
-                workflow, source = self.store.workflows.load(ref), "library"
-            workflow, renamed = with_unique_ids(workflow)  # a stored workflow with colliding ids still opens
-            self.load(workflow, source)
-        except (WorkflowFileError, NotFoundError, LibraryError, OSError) as exc:
-            self._warn("Cannot open", str(exc))
-            self.session.forget(ref)
-            return False
-        self.session.opened(ref if self.source != "library" else self.document.workflow.id)
-        if renamed:
-            self._warn(
-                "Ids made unique",
-                f"This workflow had ids used twice; renamed: {', '.join(renamed)}. Save to keep it so.",
-            )
-        return True
-
-    def open_from_library(self) -> None:
-        if not self.may_discard():
-            return
-        dialog = LibraryDialog(self.store, self, open_id=self.document.workflow.id if self.document else None)
-        if dialog.exec() and dialog.chosen:
-            self.open_workflow(dialog.chosen)
-
-    def import_file(self) -> None:
-        if not self.may_discard():
-            return
-        name = open_file_name(self, "Import a workflow", "", "Workflow files (*.json)", self.store.path)
-        if name:
-            self.open_workflow(name)
-
-    def save_asking_a_name(self) -> bool:
-        """File > Save (Ctrl+S): an untitled workflow is named first; cancelling saves nothing."""
-        return self.naming.name_if_untitled() and self.save()
-
-    def save(self) -> bool:
-        """Save to the library (a new version if anything changed); True when saved."""
-        if self.document is None or self.stack is None:
-            return False
-        try:
-            result = self.store.workflows.save(self.document.workflow, summary=self.stack.undoText())
-        except (LibraryError, ValueError) as exc:
-            self._warn("Cannot save", str(exc))
-            return False
-        came_from, self.doc.source = self.source, "library"
-        self.stack.setClean()
-        info = self.store.workflows.get(result.workflow_id)
-        said = f"Saved '{info.name}' as version {result.version}" if result.created else "No changes to save"
-        if came_from not in (None, "library"):  # opened from a file: the files it calls come along
-            try:
-                also = self.store.workflows.import_references(self.document.workflow, Path(came_from).parent)
-            except (WorkflowFileError, LibraryError, OSError) as exc:
-                also, said = [], f"{said}; a workflow it calls could not be imported: {exc}"
-            if also:
-                said += f"; also imported {', '.join(also)}, which it calls"
-        self._say(said)
-        self.session.opened(info.id)
-        self.update_title()
-        return True
-
-    def show_history(self) -> None:
-        """The saved versions of the open workflow; restoring one saves it as the newest and opens it."""
-        if self.document is None or not self.store.workflows.exists(self.document.workflow.id):
-            self._say("This workflow has no saved versions yet: save it first (Ctrl+S)")
-            return
-        if not self.may_discard():
-            return
-        dialog = HistoryDialog(self.store, self.document.workflow.id, self)
-        if dialog.exec() and dialog.restore_version is not None:
-            self.restore_version(dialog.restore_version)
-
-    def restore_version(self, version: int) -> None:
-        if self.document is None:
-            return
-        workflow_id = self.document.workflow.id
-        try:
-            result = self.store.workflows.restore(workflow_id, version)
-            self.load(self.store.workflows.load(workflow_id), "library")
-        except (LibraryError, NotFoundError) as exc:
-            self._warn("Cannot restore", str(exc))
-            return
-        self._say(f"Restored version {version} as version {result.version}")
-
     # ------------------------------------------------------------ editing
     def _zoom_by(self, factor: float) -> None:
         if self.view is not None:
@@ -482,22 +386,6 @@ class MainWindow(FollowsDocument, QMainWindow):
     def _warn(self, title: str, message: str) -> None:
         log.info("%s: %s", title, message)
         QMessageBox.warning(self, title, message)
-
-    def may_discard(self) -> bool:
-        """Ask before unsaved edits are dropped: Save, Discard or Cancel."""
-        if not self.dirty:
-            return True
-        answer = QMessageBox.question(
-            self,
-            "Unsaved changes",
-            f"'{self.document.workflow.name if self.document else ''}' has unsaved changes. Save them?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        if answer == QMessageBox.StandardButton.Discard and self.document is not None:
-            self.session.discarded(self.document.workflow.id)
-        return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.may_discard() or not self.runs.may_close():

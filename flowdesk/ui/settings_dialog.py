@@ -1,4 +1,5 @@
-"""Settings: the default model for new LLM nodes, named credentials, price overrides, a connection test.
+"""Settings: the default model for new LLM nodes, named credentials, price overrides, a connection test,
+traces and where runs run (Settings > Execution, ``execution_settings.py``).
 
 Nothing here ever shows a stored key: the key field of a credential is a password field that
 starts empty ("leave empty to keep the stored key"), and the table says only where a key comes
@@ -47,6 +48,7 @@ from flowdesk.providers.settings import (
 )
 from flowdesk.providers.setup import check_connection, llm_services
 from flowdesk.ui.credential_editor import CredentialEditor
+from flowdesk.ui.execution_settings import ExecutionGroup
 from flowdesk.ui.theming import set_tone
 
 log = logging.getLogger(__name__)
@@ -96,7 +98,11 @@ class SettingsDialog(QDialog):
         layout.addWidget(self._model_group())
         layout.addWidget(self._credentials_group(), 1)
         layout.addWidget(self._prices_group())
-        layout.addWidget(self._traces_group())
+        self.execution = ExecutionGroup(settings.default_executor, self._launch)
+        row = QHBoxLayout()  # side by side: the dialog must fit a 700-pixel-high screen with its tables readable
+        row.addWidget(self._traces_group(), 1)
+        row.addWidget(self.execution, 1)
+        layout.addLayout(row)
         self.status = QLabel()
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
@@ -329,9 +335,8 @@ class SettingsDialog(QDialog):
             trace_url = LLMSettings.model_validate({"trace_otlp_url": self.trace_url.text()}).trace_otlp_url
         except ValidationError as exc:
             raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
-        return self.settings.model_copy(
-            update={"default_model": model, "prices": self._price_overrides(), "trace_otlp_url": trace_url}
-        )
+        update = {"default_model": model, "prices": self._price_overrides(), "trace_otlp_url": trace_url}
+        return self.settings.model_copy(update={**update, "default_executor": self.execution.value()})
 
     def save(self) -> None:
         """Write the settings file and the keyring; on a problem, say it here and stay open."""

@@ -1,4 +1,4 @@
-"""The open workflow's own properties (name, description, run limits), edited through commands.
+"""The open workflow's own properties (name, description, run limits, where it runs), edited through commands.
 
 The inspector shows this panel while no node is selected, so a person finds the workflow's
 settings where they find a node's: click the empty canvas and they are there. Every edit is a
@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtWidgets import (
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -23,16 +24,20 @@ from PySide6.QtWidgets import (
 
 from flowdesk.model.commands import CommandRefused, SetWorkflowProps
 from flowdesk.model.document import Change, WorkflowChanged
+from flowdesk.model.executor import LOCAL
 from flowdesk.model.workflow import Settings, Workflow
 from flowdesk.ui.inputs_table import InputsTable
 from flowdesk.ui.theming import set_tone
 from flowdesk.ui.undo import DocumentUndoStack
 
 NO_LIMIT = "none"
+APP_SETTING, CLUSTER = "app", "cluster"
+FIELD_NAMES = {"on_failure": "On failure run", "executor": "Run on"}
 
 
 class WorkflowPanel(QGroupBox):
-    """Name, description, nodes at once, run time limit, on-failure handler and declared inputs of the open workflow."""
+    """Name, description, nodes at once, run time limit, on-failure handler, executor and declared inputs of the
+    open workflow."""
 
     def __init__(self, stack: DocumentUndoStack) -> None:
         super().__init__("Workflow")
@@ -60,6 +65,7 @@ class WorkflowPanel(QGroupBox):
             "(see the README: on-failure handler)."
         )
         self.on_failure.editingFinished.connect(self._settings_edited)
+        self.executor, self.scheduler = self._executor_fields()
         self.message = QLabel()
         self.message.setWordWrap(True)
         set_tone(self.message, "error")
@@ -69,6 +75,8 @@ class WorkflowPanel(QGroupBox):
         form.addRow("Nodes at once", self.concurrency)
         form.addRow("Run time limit", self.timeout)
         form.addRow("On failure run", self.on_failure)
+        form.addRow("Run on", self.executor)
+        form.addRow("Scheduler", self.scheduler)
         self.inputs = InputsTable(stack)
         box = QVBoxLayout(self)
         box.addLayout(form)
@@ -79,6 +87,24 @@ class WorkflowPanel(QGroupBox):
         box.addWidget(self.inputs)
         self._unsubscribe = self.document.subscribe(self._document_changed)
         self._show(self.document.workflow)
+
+    def _executor_fields(self) -> tuple[QComboBox, QLineEdit]:
+        """Where map items and sub-workflow calls run: the app's setting, here, or a cluster's address."""
+        where = QComboBox()
+        where.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        where.setMinimumContentsLength(12)  # never wider than the dock: the inspector does not scroll sideways
+        where.addItem("the app's setting", APP_SETTING)
+        where.addItem("this computer", LOCAL)
+        where.addItem("a Dask cluster", CLUSTER)
+        where.setToolTip(
+            "Where map items and sub-workflow calls run. The app's setting: File > Settings > Execution; "
+            "flowdesk run: this computer, unless --executor says otherwise."
+        )
+        where.currentIndexChanged.connect(self._settings_edited)
+        scheduler = QLineEdit(placeholderText="dask://HOST:PORT")
+        scheduler.setToolTip("The Dask scheduler's address; `flowdesk run --executor` overrides it")
+        scheduler.editingFinished.connect(self._settings_edited)
+        return where, scheduler
 
     def _show(self, workflow: Workflow) -> None:
         """Show the document's values without sending them back as edits (and without moving the cursor)."""
@@ -92,6 +118,12 @@ class WorkflowPanel(QGroupBox):
             self.timeout.setValue(workflow.settings.run_timeout_s or 0.0)
             if self.on_failure.text().strip() != (workflow.settings.on_failure or ""):
                 self.on_failure.setText(workflow.settings.on_failure or "")
+            executor = workflow.settings.executor
+            where = APP_SETTING if executor is None else LOCAL if executor == LOCAL else CLUSTER
+            self.executor.setCurrentIndex(self.executor.findData(where))
+            if where == CLUSTER and self.scheduler.text().strip() != executor:
+                self.scheduler.setText(executor or "")
+            self.scheduler.setEnabled(where == CLUSTER)
         finally:
             self._loading = False
 
@@ -106,15 +138,24 @@ class WorkflowPanel(QGroupBox):
     def _settings_edited(self, *_: Any) -> None:
         if self._loading:
             return
+        where = self.executor.currentData()
+        self.scheduler.setEnabled(where == CLUSTER)
+        if where == CLUSTER and not self.scheduler.text().strip():
+            self.message.setText("Run on: type the Dask scheduler's address (dask://HOST:PORT)")
+            self.scheduler.setFocus()
+            return
         edited = {
             "max_concurrency": self.concurrency.value(),
             "run_timeout_s": self.timeout.value() or None,
             "on_failure": self.on_failure.text().strip() or None,
+            "executor": {APP_SETTING: None, LOCAL: LOCAL}.get(where, self.scheduler.text().strip()),
         }
-        try:  # validated (model_copy is not): an over-long handler name is refused with the reason
+        try:  # validated (model_copy is not): an over-long handler name or a bad address is refused with the reason
             settings = Settings.model_validate({**self.document.workflow.settings.model_dump(), **edited})
         except ValidationError as exc:
-            self.message.setText(f"On failure run: {exc.errors()[0]['msg']}")
+            error = exc.errors()[0]
+            field = FIELD_NAMES.get(str(error["loc"][0]) if error["loc"] else "", "Settings")
+            self.message.setText(f"{field}: {error['msg'].removeprefix('Value error, ')}")
             return
         if settings != self.document.workflow.settings:
             self._push(settings=settings)

@@ -46,7 +46,8 @@ def test_settings_round_trip_without_any_key(private_settings: Path) -> None:
     loaded = load_settings()
     assert loaded == settings.model_copy(update={"credentials": (settings.credentials[0],)})
     assert loaded.credential("ollama").base_url == "http://localhost:11434/v1"  # trailing slash dropped
-    assert set(json.loads(private_settings.read_text())) == {"credentials", "default_model", "prices", "trace_otlp_url"}
+    saved = set(json.loads(private_settings.read_text()))
+    assert saved == {"credentials", "default_model", "prices", "trace_otlp_url", "default_executor"}
 
 
 @pytest.mark.parametrize(

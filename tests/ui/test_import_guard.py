@@ -72,7 +72,7 @@ def answer_box(button_text: str, seen: list[str]) -> None:
 
 
 def import_with_ctrl_i(qtbot: QtBot, win: MainWindow, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("flowdesk.ui.main_window.open_file_name", lambda *_args: str(path))
+    monkeypatch.setattr("flowdesk.ui.file_actions.open_file_name", lambda *_args: str(path))
     activate(qtbot, win)
     qtbot.keyClick(win, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
 

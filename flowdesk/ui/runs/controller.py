@@ -77,12 +77,16 @@ class RunController(QObject):
     # ------------------------------------------------------------ starting
     def start(
         self, workflow: Workflow, inputs: Mapping[str, Any], *, source: str = "library", version: int | None = None,
-        files_root: str | None = None, validated: bool = False,
+        files_root: str | None = None, validated: bool = False, service: RunService | None = None,
+        where: str | None = None,
     ) -> str:  # fmt: skip
-        """Start a recorded run of ``workflow`` (saved in the library as ``version``); returns its id."""
+        """Start a recorded run of ``workflow`` (saved in the library as ``version``); returns its id.
+
+        ``service`` is another run service than the window's (one that sends child runs to a cluster);
+        ``where`` says in words where the run runs (the status bar shows it)."""
 
         def launch(bus: EventBus) -> tuple[str, RunHandle]:
-            started = self.service.start(
+            started = (service or self.service).start(
                 workflow,
                 inputs,
                 source=source,
@@ -94,23 +98,26 @@ class RunController(QObject):
             assert started.handle is not None  # no idempotency key, so always a new run
             return started.run_id, started.handle
 
-        return self._follow(launch, workflow.id if source == "library" else None)
+        return self._follow(launch, workflow.id if source == "library" else None, where)
 
-    def resume(self, run_id: str) -> str:
+    def resume(self, run_id: str, *, service: RunService | None = None, where: str | None = None) -> str:
         """Continue an interrupted, failed or cancelled run; finished nodes are not run again."""
         info = self._info(run_id)
-        return self._follow(lambda bus: (run_id, self.service.resume(run_id, bus=bus)), info.workflow_id)
+        runs = service or self.service
+        return self._follow(lambda bus: (run_id, runs.resume(run_id, bus=bus)), info.workflow_id, where)
 
-    def rerun(self, run_id: str, node_id: str) -> str:
+    def rerun(
+        self, run_id: str, node_id: str, *, service: RunService | None = None, where: str | None = None
+    ) -> str:  # fmt: skip
         """A new run that reuses everything upstream of ``node_id`` and runs it and what follows."""
         info = self._info(run_id)
 
         def launch(bus: EventBus) -> tuple[str, RunHandle]:
-            started = self.service.rerun(run_id, node_id, bus=bus)
+            started = (service or self.service).rerun(run_id, node_id, bus=bus)
             assert started.handle is not None
             return started.run_id, started.handle
 
-        return self._follow(launch, info.workflow_id)
+        return self._follow(launch, info.workflow_id, where)
 
     def decide(self, run_id: str, node_id: str, approved: bool, comment: str = "") -> None:
         """Approve or reject a waiting node: directly in a live run, else by continuing the recorded one."""
@@ -131,7 +138,9 @@ class RunController(QObject):
         except (NotFoundError, LibraryError) as exc:
             raise RunStartError(str(exc)) from exc
 
-    def _follow(self, launch: Callable[[EventBus], tuple[str, RunHandle]], workflow_id: str | None) -> str:
+    def _follow(
+        self, launch: Callable[[EventBus], tuple[str, RunHandle]], workflow_id: str | None, where: str | None = None
+    ) -> str:
         bus = EventBus()
         subscription = bus.subscribe()
         try:
@@ -139,7 +148,7 @@ class RunController(QObject):
         except (InvalidWorkflowError, RunInputError, RunStateError, NotFoundError, LibraryError, ValueError) as exc:
             raise RunStartError(str(exc)) from exc
         trace = self._recorded_trace(run_id) or RunTrace(run_id)
-        self.live[run_id] = LiveRun(run_id, workflow_id, handle, subscription, trace)
+        self.live[run_id] = LiveRun(run_id, workflow_id, handle, subscription, trace, extra={"where": where})
         handle.task.add_done_callback(lambda _task: self._timer.start())
         self._timer.start()
         self.run_started.emit(run_id)

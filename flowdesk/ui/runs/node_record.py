@@ -2,7 +2,8 @@
 
 Read from the run journal, so it works the same for a run in progress, one that ended an hour ago
 and one from before a restart. A node that ran several times (loop passes, retries) has one page
-per attempt, stepped through with the arrows; a map node also pages through its items.
+per attempt, stepped through with the arrows; a map node also pages through its items (with the Dask
+worker that ran each, when the run was sent to a cluster).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from flowdesk.store.store import Store
 from flowdesk.store.workflows import NotFoundError
 from flowdesk.ui.runs.runs_panel import STATUS_MARK, duration_text, money
 from flowdesk.ui.runs.value_view import ValueView
+from flowdesk.ui.runs.workers import WorkerNames
 from flowdesk.ui.theming import set_tone
 
 
@@ -64,6 +66,7 @@ class NodeRecord(QWidget):
         self.node_id: str | None = None
         self.pages: list[Page] = []
         self.page = 0
+        self.workers = WorkerNames(store)
         self._build()
         self.show_node(None, None)
 
@@ -227,7 +230,9 @@ class NodeRecord(QWidget):
         inputs, outputs = self.store.runs.run_values(item_run)
         title = self.title_of(self.node_id or "")
         self.heading.setText(f"{title}: item run {STATUS_MARK.get(info.status, '')} {info.status}")
-        self._set_facts([("Started", _clock(info.started_at)), ("Took", duration_text(info.duration_s))])
+        facts = [("Started", _clock(info.started_at)), ("Took", duration_text(info.duration_s))]
+        worker = self.workers.worker(self.run_id, item_run) if self.run_id else None
+        self._set_facts([*facts, ("Ran on", f"Dask worker {worker}")] if worker else facts)
         message = (info.error or {}).get("message")
         self.error.setText(f"Error: {message}" if message else "")
         self.error.setVisible(bool(message))

@@ -73,6 +73,9 @@ class RunStatusLine:
         self.progress.setFormat("%v of %m nodes")
         self.progress.hide()
         self.run_status = QLabel()
+        self.where = QLabel()
+        self.where.setToolTip("Where the shown run's map items and sub-workflow calls run")
+        self.where.hide()
         self.failed_button = QPushButton("Show the failed node")
         self.failed_button.setFlat(True)
         self.failed_button.hide()
@@ -80,13 +83,21 @@ class RunStatusLine:
         self.result_button.setFlat(True)
         self.result_button.setToolTip("Open the shown run's result: its outputs in full, readable and copyable")
         self.result_button.hide()
+        bar.addPermanentWidget(self.where)
         bar.addPermanentWidget(self.run_status)
         bar.addPermanentWidget(self.failed_button)
         bar.addPermanentWidget(self.result_button)
         bar.addPermanentWidget(self.progress)
-        self.fitter = MessageFitter(bar, [self.run_status, self.failed_button, self.result_button, self.progress])
+        shown = [self.where, self.run_status, self.failed_button, self.result_button, self.progress]
+        self.fitter = MessageFitter(bar, shown)
 
-    def show_trace(self, trace: RunTrace) -> None:
+    def show_where(self, where: str | None) -> None:
+        """Where the shown run runs ("on this computer", "on the Dask cluster at …"); None: not known."""
+        self.where.setText(f"on {where} ·" if where else "")
+        self.where.setVisible(bool(where))
+
+    def show_trace(self, trace: RunTrace, where: str | None = None) -> None:
+        self.show_where(where)
         total = max(trace.node_count, len(trace.nodes), 1)
         self.progress.setMaximum(total)
         self.progress.setValue(min(trace.done_count(), total))
@@ -100,6 +111,7 @@ class RunStatusLine:
         self.result_button.setVisible(trace.finished and trace.status in ENDED_WITH_RESULT)
 
     def clear(self) -> None:
+        self.show_where(None)
         self.progress.hide()
         self.run_status.clear()
         self.failed_button.hide()

@@ -8,6 +8,7 @@ produced in it. Starting a run shows it; picking one in the Runs panel shows tha
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -18,18 +19,17 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from flowdesk.engine.services import EngineServices
 from flowdesk.model.commands import SetNodeOptions
-from flowdesk.model.validation import validate
 from flowdesk.model.workflow import PinnedOutput
 from flowdesk.nodes.registry import Registry
 from flowdesk.providers.settings import SettingsError, load_settings
 from flowdesk.providers.setup import LLMServices, llm_services
-from flowdesk.store.database import LibraryError
 from flowdesk.store.running import RunService
 from flowdesk.store.store import Store
 from flowdesk.ui.open_document import FollowsDocument
 from flowdesk.ui.runs.canvas_paint import paint_trace
+from flowdesk.ui.runs.cluster_runs import ClusterRuns
 from flowdesk.ui.runs.controller import RunController, RunStartError
-from flowdesk.ui.runs.inputs_dialog import RunInputsDialog, example_files_folder, uses_files
+from flowdesk.ui.runs.launch import rerun_run, resume_run, run_workflow
 from flowdesk.ui.runs.log_model import LogModel
 from flowdesk.ui.runs.log_panel import LogPanel
 from flowdesk.ui.runs.node_menu import node_menu
@@ -62,6 +62,9 @@ class RunWorkbench(FollowsDocument, QObject):
         self.registry = registry
         self.controller = RunController(store, RunService(store, registry, services), self)
         self.controller.service.trace_to = _trace_url()  # the opt-in: every run's trace to a collector
+        self.clusters = ClusterRuns(lambda: self.controller.service, lambda: self.llm.credentials if self.llm else None)
+        self.connecting: asyncio.Future[None] | None = None
+        """F5's connection to a cluster while it is being made (then the run starts)."""
         self.log_panel = LogPanel()
         self.runs_panel = RunsPanel(store)
         self.timeline = Timeline()
@@ -163,43 +166,8 @@ class RunWorkbench(FollowsDocument, QObject):
 
     # ------------------------------------------------------------ starting
     def run_workflow(self) -> None:
-        """F5: check, ask for inputs, save, start a recorded run and show it."""
-        window = self.window
-        if self.document is None:
-            return
-        workflow = self.document.workflow
-        sources = self.window.problems.sources
-        errors = [p for p in validate(workflow, self.registry, for_run=True, sources=sources) if p.severity == "error"]
-        if errors:
-            first = errors[0]
-            more = f" ({len(errors) - 1} more problems)" if len(errors) > 1 else ""
-            window.say(f"Cannot run: {first.message}{more}")
-            if first.node_id:
-                self.select_node(first.node_id)
-            return
-        if not window.import_guard.may_run(workflow):
-            return
-        values: dict[str, Any] = {}
-        files_root = None
-        if workflow.inputs or uses_files(workflow):
-            folder = ""
-            if uses_files(workflow):
-                try:
-                    folder = example_files_folder(workflow, self.store.path.parent)
-                except OSError as exc:
-                    log.info("no example data folder: %s", exc)
-            dialog = RunInputsDialog(workflow, window.settings, window, default_folder=folder)
-            if not dialog.exec():
-                return
-            values, files_root = dialog.values, dialog.files_root
-        if (window.dirty or not self.store.workflows.exists(workflow.id)) and not window.save():
-            return
-        workflow = self.document.workflow  # saving may have stamped a new version on it
-        try:
-            version = self.store.workflows.get(workflow.id).current_version
-            self.controller.start(workflow, values, version=version, files_root=files_root, validated=True)
-        except (RunStartError, LibraryError) as exc:
-            window.say(f"Cannot run: {exc}")
+        """F5: check, ask for inputs, save, start a recorded run here or on a cluster, and show it (launch.py)."""
+        run_workflow(self)
 
     def rerun_from(self, node_id: str | None) -> None:
         """Ctrl+Shift+F5: save (as F5 does), then re-run what is on the canvas from ``node_id``."""
@@ -212,18 +180,11 @@ class RunWorkbench(FollowsDocument, QObject):
             return
         if (window.dirty or not self.store.workflows.exists(workflow.id)) and not window.save():
             return
-        try:
-            self.controller.rerun(self.shown, node_id)
-        except RunStartError as exc:
-            window.say(f"Cannot re-run: {exc}")
+        rerun_run(self, self.shown, node_id, self.document.workflow)  # here, or on the workflow's cluster
 
     def resume_shown(self) -> None:
-        if self.shown is None:
-            return
-        try:
-            self.controller.resume(self.shown)
-        except RunStartError as exc:
-            self.window.say(f"Cannot resume: {exc}")
+        if self.shown is not None:
+            resume_run(self, self.shown)  # where its workflow's executor says
 
     def decide(self, node_id: str, approved: bool, comment: str = "") -> None:
         if self.shown is None:
@@ -314,7 +275,8 @@ class RunWorkbench(FollowsDocument, QObject):
             self.runs_panel.workflow_id = live.workflow_id  # the first run of a workflow saved just now
             self.runs_panel.refresh(select=run_id)
             self.show_run(run_id)
-        self.window.say(f"Run {run_id[:8]} started")
+        where = live.extra.get("where")
+        self.window.say(f"Run {run_id[:8]} started" + (f" on {where}" if where else ""))
 
     def _on_events(self, run_id: str, events: list[Any]) -> None:
         model = self.logs.get(run_id)
@@ -421,7 +383,8 @@ class RunWorkbench(FollowsDocument, QObject):
             paint_trace(self.scene, self.document, trace, node_ids)
 
     def _show_progress(self, trace: RunTrace) -> None:
-        self.status_line.show_trace(trace)
+        live = self.controller.live.get(trace.run_id)
+        self.status_line.show_trace(trace, live.extra.get("where") if live is not None else None)
 
     def _select_failed(self) -> None:
         trace = self.controller.trace(self.shown) if self.shown else None
@@ -463,6 +426,7 @@ class RunWorkbench(FollowsDocument, QObject):
         service.services = replace(service.services, providers=llm.providers, secrets=llm.credentials)
 
     async def llm_close(self) -> None:
+        await self.clusters.close_all()
         if self.llm is not None:
             await self.llm.aclose()
 
