@@ -15,7 +15,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from flowdesk.engine.remote import ChildJob, ChildOutcome, RemoteError
+from flowdesk.engine.remote import ChildJob, ChildOutcome, NodeJob, NodeOutcome, RemoteError
 from flowdesk.model.workflow import Workflow
 from flowdesk.providers.credentials import Credentials
 
@@ -52,6 +52,11 @@ class ClusterThread:
 
     async def run(self, job: ChildJob) -> ChildOutcome:
         result: ChildOutcome = await self._call(self._children.run(job))
+        return result
+
+    async def run_node(self, job: NodeJob) -> NodeOutcome:
+        """One attempt of a ``remote: true`` node, on a worker."""
+        result: NodeOutcome = await self._call(self._children.run_node(job))
         return result
 
     async def close(self) -> None:

@@ -176,3 +176,30 @@ def test_without_the_dask_extra_the_test_says_what_to_install(monkeypatch: pytes
     monkeypatch.setitem(sys.modules, "distributed", None)  # what an installation without the extra has
     found = asyncio.run(check_cluster("dask://127.0.0.1:8786"))
     assert not found.ok and found.sentence == "The dask extra is not installed: pip install 'flowdesk[dask]'."
+
+
+def test_a_remote_node_sent_through_the_thread_runs_on_a_worker(cluster: Any) -> None:
+    """The app's connection takes a ``remote: true`` node's attempt to a worker, as the CLI's does."""
+    scored = workflow(
+        [node("b", "transform", expression="run.inputs.k * 6 + 1"), node("o", "output", name="score")],
+        ["b.output -> o.value"],
+        inputs=[{"name": "k", "type": "integer"}],  # type: ignore[list-item]
+    )
+    scored = scored.model_copy(update={"nodes": [n.model_copy(update={"remote": n.id == "b"}) for n in scored.nodes]})
+
+    async def scenario() -> tuple[Any, list[Any]]:
+        link = await ClusterThread.open(_dask(cluster.scheduler_address), _credentials())
+        bus = EventBus()
+        sub = bus.subscribe(maxsize=10_000)
+        try:
+            services = EngineServices(remote=link)
+            result = await run_workflow(scored, default_registry(), services, inputs={"k": 10}, bus=bus)
+        finally:
+            await link.close()
+        return result, sub.drain()
+
+    result, events = asyncio.run(scenario())
+    assert result.status == "succeeded", result.error
+    assert result.outputs == {"score": 61}
+    done = next(e for e in events if e.type == "node_succeeded" and e.node_id == "b")
+    assert done.worker in set(cluster.scheduler_info["workers"])
