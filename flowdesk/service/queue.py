@@ -16,10 +16,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowdesk.engine.remote import RemoteError
 from flowdesk.engine.results import InvalidWorkflowError, RunInputError
 from flowdesk.engine.runner import RunHandle
 from flowdesk.model.validation import has_errors
 from flowdesk.model.workflow import Workflow
+from flowdesk.service.executors import ClusterServices
 from flowdesk.service.submit import SubmitError
 from flowdesk.store.database import LibraryError
 from flowdesk.store.lifecycle import run_version
@@ -53,6 +55,8 @@ class RunQueue:
         if limit < 1:
             raise ValueError(f"the run limit must be at least 1, not {limit}")
         self.runs = runs
+        self.clusters = ClusterServices(runs)
+        """A run whose workflow names a Dask cluster gets a run service sending its work there."""
         self.store = runs.store
         self.entries = QueueStore(runs.store.db)
         self.limit = limit
@@ -84,6 +88,7 @@ class RunQueue:
             self._pump_task.cancel()
             await asyncio.gather(self._pump_task, return_exceptions=True)
             self._pump_task = None
+        await self.clusters.close()
 
     @property
     def active(self) -> list[str]:
@@ -222,14 +227,16 @@ class RunQueue:
         assert self._wake is not None
         while True:
             while self._waiting and len(self._active) < self.limit:
-                self._launch(self._waiting.popleft())
+                await self._launch(self._waiting.popleft())
             self._wake.clear()
             await self._wake.wait()
 
-    def _launch(self, job: Job) -> None:
+    async def _launch(self, job: Job) -> None:
+        """Start ``job``; a first run on a cluster connects first (the pump waits: at most its timeout)."""
         try:
-            handle = self._start(job)
-        except (RunStateError, NotFoundError, InvalidWorkflowError, RunInputError, LibraryError) as exc:
+            runs = await self.clusters.service_for(job.run_id, job.recorded[0] if job.recorded else None)
+            handle = self._start(job, runs)
+        except (RunStateError, NotFoundError, InvalidWorkflowError, RunInputError, LibraryError, RemoteError) as exc:
             log.warning("run %s could not start: %s", job.run_id, exc)
             if job.action == START:
                 self.entries.fail_queued(job.run_id, f"could not start: {exc}")
@@ -246,13 +253,13 @@ class RunQueue:
         if self._finishing.get(run_id) is task:
             del self._finishing[run_id]
 
-    def _start(self, job: Job) -> RunHandle:
+    def _start(self, job: Job, runs: RunService) -> RunHandle:
         if job.action == START:
-            return self.runs.launch_recorded(job.run_id, recorded=job.recorded)
+            return runs.launch_recorded(job.run_id, recorded=job.recorded)
         if job.action == DECIDE and job.decision is not None:
             node_id, approved, comment = job.decision
-            return self.runs.decide(job.run_id, node_id, approved, comment, suspend_on_wait=True)
-        return self.runs.resume(job.run_id, suspend_on_wait=True)
+            return runs.decide(job.run_id, node_id, approved, comment, suspend_on_wait=True)
+        return runs.resume(job.run_id, suspend_on_wait=True)
 
     async def _until_finished(self, job: Job, handle: RunHandle) -> None:
         try:
