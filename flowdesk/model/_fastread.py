@@ -54,13 +54,15 @@ def _parse_and_validate(raw: bytes) -> Workflow | None:
     import jiter  # first use: reading a file; the app's start does not need it
 
     try:
-        document = jiter.from_json(raw, allow_inf_nan=False, catch_duplicate_keys=True, cache_mode="none")
+        # keys cached: a big file repeats the same few dozen keys, one string object each
+        document = jiter.from_json(raw, allow_inf_nan=False, catch_duplicate_keys=True, cache_mode="keys")
     except ValueError:
         return None
     if not _current_header(document):
         return None
     try:
-        return Workflow.model_validate_json(raw)
+        # the parsed value, not the bytes again: one parse, and exactly what the careful path validates
+        return Workflow.model_validate(document)
     except ValidationError:
         return None
 
