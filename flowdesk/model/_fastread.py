@@ -5,7 +5,7 @@ hooks, then pydantic validating those dicts. Here a sound, current-version file 
 Rust passes instead: ``jiter`` parses it, refusing what ``json`` would let through (duplicate keys,
 NaN and Infinity, lone surrogates, numbers too long to convert), then pydantic validates that
 parsed value into the models. (Validating the bytes again with ``model_validate_json`` parsed the
-file twice: a third of the time went to the second parse.) What neither refuses is checked on the
+file twice.) What neither refuses is checked on the
 few free-form JSON values only (node configs, pinned outputs, input defaults): nesting depth and
 numbers that overflowed to infinity.
 
