@@ -4,10 +4,9 @@ Reading a 10,000-node file spent most of its time in Python: ``json`` building d
 hooks, then pydantic validating those dicts. Here a sound, current-version file goes through two
 Rust passes instead: ``jiter`` parses it, refusing what ``json`` would let through (duplicate keys,
 NaN and Infinity, lone surrogates, numbers too long to convert), then pydantic validates that
-parsed value into the models. (Validating the bytes again with ``model_validate_json`` parsed the
-file twice.) What neither refuses is checked on the
-few free-form JSON values only (node configs, pinned outputs, input defaults): nesting depth and
-numbers that overflowed to infinity.
+parsed value into the models (``model_validate_json`` on the bytes would parse the file twice).
+What neither refuses is checked on the few free-form JSON values only (node configs, pinned
+outputs, input defaults): nesting depth and numbers that overflowed to infinity.
 
 Anything the fast path does not accept (a bad file, an older format version to migrate, a value
 it cannot vouch for) returns ``None``: the caller then reads the file the careful way
