@@ -74,6 +74,8 @@ class Run:
         """The running node tasks, by node index (a node runs at most once at a time)."""
         self._resolves_some = bool(options.prior) or (options.use_pins and plan.has_pins)
         """Can any node's result be known without running it (restored, pinned)? Else none is asked."""
+        if self._resolves_some:
+            self.step.known = self._known_without_running
         self._stopping: str | None = None
         self._error: ErrorInfo | None = None
         self._committing = False
@@ -325,6 +327,13 @@ class Run:
             if following is None:
                 return
             i, handed = following, True
+
+    def _known_without_running(self, i: int) -> bool:
+        """Will :meth:`_resolve_without_running` finish node ``i`` at once (same tests, no effects)?"""
+        pn = self.plan.nodes[i]
+        if self.state.prior and (pn.id, self.iteration[i]) in self.state.prior:
+            return True
+        return self.options.use_pins and pn.node.pinned is not None
 
     def _resolve_without_running(self, i: int) -> bool:
         """Nodes whose result is already known finish at once: restored (resume/re-run) or pinned."""

@@ -65,11 +65,19 @@ class Transitions:
         self.race_feeders = RaceFeeders(self.plan)
         self.abort: Callable[[int], None] = lambda i: None
         """Cancels node ``i``'s task (set by the executor): a running branch that lost a race."""
+        self.known: Callable[[int], bool] | None = None
+        """Whether node ``i``'s result is known without running it (restored or pinned; set by the
+        executor when some can be). Such a node is queued ahead of the others, so a resumed run replays
+        what its record holds, and decides the races it recorded, before starting any branch: a branch
+        the recorded race decided against is cancelled without ever starting."""
 
     # ------------------------------------------------------------ a node's end
     def make_ready(self, i: int) -> None:
         self.status[i] = "queued"
-        self.ready.append(i)
+        if self.known is not None and self.known(i):
+            self.ready.appendleft(i)
+        else:
+            self.ready.append(i)
         if self.outlet.listening:
             self.emit(NodeQueued(run_id=self.run_id, ts=self.now(), node_id=self.plan.nodes[i].id,
                                  iteration=self.iteration[i]))  # fmt: skip

@@ -2,16 +2,17 @@
 
 Reading a 10,000-node file spent most of its time in Python: ``json`` building dicts through
 hooks, then pydantic validating those dicts. Here a sound, current-version file goes through two
-Rust passes instead: ``jiter`` refuses what ``json`` would let through (duplicate keys, NaN and
-Infinity, lone surrogates, numbers too long to convert), then pydantic validates the bytes
-straight into the models (``model_validate_json``). What neither refuses is checked on the few
-free-form JSON values only (node configs, pinned outputs, input defaults): nesting depth and
-numbers that overflowed to infinity.
+Rust passes instead: ``jiter`` parses it, refusing what ``json`` would let through (duplicate keys,
+NaN and Infinity, lone surrogates, numbers too long to convert), then pydantic validates that
+parsed value into the models (``model_validate_json`` on the bytes would parse the file twice).
+What neither refuses is checked on the few free-form JSON values only (node configs, pinned
+outputs, input defaults): nesting depth and numbers that overflowed to infinity.
 
 Anything the fast path does not accept (a bad file, an older format version to migrate, a value
 it cannot vouch for) returns ``None``: the caller then reads the file the careful way
 (``_jsoncheck``), which says where the problem is, line and column or field path. So the fast
-path never words an error, and a good file reads to the same models either way.
+path never words an error, and a good file reads to the same models either way: both paths hand
+pydantic the same parsed value.
 """
 
 from __future__ import annotations
@@ -54,13 +55,15 @@ def _parse_and_validate(raw: bytes) -> Workflow | None:
     import jiter  # first use: reading a file; the app's start does not need it
 
     try:
-        document = jiter.from_json(raw, allow_inf_nan=False, catch_duplicate_keys=True, cache_mode="none")
+        # keys cached: a big file repeats the same few dozen keys, one string object each
+        document = jiter.from_json(raw, allow_inf_nan=False, catch_duplicate_keys=True, cache_mode="keys")
     except ValueError:
         return None
     if not _current_header(document):
         return None
     try:
-        return Workflow.model_validate_json(raw)
+        # the parsed value, not the bytes again: one parse, and exactly what the careful path validates
+        return Workflow.model_validate(document)
     except ValidationError:
         return None
 

@@ -64,6 +64,8 @@ CODES: dict[str, str] = {
     "unknown-name": "a template or expression reads a name that is not defined there",
     "remote-not-allowed": "a node says remote: true, and its kind cannot run on a cluster worker (start, output, "
     "approval, merge, map...)",
+    "body-node-reference": "a template or expression reads nodes.X from outside the for_each body X runs in "
+    "(once per item); read the collect's results instead",
     "on-failure-handler": "the workflow settings.on_failure names cannot be found, cannot run, or wants inputs a "
     "failed run does not give (checked where the handler can be found: a file run's folder, the library)",
 }

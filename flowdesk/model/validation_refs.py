@@ -4,8 +4,10 @@ A prompt reading ``run.inputs.topc`` or ``nodes.fetch.output.bdy`` used to fail 
 there, minutes and tokens later. This rule reads every template and expression of the workflow
 (each kind says where they are: ``KindSpec.sources``; a loop edge's ``until``) and reports, on the
 node and the field, a syntax error with its line and column, a run input that is not declared, a
-node that does not exist, and a port a node does not have. References guarded by ``is defined`` or
-``| default`` are left alone: there a missing value is what the author expects.
+node that does not exist, a port a node does not have, and a node inside a for_each's body read
+from outside it (it runs once per item, in the items' own runs: after the collect it has no value).
+References guarded by ``is defined`` or ``| default`` are left alone: there a missing value is what
+the author expects.
 
 Parsing needs the sandbox's Jinja environment, which lives in the engine, above this layer; the
 caller hands a :class:`SourceReader` in (``validate(..., sources=...)``), as it hands the catalog.
@@ -14,10 +16,11 @@ caller hands a :class:`SourceReader` in (``validate(..., sources=...)``), as it 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, Protocol
 
+from flowdesk.model.bodies import Body, find_bodies
 from flowdesk.model.kinds import KindSpec
 from flowdesk.model.problems import Problem
 from flowdesk.model.validation_context import ValidationContext, edge_label, node_label
@@ -65,6 +68,10 @@ class _Place:
     inputs: frozenset[str]
     """The names ``inputs.<name>`` may take: the node's input ports."""
     roots: frozenset[str] = frozenset({"inputs", "run", "nodes"})
+    bodies: Mapping[str, Body] | None = None
+    """The for_each body each body node runs in, by node id (None: the workflow has no bodies)."""
+    body: str | None = None
+    """The opener of the body this source itself runs in, if any: its nodes can read each other."""
 
     def problem(self, code: str, text: str) -> Problem:
         return Problem("error", code, f"{self.label} {text}.", node_id=self.node_id, edge_id=self.edge_id,
@@ -77,19 +84,36 @@ def reference_problems(ctx: ValidationContext) -> Iterator[Problem]:
     if reader is None:
         return
     declared = sorted(i.name for i in ctx.workflow.inputs)
+    bodies = _body_of_each_node(ctx)
     for node_id, node in ctx.nodes.items():
         spec = ctx.specs[node_id]
         if spec is None or spec.sources is None or not spec.runnable:
             continue
         inputs = frozenset(p.name for p in ctx.ports[node_id].inputs)
+        body = _opener(bodies, node_id)
         for source in spec.sources(node.config):
-            place = _Place(_node_place(node, spec, source.field), f"config.{source.field}", node_id, None, inputs)
+            place = _Place(_node_place(node, spec, source.field), f"config.{source.field}", node_id, None, inputs,
+                           bodies=bodies, body=body)  # fmt: skip
             yield from _reading_problems(ctx, reader.read(source.text, source.mode), place, declared)
     for edge in ctx.workflow.edges:
         if edge.loop is not None and edge.loop.until:
             place = _Place(f"{edge_label(edge)}: its 'until' expression (loop.until)", "loop.until", None, edge.id,
-                           frozenset({"value"}), frozenset({"inputs", "run", "nodes", "value"}))  # fmt: skip
+                           frozenset({"value"}), frozenset({"inputs", "run", "nodes", "value"}), bodies=bodies,
+                           body=_opener(bodies, edge.source))  # fmt: skip
             yield from _reading_problems(ctx, reader.read(edge.loop.until, "expression"), place, declared)
+
+
+def _body_of_each_node(ctx: ValidationContext) -> dict[str, Body] | None:
+    """The body each node inside a for_each's body belongs to (not the for_each or collect: those run
+    once, in the outer run); None when no kind of the workflow opens a body."""
+    if not any(spec is not None and spec.body == "opens" for spec in ctx.specs.values()):
+        return None
+    return {node_id: body for body in find_bodies(ctx.workflow, ctx.catalog) for node_id in body.nodes}
+
+
+def _opener(bodies: Mapping[str, Body] | None, node_id: str) -> str | None:
+    body = bodies.get(node_id) if bodies is not None else None
+    return body.opener if body is not None else None
 
 
 def _node_place(node: Node, spec: KindSpec, field: str) -> str:
@@ -154,6 +178,9 @@ def _node_reference(ctx: ValidationContext, path: tuple[str | int, ...], place: 
         return place.problem("unknown-node-reference", f"reads {shown}, but there is no node '{target}'")
     if len(path) >= 3 and path[2] != "output":
         return place.problem("unknown-name", f"reads {shown}; a node offers only its outputs: nodes.{target}.output")
+    body = place.bodies.get(target) if place.bodies is not None else None
+    if body is not None and body.opener != place.body:
+        return _outside_body(ctx, body, place, shown, target)
     if len(path) >= 4 and isinstance(path[3], str):
         outputs = [p.name for p in ctx.ports[target].outputs]
         if path[3] not in outputs:
@@ -162,6 +189,21 @@ def _node_reference(ctx: ValidationContext, path: tuple[str | int, ...], place: 
                 "unknown-port-reference", f"reads {shown}, but node '{target}' has no output '{path[3]}' ({has})"
             )
     return None
+
+
+def _outside_body(ctx: ValidationContext, body: Body, place: _Place, shown: str, target: str) -> Problem:
+    opener = ctx.nodes.get(body.opener)
+    loop = f"'{opener.title}' ({body.opener})" if opener is not None and opener.name else f"'{body.opener}'"
+    instead = (
+        f"read the results from its 'collect' node instead: nodes.{body.closer}.output"
+        if body.closer is not None
+        else "read the results from its 'collect' node instead"
+    )
+    text = (
+        f"reads {shown}, but node '{target}' is inside the loop body of {loop}: it runs once per item, in each"
+        f" item's own run, so outside that body it has no value; {instead}"
+    )
+    return place.problem("body-node-reference", text)
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:

@@ -72,6 +72,9 @@ NO_RETRY = RetryPolicy()
 """The default policy, shared by every node that keeps it (models are frozen, so sharing is safe and
 a 10,000-node workflow holds one policy object instead of 10,000)."""
 
+_NO_RETRY_AS_SAVED: Final = NO_RETRY.model_dump(mode="json")
+"""The default policy as a saved file spells it out on every node (the writer omits nothing)."""
+
 
 class PinnedOutput(_Strict):
     """Output values held for a node while designing: the node is not executed, these flow on."""
@@ -100,6 +103,14 @@ class Node(_Strict):
         "without one it runs here.",
     )
     pinned: PinnedOutput | None = None
+
+    @field_validator("retry", mode="before")
+    @classmethod
+    def _shared_default(cls, value: object) -> object:
+        """A file spells the default policy out on every node; reading each into a model of its own
+        cost a fifth of reading a big workflow. Anything equal to the saved default validates to the
+        default (JSON's 1, 1.0 and true all read as 1 here), so it is the shared one instead."""
+        return NO_RETRY if type(value) is dict and value == _NO_RETRY_AS_SAVED else value
 
     @property
     def title(self) -> str:

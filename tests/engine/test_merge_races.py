@@ -202,3 +202,49 @@ def test_a_race_resumed_after_a_crash_at_any_commit_never_runs_a_recorded_winner
         assert not ran_again & recorded, f"{where} ran again: {sorted(ran_again & recorded)}"
         if ("fast", 0) in recorded:  # the winner is known: the slow branch is cancelled, not run to its end
             assert second.node_status["slow"] == "cancelled", where
+
+
+@pytest.mark.parametrize("slow_first", [True, False], ids=["slow branch queued first", "fast branch queued first"])
+@pytest.mark.parametrize(
+    "recorded",
+    [("start", "fast", "fast_says"), ("start", "fast", "fast_says", "m")],
+    ids=["winner", "winner and merge"],
+)
+def test_a_resumed_run_never_starts_a_branch_the_recorded_race_decided_against(
+    slow_first: bool, recorded: tuple[str, ...]
+) -> None:
+    """The record already says who won: the loser is cancelled without starting, even for a moment
+    (a start is a request sent, a file written, a model called)."""
+    from flowdesk.engine.journal import MemoryJournal
+    from flowdesk.engine.reuse import finished_outcomes
+
+    edges = ["start.inputs -> fast.input", "start.inputs -> slow.input"]
+    wf = workflow(
+        [
+            node("start", "start"),
+            node("fast", "t.sleep", seconds=0.05),
+            node("fast_says", "transform", expression="'fast'"),  # the winner's branch is two nodes long
+            node("slow", "t.sleep", seconds=0.6),
+            node("m", "merge", inputs=2, mode="first"),
+            node("out", "output", name="won"),
+        ],
+        [*(reversed(edges) if slow_first else edges), "fast.output -> fast_says.input",
+         "fast_says.output -> m.in_1", "slow.output -> m.in_2", "m.output -> out.value"],
+    )  # fmt: skip
+
+    async def run(calls: Calls, **kw: Any) -> tuple[Any, list[Any]]:
+        bus = EventBus()
+        sub = bus.subscribe()
+        result = await asyncio.wait_for(run_workflow(wf, catalog_with(calls), EngineServices(), bus=bus, **kw), 10)
+        return result, sub.drain()
+
+    journal = MemoryJournal()
+    whole, _ = asyncio.run(run([], journal=journal))
+    assert whole.ok and whole.node_status["slow"] == "cancelled"
+    results = {key: value for key, value in journal.recorded_results().items() if key[0] in recorded}
+    calls: Calls = []
+    resumed, events = asyncio.run(run(calls, prior=finished_outcomes(results), journal=MemoryJournal()))
+    assert resumed.ok and resumed.outputs == whole.outputs
+    assert [c for c in calls if c[0] == "slow"] == []
+    assert not [e for e in events if isinstance(e, NodeStarted) and e.node_id == "slow"]
+    assert resumed.node_status["slow"] == "cancelled"

@@ -137,3 +137,42 @@ def test_notes_are_not_templates() -> None:
 def test_without_a_reader_validation_is_as_before() -> None:
     wf = _one(node("ask", "llm", prompt="{{ run.inputs.topc }}"))
     assert not [p for p in validate(wf, default_registry()) if p.code in _OURS]
+
+
+def _loop(reader: Any) -> Any:
+    """start -> items -> for_each [trim -> shout] -> collect -> reader -> out: 'trim' and 'shout' run once
+    per item, inside the body; 'reader' runs once, after the collect."""
+    return workflow(
+        [
+            node("start", "start"),
+            node("items", "transform", expression="[1, 2, 3]"),
+            node("loop", "for_each").model_copy(update={"name": "Loop"}),
+            node("trim", "transform", expression="inputs.input"),
+            node("shout", "transform", expression="nodes.trim.output"),  # inside the body: its own item's value
+            node("gather", "collect"),
+            reader,
+            node("out", "output", name="result"),
+        ],
+        ["start.inputs -> items.input", "items.output -> loop.items", "loop.item -> trim.input",
+         "trim.output -> shout.input", "shout.output -> gather.value", f"gather.results -> {reader.id}.input",
+         f"{reader.id}.output -> out.value"],
+    )  # fmt: skip
+
+
+def test_reading_a_node_inside_a_loop_body_from_outside_it_is_a_located_problem() -> None:
+    """After the collect a body node has no single value (it ran once per item, in the items' own
+    runs): the engine would fail there, or read nothing. Validation says so on the node and field."""
+    template = "Last: {{ nodes.trim.output }} of {{ nodes.gather.output.results | length }}"
+    wf = _loop(node("after", "transform", mode="template", expression=template))
+    problems = [p for p in validate(wf, default_registry(), sources=READER) if p.severity == "error"]
+    assert [(p.code, p.node_id, p.field) for p in problems] == [("body-node-reference", "after", "config.expression")]
+    message = problems[0].message
+    for words in ["Node 'after'", "(config.expression)", "reads nodes.trim.output", "inside the loop body of 'Loop'",
+                  "once per item", "nodes.gather.output"]:  # fmt: skip
+        assert words in message, message
+    assert "body-node-reference" in CODES
+
+
+def test_body_nodes_reading_each_other_and_readers_of_the_collect_raise_nothing() -> None:
+    wf = _loop(node("after", "transform", expression="nodes.gather.output.results | length"))
+    assert [p for p in validate(wf, default_registry(), sources=READER) if p.severity == "error"] == []
