@@ -360,7 +360,7 @@ class WorkflowDocument:
             old = self._node_index[node_id]
             if (old.position.x, old.position.y) == (position.x, position.y):
                 continue  # (pydantic's == compares field by field, slowly: a nudge asks 5,000 times)
-            new = old.model_copy(update={"position": position})
+            new = old.at(position)
             self._nodes[self._node_slot(node_id)] = new
             self._node_index[node_id] = new
             moves.append((old, new))
