@@ -35,7 +35,7 @@ from flowdesk.model.edge_insert import insertion_ports
 from flowdesk.model.kinds import NodePorts
 from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge, Node
-from flowdesk.ui.canvas.batching import EditBatch
+from flowdesk.ui.canvas.batching import DeferredIndex, EditBatch
 from flowdesk.ui.canvas.drag_wires import DraggedWires
 from flowdesk.ui.canvas.edge_item import EdgeItem
 from flowdesk.ui.canvas.grid import draw_grid
@@ -62,7 +62,9 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         self._nodes: dict[str, CanvasNodeItem] = {}
         self._edges: dict[str, EdgeItem] = {}
         self._dragged: set[str] = set()
-        self._drag_wires = DraggedWires(self, self._far_moved)
+        self.index = DeferredIndex(self)
+        """Qt's index of the items, dropped for big moves and rebuilt when they pause (see ``batching.py``)."""
+        self._drag_wires = DraggedWires(self, self.index, self._far_moved)
         self._running: set[str] = set()
         self._animation = QTimer(self)
         self._animation.setInterval(120)  # a gentle march; only running nodes repaint
@@ -71,7 +73,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         self.setBackgroundBrush(theme.background)
         self.overview = Overview(self, self._far_items)
         """The far picture, drawn instead of the items when the view is zoomed far out."""
-        self._batch = EditBatch(self, self.overview, self._route_wires_at)
+        self._batch = EditBatch(self, self.overview, self.index, self._route_wires_at)
         self._load()
         self._unsubscribe: Callable[[], None] | None = document.subscribe(self._on_change)
         self._unsubscribe_batch = document.subscribe_batch_end(self._batch.end)
@@ -105,7 +107,8 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
     def dispose(self) -> None:
         """Stop listening to the document (the scene is being closed)."""
         self._animation.stop()
-        self._drag_wires.stop()  # a drag cut short gives back the index and the cycle collector
+        self._drag_wires.stop()  # a drag cut short gives back the cycle collector
+        self.index.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe_batch()
