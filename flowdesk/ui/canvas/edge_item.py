@@ -71,6 +71,7 @@ class EdgeItem(QGraphicsItem):
         """The two ends and a loop's floor in the item's own coordinates (those of ``_path``): a wire that
         only moves along with its cards keeps all three and changes its position alone."""
         self._path = QPainterPath()
+        self._path_rect = QRectF()
         self._shape: QPainterPath | None = None
         self._label_rect = QRectF()
         self._bounds = QRectF()
@@ -189,6 +190,7 @@ class EdgeItem(QGraphicsItem):
         self.prepareGeometryChange()
         self.setPos(0.0, 0.0)
         self._path = wire_path(self._start, self._end, below=self._below if self.edge.loop is not None else None)
+        self._path_rect = self._path.controlPointRect()
         self._shape = None
         self._label_rect = QRectF()
         if self.edge.loop is not None:
@@ -215,15 +217,29 @@ class EdgeItem(QGraphicsItem):
             scene.far_changed(self)  # type: ignore[attr-defined]
 
     def far_look(self) -> FarWire:
-        """Zoomed far out: a thin line in the wire's colour, its problem badge kept large enough to see."""
-        offset = self.scenePos()  # a dragged selection's inner wires ride on a carrier item
+        """Zoomed far out: a thin line in the wire's colour, its problem badge kept large enough to see.
+
+        The far picture asks every wire for this on each full repaint (7,500 at 5,000 nodes, after each
+        nudge): the path is handed over as it is, with the place to draw it at, not copied there, and
+        the place is read as two numbers (each point or path Qt hands back costs an allocation).
+        """
+        if self.parentItem() is None:
+            dx, dy = self.x(), self.y()
+        else:  # a dragged selection's inner wires ride on a carrier item
+            offset = self.scenePos()
+            dx, dy = offset.x(), offset.y()
+        return self._far_look_at(dx, dy)
+
+    def _far_look_at(self, dx: float, dy: float) -> FarWire:
         return FarWire(
-            path=self._path.translated(offset),
+            path=self._path,
             colour=self._colour(),
             dashed=self.edge.loop is not None,
             strong=self._insert_target or self.isSelected(),
             problem=self.theme.problem_colour(self.problems) if self.problems else None,
-            badge=None if self._badge.isNull() else self._badge.center() + offset,
+            badge=None if self._badge.isNull() else self._badge.center() + QPointF(dx, dy),
+            at=(dx, dy),
+            rect=self._path_rect.translated(dx, dy),
         )
 
     @property
@@ -261,7 +277,7 @@ class EdgeItem(QGraphicsItem):
         is_loop = self.edge.loop is not None
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if lod < LOD_TEXT:  # only when no far picture is drawn for the scene (it is, in a view zoomed out)
-            draw_far(painter, lod, [], [self.far_look()])
+            draw_far(painter, lod, [], [self._far_look_at(0.0, 0.0)])  # the painter is at the item's place
             return
         if self._insert_target:  # a halo under the wire: "drop here to insert"
             halo = QColor(colour)

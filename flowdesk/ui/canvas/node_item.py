@@ -317,7 +317,7 @@ class NodeItem(CanvasNodeItem):
         else:
             outline = None if state == NodeState.IDLE else t.state_colour(state)
         return FarCard(
-            rect=self._layout.rect.translated(self.pos()),
+            rect=self._layout.rect.translated(self.x(), self.y()),  # two numbers: no point to allocate
             body=body,
             header=accent,
             header_height=METRICS.header,
