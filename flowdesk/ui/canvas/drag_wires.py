@@ -20,6 +20,7 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
 from flowdesk.model.document import WorkflowDocument
+from flowdesk.model.workflow import Edge
 from flowdesk.ui.canvas.batching import BULK, DeferredIndex, pause_collector
 from flowdesk.ui.canvas.edge_item import EdgeItem
 
@@ -68,18 +69,13 @@ class DraggedWires:
         self.stop()
         self._moving = frozenset(moving)
         self._inside, self._across = [], set()
-        seen: set[str] = set()
-        for node_id in self._moving:
-            for edge in doc.edges_of([node_id]):
-                if edge.id in seen:
-                    continue
-                seen.add(edge.id)
-                if edge.source in self._moving and edge.target in self._moving:
-                    item = edge_item(edge.id)
-                    if item is not None:
-                        self._inside.append(item)
-                else:
-                    self._across.add(edge.id)
+        for edge in _edges_of(doc, self._moving):
+            if edge.source in self._moving and edge.target in self._moving:
+                item = edge_item(edge.id)
+                if item is not None:
+                    self._inside.append(item)
+            else:
+                self._across.add(edge.id)
         self._at = QPointF(origin)
         if len(self._moving) > BULK:
             self._index.drop()
@@ -136,3 +132,11 @@ class DraggedWires:
         if self._collector_paused:
             self._collector_paused = False
             gc.enable()
+
+
+def _edges_of(doc: WorkflowDocument, node_ids: frozenset[str]) -> list[Edge]:
+    """The wires touching ``node_ids``, each once, in document order: for most of the workflow, read off
+    the whole list (in the order the wires lie in memory), else from the document's index."""
+    if len(node_ids) > doc.node_count // 4:
+        return [e for e in doc.edges if e.source in node_ids or e.target in node_ids]
+    return doc.edges_of(node_ids)
