@@ -110,7 +110,10 @@ class Node(_Strict):
         fields = dict(self.__dict__)
         fields["position"] = position
         object.__setattr__(moved, "__dict__", fields)
-        object.__setattr__(moved, "__pydantic_fields_set__", self.__pydantic_fields_set__ | _POSITION)
+        fields_set = self.__pydantic_fields_set__  # shared when it names the position already: no model edits it
+        object.__setattr__(
+            moved, "__pydantic_fields_set__", fields_set if "position" in fields_set else fields_set | _POSITION
+        )
         object.__setattr__(moved, "__pydantic_extra__", None)  # extra="forbid": never any
         object.__setattr__(moved, "__pydantic_private__", None)  # no private attributes
         return moved
