@@ -86,8 +86,8 @@ class EdgeItem(QGraphicsItem):
         self.ends_at: tuple[object, float, float, object, float, float] | None = None
         """(source card's layout, its x, y, target card's layout, its x, y) where the wire is now: while both
         layouts stay and both cards move by one offset, the wire keeps its shape and only moves along."""
-        self.far_rect: QRectF | None = None
-        """Where the scene's far picture last drew this wire (see ``overview.py``), to repaint that place."""
+        self._far_place: tuple[QRectF, float, float] | None = None
+        """The path's rectangle and the offset the far picture last drew it at (see :attr:`far_rect`)."""
 
     @property
     def label(self) -> str:
@@ -239,8 +239,24 @@ class EdgeItem(QGraphicsItem):
             problem=self.theme.problem_colour(self.problems) if self.problems else None,
             badge=None if self._badge.isNull() else self._badge.center() + QPointF(dx, dy),
             at=(dx, dy),
-            rect=self._path_rect.translated(dx, dy),
+            rect=self._path_rect,
         )
+
+    @property
+    def far_rect(self) -> QRectF | None:
+        """Where the scene's far picture last drew this wire (see ``overview.py``), to repaint that place.
+
+        Kept as the drawn path's rectangle and its offset, made into one rectangle only when asked (for a
+        repaint of a few places): a full picture draws 7,500 wires, and each rectangle made is an allocation.
+        """
+        if self._far_place is None:
+            return None
+        rect, dx, dy = self._far_place
+        return rect.translated(dx, dy)
+
+    def drawn_far(self, look: FarWire) -> None:
+        """The far picture has just drawn ``look`` (this wire's :meth:`far_look`)."""
+        self._far_place = (look.rect, *look.at)
 
     @property
     def path(self) -> QPainterPath:

@@ -62,8 +62,8 @@ class FarWire(NamedTuple):
     """Where the wire's problem badge sits."""
     at: tuple[float, float] = (0.0, 0.0)
     """Where the path is drawn: the wire item's place (it moves with its cards, its path stays)."""
-    rect: QRectF | None = None
-    """The path's control-point rectangle where it is drawn (``at`` included): the place to repaint."""
+    rect: QRectF = QRectF()
+    """The path's control-point rectangle, in the path's coordinates (drawn moved by ``at``)."""
 
 
 def badge_radius(zoom: float) -> float:

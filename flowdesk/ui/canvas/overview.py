@@ -194,7 +194,7 @@ class Overview:
         for item in found:
             if isinstance(item, EdgeItem):
                 wire = item.far_look()
-                item.far_rect = wire.rect
+                item.drawn_far(wire)
                 wires.append(wire)
             elif isinstance(item, CanvasNodeItem):
                 card = item.far_look()
