@@ -231,13 +231,15 @@ class EdgeItem(QGraphicsItem):
         return self._far_look_at(dx, dy)
 
     def _far_look_at(self, dx: float, dy: float) -> FarWire:
+        selected = self.isSelected()
+        problems = self.problems
         return FarWire(
             path=self._path,
-            colour=self._colour(),
+            colour=self._colour(selected),
             dashed=self.edge.loop is not None,
-            strong=self._insert_target or self.isSelected(),
-            problem=self.theme.problem_colour(self.problems) if self.problems else None,
-            badge=None if self._badge.isNull() else self._badge.center() + QPointF(dx, dy),
+            strong=self._insert_target or selected,
+            problem=self.theme.problem_colour(problems) if problems else None,
+            badge=self._badge.center() + QPointF(dx, dy) if problems and not self._badge.isNull() else None,
             at=(dx, dy),
             rect=self._path_rect,
         )
@@ -278,10 +280,11 @@ class EdgeItem(QGraphicsItem):
                 self._shape.addEllipse(self._badge)
         return self._shape
 
-    def _colour(self) -> QColor:
+    def _colour(self, selected: bool | None = None) -> QColor:
+        """The wire's colour; ``selected`` when the caller has asked Qt already."""
         if self._insert_target:
             return self.theme.wire_ok
-        if self.isSelected():
+        if self.isSelected() if selected is None else selected:
             return self.theme.edge_selected
         if self.edge.loop is not None:
             return self.theme.loop_edge

@@ -305,8 +305,9 @@ class NodeItem(NodeCardPainting, CanvasNodeItem):
             outline: QColor | None = t.selection
         else:
             outline = None if state == NodeState.IDLE else t.state_colour(state)
+        lay = self._layout
         return FarCard(
-            rect=self._layout.rect.translated(self.x(), self.y()),  # two numbers: no point to allocate
+            rect=QRectF(self.x(), self.y(), lay.width, lay.height),  # one rectangle made, not two and a point
             body=body,
             header=accent,
             header_height=METRICS.header,
