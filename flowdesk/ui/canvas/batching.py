@@ -88,10 +88,7 @@ class DeferredIndex:
 class EditBatch:
     """The scene's side of the document's current batch, if one is under way."""
 
-    def __init__(
-        self, scene: QGraphicsScene, overview: Overview, index: DeferredIndex, route: Callable[[set[str]], None]
-    ) -> None:
-        self._scene = scene
+    def __init__(self, overview: Overview, index: DeferredIndex, route: Callable[[set[str]], None]) -> None:
         self._overview = overview
         self._index = index
         self._route = route

@@ -73,7 +73,7 @@ class WorkflowScene(SceneEdits, SceneRouting, QGraphicsScene):
         self.setBackgroundBrush(theme.background)
         self.overview = Overview(self, self._far_items)
         """The far picture, drawn instead of the items when the view is zoomed far out."""
-        self._batch = EditBatch(self, self.overview, self.index, self._route_wires_at)
+        self._batch = EditBatch(self.overview, self.index, self._route_wires_at)
         self._load()
         self._unsubscribe: Callable[[], None] | None = document.subscribe(self._on_change)
         self._unsubscribe_batch = document.subscribe_batch_end(self._batch.end)
