@@ -356,13 +356,15 @@ class WorkflowDocument:
     def _move_nodes(self, positions: Mapping[str, Position]) -> None:
         """Put nodes at new positions, announced as one :class:`NodesMoved` (nothing but the position changes)."""
         moves: list[tuple[Node, Node]] = []
+        index, nodes, slot = self._node_index, self._nodes, self._node_slot  # (looked up once: thousands of turns)
         for node_id, position in positions.items():
-            old = self._node_index[node_id]
-            if (old.position.x, old.position.y) == (position.x, position.y):
+            old = index[node_id]
+            was = old.position
+            if was.x == position.x and was.y == position.y:
                 continue  # (pydantic's == compares field by field, slowly: a nudge asks 5,000 times)
-            new = old.model_copy(update={"position": position})
-            self._nodes[self._node_slot(node_id)] = new
-            self._node_index[node_id] = new
+            new = old.at(position)
+            nodes[slot(node_id)] = new
+            index[node_id] = new
             moves.append((old, new))
         if moves:
             self._emit(NodesMoved(tuple(moves)))

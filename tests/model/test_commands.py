@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from flowdesk.model.commands import (
     AddNode,
@@ -31,7 +32,7 @@ from flowdesk.model.document import (
     WorkflowDocument,
 )
 from flowdesk.model.history import History
-from flowdesk.model.workflow import LoopSettings, RetryPolicy, RunInput, Settings
+from flowdesk.model.workflow import LoopSettings, Node, Position, RetryPolicy, RunInput, Settings
 
 
 def add(history: History, kind: str, x: float = 0.0, y: float = 0.0) -> str:
@@ -125,6 +126,21 @@ def test_a_move_of_many_nodes_is_announced_once_and_undone_exactly(history: Hist
     history.redo()
     assert [(n.position.x, n.position.y) for n in doc.nodes] == [moved[i] for i in ids]
     assert doc.edges == before.edges
+
+
+def test_a_moved_node_is_the_model_copy_with_the_new_position_and_still_frozen() -> None:
+    """``Node.at`` (the lean copy a move makes thousands of) gives what pydantic's copy would: the same
+    fields, the same fields set (so a saved file lists the same keys), and a model that refuses edits."""
+    node = Node(id="n1", kind="transform", name="N", config={"expression": "1"}, breakpoint=True)
+    place = Position(x=12.5, y=-3.0)
+    moved = node.at(place)
+    expected = node.model_copy(update={"position": place})
+    assert moved == expected and moved.position is place and moved.config is node.config
+    assert moved.model_fields_set == expected.model_fields_set
+    assert moved.model_dump_json(exclude_unset=True) == expected.model_dump_json(exclude_unset=True)
+    assert node.position == Position()  # the original is untouched
+    with pytest.raises(ValidationError):
+        moved.name = "edited"  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(

@@ -148,7 +148,8 @@ def test_a_big_auto_layout_routes_each_wire_once_and_stays_one_step(
     assert set(routed.values()) == {1} and len(routed) == len(window.document.edges), "each wire routed once"
     assert_window_scene_matches(window)
     scene = window.scene
-    assert scene.itemIndexMethod() == QGraphicsScene.ItemIndexMethod.BspTreeIndex
+    assert scene.index.pending, "the index is rebuilt after the edit, once the person pauses"
+    qtbot.waitUntil(lambda: scene.itemIndexMethod() == QGraphicsScene.ItemIndexMethod.BspTreeIndex, timeout=2000)
     for node in window.document.nodes[::37]:  # the rebuilt index finds each card where it now is
         centre = card(window, node.id).center()
         assert scene.node_item_at(centre) is scene.node_item(node.id), node.id

@@ -64,8 +64,10 @@ def test_a_wire_between_two_dragged_cards_is_routed_once_per_mouse_move(qtbot: Q
     canvas.scene.select(["answer", "result"])
     (between,) = [e.id for e in canvas.doc.edges if {e.source, e.target} == {"answer", "result"}]
     routed: list[str] = []
-    route = canvas.scene._route_edges  # every wire the scene routes or moves along goes through here
-    monkeypatch.setattr(canvas.scene, "_route_edges", lambda ids: (routed.extend(ids), route(ids)))
+    route = canvas.scene._route_items  # every wire the scene routes or moves along goes through here
+    monkeypatch.setattr(
+        canvas.scene, "_route_items", lambda items: (routed.extend(i.edge_id for i in items), route(items))
+    )
     grab = canvas.title_point("result")
     drag(canvas, grab, grab + QPointF(0, 100), steps=6)
     assert 1 <= routed.count(between) <= 6 + 1  # once per move, and once on the drop (it was once per end)

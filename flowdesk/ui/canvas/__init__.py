@@ -6,7 +6,8 @@ document directly.
 """
 
 from flowdesk.ui.canvas.edge_item import EdgeItem
-from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortMark
+from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem
+from flowdesk.ui.canvas.node_paint import PortMark
 from flowdesk.ui.canvas.note_item import NoteItem
 from flowdesk.ui.canvas.scene import WorkflowScene
 from flowdesk.ui.canvas.theme import DARK, LIGHT, CanvasTheme, NodeState

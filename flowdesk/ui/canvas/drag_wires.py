@@ -6,8 +6,8 @@ wires are put on one carrier item, and each mouse step moves the carrier (one ``
 of them); only a wire with one end left behind is routed again. Which wire is which is found once
 per drag, from the document's index of wires: with a thousand cards dragged, routing every wire
 on every mouse move took 130 ms a frame. A drag of more than ``BULK`` cards also drops the scene's
-BSP index until it ends (as an edit of as many changes does, see ``batching.py``): Qt re-files each
-moved item in it on every step, which cost more than the rest of the step.
+BSP index until the moves pause after it (as an edit of as many changes does, see ``batching.py``):
+Qt re-files each moved item in it on every step, which cost more than the rest of the step.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
 from flowdesk.model.document import WorkflowDocument
-from flowdesk.ui.canvas.batching import BULK, pause_collector
+from flowdesk.model.workflow import Edge
+from flowdesk.ui.canvas.batching import BULK, DeferredIndex, pause_collector
 from flowdesk.ui.canvas.edge_item import EdgeItem
-
-_BSP = QGraphicsScene.ItemIndexMethod.BspTreeIndex
 
 
 class _Carrier(QGraphicsItem):
@@ -43,8 +42,11 @@ class _Carrier(QGraphicsItem):
 class DraggedWires:
     """Set up by the first mouse move of a drag, dropped when the drag ends."""
 
-    def __init__(self, scene: QGraphicsScene, far_moved: Callable[[list[EdgeItem]], None]) -> None:
+    def __init__(
+        self, scene: QGraphicsScene, index: DeferredIndex, far_moved: Callable[[list[EdgeItem]], None]
+    ) -> None:
         self._scene = scene
+        self._index = index
         self._far_moved = far_moved
         """Tells the far picture (when shown) that carried wires moved."""
         self._carrier: _Carrier | None = None
@@ -67,21 +69,16 @@ class DraggedWires:
         self.stop()
         self._moving = frozenset(moving)
         self._inside, self._across = [], set()
-        seen: set[str] = set()
-        for node_id in self._moving:
-            for edge in doc.edges_of([node_id]):
-                if edge.id in seen:
-                    continue
-                seen.add(edge.id)
-                if edge.source in self._moving and edge.target in self._moving:
-                    item = edge_item(edge.id)
-                    if item is not None:
-                        self._inside.append(item)
-                else:
-                    self._across.add(edge.id)
+        for edge in _edges_of(doc, self._moving):
+            if edge.source in self._moving and edge.target in self._moving:
+                item = edge_item(edge.id)
+                if item is not None:
+                    self._inside.append(item)
+            else:
+                self._across.add(edge.id)
         self._at = QPointF(origin)
-        if len(self._moving) > BULK and self._scene.itemIndexMethod() == _BSP:
-            self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        if len(self._moving) > BULK:
+            self._index.drop()
             self._unindexed = True
         if len(self._moving) > BULK and not self._collector_paused:
             self._collector_paused = pause_collector()  # each step makes objects, none of them garbage
@@ -109,7 +106,7 @@ class DraggedWires:
         """Hand the carried wires back to the scene where they are now, their ends moved by the drag.
 
         With ``index`` False the scene stays without its BSP index until :meth:`restore_index`: the
-        drag's end moves every card again (one MoveNodes), and the index is then rebuilt once. With
+        drag's end moves every card again (one MoveNodes), and the index is then rebuilt once, after a pause. With
         ``forward`` False the wires go back where they were before the drag, as their ``ends_at`` still
         say: the caller moves or routes the wires of every dragged card next (the drag's end does), and
         each wire then moves once, from before the drag to where the document puts its cards.
@@ -128,10 +125,18 @@ class DraggedWires:
         self._moving, self._inside, self._across, self._at = frozenset(), [], set(), None
 
     def restore_index(self) -> None:
-        """The drag is over: the BSP index back, and the cycle collector."""
+        """The drag is over: the BSP index back once the person pauses, and the cycle collector at once."""
         if self._unindexed:
             self._unindexed = False
-            self._scene.setItemIndexMethod(_BSP)
+            self._index.rebuild_later()
         if self._collector_paused:
             self._collector_paused = False
             gc.enable()
+
+
+def _edges_of(doc: WorkflowDocument, node_ids: frozenset[str]) -> list[Edge]:
+    """The wires touching ``node_ids``, each once, in document order: for most of the workflow, read off
+    the whole list (in the order the wires lie in memory), else from the document's index."""
+    if len(node_ids) > doc.node_count // 4:
+        return [e for e in doc.edges if e.source in node_ids or e.target in node_ids]
+    return doc.edges_of(node_ids)

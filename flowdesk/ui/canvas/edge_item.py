@@ -71,6 +71,7 @@ class EdgeItem(QGraphicsItem):
         """The two ends and a loop's floor in the item's own coordinates (those of ``_path``): a wire that
         only moves along with its cards keeps all three and changes its position alone."""
         self._path = QPainterPath()
+        self._path_rect = QRectF()
         self._shape: QPainterPath | None = None
         self._label_rect = QRectF()
         self._bounds = QRectF()
@@ -85,8 +86,8 @@ class EdgeItem(QGraphicsItem):
         self.ends_at: tuple[object, float, float, object, float, float] | None = None
         """(source card's layout, its x, y, target card's layout, its x, y) where the wire is now: while both
         layouts stay and both cards move by one offset, the wire keeps its shape and only moves along."""
-        self.far_rect: QRectF | None = None
-        """Where the scene's far picture last drew this wire (see ``overview.py``), to repaint that place."""
+        self._far_place: tuple[QRectF, float, float] | None = None
+        """The path's rectangle and the offset the far picture last drew it at (see :attr:`far_rect`)."""
 
     @property
     def label(self) -> str:
@@ -189,6 +190,7 @@ class EdgeItem(QGraphicsItem):
         self.prepareGeometryChange()
         self.setPos(0.0, 0.0)
         self._path = wire_path(self._start, self._end, below=self._below if self.edge.loop is not None else None)
+        self._path_rect = self._path.controlPointRect()
         self._shape = None
         self._label_rect = QRectF()
         if self.edge.loop is not None:
@@ -215,16 +217,48 @@ class EdgeItem(QGraphicsItem):
             scene.far_changed(self)  # type: ignore[attr-defined]
 
     def far_look(self) -> FarWire:
-        """Zoomed far out: a thin line in the wire's colour, its problem badge kept large enough to see."""
-        offset = self.scenePos()  # a dragged selection's inner wires ride on a carrier item
+        """Zoomed far out: a thin line in the wire's colour, its problem badge kept large enough to see.
+
+        The far picture asks every wire for this on each full repaint (7,500 at 5,000 nodes, after each
+        nudge): the path is handed over as it is, with the place to draw it at, not copied there, and
+        the place is read as two numbers (each point or path Qt hands back costs an allocation).
+        """
+        if self.parentItem() is None:
+            dx, dy = self.x(), self.y()
+        else:  # a dragged selection's inner wires ride on a carrier item
+            offset = self.scenePos()
+            dx, dy = offset.x(), offset.y()
+        return self._far_look_at(dx, dy)
+
+    def _far_look_at(self, dx: float, dy: float) -> FarWire:
+        selected = self.isSelected()
+        problems = self.problems
         return FarWire(
-            path=self._path.translated(offset),
-            colour=self._colour(),
+            path=self._path,
+            colour=self._colour(selected),
             dashed=self.edge.loop is not None,
-            strong=self._insert_target or self.isSelected(),
-            problem=self.theme.problem_colour(self.problems) if self.problems else None,
-            badge=None if self._badge.isNull() else self._badge.center() + offset,
+            strong=self._insert_target or selected,
+            problem=self.theme.problem_colour(problems) if problems else None,
+            badge=self._badge.center() + QPointF(dx, dy) if problems and not self._badge.isNull() else None,
+            at=(dx, dy),
+            rect=self._path_rect,
         )
+
+    @property
+    def far_rect(self) -> QRectF | None:
+        """Where the scene's far picture last drew this wire (see ``overview.py``), to repaint that place.
+
+        Kept as the drawn path's rectangle and its offset, made into one rectangle only when asked (for a
+        repaint of a few places): a full picture draws 7,500 wires, and each rectangle made is an allocation.
+        """
+        if self._far_place is None:
+            return None
+        rect, dx, dy = self._far_place
+        return rect.translated(dx, dy)
+
+    def drawn_far(self, look: FarWire) -> None:
+        """The far picture has just drawn ``look`` (this wire's :meth:`far_look`)."""
+        self._far_place = (look.rect, *look.at)
 
     @property
     def path(self) -> QPainterPath:
@@ -246,10 +280,11 @@ class EdgeItem(QGraphicsItem):
                 self._shape.addEllipse(self._badge)
         return self._shape
 
-    def _colour(self) -> QColor:
+    def _colour(self, selected: bool | None = None) -> QColor:
+        """The wire's colour; ``selected`` when the caller has asked Qt already."""
         if self._insert_target:
             return self.theme.wire_ok
-        if self.isSelected():
+        if self.isSelected() if selected is None else selected:
             return self.theme.edge_selected
         if self.edge.loop is not None:
             return self.theme.loop_edge
@@ -261,7 +296,7 @@ class EdgeItem(QGraphicsItem):
         is_loop = self.edge.loop is not None
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if lod < LOD_TEXT:  # only when no far picture is drawn for the scene (it is, in a view zoomed out)
-            draw_far(painter, lod, [], [self.far_look()])
+            draw_far(painter, lod, [], [self._far_look_at(0.0, 0.0)])  # the painter is at the item's place
             return
         if self._insert_target:  # a halo under the wire: "drop here to insert"
             halo = QColor(colour)

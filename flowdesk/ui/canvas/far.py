@@ -51,7 +51,7 @@ class FarCard(NamedTuple):
 
 
 class FarWire(NamedTuple):
-    """A wire as the far picture shows it (its path is in scene coordinates)."""
+    """A wire as the far picture shows it: its path, drawn moved by ``at`` (scene coordinates then)."""
 
     path: QPainterPath
     colour: QColor
@@ -60,6 +60,10 @@ class FarWire(NamedTuple):
     problem: QColor | None = None
     badge: QPointF | None = None
     """Where the wire's problem badge sits."""
+    at: tuple[float, float] = (0.0, 0.0)
+    """Where the path is drawn: the wire item's place (it moves with its cards, its path stays)."""
+    rect: QRectF = QRectF()
+    """The path's control-point rectangle, in the path's coordinates (drawn moved by ``at``)."""
 
 
 def badge_radius(zoom: float) -> float:
@@ -111,13 +115,16 @@ def draw_cards(painter: QPainter, cards: Sequence[FarCard]) -> None:
 def draw_wires(painter: QPainter, wires: Sequence[FarWire]) -> None:
     """Every wire as a thin line, one pen per colour and style."""
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    groups: dict[tuple[bool, int, bool], list[QPainterPath]] = {}
+    groups: dict[tuple[bool, int, bool], list[FarWire]] = {}
     for wire in wires:
-        groups.setdefault((wire.strong, wire.colour.rgba(), wire.dashed), []).append(wire.path)
-    for (strong, rgba, dashed), paths in sorted(groups.items()):  # strong ones on top
+        groups.setdefault((wire.strong, wire.colour.rgba(), wire.dashed), []).append(wire)
+    for (strong, rgba, dashed), grouped in sorted(groups.items()):  # strong ones on top
         painter.setPen(_cosmetic(QColor.fromRgba(rgba), STRONG_WIRE_PX if strong else WIRE_PX, dashed))
-        for path in paths:
-            painter.drawPath(path)
+        for wire in grouped:
+            dx, dy = wire.at
+            painter.translate(dx, dy)
+            painter.drawPath(wire.path)
+            painter.translate(-dx, -dy)
 
 
 def draw_badges(painter: QPainter, cards: Sequence[FarCard], wires: Sequence[FarWire], zoom: float) -> None:

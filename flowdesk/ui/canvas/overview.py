@@ -180,17 +180,21 @@ class Overview:
         """Draw every item within ``rect`` (and the badges reaching into it) as the far picture shows it."""
         self.zoom = painter.worldTransform().m11() or 1.0
         reach = (BADGE_MIN_PX + 3.0) / self.zoom
-        found: dict[QGraphicsItem, None] = {}
-        for patch in _patches(painter, rect):
-            area = patch.adjusted(-reach, -reach, reach, reach)
-            found.update(dict.fromkeys(self._scene.items(area, _BOUNDING_RECT, Qt.SortOrder.AscendingOrder)))
+        areas = [patch.adjusted(-reach, -reach, reach, reach) for patch in _patches(painter, rect)]
+        found: Iterable[QGraphicsItem]
+        if any(area.contains(self._scene.sceneRect()) for area in areas):
+            found = self._items()  # the whole scene in view (fitted): no search, which asks each item its bounds
+        else:
+            found = {}
+            for area in areas:
+                found.update(dict.fromkeys(self._scene.items(area, _BOUNDING_RECT, Qt.SortOrder.AscendingOrder)))
         notes: list[FarCard] = []
         cards: list[FarCard] = []
         wires: list[FarWire] = []
         for item in found:
             if isinstance(item, EdgeItem):
                 wire = item.far_look()
-                item.far_rect = wire.path.controlPointRect()
+                item.drawn_far(wire)
                 wires.append(wire)
             elif isinstance(item, CanvasNodeItem):
                 card = item.far_look()

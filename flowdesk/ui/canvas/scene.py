@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QTimer
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
+from PySide6.QtWidgets import QGraphicsScene
 
 from flowdesk.model.document import (
     Change,
@@ -33,9 +33,8 @@ from flowdesk.model.document import (
 )
 from flowdesk.model.edge_insert import insertion_ports
 from flowdesk.model.kinds import NodePorts
-from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge, Node
-from flowdesk.ui.canvas.batching import EditBatch
+from flowdesk.ui.canvas.batching import DeferredIndex, EditBatch
 from flowdesk.ui.canvas.drag_wires import DraggedWires
 from flowdesk.ui.canvas.edge_item import EdgeItem
 from flowdesk.ui.canvas.grid import draw_grid
@@ -43,6 +42,7 @@ from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey
 from flowdesk.ui.canvas.note_item import NOTE_KIND, NoteItem
 from flowdesk.ui.canvas.overview import MANY, FarItem, Overview
 from flowdesk.ui.canvas.scene_edits import SceneEdits
+from flowdesk.ui.canvas.scene_routing import SceneRouting
 from flowdesk.ui.canvas.theme import LIGHT, CanvasTheme, NodeState
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class WorkflowScene(SceneEdits, QGraphicsScene):
+class WorkflowScene(SceneEdits, SceneRouting, QGraphicsScene):
     """Items for every node and edge of ``document``; edits go to ``undo_stack``."""
 
     def __init__(self, document: WorkflowDocument, undo_stack: DocumentUndoStack, theme: CanvasTheme = LIGHT) -> None:
@@ -62,7 +62,9 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         self._nodes: dict[str, CanvasNodeItem] = {}
         self._edges: dict[str, EdgeItem] = {}
         self._dragged: set[str] = set()
-        self._drag_wires = DraggedWires(self, self._far_moved)
+        self.index = DeferredIndex(self)
+        """Qt's index of the items, dropped for big moves and rebuilt when they pause (see ``batching.py``)."""
+        self._drag_wires = DraggedWires(self, self.index, self._far_moved)
         self._running: set[str] = set()
         self._animation = QTimer(self)
         self._animation.setInterval(120)  # a gentle march; only running nodes repaint
@@ -71,7 +73,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         self.setBackgroundBrush(theme.background)
         self.overview = Overview(self, self._far_items)
         """The far picture, drawn instead of the items when the view is zoomed far out."""
-        self._batch = EditBatch(self, self.overview, self._route_wires_at)
+        self._batch = EditBatch(self.overview, self.index, self._route_wires_at)
         self._load()
         self._unsubscribe: Callable[[], None] | None = document.subscribe(self._on_change)
         self._unsubscribe_batch = document.subscribe_batch_end(self._batch.end)
@@ -105,7 +107,8 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
     def dispose(self) -> None:
         """Stop listening to the document (the scene is being closed)."""
         self._animation.stop()
-        self._drag_wires.stop()  # a drag cut short gives back the index and the cycle collector
+        self._drag_wires.stop()  # a drag cut short gives back the cycle collector
+        self.index.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe_batch()
@@ -220,55 +223,7 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
                 keys.add(("input", edge.target_port))
         item.set_connected(frozenset(keys))
 
-    # ------------------------------------------------------------ edge routing
-    def _reroute(self, node_id: str) -> None:
-        if not self._batch.defer_route(node_id):  # in an edit's batch, each wire is routed once at its end
-            self._route_wires_at({node_id})
-
-    def _route_wires_at(self, node_ids: set[str]) -> None:
-        self._route_edges(self.document.edge_ids_touching(node_ids))
-
-    def _route_edges(self, edge_ids: Collection[str]) -> None:
-        """Route these wires, or move them along with their cards (a move of thousands: kept lean)."""
-        edges, nodes = self._edges, self._nodes
-        if len(edge_ids) > MANY:
-            self.overview.many_changed()
-        far_changed = self.overview.changed
-        for edge_id in edge_ids:
-            item = edges.get(edge_id)
-            if item is None:
-                continue
-            edge = item.edge
-            source, target = nodes.get(edge.source), nodes.get(edge.target)
-            if source is None or target is None:
-                continue
-            if type(source) is NodeItem and type(target) is NodeItem:
-                ends = (source.layout, source.x(), source.y(), target.layout, target.x(), target.y())
-                if item.follow(*ends):  # both cards moved by one offset, their ports unchanged: moved along
-                    far_changed(item)
-                    continue
-                item.ends_at = ends
-            else:
-                item.ends_at = None
-            self._route_ends(item, source, target)
-
-    def _route(self, item: EdgeItem) -> None:
-        self._route_edges((item.edge_id,))
-
-    def _route_ends(self, item: EdgeItem, source: CanvasNodeItem, target: CanvasNodeItem) -> None:
-        """Route the wire afresh between its two cards' ports."""
-        edge = item.edge
-        start = source.port_scene_pos("output", edge.source_port) or _side(source, right=True)
-        end = target.port_scene_pos("input", edge.target_port) or _side(target, right=False)
-        value_type = ValueType.ANY
-        if isinstance(source, NodeItem):
-            spec = source.ports.get("output", edge.source_port)
-            value_type = spec.type if spec is not None else ValueType.ANY
-        below = None
-        if edge.loop is not None:
-            below = max(source.sceneBoundingRect().bottom(), target.sceneBoundingRect().bottom())
-        item.set_ends(start, end, value_type, below)
-
+    # ------------------------------------------------------------ dragging
     def nodes_dragged(self, grabbed: CanvasNodeItem, mouse: QPointF | None = None) -> None:
         """Qt has moved the dragged nodes (a preview): wires follow, and the move is noted for commit.
 
@@ -457,9 +412,3 @@ class WorkflowScene(SceneEdits, QGraphicsScene):
         draw_grid(painter, rect, self.theme)
         if self.overview.active:
             self.overview.paint(painter, rect)
-
-
-def _side(item: QGraphicsItem, *, right: bool) -> QPointF:
-    """Where a wire meets a node that lacks the port (a port the kind no longer has)."""
-    rect = item.sceneBoundingRect()
-    return QPointF(rect.right() if right else rect.left(), rect.center().y())

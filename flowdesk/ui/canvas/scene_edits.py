@@ -70,15 +70,17 @@ class SceneEdits:
         dragged, self._dragged = self._dragged, set()
         into = self.insert_target
         self.set_insert_target(None)
-        items = [self._nodes[n] for n in sorted(dragged) if n in self._nodes]
+        # in document order: the order the cards lie in memory, which a move of thousands goes through three times
+        items = [self._nodes[n] for n in sorted(dragged & self._nodes.keys(), key=self.document.node_position)]
+        dx = dy = 0.0
         if len(items) > 1:
             moved = items[0].pos() - QPointF(items[0].node.position.x, items[0].node.position.y)
-            offset = QPointF(snap(moved.x()), snap(moved.y()))
+            dx, dy = snap(moved.x()), snap(moved.y())
         positions: dict[str, tuple[float, float]] = {}
         for item in items:
-            node_id = item.node.id
+            node_id = item.node_id
             if len(items) > 1:
-                target = (item.node.position.x + offset.x(), item.node.position.y + offset.y())
+                target = (item.node.position.x + dx, item.node.position.y + dy)
             else:
                 target = (snap(item.pos().x()), snap(item.pos().y()))
             if target != (item.node.position.x, item.node.position.y):

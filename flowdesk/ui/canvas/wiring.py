@@ -30,7 +30,8 @@ from flowdesk.model.commands import Command, Connect, Disconnect, Macro
 from flowdesk.model.kinds import Direction
 from flowdesk.model.workflow import Edge, LoopSettings
 from flowdesk.ui.canvas.edge_item import PendingWire, wire_path
-from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey, PortMark
+from flowdesk.ui.canvas.node_item import CanvasNodeItem, NodeItem, PortKey
+from flowdesk.ui.canvas.node_paint import PortMark
 from flowdesk.ui.canvas.scene import WorkflowScene
 
 DEFAULT_LOOP = LoopSettings(max_iterations=3, until=None)
