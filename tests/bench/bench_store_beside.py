@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 NEW = HERE.parents[1]
 _ONE_SIDE = """
-import json, sys, tempfile
+import gc, json, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from bench_engine import chain, layered_dag
@@ -34,7 +34,12 @@ with tempfile.TemporaryDirectory() as tmp:
     for label, wf in (("chain of 1,000 no-op nodes", chain(1_000)), ("DAG of 1,000 no-op nodes", layered_dag(1_000))):
         recorded = Recorded(wf, Path(tmp))
         recorded(), _memory_run(wf)  # warm (first-use costs: the journal's JSON schema, SQLAlchemy's caches)
-        costs = [recorded() - _memory_run(wf) for _ in range(3)]
+        costs = []
+        for _ in range(3):  # each run starts with the collector's generations empty, so where a full collection
+            gc.collect()    # falls is each version's own doing, not the phase left by the runs before (+-50 us/node)
+            spent = recorded()
+            gc.collect()
+            costs.append(spent - _memory_run(wf))
         out[label] = [statistics.median(costs) / len(wf.nodes) * 1e6, recorded.bytes / len(wf.nodes)]
 print(json.dumps(out))
 """
