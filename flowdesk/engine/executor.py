@@ -251,7 +251,29 @@ class Run:
         self._commit_task = asyncio.get_running_loop().create_task(self._commit_then_pump())
 
     async def _commit_then_pump(self) -> None:
+        await self._commit()
+        self._pump()
+
+    def _commit_in_this_task(self) -> bool:
+        """Should the task whose node just finished commit itself, before it takes the next node?
+
+        Only when no other node runs (a chain): then no other result can finish in this turn of
+        the loop to share the commit, and committing here spares a commit task and a new node task
+        per node (the next node is handed to this task). Otherwise the commit gets a task of its
+        own that runs after every node finishing in this turn, so their results share it."""
+        return (
+            self.outlet.dirty
+            and self.journal is not None
+            and bool(self._ready)
+            and not self._tasks
+            and not self._committing
+            and self._stopping is None
+        )
+
+    async def _commit(self) -> None:
+        """Write what the journal was told; a run whose record cannot be written stops (failed)."""
         assert self.journal is not None
+        self._committing = True
         try:
             self.outlet.dirty = False
             await self.journal.commit()
@@ -261,7 +283,6 @@ class Run:
             self._stop("failed", ErrorInfo(message=f"the run record could not be saved: {exc}"))
         finally:
             self._committing = False
-        self._pump()
 
     def _cancel_tasks(self) -> None:
         for i, task in list(self._tasks.items()):
@@ -323,6 +344,8 @@ class Run:
             except Exception as exc:
                 log.exception("run %s: internal error after node %s", self.run_id, pn.id)
                 self._stop("failed", ErrorInfo(message=f"internal error: {type(exc).__name__}: {exc}", node_id=pn.id))
+            if self._commit_in_this_task():
+                await self._commit()
             following = self._pump(task=task)
             if following is None:
                 return

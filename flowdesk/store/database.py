@@ -357,34 +357,9 @@ class Database:
         finally:
             self._depth = 0
 
-    @contextmanager
-    def raw_write(self) -> Iterator[sqlite3.Connection]:
+    def raw_write(self) -> RawWrite:
         """A write transaction on the driver connection: the recorder's path, where every microsecond counts."""
-        raw = self.raw()
-        if self._depth:
-            self._depth += 1
-            try:
-                yield raw
-            finally:
-                self._depth -= 1
-            return
-        self._depth = 1
-        try:
-            raw.execute("BEGIN IMMEDIATE")
-            try:
-                self._check_wal()
-                yield raw
-            except BaseException:
-                if raw.in_transaction:
-                    raw.execute("ROLLBACK")
-                raise
-            raw.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if raw.in_transaction:
-                raw.execute("ROLLBACK")
-            raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
-        finally:
-            self._depth = 0
+        return RawWrite(self)
 
     def _check_wal(self) -> None:
         """Inside a write transaction, before anything is written: is our -wal still the library's?"""
@@ -401,3 +376,58 @@ class Database:
     def close(self) -> None:
         self._conn.close()
         self.engine.dispose()
+
+
+class RawWrite:
+    """``Database.raw_write``: BEGIN IMMEDIATE on the driver connection, COMMIT on a clean exit, else ROLLBACK.
+
+    Nested uses join the outer transaction. SQLite's errors become a ``LibraryError`` naming the file.
+    A plain class rather than a generator-based context manager: that costs a few microseconds a
+    transaction, and the journal runs one per finished node."""
+
+    __slots__ = ("_db", "_outer")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._outer = False
+
+    def __enter__(self) -> sqlite3.Connection:
+        db = self._db
+        raw = db.raw()
+        if db._depth:
+            db._depth += 1
+            return raw
+        self._outer = True
+        db._depth = 1
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            db._check_wal()
+        except BaseException as exc:
+            db._depth = 0
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise LibraryError(describe_sqlite_error(exc, db.path)) from exc
+            raise
+        return raw
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        db = self._db
+        if not self._outer:
+            db._depth -= 1
+            return
+        raw = db.raw()
+        try:
+            if kind is None:
+                raw.execute("COMMIT")
+                return
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+        except sqlite3.Error as failed:
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+            raise LibraryError(describe_sqlite_error(failed, db.path)) from failed
+        finally:
+            db._depth = 0
+        if isinstance(exc, sqlite3.Error):
+            raise LibraryError(describe_sqlite_error(exc, db.path)) from exc

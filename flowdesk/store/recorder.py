@@ -34,13 +34,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from flowdesk.engine.describe import describe, level_of
-from flowdesk.engine.events import ErrorInfo, RunFinished, Usage, journal_adapter
+from flowdesk.engine.events import ErrorInfo, RunFinished, Usage, journal_adapter, journal_json
 from flowdesk.store.database import Database, LibraryError
 from flowdesk.store.insights_rollup import ENDED, roll_up_in_transaction
 from flowdesk.store.live_feed import LiveBatch, LiveFeed, batch_json
 from flowdesk.store.statements import column_defaults, compiled, fetch_one, insert_columns, table_of, upsert
 from flowdesk.store.tables import STEP_KEY, LogRow, RunEventRow, RunRow, StepRow
-from flowdesk.store.values import BlobBatch, storable_text, to_json
+from flowdesk.store.values import BlobBatch, ValueMemo, storable_text, to_json
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,7 @@ class RunRecorder:
         self._open: dict[tuple[str, str, int, int], Step] = {}
         self._retried_usage: dict[tuple[str, str, int], Usage] = {}
         self._stored: set[str] = set()
+        self._memo = ValueMemo()
         self._handlers: dict[str, Any] = {
             name[4:]: getattr(self, name) for name in dir(self) if name.startswith("_on_")
         }  # event type -> handler; types without one (queued, progress, token deltas) are not kept
@@ -199,7 +200,7 @@ class RunRecorder:
             return
         events, self._events = self._events, []
         self._timer_seen, self._oldest = 0, time.monotonic()  # (the loop's clock) for the timer, if one is set
-        blobs = BlobBatch(self._stored)
+        blobs = BlobBatch(self._stored, self._memo)
         dirty: dict[tuple[str, str, int, int], Step] = {}
         logs: list[dict[str, Any]] = []
         # On failure the batch is dropped, not retried: a full disk would refuse it again, and the
@@ -259,7 +260,7 @@ class RunRecorder:
             row, data = batch_json(lean, values)
             self._written = LiveBatch(self.run_id, self._seq, lean, data)
         else:
-            row = journal_adapter().dump_json(lean)
+            row = journal_json(lean)
         raw.execute(_INSERT_EVENTS, {"run_id": self.run_id, "seq": self._seq, "data": row})
         self._seq += 1
 

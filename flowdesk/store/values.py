@@ -72,13 +72,58 @@ def text_hash(text: str) -> str:
     return blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
+_MEMO_SCALARS = frozenset({type(None), bool, int, str})
+"""Values whose JSON text a memo keeps (``str`` up to ``_MEMO_STR_CHARS``): exactly these types, so ``True``
+and ``1`` stay apart; floats are left out (``0.0 == -0.0`` but their texts differ)."""
+_MEMO_STR_CHARS = 256
+_MEMO_LIMIT = 4096
+
+
+class ValueMemo:
+    """The texts and hashes of small values and of port maps that a recorder met lately.
+
+    A run's values repeat: a chain passes one value down, a node's result map names the same port
+    and often the same value each time. Writing one again (JSON, then its hash) cost a chain's
+    node about a tenth of its journal time; a memo hit is a dict look-up. Kept per recorder, cut
+    back to empty when it holds ``_MEMO_LIMIT`` entries."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[type, Any], tuple[str, str]] = {}
+        """(type, value) -> (its hash, its JSON text)."""
+        self.maps: dict[tuple[tuple[str, str], ...], str] = {}
+        """((port, hash), ...) -> the JSON text of ``{port: hash}``."""
+
+    def value(self, value: Any) -> tuple[str, str] | None:
+        kind = type(value)
+        if kind not in _MEMO_SCALARS or (kind is str and len(value) > _MEMO_STR_CHARS):
+            return None
+        key = (kind, value)
+        known = self.values.get(key)
+        if known is None:
+            if len(self.values) >= _MEMO_LIMIT:
+                self.values.clear()
+            text = to_json(value)
+            known = self.values[key] = (text_hash(text), text)
+        return known
+
+    def map_text(self, hashes: dict[str, str]) -> str:
+        key = tuple(hashes.items())
+        text = self.maps.get(key)
+        if text is None:
+            if len(self.maps) >= _MEMO_LIMIT:
+                self.maps.clear()
+            text = self.maps[key] = to_json(hashes)
+        return text
+
+
 class BlobBatch:
     """Values waiting to be written in the current transaction."""
 
-    def __init__(self, known: set[str] | None = None) -> None:
+    def __init__(self, known: set[str] | None = None, memo: ValueMemo | None = None) -> None:
         self._pending: dict[str, str] = {}
         self._known = known if known is not None else set()
         """Hashes already in the library (written by earlier commits): not sent again."""
+        self._memo = memo if memo is not None else ValueMemo()
         self.written: list[str] = []
         self._maps: dict[int, tuple[Mapping[str, Any], dict[str, str]]] = {}
         """Hashes of value maps seen in this batch, by the map's identity (a step row and its event share one)."""
@@ -95,11 +140,17 @@ class BlobBatch:
         return digest
 
     def value(self, value: Any) -> str:
+        remembered = self._memo.value(value)
+        if remembered is not None:
+            digest, text = remembered
+            if digest not in self._known:
+                self._pending[digest] = text
+            return digest
         return self.text(value_text(value))
 
     def value_map(self, values: Mapping[str, Any]) -> str:
         """``{name: value}`` as the JSON text of ``{name: hash}``."""
-        return to_json(self.value_hashes(values))
+        return self._memo.map_text(self.value_hashes(values))
 
     def value_hashes(self, values: Mapping[str, Any]) -> dict[str, str]:
         """``{name: value}`` as ``{name: hash}``, each value stored once."""

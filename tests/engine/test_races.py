@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -99,30 +100,65 @@ def test_failure_while_others_wait_for_approval_fails_the_run(calls: Calls) -> N
     assert result.status == "failed" and "bad" in result.error.message
 
 
+class CheckingJournal(MemoryJournal):
+    """Notes, at each node start, every upstream success not yet committed; its commits take time."""
+
+    def __init__(self, parents: dict[str, list[str]]) -> None:
+        super().__init__()
+        self.parents = parents
+        self.violations: list[str] = []
+
+    def record(self, event: Any) -> None:
+        if isinstance(event, NodeStarted):
+            committed = {e.node_id for e in self.events[: self.committed] if isinstance(e, NodeSucceeded)}
+            for parent in self.parents.get(event.node_id, ()):
+                if parent not in committed:
+                    self.violations.append(f"{event.node_id} started before {parent} was committed")
+        super().record(event)
+
+    async def commit(self) -> None:
+        await asyncio.sleep(0.001)  # a real disk takes time; successors must wait for it
+        await super().commit()
+
+
 def test_results_are_committed_before_any_successor_starts(calls: Calls) -> None:
-    class CheckingJournal(MemoryJournal):
-        """Asserts, at each node start, that every upstream success is already committed."""
-
-        violations: list[str] = []
-
-        def record(self, event: Any) -> None:
-            if isinstance(event, NodeStarted):
-                committed = {e.node_id for e in self.events[: self.committed] if isinstance(e, NodeSucceeded)}
-                for parent in PARENTS.get(event.node_id, ()):
-                    if parent not in committed:
-                        self.violations.append(f"{event.node_id} started before {parent} was committed")
-            super().record(event)
-
-        async def commit(self) -> None:
-            await asyncio.sleep(0.001)  # a real disk takes time; successors must wait for it
-            await super().commit()
-
-    PARENTS = {"b": ["a"], "c": ["a"], "d": ["b"]}
     wf = workflow(
         [node(n, "t.noop") for n in "abcd"], ["a.output -> b.input", "a.output -> c.input", "b.output -> d.input"]
     )
-    journal = CheckingJournal()
+    journal = CheckingJournal({"b": ["a"], "c": ["a"], "d": ["b"]})
     result = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices(), journal=journal))
     assert result.ok
     assert journal.violations == []
     assert journal.committed == len(journal.events) and journal.commits >= 3
+
+
+def _chain(n: int) -> tuple[list[str], Any]:
+    names = [f"n{i}" for i in range(n)]
+    return names, workflow([node(x, "t.noop") for x in names], [f"{a}.output -> {b}.input" for a, b in pairwise(names)])
+
+
+def test_a_chain_commits_each_result_before_the_next_node_starts(calls: Calls) -> None:
+    """A chain's node commits in its own task and runs the next node there: the barrier still holds."""
+    names, wf = _chain(8)
+    journal = CheckingJournal({b: [a] for a, b in pairwise(names)})
+    result = asyncio.run(run_workflow(wf, catalog_with(calls), EngineServices(), journal=journal))
+    assert result.ok and [c[0] for c in calls] == names
+    assert journal.violations == []
+    assert journal.committed == len(journal.events) and journal.commits >= len(names)
+
+
+def test_a_chain_cancelled_while_a_result_commits_starts_nothing_more(calls: Calls) -> None:
+    names, wf = _chain(50)
+
+    async def go() -> Any:
+        journal = CheckingJournal({})
+        handle = start_run(wf, catalog_with(calls), EngineServices(), journal=journal)
+        await _until(lambda: journal.commits >= 5, timeout=5.0)
+        handle.cancel()
+        return await handle.wait(), journal
+
+    result, journal = asyncio.run(go())
+    assert result.status == "cancelled"
+    ran = len(calls)
+    assert 5 <= ran < len(names)
+    assert journal.committed == len(journal.events)  # the run's end reached the journal too
