@@ -174,6 +174,7 @@ def main() -> None:
     n, c = args.items, args.concurrency
     ideal = n / c * SLEEP_S
     walls: dict[str, list[float]] = {"local": [], "bare": [], "dask": []}
+    rss_rounds: list[float] = []
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=c // 2 or 1, processes=True, dashboard_address=None, host="127.0.0.1"
     ) as cluster:
@@ -186,6 +187,7 @@ def main() -> None:
             walls["bare"].append(asyncio.run(_bare(n, c, address)))
             remote, remote_out = asyncio.run(_flowdesk(n, c, address))
             walls["dask"].append(remote)
+            rss_rounds.append(rss_mb())  # flat from round to round when nothing per item is kept
         rss_full = rss_mb()
     best = {name: min(times) for name, times in walls.items()}
     per_item = {name: (wall - ideal) * c / n * 1000 for name, wall in best.items()}
@@ -206,6 +208,7 @@ def main() -> None:
     print(f"outputs equal to the local run: {remote_out == local_out}")
     print(
         f"coordinator RSS after {n // 4} items: {rss_small:.0f} MB; after {args.rounds} x {n} items: {rss_full:.0f} MB"
+        f" (after each round: {', '.join(f'{mb:.0f}' for mb in rss_rounds)} MB)"
     )
     print()
     print("| where flowdesk's per-item time goes (CPU, measured here) | ms per item |")
