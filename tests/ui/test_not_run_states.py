@@ -55,3 +55,19 @@ def test_nodes_cut_off_by_a_dead_process_read_interrupted(qtbot: QtBot) -> None:
     paint_trace(scene, document, trace, {"a", "b"})
     assert scene.node_item("a").state.value == "interrupted" and scene.node_item("b").state.value == "not_run"
     assert picture(scene.node_item("a")) not in (idle, picture(scene.node_item("b")))  # three looks
+
+
+def test_a_nodes_tooltip_says_its_run_state_in_words(qtbot: QtBot) -> None:
+    document = WorkflowDocument(
+        workflow([node("a", "transform", expression="1"), node("b", "transform", expression="2")], []),
+        builtin_registry(),
+    )
+    scene = WorkflowScene(document, DocumentUndoStack(document))
+    trace = RunView("r1")
+    trace.nodes["a"] = NodeView(status="interrupted")
+    trace.nodes["b"] = NodeView(status="not_run")
+    paint_trace(scene, document, trace, {"a", "b"})
+    centre = scene.node_item("b").card_rect().center()
+    said = scene.node_item("b")._tooltip_at(centre)
+    assert "not run: the run ended before this node started" in said and "not_run" not in said
+    assert "Resume runs it again" in scene.node_item("a")._tooltip_at(centre)

@@ -27,7 +27,7 @@ from flowdesk.ui.canvas.far import FarCard, draw_far
 from flowdesk.ui.canvas.glyphs import problem_badge_path
 from flowdesk.ui.canvas.node_layout import METRICS, NodeLayout, layout_node
 from flowdesk.ui.canvas.node_paint import NodeCardPainting, PortMark
-from flowdesk.ui.canvas.theme import LOD_TEXT, CanvasTheme, NodeState, category_colour
+from flowdesk.ui.canvas.theme import LOD_TEXT, STATE_WORDS, CanvasTheme, NodeState, category_colour
 
 if TYPE_CHECKING:
     from flowdesk.ui.canvas.scene import WorkflowScene
@@ -340,7 +340,7 @@ class NodeItem(NodeCardPainting, CanvasNodeItem):
         if self.spec is not None and self.spec.description:
             lines.append(self.spec.description)
         if self.state != NodeState.IDLE:
-            lines.append(f"state: {self.state.value}" + (f" ({self.detail})" if self.detail else ""))
+            lines.append(STATE_WORDS.get(self.state, self.state.value) + (f" ({self.detail})" if self.detail else ""))
         if self.node.breakpoint:
             lines.append("breakpoint: a run pauses before this node")
         if self.node.pinned is not None:

@@ -45,6 +45,20 @@ class NodeState(StrEnum):
     """The process running the run died while this node ran; resuming runs it again."""
 
 
+STATE_WORDS: dict[NodeState, str] = {
+    NodeState.QUEUED: "queued: its inputs are here, it waits for a free slot",
+    NodeState.RUNNING: "running",
+    NodeState.SUCCEEDED: "succeeded",
+    NodeState.FAILED: "failed: its Run data says why",
+    NodeState.SKIPPED: "skipped: the branch leading here was not taken",
+    NodeState.WAITING: "waiting for an approval",
+    NodeState.CANCELLED: "cancelled",
+    NodeState.NOT_RUN: "not run: the run ended before this node started",
+    NodeState.INTERRUPTED: "interrupted: the process running it stopped; Resume runs it again",
+}
+"""A node's run state as its tooltip says it, in words rather than the engine's identifiers."""
+
+
 @dataclass(frozen=True)
 class Metrics:
     """Sizes of a node card, in scene units (1 unit = 1 px at zoom 1)."""
