@@ -40,7 +40,7 @@ class ClusterThread:
         link = cls(executor)
         link._thread.start()
         try:
-            link._children = await link._call(_connect(executor, credentials, files_root, timeout_s))
+            link._children = await link._call(connect_cluster(executor, credentials, files_root, timeout_s))
         except BaseException:
             await link._stop()
             raise
@@ -84,8 +84,11 @@ class ClusterThread:
             self._loop.close()
 
 
-async def _connect(executor: str, credentials: Credentials, files_root: str | None, timeout_s: float) -> Any:
-    """On the cluster thread: import distributed there (a second of work) and connect."""
+async def connect_cluster(
+    executor: str, credentials: Credentials, files_root: str | None, timeout_s: float = 10.0
+) -> Any:
+    """Import distributed (a second of work: here, on the caller's loop, which for the app is the cluster
+    thread's) and connect; without the dask extra, a RemoteError that says what to install."""
     try:
         from flowdesk.cluster.dask_children import connect
     except ImportError:

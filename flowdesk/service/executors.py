@@ -51,14 +51,12 @@ class ClusterServices:
         return service
 
     async def _connect(self, executor: str) -> Any:
-        try:
-            from flowdesk.cluster.dask_children import connect
-        except ImportError:
-            raise RemoteError("running on a Dask cluster needs the dask extra: pip install 'flowdesk[dask]'") from None
+        from flowdesk.cluster.threaded import connect_cluster  # the same import and sentence as the app's
+
         services = self.base.services
         root = str(services.files_root) if services.files_root else None
         log.info("connecting to the Dask cluster at %s", executor)
-        return await connect(executor, services.secrets, files_root=root)  # type: ignore[arg-type]
+        return await connect_cluster(executor, services.secrets, root)  # type: ignore[arg-type]
 
     async def close(self) -> None:
         """Disconnect from every cluster (one that is gone already closes quietly)."""
