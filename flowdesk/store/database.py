@@ -26,6 +26,7 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
+from flowdesk.store.creation import create_library, remove_abandoned_creations
 from flowdesk.store.files import (
     Header,
     WalLost,
@@ -216,17 +217,28 @@ class Database:
                 raise LibraryError(problem)
             self._refuse_empty_file()
             self._check_header()
+            if not self.read_only:
+                remove_abandoned_creations(self.path)
         elif self.path.is_symlink():
             raise LibraryError(f"the library path {self.path} is a link to {self.path.resolve()}, which is not there")
         else:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise LibraryError(f"cannot create the library folder {self.path.parent}: {exc.strerror}") from exc
+            self._create()
         try:
             self._check_and_upgrade()
         except sqlite3.Error as exc:
             raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
+
+    def _create(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(f"cannot create the library folder {self.path.parent}: {exc.strerror}") from exc
+        try:
+            self.upgraded = create_library(self.path)
+        except sqlite3.Error as exc:
+            raise LibraryError(describe_sqlite_error(exc, self.path)) from exc
+        except OSError as exc:
+            raise LibraryError(f"cannot create the library {self.path}: {exc.strerror}") from exc
 
     def _check_header(self) -> None:
         if held_here(self.path):  # this process has it open already: only SQLite may read it now
