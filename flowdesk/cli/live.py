@@ -74,7 +74,7 @@ async def run_service(
     except SettingsError as exc:
         raise CliError(str(exc)) from None
     root = Path(files_root).resolve() if files_root else None
-    remote = await _connect_cluster(executor, llm, root) if executor else None
+    remote = await _connect_cluster(executor, llm) if executor else None
     http = HttpxTransport()
     services = EngineServices(
         providers=llm.providers,
@@ -96,15 +96,12 @@ async def run_service(
         await llm.aclose()
 
 
-async def _connect_cluster(executor: str, llm: Any, files_root: Path | None) -> Any:
+async def _connect_cluster(executor: str, llm: Any) -> Any:
+    from flowdesk.cluster.threaded import connect_cluster  # the app's and the service's import and sentence
     from flowdesk.engine.remote import RemoteError
 
     try:
-        from flowdesk.cluster.dask_children import connect
-    except ImportError as exc:
-        raise CliError(f"--executor needs the dask extra: pip install 'flowdesk[dask]' ({exc})") from None
-    try:
-        return await connect(executor, llm.credentials, files_root=str(files_root) if files_root else None)
+        return await connect_cluster(executor, llm.credentials)
     except RemoteError as exc:
         await llm.aclose()
         raise CliError(str(exc)) from None

@@ -116,7 +116,7 @@ class DaskChildren:
 
 
 async def connect(
-    executor: str, credentials: Credentials, *, files_root: str | None = None, max_depth: int = 16,
+    executor: str, credentials: Credentials, *, max_depth: int = 16,
     timeout_s: float = 10.0,
 ) -> DaskChildren:  # fmt: skip
     """Connect to the scheduler at ``executor`` and check its workers (RemoteError says what is wrong)."""
@@ -138,7 +138,7 @@ async def connect(
     except RemoteError:
         await client.close()
         raise
-    payloads = PayloadMaker(credentials, files_root, max_depth, flowdesk.__version__)
+    payloads = PayloadMaker(credentials, max_depth, flowdesk.__version__)
     return DaskChildren(client, address, payloads)
 
 

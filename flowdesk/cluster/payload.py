@@ -135,7 +135,6 @@ class PayloadMaker:
     """Builds payloads, reading each workflow's text and keys once (a map sends the same one per item)."""
 
     credentials: Credentials
-    files_root: str | None
     max_depth: int
     version: str
     _made: dict[int, tuple[Workflow, str, dict[str, str], SealedKeys]] = field(default_factory=dict)
@@ -160,7 +159,7 @@ class PayloadMaker:
             workflows=texts,
             settings=self._settings_json(),
             keys=keys,
-            files_root=self.files_root,
+            files_root=job.files_root,
             max_depth=self.max_depth,
             version=self.version,
             settings_digest=self._digest,
@@ -169,7 +168,7 @@ class PayloadMaker:
     def node_payload(self, job: NodeJob) -> NodePayload:
         """The attempt with only the key its node asks for (none for a transform or a tool)."""
         keys = _gather(_credential_names([job.node]), self.credentials)
-        return NodePayload(job, self._settings_json(), keys, self.files_root, self.version, self._digest)
+        return NodePayload(job, self._settings_json(), keys, job.files_root, self.version, self._digest)
 
     def _settings_json(self) -> dict[str, Any]:
         if self._settings is None:

@@ -33,14 +33,12 @@ class ClusterThread:
         self._children: Any = None
 
     @classmethod
-    async def open(
-        cls, executor: str, credentials: Credentials, *, files_root: str | None = None, timeout_s: float = 10.0
-    ) -> ClusterThread:
+    async def open(cls, executor: str, credentials: Credentials, *, timeout_s: float = 10.0) -> ClusterThread:
         """Connect (RemoteError says in one sentence why not); the caller's loop goes on meanwhile."""
         link = cls(executor)
         link._thread.start()
         try:
-            link._children = await link._call(connect_cluster(executor, credentials, files_root, timeout_s))
+            link._children = await link._call(connect_cluster(executor, credentials, timeout_s))
         except BaseException:
             await link._stop()
             raise
@@ -84,13 +82,11 @@ class ClusterThread:
             self._loop.close()
 
 
-async def connect_cluster(
-    executor: str, credentials: Credentials, files_root: str | None, timeout_s: float = 10.0
-) -> Any:
+async def connect_cluster(executor: str, credentials: Credentials, timeout_s: float = 10.0) -> Any:
     """Import distributed (a second of work: here, on the caller's loop, which for the app is the cluster
     thread's) and connect; without the dask extra, a RemoteError that says what to install."""
     try:
         from flowdesk.cluster.dask_children import connect
     except ImportError:
         raise RemoteError(DASK_EXTRA) from None
-    return await connect(executor, credentials, files_root=files_root, timeout_s=timeout_s)
+    return await connect(executor, credentials, timeout_s=timeout_s)

@@ -56,7 +56,8 @@ async def run_child_workflow(
         workflows = nested_workflows(workflow, services.workflows)
         if services.remote.takes(workflow, workflows):
             await parent.until_unpaused()  # a paused run sends nothing new; what is on a worker finishes
-            job = ChildJob(child_id, parent.run_id, pn.id, depth, workflow, dict(inputs), workflows)
+            root = str(services.files_root) if services.files_root else None
+            job = ChildJob(child_id, parent.run_id, pn.id, depth, workflow, dict(inputs), workflows, root)
             return await run_remote_child(parent, pn, iteration, job, ref, label, services.remote, spent)
     try:
         handle = start_run(

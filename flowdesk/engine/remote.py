@@ -32,6 +32,8 @@ class ChildJob:
     inputs: dict[str, Any]
     workflows: dict[str, Workflow] = field(default_factory=dict)
     """Every workflow the child calls in turn (by the reference its nodes use), resolved here."""
+    files_root: str | None = None
+    """The run's files folder (None: file access off). Each run has its own; a connection serves many."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class NodeJob:
     settings: dict[str, Any]
     """The workflow's settings (the circuit breaker's are read per LLM call)."""
     loop_pass: int = 0
+    files_root: str | None = None
+    """The run's files folder, as for :class:`ChildJob`."""
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class RemoteAttempt:
             run_inputs=dict(run.run_inputs),
             settings=run.settings.model_dump(mode="json"),
             loop_pass=ctx.loop_pass,
+            files_root=str(ctx.files_root) if ctx.files_root else None,
         )
         try:
             outcome = await self._remote.run_node(job)

@@ -53,10 +53,8 @@ class ClusterServices:
     async def _connect(self, executor: str) -> Any:
         from flowdesk.cluster.threaded import connect_cluster  # the same import and sentence as the app's
 
-        services = self.base.services
-        root = str(services.files_root) if services.files_root else None
         log.info("connecting to the Dask cluster at %s", executor)
-        return await connect_cluster(executor, services.secrets, root)  # type: ignore[arg-type]
+        return await connect_cluster(executor, self.base.services.secrets)  # type: ignore[arg-type]
 
     async def close(self) -> None:
         """Disconnect from every cluster (one that is gone already closes quietly)."""

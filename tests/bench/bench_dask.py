@@ -136,7 +136,7 @@ def parts(items: int) -> list[tuple[str, float]]:
     )  # fmt: skip
     library["sleep"] = child
     credentials = Credentials(LLMSettings(), keys=SealedKeys(), environ={})  # type: ignore[arg-type]
-    maker = PayloadMaker(credentials, None, 16, flowdesk.__version__)
+    maker = PayloadMaker(credentials, 16, flowdesk.__version__)
     jobs = [ChildJob(f"r.each.{i}.1.item_{i}", "r", "each", 1, child, {"item": i}) for i in range(items)]
     started = time.process_time()
     blobs = [pickle.dumps(maker.payload(job)) for job in jobs]

@@ -511,7 +511,7 @@ def test_a_worker_compiles_and_checks_a_map_child_once_and_keeps_no_key() -> Non
     """The per-item cost of a map on a worker: the child's workflow is read and checked, and its
     expressions compiled, once per worker, not per item; a task's keys are never kept after it."""
     child = _doubler()
-    maker = PayloadMaker(_credentials(), None, 16, flowdesk.__version__)
+    maker = PayloadMaker(_credentials(), 16, flowdesk.__version__)
     runtime = WorkerRuntime()
 
     async def scenario() -> list[dict[str, Any]]:

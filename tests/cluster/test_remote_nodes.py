@@ -118,7 +118,7 @@ def test_a_remote_llm_node_calls_the_model_from_the_worker_with_only_its_own_key
     done = next(e for e in events if e.type == "node_succeeded" and e.node_id == "ask")
     assert done.worker in set(cluster.scheduler_info["workers"])
     assert done.usage.input_tokens == 11 and done.usage.output_tokens == 7  # the worker's usage counts here
-    payload = PayloadMaker(credentials, None, 16, "x").node_payload(
+    payload = PayloadMaker(credentials, 16, "x").node_payload(
         NodeJob(run_id="r", node=ask, inputs={}, attempt=1, iteration=0, scope={}, run_inputs={}, settings={})
     )
     assert payload.keys.names() == ["gw"]
