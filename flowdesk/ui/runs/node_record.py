@@ -207,6 +207,9 @@ class NodeRecord(QWidget):
         if step.input_tokens or step.output_tokens:
             facts.append(("Tokens", f"{step.input_tokens:,} in, {step.output_tokens:,} out"))
             facts.append(("Cost", money(step.cost_usd)))
+        worker = self.workers.worker(self.run_id, (step.node_id, step.iteration, step.attempt)) if self.run_id else None
+        if worker:
+            facts.append(("Ran on", f"Dask worker {worker}"))
         self._set_facts(facts)
         message = (step.error or {}).get("message")
         self.error.setText(f"Error: {message}" if message else "")

@@ -196,3 +196,24 @@ def test_resuming_a_stopped_cluster_run_goes_back_to_the_cluster(
     events = run_store.runs.events(first)
     ran = [e for e in events if e.type == "run_started" and e.parent_run_id == first]
     assert ran and all(e.worker in workers for e in ran)  # before and after the resume: on the cluster
+
+
+def test_run_data_names_the_worker_of_a_remote_nodes_attempt(
+    qtbot: QtBot, run_window: MainWindow, run_store: Store, cluster: ClusterProcess
+) -> None:
+    executor = cluster.scheduler_address.replace("tcp://", "dask://")
+    sum_there = node("sum", "transform", expression="inputs.input | sum").model_copy(update={"remote": True})
+    wf = workflow(
+        [node("src", "transform", expression="[1, 2, 3]"), sum_there, node("out", "output", name="total")],
+        ["src.output -> sum.input", "sum.output -> out.value"],
+    ).model_copy(update={"id": "summing", "name": "summing", "settings": Settings(executor=executor)})
+    win = run_window
+    win.load(wf, "library")
+    press_run(qtbot, win)
+    qtbot.waitUntil(lambda: win.runs.shown is not None, timeout=TIMEOUT)
+    assert wait_finished(qtbot, win) == "succeeded"
+    win.scene.select(["sum"])
+    ran_on = _facts(win).get("Ran on", "")
+    assert ran_on.startswith("Dask worker ") and ran_on.removeprefix("Dask worker ") in set(cluster.workers)
+    win.scene.select(["src"])
+    assert "Ran on" not in _facts(win), "a node that ran here names no worker"
