@@ -42,6 +42,7 @@ class WindowSession(FollowsDocument, QObject):
         self._autosave.setInterval(AUTOSAVE_MS)
         self._autosave.timeout.connect(self.write_recovery)
         self.welcome: WelcomeView | None = None
+        window.runs.run_asked.connect(self.hide_welcome)
         self._add_menus()
 
     def _add_menus(self) -> None:
@@ -146,9 +147,13 @@ class WindowSession(FollowsDocument, QObject):
             self.welcome.template_chosen.connect(self._open_template)
             self.welcome.run_example.connect(self._run_example)
             self.welcome.blank_chosen.connect(self._blank)
+            self.welcome.back_chosen.connect(self.hide_welcome)
             self.holder.addWidget(self.welcome)
         else:
             self.welcome.fill_templates()  # one saved with File > Save as template since
+        document = self.window.document
+        open_work = document is not None and bool(document.workflow.nodes)
+        self.welcome.offer_back(document.workflow.name if open_work and document is not None else None)
         self.holder.setCurrentWidget(self.welcome)
 
     def hide_welcome(self) -> None:

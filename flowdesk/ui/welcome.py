@@ -7,6 +7,7 @@ opens the prompt -> LLM example (offline model, no key needed) and starts it at 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -22,6 +23,9 @@ from flowdesk.paths import examples_dir
 from flowdesk.store.templates import Template, list_templates
 
 FIRST_EXAMPLE = "ask_llm.json"
+WELCOME = "<h2>Welcome to flowdesk</h2>"
+BACK_NAME_CHARS = 32
+"""A longer workflow name is cut short on the way-back button (its tooltip is not)."""
 
 
 def templates() -> list[Template]:
@@ -55,10 +59,12 @@ class WelcomeView(QWidget):
     run_example = Signal(str)
     """Open this example and run it."""
     blank_chosen = Signal()
+    back_chosen = Signal()
+    """Back to the workflow that was open (File > New from template shown over it)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        heading = QLabel("<h2>Welcome to flowdesk</h2>")
+        self.heading = heading = QLabel(WELCOME)
         intro = QLabel(
             "Build a workflow by dragging nodes from the palette onto the canvas and wiring them; run it with F5 "
             "and watch each node work. Every run is recorded: select a node afterwards to see what it received "
@@ -81,13 +87,23 @@ class WelcomeView(QWidget):
         self.open_button.clicked.connect(self._open_selected)
         self.blank_button = QPushButton("Start a blank workflow")
         self.blank_button.clicked.connect(self.blank_chosen.emit)
+        self.back_button = QPushButton()
+        self.back_button.setToolTip("Close the templates and go back to it as it was (Esc)")
+        self.back_button.clicked.connect(self.back_chosen.emit)
+        self.back_button.hide()
+        back = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        back.activated.connect(lambda: self.back_button.isVisible() and self.back_chosen.emit())
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.blank_button)
         buttons.addStretch(1)
+        top = QHBoxLayout()
+        top.addWidget(heading)
+        top.addStretch(1)
+        top.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignVCenter)
         column = QVBoxLayout()
-        column.addWidget(heading)
+        column.addLayout(top)
         column.addWidget(intro)
         column.addSpacing(8)
         column.addWidget(QLabel("<b>Templates</b> (double-click a card to open it)"))
@@ -100,6 +116,13 @@ class WelcomeView(QWidget):
         outer.addStretch(1)
         outer.addWidget(holder, 4)
         outer.addStretch(1)
+
+    def offer_back(self, name: str | None) -> None:
+        """Show the way back to the open workflow ``name``; None when there is nothing to go back to."""
+        shown = name if name is None or len(name) <= BACK_NAME_CHARS else name[: BACK_NAME_CHARS - 1] + "…"
+        self.back_button.setText(f"← Back to '{shown}'" if shown else "")
+        self.back_button.setVisible(name is not None)
+        self.heading.setText(WELCOME if name is None else "<h2>New from a template</h2>")
 
     def fill_templates(self) -> None:
         """The cards, read afresh: a template saved since the view was made is there too."""

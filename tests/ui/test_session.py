@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from test_run_window import click_run_in_dialog, wait_finished
@@ -148,3 +149,40 @@ def test_the_welcome_view_shows_each_template_as_a_card_with_its_description(win
         shown.append(" ".join(label.text() for label in card.findChildren(QLabel)))
     for template in templates():
         assert any(template.name in text and template.description in text for text in shown)
+
+
+def test_new_from_template_can_go_back_to_the_open_workflow_unchanged(
+    qtbot: QtBot, window: MainWindow, answer_dialog: Callable[..., None]
+) -> None:
+    """File > New from template covers the canvas with the template cards; a person who changes their
+    mind goes back (the button, or Esc) to the workflow they had, as it was, and F5 shows what runs."""
+    assert window.open_workflow(str(examples_dir() / "etl_orders.json"))
+    before = window.document.workflow
+    window.session.show_welcome()
+    welcome = window.session.welcome
+    assert welcome is not None and window.centralWidget().currentWidget() is welcome
+    assert welcome.back_button.isVisibleTo(welcome)
+    assert welcome.back_button.text() == "← Back to 'ETL: orders report'"
+    qtbot.mouseClick(welcome.back_button, Qt.MouseButton.LeftButton)
+    assert window.centralWidget().currentWidget() is window.view
+    assert window.document.workflow == before and not window.dirty
+    window.session.show_welcome()
+    welcome.list.setFocus()
+    qtbot.keyClick(welcome.list, Qt.Key.Key_Escape)
+    assert window.centralWidget().currentWidget() is window.view
+    window.session.show_welcome()
+    seen: list[Any] = []
+
+    def look_then_cancel(dialog: Any) -> None:
+        seen.append(window.centralWidget().currentWidget())
+        dialog.reject()
+
+    answer_dialog(look_then_cancel)
+    window.runs.run_action.trigger()  # F5 runs the open workflow: the canvas it runs is shown as it asks
+    assert seen == [window.view] and window.centralWidget().currentWidget() is window.view
+
+
+def test_the_welcome_of_a_new_library_offers_no_way_back_to_an_empty_canvas(window: MainWindow) -> None:
+    window.session.show_welcome()
+    assert window.session.welcome is not None
+    assert not window.session.welcome.back_button.isVisibleTo(window.session.welcome)

@@ -13,7 +13,7 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QPoint, Qt
+from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 
 
 class RunWorkbench(FollowsDocument, QObject):
+    run_asked = Signal()
+    """F5 was pressed: whatever covers the canvas makes way for the workflow about to run."""
+
     def __init__(
         self, window: MainWindow, store: Store, registry: Registry, services: EngineServices,
         llm: LLMServices | None = None,
@@ -167,6 +170,7 @@ class RunWorkbench(FollowsDocument, QObject):
     # ------------------------------------------------------------ starting
     def run_workflow(self) -> None:
         """F5: check, ask for inputs, save, start a recorded run here or on a cluster, and show it (launch.py)."""
+        self.run_asked.emit()
         run_workflow(self)
 
     def rerun_from(self, node_id: str | None) -> None:
