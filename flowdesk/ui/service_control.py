@@ -13,7 +13,7 @@ import sys
 
 from PySide6.QtCore import QCoreApplication, QObject, QProcess, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QToolButton
 
 from flowdesk.store.store import Store
 from flowdesk.ui.runs.runs_panel import RunsPanel
@@ -39,8 +39,14 @@ class ServiceControl(QObject):
         self.inbox_action = QAction("&Inbox…", window)
         self.inbox_action.setStatusTip("Failed and waiting runs across workflows")
         self.inbox_action.triggered.connect(self.show_inbox)
-        self.light = QLabel()
+        self.light = QToolButton()  # reads as a label; a click offers the service's actions
         self.light.setObjectName("service-light")
+        self.light.setAutoRaise(True)
+        self.light.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.light.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
+        light_menu = QMenu(self.light)
+        light_menu.addActions([self.start_action, self.stop_action, self.inbox_action])
+        self.light.setMenu(light_menu)
         window.statusBar().addPermanentWidget(self.light)
         self._runs_seen: tuple[str | None, str | None] = (None, None)
         self.timer = QTimer(self)
@@ -111,7 +117,7 @@ class ServiceControl(QObject):
         elif ours:
             self._show("starting…", "the service is starting")
         else:
-            self._show("○ service off", "Run > Start service runs the API and the run queue")
+            self._show("○ service off", "Click, or Run > Start service, to run the API and the run queue")
         self.start_action.setEnabled(self.url is None and not ours)
         self.stop_action.setEnabled(ours)
         self._look_for_new_runs()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 from support.service_flows import slow_chain
 from support.service_thread import free_port
@@ -56,3 +57,23 @@ def test_the_app_starts_and_stops_the_service_and_sees_its_runs(qtbot: QtBot, wi
     control.stop_action.trigger()
     assert control.process is None
     assert control.light.text() == "○ service off" and control.start_action.isEnabled()
+
+
+def test_clicking_the_service_light_offers_what_it_can_do(qtbot: QtBot, window: MainWindow) -> None:
+    """The light says "service off"; a person who clicks it gets the service's actions there, not nothing."""
+    control = window.service_control
+    offered: list[tuple[str, bool]] = []
+
+    def read_and_close() -> None:
+        menu = QApplication.activePopupWidget()
+        if menu is None:
+            QTimer.singleShot(20, read_and_close)
+            return
+        assert isinstance(menu, QMenu)
+        offered.extend((a.text().replace("&", ""), a.isEnabled()) for a in menu.actions() if not a.isSeparator())
+        menu.close()
+
+    QTimer.singleShot(0, read_and_close)
+    qtbot.mouseClick(control.light, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(offered), timeout=5000)
+    assert offered == [("Start service", True), ("Stop service", False), ("Inbox…", True)]
