@@ -20,7 +20,17 @@ from flowdesk.nodes.registry import builtin_registry
 from flowdesk.nodes.tools import builtin_tools
 from flowdesk.providers.resolver import default_providers
 from flowdesk.store.store import Store, open_store
+from flowdesk.ui.collector import GuiCollector
 from flowdesk.ui.main_window import MainWindow
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_collector(qapp: QApplication) -> Iterator[GuiCollector]:
+    """As in the app, cyclic garbage is collected on Qt's thread only (``ui/collector.py``): the window
+    tests' threads (Dask clients, tools) must not free Qt objects. Python's own collector comes back after."""
+    collector = GuiCollector.install(qapp)
+    yield collector
+    collector.uninstall()
 
 
 @pytest.fixture
