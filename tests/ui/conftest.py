@@ -4,7 +4,6 @@ prompt), and for runs, Qt's loop serving asyncio too, as qasync does in the app.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -118,9 +117,3 @@ def answer_dialog(qtbot: QtBot) -> Callable[[Callable[[object], None]], None]:
         QTimer.singleShot(0, answer)
 
     return arm
-
-
-CLUSTER_WINDOW_TESTS = "FLOWDESK_CLUSTER_WINDOW_TESTS"
-"""Set by ``test_cluster_window.py``, which runs ``cluster/`` in a pytest process of its own."""
-
-collect_ignore = [] if os.environ.get(CLUSTER_WINDOW_TESTS) else ["cluster"]
