@@ -17,6 +17,7 @@ from flowdesk.providers.settings import LLMSettings, SettingsError, load_setting
 from flowdesk.providers.setup import llm_services
 from flowdesk.store.database import LibraryError
 from flowdesk.store.store import open_store
+from flowdesk.ui.collector import GuiCollector
 from flowdesk.ui.error_guard import ErrorGuard
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ def run_app(
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setApplicationName("flowdesk")
     app.setOrganizationName("flowdesk")
+    GuiCollector.install(app)  # cyclic garbage (and the Qt objects in it) is freed on this thread only
     try:
         store = open_store(db, profile)
     except LibraryError as exc:

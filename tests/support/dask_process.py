@@ -1,10 +1,10 @@
 """A Dask cluster in a process of its own, for the window's tests.
 
-A LocalCluster started inside a Qt test process puts the scheduler's and the workers' threads there,
-and Python's collector then runs on those threads too and may free Qt objects off the GUI thread;
-the UI suite segfaulted later, in an unrelated test. Here the cluster (scheduler and two workers,
-threads in that process) runs in a child process, as a real one runs on other machines, and the
-test process holds only the client the app itself makes.
+A LocalCluster started inside a Qt test process would put the scheduler's and the workers' threads
+there, which the app never has. Here the cluster (scheduler and two workers, threads in that process)
+runs in a child process, as a real one runs on other machines, and the test process holds only the
+client the app itself makes (on its connection thread, where Python's collector no longer runs: see
+``flowdesk/ui/collector.py``).
 """
 
 from __future__ import annotations

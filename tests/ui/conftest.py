@@ -4,7 +4,6 @@ prompt), and for runs, Qt's loop serving asyncio too, as qasync does in the app.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +19,17 @@ from flowdesk.nodes.registry import builtin_registry
 from flowdesk.nodes.tools import builtin_tools
 from flowdesk.providers.resolver import default_providers
 from flowdesk.store.store import Store, open_store
+from flowdesk.ui.collector import GuiCollector
 from flowdesk.ui.main_window import MainWindow
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_collector(qapp: QApplication) -> Iterator[GuiCollector]:
+    """As in the app, cyclic garbage is collected on Qt's thread only (``ui/collector.py``): the window
+    tests' threads (Dask clients, tools) must not free Qt objects. Python's own collector comes back after."""
+    collector = GuiCollector.install(qapp)
+    yield collector
+    collector.uninstall()
 
 
 @pytest.fixture
@@ -108,9 +117,3 @@ def answer_dialog(qtbot: QtBot) -> Callable[[Callable[[object], None]], None]:
         QTimer.singleShot(0, answer)
 
     return arm
-
-
-CLUSTER_WINDOW_TESTS = "FLOWDESK_CLUSTER_WINDOW_TESTS"
-"""Set by ``test_cluster_window.py``, which runs ``cluster/`` in a pytest process of its own."""
-
-collect_ignore = [] if os.environ.get(CLUSTER_WINDOW_TESTS) else ["cluster"]

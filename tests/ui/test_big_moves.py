@@ -23,6 +23,7 @@ from flowdesk.model.commands import Disconnect, MoveNodes
 from flowdesk.model.document import NodesMoved
 from flowdesk.model.workflow import Edge, LoopSettings, Node, Position, Workflow
 from flowdesk.ui.canvas.edge_item import wire_path
+from flowdesk.ui.collector import running_collector
 from flowdesk.ui.main_window import MainWindow
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
@@ -100,10 +101,13 @@ def test_a_big_drag_lands_on_one_snapped_offset_and_undo_redo_restore_every_posi
     canvas.scene.select(chosen)
     grab = canvas.title_point("r1c1")
     viewport = canvas.view.viewport()
+    collector = running_collector()
+    assert collector is not None and not collector.held
     QTest.mousePress(viewport, LEFT, NONE, canvas.point(grab))
     for step in range(1, 7):
         QTest.mouseMove(viewport, canvas.point(grab + QPointF(21.0 * step, 13.0 * step)))
         QApplication.processEvents()
+    assert collector.held, "no collection in the middle of the drag (its steps make objects, no garbage)"
     QTest.mouseRelease(viewport, LEFT, NONE, canvas.point(grab + QPointF(126.0, 78.0)))
     QApplication.processEvents()
 
@@ -113,7 +117,8 @@ def test_a_big_drag_lands_on_one_snapped_offset_and_undo_redo_restore_every_posi
     assert after["r0c0"] == before["r0c0"]
     for node_id in chosen:  # all by one offset, snapped to the grid (130, 80): off-grid cards stay off it
         assert after[node_id] == (before[node_id][0] + 130.0, before[node_id][1] + 80.0), node_id
-    assert gc.isenabled(), "the cycle collector waits during the drag only"
+    assert not collector.held, "the cycle collector waits during the drag only"
+    assert not gc.isenabled(), "and it still runs on Qt's thread only, never Python's own on any thread"
     assert canvas.scene.index.pending, "Qt's index is rebuilt once the person pauses, not in the release's frame"
     assert_scene_matches(canvas)
     assert_wires_drawn_afresh(canvas)

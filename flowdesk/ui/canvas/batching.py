@@ -26,6 +26,7 @@ from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtWidgets import QGraphicsScene
 
 from flowdesk.ui.canvas.overview import Overview
+from flowdesk.ui.collector import running_collector
 
 BULK = 200
 """Changes in one edit past which the scene's BSP index is dropped until the person pauses."""
@@ -136,12 +137,28 @@ class EditBatch:
         self._overview.release()
         if self._collector_paused:
             self._collector_paused = False
-            gc.enable()
+            resume_collector()
 
 
 def pause_collector() -> bool:
-    """Hold Python's cycle collector for a big gesture; True if this paused it (the caller resumes it)."""
+    """Hold Python's cycle collector for a big gesture; True if this paused it (the caller resumes it).
+
+    In the app, collection runs on Qt's thread only (``ui/collector.py``, Python's own is off): the
+    gesture holds that one."""
+    collector = running_collector()
+    if collector is not None:
+        collector.hold()
+        return True
     if not gc.isenabled():
         return False  # paused by someone else already (loading a workflow), who will resume it
     gc.disable()
     return True
+
+
+def resume_collector() -> None:
+    """The gesture that paused the collector (:func:`pause_collector` said True) is over."""
+    collector = running_collector()
+    if collector is not None:
+        collector.release()
+    else:
+        gc.enable()

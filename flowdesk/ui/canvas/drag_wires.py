@@ -12,7 +12,6 @@ Qt re-files each moved item in it on every step, which cost more than the rest o
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QPointF, QRectF
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QStyleOptionGraphic
 
 from flowdesk.model.document import WorkflowDocument
 from flowdesk.model.workflow import Edge
-from flowdesk.ui.canvas.batching import BULK, DeferredIndex, pause_collector
+from flowdesk.ui.canvas.batching import BULK, DeferredIndex, pause_collector, resume_collector
 from flowdesk.ui.canvas.edge_item import EdgeItem
 
 
@@ -131,7 +130,7 @@ class DraggedWires:
             self._index.rebuild_later()
         if self._collector_paused:
             self._collector_paused = False
-            gc.enable()
+            resume_collector()
 
 
 def _edges_of(doc: WorkflowDocument, node_ids: frozenset[str]) -> list[Edge]:

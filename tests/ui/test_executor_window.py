@@ -8,11 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-# distributed is imported here, on the main thread, as the whole suite's tests/cluster modules do at
-# collection: run on their own after many other UI tests, the app's import of it on its connection
-# thread twice met a garbage collection on Qt's thread and crashed the process (a segfault inside
-# the collector; not reproduced with these tests alone). Left open in the issue; see the closing note.
-import distributed  # noqa: F401
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel
