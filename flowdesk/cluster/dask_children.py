@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 import flowdesk
-from flowdesk.cluster.payload import PayloadMaker
+from flowdesk.cluster.payload import PayloadMaker, unpacked
 from flowdesk.cluster.worker_runtime import PLUGIN_NAME, FlowdeskWorkerPlugin
 from flowdesk.cluster.worker_task import flowdesk_version, run_child_task
 from flowdesk.engine.remote import ChildJob, ChildOutcome, NodeJob, NodeOutcome, RemoteError
@@ -85,7 +85,7 @@ class DaskChildren:
         future = self._client.submit(task, payload, key=key, pure=False)
         self._in_flight.add(key)
         try:
-            data: dict[str, Any] = await future
+            data = unpacked(await future)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):  # the cluster may be gone too; the node is cancelled anyway
                 await self._client.cancel([future], force=True)
