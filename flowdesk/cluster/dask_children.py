@@ -153,7 +153,7 @@ async def _check_workers(client: Any, address: str, timeout_s: float) -> None:
         versions = await client.run(flowdesk_version)
     except Exception as exc:  # noqa: BLE001 - a worker that cannot load the function has no flowdesk: say so
         raise RemoteError(
-            f"a Dask worker at {address} cannot run flowdesk ({type(exc).__name__}: {exc}); "
+            f"a worker of the Dask cluster at {address} cannot run flowdesk ({type(exc).__name__}: {exc}); "
             f"install flowdesk {flowdesk.__version__} on every worker"
         ) from None
     wrong = {worker: version for worker, version in versions.items() if version != flowdesk.__version__}
