@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 import flowdesk
-from flowdesk.cluster.payload import PayloadMaker
+from flowdesk.cluster.payload import PayloadMaker, unpacked
 from flowdesk.cluster.worker_runtime import PLUGIN_NAME, FlowdeskWorkerPlugin
 from flowdesk.cluster.worker_task import flowdesk_version, run_child_task
 from flowdesk.engine.remote import ChildJob, ChildOutcome, NodeJob, NodeOutcome, RemoteError
@@ -85,7 +85,7 @@ class DaskChildren:
         future = self._client.submit(task, payload, key=key, pure=False)
         self._in_flight.add(key)
         try:
-            data: dict[str, Any] = await future
+            data = unpacked(await future)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):  # the cluster may be gone too; the node is cancelled anyway
                 await self._client.cancel([future], force=True)
@@ -153,7 +153,7 @@ async def _check_workers(client: Any, address: str, timeout_s: float) -> None:
         versions = await client.run(flowdesk_version)
     except Exception as exc:  # noqa: BLE001 - a worker that cannot load the function has no flowdesk: say so
         raise RemoteError(
-            f"a Dask worker at {address} cannot run flowdesk ({type(exc).__name__}: {exc}); "
+            f"a worker of the Dask cluster at {address} cannot run flowdesk ({type(exc).__name__}: {exc}); "
             f"install flowdesk {flowdesk.__version__} on every worker"
         ) from None
     wrong = {worker: version for worker, version in versions.items() if version != flowdesk.__version__}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,7 +71,6 @@ class ChildPayload:
     max_depth: int
     version: str
     settings_digest: str = ""
-    task_key: str = ""
     """Names ``settings`` (a hash of them): a worker keeps one set of keyless providers per digest."""
     task_key: str = ""
     """The Dask task's key (set when submitted): the task watches it to stop when it is let go."""
@@ -176,3 +176,19 @@ class PayloadMaker:
             text = json.dumps(self._settings, sort_keys=True, separators=(",", ":"))
             self._digest = hashlib.sha256(text.encode()).hexdigest()
         return self._settings
+
+
+def packed(outcome: dict[str, Any]) -> bytes:
+    """A task's outcome as the bytes it returns to Dask.
+
+    The worker measures every result it keeps (``dask.sizeof``) to account its memory: over a dict
+    of a child's events (a dozen small dicts) that walk cost 0.17 ms per item, thirty times what
+    pickling them costs, on the worker's event loop. Bytes are measured by their length.
+    """
+    return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpacked(result: Any) -> dict[str, Any]:
+    """The outcome a task returned (the coordinator's side of :func:`packed`)."""
+    outcome: dict[str, Any] = pickle.loads(result)  # from our own workers, as every Dask result is
+    return outcome

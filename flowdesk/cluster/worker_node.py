@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import flowdesk
-from flowdesk.cluster.payload import NodePayload
+from flowdesk.cluster.payload import NodePayload, packed
 from flowdesk.cluster.worker_runtime import WorkerRuntime
 from flowdesk.cluster.worker_task import CANCEL_POLL_S, task_gone, worker_address, worker_runtime
 from flowdesk.engine.attempts import classify
@@ -72,17 +72,17 @@ class _WorkerRun:
         raise NodeFailure("a node on a cluster worker cannot start a workflow run; turn its remote off")
 
 
-async def run_node_task(payload: NodePayload) -> dict[str, Any]:
+async def run_node_task(payload: NodePayload) -> bytes:
     """The Dask task (async, on the worker's loop): one attempt of the node, to its end, and how it
-    ended (never raises for the node)."""
+    ended (``packed``; never raises for the node)."""
     if payload.version != flowdesk.__version__:
         raise RuntimeError(f"this worker runs flowdesk {flowdesk.__version__}, the coordinator {payload.version}")
     runtime = worker_runtime()
     if runtime is not None:
-        return await _attempt(payload, runtime, task_gone(payload.task_key))
+        return packed(await _attempt(payload, runtime, task_gone(payload.task_key)))
     own = WorkerRuntime()  # a plain call outside a worker with the plugin
     try:
-        return await _attempt(payload, own, task_gone(payload.task_key))
+        return packed(await _attempt(payload, own, task_gone(payload.task_key)))
     finally:
         await own.aclose()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import flowdesk
-from flowdesk.cluster.payload import ChildPayload
+from flowdesk.cluster.payload import ChildPayload, packed
 from flowdesk.cluster.worker_runtime import PLUGIN_NAME, WorkerRuntime
 from flowdesk.engine.events import event_to_json
 from flowdesk.engine.journal import MemoryJournal
@@ -47,17 +47,17 @@ class _Workflows:
         return self._read[ref]
 
 
-async def run_child_task(payload: ChildPayload) -> dict[str, Any]:
+async def run_child_task(payload: ChildPayload) -> bytes:
     """The Dask task (async: it runs on the worker's event loop): one child to its end, and how it
-    ended, with its events."""
+    ended, with its events (``packed``)."""
     if payload.version != flowdesk.__version__:
         raise RuntimeError(f"this worker runs flowdesk {flowdesk.__version__}, the coordinator {payload.version}")
     runtime = worker_runtime()
     if runtime is not None:
-        return await _run(payload, runtime, task_gone(payload.task_key))
+        return packed(await _run(payload, runtime, task_gone(payload.task_key)))
     own = WorkerRuntime()  # called outside a worker with the plugin (a plain call): a runtime for this child
     try:
-        return await _run(payload, own, task_gone(payload.task_key))
+        return packed(await _run(payload, own, task_gone(payload.task_key)))
     finally:
         await own.aclose()
 

@@ -1,34 +1,50 @@
-"""Benchmark: a map of 50 ms sleeps on a Dask LocalCluster, beside Dask's own round trip and the local engine.
+"""Benchmark: a map of 50 ms sleeps on a Dask cluster, beside Dask's own round trip and the local engine.
 
-Issue 20's numbers. Three ways to do N items of 50 ms, at most C at a time, in the same run:
+Issue 20's numbers. Three ways to do N items of 50 ms, at most C at a time, in turn, in each round:
   - local: flowdesk's map in this process;
   - dask bare: N plain Dask tasks of ``time.sleep(0.05)``, C in flight (what Dask itself costs);
   - flowdesk on dask: flowdesk's map with ``--executor``, each item one task running flowdesk's engine.
 The overhead per item is (wall - ideal) x C / N, where ideal = N / C x 50 ms; flowdesk's own cost is
-its overhead minus the bare one. The coordinator's memory (RSS) is printed after each size, to show
-it stays flat in the number of items.
+its overhead minus the bare one, per round (both under the same load), and the best round is shown.
+
+The cluster (a scheduler and 2 worker processes) runs in a process of its own, as a real one runs on
+other machines, so the coordinator's memory (RSS, printed after every round) is flowdesk's and the
+Dask client's only: it stays flat in the number of items. CPU per item is measured per process
+(coordinator, scheduler, workers) for the bare tasks and for flowdesk's. ``--trace-memory`` adds
+tracemalloc's biggest differences (by traceback) between the last two rounds.
+
+With ``--base DIR`` (the code before a change: ``git archive main flowdesk | tar -x -C DIR``) the
+same rounds run against that checkout too, each checkout in a fresh process with its own cluster
+(whose workers import that checkout), alternately: before beside after.
 
 Then where flowdesk's per-item time goes, as CPU milliseconds measured in this process one part at a
-time (the cluster's timings above mix them with the machine's load): building and pickling a task's
-payload, a worker running the child (its engine, with the worker's caches), and the coordinator
-taking the outcome back (events replayed into the journal).
+time: building and pickling a task's payload, a worker running the child (its engine, with the
+worker's caches), and the coordinator taking the outcome back (events replayed into the journal).
 
-    .venv/bin/python tests/bench/bench_dask.py [--items 2000] [--concurrency 8] [--rounds 3]
+    .venv/bin/python tests/bench/bench_dask.py [--items 2000] [--concurrency 8] [--rounds 3] [--base DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
+import json
 import os
 import pickle
+import subprocess
 import sys
 import time
+import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parents[2]))
+sys.path.append(str(Path(__file__).parents[2]))  # after PYTHONPATH: a --base checkout's flowdesk comes first
 import distributed
+import psutil
+from side_by_side import run_in, worker_call
 
 import flowdesk
 from flowdesk.cluster.dask_children import connect
@@ -127,6 +143,101 @@ class _Canned:
         return ChildOutcome(**{**self.outcome, "events": events})
 
 
+CLUSTER = """
+import json, sys
+import distributed
+cluster = distributed.LocalCluster(
+    n_workers=2, threads_per_worker=int(sys.argv[1]), processes=True, dashboard_address=None, host="127.0.0.1"
+)
+print(json.dumps({"scheduler": cluster.scheduler_address}), flush=True)
+sys.stdin.read()  # until the bench closes our stdin
+cluster.close()
+"""
+
+
+@contextlib.contextmanager
+def cluster_process(threads: int) -> Iterator[tuple[str, psutil.Process]]:
+    """A scheduler and 2 worker processes in a process of their own; its address and process. Its
+    workers import the flowdesk that PYTHONPATH names, as this process does (``-P``: not the one in
+    the current folder, which Python would put first)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-P", "-c", CLUSTER, str(threads)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        yield json.loads(proc.stdout.readline())["scheduler"], psutil.Process(proc.pid)
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def cpu_seconds(cluster: psutil.Process) -> tuple[float, float, float]:
+    """CPU seconds so far of this process (the coordinator), the scheduler's and the workers'."""
+    workers = 0.0
+    for child in cluster.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            workers += sum(child.cpu_times()[:2])
+    return time.process_time(), sum(cluster.cpu_times()[:2]), workers
+
+
+def _per_item(before: tuple[float, ...], after: tuple[float, ...], items: int) -> list[float]:
+    return [(b - a) / items * 1000 for a, b in zip(before, after, strict=True)]
+
+
+def measure_rounds(items: int, concurrency: int, rounds: int, trace: int) -> dict[str, Any]:
+    """The three ways in turn, ``rounds`` times, against the flowdesk this process imports."""
+    walls: dict[str, list[float]] = {"local": [], "bare": [], "dask": []}
+    cpu: dict[str, list[float]] = {"bare": [0.0, 0.0, 0.0], "dask": [0.0, 0.0, 0.0]}
+    rss: list[float] = []
+    top: list[str] = []
+    with cluster_process(concurrency // 2 or 1) as (address, cluster):
+        asyncio.run(_flowdesk(20, concurrency, address))  # warm the workers (imports) before timing
+        asyncio.run(_flowdesk(items // 4, concurrency, address))
+        gc.collect()
+        rss_small = rss_mb()
+        if trace:
+            tracemalloc.start(25)
+        snapshot = None
+        for _ in range(rounds):  # in turn, so the machine's load weighs on the three alike
+            local, local_out = asyncio.run(_flowdesk(items, concurrency, None))
+            walls["local"].append(local)
+            before = cpu_seconds(cluster)
+            walls["bare"].append(asyncio.run(_bare(items, concurrency, address)))
+            middle = cpu_seconds(cluster)
+            remote, remote_out = asyncio.run(_flowdesk(items, concurrency, address))
+            after = cpu_seconds(cluster)
+            walls["dask"].append(remote)
+            for way, (a, b) in (("bare", (before, middle)), ("dask", (middle, after))):
+                cpu[way] = [x + y / rounds for x, y in zip(cpu[way], _per_item(a, b, items), strict=True)]
+            gc.collect()
+            rss.append(rss_mb())  # flat from round to round when nothing per item is kept
+            if trace:
+                now = tracemalloc.take_snapshot()
+                if snapshot is not None:
+                    top = [_said(stat) for stat in now.compare_to(snapshot, "traceback")[:5]]
+                snapshot = now
+    return {
+        "walls": walls, "cpu": cpu, "rss_small": rss_small, "rss": rss, "equal": remote_out == local_out,
+        "flowdesk": flowdesk.__file__, "top": top,
+    }  # fmt: skip
+
+
+def _said(stat: Any) -> str:
+    where = " <- ".join(
+        f"{Path(frame.filename).name}:{frame.lineno}" for frame in reversed(stat.traceback[-8:])
+    )  # the allocation first, then who called it
+    return f"{stat.size_diff / 1024:+.0f} KiB ({stat.count_diff:+d} blocks): {where}"
+
+
+MEASURES = {"rounds": measure_rounds}
+
+
 def parts(items: int) -> list[tuple[str, float]]:
     """CPU ms per item of each part of a remote child, measured here one at a time (a 0 s sleep)."""
     parent, library = _workflows(items, 8)
@@ -165,58 +276,64 @@ def parts(items: int) -> list[tuple[str, float]]:
     ]
 
 
-def main() -> None:
+def report(name: str, n: int, c: int, got: dict[str, Any]) -> None:
+    ideal = n / c * SLEEP_S
+    walls = got["walls"]
+    over = {way: [(wall - ideal) * c / n * 1000 for wall in each] for way, each in walls.items()}
+    own = [dask - bare for dask, bare in zip(over["dask"], over["bare"], strict=True)]
+    print(f"\n{name} ({Path(got['flowdesk']).parent.parent})")
+    print("| way | best wall (s) | overhead per item (ms), best | every round's overhead per item (ms) |")
+    print("| --- | --- | --- | --- |")
+    labels = {"local": "flowdesk, this process", "bare": "Dask bare tasks", "dask": "flowdesk on Dask"}
+    for way, label in labels.items():
+        each = ", ".join(f"{x:.2f}" for x in over[way])
+        print(f"| {label} | {min(walls[way]):.2f} | {min(over[way]):.2f} | {each} |")
+    print(
+        f"flowdesk's own cost per item above Dask's round trip (same round): best {min(own):.2f} ms, "
+        f"every round {', '.join(f'{x:.2f}' for x in own)} ms"
+    )
+    cpu = got["cpu"]
+    print("CPU ms per item (coordinator / scheduler / workers): bare " + " / ".join(f"{x:.2f}" for x in cpu["bare"])
+          + "; flowdesk " + " / ".join(f"{x:.2f}" for x in cpu["dask"]))  # fmt: skip
+    print(f"outputs equal to the local run: {got['equal']}")
+    print(
+        f"coordinator RSS after {n // 4} items: {got['rss_small']:.1f} MB; after each round of {n} items: "
+        + ", ".join(f"{mb:.1f}" for mb in got["rss"])
+        + " MB"
+    )
+    for line in got["top"]:
+        print(f"  tracemalloc, last round vs the one before: {line}")
+
+
+def main() -> int:
+    if worker_call(sys.argv, MEASURES):
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=1, help="the three ways in turn this many times; best of each")
+    parser.add_argument("--rounds", type=int, default=3, help="the three ways in turn this many times")
+    parser.add_argument("--base", type=Path, help="a checkout of the code before a change, measured beside this one")
+    parser.add_argument("--trace-memory", action="store_true", help="tracemalloc's top differences between rounds")
     args = parser.parse_args()
     n, c = args.items, args.concurrency
-    ideal = n / c * SLEEP_S
-    walls: dict[str, list[float]] = {"local": [], "bare": [], "dask": []}
-    rss_rounds: list[float] = []
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=c // 2 or 1, processes=True, dashboard_address=None, host="127.0.0.1"
-    ) as cluster:
-        address = cluster.scheduler_address
-        asyncio.run(_flowdesk(20, c, address))  # warm the workers (imports) before timing
-        rss_small = (asyncio.run(_flowdesk(n // 4, c, address)), rss_mb())[1]
-        for _ in range(args.rounds):  # in turn, so the machine's load weighs on the three alike
-            local, local_out = asyncio.run(_flowdesk(n, c, None))
-            walls["local"].append(local)
-            walls["bare"].append(asyncio.run(_bare(n, c, address)))
-            remote, remote_out = asyncio.run(_flowdesk(n, c, address))
-            walls["dask"].append(remote)
-            rss_rounds.append(rss_mb())  # flat from round to round when nothing per item is kept
-        rss_full = rss_mb()
-    best = {name: min(times) for name, times in walls.items()}
-    per_item = {name: (wall - ideal) * c / n * 1000 for name, wall in best.items()}
-    rounds = f"best of {args.rounds} rounds" if args.rounds > 1 else "one round"
+    here, script = Path(__file__).resolve().parents[2], Path(__file__).resolve()
     print(
-        f"{n} items of {SLEEP_S * 1000:.0f} ms, {c} at a time, LocalCluster of 2 worker processes; ideal {ideal:.2f} s; "
-        f"{rounds}"
+        f"{n} items of {SLEEP_S * 1000:.0f} ms, {c} at a time, a cluster of 2 worker processes (scheduler and "
+        f"workers in a process of their own); ideal {n / c * SLEEP_S:.2f} s; {args.rounds} rounds"
     )
-    print("| way | wall (s) | overhead per item (ms) | every round's wall (s) |")
-    print("| --- | --- | --- | --- |")
-    names = {"local": "flowdesk, this process", "bare": "Dask bare tasks", "dask": "flowdesk on Dask"}
-    for name, label in names.items():
-        each = ", ".join(f"{wall:.2f}" for wall in walls[name])
-        print(f"| {label} | {best[name]:.2f} | {per_item[name]:.2f} | {each} |")
-    print(
-        f"flowdesk's own cost per item on Dask, above Dask's round trip: {per_item['dask'] - per_item['bare']:.2f} ms"
-    )
-    print(f"outputs equal to the local run: {remote_out == local_out}")
-    print(
-        f"coordinator RSS after {n // 4} items: {rss_small:.0f} MB; after {args.rounds} x {n} items: {rss_full:.0f} MB"
-        f" (after each round: {', '.join(f'{mb:.0f}' for mb in rss_rounds)} MB)"
-    )
+    print("load average before (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    sides = [("after (this checkout)", here)] + ([("before (--base)", args.base)] if args.base else [])
+    got = {name: run_in(root, script, "rounds", n, c, args.rounds, int(args.trace_memory)) for name, root in sides}
+    for name, result in got.items():
+        report(name, n, c, result)
     print()
     print("| where flowdesk's per-item time goes (CPU, measured here) | ms per item |")
     print("| --- | --- |")
     for name, ms in parts(min(n, 500)):
         print(f"| {name} | {ms:.2f} |")
-    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print("load average after (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

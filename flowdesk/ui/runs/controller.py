@@ -119,8 +119,12 @@ class RunController(QObject):
 
         return self._follow(launch, info.workflow_id, where)
 
-    def decide(self, run_id: str, node_id: str, approved: bool, comment: str = "") -> None:
-        """Approve or reject a waiting node: directly in a live run, else by continuing the recorded one."""
+    def decide(
+        self, run_id: str, node_id: str, approved: bool, comment: str = "", *, service: RunService | None = None,
+        where: str | None = None,
+    ) -> None:  # fmt: skip
+        """Approve or reject a waiting node: directly in a live run, else by continuing the recorded one
+        (with ``service``, when its workflow runs on a cluster: ``launch.decide_run``)."""
         live = self.live.get(run_id)
         if live is not None and not live.finished:
             decide = live.handle.approve if approved else live.handle.reject
@@ -128,8 +132,9 @@ class RunController(QObject):
                 raise RunStartError(f"'{node_id}' is not waiting for a decision in this run")
             return
         info = self._info(run_id)
+        runs = service or self.service
         self._follow(
-            lambda bus: (run_id, self.service.decide(run_id, node_id, approved, comment, bus=bus)), info.workflow_id
+            lambda bus: (run_id, runs.decide(run_id, node_id, approved, comment, bus=bus)), info.workflow_id, where
         )
 
     def _info(self, run_id: str) -> Any:

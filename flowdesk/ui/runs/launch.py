@@ -83,6 +83,30 @@ def resume_run(bench: RunWorkbench, run_id: str) -> None:
     start_on(bench, executor, start, "Cannot resume")
 
 
+def decide_run(bench: RunWorkbench, run_id: str, node_id: str, approved: bool, comment: str = "") -> None:
+    """Approve or reject ``node_id``: in a run this window follows, at once; a recorded waiting run
+    continues where its workflow's executor (else Settings > Execution) says, as Resume does."""
+    verdict = "Approved" if approved else "Rejected"
+
+    def start(service: RunService | None, where: str) -> str:
+        bench.controller.decide(run_id, node_id, approved, comment, service=service, where=where)
+        bench.window.say(f"{verdict} '{node_id}'")
+        return run_id
+
+    if bench.controller.handle(run_id) is not None:  # followed here: the run itself takes the decision
+        try:
+            start(None, "")
+        except RunStartError as exc:
+            bench.window.say(f"Cannot decide: {exc}")
+        return
+    try:
+        executor = bench.clusters.executor_for(bench.store.runs.document(run_id))
+    except (NotFoundError, LibraryError, ValueError) as exc:
+        bench.window.say(f"Cannot decide: {exc}")
+        return
+    start_on(bench, executor, start, "Cannot decide")
+
+
 def rerun_run(bench: RunWorkbench, run_id: str, node_id: str, workflow: Workflow) -> None:
     """Re-run ``workflow`` (the canvas's) from ``node_id``, where its executor says."""
     try:

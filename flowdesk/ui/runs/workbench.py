@@ -28,8 +28,8 @@ from flowdesk.store.store import Store
 from flowdesk.ui.open_document import FollowsDocument
 from flowdesk.ui.runs.canvas_paint import paint_trace
 from flowdesk.ui.runs.cluster_runs import ClusterRuns
-from flowdesk.ui.runs.controller import RunController, RunStartError
-from flowdesk.ui.runs.launch import rerun_run, resume_run, run_workflow
+from flowdesk.ui.runs.controller import RunController
+from flowdesk.ui.runs.launch import decide_run, rerun_run, resume_run, run_workflow
 from flowdesk.ui.runs.log_model import LogModel
 from flowdesk.ui.runs.log_panel import LogPanel
 from flowdesk.ui.runs.node_menu import node_menu
@@ -191,14 +191,8 @@ class RunWorkbench(FollowsDocument, QObject):
             resume_run(self, self.shown)  # where its workflow's executor says
 
     def decide(self, node_id: str, approved: bool, comment: str = "") -> None:
-        if self.shown is None:
-            return
-        try:
-            self.controller.decide(self.shown, node_id, approved, comment)
-        except RunStartError as exc:
-            self.window.say(f"Cannot decide: {exc}")
-            return
-        self.window.say(f"{'Approved' if approved else 'Rejected'} '{node_id}'")
+        if self.shown is not None:
+            decide_run(self, self.shown, node_id, approved, comment)  # a recorded run: where its workflow runs
 
     # ------------------------------------------------------------ steering
     def stop(self) -> None:
