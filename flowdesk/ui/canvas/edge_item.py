@@ -83,8 +83,8 @@ class EdgeItem(QGraphicsItem):
         self._insert_target = False
         self.problems: tuple[str, ...] = ()
         self._badge = QRectF()
-        self.ends_at: tuple[object, float, float, object, float, float] | None = None
-        """(source card's layout, its x, y, target card's layout, its x, y) where the wire is now: while both
+        self.ends_at: tuple[tuple[object, float, float], tuple[object, float, float]] | None = None
+        """The two cards the wire is drawn for, each as (its layout, x, y) (``scene_routing.Spot``): while both
         layouts stay and both cards move by one offset, the wire keeps its shape and only moves along."""
         self._far_place: tuple[QRectF, float, float] | None = None
         """The path's rectangle and the offset the far picture last drew it at (see :attr:`far_rect`)."""
@@ -155,28 +155,13 @@ class EdgeItem(QGraphicsItem):
             self._start, self._end, self._below = QPointF(start), QPointF(end), below
             self._rebuild()
 
-    def follow(self, source_layout: object, sx: float, sy: float, target_layout: object, tx: float, ty: float) -> bool:
-        """Move along with its two cards, now at (sx, sy) and (tx, ty), if that is all they did (see
-        ``ends_at``); False: the wire must be routed. Called for each wire of a big move, so kept lean:
-        the caller tells the far picture (once for a move of many)."""
-        known = self.ends_at
-        if known is None or known[0] is not source_layout or known[3] is not target_layout:
-            return False
-        dx, dy = sx - known[1], sy - known[2]
-        if tx - known[4] != dx or ty - known[5] != dy:  # exactly: a wire a hair off would stay off
-            return False
-        if dx or dy:
-            self.ends_at = (source_layout, sx, sy, target_layout, tx, ty)
-            self.moveBy(dx, dy)  # Qt repaints both places
-        return True
-
     def shift_by(self, shift: QPointF) -> None:
         """Move the whole wire (its two ends moved by ``shift``): no routing, the shape is the same."""
+        dx, dy = shift.x(), shift.y()
         if self.ends_at is not None:
-            layout_from, sx, sy, layout_to, tx, ty = self.ends_at
-            dx, dy = shift.x(), shift.y()
-            self.ends_at = (layout_from, sx + dx, sy + dy, layout_to, tx + dx, ty + dy)
-        self.moveBy(shift.x(), shift.y())
+            (layout_from, sx, sy), (layout_to, tx, ty) = self.ends_at
+            self.ends_at = ((layout_from, sx + dx, sy + dy), (layout_to, tx + dx, ty + dy))
+        self.moveBy(dx, dy)
         self._far_changed()
 
     def _far_changed(self) -> None:

@@ -62,12 +62,15 @@ class CanvasNodeItem(QGraphicsItem):
         self.node = node
         self.sync_position()
 
-    def move_to(self, node: Node) -> None:
+    def move_to(self, node: Node) -> tuple[NodeLayout | None, float, float]:
         """Show ``node``, which only moved (one of a ``NodesMoved``): no new layout, and no repaint of the
         card's cached picture (``update`` would throw it away; Qt repaints both places of a moved item).
-        The far picture is told by the scene, once for a move of many."""
+        The far picture is told by the scene, once for a move of many. Returns the card's spot for
+        routing its wires (``scene_routing.Spot``): a card without ports has no layout."""
         self.node = node
-        self.setPos(node.position.x, node.position.y)
+        x, y = node.position.x, node.position.y
+        self.setPos(x, y)
+        return (None, x, y)
 
     def sync_position(self) -> None:
         """Put the item where the document says (after a change, or to undo a drag's preview)."""
@@ -175,6 +178,13 @@ class NodeItem(NodeCardPainting, CanvasNodeItem):
     @property
     def layout(self) -> NodeLayout:
         return self._layout
+
+    def move_to(self, node: Node) -> tuple[NodeLayout | None, float, float]:
+        """As any card moves, its spot naming its layout: its wires move along while the layout stays."""
+        self.node = node
+        x, y = node.position.x, node.position.y
+        self.setPos(x, y)
+        return (self._layout, x, y)
 
     @property
     def title(self) -> str:
