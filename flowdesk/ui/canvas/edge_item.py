@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
+    QGraphicsRectItem,
     QGraphicsSceneHoverEvent,
     QStyleOptionGraphicsItem,
     QWidget,
@@ -24,7 +25,7 @@ from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge
 from flowdesk.ui.canvas.far import FarWire, draw_far
 from flowdesk.ui.canvas.glyphs import draw_problem_badge
-from flowdesk.ui.canvas.theme import LOD_TEXT, CanvasTheme
+from flowdesk.ui.canvas.theme import LOD_TEXT, NO_PEN, CanvasTheme
 
 _HIT_WIDTH = 12.0
 _LOOP_DROP = 60.0
@@ -56,11 +57,16 @@ def _label_font() -> QFont:
     return font
 
 
-class EdgeItem(QGraphicsItem):
-    """One edge of the document; selectable (Delete removes it), never movable."""
+class EdgeItem(QGraphicsRectItem):
+    """One edge of the document; selectable (Delete removes it), never movable.
+
+    A rectangle item whose rectangle is the wire's bounds, drawing itself: Qt finds the bounds in C++
+    (see ``CanvasNodeItem``).
+    """
 
     def __init__(self, edge: Edge, theme: CanvasTheme) -> None:
         super().__init__()
+        self.setPen(NO_PEN)
         self.edge = edge
         self.edge_id = edge.id
         self.theme = theme
@@ -74,7 +80,6 @@ class EdgeItem(QGraphicsItem):
         self._path_rect = QRectF()
         self._shape: QPainterPath | None = None
         self._label_rect = QRectF()
-        self._bounds = QRectF()
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0.0)
         self.setAcceptHoverEvents(True)
@@ -189,9 +194,10 @@ class EdgeItem(QGraphicsItem):
             r = _BADGE_RADIUS
             self._badge = QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r)
         reach = _HIT_WIDTH / 2 + 2  # room for the insert halo too
-        self._bounds = self._path.controlPointRect().adjusted(-reach, -reach, reach, reach).united(self._label_rect)
+        bounds = self._path.controlPointRect().adjusted(-reach, -reach, reach, reach).united(self._label_rect)
         if not self._badge.isNull():
-            self._bounds = self._bounds.united(self._badge.adjusted(-2, -2, 2, 2))
+            bounds = bounds.united(self._badge.adjusted(-2, -2, 2, 2))
+        self.setRect(bounds)
         self.refresh()
 
     def refresh(self) -> None:
@@ -249,9 +255,6 @@ class EdgeItem(QGraphicsItem):
     def path(self) -> QPainterPath:
         """The wire in scene coordinates."""
         return self._path.translated(self.scenePos())
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
 
     def shape(self) -> QPainterPath:
         """The wire widened for easy clicking (built on first use: most wires are never hit-tested)."""
