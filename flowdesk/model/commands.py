@@ -142,6 +142,20 @@ class MoveNodes(Command):
         self.old = {nid: doc.node(nid).position for nid in positions}
         self.label = "Move node" if len(self.new) == 1 else f"Move {len(self.new)} nodes"
 
+    @classmethod
+    def by(cls, doc: WorkflowDocument, node_ids: Iterable[str], dx: float, dy: float) -> MoveNodes:
+        """Move nodes by one offset (an arrow-key nudge): each node is looked up once, not once to find
+        where it goes and again to remember where it was (a nudge of every node of a big workflow)."""
+        command = cls.__new__(cls)
+        command.new, command.old = {}, {}
+        node = doc.node
+        for node_id in node_ids:
+            was = node(node_id).position
+            command.new[node_id] = Position(x=was.x + dx, y=was.y + dy)
+            command.old[node_id] = was
+        command.label = "Move node" if len(command.new) == 1 else f"Move {len(command.new)} nodes"
+        return command
+
     def do(self, doc: WorkflowDocument) -> None:
         doc._move_nodes(self.new)  # one NodesMoved for all of them (see document.py)
 

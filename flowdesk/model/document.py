@@ -154,9 +154,12 @@ class WorkflowDocument:
         return self._edge_slot(edge_id)
 
     def _node_slot(self, node_id: str) -> int:
+        return self._node_slots()[node_id]
+
+    def _node_slots(self) -> dict[str, int]:
         if self._node_at is None:
             self._node_at = {n.id: i for i, n in enumerate(self._nodes)}
-        return self._node_at[node_id]
+        return self._node_at
 
     def _edge_slot(self, edge_id: str) -> int:
         if self._edge_at is None:
@@ -356,14 +359,14 @@ class WorkflowDocument:
     def _move_nodes(self, positions: Mapping[str, Position]) -> None:
         """Put nodes at new positions, announced as one :class:`NodesMoved` (nothing but the position changes)."""
         moves: list[tuple[Node, Node]] = []
-        index, nodes, slot = self._node_index, self._nodes, self._node_slot  # (looked up once: thousands of turns)
+        index, nodes, slots = self._node_index, self._nodes, self._node_slots()  # (once: thousands of turns)
         for node_id, position in positions.items():
             old = index[node_id]
             was = old.position
             if was.x == position.x and was.y == position.y:
                 continue  # (pydantic's == compares field by field, slowly: a nudge asks 5,000 times)
             new = old.at(position)
-            nodes[slot(node_id)] = new
+            nodes[slots[node_id]] = new
             index[node_id] = new
             moves.append((old, new))
         if moves:

@@ -130,6 +130,7 @@ def _profile(gesture: str, size: int) -> None:
     if gesture == "nudge":
         with opened_window(size) as (app, window):
             assert window.view is not None and window.scene is not None and window.document is not None
+            window.view.fit_all()  # as window_nudge measures it: fitted, the far picture drawn
             window.scene.select([n.id for n in window.document.nodes])
             _settle(app)
             window.view.setFocus()

@@ -407,3 +407,21 @@ def test_a_batch_tells_its_listeners_once_when_the_outermost_one_ends(history: H
     with doc.batch():
         pass
     assert len(heard) == 3
+
+
+def test_a_move_by_an_offset_moves_each_node_by_it_and_undoes_exactly(history: History) -> None:
+    """``MoveNodes.by`` (an arrow-key nudge) is the move to each position plus the offset."""
+    doc: WorkflowDocument = history.doc
+    ids = [add(history, "transform", 10.1 * i, -3.3 * i) for i in range(4)]
+    before = doc.workflow
+    by = MoveNodes.by(doc, ids[1:], 0.1, -10.0)
+    expected = MoveNodes(doc, {i: (doc.node(i).position.x + 0.1, doc.node(i).position.y - 10.0) for i in ids[1:]})
+    assert (by.new, by.old, by.label) == (expected.new, expected.old, "Move 3 nodes")
+    history.push(by)
+    assert [(n.position.x, n.position.y) for n in doc.nodes[1:]] == [(p.x, p.y) for p in expected.new.values()]
+    assert doc.node(ids[0]) == before.nodes[0]
+    history.undo()
+    assert doc.workflow == before  # bit for bit: the old positions are kept, not computed back
+    history.redo()
+    assert [(n.position.x, n.position.y) for n in doc.nodes[1:]] == [(p.x, p.y) for p in expected.new.values()]
+    assert MoveNodes.by(doc, ids[:1], 1.0, 0.0).label == "Move node"

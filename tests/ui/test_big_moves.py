@@ -19,7 +19,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QGraphicsScene
 from pytestqt.qtbot import QtBot
 
-from flowdesk.model.commands import Disconnect, MoveNodes
+from flowdesk.model.commands import Command, Disconnect, Macro, MoveNodes, RemoveNodes, Rename
 from flowdesk.model.document import NodesMoved
 from flowdesk.model.workflow import Edge, LoopSettings, Node, Position, Workflow
 from flowdesk.ui.canvas.edge_item import wire_path
@@ -286,3 +286,53 @@ def test_a_nudge_costs_the_same_per_node_for_500_selected_nodes_and_for_4000(qtb
     assert heard_small == heard_large == 1, "a nudge is one document change, whatever it moves"
     ratio = large / small
     assert ratio < 1.3, f"a nudge of 4,000 nodes runs {ratio:.2f}x the lines per node of one of 500"
+
+
+def test_a_move_and_a_wider_card_in_one_step_route_that_cards_wires_to_its_new_ports(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The routing after a move takes each moved card's place from the move itself: a card whose ports
+    moved later in the same step (a longer title widens it) has its wires routed to where its ports are."""
+    canvas = opened(window, grid(4, 6))
+    doc = canvas.doc
+    right_before = canvas.scene.node_item("r1c2").port_scene_pos("output", "output")
+
+    def build(run: Callable[[Command], None]) -> None:
+        run(MoveNodes(doc, {n.id: (n.position.x + 40.0, n.position.y) for n in doc.nodes}))
+        run(Rename(doc, "r1c2", "A card with a much longer title than the others"))
+
+    canvas.stack.push_command(Macro.record(doc, "Move and rename", build))
+    canvas.stack.undo()
+    assert_scene_matches(canvas)
+    assert_wires_drawn_afresh(canvas)
+    canvas.stack.redo()  # the move, then the rename, in one batch of changes (recording did each on its own)
+    QApplication.processEvents()
+    right_after = canvas.scene.node_item("r1c2").port_scene_pos("output", "output")
+    assert right_before is not None and right_after is not None
+    assert right_after.x() > right_before.x() + 40.0, "the card is wider: its output port is further right"
+    assert_scene_matches(canvas)  # every wire ends on its ports: the wider card's wire out of it too
+    assert_wires_drawn_afresh(canvas)
+
+
+def test_the_selected_nodes_follow_the_selection_and_the_document(qtbot: QtBot, window: MainWindow) -> None:
+    """The selected ids are remembered between two arrow-key steps, and forgotten whenever they change."""
+    canvas = opened(window, grid(2, 4))
+    scene = canvas.scene
+    scene.select(["r0c2", "r0c1"])
+    assert scene.selected_node_ids() == ["r0c1", "r0c2"]  # in document order
+    scene.node_item("r1c3").setSelected(True)  # as a ctrl-click does
+    assert scene.selected_node_ids() == ["r0c1", "r0c2", "r1c3"]
+    was_blocked = scene.blockSignals(True)
+    scene.select(["r1c0"])  # a caller holding the scene's signals: told nothing, still not stale
+    scene.blockSignals(was_blocked)
+    assert scene.selected_node_ids() == ["r1c0"]
+    canvas.stack.push_command(RemoveNodes(["r1c0"]))
+    assert scene.selected_node_ids() == []
+    canvas.stack.undo()  # the node comes back unselected
+    assert scene.selected_node_ids() == []
+    scene.select(["r1c0", "r0c0"])
+    listed = scene.selected_node_ids()
+    listed.clear()  # a caller's copy: the remembered list is not theirs to change
+    assert scene.selected_node_ids() == ["r0c0", "r1c0"]
+    QTest.keyClick(canvas.view, Qt.Key.Key_Right)
+    assert scene.selected_node_ids() == ["r0c0", "r1c0"], "a move keeps the selection"

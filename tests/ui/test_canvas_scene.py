@@ -73,6 +73,23 @@ def test_wires_follow_a_moved_node(qtbot: QtBot) -> None:
     assert_scene_matches(canvas)
 
 
+def test_a_card_and_a_wire_are_found_wherever_they_are_drawn_after_they_change(qtbot: QtBot) -> None:
+    """Qt finds items by the bounds each item gives it (clicks, hovers, what to repaint): a card widened by
+    a longer title, and a wire routed anew, are found at their new edges."""
+    canvas = open_canvas(qtbot, example("ask_llm"))
+    scene = canvas.scene
+    card, wire = scene.node_item("answer"), scene.edge_item("e_1")
+    narrow = card.sceneBoundingRect()
+    canvas.stack.push_command(Rename(canvas.doc, "answer", "An answer with a title far longer than it was"))
+    canvas.stack.push_command(MoveNodes(canvas.doc, {"answer": (900, 500)}))
+    drawn = card.mapRectToScene(card.card_rect())
+    assert drawn.width() > narrow.width() - 20, "the card is wider"
+    right_edge = QPointF(drawn.right() - 2, drawn.center().y())
+    assert card in scene.items(right_edge), "the widened part of the card is found"
+    assert wire.sceneBoundingRect().contains(wire.path.controlPointRect()), "the wire's bounds hold the wire"
+    assert wire in scene.items(wire.path.pointAtPercent(0.5))
+
+
 def test_ports_that_change_with_config_take_their_wires_along(qtbot: QtBot) -> None:
     canvas = open_canvas(qtbot)
     doc, push = canvas.doc, canvas.stack.push_command

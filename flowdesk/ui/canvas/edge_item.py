@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
+    QGraphicsRectItem,
     QGraphicsSceneHoverEvent,
     QStyleOptionGraphicsItem,
     QWidget,
@@ -24,7 +25,7 @@ from flowdesk.model.types import ValueType
 from flowdesk.model.workflow import Edge
 from flowdesk.ui.canvas.far import FarWire, draw_far
 from flowdesk.ui.canvas.glyphs import draw_problem_badge
-from flowdesk.ui.canvas.theme import LOD_TEXT, CanvasTheme
+from flowdesk.ui.canvas.theme import LOD_TEXT, NO_PEN, CanvasTheme
 
 _HIT_WIDTH = 12.0
 _LOOP_DROP = 60.0
@@ -56,11 +57,16 @@ def _label_font() -> QFont:
     return font
 
 
-class EdgeItem(QGraphicsItem):
-    """One edge of the document; selectable (Delete removes it), never movable."""
+class EdgeItem(QGraphicsRectItem):
+    """One edge of the document; selectable (Delete removes it), never movable.
+
+    A rectangle item whose rectangle is the wire's bounds, drawing itself: Qt finds the bounds in C++
+    (see ``CanvasNodeItem``).
+    """
 
     def __init__(self, edge: Edge, theme: CanvasTheme) -> None:
         super().__init__()
+        self.setPen(NO_PEN)
         self.edge = edge
         self.edge_id = edge.id
         self.theme = theme
@@ -74,7 +80,6 @@ class EdgeItem(QGraphicsItem):
         self._path_rect = QRectF()
         self._shape: QPainterPath | None = None
         self._label_rect = QRectF()
-        self._bounds = QRectF()
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0.0)
         self.setAcceptHoverEvents(True)
@@ -83,8 +88,8 @@ class EdgeItem(QGraphicsItem):
         self._insert_target = False
         self.problems: tuple[str, ...] = ()
         self._badge = QRectF()
-        self.ends_at: tuple[object, float, float, object, float, float] | None = None
-        """(source card's layout, its x, y, target card's layout, its x, y) where the wire is now: while both
+        self.ends_at: tuple[tuple[object, float, float], tuple[object, float, float]] | None = None
+        """The two cards the wire is drawn for, each as (its layout, x, y) (``scene_routing.Spot``): while both
         layouts stay and both cards move by one offset, the wire keeps its shape and only moves along."""
         self._far_place: tuple[QRectF, float, float] | None = None
         """The path's rectangle and the offset the far picture last drew it at (see :attr:`far_rect`)."""
@@ -155,28 +160,13 @@ class EdgeItem(QGraphicsItem):
             self._start, self._end, self._below = QPointF(start), QPointF(end), below
             self._rebuild()
 
-    def follow(self, source_layout: object, sx: float, sy: float, target_layout: object, tx: float, ty: float) -> bool:
-        """Move along with its two cards, now at (sx, sy) and (tx, ty), if that is all they did (see
-        ``ends_at``); False: the wire must be routed. Called for each wire of a big move, so kept lean:
-        the caller tells the far picture (once for a move of many)."""
-        known = self.ends_at
-        if known is None or known[0] is not source_layout or known[3] is not target_layout:
-            return False
-        dx, dy = sx - known[1], sy - known[2]
-        if tx - known[4] != dx or ty - known[5] != dy:  # exactly: a wire a hair off would stay off
-            return False
-        if dx or dy:
-            self.ends_at = (source_layout, sx, sy, target_layout, tx, ty)
-            self.moveBy(dx, dy)  # Qt repaints both places
-        return True
-
     def shift_by(self, shift: QPointF) -> None:
         """Move the whole wire (its two ends moved by ``shift``): no routing, the shape is the same."""
+        dx, dy = shift.x(), shift.y()
         if self.ends_at is not None:
-            layout_from, sx, sy, layout_to, tx, ty = self.ends_at
-            dx, dy = shift.x(), shift.y()
-            self.ends_at = (layout_from, sx + dx, sy + dy, layout_to, tx + dx, ty + dy)
-        self.moveBy(shift.x(), shift.y())
+            (layout_from, sx, sy), (layout_to, tx, ty) = self.ends_at
+            self.ends_at = ((layout_from, sx + dx, sy + dy), (layout_to, tx + dx, ty + dy))
+        self.moveBy(dx, dy)
         self._far_changed()
 
     def _far_changed(self) -> None:
@@ -204,9 +194,10 @@ class EdgeItem(QGraphicsItem):
             r = _BADGE_RADIUS
             self._badge = QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r)
         reach = _HIT_WIDTH / 2 + 2  # room for the insert halo too
-        self._bounds = self._path.controlPointRect().adjusted(-reach, -reach, reach, reach).united(self._label_rect)
+        bounds = self._path.controlPointRect().adjusted(-reach, -reach, reach, reach).united(self._label_rect)
         if not self._badge.isNull():
-            self._bounds = self._bounds.united(self._badge.adjusted(-2, -2, 2, 2))
+            bounds = bounds.united(self._badge.adjusted(-2, -2, 2, 2))
+        self.setRect(bounds)
         self.refresh()
 
     def refresh(self) -> None:
@@ -264,9 +255,6 @@ class EdgeItem(QGraphicsItem):
     def path(self) -> QPainterPath:
         """The wire in scene coordinates."""
         return self._path.translated(self.scenePos())
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
 
     def shape(self) -> QPainterPath:
         """The wire widened for easy clicking (built on first use: most wires are never hit-tested)."""

@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QPainter, QPainterPath
 from PySide6.QtWidgets import (
     QGraphicsItem,
+    QGraphicsRectItem,
     QGraphicsSceneHoverEvent,
     QGraphicsSceneMouseEvent,
     QStyleOptionGraphicsItem,
@@ -27,7 +28,7 @@ from flowdesk.ui.canvas.far import FarCard, draw_far
 from flowdesk.ui.canvas.glyphs import problem_badge_path
 from flowdesk.ui.canvas.node_layout import METRICS, NodeLayout, layout_node
 from flowdesk.ui.canvas.node_paint import NodeCardPainting, PortMark
-from flowdesk.ui.canvas.theme import LOD_TEXT, STATE_WORDS, CanvasTheme, NodeState, category_colour
+from flowdesk.ui.canvas.theme import LOD_TEXT, NO_PEN, STATE_WORDS, CanvasTheme, NodeState, category_colour
 
 if TYPE_CHECKING:
     from flowdesk.ui.canvas.scene import WorkflowScene
@@ -35,11 +36,18 @@ if TYPE_CHECKING:
 PortKey = tuple[Direction, str]
 
 
-class CanvasNodeItem(QGraphicsItem):
-    """What every node item is: selectable, movable (as a preview), cached, knows its node id."""
+class CanvasNodeItem(QGraphicsRectItem):
+    """What every node item is: selectable, movable (as a preview), cached, knows its node id.
+
+    A rectangle item whose rectangle is the card's bounds (set by ``setRect`` when they change), and
+    which draws itself: Qt then finds the bounds in C++. A bounding rectangle written in Python is
+    a call from C++ into Python each time Qt asks, and Qt asks for every item of the scene whenever
+    it searches it without its index (as after a big move, for the far picture): 12,500 calls.
+    """
 
     def __init__(self, node: Node, theme: CanvasTheme) -> None:
         super().__init__()
+        self.setPen(NO_PEN)
         self.node = node
         self.node_id = node.id
         self.theme = theme
@@ -62,12 +70,15 @@ class CanvasNodeItem(QGraphicsItem):
         self.node = node
         self.sync_position()
 
-    def move_to(self, node: Node) -> None:
+    def move_to(self, node: Node) -> tuple[NodeLayout | None, float, float]:
         """Show ``node``, which only moved (one of a ``NodesMoved``): no new layout, and no repaint of the
         card's cached picture (``update`` would throw it away; Qt repaints both places of a moved item).
-        The far picture is told by the scene, once for a move of many."""
+        The far picture is told by the scene, once for a move of many. Returns the card's spot for
+        routing its wires (``scene_routing.Spot``): a card without ports has no layout."""
         self.node = node
-        self.setPos(node.position.x, node.position.y)
+        x, y = node.position.x, node.position.y
+        self.setPos(x, y)
+        return (None, x, y)
 
     def sync_position(self) -> None:
         """Put the item where the document says (after a change, or to undo a drag's preview)."""
@@ -155,6 +166,12 @@ class CanvasNodeItem(QGraphicsItem):
             scene_typed.nodes_dragged(self, event.scenePos())
 
 
+def _bounds(layout: NodeLayout) -> QRectF:
+    """A node card's bounds: the card, the ports' overhang, room for the tag and the running outline."""
+    grow = METRICS.port_radius + 6
+    return layout.rect.adjusted(-grow, -12, grow, 6)
+
+
 class NodeItem(NodeCardPainting, CanvasNodeItem):
     """A runnable node's card: title, kind, typed ports in and out, state and problem badges."""
 
@@ -167,14 +184,20 @@ class NodeItem(NodeCardPainting, CanvasNodeItem):
         self._title = self._layout.title_for(0)
         self._connected: frozenset[PortKey] = frozenset()
         self._marks: dict[PortKey, PortMark] = {}
-        self._bounds = QRectF()
-        self._bounds_of: NodeLayout | None = None
         super().__init__(node, theme)
+        self.setRect(_bounds(self._layout))
         self.setZValue(1.0)
 
     @property
     def layout(self) -> NodeLayout:
         return self._layout
+
+    def move_to(self, node: Node) -> tuple[NodeLayout | None, float, float]:
+        """As any card moves, its spot naming its layout: its wires move along while the layout stays."""
+        self.node = node
+        x, y = node.position.x, node.position.y
+        self.setPos(x, y)
+        return (self._layout, x, y)
 
     @property
     def title(self) -> str:
@@ -191,6 +214,7 @@ class NodeItem(NodeCardPainting, CanvasNodeItem):
         if note != self.note:
             self.note = note
             self._layout = layout_node(self.node.title, self._subtitle(self.node), self.ports)
+            self.setRect(_bounds(self._layout))
             self.setToolTip(f"{self.spec.display_name if self.spec else self.node.kind}: {note}" if note else "")
             self.update()
 
@@ -210,8 +234,7 @@ class NodeItem(NodeCardPainting, CanvasNodeItem):
         if relayout:
             self.ports = ports
             new = layout_node(node.title, self._subtitle(node), ports)
-            if new.rect != self._layout.rect:
-                self.prepareGeometryChange()
+            self.setRect(_bounds(new))  # (Qt is told of a change of the bounds, if they change)
             self._layout = new
             self._title = new.title_for(self._badges())
             self.refresh()
@@ -259,14 +282,6 @@ class NodeItem(NodeCardPainting, CanvasNodeItem):
             self.update()
 
     # ----------------------------------------------------------------- painting
-    def boundingRect(self) -> QRectF:
-        """Kept per layout: Qt asks for it about ten times per card on every step of a drag."""
-        if self._bounds_of is not self._layout:
-            grow = METRICS.port_radius + 6
-            self._bounds = self._layout.rect.adjusted(-grow, -12, grow, 6)  # room for the tag and the running outline
-            self._bounds_of = self._layout
-        return self._bounds
-
     def shape(self) -> QPainterPath:
         path = QPainterPath()
         grow = METRICS.port_radius + 2

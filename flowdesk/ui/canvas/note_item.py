@@ -44,6 +44,7 @@ class NoteItem(CanvasNodeItem):
     def __init__(self, node: Node, theme: CanvasTheme) -> None:
         self._read(node)
         super().__init__(node, theme)
+        self.setRect(self._bounds())
         self.setZValue(-2.0)
 
     def _read(self, node: Node) -> None:
@@ -64,10 +65,8 @@ class NoteItem(CanvasNodeItem):
         return self._text
 
     def set_node(self, node: Node, ports: NodePorts) -> None:
-        old_rect = self.boundingRect()
         self._read(node)
-        if self.boundingRect() != old_rect:
-            self.prepareGeometryChange()
+        self.setRect(self._bounds())  # (Qt is told of a change of the bounds, if they change)
         self.node = node
         self.refresh()
         self.sync_position()
@@ -76,7 +75,7 @@ class NoteItem(CanvasNodeItem):
         border = self.theme.selection if self.isSelected() else self._colour.darker(135)
         return FarCard(self.card_rect().translated(self.pos()), self._colour, outline=border)
 
-    def boundingRect(self) -> QRectF:
+    def _bounds(self) -> QRectF:
         return QRectF(-2.0, -2.0, self._width + 6.0, self._height + 6.0)
 
     def card_rect(self) -> QRectF:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPen
 
 from flowdesk.model.types import ValueType
 
@@ -26,6 +27,8 @@ LOD_PORT_LABELS = 0.5
 """Below this zoom port labels are not drawn (too small to read, and the costliest text)."""
 LOD_TEXT = 0.3
 """Below this zoom no text at all: a node is its coloured card, a note its coloured sheet."""
+NO_PEN = QPen(Qt.PenStyle.NoPen)
+"""The pen of the canvas's items (rectangle items that draw themselves): it adds nothing to their bounds."""
 
 
 class NodeState(StrEnum):
