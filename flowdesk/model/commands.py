@@ -151,7 +151,7 @@ class MoveNodes(Command):
         node = doc.node
         for node_id in node_ids:
             was = node(node_id).position
-            command.new[node_id] = Position(x=was.x + dx, y=was.y + dy)
+            command.new[node_id] = was.shifted(dx, dy)
             command.old[node_id] = was
         command.label = "Move node" if len(command.new) == 1 else f"Move {len(command.new)} nodes"
         return command

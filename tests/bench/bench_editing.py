@@ -373,10 +373,18 @@ def main() -> None:
     parser.add_argument("--only", choices=["gestures", "window", "layout"], help="run one part of the bench")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    print(_load("before"), end="\n\n")
     if args.only != "layout":
         gestures(args.base, args.sizes, args.repeat, window_only=args.only == "window")
     if args.only not in ("gestures", "window"):
         layout_and_validation(args.sizes, args.repeat)
+    print(_load("after"))
+
+
+def _load(when: str) -> str:
+    """The machine's load average (1, 5, 15 minutes): the figures come from a machine others share."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {when}: {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def layout_and_validation(sizes: list[int], repeat: int) -> None:

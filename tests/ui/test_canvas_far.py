@@ -150,6 +150,13 @@ def _pan(canvas: Canvas, dx: int, dy: int) -> None:
     bar_y.setValue(bar_y.value() + dy)
 
 
+def _select_unheard(canvas: Canvas, node_ids: list[str]) -> None:
+    """Select as a caller holding the scene's signals does: no ``selectionChanged`` tells the picture."""
+    was_blocked = canvas.scene.blockSignals(True)
+    canvas.scene.select(node_ids)
+    canvas.scene.blockSignals(was_blocked)
+
+
 def _edits(canvas: Canvas) -> list[tuple[str, Callable[[], object]]]:
     doc, scene, push = canvas.doc, canvas.scene, canvas.stack.push_command
     centre = scene.node_item("n_6_4")
@@ -160,6 +167,7 @@ def _edits(canvas: Canvas) -> list[tuple[str, Callable[[], object]]]:
         ("a problem", lambda: scene.set_node_problems("n_5_5", ["error: broken"])),
         ("a wire's problem", lambda: scene.set_edge_problems("e_7_1", ["warning: odd"])),
         ("a selection", lambda: scene.select(["n_2_2", "n_2_3"], ["e_3_3"])),
+        ("a selection with the signals held", lambda: _select_unheard(canvas, ["n_5_2", "n_2_3"])),
         ("a click", lambda: click(canvas, centre.mapToScene(centre.card_rect().center()))),
         ("a drag", lambda: drag(canvas, centre.mapToScene(centre.card_rect().center()), QPointF(1400, 700))),
         ("a pan", lambda: _pan(canvas, 37, -23)),

@@ -55,6 +55,9 @@ class Overview:
         self.zoom = 1.0
         """The zoom the picture was last drawn at: how far a badge reaches beyond its card."""
         self._selected: set[QGraphicsItem] = set()
+        self._reselected = False
+        """The selection may have changed while held: it is read again on release. (Reading it builds a
+        Python object for every selected item: 5,000 after Select all, at each step of a held arrow key.)"""
         self._held = 0
         self._changed: set[FarItem] = set()
         """Items changed while held, repainted on release."""
@@ -98,13 +101,16 @@ class Overview:
         everything, self._all_changed = self._all_changed, False
         if not self.active:
             return
+        reselected, self._reselected = self._reselected, False
         if everything:
-            self._selected = set(self._scene.selectedItems())
+            if reselected:
+                self._selected = set(self._scene.selectedItems())
             self.reset()
             return
-        now = set(self._scene.selectedItems())
-        items |= {i for i in now ^ self._selected if isinstance(i, CanvasNodeItem | EdgeItem)}
-        self._selected = now
+        if reselected:
+            now = set(self._scene.selectedItems())
+            items |= {i for i in now ^ self._selected if isinstance(i, CanvasNodeItem | EdgeItem)}
+            self._selected = now
         if len(items) + len(rects) > MANY:
             self.reset()
             return
@@ -121,6 +127,13 @@ class Overview:
             yield
         finally:
             self.release()
+
+    def selection_changed(self) -> None:
+        """The selection changed with the scene's signals held back (:meth:`WorkflowScene.select`)."""
+        if self._held:
+            self._reselected = True
+        else:
+            self._selection_changed()
 
     def many_changed(self) -> None:
         """More than ``MANY`` items change in this edit (a move of many cards): draw all again at its end
@@ -163,7 +176,10 @@ class Overview:
             view.viewport().update()
 
     def _selection_changed(self) -> None:
-        if not self.active or self._held or not isValid(self._scene):  # also emitted as Qt deletes the scene
+        if self._held:
+            self._reselected = True
+            return
+        if not self.active or not isValid(self._scene):  # also emitted as Qt deletes the scene
             return
         now = set(self._scene.selectedItems())
         for item in now ^ self._selected:

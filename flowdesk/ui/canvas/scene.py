@@ -338,6 +338,7 @@ class WorkflowScene(SceneEdits, SceneRouting, QGraphicsScene):
                     self._nodes[node_id].setSelected(True)
                 for edge_id in edge_ids:
                     self._edges[edge_id].setSelected(True)
+                self.overview.selection_changed()  # its signal is held back here
         finally:
             self.blockSignals(was_blocked)
         if not was_blocked:
