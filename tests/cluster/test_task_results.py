@@ -26,7 +26,7 @@ def _chain(steps: int) -> Any:
 
 
 def _outcome(steps: int) -> bytes:
-    maker = PayloadMaker(Credentials(LLMSettings(), keys=SealedKeys(), environ={}), None, 16, flowdesk.__version__)  # type: ignore[arg-type]
+    maker = PayloadMaker(Credentials(LLMSettings(), keys=SealedKeys(), environ={}), 16, flowdesk.__version__)  # type: ignore[arg-type]
     job = ChildJob("r.each.0.1.item_0", "r", "each", 1, _chain(steps), {"item": 1})
     return asyncio.run(run_child_task(maker.payload(job)))
 
