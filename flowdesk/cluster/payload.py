@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,6 +131,11 @@ def _gather(wanted: list[tuple[str | None, str]], credentials: Credentials) -> S
     return SealedKeys(keys)
 
 
+KEPT_CHILD_WORKFLOWS = 16
+"""Child workflows whose text and keys a connection keeps made (a map sends the same one per item).
+Bounded: in the app and the service one connection serves every run, each with workflows of its own."""
+
+
 @dataclass
 class PayloadMaker:
     """Builds payloads, reading each workflow's text and keys once (a map sends the same one per item)."""
@@ -137,18 +143,14 @@ class PayloadMaker:
     credentials: Credentials
     max_depth: int
     version: str
-    _made: dict[int, tuple[Workflow, str, dict[str, str], SealedKeys]] = field(default_factory=dict)
-    _settings: dict[str, Any] | None = None
-    _digest: str = ""
+    _made: OrderedDict[int, tuple[Workflow, str, dict[str, str], SealedKeys]] = field(
+        default_factory=OrderedDict, init=False
+    )
+    _settings: dict[str, Any] | None = field(default=None, init=False)
+    _digest: str = field(default="", init=False)
 
     def payload(self, job: ChildJob) -> ChildPayload:
-        made = self._made.get(id(job.workflow))
-        if made is None or made[0] is not job.workflow:
-            texts = {ref: dumps_workflow(wf) for ref, wf in job.workflows.items()}
-            keys = gather_keys([job.workflow, *job.workflows.values()], self.credentials)
-            made = (job.workflow, dumps_workflow(job.workflow), texts, keys)
-            self._made[id(job.workflow)] = made
-        _, text, texts, keys = made
+        _, text, texts, keys = self._made_for(job)
         return ChildPayload(
             run_id=job.run_id,
             parent_run_id=job.parent_run_id,
@@ -164,6 +166,19 @@ class PayloadMaker:
             version=self.version,
             settings_digest=self._digest,
         )
+
+    def _made_for(self, job: ChildJob) -> tuple[Workflow, str, dict[str, str], SealedKeys]:
+        made = self._made.get(id(job.workflow))
+        if made is not None and made[0] is job.workflow:  # held here, so its id is not another's
+            self._made.move_to_end(id(job.workflow))
+            return made
+        texts = {ref: dumps_workflow(wf) for ref, wf in job.workflows.items()}
+        keys = gather_keys([job.workflow, *job.workflows.values()], self.credentials)
+        made = (job.workflow, dumps_workflow(job.workflow), texts, keys)
+        self._made[id(job.workflow)] = made
+        if len(self._made) > KEPT_CHILD_WORKFLOWS:
+            self._made.popitem(last=False)
+        return made
 
     def node_payload(self, job: NodeJob) -> NodePayload:
         """The attempt with only the key its node asks for (none for a transform or a tool)."""

@@ -92,9 +92,16 @@ class WorkerRuntime:
 
 
 class FlowdeskWorkerPlugin(WorkerPlugin):
-    """Gives each worker its :class:`WorkerRuntime` (and closes it when the worker closes)."""
+    """Gives each worker its :class:`WorkerRuntime` (and closes it when the worker closes).
+
+    Idempotent: every coordinator registers it when it connects (the app, the service, each
+    ``flowdesk run``), and the scheduler keeps the first for the workers that join later. Replacing
+    it closed the HTTP client and providers under the children another coordinator ran there, and
+    dropped the workflows read and the expressions compiled (a map item's cost on a worker).
+    """
 
     name = PLUGIN_NAME
+    idempotent = True
 
     def __init__(self) -> None:
         self.runtime: WorkerRuntime | None = None

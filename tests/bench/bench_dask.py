@@ -1,11 +1,14 @@
 """Benchmark: a map of 50 ms sleeps on a Dask cluster, beside Dask's own round trip and the local engine.
 
-Issue 20's numbers. Three ways to do N items of 50 ms, at most C at a time, in turn, in each round:
+Issue 20's numbers. Three ways to do N items of 50 ms, at most C at a time, in each round:
   - local: flowdesk's map in this process;
   - dask bare: N plain Dask tasks of ``time.sleep(0.05)``, C in flight (what Dask itself costs);
   - flowdesk on dask: flowdesk's map with ``--executor``, each item one task running flowdesk's engine.
 The overhead per item is (wall - ideal) x C / N, where ideal = N / C x 50 ms; flowdesk's own cost is
-its overhead minus the bare one, per round (both under the same load), and the best round is shown.
+its overhead minus the bare one, per round. Bare and flowdesk run in alternate blocks of N / --blocks
+items on one connection each for the round (as the app keeps one): run one after the other, 16 s
+each, the machine's load drifted between them by more than the 1 ms measured, either way. Best,
+median and worst round are shown.
 
 The cluster (a scheduler and 2 worker processes) runs in a process of its own, as a real one runs on
 other machines, so the coordinator's memory (RSS, printed after every round) is flowdesk's and the
@@ -33,6 +36,7 @@ import gc
 import json
 import os
 import pickle
+import statistics
 import subprocess
 import sys
 import time
@@ -76,7 +80,7 @@ class _Library:
         return self.workflows[ref]
 
 
-def _workflows(items: int, concurrency: int) -> tuple[Any, dict[str, Any]]:
+def _workflows(items: int, concurrency: int, start: int = 0) -> tuple[Any, dict[str, Any]]:
     child = workflow(
         [
             node("item", "transform", expression="run.inputs.item"),
@@ -88,7 +92,7 @@ def _workflows(items: int, concurrency: int) -> tuple[Any, dict[str, Any]]:
     )  # type: ignore[list-item]
     parent = workflow(
         [
-            node("src", "transform", expression=str(list(range(items)))),
+            node("src", "transform", expression=str(list(range(start, start + items)))),
             node("each", "map", workflow="sleep", concurrency=concurrency),
             node("out", "output", name="all"),
         ],
@@ -115,18 +119,59 @@ async def _flowdesk(items: int, concurrency: int, address: str | None) -> tuple[
 
 async def _bare(items: int, concurrency: int, address: str) -> float:
     client = await distributed.Client(address, asynchronous=True)
+    try:
+        return await _bare_tasks(client, items, concurrency)
+    finally:
+        await client.close()
+
+
+async def _bare_tasks(client: Any, items: int, concurrency: int) -> float:
+    """N plain tasks of a 50 ms sleep, C in flight: Dask's own round trip."""
     limit = asyncio.Semaphore(concurrency)
 
     async def one(index: int) -> None:
         async with limit:
             await client.submit(time.sleep, SLEEP_S, key=f"bare-{index}-{time.monotonic_ns()}", pure=False)
 
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(items)))
+    return time.perf_counter() - started
+
+
+async def _interleaved(
+    items: int, concurrency: int, address: str, blocks: int, cluster: psutil.Process
+) -> dict[str, Any]:
+    """Bare tasks and flowdesk's map in alternate blocks of N / blocks items (bare first in even blocks,
+    flowdesk first in odd ones), each way on one connection for the round, as the app keeps one: the
+    machine's load, which drifts over a round, weighs on both alike. Walls and CPU summed per way;
+    flowdesk's outputs joined in item order."""
+    size = items // blocks
+    credentials = Credentials(LLMSettings(), keys=SealedKeys(), environ={})  # type: ignore[arg-type]
+    remote = await connect(address, credentials)
+    client = await distributed.Client(address, asynchronous=True)
+    walls = {"bare": 0.0, "dask": 0.0}
+    cpu = {"bare": [0.0, 0.0, 0.0], "dask": [0.0, 0.0, 0.0]}
+    outputs: list[Any] = []
     try:
-        started = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(items)))
-        return time.perf_counter() - started
+        for block in range(blocks):
+            for way in ("bare", "dask") if block % 2 == 0 else ("dask", "bare"):
+                before = cpu_seconds(cluster)
+                if way == "bare":
+                    walls[way] += await _bare_tasks(client, size, concurrency)
+                else:
+                    parent, library = _workflows(size, concurrency, start=block * size)
+                    services = EngineServices(workflows=_Library(library), remote=remote)
+                    started = time.perf_counter()
+                    result = await run_workflow(parent, default_registry(), services)
+                    walls[way] += time.perf_counter() - started
+                    assert result.status == "succeeded", result.error
+                    outputs.extend(result.outputs["all"])
+                spent = _per_item(before, cpu_seconds(cluster), items)
+                cpu[way] = [x + y for x, y in zip(cpu[way], spent, strict=True)]
     finally:
         await client.close()
+        await remote.close()
+    return {"walls": walls, "cpu": cpu, "outputs": {"all": outputs}}
 
 
 class _Canned:
@@ -190,12 +235,14 @@ def _per_item(before: tuple[float, ...], after: tuple[float, ...], items: int) -
     return [(b - a) / items * 1000 for a, b in zip(before, after, strict=True)]
 
 
-def measure_rounds(items: int, concurrency: int, rounds: int, trace: int) -> dict[str, Any]:
-    """The three ways in turn, ``rounds`` times, against the flowdesk this process imports."""
+def measure_rounds(items: int, concurrency: int, rounds: int, trace: int, blocks: int = 8) -> dict[str, Any]:
+    """The local run, then bare tasks and flowdesk's map interleaved in blocks, ``rounds`` times,
+    against the flowdesk this process imports."""
     walls: dict[str, list[float]] = {"local": [], "bare": [], "dask": []}
     cpu: dict[str, list[float]] = {"bare": [0.0, 0.0, 0.0], "dask": [0.0, 0.0, 0.0]}
     rss: list[float] = []
     top: list[str] = []
+    equal = True
     with cluster_process(concurrency // 2 or 1) as (address, cluster):
         asyncio.run(_flowdesk(20, concurrency, address))  # warm the workers (imports) before timing
         asyncio.run(_flowdesk(items // 4, concurrency, address))
@@ -207,14 +254,12 @@ def measure_rounds(items: int, concurrency: int, rounds: int, trace: int) -> dic
         for _ in range(rounds):  # in turn, so the machine's load weighs on the three alike
             local, local_out = asyncio.run(_flowdesk(items, concurrency, None))
             walls["local"].append(local)
-            before = cpu_seconds(cluster)
-            walls["bare"].append(asyncio.run(_bare(items, concurrency, address)))
-            middle = cpu_seconds(cluster)
-            remote, remote_out = asyncio.run(_flowdesk(items, concurrency, address))
-            after = cpu_seconds(cluster)
-            walls["dask"].append(remote)
-            for way, (a, b) in (("bare", (before, middle)), ("dask", (middle, after))):
-                cpu[way] = [x + y / rounds for x, y in zip(cpu[way], _per_item(a, b, items), strict=True)]
+            got = asyncio.run(_interleaved(items, concurrency, address, blocks, cluster))
+            for way in ("bare", "dask"):
+                walls[way].append(got["walls"][way])
+                cpu[way] = [x + y / rounds for x, y in zip(cpu[way], got["cpu"][way], strict=True)]
+            equal = equal and got["outputs"] == local_out
+            del got, local_out
             gc.collect()
             rss.append(rss_mb())  # flat from round to round when nothing per item is kept
             if trace:
@@ -223,8 +268,8 @@ def measure_rounds(items: int, concurrency: int, rounds: int, trace: int) -> dic
                     top = [_said(stat) for stat in now.compare_to(snapshot, "traceback")[:5]]
                 snapshot = now
     return {
-        "walls": walls, "cpu": cpu, "rss_small": rss_small, "rss": rss, "equal": remote_out == local_out,
-        "flowdesk": flowdesk.__file__, "top": top,
+        "walls": walls, "cpu": cpu, "rss_small": rss_small, "rss": rss, "equal": equal,
+        "flowdesk": flowdesk.__file__, "top": top, "blocks": blocks,
     }  # fmt: skip
 
 
@@ -289,7 +334,8 @@ def report(name: str, n: int, c: int, got: dict[str, Any]) -> None:
         each = ", ".join(f"{x:.2f}" for x in over[way])
         print(f"| {label} | {min(walls[way]):.2f} | {min(over[way]):.2f} | {each} |")
     print(
-        f"flowdesk's own cost per item above Dask's round trip (same round): best {min(own):.2f} ms, "
+        f"flowdesk's own cost per item above Dask's round trip (same round, in {got['blocks']} interleaved blocks): "
+        f"best {min(own):.2f} ms, median {statistics.median(own):.2f} ms, worst {max(own):.2f} ms; "
         f"every round {', '.join(f'{x:.2f}' for x in own)} ms"
     )
     cpu = got["cpu"]
@@ -313,6 +359,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3, help="the three ways in turn this many times")
     parser.add_argument("--base", type=Path, help="a checkout of the code before a change, measured beside this one")
+    parser.add_argument("--blocks", type=int, default=8, help="bare and flowdesk's blocks interleaved per round")
     parser.add_argument("--trace-memory", action="store_true", help="tracemalloc's top differences between rounds")
     args = parser.parse_args()
     n, c = args.items, args.concurrency
@@ -323,7 +370,10 @@ def main() -> int:
     )
     print("load average before (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     sides = [("after (this checkout)", here)] + ([("before (--base)", args.base)] if args.base else [])
-    got = {name: run_in(root, script, "rounds", n, c, args.rounds, int(args.trace_memory)) for name, root in sides}
+    got = {
+        name: run_in(root, script, "rounds", n, c, args.rounds, int(args.trace_memory), args.blocks)
+        for name, root in sides
+    }
     for name, result in got.items():
         report(name, n, c, result)
     print()
