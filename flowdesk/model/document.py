@@ -372,6 +372,29 @@ class WorkflowDocument:
         if moves:
             self._emit(NodesMoved(tuple(moves)))
 
+    def _shift_nodes(self, node_ids: Iterable[str], dx: float, dy: float) -> tuple[tuple[Node, Node], ...]:
+        """Move nodes by one offset, announced as one :class:`NodesMoved` whose moves it returns (each node
+        as it was beside it as it is: where they were and are, for undo and redo). A sum past float's
+        range is refused (a ``ValueError``) with nothing moved."""
+        index, nodes, slots = self._node_index, self._nodes, self._node_slots()
+        if not (dx or dy):
+            return tuple((index[node_id], index[node_id]) for node_id in node_ids)
+        moves: list[tuple[Node, Node]] = []
+        try:
+            for node_id in node_ids:
+                old = index[node_id]
+                new = index[node_id] = old.shifted(dx, dy)
+                nodes[slots[node_id]] = new
+                moves.append((old, new))
+        except Exception:  # a sum past float's range (or an unknown id): put back the ones already moved
+            for old, _new in moves:
+                nodes[slots[old.id]] = index[old.id] = old
+            raise
+        done = tuple(moves)
+        if done:
+            self._emit(NodesMoved(done))
+        return done
+
     def _insert_edge(self, index: int, edge: Edge) -> None:
         if edge.id in self._edge_index:
             raise DuplicateIdError(f"an edge with id '{edge.id}' already exists")

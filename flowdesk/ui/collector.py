@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 INTERVAL_MS = 200
 """How often Qt's thread looks at the counts (a look is a few hundred nanoseconds)."""
+POSTPONE_LIMIT_S = 1.0
+"""A gesture's end puts the next look off by an interval, unless the last look is older than this (a held
+arrow key ends a gesture every 30 ms: the cycles it leaves are still collected about once a second)."""
 HOLD_LIMIT_S = 60.0
 """A hold older than this is forgotten: a gesture that never said it ended must not stop collection for good."""
 OLDEST = 2
@@ -47,6 +50,7 @@ class GuiCollector(QObject):
         self._held_since = 0.0
         self._long_lived = 0
         """Objects in the oldest generation after the last full collection (CPython's ``long_lived_total``)."""
+        self._last_look = time.monotonic()
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.tick)
@@ -82,12 +86,19 @@ class GuiCollector(QObject):
         self._holds += 1
 
     def release(self) -> None:
-        """One gesture's hold is over; the next tick collects what is due."""
+        """One gesture's hold is over; the next tick, a full interval from now, collects what is due.
+
+        Not the tick that may be due at once: it would run in the same pass of the event loop as the
+        gesture's repaint and make the person wait for a collection of the objects the gesture has just
+        made (4 ms after a nudge of 5,000 nodes); an interval later it falls between frames."""
         self._holds = max(0, self._holds - 1)
+        if not self._holds and self._timer.isActive() and time.monotonic() - self._last_look < POSTPONE_LIMIT_S:
+            self._timer.start()  # (re)starts the interval
 
     def tick(self) -> int | None:
         """Collect the generation Python would have collected by now; returns it (None: nothing due)."""
-        if self._holds and time.monotonic() - self._held_since < HOLD_LIMIT_S:
+        self._last_look = now = time.monotonic()
+        if self._holds and now - self._held_since < HOLD_LIMIT_S:
             return None
         if self._holds:
             log.warning("a gesture held the cycle collector for over %.0f s; collecting again", HOLD_LIMIT_S)

@@ -437,8 +437,8 @@ def test_a_move_by_an_offset_moves_each_node_by_it_and_undoes_exactly(history: H
     before = doc.workflow
     by = MoveNodes.by(doc, ids[1:], 0.1, -10.0)
     expected = MoveNodes(doc, {i: (doc.node(i).position.x + 0.1, doc.node(i).position.y - 10.0) for i in ids[1:]})
-    assert (by.new, by.old, by.label) == (expected.new, expected.old, "Move 3 nodes")
     history.push(by)
+    assert (by.new, by.old, by.label) == (expected.new, expected.old, "Move 3 nodes")
     assert [(n.position.x, n.position.y) for n in doc.nodes[1:]] == [(p.x, p.y) for p in expected.new.values()]
     assert doc.node(ids[0]) == before.nodes[0]
     history.undo()
@@ -446,3 +446,14 @@ def test_a_move_by_an_offset_moves_each_node_by_it_and_undoes_exactly(history: H
     history.redo()
     assert [(n.position.x, n.position.y) for n in doc.nodes[1:]] == [(p.x, p.y) for p in expected.new.values()]
     assert MoveNodes.by(doc, ids[:1], 1.0, 0.0).label == "Move node"
+
+
+def test_a_move_by_an_offset_past_floats_range_is_refused_with_nothing_moved(history: History) -> None:
+    doc: WorkflowDocument = history.doc
+    near, far_out = add(history, "transform", 1.0, 0.0), add(history, "transform", 1.7e308, 0.0)
+    before, heard = doc.workflow, []
+    doc.subscribe(heard.append)
+    with pytest.raises(CommandRefused, match="cannot be moved"):
+        history.push(MoveNodes.by(doc, [near, far_out], 1e308, 0.0))  # the second one's x overflows
+    assert doc.workflow == before and doc.node(near) is before.nodes[0] and heard == []
+    assert history.undo() is not None and doc.node_count == 1  # the last step is still the second node added

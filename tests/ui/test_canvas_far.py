@@ -168,6 +168,7 @@ def _edits(canvas: Canvas) -> list[tuple[str, Callable[[], object]]]:
         ("a wire's problem", lambda: scene.set_edge_problems("e_7_1", ["warning: odd"])),
         ("a selection", lambda: scene.select(["n_2_2", "n_2_3"], ["e_3_3"])),
         ("a selection with the signals held", lambda: _select_unheard(canvas, ["n_5_2", "n_2_3"])),
+        ("a nudge", lambda: scene.nudge_selection(20.0, -20.0)),
         ("a click", lambda: click(canvas, centre.mapToScene(centre.card_rect().center()))),
         ("a drag", lambda: drag(canvas, centre.mapToScene(centre.card_rect().center()), QPointF(1400, 700))),
         ("a pan", lambda: _pan(canvas, 37, -23)),
@@ -221,3 +222,31 @@ def test_a_rubber_band_far_out_selects_the_cards_it_covers(qtbot: QtBot) -> None
     drag(canvas, area.topLeft(), area.bottomRight())
     assert canvas.scene.selected_node_ids() == ["n_2_2", "n_2_3", "n_3_2", "n_3_3"]
     assert_picture_is_fresh(canvas, "a rubber band")
+
+
+def test_a_cards_far_look_follows_each_change_of_what_it_shows(qtbot: QtBot) -> None:
+    """The far picture keeps each card's colours between pictures (a nudge redraws them all, changing none):
+    every change of state, selection, problems or theme must still show in the very next look."""
+    canvas = far_canvas(qtbot)
+    scene, item = canvas.scene, canvas.scene.node_item("n_3_3")
+    assert isinstance(item, NodeItem)
+    idle = item.far_look()
+    assert (idle.body.alpha(), idle.outline, idle.problem) == (110, None, None)  # the faded category colour
+    scene.set_node_state("n_3_3", NodeState.FAILED)
+    failed = item.far_look()
+    assert failed.body == LIGHT.state_colour(NodeState.FAILED) == failed.outline
+    scene.select(["n_3_3"])
+    assert item.far_look().outline == LIGHT.selection
+    scene.set_node_problems("n_3_3", ["error: broken"])
+    assert item.far_look().problem == LIGHT.error_port
+    scene.set_node_problems("n_3_3", ["warning: odd"])
+    assert item.far_look().problem == LIGHT.problem
+    scene.set_node_state("n_3_3", NodeState.IDLE)
+    scene.clearSelection()
+    scene.set_node_problems("n_3_3", [])
+    assert item.far_look()[1:] == idle[1:]  # all but its place, which the rest of this test did not change
+    scene.set_theme(DARK)
+    scene.set_node_state("n_3_3", NodeState.SUCCEEDED)
+    assert item.far_look().body == DARK.state_colour(NodeState.SUCCEEDED)
+    canvas.stack.push_command(MoveNodes.by(canvas.doc, ["n_3_3"], 40.0, 0.0))
+    assert item.far_look().rect.left() == 3 * 260.0 + 40.0

@@ -16,15 +16,17 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from test_big_moves import grid
 
 from flowdesk.model.fileformat import write_workflow
-from flowdesk.ui.collector import INTERVAL_MS, GuiCollector, due_generation, running_collector
+from flowdesk.ui.collector import INTERVAL_MS, POSTPONE_LIMIT_S, GuiCollector, due_generation, running_collector
 from flowdesk.ui.main_window import MainWindow
 
 
@@ -155,3 +157,33 @@ def test_the_app_turns_pythons_own_collector_off(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.splitlines()[-1])
     assert result == {"code": 0, "collects_by_itself": False}
+
+
+def test_the_end_of_a_gesture_puts_the_next_collection_off_by_an_interval_not_into_its_repaint(
+    qtbot: QtBot,
+) -> None:
+    collector, witness = the_collector(), Witness()
+    qtbot.wait(INTERVAL_MS)  # a look has just been taken (the limit on putting off is counted from it)
+    collector.hold()  # a nudge of a big selection
+    garbage_watched_by(witness)
+    kept = allocate_on_a_busy_thread()  # the gesture's new objects: a collection is due
+    time.sleep(1.5 * INTERVAL_MS / 1000)  # the gesture took long enough for the next tick to be overdue
+    collector.release()
+    QApplication.processEvents()  # the pass of the event loop that repaints the canvas
+    assert witness.threads == [], "a collection ran in the gesture's own repaint"
+    qtbot.waitUntil(lambda: witness.threads != [], timeout=5000)  # between frames, an interval later
+    assert witness.threads == [threading.main_thread().name]
+    assert len(kept) == 200_000
+
+
+def test_gestures_in_quick_succession_still_let_the_collector_run_about_once_a_second(qtbot: QtBot) -> None:
+    collector, witness = the_collector(), Witness()
+    garbage_watched_by(witness)
+    kept = allocate_on_a_busy_thread()
+    started = time.monotonic()
+    while witness.threads == [] and time.monotonic() - started < 5 * POSTPONE_LIMIT_S:
+        collector.hold()  # a held arrow key: a gesture every 30 ms, each ending by a release
+        collector.release()
+        qtbot.wait(30)
+    assert witness.threads == [threading.main_thread().name], "a stream of gestures put collection off for good"
+    assert len(kept) == 200_000

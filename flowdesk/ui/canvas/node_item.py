@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from flowdesk.ui.canvas.scene import WorkflowScene
 
 PortKey = tuple[Direction, str]
+_FarStyle = tuple[QColor, QColor, QColor | None, bool, QColor | None]
+"""A card's far colours: body, header band, outline (or none), dashed, problem outline (or none)."""
 
 
 class CanvasNodeItem(QGraphicsRectItem):
@@ -177,6 +179,8 @@ class NodeItem(NodeCardPainting, CanvasNodeItem):
 
     def __init__(self, node: Node, spec: KindSpec | None, ports: NodePorts, theme: CanvasTheme) -> None:
         self.spec = spec
+        self._far_style: tuple[tuple[object, ...], _FarStyle] | None = None
+        """The far look's colours and what they were worked out from (see :meth:`far_look`)."""
         self.ports = ports
         self.note = ""
         """Said after the kind in the subtitle (the Start card lists the run's declared inputs)."""
@@ -311,25 +315,18 @@ class NodeItem(NodeCardPainting, CanvasNodeItem):
         dashed outline, as its badge is hollow and dashed closer in: it did not run (and its grey
         is close to queued's). A problem outlines the card in the problem colour and puts a badge
         on its corner that stays large enough to see.
+
+        The colours are worked out again only when what they follow changed: the far picture asks
+        every card in view for its look after each nudge, which moves them and changes nothing else.
         """
-        t, state = self.theme, self.state
-        accent = self._accent()
-        plain = state in (NodeState.IDLE, NodeState.SKIPPED)
-        body = _faded(accent.rgba()) if plain else t.state_colour(state)
-        if self.isSelected():
-            outline: QColor | None = t.selection
-        else:
-            outline = None if state == NodeState.IDLE else t.state_colour(state)
+        key = (self.state, self.isSelected(), self.theme, self.spec, self.problems)
+        style = self._far_style
+        if style is None or style[0] != key:
+            style = self._far_style = (key, _far_colours(*key))
+        body, header, outline, dashed, problem = style[1]
         lay = self._layout
-        return FarCard(
-            rect=QRectF(self.x(), self.y(), lay.width, lay.height),  # one rectangle made, not two and a point
-            body=body,
-            header=accent,
-            header_height=METRICS.header,
-            outline=outline,
-            dashed=self.spec is None or state == NodeState.SKIPPED,
-            problem=t.problem_colour(self.problems) if self.problems else None,
-        )
+        rect = QRectF(self.x(), self.y(), lay.width, lay.height)  # one rectangle made, not two and a point
+        return FarCard(rect, body, header, METRICS.header, outline, dashed, problem)
 
     # ------------------------------------------------------------------ tooltips
     def hoverMoveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
@@ -362,6 +359,21 @@ class NodeItem(NodeCardPainting, CanvasNodeItem):
             lines.append("pinned: not run; its pinned outputs flow on")
         lines.extend(f"⚠ {p}" for p in self.problems)
         return "\n".join(lines)
+
+
+def _far_colours(
+    state: NodeState, selected: bool, t: CanvasTheme, spec: KindSpec | None, problems: tuple[str, ...]
+) -> _FarStyle:
+    """A card's far colours (see :meth:`NodeItem.far_look`)."""
+    accent = category_colour(spec.category) if spec is not None else t.problem
+    plain = state in (NodeState.IDLE, NodeState.SKIPPED)
+    body = _faded(accent.rgba()) if plain else t.state_colour(state)
+    if selected:
+        outline: QColor | None = t.selection
+    else:
+        outline = None if state == NodeState.IDLE else t.state_colour(state)
+    problem = t.problem_colour(problems) if problems else None
+    return body, accent, outline, spec is None or state == NodeState.SKIPPED, problem
 
 
 @cache

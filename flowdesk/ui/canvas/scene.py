@@ -194,16 +194,19 @@ class WorkflowScene(SceneEdits, SceneRouting, QGraphicsScene):
         """Move every card, then each of their wires once (at the edit's end when in one): a wire whose
         two cards moved by one offset moves along, only a wire with one end left behind is routed."""
         nodes, spots = self._nodes, self._moved_spots
+        moved: set[str] = set()
         if len(change.moves) > MANY:
             self.overview.many_changed()
             for _old, node in change.moves:
-                spots[node.id] = nodes[node.id].move_to(node)
+                node_id = node.id
+                spots[node_id] = nodes[node_id].move_to(node)
+                moved.add(node_id)
         else:
             for _old, node in change.moves:
                 item = nodes[node.id]
                 spots[node.id] = item.move_to(node)
                 self.overview.changed(item)
-        moved = set(change.node_ids)
+                moved.add(node.id)
         if not self._batch.defer_routes(moved):
             self._route_wires_at(moved)
 
