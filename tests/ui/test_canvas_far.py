@@ -250,3 +250,19 @@ def test_a_cards_far_look_follows_each_change_of_what_it_shows(qtbot: QtBot) -> 
     assert item.far_look().body == DARK.state_colour(NodeState.SUCCEEDED)
     canvas.stack.push_command(MoveNodes.by(canvas.doc, ["n_3_3"], 40.0, 0.0))
     assert item.far_look().rect.left() == 3 * 260.0 + 40.0
+
+
+def test_a_wires_far_look_follows_each_change_of_what_it_shows(qtbot: QtBot) -> None:
+    canvas = far_canvas(qtbot)
+    scene, wire = canvas.scene, canvas.scene.edge_item("e_4_3")
+    plain = wire.far_look()
+    assert (plain.colour, plain.strong, plain.problem) == (LIGHT.port_colour(wire.value_type), False, None)
+    scene.select([], ["e_4_3"])
+    assert (wire.far_look().colour, wire.far_look().strong) == (LIGHT.edge_selected, True)
+    scene.set_edge_problems("e_4_3", ["error: broken"])
+    assert wire.far_look().problem == LIGHT.error_port and wire.far_look().badge is not None
+    scene.clearSelection()
+    scene.set_edge_problems("e_4_3", [])
+    assert wire.far_look() == plain
+    scene.set_theme(DARK)
+    assert wire.far_look().colour == DARK.port_colour(wire.value_type)

@@ -86,6 +86,8 @@ class EdgeItem(QGraphicsRectItem):
         self._hovered = False
         self.carried = False
         self._insert_target = False
+        self._far_style: tuple[tuple[object, ...], QColor, bool, QColor | None] | None = None
+        """The far look's colours and what they were worked out from (see :meth:`far_look`)."""
         self.problems: tuple[str, ...] = ()
         self._badge = QRectF()
         self.ends_at: tuple[tuple[object, float, float], tuple[object, float, float]] | None = None
@@ -223,17 +225,15 @@ class EdgeItem(QGraphicsRectItem):
 
     def _far_look_at(self, dx: float, dy: float) -> FarWire:
         selected = self.isSelected()
-        problems = self.problems
-        return FarWire(
-            path=self._path,
-            colour=self._colour(selected),
-            dashed=self.edge.loop is not None,
-            strong=self._insert_target or selected,
-            problem=self.theme.problem_colour(problems) if problems else None,
-            badge=self._badge.center() + QPointF(dx, dy) if problems and not self._badge.isNull() else None,
-            at=(dx, dy),
-            rect=self._path_rect,
-        )
+        key = (selected, self._insert_target, self.problems, self.theme, self.value_type, self.edge.loop is None)
+        style = self._far_style
+        if style is None or style[0] != key:  # the colours are worked out again only when what they follow changed
+            problem = self.theme.problem_colour(self.problems) if self.problems else None
+            style = self._far_style = (key, self._colour(selected), self.edge.loop is not None, problem)
+        _key, colour, dashed, problem = style
+        strong = self._insert_target or selected
+        badge = self._badge.center() + QPointF(dx, dy) if problem is not None and not self._badge.isNull() else None
+        return FarWire(self._path, colour, dashed, strong, problem, badge, (dx, dy), self._path_rect)
 
     @property
     def far_rect(self) -> QRectF | None:

@@ -14,7 +14,7 @@ times per picture instead of a few times per item (see ``overview.py`` for who c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -77,37 +77,37 @@ def _cosmetic(colour: QColor, px: float, dashed: bool = False) -> QPen:
     return pen
 
 
-def _grouped(pairs: Iterable[tuple[tuple[int, bool], QRectF]]) -> dict[tuple[int, bool], list[QRectF]]:
-    groups: dict[tuple[int, bool], list[QRectF]] = {}
-    for key, rect in pairs:
-        groups.setdefault(key, []).append(rect)
-    return groups
-
-
 def draw_cards(painter: QPainter, cards: Sequence[FarCard]) -> None:
     """Fill every card, then its header band, then outlines: one brush or pen per colour.
 
     Colours go in a fixed order, not the order items come in: a strip drawn as the view pans must
-    match the picture drawn whole, where two colours overlap too.
+    match the picture drawn whole, where two colours overlap too. The cards are sorted into their
+    groups in one pass (a nudge far out redraws every card in view).
     """
+    fills: dict[int, list[QRectF]] = {}
+    bands: dict[int, list[QRectF]] = {}
+    outlines: dict[tuple[int, bool], list[QRectF]] = {}
+    problems: dict[int, list[QRectF]] = {}
+    for card in cards:
+        rect = card.rect
+        fills.setdefault(card.body.rgba(), []).append(rect)
+        if card.header is not None:
+            band = QRectF(rect.left(), rect.top(), rect.width(), card.header_height)
+            bands.setdefault(card.header.rgba(), []).append(band)
+        if card.outline is not None:
+            outlines.setdefault((card.outline.rgba(), card.dashed), []).append(rect)
+        if card.problem is not None:
+            problems.setdefault(card.problem.rgba(), []).append(rect)
     painter.setPen(Qt.PenStyle.NoPen)
-    fills = _grouped(((c.body.rgba(), False), c.rect) for c in cards)
-    fills_top = _grouped(
-        ((c.header.rgba(), False), QRectF(c.rect.left(), c.rect.top(), c.rect.width(), c.header_height))
-        for c in cards
-        if c.header is not None
-    )
-    for groups in (fills, fills_top):
-        for (rgba, _), rects in sorted(groups.items()):
+    for groups in (fills, bands):
+        for rgba, rects in sorted(groups.items()):
             painter.setBrush(QColor.fromRgba(rgba))
             painter.drawRects(rects)
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    outlines = _grouped(((c.outline.rgba(), c.dashed), c.rect) for c in cards if c.outline is not None)
     for (rgba, dashed), rects in sorted(outlines.items()):
         painter.setPen(_cosmetic(QColor.fromRgba(rgba), OUTLINE_PX, dashed))
         painter.drawRects(rects)
-    problems = _grouped(((c.problem.rgba(), False), c.rect) for c in cards if c.problem is not None)
-    for (rgba, _), rects in sorted(problems.items()):
+    for rgba, rects in sorted(problems.items()):
         painter.setPen(_cosmetic(QColor.fromRgba(rgba), PROBLEM_OUTLINE_PX))
         painter.drawRects(rects)
 
