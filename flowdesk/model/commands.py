@@ -8,74 +8,36 @@ creates (ids included) is decided when the command is built, not when it runs.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from flowdesk.model.command_base import Command, CommandRefused, first_error, remove_edges, restore_edges
 from flowdesk.model.document import WorkflowDocument
+from flowdesk.model.node_edits import NODE_OPTION_FIELDS, Rename, ReplaceConfig, SetConfig, SetNodeOptions
 from flowdesk.model.workflow import Edge, LoopSettings, Node, Position, RunInput, Workflow
 
-NODE_OPTION_FIELDS = frozenset({"retry", "timeout_s", "on_error", "breakpoint", "remote", "pinned"})
+__all__ = [
+    "NODE_OPTION_FIELDS",
+    "WORKFLOW_FIELDS",
+    "AddNode",
+    "Command",
+    "CommandRefused",
+    "Connect",
+    "Disconnect",
+    "Macro",
+    "MoveNodes",
+    "PasteFragment",
+    "RemoveNodes",
+    "Rename",
+    "ReplaceConfig",
+    "SetConfig",
+    "SetEdgeLoop",
+    "SetInputs",
+    "SetNodeOptions",
+    "SetWorkflowProps",
+]
+
 WORKFLOW_FIELDS = frozenset({"name", "description", "inputs", "settings", "version"})
-
-
-class CommandRefused(ValueError):
-    """The edit cannot be made; the message says why in words a person understands."""
-
-
-class Command(ABC):
-    """One undoable edit. ``label`` is what Edit > Undo shows."""
-
-    label: str = "Edit"
-
-    @abstractmethod
-    def do(self, doc: WorkflowDocument) -> None: ...
-
-    @abstractmethod
-    def undo(self, doc: WorkflowDocument) -> None: ...
-
-    def merge(self, other: Command) -> bool:
-        """Absorb ``other`` (already done) into this command, so a typing burst undoes as one step."""
-        return False
-
-
-class _EdgeSweep:
-    """Removes, and on undo restores, edges left on ports that a node no longer has.
-
-    Changing a switch's cases or a node's on_error can take ports away; their wires go with them,
-    inside the same undo step.
-    """
-
-    def __init__(self) -> None:
-        self._removed: list[tuple[int, Edge]] = []
-
-    def sweep(self, doc: WorkflowDocument, node_id: str) -> None:
-        ports = doc.ports(node_id)
-        stale = [
-            e.id
-            for e in doc.edges_of([node_id])
-            if (e.source == node_id and ports.get("output", e.source_port) is None)
-            or (e.target == node_id and ports.get("input", e.target_port) is None)
-        ]
-        self._removed = _remove_edges(doc, stale)
-
-    def restore(self, doc: WorkflowDocument) -> None:
-        _restore_edges(doc, self._removed)
-        self._removed = []
-
-
-def _remove_edges(doc: WorkflowDocument, edge_ids: Iterable[str]) -> list[tuple[int, Edge]]:
-    """Remove edges, highest index first; returns (index, edge) ascending, ready for restore."""
-    ids = [edge_id for edge_id in dict.fromkeys(edge_ids) if doc.has_edge(edge_id)]
-    positions = sorted(((doc.edge_position(edge_id), doc.edge(edge_id)) for edge_id in ids), key=lambda p: p[0])
-    for index, edge in reversed(positions):  # from the highest: the lower indices stay true
-        doc._remove_edge(edge.id, index)
-    return positions
-
-
-def _restore_edges(doc: WorkflowDocument, removed: Sequence[tuple[int, Edge]]) -> None:
-    for index, edge in removed:
-        doc._insert_edge(index, edge)
 
 
 class AddNode(Command):
@@ -123,7 +85,7 @@ class RemoveNodes(Command):
         missing = [n for n in self.node_ids if not doc.has_node(n)]
         if missing:
             raise CommandRefused(f"there is no node '{missing[0]}'")
-        self._edges = _remove_edges(doc, [e.id for e in doc.edges_of(self.node_ids)])
+        self._edges = remove_edges(doc, [e.id for e in doc.edges_of(self.node_ids)])
         self._nodes = sorted(((doc.node_position(n), doc.node(n)) for n in self.node_ids), key=lambda p: p[0])
         for index, node in reversed(self._nodes):
             doc._remove_node(node.id, index)
@@ -131,7 +93,7 @@ class RemoveNodes(Command):
     def undo(self, doc: WorkflowDocument) -> None:
         for index, node in self._nodes:
             doc._insert_node(index, node)
-        _restore_edges(doc, self._edges)
+        restore_edges(doc, self._edges)
 
 
 class MoveNodes(Command):
@@ -237,12 +199,12 @@ class Connect(Command):
 
     def do(self, doc: WorkflowDocument) -> None:
         if self.replaced is not None:
-            self._replaced_at = _remove_edges(doc, [self.replaced.id])
+            self._replaced_at = remove_edges(doc, [self.replaced.id])
         doc._insert_edge(doc.edge_count, self.edge)
 
     def undo(self, doc: WorkflowDocument) -> None:
         doc._remove_edge(self.edge.id)
-        _restore_edges(doc, self._replaced_at)
+        restore_edges(doc, self._replaced_at)
 
 
 class Disconnect(Command):
@@ -255,10 +217,10 @@ class Disconnect(Command):
         missing = [e for e in self.edge_ids if not doc.has_edge(e)]
         if missing:
             raise CommandRefused(f"there is no edge '{missing[0]}'")
-        self._removed = _remove_edges(doc, self.edge_ids)
+        self._removed = remove_edges(doc, self.edge_ids)
 
     def undo(self, doc: WorkflowDocument) -> None:
-        _restore_edges(doc, self._removed)
+        restore_edges(doc, self._removed)
 
 
 class SetEdgeLoop(Command):
@@ -278,95 +240,6 @@ class SetEdgeLoop(Command):
         doc._replace_edge(self.old)
 
 
-class _NodeEdit(Command):
-    """Replace one node by an edited copy, sweeping wires off ports that disappear."""
-
-    merge_key: str | None = None
-
-    def __init__(self, doc: WorkflowDocument, node_id: str, new: Node, label: str) -> None:
-        self.node_id = node_id
-        self.old = doc.node(node_id)
-        self.new = new
-        self.label = label
-        self._sweep = _EdgeSweep()
-
-    def do(self, doc: WorkflowDocument) -> None:
-        doc._replace_node(self.new)
-        self._sweep.sweep(doc, self.node_id)
-
-    def undo(self, doc: WorkflowDocument) -> None:
-        doc._replace_node(self.old)
-        self._sweep.restore(doc)
-
-    def merge(self, other: Command) -> bool:
-        """Consecutive edits of the same field(s) of one node become a single undo step."""
-        if (
-            type(other) is not type(self)
-            or self.merge_key is None
-            or not isinstance(other, _NodeEdit)
-            or other.merge_key != self.merge_key
-            or other.node_id != self.node_id
-            or other._sweep._removed
-            or self._sweep._removed
-        ):
-            return False
-        self.new = other.new
-        return True
-
-
-def _validated_node(node: Node, **update: Any) -> Node:
-    """An edited copy, checked by the model (a bad timeout must be refused, not saved)."""
-    try:
-        return Node.model_validate({**node.model_dump(), **update})
-    except ValueError as exc:
-        raise CommandRefused(_first_error(exc)) from exc
-
-
-def _first_error(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
-    return str(exc)
-
-
-class SetConfig(_NodeEdit):
-    """Set some config fields of a node (others unchanged). Typing in one field merges into one step."""
-
-    def __init__(self, doc: WorkflowDocument, node_id: str, values: Mapping[str, Any]) -> None:
-        node = doc.node(node_id)
-        new = _validated_node(node, config={**node.config, **values})
-        super().__init__(doc, node_id, new, f"Edit {', '.join(values)} of {node.title}")
-        self.merge_key = "config:" + ",".join(sorted(values))
-
-
-class ReplaceConfig(_NodeEdit):
-    """Replace a node's whole config (the inspector's raw JSON editor, or a reset to defaults)."""
-
-    def __init__(self, doc: WorkflowDocument, node_id: str, config: Mapping[str, Any]) -> None:
-        node = doc.node(node_id)
-        super().__init__(doc, node_id, _validated_node(node, config=dict(config)), f"Edit config of {node.title}")
-
-
-class Rename(_NodeEdit):
-    def __init__(self, doc: WorkflowDocument, node_id: str, name: str) -> None:
-        node = doc.node(node_id)
-        super().__init__(doc, node_id, _validated_node(node, name=name), f"Rename {node.title}")
-        self.merge_key = "name"
-
-
-class SetNodeOptions(_NodeEdit):
-    """Set execution options of a node: retry, timeout_s, on_error, breakpoint, remote, pinned."""
-
-    def __init__(self, doc: WorkflowDocument, node_id: str, **options: Any) -> None:
-        unknown = set(options) - NODE_OPTION_FIELDS
-        if unknown:
-            raise CommandRefused(f"'{sorted(unknown)[0]}' is not a node option")
-        node = doc.node(node_id)
-        super().__init__(doc, node_id, _validated_node(node, **options), f"Edit options of {node.title}")
-
-
 class SetWorkflowProps(Command):
     """Change workflow-level fields: name, description, declared inputs, settings."""
 
@@ -378,7 +251,7 @@ class SetWorkflowProps(Command):
         try:
             checked = Workflow.model_validate({**meta, **fields})
         except ValueError as exc:
-            raise CommandRefused(_first_error(exc)) from exc
+            raise CommandRefused(first_error(exc)) from exc
         self.new = {name: getattr(checked, name) for name in fields}
         self.old: dict[str, Any] = {}
         self.label = f"Edit workflow {', '.join(fields)}"
