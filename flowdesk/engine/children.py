@@ -59,11 +59,22 @@ async def run_child_workflow(
             root = str(services.files_root) if services.files_root else None
             job = ChildJob(child_id, parent.run_id, pn.id, depth, workflow, dict(inputs), workflows, root)
             return await run_remote_child(parent, pn, iteration, job, ref, label, services.remote, spent)
+    handle = _start_local_child(parent, pn, workflow, inputs, child_id, depth, earlier, inline, what, start_run)
+    result = await _wait_for_child(parent, child_id, handle)
+    spent(result.usage)
+    return _outputs_of(result, label, what)
+
+
+def _start_local_child(
+    parent: Any, pn: PlanNode, workflow: Workflow, inputs: dict[str, Any], child_id: str, depth: int,
+    earlier: Any, inline: bool, what: str, start_run: StartRun,
+) -> Any:  # fmt: skip
+    """Start the child here, on the parent's bus and journal; a workflow that cannot run fails the node."""
     try:
-        handle = start_run(
+        return start_run(
             workflow,
             parent.catalog,
-            services,
+            parent.services,
             inputs,
             run_id=child_id,
             bus=parent.bus,
@@ -83,18 +94,25 @@ async def run_child_workflow(
         )
     except (InvalidWorkflowError, RunInputError) as exc:
         raise NodeFailure(f"{what} cannot run: {exc}") from exc
+
+
+async def _wait_for_child(parent: Any, child_id: str, handle: Any) -> Any:
+    """The child's result; it pauses with its parent, and goes when the parent node is cancelled."""
     parent.children[child_id] = handle
     if parent.is_paused:
         handle.pause()
     try:
-        result = await handle.wait()
+        return await handle.wait()
     except asyncio.CancelledError:  # the parent node was cancelled (or timed out): the child goes too
         handle.cancel()
         await asyncio.gather(handle.task, return_exceptions=True)
         raise
     finally:
         parent.children.pop(child_id, None)
-    spent(result.usage)
+
+
+def _outputs_of(result: Any, label: str, what: str) -> dict[str, Any]:
+    """A finished child's outputs, or the node's failure in words (a waiting child cannot be kept)."""
     if result.status == "waiting":
         raise NodeFailure(
             f"{label}: {what} stopped at approval node(s) {', '.join(result.waiting)}; a run that "
