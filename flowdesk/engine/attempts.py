@@ -121,36 +121,33 @@ async def run_attempts(run: NodeHost, pn: PlanNode, iteration: int, inputs: dict
             attempt = ctx.attempt  # a remote attempt counts the workers lost on the way (remote_nodes.py)
             policy = node.retry
             total_usage = total_usage + ctx.usage
-            error_class, message, retry_after = classify(exc, timeout_s)
-            redactor = run.services.redactor
-            if redactor is not None:
-                message = redactor.text(message)
-            error = ErrorInfo(message=message, error_class=error_class, node_id=pn.id, exception=type(exc).__name__)
+            error, retry_after = _error_of(run, pn, exc, timeout_s)
             duration = clock.monotonic() - started
             where = remote.worker if remote is not None else None
-            if attempt >= policy.max_attempts or not policy.retries(error_class):
+            if attempt >= policy.max_attempts or not policy.retries(error.error_class):
                 return Outcome(False, {}, attempt, duration, total_usage, error, worker=where)
             refusal = _too_long_to_wait(run, pn, retry_after)
             if refusal is not None:
-                error = error.with_message(f"{message}; {refusal}")
+                error = error.with_message(f"{error.message}; {refusal}")
                 return Outcome(False, {}, attempt, duration, total_usage, error, worker=where)
             delay = _backoff(run, policy.delay_before(attempt + 1), policy.jitter, retry_after)
             if outlet.listening:
-                outlet.emit(
-                    NodeRetrying(
-                        run_id=run.run_id,
-                        ts=clock.wall(),
-                        node_id=pn.id,
-                        iteration=iteration,
-                        attempt=attempt,
-                        delay_s=delay,
-                        error=error,
-                        duration_s=duration,
-                        usage=ctx.usage,
-                        worker=where,
-                    )
-                )
+                retrying = NodeRetrying(
+                    run_id=run.run_id, ts=clock.wall(), node_id=pn.id, iteration=iteration, attempt=attempt,
+                    delay_s=delay, error=error, duration_s=duration, usage=ctx.usage, worker=where,
+                )  # fmt: skip
+                outlet.emit(retrying)
             await clock.sleep(delay)
+
+
+def _error_of(run: NodeHost, pn: PlanNode, exc: Exception, timeout_s: float | None) -> tuple[ErrorInfo, float | None]:
+    """A failed attempt as the run records it (its message redacted), and how long the service asked to wait."""
+    error_class, message, retry_after = classify(exc, timeout_s)
+    redactor = run.services.redactor
+    if redactor is not None:
+        message = redactor.text(message)
+    error = ErrorInfo(message=message, error_class=error_class, node_id=pn.id, exception=type(exc).__name__)
+    return error, retry_after
 
 
 def _no_run_function(kind: str) -> Any:
