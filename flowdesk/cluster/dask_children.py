@@ -100,8 +100,9 @@ class DaskChildren:
     def _problem(self, exc: BaseException) -> str:
         lost = "connection-lost" in str(getattr(exc, "reason", "") or exc)
         if lost or self._client.status not in ("running", "connecting"):
-            gone = type(exc).__name__
-            return f"the Dask scheduler at {self.address} went away ({gone}); resume the run when it is back"
+            # Dask's class name (FutureCancelledError, CommClosedError) tells a person nothing: it goes to the log
+            log.info("the Dask scheduler at %s went away: %s: %s", self.address, type(exc).__name__, exc)
+            return f"the Dask scheduler at {self.address} went away; resume the run when it is back"
         text = str(exc).strip() or type(exc).__name__
         if isinstance(exc, ModuleNotFoundError | ImportError):
             version = flowdesk.__version__
