@@ -98,10 +98,16 @@ class DaskChildren:
         return {**data, "lost_workers": lost}
 
     def _problem(self, exc: BaseException) -> str:
-        lost = "connection-lost" in str(getattr(exc, "reason", "") or exc)
+        from distributed.comm import CommClosedError  # imported already: this client is distributed's
+
+        # the scheduler's connection closed under the call (reset, refused), or the client saw it go
+        lost = isinstance(exc, CommClosedError | ConnectionError) or "connection-lost" in str(
+            getattr(exc, "reason", "") or exc
+        )
         if lost or self._client.status not in ("running", "connecting"):
-            gone = type(exc).__name__
-            return f"the Dask scheduler at {self.address} went away ({gone}); resume the run when it is back"
+            # Dask's class name (FutureCancelledError, CommClosedError) tells a person nothing: it goes to the log
+            log.info("the Dask scheduler at %s went away: %s: %s", self.address, type(exc).__name__, exc)
+            return f"the Dask scheduler at {self.address} went away; resume the run when it is back"
         text = str(exc).strip() or type(exc).__name__
         if isinstance(exc, ModuleNotFoundError | ImportError):
             version = flowdesk.__version__
@@ -113,6 +119,32 @@ class DaskChildren:
             # first, or the scheduler tells this closing client that it left (a CRITICAL line in its log)
             self._client.unsubscribe_topic(SCHEDULER_TOPIC)
             await self._client.close()
+
+
+class QuietLostScheduler(logging.Filter):
+    """Drops Dask's client-side log records about a scheduler connection we already report.
+
+    When the scheduler dies, the client's reconnect attempt (cancelled when the run closes it) and
+    its batched stream (closed under a send) log their exception with a traceback, under the run's
+    one sentence ("the Dask scheduler at ... went away"). Those records say nothing more.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from distributed.comm import CommClosedError  # imported already: these records are distributed's
+
+        kind = record.exc_info[0] if record.exc_info else None
+        return not (kind is not None and issubclass(kind, asyncio.CancelledError | CommClosedError))
+
+
+QUIETED_LOGGERS = ("distributed.client", "distributed.batched")
+
+
+def quiet_lost_scheduler() -> None:
+    """Install :class:`QuietLostScheduler` on Dask's client-side loggers (once each)."""
+    for name in QUIETED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, QuietLostScheduler) for f in logger.filters):
+            logger.addFilter(QuietLostScheduler())
 
 
 async def connect(
@@ -128,6 +160,7 @@ async def connect(
         from distributed import Client
     except ImportError:
         raise RemoteError("running on a Dask cluster needs the dask extra: pip install 'flowdesk[dask]'") from None
+    quiet_lost_scheduler()
     try:
         client = await Client(address, asynchronous=True, timeout=timeout_s)
     except (OSError, TimeoutError) as exc:

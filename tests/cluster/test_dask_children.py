@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import pickle
+import re
 import signal
 import sqlite3
 import subprocess
@@ -406,6 +407,9 @@ def test_a_scheduler_that_dies_mid_run_fails_the_run_with_a_sentence_not_a_hang(
     assert "the Dask scheduler at tcp://127.0.0.1:" in result.error.message, result.error.message
     assert "went away" in result.error.message and "resume the run" in result.error.message
     assert took < 60
+    # one sentence a person reads: the item once, and none of Dask's exception class names
+    assert len(re.findall(r"item \d+", result.error.message)) == 1, result.error.message
+    assert not re.search(r"[A-Z][a-z]+(Error|Exception)\b", result.error.message), result.error.message
 
 
 def test_show_json_lists_the_lost_attempt_of_an_item_whose_worker_was_killed(tmp_path: Path) -> None:

@@ -353,3 +353,21 @@ def test_approval_inside_a_subworkflow_is_answered_through_the_parent(calls: Cal
     assert result.ok and result.outputs == {"r": {"ok": None}}
     suspended = asyncio.run(run_workflow(outer, catalog_with(calls), services, suspend_on_wait=True))
     assert suspended.status == "failed" and "decide them in advance" in suspended.error.message
+
+
+def test_a_failed_map_item_is_named_once_in_the_runs_error(calls: Calls) -> None:
+    """The map says which item failed; the child's own words follow without naming it again."""
+    wf = workflow(
+        [
+            node("src", "transform", expression="[1, -1, 2]"),
+            node("m", "map", workflow="doubler"),
+            node("out", "output", name="all"),
+        ],
+        ["src.output -> m.items", "m.results -> out.value"],
+    )
+    services = EngineServices(workflows=DictResolver({"doubler": _doubler()}))
+    result = asyncio.run(run_workflow(wf, catalog_with(calls), services))
+    assert result.status == "failed" and result.error is not None
+    message = result.error.message
+    assert "item 1 failed: workflow 'doubler' failed:" in message, message
+    assert message.count("item 1") == 1, message

@@ -42,7 +42,7 @@ async def each_item(ctx: NodeContext, items: list[Any], config: Any, run_item: R
                 results[index] = await run_item(index, item)
             except NodeFailure as exc:
                 if config.item_errors == "fail":
-                    raise NodeFailure(f"item {index} failed: {exc}") from exc
+                    raise NodeFailure(f"item {index} failed: {_unlabelled(exc, index)}") from exc
                 results[index] = (True, {"error": str(exc)})
         done += 1
         ctx.progress(done, len(items))
@@ -58,3 +58,8 @@ async def each_item(ctx: NodeContext, items: list[Any], config: Any, run_item: R
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     return [value for gave, value in results if gave]
+
+
+def _unlabelled(exc: NodeFailure, index: int) -> str:
+    """The item's failure without its own "item N: " label, which the node's sentence already says."""
+    return str(exc).removeprefix(f"item {index}: ")
