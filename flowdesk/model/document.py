@@ -383,7 +383,7 @@ class WorkflowDocument:
         try:
             for node_id in node_ids:
                 old = index[node_id]
-                new = index[node_id] = old.shifted(dx, dy)
+                new = index[node_id] = old.at(old.position.shifted(dx, dy))
                 nodes[slots[node_id]] = new
                 moves.append((old, new))
         except Exception:  # a sum past float's range (or an unknown id): put back the ones already moved

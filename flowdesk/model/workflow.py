@@ -138,32 +138,6 @@ class Node(_Strict):
     def title(self) -> str:
         return self.name or self.id
 
-    def shifted(self, dx: float, dy: float) -> Node:
-        """This node moved by (dx, dy): :meth:`at` of ``position.shifted(dx, dy)``, made in one step.
-
-        A nudge of every node of a big workflow makes one per node, and each call and each object
-        made is a share of the frame that shows it. A sum that is not a finite float goes through
-        validation and is refused, as :meth:`Position.shifted` does.
-        """
-        was = self.position
-        x, y = was.x + dx, was.y + dy
-        if type(x) is not float or type(y) is not float or not (isfinite(x) and isfinite(y)):
-            return self.at(Position(x=x, y=y))
-        place = _new_position(Position)
-        _set(place, "__dict__", {"x": x, "y": y})
-        _set(place, "__pydantic_fields_set__", {"x", "y"})
-        _set(place, "__pydantic_extra__", None)
-        _set(place, "__pydantic_private__", None)
-        moved = _new_node(Node)
-        fields = self.__dict__.copy()
-        fields["position"] = place
-        _set(moved, "__dict__", fields)
-        fields_set = self.__pydantic_fields_set__
-        _set(moved, "__pydantic_fields_set__", fields_set if "position" in fields_set else fields_set | _POSITION)
-        _set(moved, "__pydantic_extra__", None)
-        _set(moved, "__pydantic_private__", None)
-        return moved
-
     def at(self, position: Position) -> Node:
         """This node moved to ``position``: what ``model_copy(update={"position": ...})`` gives, made directly.
 
