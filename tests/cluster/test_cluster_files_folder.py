@@ -25,15 +25,7 @@ from flowdesk.engine.services import EngineServices
 from flowdesk.nodes.registry import default_registry
 from flowdesk.providers.credentials import Credentials
 from flowdesk.providers.settings import LLMSettings
-from tests.support.wfbuild import node, workflow
-
-
-class _Library:
-    def __init__(self, workflows: dict[str, Any]) -> None:
-        self.workflows = workflows
-
-    def resolve(self, ref: str) -> Any:
-        return self.workflows[ref]
+from tests.support.wfbuild import WorkflowsByName, node, workflow
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +66,12 @@ async def _two_runs_on_one_connection(address: str, folder: Path) -> tuple[Any, 
     parent, library = _reader()
     try:
         given = await run_workflow(
-            parent, default_registry(), EngineServices(workflows=_Library(library), remote=remote, files_root=folder)
+            parent,
+            default_registry(),
+            EngineServices(workflows=WorkflowsByName(library), remote=remote, files_root=folder),
         )
         without = await run_workflow(
-            parent, default_registry(), EngineServices(workflows=_Library(library), remote=remote)
+            parent, default_registry(), EngineServices(workflows=WorkflowsByName(library), remote=remote)
         )
     finally:
         await remote.close()

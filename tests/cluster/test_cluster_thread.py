@@ -23,7 +23,7 @@ from flowdesk.engine.services import EngineServices
 from flowdesk.nodes.registry import default_registry
 from flowdesk.providers.credentials import Credentials
 from flowdesk.providers.settings import LLMSettings
-from tests.support.wfbuild import node, workflow
+from tests.support.wfbuild import WorkflowsByName, node, workflow
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +32,6 @@ def cluster() -> Iterator[Any]:
         n_workers=2, threads_per_worker=2, processes=False, dashboard_address=None, host="127.0.0.1", protocol="tcp://"
     ) as local:
         yield local
-
-
-class _Library:
-    def __init__(self, workflows: dict[str, Any]) -> None:
-        self.workflows = workflows
-
-    def resolve(self, ref: str) -> Any:
-        return self.workflows[ref]
 
 
 def _dask(address: str) -> str:
@@ -110,7 +102,7 @@ def test_map_items_sent_through_the_thread_run_on_the_workers(cluster: Any) -> N
         bus = EventBus()
         sub = bus.subscribe(maxsize=10_000)
         try:
-            services = EngineServices(workflows=_Library({"double": _doubler()}), remote=link)
+            services = EngineServices(workflows=WorkflowsByName({"double": _doubler()}), remote=link)
             result = await run_workflow(batch, default_registry(), services, bus=bus)
         finally:
             await link.close()
@@ -141,7 +133,7 @@ def test_cancelling_the_run_cancels_the_items_on_the_cluster(cluster: Any) -> No
         client = distributed.Client(cluster.scheduler_address, asynchronous=True)
         await client
         try:
-            services = EngineServices(workflows=_Library({"sleeper": sleeper}), remote=link)
+            services = EngineServices(workflows=WorkflowsByName({"sleeper": sleeper}), remote=link)
             handle = start_run(batch, default_registry(), services)
             for _ in range(200):
                 if sum(len(keys) for keys in (await client.processing()).values()) == 2:

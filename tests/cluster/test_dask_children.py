@@ -40,15 +40,7 @@ from flowdesk.nodes.registry import default_registry
 from flowdesk.providers.credentials import Credentials
 from flowdesk.providers.settings import CredentialInfo, LLMSettings
 from flowdesk.store.store import open_store
-from tests.support.wfbuild import node, workflow
-
-
-class _Library:
-    def __init__(self, workflows: dict[str, Any]) -> None:
-        self.workflows = workflows
-
-    def resolve(self, ref: str) -> Any:
-        return self.workflows[ref]
+from tests.support.wfbuild import WorkflowsByName, node, workflow
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +80,7 @@ async def _run(wf: Any, library: dict[str, Any], address: str | None) -> tuple[A
     sub = bus.subscribe(maxsize=100_000)
     try:
         result = await run_workflow(
-            wf, default_registry(), EngineServices(workflows=_Library(library), remote=remote), bus=bus
+            wf, default_registry(), EngineServices(workflows=WorkflowsByName(library), remote=remote), bus=bus
         )
     finally:
         if remote is not None:
@@ -163,7 +155,7 @@ def test_cancelling_the_run_stops_the_clusters_tasks_within_a_second(cluster: An
         client = remote._client
         try:
             handle = start_run(
-                wf, default_registry(), EngineServices(workflows=_Library({"sleeper": sleeper}), remote=remote)
+                wf, default_registry(), EngineServices(workflows=WorkflowsByName({"sleeper": sleeper}), remote=remote)
             )
             for _ in range(200):  # until the four items are running on the workers
                 processing = await client.processing()
@@ -340,7 +332,10 @@ def test_a_worker_killed_mid_map_costs_a_retry_elsewhere_not_the_run(tmp_path: P
         sub = bus.subscribe(maxsize=100_000)
         try:
             handle = start_run(
-                wf, default_registry(), EngineServices(workflows=_Library({"slow": slow}), remote=remote), bus=bus
+                wf,
+                default_registry(),
+                EngineServices(workflows=WorkflowsByName({"slow": slow}), remote=remote),
+                bus=bus,
             )
             for _ in range(200):
                 busy = {w: keys for w, keys in (await client.processing()).items() if keys}
@@ -389,7 +384,7 @@ def test_a_scheduler_that_dies_mid_run_fails_the_run_with_a_sentence_not_a_hang(
         remote = await connect(local.scheduler_address, _credentials())
         try:
             handle = start_run(
-                wf, default_registry(), EngineServices(workflows=_Library({"slow": slow}), remote=remote)
+                wf, default_registry(), EngineServices(workflows=WorkflowsByName({"slow": slow}), remote=remote)
             )
             for _ in range(200):
                 if sum(len(k) for k in (await remote._client.processing()).values()) == 2:
@@ -485,7 +480,7 @@ def test_pausing_a_run_holds_new_items_while_those_on_workers_finish(cluster: An
             return sum(1 for e in seen if e.type == "run_finished" and "." in e.run_id)  # a child's id names its parent
 
         try:
-            services = EngineServices(workflows=_Library({"slow": slow}), remote=remote)
+            services = EngineServices(workflows=WorkflowsByName({"slow": slow}), remote=remote)
             handle = start_run(wf, default_registry(), services, bus=bus)
             for _ in range(400):
                 if sum(len(keys) for keys in (await client.processing()).values()) == 2:

@@ -21,7 +21,7 @@ from flowdesk.engine.services import EngineServices
 from flowdesk.nodes.registry import default_registry
 from flowdesk.providers.credentials import Credentials
 from flowdesk.providers.settings import LLMSettings
-from tests.support.wfbuild import node, workflow
+from tests.support.wfbuild import WorkflowsByName, node, workflow
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +30,6 @@ def cluster() -> Iterator[Any]:
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
     ) as local:
         yield local
-
-
-class _Library:
-    def __init__(self, workflows: dict[str, Any]) -> None:
-        self.workflows = workflows
-
-    def resolve(self, ref: str) -> Any:
-        return self.workflows[ref]
 
 
 def _runtimes(dask_worker: Any) -> tuple[int, int]:
@@ -60,7 +52,7 @@ async def _map_on(remote: DaskChildren) -> Any:
         ],
         ["src.output -> each.items", "each.results -> out.value"],
     )
-    services = EngineServices(workflows=_Library({"double": child}), remote=remote)
+    services = EngineServices(workflows=WorkflowsByName({"double": child}), remote=remote)
     return await run_workflow(parent, default_registry(), services)
 
 

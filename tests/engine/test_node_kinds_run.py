@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from support.wfbuild import catalog_with, node, workflow
+from support.wfbuild import WorkflowsByName, catalog_with, node, workflow
 
 from flowdesk.engine.bus import EventBus
 from flowdesk.engine.clock import FakeClock
@@ -267,14 +267,6 @@ def test_unknown_tool_lists_the_installed_ones() -> None:
     assert "there is no tool 'nope'" in result.error.message and "json_pick" in result.error.message
 
 
-class _Library:
-    def __init__(self, workflows: dict[str, Any]) -> None:
-        self.workflows = workflows
-
-    def resolve(self, ref: str) -> Any:
-        return self.workflows[ref]
-
-
 def test_a_maps_child_runs_count_in_its_tokens_and_the_runs() -> None:
     """Three items through a child with an LLM: what the children spent is the map's, and the run's."""
     child = workflow(
@@ -294,7 +286,7 @@ def test_a_maps_child_runs_count_in_its_tokens_and_the_runs() -> None:
         ],
         ["src.output -> each.items", "each.results -> out.value", "each.results -> ask.input"],
     )
-    result, events = asyncio.run(_run_collect(parent, _services(workflows=_Library({"child": child}))))
+    result, events = asyncio.run(_run_collect(parent, _services(workflows=WorkflowsByName({"child": child}))))
     assert result.ok, result.error
     children = [e for e in events if type(e).__name__ == "RunFinished" and e.run_id != result.run_id]
     assert len(children) == 3 and all(c.usage.output_tokens > 0 for c in children)

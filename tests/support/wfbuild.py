@@ -123,3 +123,13 @@ def probe_kinds(calls: list[tuple[str, int, int]]) -> list[KindSpec]:
 
 def catalog_with(calls: list[tuple[str, int, int]]) -> Registry:
     return Registry([*BUILTIN_KINDS, *probe_kinds(calls)])
+
+
+class WorkflowsByName:
+    """The tests' workflow library: the workflows that map and sub-workflow nodes name, by that name."""
+
+    def __init__(self, workflows: dict[str, Workflow]) -> None:
+        self.workflows = workflows
+
+    def resolve(self, ref: str) -> Workflow:
+        return self.workflows[ref]
