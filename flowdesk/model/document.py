@@ -50,9 +50,12 @@ class NodesMoved:
     same work for any change (the title, the autosave, validation) does it once, and the canvas
     moves every card and then each wire once, translating the wires whose two ends moved together.
     ``moves`` holds each node as it was beside the node as it is now, in the order they moved.
+    ``shift`` is the one offset every node moved by, when the move was made as one (an arrow-key
+    nudge): a listener may then move what it drew of them by that offset without looking at each.
     """
 
     moves: tuple[tuple[Node, Node], ...]
+    shift: tuple[float, float] | None = None
 
     @property
     def node_ids(self) -> list[str]:
@@ -392,7 +395,7 @@ class WorkflowDocument:
             raise
         done = tuple(moves)
         if done:
-            self._emit(NodesMoved(done))
+            self._emit(NodesMoved(done, (dx, dy)))
         return done
 
     def _insert_edge(self, index: int, edge: Edge) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QGraphicsScene
 from pytestqt.qtbot import QtBot
 
-from flowdesk.model.commands import Command, Disconnect, Macro, MoveNodes, RemoveNodes, Rename
+from flowdesk.model.commands import Command, Disconnect, Macro, MoveNodes, RemoveNodes, Rename, SetNodeOptions
 from flowdesk.model.document import NodesMoved
 from flowdesk.model.workflow import Edge, LoopSettings, Node, Position, Workflow
 from flowdesk.ui.canvas.edge_item import wire_path
@@ -158,6 +158,106 @@ def test_a_nudge_moves_every_card_and_wire_along_and_undoes_exactly(qtbot: QtBot
     canvas.stack.undo()
     canvas.stack.undo()
     assert canvas.doc.workflow == original
+    assert_scene_matches(canvas)
+    assert_wires_drawn_afresh(canvas)
+
+
+def test_a_nudge_of_some_cards_moves_the_wires_among_them_and_routes_the_wires_leaving_them(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The wires between two nudged cards move by the nudge's offset as they are; a wire with one end left
+    behind changes shape, and is routed to its ports."""
+    canvas = opened(window, grid(4, 6))
+    chosen = [f"r{r}c{c}" for r in (0, 1) for c in range(3)]  # "across" (r0c0 to r1c0) is among them
+    canvas.scene.select(chosen)
+    paths = {e.id: canvas.scene.edge_item(e.id).path for e in canvas.doc.edges}
+    places = {e.id: canvas.scene.edge_item(e.id).pos() for e in canvas.doc.edges}
+    before = positions(canvas)
+    QTest.keyClick(canvas.view, Qt.Key.Key_Down)
+    QApplication.processEvents()
+    after = positions(canvas)
+    step = after["r0c0"][1] - before["r0c0"][1]
+    assert step > 0 and all(after[n] == (before[n][0], before[n][1] + step) for n in chosen)
+    assert all(after[n] == before[n] for n in before if n not in chosen), "the others stay"
+    inside = {"w0_0", "w0_1", "w1_0", "w1_1", "across"}
+    for edge_id in inside:
+        item = canvas.scene.edge_item(edge_id)
+        assert item.path == paths[edge_id].translated(0.0, step), edge_id
+        assert item.pos() == places[edge_id] + QPointF(0.0, step), "moved whole, not routed again"
+    for edge_id in ("w0_2", "w1_2", "back"):  # one end each among the nudged cards: a new shape
+        assert canvas.scene.edge_item(edge_id).path != paths[edge_id], edge_id
+    assert_scene_matches(canvas)
+    assert_wires_drawn_afresh(canvas)
+
+
+def test_an_arrow_key_in_the_middle_of_a_drag_waits_for_the_drag(qtbot: QtBot, window: MainWindow) -> None:
+    """The cards go where the mouse leaves them: a nudge in the middle would put them back where the
+    document has them, under the carried wires, and the drag would then go on from there."""
+    canvas = opened(window, grid(4, 6))
+    before = positions(canvas)
+    canvas.scene.select([f"r1c{c}" for c in range(4)])
+    grab = canvas.title_point("r1c1")
+    viewport = canvas.view.viewport()
+    QTest.mousePress(viewport, LEFT, NONE, canvas.point(grab))
+    for step in range(1, 4):
+        QTest.mouseMove(viewport, canvas.point(grab + QPointF(40.0 * step, 20.0 * step)))
+        QApplication.processEvents()
+    QTest.keyClick(canvas.view, Qt.Key.Key_Right)
+    QApplication.processEvents()
+    assert positions(canvas) == before and canvas.stack.count() == 0
+    assert canvas.scene.node_item("r1c1").pos() == QPointF(260.0 + 120.0, 160.0 + 60.0), "still under the mouse"
+    QTest.mouseRelease(viewport, LEFT, NONE, canvas.point(grab + QPointF(120.0, 60.0)))
+    QApplication.processEvents()
+    after = positions(canvas)
+    assert after["r1c1"] == (before["r1c1"][0] + 120.0, before["r1c1"][1] + 60.0), "the drag's move alone"
+    assert canvas.stack.count() == 1
+    QTest.keyClick(canvas.view, Qt.Key.Key_Right)  # and after it, the nudge
+    assert positions(canvas)["r1c1"][0] > after["r1c1"][0]
+    assert_scene_matches(canvas)
+    assert_wires_drawn_afresh(canvas)
+
+
+def test_a_card_selected_in_the_middle_of_a_drag_leaves_every_wire_on_its_ports(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """A drag carries the wires among its cards; when the selection changes under it (a ctrl-click, Select
+    all) it sorts them again, and the wires it carried stay where it took them, on their ports."""
+    canvas = opened(window, grid(4, 6))
+    canvas.scene.select([f"r1c{c}" for c in range(3)])
+    grab = canvas.title_point("r1c1")
+    viewport = canvas.view.viewport()
+    QTest.mousePress(viewport, LEFT, NONE, canvas.point(grab))
+    for step in range(1, 6):
+        if step == 4:
+            canvas.scene.node_item("r1c3").setSelected(True)
+        QTest.mouseMove(viewport, canvas.point(grab + QPointF(40.0 * step, 20.0 * step)))
+        QApplication.processEvents()
+    for edge in canvas.doc.edges:  # as drawn in the middle of the drag (carried or not)
+        item = canvas.scene.edge_item(edge.id)
+        start = canvas.scene.node_item(edge.source).port_scene_pos("output", edge.source_port)
+        end = canvas.scene.node_item(edge.target).port_scene_pos("input", edge.target_port)
+        drawn = (item.mapToScene(item.start - item.pos()), item.mapToScene(item.end - item.pos()))
+        assert drawn == (start, end), edge.id
+    QTest.mouseRelease(viewport, LEFT, NONE, canvas.point(grab + QPointF(200.0, 100.0)))
+    QApplication.processEvents()
+    assert canvas.doc.node("r1c3").position.x == 260.0 * 3 + 200.0
+    assert_scene_matches(canvas)
+    assert_wires_drawn_afresh(canvas)
+
+
+def test_a_nudge_and_a_taller_card_in_one_step_route_the_loop_below_it(qtbot: QtBot, window: MainWindow) -> None:
+    """A step that moves every node by one offset and also changes a card (an error port makes it taller)
+    routes that card's wires: the loop wire leaving it passes below its new bottom."""
+    canvas = opened(window, grid(3, 4))
+    doc = canvas.doc
+    steps = [MoveNodes.by(doc, [n.id for n in doc.nodes], 20.0, 0.0), SetNodeOptions(doc, "r0c3", on_error="continue")]
+    heard: list[object] = []
+    doc.subscribe(heard.append)
+    canvas.stack.push_command(Macro("Move and catch errors", steps))  # both done now, in one batch of changes
+    QApplication.processEvents()
+    assert isinstance(heard[0], NodesMoved) and heard[0].shift == (20.0, 0.0) and len(heard) == 2
+    bottom = canvas.scene.node_item("r0c3").sceneBoundingRect().bottom()
+    assert canvas.scene.edge_item("back").path.boundingRect().bottom() > bottom
     assert_scene_matches(canvas)
     assert_wires_drawn_afresh(canvas)
 

@@ -5,7 +5,8 @@ end with a batch (``WorkflowDocument.batch``; the undo stack opens one around ev
 does or undoes). Between the two, the scene moves cards as their changes come, but:
 
 * wires are re-routed once, at the end, for every node that moved: a multi-node move (auto-layout,
-  align, a drag of many cards) used to re-route each wire once per end;
+  align, a drag of many cards) used to re-route each wire once per end; when the batch was one move of
+  its nodes by one offset (a nudge), the wires between them are moved by that offset, unexamined;
 * past ``BULK`` changes, the scene drops its BSP index and rebuilds it once the person pauses
   (:class:`DeferredIndex`): Qt's index re-files each moved item on its own, at a cost that grows
   with the items already waiting (auto-layout of 5,000 nodes in a shown view took 20 s with the
@@ -89,22 +90,33 @@ class DeferredIndex:
 class EditBatch:
     """The scene's side of the document's current batch, if one is under way."""
 
-    def __init__(self, overview: Overview, index: DeferredIndex, route: Callable[[set[str]], None]) -> None:
+    def __init__(
+        self,
+        overview: Overview,
+        index: DeferredIndex,
+        route: Callable[[set[str], tuple[float, float] | None], None],
+    ) -> None:
         self._overview = overview
         self._index = index
         self._route = route
         self.active = False
         self._changes = 0
+        self._shift: tuple[float, float] | None = None
+        """The one offset the batch moved its nodes by, when its only change was such a move (a nudge)."""
         self._unindexed = False
         self._collector_paused = False
         self._unrouted: set[str] = set()
         """Nodes moved or resized in this batch: their wires are re-routed at its end."""
 
-    def change(self, weight: int = 1) -> None:
-        """One more change of the document's current batch, touching ``weight`` items (a move: its nodes)."""
+    def change(self, weight: int = 1, shift: tuple[float, float] | None = None) -> None:
+        """One more change of the document's current batch, touching ``weight`` items (a move: its nodes);
+        ``shift`` is the offset a move took all its nodes by, if it did (``NodesMoved.shift``)."""
         if not self.active:
             self.active, self._changes = True, 0
             self._overview.hold()
+            self._shift = shift
+        else:
+            self._shift = None  # anything else in the batch may have changed a card: each wire is looked at
         self._changes += weight
         if self._changes >= BULK and not self._unindexed:
             self._index.drop()
@@ -129,7 +141,7 @@ class EditBatch:
         if not self.active:
             return
         nodes, self._unrouted = self._unrouted, set()
-        self._route(nodes)
+        self._route(nodes, self._shift)
         if self._unindexed:
             self._unindexed = False
             self._index.rebuild_later()

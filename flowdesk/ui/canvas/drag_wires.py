@@ -106,9 +106,9 @@ class DraggedWires:
 
         With ``index`` False the scene stays without its BSP index until :meth:`restore_index`: the
         drag's end moves every card again (one MoveNodes), and the index is then rebuilt once, after a pause. With
-        ``forward`` False the wires go back where they were before the drag, as their ``ends_at`` still
-        say: the caller moves or routes the wires of every dragged card next (the drag's end does), and
-        each wire then moves once, from before the drag to where the document puts its cards.
+        ``forward`` False the wires go back where they were before the drag: the caller moves or routes the
+        wires of every dragged card next (the drag's end does), each beside its source card as its anchor
+        says, and each wire then moves once, from before the drag to where the document puts its cards.
         """
         carrier, self._carrier = self._carrier, None
         if carrier is not None:

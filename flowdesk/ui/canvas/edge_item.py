@@ -90,9 +90,13 @@ class EdgeItem(QGraphicsRectItem):
         """The far look's colours and what they were worked out from (see :meth:`far_look`)."""
         self.problems: tuple[str, ...] = ()
         self._badge = QRectF()
-        self.ends_at: tuple[tuple[object, float, float], tuple[object, float, float]] | None = None
-        """The two cards the wire is drawn for, each as (its layout, x, y) (``scene_routing.Spot``): while both
-        layouts stay and both cards move by one offset, the wire keeps its shape and only moves along."""
+        self.anchor: tuple[object, object, float, float, float, float] | None = None
+        """How the wire sits between its two cards, as last routed: (the source card's layout, the target
+        card's layout, the target card's place less the source card's, the wire's place less the source
+        card's). While both layouts stay and the target keeps its place beside the source, the wire keeps
+        its shape at the same place beside the source; all of it is relative, so a wire moved along with
+        both its cards needs no update here. None: routed afresh at the next look (a note's wire, a
+        changed edge)."""
         self._far_place: tuple[QRectF, float, float] | None = None
         """The path's rectangle and the offset the far picture last drew it at (see :attr:`far_rect`)."""
 
@@ -164,11 +168,7 @@ class EdgeItem(QGraphicsRectItem):
 
     def shift_by(self, shift: QPointF) -> None:
         """Move the whole wire (its two ends moved by ``shift``): no routing, the shape is the same."""
-        dx, dy = shift.x(), shift.y()
-        if self.ends_at is not None:
-            (layout_from, sx, sy), (layout_to, tx, ty) = self.ends_at
-            self.ends_at = ((layout_from, sx + dx, sy + dy), (layout_to, tx + dx, ty + dy))
-        self.moveBy(dx, dy)
+        self.moveBy(shift.x(), shift.y())
         self._far_changed()
 
     def _far_changed(self) -> None:

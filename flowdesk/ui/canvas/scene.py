@@ -151,7 +151,10 @@ class WorkflowScene(SceneEdits, SceneRouting, QGraphicsScene):
     # ------------------------------------------------------- document changes
     def _on_change(self, change: Change) -> None:
         if self.document.in_batch:
-            self._batch.change(len(change.moves) if isinstance(change, NodesMoved) else 1)
+            if isinstance(change, NodesMoved):
+                self._batch.change(len(change.moves), change.shift)
+            else:
+                self._batch.change()
         if isinstance(change, NodeRemoved | EdgeAdded | EdgeRemoved | EdgeChanged):
             self._drag_wires.stop()  # a drag in progress sorts its wires again at its next step
         if isinstance(change, NodeAdded | NodeRemoved):
@@ -185,7 +188,7 @@ class WorkflowScene(SceneEdits, SceneRouting, QGraphicsScene):
                 self._after_edge_change(edge)
             case EdgeChanged(new=edge):
                 self._edges[edge.id].set_edge(edge)
-                self._edges[edge.id].ends_at = None
+                self._edges[edge.id].anchor = None
                 self._route(self._edges[edge.id])
             case WorkflowChanged():
                 pass
@@ -208,7 +211,7 @@ class WorkflowScene(SceneEdits, SceneRouting, QGraphicsScene):
                 self.overview.changed(item)
                 moved.add(node.id)
         if not self._batch.defer_routes(moved):
-            self._route_wires_at(moved)
+            self._route_wires_at(moved, change.shift)
 
     def _after_edge_change(self, edge: Edge) -> None:
         """Filled/hollow ports follow wires; a placeholder node's ports are its wires."""
@@ -253,6 +256,7 @@ class WorkflowScene(SceneEdits, SceneRouting, QGraphicsScene):
                 model = grabbed.node.position
                 self._drag_wires.start(self.document, ids, QPointF(model.x, model.y), self._edges.get)
             elif not self._drag_wires.follows(ids):  # the selection or the wires changed under the drag
+                self._drag_wires.stop()  # the carried wires back in the scene, where the drag has taken them
                 self._route_wires_at(set(ids))
                 self._drag_wires.start(self.document, ids, grabbed.pos(), self._edges.get)
             self._route_edges(self._drag_wires.step(grabbed.pos()))

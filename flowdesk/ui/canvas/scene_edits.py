@@ -118,9 +118,10 @@ class SceneEdits:
         return rect.width(), rect.height()
 
     def nudge_selection(self, dx: float, dy: float) -> bool:
-        """Move the selected nodes by (dx, dy), as one command."""
+        """Move the selected nodes by (dx, dy), as one command; not while the mouse drags cards, which go
+        where the mouse leaves them (the drag's own move, at the release)."""
         ids = self.selected_node_ids()
-        if not ids:
+        if not ids or self._dragged:
             return False
         return self.push(lambda: MoveNodes.by(self.document, ids, dx, dy)) is None
 
