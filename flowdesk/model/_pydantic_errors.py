@@ -137,6 +137,9 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
     """The model inside an annotation such as ``Node``, ``tuple[Node, ...]`` or ``X | None``."""
     if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
         return annotation
+    fields: type[BaseModel] | None = getattr(annotation, "fields_model", None)  # a value type read as a model
+    if fields is not None:
+        return fields
     for arg in typing.get_args(annotation):
         found = _inner_model(arg)
         if found is not None:

@@ -8,13 +8,13 @@ which is what lets a file with an uninstalled plugin kind load, show and save un
 
 from __future__ import annotations
 
-from math import isfinite
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from flowdesk.model.executor import check_executor
 from flowdesk.model.ids import ID_PATTERN
+from flowdesk.model.position import Position
 from flowdesk.model.types import ValueType
 
 FORMAT: Final = "flowdesk.workflow"
@@ -32,32 +32,6 @@ class _Strict(BaseModel):
     """Base for the document models: unknown fields are errors (a typo must not vanish silently)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class Position(_Strict):
-    x: float = 0.0
-    y: float = 0.0
-
-    def shifted(self, dx: float, dy: float) -> Position:
-        """This place moved by (dx, dy): what ``Position(x=x + dx, y=y + dy)`` gives, made without validating.
-
-        An arrow-key nudge of a big selection makes one per node, and validating two numbers already
-        known to be floats cost half of making the command. A sum that is not a finite float (an offset
-        past float's range, or not a number) goes through validation and is refused as it would be.
-        """
-        x, y = self.x + dx, self.y + dy
-        if type(x) is not float or type(y) is not float or not (isfinite(x) and isfinite(y)):
-            return Position(x=x, y=y)
-        place = _new_position(Position)
-        _set(place, "__dict__", {"x": x, "y": y})
-        _set(place, "__pydantic_fields_set__", {"x", "y"})  # a set of its own, as validation makes it
-        _set(place, "__pydantic_extra__", None)  # extra="forbid": never any
-        _set(place, "__pydantic_private__", None)  # no private attributes
-        return place
-
-
-_new_position = Position.__new__
-_set = object.__setattr__
 
 
 class RetryPolicy(_Strict):
@@ -157,6 +131,7 @@ class Node(_Strict):
 
 
 _new_node = Node.__new__
+_set = object.__setattr__
 _POSITION: Final = frozenset({"position"})
 
 

@@ -143,27 +143,6 @@ def test_a_moved_node_is_the_model_copy_with_the_new_position_and_still_frozen()
         moved.name = "edited"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("dx", "dy"), [(10.0, 0.0), (0.1, -20.0), (-3, 2), (1e-300, 1e300)])
-def test_a_shifted_position_is_the_validated_position_at_the_sum(dx: float, dy: float) -> None:
-    """``Position.shifted`` (made without validating, once per node of a nudge) is what validation would give:
-    the same numbers as floats, the same fields set, still frozen."""
-    place = Position(x=12.5, y=-3.0)
-    moved = place.shifted(dx, dy)
-    expected = Position(x=place.x + dx, y=place.y + dy)
-    assert moved == expected and type(moved.x) is float and type(moved.y) is float
-    assert moved.model_fields_set == expected.model_fields_set
-    assert moved.model_dump_json(exclude_unset=True) == expected.model_dump_json(exclude_unset=True)
-    assert place == Position(x=12.5, y=-3.0)
-    with pytest.raises(ValidationError):
-        moved.x = 1.0  # type: ignore[misc]
-
-
-@pytest.mark.parametrize(("dx", "dy"), [(1.7e308, 0.0), (0.0, float("inf")), (float("nan"), 0.0)])
-def test_a_shift_past_floats_range_is_refused_as_validation_refuses_it(dx: float, dy: float) -> None:
-    with pytest.raises(ValidationError):
-        Position(x=1.7e308, y=0.0).shifted(dx, dy)
-
-
 @pytest.mark.parametrize(
     ("wire", "reason"),
     [

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from flowdesk.model import schema as schema_module
 from flowdesk.model.fileformat import dumps_workflow
+from flowdesk.model.position import PositionFields
 from flowdesk.model.schema import REGENERATE_COMMAND, SCHEMA_DIALECT, main, schema_text, workflow_json_schema
 from flowdesk.model.workflow import (
     FORMAT_VERSION,
@@ -24,7 +25,6 @@ from flowdesk.model.workflow import (
     LoopSettings,
     Node,
     PinnedOutput,
-    Position,
     RetryPolicy,
     RunInput,
     Settings,
@@ -37,7 +37,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     LoopSettings,
     Node,
     PinnedOutput,
-    Position,
+    PositionFields,  # what a Position is in a file
     RetryPolicy,
     RunInput,
     Settings,
