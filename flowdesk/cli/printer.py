@@ -65,4 +65,6 @@ class EventPrinter:
             return text
         if e.type == "loop_iterated":
             return f"{e.node_id} {text}"
+        if e.type == "node_log":
+            text = f"{e.level}: {text}"  # a terminal line has no level column
         return f"{e.node_id}{f'#{e.iteration + 1}' if e.iteration else ''} {text}"

@@ -71,7 +71,7 @@ def describe(e: Event | EventsDropped) -> str | None:
         case "node_cancelled":
             return f"cancelled: {e.reason}" if e.reason else "cancelled"
         case "node_log":
-            return f"{e.level}: {e.message}"
+            return e.message  # its level is shown beside it (a column of the log; the terminal prefixes it)
         case "node_progress":
             return f"{e.done} of {e.total}"
         case "loop_iterated":

@@ -258,6 +258,19 @@ def test_the_log_filters_by_node_level_and_text_and_a_click_selects_the_node(
     assert "double" in QGuiApplication.clipboard().text()
 
 
+def test_a_log_line_shows_its_level_in_the_level_column_only(qtbot: QtBot) -> None:
+    from flowdesk.engine.events import NodeLog
+    from flowdesk.ui.runs.log_model import COLUMNS, LogModel
+
+    model = LogModel("r1")
+    model.append_events(
+        [NodeLog(run_id="r1", ts=time.time(), node_id="n", message="the host answered slowly", level="warning")]
+    )
+    shown = {name: model.data(model.index(0, column)) for column, name in enumerate(COLUMNS)}
+    assert shown["Message"] == "the host answered slowly", "the level is not repeated in the text"
+    assert "warning" in shown["Level"]
+
+
 def test_the_log_follows_the_tail_until_the_person_scrolls_up(qtbot: QtBot, run_window: MainWindow) -> None:
     from flowdesk.engine.events import NodeLog
     from flowdesk.ui.runs.log_model import LogModel
