@@ -10,11 +10,14 @@ client on a loop of its own), which is how the app keeps its window responsive.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import flowdesk
 from flowdesk.model.executor import LOCAL, check_executor
@@ -49,14 +52,63 @@ async def check_cluster(executor: str, *, timeout_s: float = 5.0, expected: str 
         from distributed import Client
     except ImportError:
         return ClusterCheck(False, _sentence(DASK_EXTRA) + ".")
+    refused = await _refused(address, timeout_s)
+    if refused is not None:
+        return ClusterCheck(False, f"Cannot reach a Dask scheduler at {address} ({refused}).")
     try:
-        client = await Client(address, asynchronous=True, timeout=timeout_s)
-    except (OSError, TimeoutError) as exc:
-        return ClusterCheck(False, f"Cannot reach a Dask scheduler at {address} ({_short(exc)}).")
+        client = await asyncio.wait_for(_connect(Client, address, timeout_s), 2 * timeout_s)
+    except TimeoutError:  # Dask's own timeout covers reaching the port, not the scheduler answering
+        return ClusterCheck(
+            False,
+            f"Cannot reach a Dask scheduler at {address} (something takes connections there but did not answer "
+            f"as a Dask scheduler within {2 * timeout_s:g} s).",
+        )
+    if isinstance(client, str):
+        return ClusterCheck(False, f"Cannot reach a Dask scheduler at {address} ({client}).")
     try:
         return await _ask_workers(client, address, timeout_s, expected)
     finally:
         await client.close()
+
+
+async def _connect(client_class: Any, address: str, timeout_s: float) -> Any:
+    """A connected asynchronous Dask client, or why Dask could not connect (a sentence's part)."""
+    client = client_class(address, asynchronous=True, timeout=timeout_s)
+    try:
+        return await client
+    except (OSError, TimeoutError) as exc:
+        return _short(exc)
+    except asyncio.CancelledError:  # given up on (no answer): closed here, not left to the collector to warn of
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.close(), 1.0)
+        raise
+
+
+async def _refused(address: str, timeout_s: float) -> str | None:
+    """Why nothing answers at a ``tcp://`` address, if the host says so at once (nothing listens on the
+    port, no such host), else None: Dask's client keeps retrying a refused port until its timeout
+    runs out, and then says only that it timed out."""
+    parts = urlsplit(address)
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port out of range: Dask's own attempt says so
+        return None
+    if parts.scheme != "tcp" or host is None or port is None:
+        return None
+    try:
+        _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
+    except ConnectionRefusedError:
+        return f"nothing listens on port {port} of {host}: the connection was refused"
+    except socket.gaierror as exc:
+        if exc.errno == socket.EAI_NONAME:
+            return f"no host is called {host}"
+        return f"the host name {host} cannot be looked up ({exc.strerror})"
+    except (OSError, TimeoutError):
+        return None  # unreachable in some other way: Dask's own attempt says how
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return None
 
 
 async def _ask_workers(client: Any, address: str, timeout_s: float, expected: str) -> ClusterCheck:
@@ -69,7 +121,9 @@ async def _ask_workers(client: Any, address: str, timeout_s: float, expected: st
             False, f"The scheduler at {address} answers but has no workers (start some: dask worker {address})."
         )
     try:
-        versions: dict[str, str] = await client.run(flowdesk_version)
+        versions: dict[str, str] = await asyncio.wait_for(client.run(flowdesk_version), 2 * timeout_s)
+    except TimeoutError:
+        return ClusterCheck(False, f"The workers at {address} did not answer within {2 * timeout_s:g} s.")
     except Exception as exc:  # a worker that cannot load the function has no flowdesk: say so
         log.debug("asking the workers their flowdesk failed", exc_info=True)
         return ClusterCheck(

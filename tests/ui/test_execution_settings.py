@@ -1,6 +1,6 @@
 """Settings > Execution driven as a person would: pick a Dask cluster, type its address, click Test
-connection against a real LocalCluster and against a closed port (the window keeps painting while it
-waits), and Save it to the settings file like the other settings."""
+connection against a real LocalCluster, a closed port (refused at once) and a port that never answers
+(the window keeps painting while it waits), and Save it to the settings file like the other settings."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.dask_process import ClusterProcess, cluster_process
+from support.silent_port import silent_port
 
 import flowdesk
 from flowdesk.providers.settings import LLMSettings, load_settings
+from flowdesk.ui import execution_settings
 from flowdesk.ui.execution_settings import CLUSTER, THIS_COMPUTER
 from flowdesk.ui.settings_dialog import SettingsDialog
 
@@ -70,11 +72,26 @@ def test_test_connection_names_the_workers_and_their_flowdesk(qtbot: QtBot, clus
     assert dialog.execution.test_button.isEnabled()
 
 
-def test_test_connection_on_a_closed_port_says_unreachable_in_one_sentence(qtbot: QtBot) -> None:
+def test_test_connection_on_a_closed_port_says_nothing_listens_there(qtbot: QtBot) -> None:
     dialog = dialog_for(qtbot)
-    said, ticks = click_test(dialog, "dask://127.0.0.1:9")
-    assert said.startswith("Cannot reach a Dask scheduler at tcp://127.0.0.1:9 (") and "\n" not in said
-    assert "Traceback" not in said and ticks >= 10  # waited seconds for the port, and the window never froze
+    said, _ticks = click_test(dialog, "dask://127.0.0.1:9")
+    assert said == (
+        "Cannot reach a Dask scheduler at tcp://127.0.0.1:9 "
+        "(nothing listens on port 9 of 127.0.0.1: the connection was refused)."
+    )
+    assert dialog.execution.test_button.isEnabled()
+
+
+def test_test_connection_to_a_port_that_never_answers_waits_without_freezing(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(execution_settings, "TEST_TIMEOUT_S", 1.0)  # the dialog's 5 s, shortened for the test
+    with silent_port() as port:
+        dialog = dialog_for(qtbot)
+        said, ticks = click_test(dialog, f"dask://127.0.0.1:{port}")
+    assert said.startswith(f"Cannot reach a Dask scheduler at tcp://127.0.0.1:{port} (") and "\n" not in said
+    assert "did not answer as a Dask scheduler within 2 s" in said  # it held the test forever before
+    assert ticks >= 10  # waited seconds for an answer, and the window never froze
     assert dialog.execution.test_button.isEnabled()
 
 
