@@ -46,7 +46,7 @@ async def run_child_workflow(
     inline = ref == INLINE_BODY
     workflow = parent.plan.bodies[pn.id] if inline else _resolve(services, ref)
     what = "the loop body" if inline else f"workflow '{ref}'"
-    child_id = f"{parent.run_id}.{pn.id}.{iteration}.{attempt}.{label.replace(' ', '_')}"
+    child_id = child_run_id(parent.run_id, pn.id, iteration, attempt, label)
     earlier = _earlier(services, workflow, child_id, inputs)
     if earlier is not None and earlier.outputs is not None:
         _say_reused(parent, pn, iteration, f"{label}: reused the finished run {child_id} of {what}")
@@ -154,3 +154,14 @@ def _say_reused(parent: Any, pn: PlanNode, iteration: int, message: str) -> None
                 message=message,
             )
         )  # fmt: skip
+
+
+def child_run_id(run_id: str, node_id: str, iteration: int, attempt: int, label: str) -> str:
+    """The id of the run a node starts: stable across a resume (the same item of the same attempt gets the
+    same id), which is how a continued run finds the item runs that had finished."""
+    return f"{run_id}.{node_id}.{iteration}.{attempt}.{label.replace(' ', '_')}"
+
+
+def child_label(child_id: str) -> str:
+    """The label a child run was started under, read back from its id (see :func:`child_run_id`)."""
+    return child_id.rsplit(".", 1)[-1].replace("_", " ")

@@ -18,6 +18,10 @@ from flowdesk.nodes.llm_contract import LLMProvider, LLMUsage
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 
+SUB_WORKFLOW_LABEL = "run"
+"""The label of the one run a sub-workflow node starts (a map's item runs are labelled "item N")."""
+
+
 class NodeFailure(Exception):
     """A node failed for a reason its run function understands; ``error_class`` steers retries."""
 
@@ -65,7 +69,8 @@ class NodeContext(Protocol):
         ...
 
     async def run_workflow(self, ref: str, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
-        """Run another workflow (by library id/slug or relative path) to completion; its outputs."""
+        """Run another workflow (by library id/slug or relative path) to completion; its outputs. ``label``
+        names the run among the node's (:data:`SUB_WORKFLOW_LABEL`, or "item N" for a map's items)."""
         ...
 
     async def run_body(self, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:

@@ -126,6 +126,35 @@ def test_the_approval_example_waits_and_the_person_approves_in_run_data(
     assert record.outputs.value  # the summary of that document
 
 
+def test_a_sub_workflow_nodes_run_data_pages_through_its_record_and_its_workflows_run(
+    qtbot: QtBot, run_window: MainWindow, run_store: Store
+) -> None:
+    child = workflow(
+        [node("twice", "transform", expression="run.inputs.n * 2"), node("o", "output", name="value")],
+        ["twice.output -> o.value"],
+        inputs=[{"name": "n", "type": "any"}],  # type: ignore[list-item]
+    )
+    run_store.workflows.save(named(child, "doubler"))
+    parent = workflow(
+        [
+            node("given", "transform", expression="{'n': 21}"),
+            node("call", "subworkflow", workflow="doubler"),
+            node("out", "output", name="result"),
+        ],
+        ["given.output -> call.inputs", "call.outputs -> out.value"],
+    )
+    win = run_window
+    win.load(named(parent, "calls_doubler"), "library")
+    press_run(qtbot, win)
+    assert wait_finished(qtbot, win) == "succeeded"
+    win.scene.select(["call"])
+    record = win.runs.record
+    assert [p.title for p in record.pages] == ["the run's record", "sub-workflow run"]
+    record.show_page(1)
+    assert record.heading.text().endswith("sub-workflow run ✔ succeeded") and "item" not in record.heading.text()
+    assert record.outputs.value == {"value": 42}
+
+
 def test_a_run_can_be_stopped_mid_way(qtbot: QtBot, run_window: MainWindow, run_store: Store) -> None:
     win = run_window
     win.load(slow_chain(), "library")

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from flowdesk.nodes.context import NodeContext, NodeFailure
+from flowdesk.nodes.context import SUB_WORKFLOW_LABEL, NodeContext, NodeFailure
 
 Outputs = dict[str, Any]
 
@@ -74,4 +74,4 @@ async def run_subworkflow(ctx: NodeContext, inputs: dict[str, Any], config: Any)
     given = inputs.get("inputs") or {}
     if not isinstance(given, dict):
         raise NodeFailure(f"'inputs' must be an object of run inputs, got {type(given).__name__}")
-    return {"outputs": await ctx.run_workflow(config.workflow, given, label="run")}
+    return {"outputs": await ctx.run_workflow(config.workflow, given, label=SUB_WORKFLOW_LABEL)}

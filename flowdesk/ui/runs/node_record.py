@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.engine.children import child_label
+from flowdesk.nodes.context import SUB_WORKFLOW_LABEL
 from flowdesk.store.database import LibraryError
 from flowdesk.store.runs import StepInfo
 from flowdesk.store.store import Store
@@ -38,7 +40,7 @@ from flowdesk.ui.theming import set_tone
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a node's record: an attempt of a pass, or one item of a map."""
+    """One page of a node's record: an attempt of a pass, one item of a map, or a sub-workflow node's run."""
 
     title: str
     step: StepInfo | None = None
@@ -160,7 +162,12 @@ class NodeRecord(QWidget):
             if step.attempt > 1 or any(s.attempt > 1 and s.iteration == step.iteration for s in steps):
                 parts.append(f"attempt {step.attempt}")
             pages.append(Page(", ".join(parts) or "the run's record", step=step))
-        for index, item in enumerate(reversed(items)):  # listed newest first; items are shown in order
+        calls = [i for i in reversed(items) if child_label(i.id) == SUB_WORKFLOW_LABEL]  # listed newest first
+        items = [i for i in reversed(items) if child_label(i.id) != SUB_WORKFLOW_LABEL]
+        for index, call in enumerate(calls):  # a sub-workflow node's run (one per pass and attempt)
+            count = f" {index + 1} of {len(calls)}" if len(calls) > 1 else ""
+            pages.append(Page(f"sub-workflow run{count}", item_run=call.id))
+        for index, item in enumerate(items):  # a map's items, in order
             pages.append(Page(f"item {index + 1} of {len(items)}", item_run=item.id))
         return pages
 
@@ -193,7 +200,7 @@ class NodeRecord(QWidget):
         if shown.step is not None:
             self._show_step(shown.step)
         elif shown.item_run is not None:
-            self._show_item(shown.item_run)
+            self._show_item(shown.item_run, shown.title)
 
     def _show_step(self, step: StepInfo) -> None:
         inputs, outputs = self.store.runs.step_values(step.id)
@@ -228,11 +235,11 @@ class NodeRecord(QWidget):
         _, run_outputs = self.store.runs.run_values(self.run_id)
         return {name: run_outputs[name]} if name in run_outputs else {}
 
-    def _show_item(self, item_run: str) -> None:
+    def _show_item(self, item_run: str, name: str) -> None:
         info = self.store.runs.get(item_run)
         inputs, outputs = self.store.runs.run_values(item_run)
         title = self.title_of(self.node_id or "")
-        self.heading.setText(f"{title}: item run {STATUS_MARK.get(info.status, '')} {info.status}")
+        self.heading.setText(f"{title}: {name} {STATUS_MARK.get(info.status, '')} {info.status}")
         facts = [("Started", _clock(info.started_at)), ("Took", duration_text(info.duration_s))]
         worker = self.workers.worker(self.run_id, item_run) if self.run_id else None
         self._set_facts([*facts, ("Ran on", f"Dask worker {worker}")] if worker else facts)
