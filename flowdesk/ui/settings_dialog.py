@@ -128,10 +128,13 @@ class SettingsDialog(QDialog):
     def _traces_group(self) -> QGroupBox:
         group = QGroupBox("Traces (OpenTelemetry)")
         self.trace_url = QLineEdit(self.settings.trace_otlp_url or "")
-        self.trace_url.setPlaceholderText("off — e.g. http://localhost:4318 to send each run's trace as it ends")
+        self.trace_url.setPlaceholderText("off — e.g. http://localhost:4318")
         self.trace_url.setToolTip("An OTLP/HTTP collector (Jaeger, Tempo, an OpenTelemetry Collector); empty: off")
+        about = QLabel("Each run's trace is sent to this OTLP/HTTP collector as the run ends. Empty: off.")
+        about.setWordWrap(True)
         form = QFormLayout(group)
         form.addRow("Send runs to", self.trace_url)
+        form.addRow("", about)
         return group
 
     def _credentials_group(self) -> QGroupBox:

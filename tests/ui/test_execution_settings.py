@@ -110,6 +110,17 @@ def test_a_cluster_address_is_saved_in_the_settings_file_and_shown_again(qtbot: 
     assert load_settings().default_executor is None
 
 
+def test_a_long_scheduler_address_is_shown_whole_at_the_dialogs_size(qtbot: QtBot) -> None:
+    dialog = dialog_for(qtbot)
+    address = "dask://scheduler.example.internal:8786"
+    dialog.execution.where.setCurrentText(CLUSTER)
+    dialog.execution.address.setText(address)
+    qtbot.waitExposed(dialog)
+    field = dialog.execution.address
+    assert field.width() > field.fontMetrics().horizontalAdvance(address) + 8, "the address is cut off"
+    assert dialog.height() <= 670, "the dialog still fits a 700-pixel-high screen"
+
+
 def test_a_bad_address_is_named_and_nothing_is_saved(qtbot: QtBot, private_settings: Path) -> None:
     dialog = dialog_for(qtbot)
     dialog.execution.where.setCurrentText(CLUSTER)
