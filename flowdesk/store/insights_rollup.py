@@ -33,8 +33,9 @@ DAY_S = 86_400
 BATCH = 2_000
 SLACK_S = DAY_S
 """How far before the watermark ``catch_up`` looks again for runs that ended out of order."""
-TRUNCATED_LOG = "%: the reply was cut at max_tokens%"
-"""The LLM node's warning, as the log keeps it ("warning: the reply was cut at max_tokens (1024); ...")."""
+TRUNCATED_LOG = "%the reply was cut at max_tokens%"
+"""The LLM node's warning, as the log keeps it ("the reply was cut at max_tokens (1024); ..."; runs recorded
+before the log dropped the level from its messages have "warning: " in front, matched too)."""
 DEFAULT_MODEL = "offline:echo"
 DEFAULT_CONCURRENCY = 8
 _ENDED_SQL = ",".join(f"'{s}'" for s in ENDED)

@@ -26,7 +26,8 @@ from flowdesk.store.insights_children import library_document_text
 from flowdesk.store.insights_rollup import read_document
 
 _FINISHED = re.compile(r"^(?:\w+: )?finished: ([^;]+);")
-"""The LLM node's closing log line, as kept ("info: finished: length; 12 in + 2 out tokens ...")."""
+"""The LLM node's closing log line, as kept ("finished: length; 12 in + 2 out tokens ..."; "info: " before
+it in runs recorded while the log repeated the level in its messages)."""
 NS = 1_000_000_000
 
 
