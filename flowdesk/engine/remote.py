@@ -86,6 +86,9 @@ class NodeOutcome:
 class RemoteChildren(Protocol):
     """A cluster that runs child runs and node attempts; ``takes`` says whether a child should go there."""
 
+    address: str
+    """The scheduler's address (tcp://HOST:PORT), for saying where a run ran."""
+
     def takes(self, workflow: Workflow, workflows: dict[str, Workflow]) -> bool: ...
 
     async def run(self, job: ChildJob) -> ChildOutcome: ...

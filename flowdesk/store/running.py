@@ -182,6 +182,12 @@ class RunService:
             return recorded
         return Started(recorded[0], recorded=(workflow, recorded[1]))
 
+    def _cluster(self) -> str | None:
+        """Where this service's runs send their map items, sub-workflows and remote nodes: the Dask scheduler's
+        address, None for this computer (kept in each run's options, for the Runs list to say)."""
+        remote = self.services.remote
+        return remote.address if remote is not None else None
+
     def _record(
         self, workflow: Workflow, inputs: Mapping[str, Any] | None, *, source: str, workflow_version: int | None,
         idempotency_key: str | None, status: str, decisions: Mapping[str, tuple[bool, str]] | None = None,
@@ -204,6 +210,7 @@ class RunService:
             "suspend_on_wait": suspend_on_wait,
             "decisions": {k: list(v) for k, v in (decisions or {}).items()},
             "files_root": str(Path(root).resolve()) if (root := files_root or self.services.files_root) else None,
+            "cluster": self._cluster(),
             **(extra_options or {}),
         }
         existing = self._insert_run(
@@ -361,6 +368,7 @@ class RunService:
         inputs, _ = self.store.runs.run_values(run.id)
         options = dict(run.options)
         options["decisions"] = {**options.get("decisions", {}), **{k: list(v) for k, v in decisions.items()}}
+        options["cluster"] = self._cluster()  # where it goes on now, which may not be where it began
         if suspend_on_wait is not None:
             options["suspend_on_wait"] = suspend_on_wait
         segment = run.segment + 1
@@ -412,6 +420,7 @@ class RunService:
         reused = set(plan.reused)  # approvals that run again are asked again, not taken from the parent
         options["decisions"] = {k: v for k, v in options.get("decisions", {}).items() if k in reused}
         options["rerun"] = {"recorded": recorded, "reused": list(plan.reused), "changed": list(plan.changed)}
+        options["cluster"] = self._cluster()
         if suspend_on_wait is not None:
             options["suspend_on_wait"] = suspend_on_wait
         new_id = new_run_id()

@@ -50,6 +50,8 @@ TONE_ROLE = Qt.ItemDataRole.UserRole + 1
 """The status's meaning, kept on the row so a theme switch can recolour it."""
 PREVIEWED_ROLE = Qt.ItemDataRole.UserRole + 2
 """Whether the row's tooltip has its outputs' preview yet."""
+NOTES_ROLE = Qt.ItemDataRole.UserRole + 3
+"""What the row says after the status (a re-run's origin, a cluster), kept while a live run's status changes."""
 PREVIEW_CHARS = 300
 
 
@@ -132,17 +134,22 @@ class RunsPanel(QWidget):
             self.tree.setCurrentItem(self._items[current])
 
     def _fill(self, item: QTreeWidgetItem, run: RunInfo) -> None:
-        label = f"{STATUS_MARK.get(run.status, '?')} {run.status}"
+        notes = ""
         if run.kind == "rerun" and run.parent_node_id:
-            label += f" · from {run.parent_node_id}"
+            notes += f" · from {run.parent_node_id}"
             reused = run.options.get("rerun", {}).get("reused")
             if reused is not None:
-                label += f" · {len(reused)} reused"
-        item.setText(0, label)
+                notes += f" · {len(reused)} reused"
+        cluster = run.options.get("cluster")
+        if cluster:
+            notes += " · on a cluster"
+        item.setData(0, NOTES_ROLE, notes)
+        item.setText(0, f"{STATUS_MARK.get(run.status, '?')} {run.status}{notes}")
         item.setData(0, PREVIEWED_ROLE, False)
         _set_tone(item, STATUS_TONE.get(run.status, "neutral"))
+        where = f"\nran on the Dask cluster at {cluster}" if cluster else ""
         item.setToolTip(
-            0, f"run {run.id}" + _rerun_note(run) + (f"\n{run.error.get('message', '')}" if run.error else "")
+            0, f"run {run.id}" + where + _rerun_note(run) + (f"\n{run.error.get('message', '')}" if run.error else "")
         )
         item.setText(1, when(run.created_at))
         ended = run.finished_at or (time.time() if run.status in ("running", "paused") else None)
@@ -158,7 +165,7 @@ class RunsPanel(QWidget):
         item = self._items.get(run_id)
         if item is None:
             return
-        item.setText(0, f"{STATUS_MARK.get(trace.status, '?')} {trace.status}")
+        item.setText(0, f"{STATUS_MARK.get(trace.status, '?')} {trace.status}{item.data(0, NOTES_ROLE) or ''}")
         _set_tone(item, STATUS_TONE.get(trace.status, "neutral"))
         if trace.started_at is not None:
             item.setText(2, duration_text((trace.finished_at or time.time()) - trace.started_at))
