@@ -49,6 +49,7 @@ def run_json(run: RunInfo) -> dict[str, Any]:
         "cost_usd": run.cost_usd,
         "error": run.error,
         "parent_run_id": run.parent_run_id,
+        "cluster": run.options.get("cluster"),
     }
 
 
@@ -70,7 +71,16 @@ def _since(text: str | None) -> float | None:
 
 
 def runs_router() -> APIRouter:
+    """Runs: reading them and their events, acting on them; and the lists of templates and triggers."""
     router = APIRouter(tags=["runs"])
+    _add_reading(router)
+    _add_actions(router)
+    _add_library_lists(router)
+    return router
+
+
+def _add_reading(router: APIRouter) -> None:
+    """GET a page of runs, one run with its progress and outputs, and a run's events as they come."""
 
     @router.get("/runs")
     async def list_runs(
@@ -100,6 +110,22 @@ def runs_router() -> APIRouter:
             "outputs": outputs,
         }
 
+    @router.get("/runs/{run_id}/events", response_class=StreamingResponse)
+    async def run_events(request: Request, run_id: str, last_event_id: str | None = Header(None)) -> StreamingResponse:
+        """Server-sent events: each of the run's events (``id`` its place, ``event`` its type), then ``end``."""
+        store: Store = request.app.state.store
+        run = store.runs.get(run_id)
+        follower = JournalFollower(store.db, run.id, Place.parse(last_event_id))
+        return StreamingResponse(
+            run_stream(request, follower, _live_here(request, run.id)),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+
+def _add_actions(router: APIRouter) -> None:
+    """POST what a person does to a run from the app's toolbar: cancel, pause, resume, decide, retry."""
+
     @router.post("/runs/{run_id}/cancel")
     async def cancel_run(request: Request, run_id: str) -> dict[str, Any]:
         return {"run_id": run_id, "result": _queue(request, run_id).cancel(run_id)}
@@ -123,17 +149,9 @@ def runs_router() -> APIRouter:
         new_id = _queue(request, run_id).retry(run_id)
         return {"run_id": new_id, "retry_of": run_id, "url": f"/api/runs/{new_id}"}
 
-    @router.get("/runs/{run_id}/events", response_class=StreamingResponse)
-    async def run_events(request: Request, run_id: str, last_event_id: str | None = Header(None)) -> StreamingResponse:
-        """Server-sent events: each of the run's events (``id`` its place, ``event`` its type), then ``end``."""
-        store: Store = request.app.state.store
-        run = store.runs.get(run_id)
-        follower = JournalFollower(store.db, run.id, Place.parse(last_event_id))
-        return StreamingResponse(
-            run_stream(request, follower, _live_here(request, run.id)),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+
+def _add_library_lists(router: APIRouter) -> None:
+    """GET the templates to start from and the stored triggers (read-only lists beside the runs)."""
 
     @router.get("/templates", tags=["library"])
     async def templates() -> dict[str, Any]:
@@ -147,8 +165,6 @@ def runs_router() -> APIRouter:
 
         found = TriggerStore(request.app.state.store.db).list(workflow)
         return {"triggers": [trigger_json(t) for t in found]}
-
-    return router
 
 
 def _live_here(request: Request, run_id: str) -> LiveFeed | None:

@@ -41,7 +41,15 @@ def workflow_json(info: WorkflowInfo) -> dict[str, Any]:
 
 
 def workflows_router() -> APIRouter:
+    """The library's workflows as documents (list, create, read, save a version, delete), and runs of them."""
     router = APIRouter(tags=["workflows"])
+    _add_documents(router)
+    _add_submit(router)
+    return router
+
+
+def _add_documents(router: APIRouter) -> None:
+    """The workflow documents: each save through the API is a new version, as a save in the app is."""
 
     @router.get("/workflows")
     async def list_workflows(
@@ -91,6 +99,10 @@ def workflows_router() -> APIRouter:
         store.workflows.delete(workflow_id)
         return Response(status_code=204)
 
+
+def _add_submit(router: APIRouter) -> None:
+    """Queue a run of a stored workflow (its current version, or one named)."""
+
     @router.post("/workflows/{workflow_id}/runs", status_code=201)
     async def submit_run(
         request: Request,
@@ -108,8 +120,6 @@ def workflows_router() -> APIRouter:
             {"run_id": run_id, "existing": before is not None, "url": f"/api/runs/{run_id}"},
             status_code=200 if before is not None else 201,
         )
-
-    return router
 
 
 async def _body(request: Request) -> bytes:

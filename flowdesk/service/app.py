@@ -97,6 +97,14 @@ def create_app(
     for router in extra_routers:
         app.include_router(router)
 
+    _add_service_routes(app, store, queue, guarded)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_service_routes(app: FastAPI, store: Store, queue: RunQueue, guarded: list[Any]) -> None:
+    """/metrics for a scraper (with the token) and /health for whoever asks whether a service answers here."""
+
     @app.get("/metrics", tags=["service"], dependencies=guarded, response_class=Response)
     async def metrics() -> Response:
         """OpenMetrics for Prometheus (store/insights_metrics.py): runs, attempt durations, tokens, cost, queue.
@@ -121,9 +129,6 @@ def create_app(
             "queued": len(queue.queued),
             "limit": queue.limit,
         }
-
-    _add_error_handlers(app)
-    return app
 
 
 def _error(status: int, detail: str, problems: list[dict[str, Any]] | None = None, **headers: str) -> JSONResponse:

@@ -105,20 +105,7 @@ class MainWindow(FileActions, FollowsDocument, QMainWindow):
         self.inspector_tabs.setDocumentMode(True)
         self.inspector_tabs.addTab(QWidget(), "Settings")
         self.inspector_tabs.addTab(self.runs.record, "Run data")
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self._docks = {
-            "palette": self._dock("Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "inspector": self._dock("Inspector", self.inspector_tabs, Qt.DockWidgetArea.RightDockWidgetArea),
-            "history": self._dock("History", self.history_view, Qt.DockWidgetArea.RightDockWidgetArea),
-            "runs": self._dock("Runs", self.runs.runs_panel, bottom),
-            "log": self._dock("Log", self.runs.log_panel, bottom),
-            "timeline": self._dock("Timeline", self.runs.timeline, bottom),
-        }
-        self.tabifyDockWidget(self._docks["inspector"], self._docks["history"])
-        self._docks["inspector"].raise_()
-        self.splitDockWidget(self._docks["runs"], self._docks["log"], Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(self._docks["log"], self._docks["timeline"])
-        self._docks["log"].raise_()
+        self._docks = self._arrange_docks()
         self._build_menus()
         self.editing = EditActions(self)  # clipboard, Arrange menu, Problems dock (edit_actions.py)
         self.problems = self.editing.problems
@@ -146,6 +133,25 @@ class MainWindow(FileActions, FollowsDocument, QMainWindow):
         self.new_workflow()
 
     # ------------------------------------------------------------ layout
+    def _arrange_docks(self) -> dict[str, QDockWidget]:
+        """The docks as a first start shows them (a saved layout replaces this): the palette left, the
+        inspector with the history behind it right, the runs beside the log and the timeline below."""
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        docks = {
+            "palette": self._dock("Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "inspector": self._dock("Inspector", self.inspector_tabs, Qt.DockWidgetArea.RightDockWidgetArea),
+            "history": self._dock("History", self.history_view, Qt.DockWidgetArea.RightDockWidgetArea),
+            "runs": self._dock("Runs", self.runs.runs_panel, bottom),
+            "log": self._dock("Log", self.runs.log_panel, bottom),
+            "timeline": self._dock("Timeline", self.runs.timeline, bottom),
+        }
+        self.tabifyDockWidget(docks["inspector"], docks["history"])
+        docks["inspector"].raise_()
+        self.splitDockWidget(docks["runs"], docks["log"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(docks["log"], docks["timeline"])
+        docks["log"].raise_()
+        return docks
+
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title.lower()}")

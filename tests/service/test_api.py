@@ -73,6 +73,7 @@ def test_a_submitted_run_runs_and_reports_its_status_and_outputs(api: httpx.Clie
     assert done["outputs"] == {"result": {"text": "hello"}}
     assert done["progress"] == {"done": 4, "total": 4}
     assert done["workflow_version"] == 1 and done["trigger"] == "api"
+    assert done["cluster"] is None  # it ran on this computer (a Dask scheduler's address otherwise)
     assert done["tokens"] == {"input": 0, "output": 0} and done["cost_usd"] == 0
 
 
