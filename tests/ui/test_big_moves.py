@@ -19,9 +19,18 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QGraphicsScene
 from pytestqt.qtbot import QtBot
 
-from flowdesk.model.commands import Command, Disconnect, Macro, MoveNodes, RemoveNodes, Rename, SetNodeOptions
+from flowdesk.model.commands import (
+    Command,
+    Disconnect,
+    Macro,
+    MoveNodes,
+    RemoveNodes,
+    Rename,
+    SetNodeOptions,
+    SetWorkflowProps,
+)
 from flowdesk.model.document import NodesMoved
-from flowdesk.model.workflow import Edge, LoopSettings, Node, Position, Workflow
+from flowdesk.model.workflow import Edge, LoopSettings, Node, Position, RunInput, Workflow
 from flowdesk.ui.canvas.edge_item import wire_path
 from flowdesk.ui.collector import running_collector
 from flowdesk.ui.main_window import MainWindow
@@ -69,7 +78,8 @@ def opened(window: MainWindow, workflow: Workflow, zoom: float = 0.5) -> Canvas:
     assert window.document is not None and window.stack is not None and window.scene is not None
     assert window.view is not None
     window.view.set_zoom(zoom)  # a power of two: mouse steps map to exact scene offsets
-    window.view.centerOn(window.scene.node_item("r1c1").pos())
+    centre = "r1c1" if any(n.id == "r1c1" for n in workflow.nodes) else workflow.nodes[0].id
+    window.view.centerOn(window.scene.node_item(centre).pos())
     window.view.setFocus()
     QApplication.processEvents()
     return Canvas(window.document, window.stack, window.scene, window.view)
@@ -258,6 +268,40 @@ def test_a_nudge_and_a_taller_card_in_one_step_route_the_loop_below_it(qtbot: Qt
     assert isinstance(heard[0], NodesMoved) and heard[0].shift == (20.0, 0.0) and len(heard) == 2
     bottom = canvas.scene.node_item("r0c3").sceneBoundingRect().bottom()
     assert canvas.scene.edge_item("back").path.boundingRect().bottom() > bottom
+    assert_scene_matches(canvas)
+    assert_wires_drawn_afresh(canvas)
+
+
+def test_a_start_card_widened_by_its_inputs_keeps_its_wire_on_its_port_at_rest_and_after_a_nudge(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The Start card lists the workflow's inputs under its title: a longer list widens the card and moves
+    its port, and the wire leaving it must follow at once, not at the next move that reroutes it."""
+    start = Node(id="start", kind="start", position=Position(x=0.0, y=0.0))
+    after = Node(id="t", kind="transform", position=Position(x=400.0, y=0.0))
+    wired = Edge(id="e", source="start", source_port="inputs", target="t", target_port="input")
+    canvas = opened(window, Workflow(id="w", name="W", nodes=(start, after), edges=(wired,)))
+    assert_scene_matches(canvas)
+    names = ["a_really_quite_long_input_name_number_one", "another_long_input_name_two"]
+    canvas.stack.push_command(SetWorkflowProps(canvas.doc, inputs=[RunInput(name=n) for n in names]))
+    QApplication.processEvents()
+    assert_scene_matches(canvas)
+    canvas.scene.select(["start", "t"])
+    QTest.keyClick(canvas.view, Qt.Key.Key_Right)  # both cards by one offset: the wire moves as it is
+    QApplication.processEvents()
+    assert_scene_matches(canvas)
+
+
+def test_a_wire_moved_along_keeps_its_place_when_it_gains_a_problem_badge(qtbot: QtBot, window: MainWindow) -> None:
+    canvas = opened(window, grid(3, 4))
+    canvas.scene.select(["r0c0", "r0c1"])
+    QTest.keyClick(canvas.view, Qt.Key.Key_Down)
+    QApplication.processEvents()
+    canvas.scene.set_edge_problems("w0_0", ["the types do not match"])  # the wire is drawn afresh with its badge
+    QApplication.processEvents()
+    assert_scene_matches(canvas)
+    QTest.keyClick(canvas.view, Qt.Key.Key_Down)
+    QApplication.processEvents()
     assert_scene_matches(canvas)
     assert_wires_drawn_afresh(canvas)
 

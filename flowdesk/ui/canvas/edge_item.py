@@ -163,6 +163,7 @@ class EdgeItem(QGraphicsRectItem):
             self.setPos(at + shift)  # Qt repaints both places
             self._far_changed()
         else:
+            self.setPos(0.0, 0.0)  # a fresh route is drawn in scene coordinates, the item at the origin
             self._start, self._end, self._below = QPointF(start), QPointF(end), below
             self._rebuild()
 
@@ -178,9 +179,10 @@ class EdgeItem(QGraphicsRectItem):
             scene.far_changed(self)  # type: ignore[attr-defined]
 
     def _rebuild(self) -> None:
-        """Route the wire afresh, in scene coordinates (the item back at the origin)."""
+        """Draw the wire again between its ends, where it is: the ends are the item's own coordinates (scene
+        ones after a fresh route, which puts it at the origin; a wire moved along since keeps them), so a
+        wire redrawn for a badge or a label stays beside its cards, and its anchor stays true."""
         self.prepareGeometryChange()
-        self.setPos(0.0, 0.0)
         self._path = wire_path(self._start, self._end, below=self._below if self.edge.loop is not None else None)
         self._path_rect = self._path.controlPointRect()
         self._shape = None

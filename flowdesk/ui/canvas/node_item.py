@@ -221,6 +221,9 @@ class NodeItem(NodeCardPainting, CanvasNodeItem):
             self.setRect(_bounds(self._layout))
             self.setToolTip(f"{self.spec.display_name if self.spec else self.node.kind}: {note}" if note else "")
             self.update()
+            scene = self.scene()
+            if scene is not None:
+                scene.card_relaid(self)  # type: ignore[attr-defined]
 
     def _badges(self) -> int:
         return (self.state != NodeState.IDLE) + bool(self.problems)

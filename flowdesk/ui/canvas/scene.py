@@ -148,6 +148,11 @@ class WorkflowScene(SceneEdits, SceneRouting, QGraphicsScene):
         """An item shows something new (its ``refresh``): the far picture repaints its place, if shown."""
         self.overview.changed(item)
 
+    def card_relaid(self, item: CanvasNodeItem) -> None:
+        """A card was laid out again by itself (a note under its title widened it): its ports may have moved,
+        so its wires are routed to them (a wire keeps its shape only while both its cards keep theirs)."""
+        self._reroute(item.node_id)
+
     # ------------------------------------------------------- document changes
     def _on_change(self, change: Change) -> None:
         if self.document.in_batch:

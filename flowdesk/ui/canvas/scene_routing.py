@@ -72,8 +72,9 @@ class SceneRouting:
         """Move the wires between two of ``node_ids`` (None: every card) by ``shift``, which both their cards
         moved by; returns the others, to route.
 
-        Such a wire sat right between its cards before (every change routes the wires it touches), and
-        its cards moved alike, so it moves as it is; its anchor is relative to its cards and stays true.
+        Such a wire sat right between its cards before: every change of a card's ports or size routes its
+        wires (a change of the node, and a card laid out again by itself: ``WorkflowScene.card_relaid``),
+        and its cards moved alike, so it moves as it is; its anchor is relative to its cards and stays true.
         A nudge of 5,000 cards moves 7,500 wires here at the cost of Qt's ``moveBy`` alone.
         """
         dx, dy = shift
