@@ -85,9 +85,10 @@ async def _connect(client_class: Any, address: str, timeout_s: float) -> Any:
 
 
 async def _refused(address: str, timeout_s: float) -> str | None:
-    """Why nothing answers at a ``tcp://`` address, if the host says so at once (nothing listens on the
-    port, no such host), else None: Dask's client keeps retrying a refused port until its timeout
-    runs out, and then says only that it timed out."""
+    """Why nothing can answer at a ``tcp://`` address, found before Dask tries (nothing listens on the port,
+    no such host, no answer at all), else None: Dask's client keeps retrying a refused port until its
+    timeout runs out, and then says only that it timed out. Each of the host's addresses is tried (a
+    name such as localhost has an IPv6 and an IPv4 one); the port is refused only if every one refuses."""
     parts = urlsplit(address)
     try:
         host, port = parts.hostname, parts.port
@@ -95,20 +96,29 @@ async def _refused(address: str, timeout_s: float) -> str | None:
         return None
     if parts.scheme != "tcp" or host is None or port is None:
         return None
+    loop = asyncio.get_running_loop()
     try:
-        _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
-    except ConnectionRefusedError:
-        return f"nothing listens on port {port} of {host}: the connection was refused"
+        places = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout_s)
     except socket.gaierror as exc:
         if exc.errno == socket.EAI_NONAME:
             return f"no host is called {host}"
         return f"the host name {host} cannot be looked up ({exc.strerror})"
     except (OSError, TimeoutError):
-        return None  # unreachable in some other way: Dask's own attempt says how
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    return None
+        return None  # Dask's own attempt says how
+    for *_kind, place in places:
+        try:
+            _reader, writer = await asyncio.wait_for(asyncio.open_connection(place[0], place[1]), timeout_s)
+        except ConnectionRefusedError:
+            continue
+        except TimeoutError:
+            return f"nothing answered at {host}:{port} within {timeout_s:g} s"
+        except OSError:
+            return None  # unreachable in some other way: Dask's own attempt says how
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return None  # something listens: Dask finds out whether it is a scheduler
+    return f"nothing listens on port {port} of {host}: the connection was refused"
 
 
 async def _ask_workers(client: Any, address: str, timeout_s: float, expected: str) -> ClusterCheck:

@@ -32,7 +32,11 @@ PositionFields: type[BaseModel] = create_model(
 
 
 class Position(tuple[float, float]):
-    """A node's place: the top-left corner of its card, in scene units. Immutable, as the models are."""
+    """A node's place: the top-left corner of its card, in scene units. Immutable, as the models are.
+
+    Being a tuple, it equals the pair ``(x, y)`` and unpacks as one; code (plugins too) reads ``.x`` and
+    ``.y`` and makes one with ``Position(x=..., y=...)``, as it did when it was a model.
+    """
 
     __slots__ = ()
     fields_model: ClassVar[type[BaseModel]] = PositionFields

@@ -82,6 +82,30 @@ def test_a_port_that_takes_the_connection_and_never_answers_is_given_up_on_in_on
     )
 
 
+def test_a_name_with_several_addresses_is_refused_when_every_one_refuses() -> None:
+    """localhost is ::1 and 127.0.0.1 on most desktops: asyncio's one error for both is not a refusal."""
+    found = check_cluster_blocking("dask://localhost:9", timeout_s=60)
+    assert found.sentence == (
+        "Cannot reach a Dask scheduler at tcp://localhost:9 (nothing listens on port 9 of localhost: the connection "
+        "was refused)."
+    )
+
+
+def test_a_host_that_never_answers_the_connection_is_given_up_on_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong address behind a firewall drops the connection without a word: the test waits its timeout once
+    (not once here and again in Dask's own attempt) and says so."""
+
+    async def silent(*_args: Any, **_kwargs: Any) -> Any:
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(asyncio, "open_connection", silent)
+    found = asyncio.run(check_cluster("dask://127.0.0.1:9", timeout_s=0.5))
+    assert (
+        found.sentence
+        == "Cannot reach a Dask scheduler at tcp://127.0.0.1:9 (nothing answered at 127.0.0.1:9 within 0.5 s)."
+    )
+
+
 def test_a_host_that_does_not_exist_is_named() -> None:
     found = check_cluster_blocking("dask://no-such-host.invalid:8786", timeout_s=5)
     assert not found.ok and found.sentence.endswith("(no host is called no-such-host.invalid).")

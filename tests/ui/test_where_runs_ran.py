@@ -67,7 +67,7 @@ def test_a_run_records_the_cluster_it_used_and_a_rerun_where_it_went_on(store: S
     panel.show_workflow(wf.id)
     parent = panel.tree.topLevelItem(0)
     assert parent.text(0) == "✔ succeeded · on a cluster"
-    assert f"ran on the Dask cluster at {SCHEDULER}" in parent.toolTip(0)
+    assert f"ran with the Dask cluster at {SCHEDULER}" in parent.toolTip(0)
     child = parent.child(0)
     assert "cluster" not in child.text(0) + child.toolTip(0), "the re-run went on on this computer"
     live = RunTrace(run_id=first, status="running", started_at=time.time())

@@ -147,7 +147,11 @@ class RunsPanel(QWidget):
         item.setText(0, f"{STATUS_MARK.get(run.status, '?')} {run.status}{notes}")
         item.setData(0, PREVIEWED_ROLE, False)
         _set_tone(item, STATUS_TONE.get(run.status, "neutral"))
-        where = f"\nran on the Dask cluster at {cluster}" if cluster else ""
+        where = (
+            f"\nran with the Dask cluster at {cluster} (its map items, sub-workflows and remote nodes)"
+            if cluster
+            else ""
+        )
         item.setToolTip(
             0, f"run {run.id}" + where + _rerun_note(run) + (f"\n{run.error.get('message', '')}" if run.error else "")
         )
