@@ -31,7 +31,7 @@ StartRun = Callable[..., Any]
 
 async def run_child_workflow(
     parent: Any, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str,
-    spent: Callable[[Usage], None], *, start_run: StartRun,
+    spent: Callable[[Usage], None], *, start_run: StartRun, key: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Run ``ref`` as a child of ``pn`` (a node of ``parent``, the executor's ``Run``) and return its
     outputs; its tokens and cost go to ``spent``.
@@ -46,7 +46,7 @@ async def run_child_workflow(
     inline = ref == INLINE_BODY
     workflow = parent.plan.bodies[pn.id] if inline else _resolve(services, ref)
     what = "the loop body" if inline else f"workflow '{ref}'"
-    child_id = child_run_id(parent.run_id, pn.id, iteration, attempt, label)
+    child_id = child_run_id(parent.run_id, pn.id, iteration, attempt, key or label)
     earlier = _earlier(services, workflow, child_id, inputs)
     if earlier is not None and earlier.outputs is not None:
         _say_reused(parent, pn, iteration, f"{label}: reused the finished run {child_id} of {what}")
@@ -156,12 +156,12 @@ def _say_reused(parent: Any, pn: PlanNode, iteration: int, message: str) -> None
         )  # fmt: skip
 
 
-def child_run_id(run_id: str, node_id: str, iteration: int, attempt: int, label: str) -> str:
+def child_run_id(run_id: str, node_id: str, iteration: int, attempt: int, key: str) -> str:
     """The id of the run a node starts: stable across a resume (the same item of the same attempt gets the
     same id), which is how a continued run finds the item runs that had finished."""
-    return f"{run_id}.{node_id}.{iteration}.{attempt}.{label.replace(' ', '_')}"
+    return f"{run_id}.{node_id}.{iteration}.{attempt}.{key.replace(' ', '_')}"
 
 
-def child_label(child_id: str) -> str:
-    """The label a child run was started under, read back from its id (see :func:`child_run_id`)."""
+def child_key(child_id: str) -> str:
+    """The key a child run was started under, read back from its id (see :func:`child_run_id`)."""
     return child_id.rsplit(".", 1)[-1].replace("_", " ")

@@ -122,11 +122,11 @@ class Run(RunSteering):
 
     async def run_child(
         self, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str,
-        spent: Callable[[Usage], None],
+        spent: Callable[[Usage], None], *, key: str | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         if self._child_runner is None:
             raise RuntimeError("this run cannot start sub-workflows")
-        return await self._child_runner(self, pn, iteration, attempt, ref, inputs, label, spent)  # type: ignore[no-any-return]
+        return await self._child_runner(self, pn, iteration, attempt, ref, inputs, label, spent, key=key)  # type: ignore[no-any-return]
 
     def make_context(self, pn: PlanNode, iteration: int, attempt: int) -> RunNodeContext:
         return RunNodeContext(self, pn, iteration, attempt)

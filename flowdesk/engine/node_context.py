@@ -54,7 +54,7 @@ class NodeHost(Protocol):
 
     async def run_child(
         self, pn: PlanNode, iteration: int, attempt: int, ref: str, inputs: dict[str, Any], label: str,
-        spent: Callable[[Usage], None],
+        spent: Callable[[Usage], None], *, key: str | None = None,
     ) -> dict[str, Any]: ...  # fmt: skip
 
 
@@ -164,15 +164,17 @@ class RunNodeContext:
     async def wait_for_approval(self, message: str) -> tuple[bool, str]:
         return await self._run.wait_for_approval(self._pn.index, message)
 
-    async def run_workflow(self, ref: str, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
+    async def run_workflow(
+        self, ref: str, inputs: Mapping[str, Any], *, label: str, key: str | None = None
+    ) -> dict[str, Any]:
         """A child run; what it spends counts as this node's usage (a map's items add up)."""
         return await self._run.run_child(self._pn, self.iteration, self.attempt, ref, dict(inputs), label,
-                                         self._child_spent)  # fmt: skip
+                                         self._child_spent, key=key)  # fmt: skip
 
-    async def run_body(self, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
+    async def run_body(self, inputs: Mapping[str, Any], *, label: str, key: str | None = None) -> dict[str, Any]:
         """This for_each node's inline body, run once as a child (engine/inline_bodies.py), which reads
         this run's inputs as its own (``run.inputs`` means the same inside a body and out of it)."""
-        return await self.run_workflow(INLINE_BODY, {**self._run.run_inputs, **inputs}, label=label)
+        return await self.run_workflow(INLINE_BODY, {**self._run.run_inputs, **inputs}, label=label, key=key)
 
     def report_limit(self, message: str) -> None:
         """A loop stopped at its limit: a warning on the node, and one in the run's result."""

@@ -68,13 +68,21 @@ class NodeContext(Protocol):
         """Wait for a person's decision; returns (approved, comment)."""
         ...
 
-    async def run_workflow(self, ref: str, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
-        """Run another workflow (by library id/slug or relative path) to completion; its outputs. ``label``
-        names the run among the node's (:data:`SUB_WORKFLOW_LABEL`, or "item N" for a map's items)."""
+    async def run_workflow(
+        self, ref: str, inputs: Mapping[str, Any], *, label: str, key: str | None = None
+    ) -> dict[str, Any]:
+        """Run another workflow (by library id/slug or relative path) to completion; its outputs.
+
+        ``label`` names the run for people, in messages (:data:`SUB_WORKFLOW_LABEL`, "item 44"); ``key``
+        names it among the node's runs for good (the label when not given): a continued run finds the
+        runs that had finished by their keys, so a key must not change between versions ("item 43",
+        counted from 0, for a map's 44th item).
+        """
         ...
 
-    async def run_body(self, inputs: Mapping[str, Any], *, label: str) -> dict[str, Any]:
-        """Run this for_each node's inline body (model/bodies.py) once, as a sub-run; its outputs."""
+    async def run_body(self, inputs: Mapping[str, Any], *, label: str, key: str | None = None) -> dict[str, Any]:
+        """Run this for_each node's inline body (model/bodies.py) once, as a sub-run; its outputs (``label``
+        and ``key`` as for :meth:`run_workflow`)."""
         ...
 
     def report_limit(self, message: str) -> None:

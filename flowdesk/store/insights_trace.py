@@ -166,8 +166,8 @@ def _run_span(tracer: Any, run: _Run, parent: Any) -> None:
     }
     label = run.id.rsplit(".", 1)[-1] if parent is not None else ""  # a child's id ends with its label
     if label.startswith("item_") and label[5:].isdigit():
-        name = f"map item {label[5:]}: {run.name}"
-        attributes["flowdesk.map.item"] = int(label[5:])
+        name = f"map item {int(label[5:]) + 1}: {run.name}"  # counted from 1, as the app pages them
+        attributes["flowdesk.map.item"] = int(label[5:])  # the item's index in the list, from 0
     else:
         name = f"sub-workflow {run.name}" if parent is not None else f"run {run.name}"
     span = tracer.start_span(

@@ -129,7 +129,7 @@ def test_a_failing_item_fails_the_node_with_the_workers_sentence(cluster: Any) -
     )  # type: ignore[list-item]
     result, _ = asyncio.run(_run(_mapping(3, "broken"), {"broken": broken}, cluster.scheduler_address))
     assert result.status == "failed"
-    assert "item 0" in result.error.message and "division" in result.error.message.lower()
+    assert "item 1 failed" in result.error.message and "division" in result.error.message.lower()  # 0, the first
 
 
 def test_cancelling_the_run_stops_the_clusters_tasks_within_a_second(cluster: Any) -> None:

@@ -122,7 +122,7 @@ def test_a_loop_edge_that_stops_at_max_iterations_is_in_the_run_result() -> None
 def test_a_failed_item_fails_the_node_or_is_included() -> None:
     body = [node("b0", "transform", expression="10 / inputs.input")]
     failed, events = _run(_loop("[1, 0, 2]", body, ["b0.output -> c.value"], concurrency=1))
-    assert failed.status == "failed" and "item 1 failed" in failed.error.message
+    assert failed.status == "failed" and "item 2 failed" in failed.error.message  # the second, counted from 1
     assert RunView.replay(failed.run_id, events).nodes["b0"].status == "failed"  # worst of its items
     kept, _ = _run(_loop("[1, 0, 2]", body, ["b0.output -> c.value"], concurrency=1, item_errors="include"))
     assert kept.status == "succeeded"

@@ -309,7 +309,7 @@ def test_map_with_failing_items(calls: Calls, mode: str) -> None:
     services = EngineServices(workflows=DictResolver({"doubler": _doubler()}))
     result = asyncio.run(run_workflow(wf, catalog_with(calls), services))
     if mode == "fail":
-        assert result.status == "failed" and "item 1 failed" in result.error.message
+        assert result.status == "failed" and "item 2 failed" in result.error.message  # -1, the second item
     else:
         assert result.ok
         assert result.outputs["all"][0] == {"value": 2} and "injected failure" in result.outputs["all"][1]["error"]
@@ -369,5 +369,5 @@ def test_a_failed_map_item_is_named_once_in_the_runs_error(calls: Calls) -> None
     result = asyncio.run(run_workflow(wf, catalog_with(calls), services))
     assert result.status == "failed" and result.error is not None
     message = result.error.message
-    assert "item 1 failed: workflow 'doubler' failed:" in message, message
-    assert message.count("item 1") == 1, message
+    assert "item 2 failed: workflow 'doubler' failed:" in message, message  # counted from 1, as Run data pages
+    assert message.count("item 2") == 1, message

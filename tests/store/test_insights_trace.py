@@ -75,7 +75,7 @@ def test_a_runs_spans_reach_the_collector_with_parents_names_and_genai_attribute
     assert collector.paths == ["/v1/traces"]
     by_id = {s.span_id: s for s in collector.spans}
     assert sorted(s.name for s in collector.spans) == sorted(
-        ["run map of asks", "node xs", "node m", "node out", "map item 0: item", "map item 1: item"]
+        ["run map of asks", "node xs", "node m", "node out", "map item 1: item", "map item 2: item"]
         + 2 * ["node start", "chat echo", "node out"]
     )
     [root] = [s for s in collector.spans if not s.parent_span_id]
@@ -85,7 +85,7 @@ def test_a_runs_spans_reach_the_collector_with_parents_names_and_genai_attribute
     assert by_id[m.parent_span_id] is root
     items = [s for s in collector.spans if s.name.startswith("map item")]
     assert len(items) == 2 and all(by_id[s.parent_span_id] is m for s in items)
-    assert sorted(attributes(s)["flowdesk.map.item"] for s in items) == [0, 1]
+    assert sorted(attributes(s)["flowdesk.map.item"] for s in items) == [0, 1]  # the index in the list
     chats = [s for s in collector.spans if s.name == "chat echo"]
     assert len(chats) == 2 and {by_id[c.parent_span_id].span_id for c in chats} == {s.span_id for s in items}
     for chat in chats:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowdesk.nodes.context import NodeContext, NodeFailure
-from flowdesk.nodes.runners.mapping import each_item
+from flowdesk.nodes.runners.mapping import each_item, item_names
 
 BODY_RESULT = "value"
 """The output of an item's body run that holds the item's result (set by collect)."""
@@ -44,7 +44,7 @@ async def _each(ctx: NodeContext, items: list[Any], config: Any) -> list[Any]:
     whose body does not reach the collect (a condition sent it elsewhere) leaves no result."""
 
     async def one(index: int, item: Any) -> tuple[bool, Any]:
-        outputs = await ctx.run_body({ITEM_INPUT: item, INDEX_INPUT: index}, label=f"item {index}")
+        outputs = await ctx.run_body({ITEM_INPUT: item, INDEX_INPUT: index}, **item_names(index))
         return BODY_RESULT in outputs, outputs.get(BODY_RESULT)
 
     return await each_item(ctx, items, config, one)

@@ -22,7 +22,7 @@ async def run_map(ctx: NodeContext, inputs: dict[str, Any], config: Any) -> dict
         raise NodeFailure(f"'items' must be a list, got {type(items).__name__}")
 
     async def one(index: int, item: Any) -> tuple[bool, Any]:
-        return True, await ctx.run_workflow(config.workflow, {config.item_input: item}, label=f"item {index}")
+        return True, await ctx.run_workflow(config.workflow, {config.item_input: item}, **item_names(index))
 
     return {"results": await each_item(ctx, items, config, one)}
 
@@ -42,7 +42,7 @@ async def each_item(ctx: NodeContext, items: list[Any], config: Any, run_item: R
                 results[index] = await run_item(index, item)
             except NodeFailure as exc:
                 if config.item_errors == "fail":
-                    raise NodeFailure(f"item {index} failed: {_unlabelled(exc, index)}") from exc
+                    raise NodeFailure(f"item {index + 1} failed: {_unlabelled(exc, index)}") from exc
                 results[index] = (True, {"error": str(exc)})
         done += 1
         ctx.progress(done, len(items))
@@ -60,6 +60,12 @@ async def each_item(ctx: NodeContext, items: list[Any], config: Any, run_item: R
     return [value for gave, value in results if gave]
 
 
+def item_names(index: int) -> dict[str, str]:
+    """The ``label`` and ``key`` of the run of the item at ``index``: people count items from 1 (as Run data
+    pages them), the key counts from 0, as it always did (a continued run finds finished items by it)."""
+    return {"label": f"item {index + 1}", "key": f"item {index}"}
+
+
 def _unlabelled(exc: NodeFailure, index: int) -> str:
     """The item's failure without its own "item N: " label, which the node's sentence already says."""
-    return str(exc).removeprefix(f"item {index}: ")
+    return str(exc).removeprefix(f"item {index + 1}: ")

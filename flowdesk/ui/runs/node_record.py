@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.engine.children import child_label
+from flowdesk.engine.children import child_key
 from flowdesk.nodes.context import SUB_WORKFLOW_LABEL
 from flowdesk.store.database import LibraryError
 from flowdesk.store.runs import StepInfo
@@ -162,8 +162,8 @@ class NodeRecord(QWidget):
             if step.attempt > 1 or any(s.attempt > 1 and s.iteration == step.iteration for s in steps):
                 parts.append(f"attempt {step.attempt}")
             pages.append(Page(", ".join(parts) or "the run's record", step=step))
-        calls = [i for i in reversed(items) if child_label(i.id) == SUB_WORKFLOW_LABEL]  # listed newest first
-        items = [i for i in reversed(items) if child_label(i.id) != SUB_WORKFLOW_LABEL]
+        calls = [i for i in reversed(items) if child_key(i.id) == SUB_WORKFLOW_LABEL]  # listed newest first
+        items = [i for i in reversed(items) if child_key(i.id) != SUB_WORKFLOW_LABEL]
         for index, call in enumerate(calls):  # a sub-workflow node's run (one per pass and attempt)
             count = f" {index + 1} of {len(calls)}" if len(calls) > 1 else ""
             pages.append(Page(f"sub-workflow run{count}", item_run=call.id))
