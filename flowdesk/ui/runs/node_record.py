@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from flowdesk.engine.children import child_key
 from flowdesk.nodes.context import SUB_WORKFLOW_LABEL
 from flowdesk.store.database import LibraryError
-from flowdesk.store.runs import StepInfo
+from flowdesk.store.runs import RunInfo, StepInfo
 from flowdesk.store.store import Store
 from flowdesk.store.workflows import NotFoundError
 from flowdesk.ui.runs.runs_panel import STATUS_MARK, duration_text, money
@@ -163,12 +163,14 @@ class NodeRecord(QWidget):
                 parts.append(f"attempt {step.attempt}")
             pages.append(Page(", ".join(parts) or "the run's record", step=step))
         calls = [i for i in reversed(items) if child_key(i.id) == SUB_WORKFLOW_LABEL]  # listed newest first
-        items = [i for i in reversed(items) if child_key(i.id) != SUB_WORKFLOW_LABEL]
+        items = sorted((i for i in reversed(items) if child_key(i.id) != SUB_WORKFLOW_LABEL), key=_item_index)
         for index, call in enumerate(calls):  # a sub-workflow node's run (one per pass and attempt)
             count = f" {index + 1} of {len(calls)}" if len(calls) > 1 else ""
             pages.append(Page(f"sub-workflow run{count}", item_run=call.id))
-        for index, item in enumerate(items):  # a map's items, in order
-            pages.append(Page(f"item {index + 1} of {len(items)}", item_run=item.id))
+        for position, item in enumerate(items):  # a map's items, in list order: "item 2" as its messages say
+            index = _item_index(item)
+            number = index + 1 if index >= 0 else position + 1
+            pages.append(Page(f"item {number} of {len(items)}", item_run=item.id))
         return pages
 
     def _show_empty(self) -> None:
@@ -275,3 +277,10 @@ class NodeRecord(QWidget):
 
 def _clock(ts: float | None) -> str:
     return "—" if ts is None else time.strftime("%d %b %H:%M:%S", time.localtime(ts)) + f".{int(ts * 1000) % 1000:03d}"
+
+
+def _item_index(run: RunInfo) -> int:
+    """The index in its list of the item a child run ran (its key is "item N", N from 0); -1 for a run
+    started under another key (a plugin's own), which keeps its place in start order."""
+    key = child_key(run.id)
+    return int(key[5:]) if key.startswith("item ") and key[5:].isdigit() else -1
