@@ -296,18 +296,23 @@ def test_map_runs_each_item_in_order_with_bounded_concurrency(calls: Calls) -> N
     assert result.outputs == {"all": [{"value": 6}, {"value": 2}, {"value": 4}, {"value": 10}]}
 
 
-@pytest.mark.parametrize("mode", ["fail", "include"])
-def test_map_with_failing_items(calls: Calls, mode: str) -> None:
+def _map_with_a_failing_second_item(calls: Calls, item_errors: str = "fail") -> Any:
+    """A map of the doubler over [1, -1, 2], whose second item fails; the run's result."""
     wf = workflow(
         [
             node("src", "transform", expression="[1, -1, 2]"),
-            node("m", "map", workflow="doubler", item_errors=mode),
+            node("m", "map", workflow="doubler", item_errors=item_errors),
             node("out", "output", name="all"),
         ],
         ["src.output -> m.items", "m.results -> out.value"],
     )
     services = EngineServices(workflows=DictResolver({"doubler": _doubler()}))
-    result = asyncio.run(run_workflow(wf, catalog_with(calls), services))
+    return asyncio.run(run_workflow(wf, catalog_with(calls), services))
+
+
+@pytest.mark.parametrize("mode", ["fail", "include"])
+def test_map_with_failing_items(calls: Calls, mode: str) -> None:
+    result = _map_with_a_failing_second_item(calls, mode)
     if mode == "fail":
         assert result.status == "failed" and "item 2 failed" in result.error.message  # -1, the second item
     else:
@@ -357,16 +362,7 @@ def test_approval_inside_a_subworkflow_is_answered_through_the_parent(calls: Cal
 
 def test_a_failed_map_item_is_named_once_in_the_runs_error(calls: Calls) -> None:
     """The map says which item failed; the child's own words follow without naming it again."""
-    wf = workflow(
-        [
-            node("src", "transform", expression="[1, -1, 2]"),
-            node("m", "map", workflow="doubler"),
-            node("out", "output", name="all"),
-        ],
-        ["src.output -> m.items", "m.results -> out.value"],
-    )
-    services = EngineServices(workflows=DictResolver({"doubler": _doubler()}))
-    result = asyncio.run(run_workflow(wf, catalog_with(calls), services))
+    result = _map_with_a_failing_second_item(calls)
     assert result.status == "failed" and result.error is not None
     message = result.error.message
     assert "item 2 failed: workflow 'doubler' failed:" in message, message  # counted from 1, as Run data pages
