@@ -16,16 +16,13 @@ from math import isfinite
 from operator import itemgetter
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, create_model
+from pydantic import BaseModel, GetCoreSchemaHandler, create_model
 from pydantic_core import CoreSchema, core_schema
 
-
-class _Fields(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
+from flowdesk.model.strict import Strict
 
 PositionFields: type[BaseModel] = create_model(
-    "Position", __base__=_Fields, __module__=__name__, x=(float, 0.0), y=(float, 0.0)
+    "Position", __base__=Strict, __module__=__name__, x=(float, 0.0), y=(float, 0.0)
 )
 """What a position is in a file: its two fields, checked as every model of the format is. Named
 ``Position``, so the JSON Schema and the messages name it as they always did."""

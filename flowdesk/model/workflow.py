@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import Field, JsonValue, field_validator
 
 from flowdesk.model.executor import check_executor
 from flowdesk.model.ids import ID_PATTERN
 from flowdesk.model.position import Position
+from flowdesk.model.strict import Strict as _Strict
 from flowdesk.model.types import ValueType
 
 FORMAT: Final = "flowdesk.workflow"
@@ -26,12 +27,6 @@ Identifier = Annotated[
 PortName = Annotated[str, Field(pattern=ID_PATTERN, description="A port name of the node's kind.")]
 ErrorClass = Literal["any", "timeout", "network", "rate_limit", "server", "invalid_output", "truncated", "node"]
 """What went wrong in an attempt, as the engine classifies it; retry policies choose among these."""
-
-
-class _Strict(BaseModel):
-    """Base for the document models: unknown fields are errors (a typo must not vanish silently)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RetryPolicy(_Strict):
